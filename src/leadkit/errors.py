@@ -1,0 +1,245 @@
+"""The leadkit exception tree.
+
+Every error leadkit raises is a :class:`LeadkitError`. Errors keep their data as attributes and
+build their message from it, so an application can both show and inspect them::
+
+    LeadkitError
+    ├── InvalidValue(LeadkitError, ValueError)      field, value, reason, problems
+    │   └── CurrencyMismatch                        left, right
+    ├── DomainRuleViolation                         a command was refused
+    │   ├── IllegalTransition                       lead_id, current, requested
+    │   ├── LeadClosed                              lead_id, state, action
+    │   ├── OpportunityLinked                       lead_id, opportunity_id
+    │   ├── QualificationIncomplete                 questions
+    │   └── DuplicatesUnresolved                    candidates
+    ├── ConfigurationError                          bad rule, weight, map or policy
+    └── RepositoryError                             adapters raise only these
+        ├── NotFound(RepositoryError, LookupError)  kind, key
+        ├── AlreadyExists                           kind, key
+        ├── ConcurrencyConflict                     key, expected_version, actual_version
+        └── StorageUnavailable                      reason (wraps the driver error)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "AlreadyExists",
+    "ConcurrencyConflict",
+    "ConfigurationError",
+    "CurrencyMismatch",
+    "DomainRuleViolation",
+    "DuplicatesUnresolved",
+    "FieldProblem",
+    "IllegalTransition",
+    "InvalidValue",
+    "LeadClosed",
+    "LeadkitError",
+    "NotFound",
+    "OpportunityLinked",
+    "QualificationIncomplete",
+    "RepositoryError",
+    "StorageUnavailable",
+]
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class LeadkitError(Exception):
+    """Base class of every error leadkit raises."""
+
+
+@attrs.frozen
+class FieldProblem:
+    """One bad field: its dotted path (``address.postal_code``), the value given and why."""
+
+    field: str
+    value: object
+    reason: str
+
+    def describe(self) -> str:
+        """Return ``field: reason (got value)``."""
+        return f"{self.field}: {self.reason} (got {_short(self.value)})"
+
+
+class InvalidValue(LeadkitError, ValueError):
+    """A value was refused. ``field`` names it, ``reason`` says why.
+
+    One error may carry several problems (a required-field profile lists every missing or
+    too-long field at once); ``problems`` holds them all and ``field``/``value``/``reason``
+    are those of the first.
+    """
+
+    problems: tuple[FieldProblem, ...]
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.problems = (FieldProblem(field, value, reason),)
+        super().__init__(self._message())
+
+    @classmethod
+    def many(cls, problems: Iterable[FieldProblem]) -> InvalidValue:
+        """Build one error from several problems (at least one)."""
+        found = tuple(problems)
+        if not found:
+            raise ValueError("InvalidValue.many needs at least one problem")
+        error = cls(found[0].field, found[0].value, found[0].reason)
+        error.problems = found
+        error.args = (error._message(),)
+        return error
+
+    @property
+    def field(self) -> str:
+        """The dotted path of the (first) bad field."""
+        return self.problems[0].field
+
+    @property
+    def value(self) -> object:
+        """The (first) value that was refused."""
+        return self.problems[0].value
+
+    @property
+    def reason(self) -> str:
+        """Why the (first) value was refused."""
+        return self.problems[0].reason
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The paths of every bad field, in the order found."""
+        return tuple(p.field for p in self.problems)
+
+    def at(self, prefix: str) -> InvalidValue:
+        """Return a copy whose field paths are nested under ``prefix`` (``address`` + ``city``)."""
+        moved = [
+            FieldProblem(f"{prefix}.{p.field}" if p.field else prefix, p.value, p.reason)
+            for p in self.problems
+        ]
+        return InvalidValue.many(moved)
+
+    def _message(self) -> str:
+        if len(self.problems) == 1:
+            return f"invalid {self.problems[0].describe()}"
+        listed = "; ".join(p.describe() for p in self.problems)
+        return f"{len(self.problems)} invalid fields: {listed}"
+
+
+class CurrencyMismatch(InvalidValue):
+    """Two amounts in different currencies were combined."""
+
+    def __init__(self, left: str, right: str, field: str = "currency") -> None:
+        self.left = left
+        self.right = right
+        super().__init__(field, right, f"cannot combine {left} with {right}")
+
+
+class DomainRuleViolation(LeadkitError):
+    """A command was refused by a business rule."""
+
+
+class IllegalTransition(DomainRuleViolation):
+    """The lifecycle does not allow moving from ``current`` to ``requested``."""
+
+    def __init__(self, lead_id: object, current: object, requested: object) -> None:
+        self.lead_id = lead_id
+        self.current = current
+        self.requested = requested
+        super().__init__(f"lead {lead_id}: cannot go from {current} to {requested}")
+
+
+class LeadClosed(DomainRuleViolation):
+    """An edit was attempted on a Qualified or Disqualified (read-only) lead."""
+
+    def __init__(self, lead_id: object, state: object, action: str) -> None:
+        self.lead_id = lead_id
+        self.state = state
+        self.action = action
+        super().__init__(
+            f"lead {lead_id} is {state} and read-only: {action} refused (reactivate it first)"
+        )
+
+
+class OpportunityLinked(DomainRuleViolation):
+    """Disqualify was refused because an opportunity is linked to the lead."""
+
+    def __init__(self, lead_id: object, opportunity_id: object) -> None:
+        self.lead_id = lead_id
+        self.opportunity_id = opportunity_id
+        super().__init__(
+            f"lead {lead_id} cannot be disqualified while opportunity {opportunity_id} "
+            "is linked to it"
+        )
+
+
+class QualificationIncomplete(DomainRuleViolation):
+    """Prompt mode: the qualification still has questions the caller must answer."""
+
+    def __init__(self, questions: Sequence[Any]) -> None:
+        self.questions = tuple(questions)
+        listed = ", ".join(str(q) for q in self.questions)
+        super().__init__(f"qualification needs answers: {listed}")
+
+
+class DuplicatesUnresolved(DomainRuleViolation):
+    """Duplicate warnings were left unanswered (link one or say "create anyway")."""
+
+    def __init__(self, candidates: Sequence[Any]) -> None:
+        self.candidates = tuple(candidates)
+        super().__init__(f"{len(self.candidates)} possible duplicate(s) left unresolved")
+
+
+class ConfigurationError(LeadkitError):
+    """A rule, weight, map, policy or model was refused when it was built."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"bad configuration of {what}: {reason}")
+
+
+class RepositoryError(LeadkitError):
+    """Base of every storage error; adapters raise only these."""
+
+
+class NotFound(RepositoryError, LookupError):
+    """No stored record of ``kind`` has ``key``."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} with id {key}")
+
+
+class AlreadyExists(RepositoryError):
+    """``add`` was given a record whose key is already stored."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"a {kind} with id {key} is already stored")
+
+
+class ConcurrencyConflict(RepositoryError):
+    """Optimistic concurrency: the stored version is not the one the change was based on."""
+
+    def __init__(self, key: object, expected_version: int, actual_version: int | None) -> None:
+        self.key = key
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        actual = "deleted" if actual_version is None else f"version {actual_version}"
+        super().__init__(
+            f"{key} changed underneath: expected version {expected_version}, stored is {actual}"
+        )
+
+
+class StorageUnavailable(RepositoryError):
+    """The store could not be used (driver error, locked or corrupt file); see ``__cause__``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

@@ -1,0 +1,252 @@
+"""Domain events: one past-tense event for every lead command.
+
+Every event names the lead, when it happened (timezone-aware) and who did it. Events are
+values: :func:`leadkit.lead.replay` folds them back into the lead they describe, and the
+unit of work hands them to an event sink when a change is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+import attrs
+
+from leadkit.fields import Rating
+from leadkit.patch import LeadPatch
+from leadkit.status import LeadState, StatusReason
+from leadkit.timeline import Activity, Attachment, Note, Stakeholder
+from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, UserRef, require_aware
+
+__all__ = [
+    "EVENT_TYPES",
+    "ActivityCompleted",
+    "ActivityLogged",
+    "ExistingAccountLinked",
+    "ExistingAccountUnlinked",
+    "ExistingContactLinked",
+    "ExistingContactUnlinked",
+    "LeadAssigned",
+    "LeadCreated",
+    "LeadDisqualified",
+    "LeadEvent",
+    "LeadQualified",
+    "LeadRated",
+    "LeadReactivated",
+    "LeadUpdated",
+    "NoteAdded",
+    "NoteEdited",
+    "NoteRemoved",
+    "OpportunityUnlinked",
+    "StakeholderAdded",
+    "StakeholderRemoved",
+    "StatusReasonChanged",
+]
+
+
+@attrs.frozen(kw_only=True)
+class LeadEvent:
+    """Base of every lead event. Raises InvalidValue for a naive ``at``."""
+
+    lead_id: LeadId
+    at: datetime
+    by: UserRef
+
+    def __attrs_post_init__(self) -> None:
+        require_aware("at", self.at)
+
+    @property
+    def type(self) -> str:
+        """The event's type name, e.g. ``"LeadCreated"``."""
+        return type(self).__name__
+
+
+@attrs.frozen(kw_only=True)
+class LeadCreated(LeadEvent):
+    """A lead was created with these fields, owner and initial status reason."""
+
+    fields: LeadPatch
+    owner: UserRef
+    reason: StatusReason
+
+
+@attrs.frozen(kw_only=True)
+class LeadUpdated(LeadEvent):
+    """Fields changed: ``before`` and ``after`` set exactly the changed fields."""
+
+    before: LeadPatch
+    after: LeadPatch
+
+
+@attrs.frozen(kw_only=True)
+class LeadRated(LeadEvent):
+    """The rating changed."""
+
+    rating: Rating | None
+    previous: Rating | None
+
+
+@attrs.frozen(kw_only=True)
+class ExistingAccountLinked(LeadEvent):
+    """The lead was linked to an existing account; ``filled`` holds what autofill filled."""
+
+    account_id: AccountId
+    filled: LeadPatch
+
+
+@attrs.frozen(kw_only=True)
+class ExistingAccountUnlinked(LeadEvent):
+    """The link to an existing account was removed (filled values stay)."""
+
+    account_id: AccountId
+
+
+@attrs.frozen(kw_only=True)
+class ExistingContactLinked(LeadEvent):
+    """The lead was linked to an existing contact; ``filled`` holds what autofill filled."""
+
+    contact_id: ContactId
+    filled: LeadPatch
+
+
+@attrs.frozen(kw_only=True)
+class ExistingContactUnlinked(LeadEvent):
+    """The link to an existing contact was removed (filled values stay)."""
+
+    contact_id: ContactId
+
+
+@attrs.frozen(kw_only=True)
+class NoteAdded(LeadEvent):
+    """A note was added to the timeline."""
+
+    note: Note
+
+
+@attrs.frozen(kw_only=True)
+class NoteEdited(LeadEvent):
+    """A note's title, text or attachment changed."""
+
+    note_id: int
+    title: str
+    text: str
+    attachment: Attachment | None
+    previous_title: str
+    previous_text: str
+    previous_attachment: Attachment | None
+
+
+@attrs.frozen(kw_only=True)
+class NoteRemoved(LeadEvent):
+    """A note (and its attachment metadata) was removed."""
+
+    note_id: int
+
+
+@attrs.frozen(kw_only=True)
+class ActivityLogged(LeadEvent):
+    """A phone call, e-mail, meeting or task was logged on the timeline."""
+
+    activity: Activity
+
+
+@attrs.frozen(kw_only=True)
+class ActivityCompleted(LeadEvent):
+    """An activity was marked done."""
+
+    activity_id: int
+    done_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class StakeholderAdded(LeadEvent):
+    """A contact was added as a stakeholder with a role."""
+
+    stakeholder: Stakeholder
+
+
+@attrs.frozen(kw_only=True)
+class StakeholderRemoved(LeadEvent):
+    """A stakeholder was removed."""
+
+    stakeholder: Stakeholder
+
+
+@attrs.frozen(kw_only=True)
+class LeadAssigned(LeadEvent):
+    """The owner changed; ``rule`` names what decided it (empty for a manual assignment)."""
+
+    owner: UserRef
+    previous: UserRef
+    rule: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class StatusReasonChanged(LeadEvent):
+    """The status reason changed within the Open state (e.g. New -> Contacted)."""
+
+    reason: StatusReason
+    previous: StatusReason
+
+
+@attrs.frozen(kw_only=True)
+class LeadDisqualified(LeadEvent):
+    """The lead was closed as disqualified with a reason."""
+
+    reason: StatusReason
+    previous: StatusReason
+
+
+@attrs.frozen(kw_only=True)
+class LeadQualified(LeadEvent):
+    """The lead was qualified; the references name the records created or linked."""
+
+    reason: StatusReason
+    previous: StatusReason
+    account_id: AccountId | None = None
+    contact_id: ContactId | None = None
+    opportunity_id: OpportunityId | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LeadReactivated(LeadEvent):
+    """A closed lead was reopened; notes, stakeholders and history are kept."""
+
+    reason: StatusReason
+    previous_state: LeadState
+    previous: StatusReason
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityUnlinked(LeadEvent):
+    """The qualifying opportunity was unlinked, so the lead may be disqualified again."""
+
+    opportunity_id: OpportunityId
+
+
+EVENT_TYPES: Final[dict[str, type[LeadEvent]]] = {
+    cls.__name__: cls
+    for cls in (
+        LeadCreated,
+        LeadUpdated,
+        LeadRated,
+        ExistingAccountLinked,
+        ExistingAccountUnlinked,
+        ExistingContactLinked,
+        ExistingContactUnlinked,
+        NoteAdded,
+        NoteEdited,
+        NoteRemoved,
+        ActivityLogged,
+        ActivityCompleted,
+        StakeholderAdded,
+        StakeholderRemoved,
+        LeadAssigned,
+        StatusReasonChanged,
+        LeadDisqualified,
+        LeadQualified,
+        LeadReactivated,
+        OpportunityUnlinked,
+    )
+}
+"""Every concrete event type by name (used by serialization)."""

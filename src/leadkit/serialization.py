@@ -1,0 +1,433 @@
+"""JSON-safe data for every public value, event and lead, and back.
+
+There is no module-level converter: call :func:`make_converter` and keep the result. The same
+converter serves JSON files, the SQL adapter and import/export. ``dump`` wraps data in an
+envelope with a schema version; ``load`` checks it. Malformed input raises
+:class:`InvalidValue` naming the path of the bad field (``address.postal_code``,
+``notes[2].attachment.sha256``), never a bare cattrs error or KeyError.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, Final, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+
+from leadkit.errors import FieldProblem, InvalidValue
+from leadkit.events import EVENT_TYPES, LeadEvent
+from leadkit.fields import CustomFields, CustomValue, OptionSet, OptionValue, custom_kind
+from leadkit.lead import Lead
+from leadkit.patch import PATCH_FIELDS, LeadPatch
+from leadkit.status import LeadState, StatusReason
+from leadkit.timeline import ActivityKind, StakeholderRole
+from leadkit.values import EmailAddress, Money, PhoneNumber, RecordId, Url, require_aware
+
+__all__ = ["SCHEMA_VERSION", "LeadkitConverter", "make_converter"]
+
+SCHEMA_VERSION: Final = 1
+"""The version written into every envelope; ``load`` refuses other versions."""
+
+T = TypeVar("T")
+
+
+class _MalformedError(ValueError):
+    """A leaf structuring failure before it becomes an InvalidValue with a path."""
+
+    def __init__(self, value: object, reason: str) -> None:
+        self.value = value
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _expect(value: object, kind: type | tuple[type, ...], what: str) -> None:
+    if isinstance(value, bool) and kind is not bool:
+        raise _MalformedError(value, f"must be {what}")
+    if not isinstance(value, kind):
+        raise _MalformedError(value, f"must be {what}")
+
+
+def _iso_datetime(value: object) -> datetime:
+    _expect(value, str, "an ISO 8601 date-time string")
+    assert isinstance(value, str)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _MalformedError(value, "not an ISO 8601 date-time") from None
+    try:
+        return require_aware("at", parsed)
+    except InvalidValue:
+        raise _MalformedError(
+            value, "must carry a UTC offset (naive date-times are refused)"
+        ) from None
+
+
+def _iso_date(value: object) -> date:
+    _expect(value, str, "an ISO 8601 date string")
+    assert isinstance(value, str)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _MalformedError(value, "not an ISO 8601 date (YYYY-MM-DD)") from None
+
+
+def _decimal(value: object) -> Decimal:
+    _expect(value, (str, int), "a decimal string")
+    try:
+        result = Decimal(value)  # type: ignore[arg-type]
+    except InvalidOperation:
+        raise _MalformedError(value, "not a decimal number") from None
+    if not result.is_finite():
+        raise _MalformedError(value, "must be a finite number")
+    return result
+
+
+_CUSTOM_LOADERS: Final[Mapping[str, Callable[[object], CustomValue]]] = {
+    "text": lambda v: _strict(str, "text")(v),
+    "integer": lambda v: _strict(int, "an integer")(v),
+    "decimal": _decimal,
+    "boolean": lambda v: _strict(bool, "true or false")(v),
+    "date": _iso_date,
+    "datetime": _iso_datetime,
+}
+
+
+def _strict(kind: type[T], what: str) -> Callable[[object], T]:
+    def check(value: object) -> T:
+        _expect(value, kind, what)
+        return value  # type: ignore[return-value]
+
+    return check
+
+
+class LeadkitConverter:
+    """Turns leadkit values into JSON-safe data and back. Build it with :func:`make_converter`.
+
+    Methods raise InvalidValue (with the path of the bad field) for malformed input.
+    """
+
+    def __init__(self) -> None:
+        self._c = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+        _register(self._c)
+
+    # Raw data, no envelope -------------------------------------------------------------------
+
+    def unstructure(self, value: object) -> Any:
+        """JSON-safe data (dicts, lists, str, int, bool, None) for a leadkit value."""
+        return self._c.unstructure(value)
+
+    def structure(self, data: object, kind: type[T]) -> T:
+        """Build a ``kind`` from JSON-safe data. Raises InvalidValue naming the bad path."""
+        try:
+            return self._c.structure(data, kind)
+        except Exception as e:
+            raise _to_invalid(e, "") from None
+
+    # With the schema envelope ----------------------------------------------------------------
+
+    def dump(self, value: object) -> dict[str, Any]:
+        """``{"schema": 1, "kind": "Lead", "data": ...}`` for a value."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "kind": type(value).__name__,
+            "data": self.unstructure(value),
+        }
+
+    def load(self, envelope: object, kind: type[T]) -> T:
+        """Read an envelope written by :meth:`dump`.
+
+        Raises InvalidValue naming ``schema`` for an unknown version, ``kind`` for data of
+        another type, or the path of a bad field.
+        """
+        if not isinstance(envelope, Mapping):
+            raise InvalidValue("", envelope, "must be an object with schema, kind and data")
+        version = envelope.get("schema")
+        if version != SCHEMA_VERSION:
+            raise InvalidValue(
+                "schema",
+                version,
+                f"unsupported schema version (this leadkit reads {SCHEMA_VERSION})",
+            )
+        found = envelope.get("kind")
+        expected = kind.__name__
+        if kind is LeadEvent:
+            if found not in EVENT_TYPES:
+                raise InvalidValue("kind", found, "not a lead event type")
+        elif found != expected:
+            raise InvalidValue("kind", found, f"expected {expected}")
+        if "data" not in envelope:
+            raise InvalidValue("data", None, "is required")
+        return self.structure(envelope["data"], kind)
+
+    def dumps(self, value: object) -> str:
+        """The envelope as compact JSON text."""
+        return json.dumps(self.dump(value), ensure_ascii=False, separators=(",", ":"))
+
+    def loads(self, text: str | bytes, kind: type[T]) -> T:
+        """Read JSON text written by :meth:`dumps`. Raises InvalidValue for bad JSON too."""
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InvalidValue("", text[:60], f"not JSON: {e}") from None
+        return self.load(data, kind)
+
+
+def make_converter() -> LeadkitConverter:
+    """A new converter for every leadkit value, event and lead."""
+    return LeadkitConverter()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hooks
+
+
+def _register(c: cattrs.Converter) -> None:
+    c.register_structure_hook(str, lambda v, _: _strict(str, "text")(v))
+    c.register_structure_hook(int, lambda v, _: _strict(int, "an integer")(v))
+    c.register_structure_hook(bool, lambda v, _: _strict(bool, "true or false")(v))
+    c.register_unstructure_hook(Decimal, str)
+    c.register_structure_hook(Decimal, lambda v, _: _decimal(v))
+    c.register_unstructure_hook(datetime, lambda v: v.isoformat())
+    c.register_structure_hook(datetime, lambda v, _: _iso_datetime(v))
+    c.register_unstructure_hook(date, lambda v: v.isoformat())
+    c.register_structure_hook(date, lambda v, _: _iso_date(v))
+
+    c.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, RecordId), lambda v: v.value
+    )
+    c.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, RecordId),
+        lambda v, t: t(_strict(str, "an id string")(v)),
+    )
+    c.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, OptionSet), lambda v: v.code
+    )
+    c.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, OptionSet),
+        lambda v, t: _option(v, t),
+    )
+    for enum_type in (LeadState, ActivityKind):
+        c.register_unstructure_hook(enum_type, lambda v: v.name)
+        c.register_structure_hook(enum_type, _by_name)
+
+    c.register_unstructure_hook(EmailAddress, lambda v: v.text)
+    c.register_structure_hook(EmailAddress, lambda v, _: EmailAddress(_strict(str, "text")(v)))
+    c.register_unstructure_hook(Url, lambda v: v.text)
+    c.register_structure_hook(Url, lambda v, _: Url(_strict(str, "text")(v)))
+    c.register_unstructure_hook(StakeholderRole, lambda v: v.name)
+    c.register_structure_hook(
+        StakeholderRole, lambda v, _: StakeholderRole(_strict(str, "text")(v))
+    )
+    c.register_unstructure_hook(PhoneNumber, lambda v: {"raw": v.raw, "region": v.region})
+    c.register_unstructure_hook(Money, lambda v: {"amount": str(v.amount), "currency": v.currency})
+    c.register_unstructure_hook(
+        StatusReason, lambda v: {"code": v.code, "label": v.label, "state": v.state.name}
+    )
+
+    c.register_unstructure_hook(CustomFields, _unstructure_custom)
+    c.register_structure_hook(CustomFields, lambda v, _: _structure_custom(c, v))
+    patch_types = _patch_types()
+    c.register_unstructure_hook(
+        LeadPatch, lambda v: {name: c.unstructure(value) for name, value in v.items()}
+    )
+    c.register_structure_hook(LeadPatch, lambda v, _: _structure_patch(c, patch_types, v))
+
+    unstructure_lead = cattrs.gen.make_dict_unstructure_fn(
+        Lead, c, pending_events=cattrs.gen.override(omit=True)
+    )
+    structure_lead = cattrs.gen.make_dict_structure_fn(
+        Lead, c, pending_events=cattrs.gen.override(omit=True), _cattrs_forbid_extra_keys=True
+    )
+    c.register_unstructure_hook(Lead, unstructure_lead)
+    c.register_structure_hook(Lead, structure_lead)
+
+    for event_type in EVENT_TYPES.values():
+        c.register_unstructure_hook(event_type, _event_unstructurer(c, event_type))
+        c.register_structure_hook(
+            event_type,
+            cattrs.gen.make_dict_structure_fn(event_type, c, _cattrs_forbid_extra_keys=True),
+        )
+    c.register_unstructure_hook(LeadEvent, lambda v: c.unstructure(v, type(v)))
+    c.register_structure_hook(LeadEvent, lambda v, _: _structure_event(c, v))
+
+
+def _by_name(value: object, kind: type[Enum]) -> Enum:
+    _expect(value, str, f"one of {', '.join(m.name for m in kind)}")
+    try:
+        return kind[value]  # type: ignore[index]
+    except KeyError:
+        raise _MalformedError(value, f"must be one of {', '.join(m.name for m in kind)}") from None
+
+
+def _option(value: object, kind: type[OptionSet]) -> OptionSet:
+    _expect(value, int, f"a {kind.__name__} code")
+    assert isinstance(value, int)
+    try:
+        return kind(value)
+    except ValueError:
+        codes = ", ".join(str(m.code) for m in kind)
+        raise _MalformedError(value, f"not a {kind.__name__} code ({codes})") from None
+
+
+def _event_unstructurer(c: cattrs.Converter, kind: type[LeadEvent]) -> Callable[[Any], Any]:
+    plain = cattrs.gen.make_dict_unstructure_fn(kind, c)
+
+    def run(event: Any) -> Any:
+        return {"type": kind.__name__, **plain(event)}
+
+    return run
+
+
+def _structure_event(c: cattrs.Converter, data: object) -> LeadEvent:
+    if not isinstance(data, Mapping):
+        raise _MalformedError(data, "must be an object")
+    name = data.get("type")
+    kind = EVENT_TYPES.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise InvalidValue("type", name, "not a lead event type")
+    body = {k: v for k, v in data.items() if k != "type"}
+    return c.structure(body, kind)
+
+
+def _unstructure_custom(fields: CustomFields) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        kind = custom_kind(value)
+        if kind == "option":
+            assert isinstance(value, OptionValue)
+            data: Any = {"code": value.code, "label": value.label}
+        elif kind in ("decimal", "date", "datetime"):
+            data = str(value) if kind == "decimal" else value.isoformat()  # type: ignore[union-attr]
+        else:
+            data = value
+        out[name] = {"type": kind, "value": data}
+    return out
+
+
+def _structure_custom(c: cattrs.Converter, data: object) -> CustomFields:
+    if not isinstance(data, Mapping):
+        raise _MalformedError(data, "must be an object of name to {type, value}")
+    values: dict[str, CustomValue] = {}
+    for name, entry in data.items():
+        try:
+            if not isinstance(entry, Mapping) or set(entry) != {"type", "value"}:
+                raise _MalformedError(entry, "must be an object with exactly 'type' and 'value'")
+            kind, raw = entry["type"], entry["value"]
+            if kind == "option":
+                values[name] = c.structure(raw, OptionValue)
+            elif isinstance(kind, str) and kind in _CUSTOM_LOADERS:
+                values[name] = _CUSTOM_LOADERS[kind](raw)
+            else:
+                raise _MalformedError(
+                    kind,
+                    f"unknown custom field type; known: {', '.join([*_CUSTOM_LOADERS, 'option'])}",
+                )
+        except Exception as e:
+            raise _to_invalid(e, str(name)) from None
+    return CustomFields(values)
+
+
+def _patch_types() -> dict[str, Any]:
+    """The declared type of each editable field, read off ``Lead``."""
+    resolved = attrs.resolve_types(Lead)
+    return {a.name: a.type for a in attrs.fields(resolved) if a.name in PATCH_FIELDS}
+
+
+def _structure_patch(c: cattrs.Converter, types: Mapping[str, Any], data: object) -> LeadPatch:
+    if not isinstance(data, Mapping):
+        raise _MalformedError(data, "must be an object of field to value")
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        if name not in types:
+            raise InvalidValue(str(name), raw, "not an editable lead field")
+        try:
+            values[name] = c.structure(raw, types[name])
+        except Exception as e:
+            raise _to_invalid(e, name) from None
+    return LeadPatch(**values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors with paths
+
+
+def _join(path: str, part: str) -> str:
+    if not path:
+        return part
+    if part.startswith("["):
+        return path + part
+    return f"{path}.{part}"
+
+
+def _to_invalid(error: BaseException, path: str) -> InvalidValue:
+    """Turn a (possibly nested) cattrs failure into one InvalidValue naming every bad path."""
+    problems: list[tuple[str, object, str]] = []
+    _collect(error, path, problems)
+    if not problems:
+        problems.append((path, None, str(error)))
+    return InvalidValue.many(FieldProblem(p, v, r) for p, v, r in problems)
+
+
+def _collect(error: BaseException, path: str, out: list[tuple[str, object, str]]) -> None:
+    if isinstance(error, ForbiddenExtraKeysError):
+        for key in sorted(error.extra_fields):
+            out.append((_join(path, key), key, "unknown field"))
+        return
+    if isinstance(error, ClassValidationError | IterableValidationError):
+        for sub in error.exceptions:
+            sub_path = path
+            for note in getattr(sub, "__notes__", []):
+                if isinstance(note, AttributeValidationNote):
+                    sub_path = _join(path, note.name)
+                elif isinstance(note, IterableValidationNote):
+                    sub_path = _join(path, f"[{note.index}]")
+            _collect(sub, sub_path, out)
+        return
+    if isinstance(error, InvalidValue):
+        for problem in error.problems:
+            out.append((_merge(path, problem.field), problem.value, problem.reason))
+        return
+    if isinstance(error, _MalformedError):
+        out.append((path, error.value, error.reason))
+        return
+    if isinstance(error, KeyError):
+        out.append((path, None, "is required"))
+        return
+    out.append((path, None, f"malformed ({type(error).__name__}: {error})"))
+
+
+# Value types name their own fields generically ("phone", "user.id"); at a known path the
+# path already says which field it is.
+_SELF_NAMED: Final = frozenset(
+    {
+        "address", "attachment", "activity", "custom_fields", "email", "name", "note",
+        "option", "phone", "reason", "stakeholder", "user", "website",
+    }
+)  # fmt: skip
+
+
+def _merge(path: str, field: str) -> str:
+    """Join a structuring path with a value's own field name without repeating it:
+    ``address`` + ``address.postal_code`` -> ``address.postal_code``; ``owner`` + ``user.id``
+    -> ``owner.id``."""
+    if not path:
+        return field
+    if not field:
+        return path
+    last = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    head, _, tail = field.partition(".")
+    if head == last or head in _SELF_NAMED:
+        return _join(path, tail) if tail else path
+    return _join(path, field)
