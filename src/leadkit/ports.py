@@ -1,0 +1,388 @@
+"""Ports: the protocols storage adapters implement, and the query values they accept.
+
+The docstrings are the contract; ``leadkit.testing.contract`` checks every promise made
+here. Adapters raise only :class:`RepositoryError` subclasses (and :class:`InvalidValue` for a
+malformed query or cursor).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from enum import Enum
+from types import TracebackType
+from typing import Any, Final, Generic, Protocol, Self, TypeVar
+
+import attrs
+
+from leadkit.errors import InvalidValue
+from leadkit.events import LeadEvent
+from leadkit.fields import LeadSource, Rating
+from leadkit.lead import Lead
+from leadkit.records import Account, Contact, Opportunity
+from leadkit.status import LeadState
+from leadkit.values import (
+    AccountId,
+    ContactId,
+    LeadId,
+    OpportunityId,
+    UserRef,
+    require_aware,
+)
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "AccountRepository",
+    "ContactRepository",
+    "EventSink",
+    "IdFactory",
+    "LeadQuery",
+    "LeadRepository",
+    "LeadSort",
+    "LeadStore",
+    "OpportunityRepository",
+    "Page",
+    "RecordRepository",
+    "UnitOfWork",
+    "Views",
+    "check_batch_size",
+    "check_limit",
+    "decode_cursor",
+    "encode_cursor",
+    "search_texts",
+    "sort_key",
+]
+
+MAX_PAGE_SIZE: Final = 1000
+
+
+class LeadSort(Enum):
+    """What a lead query is ordered by; ties are broken by id, so the order is total."""
+
+    CREATED_AT = "created_at"
+    MODIFIED_AT = "modified_at"
+    TOPIC = "topic"
+    COMPANY = "company"
+    LAST_NAME = "last_name"
+    ID = "id"
+
+
+def _frozen_set(value: Any) -> frozenset[Any] | None:
+    return None if value is None else frozenset(value)
+
+
+def _aware_or_none(field: str, value: datetime | None) -> None:
+    if value is not None:
+        require_aware(field, value)
+
+
+@attrs.frozen(kw_only=True)
+class LeadQuery:
+    """Filters, all ANDed; ``None`` means "any". Text matches name, company and e-mail,
+    case-insensitively, as a substring. Date ranges are half-open: ``from <= x < to``.
+
+    Raises InvalidValue for a naive datetime, an empty text filter or an inverted range.
+    """
+
+    states: frozenset[LeadState] | None = attrs.field(default=None, converter=_frozen_set)
+    reason_codes: frozenset[int] | None = attrs.field(default=None, converter=_frozen_set)
+    owner_id: str | None = None
+    ratings: frozenset[Rating] | None = attrs.field(default=None, converter=_frozen_set)
+    sources: frozenset[LeadSource] | None = attrs.field(default=None, converter=_frozen_set)
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    modified_from: datetime | None = None
+    modified_to: datetime | None = None
+    text: str | None = None
+    sort: LeadSort = LeadSort.CREATED_AT
+    descending: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("created_from", "created_to", "modified_from", "modified_to"):
+            _aware_or_none(name, getattr(self, name))
+        for lo, hi in (("created_from", "created_to"), ("modified_from", "modified_to")):
+            low, high = getattr(self, lo), getattr(self, hi)
+            if low is not None and high is not None and low > high:
+                raise InvalidValue(hi, high, f"must not be before {lo}")
+        if self.text is not None and not self.text.strip():
+            raise InvalidValue("text", self.text, "an empty text filter matches nothing useful")
+
+    def matches(self, lead: Lead) -> bool:
+        """True when ``lead`` passes every filter (the reference semantics adapters follow)."""
+        if self.states is not None and lead.state not in self.states:
+            return False
+        if self.reason_codes is not None and lead.reason.code not in self.reason_codes:
+            return False
+        if self.owner_id is not None and lead.owner.id != self.owner_id:
+            return False
+        if self.ratings is not None and lead.rating not in self.ratings:
+            return False
+        if self.sources is not None and lead.source not in self.sources:
+            return False
+        if not _in_range(lead.created_at, self.created_from, self.created_to):
+            return False
+        if not _in_range(lead.modified_at, self.modified_from, self.modified_to):
+            return False
+        if self.text is not None:
+            needle = self.text.strip().casefold()
+            return any(needle in hay for hay in search_texts(lead))
+        return True
+
+
+def search_texts(lead: Lead) -> tuple[str, str, str]:
+    """The case-folded texts a text filter searches: full name, company and e-mail."""
+    return (
+        lead.name.full.casefold(),
+        lead.company.casefold(),
+        lead.email.text.casefold() if lead.email else "",
+    )
+
+
+def _in_range(value: datetime, low: datetime | None, high: datetime | None) -> bool:
+    return (low is None or value >= low) and (high is None or value < high)
+
+
+def sort_key(lead: Lead, sort: LeadSort) -> tuple[Any, str]:
+    """The (value, id) pair a query sorts on; datetimes as UTC ISO text, text case-folded."""
+    value: Any
+    match sort:
+        case LeadSort.CREATED_AT:
+            value = _utc_text(lead.created_at)
+        case LeadSort.MODIFIED_AT:
+            value = _utc_text(lead.modified_at)
+        case LeadSort.TOPIC:
+            value = lead.topic.casefold()
+        case LeadSort.COMPANY:
+            value = lead.company.casefold()
+        case LeadSort.LAST_NAME:
+            value = lead.name.last.casefold()
+        case LeadSort.ID:
+            value = lead.id.value
+    return value, lead.id.value
+
+
+def _utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def encode_cursor(sort: LeadSort, descending: bool, key: tuple[Any, str]) -> str:
+    """An opaque keyset cursor: the sort and the last (value, id) seen."""
+    raw = json.dumps([sort.value, descending, key[0], key[1]], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str, sort: LeadSort, descending: bool) -> tuple[Any, str]:
+    """Read a cursor made by :func:`encode_cursor` for the same sort.
+
+    Raises InvalidValue naming ``after`` for a malformed cursor or one made for another sort.
+    """
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        name, desc, value, last_id = data
+    except Exception:
+        raise InvalidValue("after", cursor, "not a cursor returned by this query") from None
+    if name != sort.value or desc != descending:
+        raise InvalidValue("after", cursor, "the cursor belongs to a query with another order")
+    return value, last_id
+
+
+@attrs.frozen
+class Page:
+    """One page of a query: the leads and the cursor of the next page (None at the end)."""
+
+    items: tuple[Lead, ...]
+    next_cursor: str | None
+
+
+class Views:
+    """The named views of Dynamics 365 as query presets."""
+
+    @staticmethod
+    def my_open_leads(owner: UserRef | str) -> LeadQuery:
+        """Open leads owned by ``owner``, newest first."""
+        owner_id = owner.id if isinstance(owner, UserRef) else owner
+        return LeadQuery(states={LeadState.OPEN}, owner_id=owner_id, descending=True)
+
+    @staticmethod
+    def closed_leads() -> LeadQuery:
+        """Qualified and Disqualified leads, most recently changed first."""
+        return LeadQuery(
+            states={LeadState.QUALIFIED, LeadState.DISQUALIFIED},
+            sort=LeadSort.MODIFIED_AT,
+            descending=True,
+        )
+
+    @staticmethod
+    def all_leads() -> LeadQuery:
+        """Every lead, oldest first."""
+        return LeadQuery()
+
+    @staticmethod
+    def open_leads() -> LeadQuery:
+        """Every Open lead, oldest first."""
+        return LeadQuery(states={LeadState.OPEN})
+
+
+class LeadRepository(Protocol):
+    """Leads in a store, reached through a :class:`UnitOfWork`.
+
+    Writes are visible to later reads in the same unit of work and to nobody else until it
+    commits. A lead's ``version`` is the stored version: 0 for a lead never stored.
+    """
+
+    def get(self, lead_id: LeadId) -> Lead:
+        """The stored lead (no pending events). Raises NotFound."""
+        ...
+
+    def add(self, lead: Lead) -> Lead:
+        """Store a new lead; its pending events go to the unit of work.
+
+        Returns the stored copy (version 1, no pending events). Raises AlreadyExists when the
+        id is taken, InvalidValue when ``lead.version`` is not 0.
+        """
+        ...
+
+    def save(self, lead: Lead) -> Lead:
+        """Store ``lead`` if the stored version equals ``lead.version``.
+
+        Returns the stored copy (version + 1, no pending events); its pending events go to the
+        unit of work. Raises ConcurrencyConflict if the stored version differs (with the
+        expected and actual versions), NotFound if there is none.
+        """
+        ...
+
+    def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:
+        """Remove the lead with its notes, activities, attachment metadata and stakeholder
+        links. Raises NotFound, or ConcurrencyConflict when ``expected_version`` is given and
+        differs from the stored version."""
+        ...
+
+    def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
+        """One page of leads matching ``query`` in its order; pass ``page.next_cursor`` as
+        ``after`` for the next. Keyset pagination: a page never repeats or skips a lead that
+        stays unchanged between calls. Raises InvalidValue for ``limit`` outside 1..1000 or a
+        foreign cursor."""
+        ...
+
+    def count(self, query: LeadQuery) -> int:
+        """How many leads match ``query``."""
+        ...
+
+    def stream(self, query: LeadQuery | None = None, *, batch_size: int = 500) -> Iterator[Lead]:
+        """Every matching lead in the query's order, read ``batch_size`` at a time so that a
+        scan never holds the whole store in memory. Raises InvalidValue for a batch size
+        below 1."""
+        ...
+
+
+R = TypeVar("R")
+K = TypeVar("K", contravariant=True)
+
+
+class RecordRepository(Protocol, Generic[R, K]):
+    """Accounts, contacts or opportunities: the same promises as :class:`LeadRepository`'s
+    get/add/save/delete, keyed by the record's id, plus a scan."""
+
+    def get(self, record_id: K) -> R:
+        """The stored record. Raises NotFound."""
+        ...
+
+    def add(self, record: R) -> R:
+        """Store a new record; returns it with version 1. Raises AlreadyExists, or
+        InvalidValue when its version is not 0."""
+        ...
+
+    def save(self, record: R) -> R:
+        """Store a changed record if the stored version equals its version; returns it with
+        version + 1. Raises ConcurrencyConflict or NotFound."""
+        ...
+
+    def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
+        """Remove the record. Raises NotFound or ConcurrencyConflict."""
+        ...
+
+    def list(self, *, originating_lead: LeadId | None = None) -> Sequence[R]:
+        """Every stored record (those created from ``originating_lead`` when given), by id."""
+        ...
+
+
+AccountRepository = RecordRepository[Account, AccountId]
+ContactRepository = RecordRepository[Contact, ContactId]
+OpportunityRepository = RecordRepository[Opportunity, OpportunityId]
+
+
+class EventSink(Protocol):
+    """Receives the events of a committed unit of work, in the order they were recorded."""
+
+    def __call__(self, events: Sequence[LeadEvent]) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """A context manager over the repositories: ``commit()`` stores every change or none.
+
+    Leaving the block without ``commit()`` (or by an exception) rolls back. After commit the
+    collected events go to the store's event sink, if any; a sink that raises does not undo
+    the commit (the error propagates). Raises StorageUnavailable when the store fails and
+    ConcurrencyConflict when a change raced another commit.
+    """
+
+    leads: LeadRepository
+    accounts: AccountRepository
+    contacts: ContactRepository
+    opportunities: OpportunityRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Store every change made in this unit of work, or none of them."""
+        ...
+
+    def rollback(self) -> None:
+        """Forget every change made since the last commit."""
+        ...
+
+    @property
+    def events(self) -> Sequence[LeadEvent]:
+        """The events collected since the last commit or rollback."""
+        ...
+
+
+class LeadStore(Protocol):
+    """An adapter: hands out units of work over one store."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work. Raises StorageUnavailable if the store cannot be used."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources; later use raises StorageUnavailable."""
+        ...
+
+
+class IdFactory(Protocol):
+    """Makes new ids (uuid4 text, a database sequence ...); the core never invents one."""
+
+    def __call__(self) -> str: ...
+
+
+def check_limit(limit: int) -> None:
+    """Raise InvalidValue unless 1 <= limit <= MAX_PAGE_SIZE."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidValue("limit", limit, f"must be an integer from 1 to {MAX_PAGE_SIZE}")
+
+
+def check_batch_size(batch_size: int) -> None:
+    """Raise InvalidValue unless batch_size >= 1."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidValue("batch_size", batch_size, "must be a positive integer")
+
+
