@@ -154,7 +154,7 @@ class LeadkitConverter:
         if not isinstance(envelope, Mapping):
             raise InvalidValue("", envelope, "must be an object with schema, kind and data")
         version = envelope.get("schema")
-        if version != SCHEMA_VERSION:
+        if type(version) is not int or version != SCHEMA_VERSION:  # True == 1, 1.0 == 1
             raise InvalidValue(
                 "schema",
                 version,
@@ -214,10 +214,9 @@ def _register(c: cattrs.Converter) -> None:
     c.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, OptionSet), lambda v: v.code
     )
-    c.register_structure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, OptionSet),
-        lambda v, t: _option(v, t),
-    )
+    # Registered by class (singledispatch), not by predicate: an OptionSet is an int, and the
+    # strict ``int`` hook above would otherwise win and load a bare int instead of the option.
+    c.register_structure_hook(OptionSet, lambda v, t: _option(v, t))
     for enum_type in (LeadState, ActivityKind):
         c.register_unstructure_hook(enum_type, lambda v: v.name)
         c.register_structure_hook(enum_type, _by_name)
@@ -230,7 +229,8 @@ def _register(c: cattrs.Converter) -> None:
     c.register_structure_hook(
         StakeholderRole, lambda v, _: StakeholderRole(_strict(str, "text")(v))
     )
-    c.register_unstructure_hook(PhoneNumber, lambda v: {"raw": v.raw, "region": v.region})
+    c.register_unstructure_hook(PhoneNumber, _unstructure_phone)
+    c.register_structure_hook(PhoneNumber, lambda v, _: _structure_phone(v))
     c.register_unstructure_hook(Money, lambda v: {"amount": str(v.amount), "currency": v.currency})
     c.register_unstructure_hook(
         StatusReason, lambda v: {"code": v.code, "label": v.label, "state": v.state.name}
@@ -255,12 +255,36 @@ def _register(c: cattrs.Converter) -> None:
 
     for event_type in EVENT_TYPES.values():
         c.register_unstructure_hook(event_type, _event_unstructurer(c, event_type))
-        c.register_structure_hook(
-            event_type,
-            cattrs.gen.make_dict_structure_fn(event_type, c, _cattrs_forbid_extra_keys=True),
-        )
+        c.register_structure_hook(event_type, _event_structurer(c, event_type))
     c.register_unstructure_hook(LeadEvent, lambda v: c.unstructure(v, type(v)))
     c.register_structure_hook(LeadEvent, lambda v, _: _structure_event(c, v))
+
+
+def _unstructure_phone(phone: PhoneNumber) -> dict[str, Any]:
+    data: dict[str, Any] = {"raw": phone.raw, "region": phone.region, "e164": phone.e164}
+    if phone.extension:
+        data["extension"] = phone.extension
+    return data
+
+
+def _structure_phone(data: object) -> PhoneNumber:
+    if not isinstance(data, Mapping):
+        raise _MalformedError(data, "must be an object with raw, region and e164")
+    extra = set(data) - {"raw", "region", "e164", "extension"}
+    if extra:
+        raise _MalformedError(sorted(extra), "unknown phone field(s)")
+    raw, region = data.get("raw"), data.get("region")
+    _expect(raw, str, "text")
+    if region is not None:
+        _expect(region, str, "a region code or null")
+    assert isinstance(raw, str)
+    assert region is None or isinstance(region, str)
+    if "e164" not in data:  # written by hand: parse it
+        return PhoneNumber(raw, region)
+    e164, extension = data["e164"], data.get("extension", "")
+    _expect(e164, str, "an E.164 number")
+    _expect(extension, str, "digits")
+    return PhoneNumber.restore(raw, region, e164, extension)
 
 
 def _by_name(value: object, kind: type[Enum]) -> Enum:
@@ -286,6 +310,20 @@ def _event_unstructurer(c: cattrs.Converter, kind: type[LeadEvent]) -> Callable[
 
     def run(event: Any) -> Any:
         return {"type": kind.__name__, **plain(event)}
+
+    return run
+
+
+def _event_structurer(c: cattrs.Converter, kind: type[LeadEvent]) -> Callable[[Any, Any], Any]:
+    plain = cattrs.gen.make_dict_structure_fn(kind, c, _cattrs_forbid_extra_keys=True)
+
+    def run(data: Any, _: Any) -> Any:
+        # ``dump`` writes the type tag into every event, so a concrete load accepts it.
+        if isinstance(data, Mapping) and "type" in data:
+            if data["type"] != kind.__name__:
+                raise InvalidValue("type", data["type"], f"expected {kind.__name__}")
+            data = {k: v for k, v in data.items() if k != "type"}
+        return plain(data, kind)
 
     return run
 
@@ -414,6 +452,7 @@ _SELF_NAMED: Final = frozenset(
     {
         "address", "attachment", "activity", "custom_fields", "email", "name", "note",
         "option", "phone", "reason", "stakeholder", "user", "website",
+        "record_id", "lead_id", "account_id", "contact_id", "opportunity_id",
     }
 )  # fmt: skip
 
@@ -429,5 +468,6 @@ def _merge(path: str, field: str) -> str:
     last = path.rsplit(".", 1)[-1].split("[", 1)[0]
     head, _, tail = field.partition(".")
     if head == last or head in _SELF_NAMED:
-        return _join(path, tail) if tail else path
+        # ``stakeholders[0].role`` + ``stakeholder.role`` -> ``stakeholders[0].role``.
+        return _join(path, tail) if tail and tail != last else path
     return _join(path, field)
