@@ -53,7 +53,8 @@ class OptionSet(IntEnum):
         name = field or _snake(cls.__name__)
         if isinstance(value, cls):
             return value
-        if isinstance(value, bool):
+        if isinstance(value, bool) or isinstance(value, OptionSet):
+            # Option sets are IntEnums: Budget.MAY_BUY must not pass as Rating.HOT.
             raise InvalidValue(name, value, "not an option of " + cls.__name__)
         if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
             try:
@@ -213,8 +214,11 @@ def _check_custom(name: object, value: CustomValue) -> tuple[str, CustomValue]:
             "a custom field name must be 1-64 characters of a-z, 0-9 and '_', starting with "
             "a letter",
         )
-    kind = custom_kind(value)
     path = f"custom_fields.{name}"
+    try:
+        kind = custom_kind(value)
+    except InvalidValue as e:
+        raise InvalidValue(path, value, e.reason) from None
     if kind == "text" and len(str(value)) > _CUSTOM_TEXT_MAX:
         raise InvalidValue(path, value, f"longer than {_CUSTOM_TEXT_MAX} characters")
     if kind == "decimal" and not Decimal(str(value)).is_finite():

@@ -14,12 +14,14 @@ from typing import Any, Final
 import attrs
 
 from leadkit.errors import ConfigurationError, FieldProblem, InvalidValue
+from leadkit.patch import PATCH_FIELDS
 
 __all__ = [
     "BCM_PROFILE",
     "D365_LENGTHS",
     "D365_PROFILE",
     "DEFAULT_PROFILE",
+    "RULE_FIELDS",
     "FieldProfile",
     "FieldRule",
     "field_value",
@@ -44,6 +46,18 @@ D365_LENGTHS: Final[dict[str, int]] = {
     "business_phone": 50,
     "mobile_phone": 50,
 }
+
+
+_NAME_PARTS: Final = ("first", "last", "middle", "salutation", "suffix", "full")
+_ADDRESS_PARTS: Final = (
+    "line1", "line2", "line3", "city", "state_or_province", "postal_code", "country",
+)  # fmt: skip
+RULE_FIELDS: Final[tuple[str, ...]] = (
+    *PATCH_FIELDS,
+    *(f"name.{p}" for p in _NAME_PARTS),
+    *(f"address.{p}" for p in _ADDRESS_PARTS),
+)
+"""The dotted paths a field rule may name: every editable field and the name/address parts."""
 
 
 def field_value(record: Any, path: str) -> object:
@@ -90,8 +104,10 @@ class FieldRule:
     max_length: int | None = None
 
     def __attrs_post_init__(self) -> None:
-        if not self.field:
-            raise ConfigurationError("field rule", "needs a field")
+        if self.field not in RULE_FIELDS:
+            raise ConfigurationError(
+                "field rule", f"unknown lead field {self.field!r}; known: {', '.join(RULE_FIELDS)}"
+            )
         if self.max_length is not None and self.max_length < 1:
             raise ConfigurationError(f"field rule {self.field}", "max_length must be positive")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -197,6 +197,7 @@ def _register(c: cattrs.Converter) -> None:
     c.register_structure_hook(str, lambda v, _: _strict(str, "text")(v))
     c.register_structure_hook(int, lambda v, _: _strict(int, "an integer")(v))
     c.register_structure_hook(bool, lambda v, _: _strict(bool, "true or false")(v))
+    c.register_structure_hook_func(_is_homogeneous_collection, lambda v, t: _collection(c, v, t))
     c.register_unstructure_hook(Decimal, str)
     c.register_structure_hook(Decimal, lambda v, _: _decimal(v))
     c.register_unstructure_hook(datetime, lambda v: v.isoformat())
@@ -244,6 +245,9 @@ def _register(c: cattrs.Converter) -> None:
     )
     c.register_structure_hook(LeadPatch, lambda v, _: _structure_patch(c, patch_types, v))
 
+    # Scoring: predicates as tagged objects, ticked criteria as a sorted list (before Lead's
+    # hooks are generated, which look these up).
+
     unstructure_lead = cattrs.gen.make_dict_unstructure_fn(
         Lead, c, pending_events=cattrs.gen.override(omit=True)
     )
@@ -258,6 +262,31 @@ def _register(c: cattrs.Converter) -> None:
         c.register_structure_hook(event_type, _event_structurer(c, event_type))
     c.register_unstructure_hook(LeadEvent, lambda v: c.unstructure(v, type(v)))
     c.register_structure_hook(LeadEvent, lambda v, _: _structure_event(c, v))
+
+
+def _is_homogeneous_collection(kind: Any) -> bool:
+    origin, args = get_origin(kind), get_args(kind)
+    return (origin is tuple and len(args) == 2 and args[1] is Ellipsis) or origin is frozenset
+
+
+def _collection(c: cattrs.Converter, data: object, kind: Any) -> Any:
+    """A tuple[X, ...] or frozenset[X] from a JSON list only (an object is not a list)."""
+    if not isinstance(data, list | tuple):
+        raise _MalformedError(data, "must be a list")
+    item_type = get_args(kind)[0]
+    items: list[Any] = []
+    errors: list[Exception] = []
+    for index, raw in enumerate(data):
+        try:
+            items.append(c.structure(raw, item_type))
+        except Exception as e:
+            e.add_note(
+                IterableValidationNote(f"Structuring {kind} @ index {index}", index, item_type)
+            )
+            errors.append(e)
+    if errors:
+        raise IterableValidationError(f"While structuring {kind}", errors, kind)
+    return tuple(items) if get_origin(kind) is tuple else frozenset(items)
 
 
 def _unstructure_phone(phone: PhoneNumber) -> dict[str, Any]:

@@ -257,7 +257,9 @@ class StatusModel:
                 if entry.label.casefold() == key:
                     return entry.reason
             if key.isdigit():
-                return self.parse(int(key))
+                for reason in self.reasons:
+                    if reason.code == int(key):
+                        return reason
         choices = ", ".join(e.label for e in self.labels)
         raise InvalidValue("reason", value, f"not a status of {self.name}; known: {choices}")
 

@@ -270,7 +270,7 @@ class PhoneNumber:
             raise InvalidValue("phone.region", region, "not a known ISO 3166 region code")
         if not isinstance(e164, str) or not _E164.match(e164):
             raise InvalidValue("phone.e164", e164, "not an E.164 number such as +46812345678")
-        if not isinstance(extension, str) or not extension.isdigit() and extension:
+        if not isinstance(extension, str) or (extension and not extension.isdigit()):
             raise InvalidValue("phone.extension", extension, "must be digits")
         object.__setattr__(phone, "region", region)
         object.__setattr__(phone, "e164", e164)
@@ -350,6 +350,8 @@ class Money:
         return cls(Decimal(0), currency)
 
     def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):  # ``Money < 5``: a TypeError, as for any unorderable pair
+            raise TypeError(f"cannot compare Money with {type(other).__name__}")
         if other.currency != self.currency:
             raise CurrencyMismatch(self.currency, other.currency)
 

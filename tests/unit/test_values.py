@@ -1,0 +1,635 @@
+"""Specification of the value objects (leadkit.values)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from leadkit.errors import CurrencyMismatch, InvalidValue
+from leadkit.values import (
+    AccountId,
+    Address,
+    ContactId,
+    EmailAddress,
+    LeadId,
+    Money,
+    OpportunityId,
+    PersonName,
+    PhoneNumber,
+    RecordId,
+    Url,
+    UserRef,
+    currency_exponent,
+    require_aware,
+)
+
+AT = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+
+# ---------------------------------------------------------------------------------------------
+# require_aware
+
+
+def test_require_aware_returns_an_aware_datetime_unchanged() -> None:
+    stockholm = datetime(2024, 5, 1, 11, 30, tzinfo=timezone(timedelta(hours=2)))
+
+    assert require_aware("at", AT) is AT
+    assert require_aware("at", stockholm) is stockholm
+
+
+def test_require_aware_refuses_a_naive_datetime_naming_the_field() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        require_aware("note.at", datetime(2024, 5, 1, 9, 30))
+
+    assert caught.value.field == "note.at"
+    assert "timezone-aware" in caught.value.reason
+
+
+@pytest.mark.parametrize("value", [date(2024, 5, 1), "2024-05-01T09:30:00+00:00", 0])
+def test_require_aware_refuses_what_is_not_a_datetime(value: object) -> None:
+    with pytest.raises(InvalidValue, match="must be a datetime") as caught:
+        require_aware("at", value)  # type: ignore[arg-type]
+
+    assert caught.value.field == "at"
+
+
+# ---------------------------------------------------------------------------------------------
+# Identities
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [
+        (RecordId, "record_id"),
+        (LeadId, "lead_id"),
+        (AccountId, "account_id"),
+        (ContactId, "contact_id"),
+        (OpportunityId, "opportunity_id"),
+    ],
+)
+@pytest.mark.parametrize("bad", ["", " L-1", "-L1", ".L1", "L 1", "L/1", "Ł1", "a" * 101, 7, None])
+def test_a_malformed_id_is_refused_naming_its_kind(
+    kind: type[RecordId], field: str, bad: object
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        kind(bad)  # type: ignore[arg-type]
+
+    assert caught.value.field == field
+    assert caught.value.value == bad
+    assert "1-100 characters" in caught.value.reason
+
+
+@pytest.mark.parametrize("good", ["L1", "0", "lead-1", "crm:lead_42.v2", "a" * 100])
+def test_well_formed_ids_are_accepted_and_print_as_their_value(good: str) -> None:
+    lead_id = LeadId(good)
+
+    assert lead_id.value == good
+    assert str(lead_id) == good
+
+
+def test_ids_compare_by_value_and_sort() -> None:
+    assert LeadId("L-1") == LeadId("L-1")
+    assert LeadId("L-1") != LeadId("L-2")
+    assert sorted([LeadId("b"), LeadId("a")]) == [LeadId("a"), LeadId("b")]
+
+
+def test_user_ref_refuses_an_empty_id() -> None:
+    with pytest.raises(InvalidValue, match="must not be empty") as caught:
+        UserRef("   ")
+
+    assert caught.value.field == "user.id"
+
+
+def test_user_ref_refuses_an_over_long_id_or_name() -> None:
+    with pytest.raises(InvalidValue) as too_long_id:
+        UserRef("u" * 101)
+    with pytest.raises(InvalidValue) as too_long_name:
+        UserRef("u1", "n" * 201)
+
+    assert too_long_id.value.field == "user.id"
+    assert too_long_name.value.field == "user.name"
+
+
+def test_user_ref_trims_and_prints_its_name_or_else_its_id() -> None:
+    named = UserRef(" u1 ", " Ann ")
+
+    assert (named.id, named.name) == ("u1", "Ann")
+    assert str(named) == "Ann"
+    assert str(UserRef("u2")) == "u2"
+
+
+# ---------------------------------------------------------------------------------------------
+# E-mail
+
+
+def test_email_keeps_the_text_and_normalises_for_comparison() -> None:
+    email = EmailAddress("  Ada.Lovelace@Example.COM ")
+
+    assert email.text == "Ada.Lovelace@Example.COM"
+    assert email.normalized == "ada.lovelace@example.com"
+    assert email.domain == "example.com"
+    assert str(email) == "Ada.Lovelace@Example.COM"
+
+
+@pytest.mark.parametrize(
+    "bad", ["ada", "ada@", "@example.com", "ada@@example.com", "ada@example", "ada lovelace@x.com"]
+)
+def test_email_with_bad_syntax_is_refused_with_a_reason(bad: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        EmailAddress(bad)
+
+    assert caught.value.field == "email"
+    assert caught.value.value == bad
+    assert caught.value.reason
+
+
+def test_empty_email_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="must not be empty") as caught:
+        EmailAddress("  ")
+
+    assert caught.value.field == "email"
+
+
+def test_email_that_is_not_text_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="must be text") as caught:
+        EmailAddress(42)  # type: ignore[arg-type]
+
+    assert caught.value.field == "email"
+
+
+# ---------------------------------------------------------------------------------------------
+# Phone
+
+
+def test_phone_number_with_a_default_region_gets_its_e164_form() -> None:
+    phone = PhoneNumber("070-123 45 67", "se")
+
+    assert phone.raw == "070-123 45 67"
+    assert phone.region == "SE"
+    assert phone.e164 == "+46701234567"
+    assert str(phone) == "070-123 45 67"
+
+
+def test_phone_number_with_a_country_code_needs_no_region() -> None:
+    phone = PhoneNumber("+44 20 7946 0958")
+
+    assert phone.e164 == "+442079460958"
+    assert phone.region is None
+
+
+def test_phone_number_keeps_its_extension() -> None:
+    assert PhoneNumber("+1 650 253 0000 ext. 123").extension == "123"
+
+
+def test_phone_number_without_plus_and_without_region_is_refused() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        PhoneNumber("0701234567")
+
+    assert caught.value.field == "phone"
+    assert caught.value.reason == "no country code and no default region"
+
+
+def test_phone_number_with_an_unknown_region_is_refused() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        PhoneNumber("0701234567", "XX")
+
+    assert caught.value.field == "phone.region"
+    assert caught.value.value == "XX"
+
+
+@pytest.mark.parametrize("bad", ["abc", "12", "+46 70 123 45 67 89 01 23 45", "+999 1234567"])
+def test_unparseable_phone_number_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        PhoneNumber(bad, "SE")
+
+    assert caught.value.field == "phone"
+    assert caught.value.value == bad
+    assert caught.value.reason
+
+
+def test_empty_phone_number_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="must not be empty"):
+        PhoneNumber(" ", "SE")
+
+
+# ---------------------------------------------------------------------------------------------
+# Money
+
+
+def test_money_refuses_a_float() -> None:
+    with pytest.raises(InvalidValue, match="not a float") as caught:
+        Money(1.5, "EUR")
+
+    assert caught.value.field == "amount"
+
+
+def test_money_refuses_a_bool() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Money(True, "EUR")
+
+    assert caught.value.field == "amount"
+
+
+@pytest.mark.parametrize("bad", ["NaN", Decimal("NaN"), "Infinity", Decimal("-Infinity"), "sNaN"])
+def test_money_refuses_nan_and_infinity(bad: str | Decimal) -> None:
+    with pytest.raises(InvalidValue, match="finite") as caught:
+        Money(bad, "EUR")
+
+    assert caught.value.field == "amount"
+
+
+def test_money_refuses_text_that_is_not_a_number() -> None:
+    with pytest.raises(InvalidValue, match="not a decimal number") as caught:
+        Money("ten", "EUR")
+
+    assert caught.value.field == "amount"
+
+
+@pytest.mark.parametrize("bad", ["XYZ", "EURO", "", "eu"])
+def test_money_refuses_an_unknown_currency(bad: str) -> None:
+    with pytest.raises(InvalidValue, match="ISO 4217") as caught:
+        Money(Decimal(1), bad)
+
+    assert caught.value.field == "currency"
+
+
+def test_money_refuses_a_currency_that_is_not_text() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Money(Decimal(1), 978)
+
+    assert caught.value.field == "currency"
+
+
+def test_money_normalises_the_currency_code() -> None:
+    assert Money(Decimal(1), " sek ").currency == "SEK"
+
+
+@pytest.mark.parametrize("amount", ["1e15", "-1e15", "1000000000000000.00"])
+def test_money_refuses_an_amount_of_ten_to_the_fifteen_or_more(amount: str) -> None:
+    with pytest.raises(InvalidValue, match="10\\^15") as caught:
+        Money(amount, "EUR")
+
+    assert caught.value.field == "amount"
+
+
+def test_money_refuses_an_amount_that_rounding_carries_up_to_the_limit() -> None:
+    with pytest.raises(InvalidValue, match="10\\^15"):
+        Money("999999999999999.995", "EUR")
+
+
+def test_money_accepts_the_largest_amount_below_the_limit() -> None:
+    assert Money("999999999999999.99", "EUR").amount == Decimal("999999999999999.99")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("2.675", "EUR", "2.68"),
+        ("2.665", "EUR", "2.67"),
+        ("2.664", "EUR", "2.66"),
+        ("-2.675", "EUR", "-2.68"),
+        ("10", "EUR", "10.00"),
+        ("0.5", "JPY", "1"),
+        ("1.49", "JPY", "1"),
+        ("-0.5", "JPY", "-1"),
+        ("1.0005", "BHD", "1.001"),
+        ("1.0004", "BHD", "1.000"),
+        ("0.0000001", "XAU", "0.0000001"),  # gold has no minor unit: no rounding
+    ],
+)
+def test_money_rounds_half_up_to_the_currency_minor_units(
+    amount: str, currency: str, expected: str
+) -> None:
+    money = Money(amount, currency)
+
+    assert money.amount == Decimal(expected)
+    assert money.amount.as_tuple() == Decimal(expected).as_tuple()
+
+
+def test_currency_exponent_knows_the_minor_units() -> None:
+    assert currency_exponent("EUR") == 2
+    assert currency_exponent("JPY") == 0
+    assert currency_exponent("BHD") == 3
+    assert currency_exponent("XAU") is None
+
+
+def test_currency_exponent_refuses_an_unknown_code() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        currency_exponent("ABC")
+
+    assert caught.value.field == "currency"
+
+
+def test_money_accepts_int_decimal_and_decimal_text() -> None:
+    assert Money(3, "EUR") == Money(Decimal("3.00"), "EUR") == Money(" 3 ", "EUR")
+
+
+def test_money_adds_subtracts_negates_and_multiplies_in_one_currency() -> None:
+    a = Money(Decimal("10.50"), "EUR")
+    b = Money(Decimal("0.25"), "EUR")
+
+    assert a + b == Money(Decimal("10.75"), "EUR")
+    assert a - b == Money(Decimal("10.25"), "EUR")
+    assert -a == Money(Decimal("-10.50"), "EUR")
+    assert a * 2 == 2 * a == Money(Decimal(21), "EUR")
+    assert a * Decimal("0.333") == Money(Decimal("3.50"), "EUR")
+    assert Money.zero("JPY") == Money(0, "JPY")
+
+
+def test_money_refuses_to_multiply_by_a_float_or_bool() -> None:
+    a = Money(Decimal(1), "EUR")
+
+    with pytest.raises(TypeError):
+        _ = a * 1.5  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        _ = a * True
+
+
+def test_money_adding_a_number_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        _ = Money(Decimal(1), "EUR") + 1  # type: ignore[operator]
+
+
+def test_money_compares_within_one_currency() -> None:
+    small = Money(Decimal(1), "EUR")
+    big = Money(Decimal(2), "EUR")
+
+    assert small < big
+    assert small <= big
+    assert big > small
+    assert big >= small
+    assert small <= Money(Decimal(1), "EUR")
+    assert not big < small
+
+
+@pytest.mark.parametrize(
+    "combine",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a - b,
+        lambda a, b: a < b,
+        lambda a, b: a <= b,
+        lambda a, b: a > b,
+        lambda a, b: a >= b,
+    ],
+    ids=["add", "sub", "lt", "le", "gt", "ge"],
+)
+def test_combining_two_currencies_raises_currency_mismatch(
+    combine: Callable[[Money, Money], object],
+) -> None:
+    eur = Money(Decimal(1), "EUR")
+    usd = Money(Decimal(1), "USD")
+
+    with pytest.raises(CurrencyMismatch) as caught:
+        combine(eur, usd)
+
+    assert (caught.value.left, caught.value.right) == ("EUR", "USD")
+    assert isinstance(caught.value, InvalidValue)
+
+
+@pytest.mark.parametrize("other", [5, Decimal(5), None])
+def test_comparing_money_with_a_number_is_a_type_error(other: object) -> None:
+    with pytest.raises(TypeError):
+        _ = Money(Decimal(1), "EUR") < other  # type: ignore[operator]
+
+
+def test_money_in_two_currencies_is_unequal_but_not_an_error() -> None:
+    assert Money(Decimal(1), "EUR") != Money(Decimal(1), "USD")
+
+
+def test_money_prints_amount_and_currency() -> None:
+    assert str(Money("1234.5", "SEK")) == "1234.50 SEK"
+
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
+
+@pytest.mark.parametrize("part", ["first", "last", "middle", "salutation", "suffix"])
+def test_person_name_refuses_an_over_long_part_naming_it(part: str) -> None:
+    with pytest.raises(InvalidValue, match="longer than 100") as caught:
+        PersonName(**{part: "x" * 101})
+
+    assert caught.value.field == f"name.{part}"
+
+
+def test_person_name_refuses_a_part_that_is_not_text() -> None:
+    with pytest.raises(InvalidValue, match="must be text") as caught:
+        PersonName(first=None)  # type: ignore[arg-type]
+
+    assert caught.value.field == "name.first"
+
+
+def test_person_name_trims_parts_and_composes_the_full_name() -> None:
+    name = PersonName(first=" Ada ", middle="M.", last="Lovelace", salutation="Dr.", suffix="Jr.")
+
+    assert name.first == "Ada"
+    assert name.full == "Dr. Ada M. Lovelace Jr."
+    assert str(name) == "Dr. Ada M. Lovelace Jr."
+    assert not name.is_empty
+    assert PersonName().is_empty
+    assert PersonName(suffix="Jr.").is_empty is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Dr. Ada M. Lovelace Jr.",
+            PersonName(salutation="Dr.", first="Ada", middle="M.", last="Lovelace", suffix="Jr."),
+        ),
+        ("Lovelace, Ada", PersonName(first="Ada", last="Lovelace")),
+        ("Lovelace, Ada M.", PersonName(first="Ada", middle="M.", last="Lovelace")),
+        ("Lovelace, Dr. Ada", PersonName(salutation="Dr.", first="Ada", last="Lovelace")),
+        ("Lovelace, Jr.", PersonName(last="Lovelace", suffix="Jr.")),
+        ("Ada Lovelace, Jr.", PersonName(first="Ada", last="Lovelace", suffix="Jr.")),
+        ("Ludwig van Beethoven", PersonName(first="Ludwig", last="van Beethoven")),
+        ("Anna von der Leyen", PersonName(first="Anna", last="von der Leyen")),
+        (
+            "Ada Augusta King Lovelace",
+            PersonName(first="Ada", middle="Augusta King", last="Lovelace"),
+        ),
+        ("Madonna", PersonName(last="Madonna")),
+        ("Mr. Smith", PersonName(salutation="Mr.", last="Smith")),
+        ("  Ada   Lovelace  ", PersonName(first="Ada", last="Lovelace")),
+        ("", PersonName()),
+        ("   ", PersonName()),
+    ],
+)
+def test_full_name_is_split_the_way_business_contact_manager_does(
+    text: str, expected: PersonName
+) -> None:
+    assert PersonName.parse(text) == expected
+
+
+def test_parsing_a_full_name_that_is_not_text_is_refused() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        PersonName.parse(5)  # type: ignore[arg-type]
+
+    assert caught.value.field == "name.full"
+
+
+def test_parsing_an_over_long_full_name_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="longer than 400") as caught:
+        PersonName.parse("Ada " * 101)
+
+    assert caught.value.field == "name.full"
+
+
+def test_parsing_a_full_name_with_an_over_long_word_names_the_part() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        PersonName.parse("Ada " + "L" * 101)
+
+    assert caught.value.field == "name.last"
+
+
+# ---------------------------------------------------------------------------------------------
+# Address
+
+
+@pytest.mark.parametrize(
+    ("part", "limit"),
+    [
+        ("line1", 250),
+        ("line2", 250),
+        ("line3", 250),
+        ("city", 80),
+        ("state_or_province", 50),
+        ("postal_code", 20),
+        ("country", 80),
+    ],
+)
+def test_address_refuses_an_over_long_part_naming_it(part: str, limit: int) -> None:
+    Address(**{part: "1" * limit})  # exactly at the limit is fine
+
+    with pytest.raises(InvalidValue, match=f"longer than {limit}") as caught:
+        Address(**{part: "1" * (limit + 1)})
+
+    assert caught.value.field == f"address.{part}"
+
+
+@pytest.mark.parametrize("bad", ["123#45", "-12345", "12_345", "SW1A.1AA", "1234ö"])
+def test_address_refuses_a_bad_postal_code_naming_address_postal_code(bad: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Address(postal_code=bad)
+
+    assert caught.value.field == "address.postal_code"
+    assert caught.value.value == bad
+    assert "letters, digits" in caught.value.reason
+
+
+@pytest.mark.parametrize("good", ["123 45", "SW1A 1AA", "12345-6789", "K1A0B1"])
+def test_address_accepts_usual_postal_codes(good: str) -> None:
+    assert Address(postal_code=good).postal_code == good
+
+
+def test_address_that_is_not_text_is_refused() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Address(city=5)  # type: ignore[arg-type]
+
+    assert caught.value.field == "address.city"
+
+
+def test_address_lines_print_as_on_an_envelope() -> None:
+    address = Address(
+        line1=" Storgatan 1 ", city="Stockholm", postal_code="111 22", country="Sweden"
+    )
+
+    assert address.line1 == "Storgatan 1"
+    assert address.lines() == ("Storgatan 1", "111 22 Stockholm", "Sweden")
+    assert not address.is_empty
+    assert Address().is_empty
+
+
+# ---------------------------------------------------------------------------------------------
+# URL
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("www.contoso.com", "https://www.contoso.com"),
+        ("contoso.com/about", "https://contoso.com/about"),
+        ("HTTP://WWW.Contoso.COM/Path", "http://www.contoso.com/Path"),
+        ("https://contoso.com:8443/x?q=1", "https://contoso.com:8443/x?q=1"),
+        ("  https://contoso.com  ", "https://contoso.com"),
+    ],
+)
+def test_url_is_normalised_and_a_bare_host_gets_https(text: str, expected: str) -> None:
+    url = Url(text)
+
+    assert url.text == expected
+    assert str(url) == expected
+    assert Url(url.text) == url  # normalising is idempotent
+
+
+def test_url_host_is_lower_cased() -> None:
+    assert Url("https://WWW.Contoso.com/").host == "www.contoso.com"
+
+
+@pytest.mark.parametrize(
+    "bad", ["ftp://contoso.com", "javascript://alert(1)", "file:///etc/passwd"]
+)
+def test_url_with_another_scheme_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        Url(bad)
+
+    assert caught.value.field == "website"
+    assert caught.value.reason == "scheme must be http or https"
+
+
+def test_url_with_spaces_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="spaces") as caught:
+        Url("https://contoso .com")
+
+    assert caught.value.field == "website"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["localhost", "https://", "https://-bad-.com", "https://user:pw@contoso.com", "mailto:a@b.com"],
+)
+def test_url_without_a_valid_host_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidValue, match="host") as caught:
+        Url(bad)
+
+    assert caught.value.field == "website"
+
+
+def test_url_with_a_bad_port_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="not a valid URL"):
+        Url("https://contoso.com:99999")
+
+
+def test_url_empty_or_over_long_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="must not be empty"):
+        Url("")
+    with pytest.raises(InvalidValue, match="longer than 200"):
+        Url("https://contoso.com/" + "a" * 200)
+
+
+# ---------------------------------------------------------------------------------------------
+# Immutability
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        LeadId("L-1"),
+        UserRef("u1"),
+        EmailAddress("a@example.com"),
+        PhoneNumber("+46701234567"),
+        Money(Decimal(1), "EUR"),
+        PersonName(last="Lovelace"),
+        Address(city="Stockholm"),
+        Url("contoso.com"),
+    ],
+)
+def test_values_are_frozen(value: attrs.AttrsInstance) -> None:
+    field = attrs.fields(type(value))[0].name
+
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        setattr(value, field, "changed")
