@@ -16,8 +16,18 @@ import leadkit
 SNAPSHOT = Path(__file__).with_name("public_api.txt")
 
 
+def _isort_key(name: str) -> tuple[int, str]:
+    # The order ruff's RUF022 keeps: CONSTANTS, then Classes, then functions and dunders.
+    if name.isupper():
+        return 0, name
+    if name[0].isupper():
+        return 1, name
+    return 2, name
+
+
 def test_all_is_sorted_and_unique() -> None:
-    assert list(leadkit.__all__) == sorted(set(leadkit.__all__))
+    assert len(set(leadkit.__all__)) == len(leadkit.__all__)
+    assert list(leadkit.__all__) == sorted(leadkit.__all__, key=_isort_key)
 
 
 def test_all_matches_the_reviewed_snapshot() -> None:

@@ -8,12 +8,14 @@ unit of work hands them to an event sink when a change is stored.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Final
 
 import attrs
 
 from leadkit.fields import Rating
 from leadkit.patch import LeadPatch
+from leadkit.scoring.result import ManualScore, Score
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import Activity, Attachment, Note, Stakeholder
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, UserRef, require_aware
@@ -22,6 +24,8 @@ __all__ = [
     "EVENT_TYPES",
     "ActivityCompleted",
     "ActivityLogged",
+    "CriterionTicked",
+    "CriterionUnticked",
     "ExistingAccountLinked",
     "ExistingAccountUnlinked",
     "ExistingContactLinked",
@@ -33,7 +37,10 @@ __all__ = [
     "LeadQualified",
     "LeadRated",
     "LeadReactivated",
+    "LeadScored",
     "LeadUpdated",
+    "ManualScoreCleared",
+    "ManualScoreSet",
     "NoteAdded",
     "NoteEdited",
     "NoteRemoved",
@@ -224,6 +231,43 @@ class OpportunityUnlinked(LeadEvent):
     opportunity_id: OpportunityId
 
 
+@attrs.frozen(kw_only=True)
+class CriterionTicked(LeadEvent):
+    """A user ticked a manual scoring criterion on the lead (an Outlook BCM check box)."""
+
+    criterion_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CriterionUnticked(LeadEvent):
+    """A user unticked a manual scoring criterion on the lead."""
+
+    criterion_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ManualScoreSet(LeadEvent):
+    """A user set the lead's stars by hand; the override wins until cleared or expired."""
+
+    manual: ManualScore
+    previous: ManualScore | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ManualScoreCleared(LeadEvent):
+    """The manual score override was cleared; computed scores decide again."""
+
+    previous: ManualScore
+
+
+@attrs.frozen(kw_only=True)
+class LeadScored(LeadEvent):
+    """The lead was scored: the full result with its explanation, and the previous value."""
+
+    score: Score
+    previous: Decimal | None = None
+
+
 EVENT_TYPES: Final[dict[str, type[LeadEvent]]] = {
     cls.__name__: cls
     for cls in (
@@ -247,6 +291,11 @@ EVENT_TYPES: Final[dict[str, type[LeadEvent]]] = {
         LeadQualified,
         LeadReactivated,
         OpportunityUnlinked,
+        CriterionTicked,
+        CriterionUnticked,
+        ManualScoreSet,
+        ManualScoreCleared,
+        LeadScored,
     )
 }
 """Every concrete event type by name (used by serialization)."""

@@ -8,12 +8,18 @@ Closed leads (Qualified, Disqualified) are read-only: every command raises
 :class:`LeadClosed` except ``reactivate`` and the append-only timeline commands
 (``add_note``, ``log_activity``, ``complete_activity``). A closed lead's history may keep
 growing (a call logged after the deal was lost), but nothing already recorded on it changes.
+
+Scoring (``leadkit.scoring``): ticking criteria and setting or clearing a manual score are
+edits, refused on closed leads. ``record_score`` is allowed on closed leads too: a score is
+derived data (the model's verdict on the recorded fields), so rescoring every lead when a
+model changes keeps reports over closed leads right; it does not change ``modified_at``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Final, Protocol
 
 import attrs
@@ -22,6 +28,8 @@ from leadkit.errors import IllegalTransition, InvalidValue, LeadClosed, Opportun
 from leadkit.events import (
     ActivityCompleted,
     ActivityLogged,
+    CriterionTicked,
+    CriterionUnticked,
     ExistingAccountLinked,
     ExistingAccountUnlinked,
     ExistingContactLinked,
@@ -33,7 +41,10 @@ from leadkit.events import (
     LeadQualified,
     LeadRated,
     LeadReactivated,
+    LeadScored,
     LeadUpdated,
+    ManualScoreCleared,
+    ManualScoreSet,
     NoteAdded,
     NoteEdited,
     NoteRemoved,
@@ -53,6 +64,7 @@ from leadkit.fields import (
 )
 from leadkit.patch import PATCH_FIELDS, UNSET, LeadPatch
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile, is_blank
+from leadkit.scoring.result import ManualScore, Score, check_slug
 from leadkit.status import LeadState, StatusReason, can_transition
 from leadkit.timeline import (
     Activity,
@@ -128,9 +140,6 @@ class ExistingContact(Protocol):
     def email(self) -> EmailAddress | None: ...
 
 
-_OPEN_ONLY_EVENTS: Final = (NoteAdded, ActivityLogged, ActivityCompleted)
-
-
 @attrs.frozen(kw_only=True)
 class Lead:
     """A sales lead: the Dynamics 365 / Outlook BCM field set, its timeline and its state.
@@ -138,6 +147,11 @@ class Lead:
     Build one with :meth:`Lead.create`; change it only through its commands, each of which
     returns a new lead. ``version`` is the stored version (the repository bumps it);
     ``pending_events`` are the events not stored yet and take no part in equality.
+
+    Scoring state: ``ticked_criteria`` holds the ids of the manual criteria a user ticked,
+    ``manual_score`` a user's star override; ``score``, ``stars``, ``score_rating``,
+    ``score_model`` and ``score_model_version`` summarise the last recorded score (the
+    ``LeadScored`` event holds it in full, with its explanation).
     """
 
     id: LeadId
@@ -176,6 +190,14 @@ class Lead:
     qualified_account: AccountId | None = None
     qualified_contact: ContactId | None = None
     qualifying_opportunity: OpportunityId | None = None
+
+    ticked_criteria: frozenset[str] = frozenset()
+    manual_score: ManualScore | None = None
+    score: Decimal | None = None
+    stars: int | None = None
+    score_rating: Rating | None = None
+    score_model: str | None = None
+    score_model_version: int | None = None
 
     created_at: datetime
     created_by: UserRef
@@ -650,6 +672,99 @@ class Lead:
         )
 
     # -----------------------------------------------------------------------------------------
+    # Commands: scoring
+
+    def tick_criterion(self, criterion_id: str, *, at: datetime, by: UserRef) -> Lead:
+        """Tick a manual scoring criterion (an Outlook BCM check box). Ticking one already
+        ticked changes nothing. The lead does not know the models: an id no model has is kept
+        and ignored when scoring.
+
+        Raises LeadClosed on a closed lead and InvalidValue for a malformed id.
+        """
+        self._require_open("tick criterion")
+        check_slug("criterion_id", criterion_id)
+        if criterion_id in self.ticked_criteria:
+            return self
+        return self._record(
+            CriterionTicked(lead_id=self.id, at=at, by=by, criterion_id=criterion_id)
+        )
+
+    def untick_criterion(self, criterion_id: str, *, at: datetime, by: UserRef) -> Lead:
+        """Untick a manual scoring criterion; one not ticked changes nothing.
+
+        Raises LeadClosed on a closed lead and InvalidValue for a malformed id.
+        """
+        self._require_open("untick criterion")
+        check_slug("criterion_id", criterion_id)
+        if criterion_id not in self.ticked_criteria:
+            return self
+        return self._record(
+            CriterionUnticked(lead_id=self.id, at=at, by=by, criterion_id=criterion_id)
+        )
+
+    def set_manual_score(
+        self,
+        stars: int,
+        *,
+        at: datetime,
+        by: UserRef,
+        reason: str = "",
+        expires_at: datetime | None = None,
+    ) -> Lead:
+        """Set the lead's stars by hand (BCM "score type: manual"), by ``by`` at ``at``.
+
+        The override wins over computed scores until cleared or, with ``expires_at``, until
+        a score is computed at or after that time. Setting the same stars, reason and expiry
+        again changes nothing. Raises LeadClosed on a closed lead and InvalidValue for stars
+        outside 0-10, a naive time or an expiry not after ``at``.
+        """
+        self._require_open("set manual score")
+        manual = ManualScore(stars=stars, author=by, at=at, reason=reason, expires_at=expires_at)
+        current = self.manual_score
+        if current is not None and (
+            (current.stars, current.reason, current.expires_at, current.author)
+            == (manual.stars, manual.reason, manual.expires_at, manual.author)
+        ):
+            return self
+        return self._record(
+            ManualScoreSet(lead_id=self.id, at=at, by=by, manual=manual, previous=current)
+        )
+
+    def clear_manual_score(self, *, at: datetime, by: UserRef) -> Lead:
+        """Clear the manual score so computed scores decide again; none set changes nothing.
+
+        Raises LeadClosed on a closed lead.
+        """
+        self._require_open("clear manual score")
+        if self.manual_score is None:
+            return self
+        return self._record(
+            ManualScoreCleared(lead_id=self.id, at=at, by=by, previous=self.manual_score)
+        )
+
+    def record_score(self, score: Score, *, at: datetime, by: UserRef) -> Lead:
+        """Record a score computed by ``leadkit.scoring`` (a ``LeadScored`` event).
+
+        Allowed on closed leads (a score is derived data) and leaves ``modified_at`` alone.
+        A score equal to the stored one (value, stars, rating, model and version) changes
+        nothing. Raises InvalidValue for a score of another lead.
+        """
+        if score.lead_id != self.id:
+            raise InvalidValue("score.lead_id", score.lead_id, f"not a score of lead {self.id}")
+        stored = (
+            self.score,
+            self.stars,
+            self.score_rating,
+            self.score_model,
+            self.score_model_version,
+        )
+        if stored == (score.value, score.stars, score.rating, score.model_id, score.model_version):
+            return self
+        return self._record(
+            LeadScored(lead_id=self.id, at=at, by=by, score=score, previous=self.score)
+        )
+
+    # -----------------------------------------------------------------------------------------
     # Internals
 
     def apply(self, event: LeadEvent) -> Lead:
@@ -700,6 +815,17 @@ def _apply(lead: Lead | None, event: LeadEvent) -> Lead:
         )
     if lead is None:
         raise InvalidValue("events", event, "the first event must be LeadCreated")
+    if isinstance(event, LeadScored):
+        # Derived data, not an edit: the lead's modified time stays.
+        score = event.score
+        return attrs.evolve(
+            lead,
+            score=score.value,
+            stars=score.stars,
+            score_rating=score.rating,
+            score_model=score.model_id,
+            score_model_version=score.model_version,
+        )
     touched: dict[str, Any] = {"modified_at": event.at, "modified_by": event.by}
     match event:
         case LeadUpdated(after=after):
@@ -765,6 +891,14 @@ def _apply(lead: Lead | None, event: LeadEvent) -> Lead:
             touched.update(state=LeadState.OPEN, reason=reason)
         case OpportunityUnlinked():
             touched["qualifying_opportunity"] = None
+        case CriterionTicked(criterion_id=criterion_id):
+            touched["ticked_criteria"] = lead.ticked_criteria | {criterion_id}
+        case CriterionUnticked(criterion_id=criterion_id):
+            touched["ticked_criteria"] = lead.ticked_criteria - {criterion_id}
+        case ManualScoreSet(manual=manual):
+            touched["manual_score"] = manual
+        case ManualScoreCleared():
+            touched["manual_score"] = None
         case _:
             raise InvalidValue("events", event, f"unknown event type {type(event).__name__}")
     return attrs.evolve(lead, **touched)

@@ -31,6 +31,7 @@ from leadkit.events import EVENT_TYPES, LeadEvent
 from leadkit.fields import CustomFields, CustomValue, OptionSet, OptionValue, custom_kind
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
+from leadkit.scoring.codec import register_scoring_hooks
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import ActivityKind, StakeholderRole
 from leadkit.values import EmailAddress, Money, PhoneNumber, RecordId, Url, require_aware
@@ -247,6 +248,7 @@ def _register(c: cattrs.Converter) -> None:
 
     # Scoring: predicates as tagged objects, ticked criteria as a sorted list (before Lead's
     # hooks are generated, which look these up).
+    register_scoring_hooks(c)
 
     unstructure_lead = cattrs.gen.make_dict_unstructure_fn(
         Lead, c, pending_events=cattrs.gen.override(omit=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from leadkit.duplicates import normalize as n
@@ -59,7 +59,6 @@ realistic_text = st.one_of(
 
 
 @pytest.mark.parametrize("normalize", ALL_NORMALIZERS.values(), ids=ALL_NORMALIZERS.keys())
-@settings(deadline=None)
 @given(text=realistic_text)
 def test_every_normaliser_is_idempotent_and_never_raises(normalize: Normalizer, text: str) -> None:
     once = normalize(text)
@@ -79,7 +78,6 @@ def test_blank_input_gives_an_empty_string(normalize: Normalizer, blank: str) ->
 
 
 @pytest.mark.parametrize("normalize", CASE_INSENSITIVE.values(), ids=CASE_INSENSITIVE.keys())
-@settings(deadline=None)
 @given(text=realistic_text)
 def test_case_insensitive_normalisers_ignore_case(normalize: Normalizer, text: str) -> None:
     assert normalize(text.upper()) == normalize(text.lower()) == normalize(text)

@@ -111,10 +111,13 @@ def _caseless(text: str) -> str:
 
 
 def _fold(text: str) -> str:
-    """Case-fold and strip accents until stable (compatibility forms can uncover upper case)."""
+    """Case-fold and strip accents until stable (compatibility forms can uncover upper case).
+
+    Case-folds *before* dropping marks: a few marks have case mappings (U+0345 folds to ι).
+    """
     current = text
     for _ in range(8):
-        folded = _caseless(strip_accents(current))
+        folded = strip_accents(_caseless(current))
         if folded == current:
             break
         current = folded
@@ -226,6 +229,11 @@ def _digits(text: str) -> str:
 
 
 def _e164(text: str, region: str) -> str | None:
+    """The E.164 form of ``text``, if it parses to a possible number that parses back to itself.
+
+    The round trip matters: a "national" number that starts with the trunk prefix (``+46 0...``)
+    formats to an E.164 string that parses to a different number.
+    """
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -233,7 +241,14 @@ def _e164(text: str, region: str) -> str | None:
     possible = phonenumbers.is_possible_number_with_reason(parsed)
     if possible != phonenumbers.ValidationResult.IS_POSSIBLE:  # local-only: no area code
         return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    try:
+        again = phonenumbers.parse(formatted, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.format_number(again, phonenumbers.PhoneNumberFormat.E164) != formatted:
+        return None
+    return formatted
 
 
 def normalize_phone(text: str | None, *, default_region: str = "US") -> str:
@@ -245,11 +260,12 @@ def normalize_phone(text: str | None, *, default_region: str = "US") -> str:
     *possible* one (a plausible length for its country, with an area code where the country
     uses them); it is not checked for being assigned (valid).
 
-    When the text cannot be parsed (or is not a possible number: ``"555-0143"`` in ``"US"`` ->
-    ``"5550143"``, not a made-up ``"+15550143"``), the result falls back to its digits (ASCII, extension cut
-    off) with a leading ``+`` kept if the text had one; if those digits alone do parse, their
-    E.164 form is returned, so that the result is a fixed point. Text without digits gives
-    ``""``. Never raises on any text; idempotent.
+    When the text cannot be parsed, is not a possible number (``"555-0143"`` in ``"US"`` gives
+    ``"5550143"``, not a made-up ``"+15550143"``) or its E.164 form would not parse back to
+    itself, the result falls back to its digits (ASCII, extension cut off) with a leading ``+``
+    kept if the text had one; if those digits alone do parse, their E.164 form is returned.
+    Either way the result is a fixed point. Text without digits gives ``""``. Never raises on
+    any text; idempotent.
 
     Raises ConfigurationError if ``default_region`` is not a region phonenumbers knows
     (``"ZZ"`` is accepted: then only numbers written with ``+`` parse).
@@ -420,6 +436,10 @@ _LEGAL_FORM_SPELLINGS: Final = (
     "Oy", "Oyj", "AS", "ASA", "A/S", "ApS",
     "BV", "B.V.", "NV", "N.V.",
     "KK", "Pty", "Pty Ltd", "Pte", "Pte Ltd",
+    # Spelled out, as people type them on web forms.
+    "Aktiebolag", "Aktiebolaget", "Spółka z ograniczoną odpowiedzialnością", "Spółka Akcyjna",
+    "Gesellschaft mit beschränkter Haftung", "Aktiengesellschaft", "Osakeyhtiö",
+    "Public Limited Company", "Limited Liability Company",
 )  # fmt: skip
 
 
@@ -491,7 +511,7 @@ def normalize_company(text: str | None) -> str:
 
 _SCHEME: Final = re.compile(r"^[a-z][a-z0-9+.\-]*://")
 _AUTHORITY_END: Final = re.compile(r"[/?#\\]")
-_HOST_EDGES: Final = re.compile(r"^\s+|[\s.]+$")  # surrounding whitespace, trailing dots
+_HOST_EDGES: Final = re.compile(r"[\s.]+$")  # trailing whitespace and dots
 
 
 def normalize_domain(text: str | None) -> str:
@@ -510,21 +530,25 @@ def normalize_domain(text: str | None) -> str:
     scheme = _SCHEME.match(rest)
     if scheme:
         rest = rest[scheme.end() :]
-    elif rest.startswith("mailto:"):
+    elif rest.startswith("mailto:") and "@" in rest:
         rest = rest[len("mailto:") :]
     elif rest.startswith("//"):
         rest = rest[2:]
     end = _AUTHORITY_END.search(rest)
     host = rest[: end.start()] if end else rest
     host = host.rpartition("@")[2]
-    if host.startswith("[") and "]" in host:
-        host = host[: host.index("]") + 1]
-    elif host.count(":") == 1:
-        host = host.partition(":")[0]
-    host = _HOST_EDGES.sub("", host)
-    while host.startswith("www.") and "." in host[4:]:
-        host = _HOST_EDGES.sub("", host[4:])
-    return host
+    while True:  # every pass only shortens the host, so this ends; the result is a fixed point
+        before = host
+        host = host.strip()
+        if host.startswith("[") and "]" in host:  # IPv6 literal, maybe with a port
+            host = host[: host.index("]") + 1]
+        elif host.count(":") == 1:  # host:port (a bare IPv6 address has several colons)
+            host = host.partition(":")[0]
+        host = _HOST_EDGES.sub("", host)
+        if host.startswith("www.") and "." in host[4:]:
+            host = host[4:]
+        if host == before:
+            return host
 
 
 _POSTAL_SEPARATORS: Final = re.compile(r"[\s\-‐‑‒–—―−]+")
@@ -539,7 +563,8 @@ def normalize_postal_code(text: str | None) -> str:
     """
     current = _as_text(text)
     for _ in range(8):
-        cleaned = _POSTAL_SEPARATORS.sub("", unicodedata.normalize("NFKC", current).upper())
+        upper = unicodedata.normalize("NFKC", current).casefold().upper()  # ẞ and ß -> SS
+        cleaned = _POSTAL_SEPARATORS.sub("", upper)
         if cleaned == current:
             break
         current = cleaned

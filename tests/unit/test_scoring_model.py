@@ -1,0 +1,295 @@
+"""Scoring models: validation when built, versioned edits, star scales, ratings, the BCM preset."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from leadkit import ConfigurationError, InvalidValue, LeadkitConverter, Rating, make_converter
+from leadkit.scoring import (
+    BCM_MODEL,
+    Blend,
+    Criterion,
+    Equals,
+    Importance,
+    ImportanceWeights,
+    IsSet,
+    RatingThresholds,
+    ScoringModel,
+    StarScale,
+    Ticked,
+)
+
+
+@pytest.fixture(scope="module")
+def converter() -> LeadkitConverter:
+    return make_converter()
+
+
+def criterion(cid: str, importance: Importance = Importance.NORMAL, **kw: Any) -> Criterion:
+    return Criterion(id=cid, description=cid.replace("_", " ").title(), importance=importance, **kw)
+
+
+def model(*criteria: Criterion, **kw: Any) -> ScoringModel:
+    return ScoringModel(id="m", name="Model", criteria=criteria or (criterion("a"),), **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Refused when built
+
+
+def test_a_model_without_criteria_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="at least one criterion"):
+        ScoringModel(id="m", name="Model", criteria=())
+
+
+def test_a_duplicate_criterion_id_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="duplicate criterion id 'a'"):
+        model(criterion("a"), criterion("a", Importance.HIGH))
+
+
+@pytest.mark.parametrize("weight", [0, -1, "-0.5", Decimal("0"), "NaN", "Infinity", 1.5, True])
+def test_a_non_positive_or_non_decimal_weight_is_refused(weight: object) -> None:
+    with pytest.raises(ConfigurationError):
+        criterion("a", weight=weight)
+    with pytest.raises(ConfigurationError):
+        ImportanceWeights(low=weight)  # type: ignore[arg-type]
+
+
+def test_a_weight_with_more_than_six_decimals_or_above_a_million_is_refused() -> None:
+    with pytest.raises(ConfigurationError):
+        criterion("a", weight="0.0000001")
+    with pytest.raises(ConfigurationError):
+        criterion("a", weight=1_000_001)
+    assert criterion("a", weight="0.000001").weight == Decimal("0.000001")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: criterion("Bad Id"),
+        lambda: Criterion(id="a", description=""),
+        lambda: Criterion(id="a", description="x", rule="ticked"),  # type: ignore[arg-type]
+        lambda: Criterion(id="a", description="x", importance="high"),  # type: ignore[arg-type]
+        lambda: ScoringModel(id="m", name="", criteria=(criterion("a"),)),
+        lambda: ScoringModel(id="M M", name="x", criteria=(criterion("a"),)),
+        lambda: model(version=0),
+        lambda: model(decimals=5),
+        lambda: model(decimals=-1),
+        lambda: model(blend="half"),
+        lambda: model(stars=(10, 20)),
+        lambda: RatingThresholds(hot=40, warm=70),
+        lambda: RatingThresholds(hot=101),
+        lambda: StarScale((10, 10)),
+        lambda: StarScale((0, 50)),
+        lambda: StarScale(()),
+        lambda: StarScale(tuple(range(1, 12))),
+        lambda: StarScale.even(0),
+        lambda: StarScale.even(11),
+        lambda: Blend(0, 1),
+        lambda: Blend(1, "x"),
+        # A band too narrow to hold any score with no decimals:
+        lambda: model(stars=StarScale((Decimal("10.2"), Decimal("10.7"))), decimals=0),
+    ],
+)
+def test_a_bad_model_part_is_refused_when_built(build: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        build()
+
+
+# ---------------------------------------------------------------------------------------------
+# Weights and queries
+
+
+def test_importance_weights_default_to_one_two_three_and_may_be_any_positive_number() -> None:
+    m = model(
+        criterion("low", Importance.LOW),
+        criterion("normal"),
+        criterion("high", Importance.HIGH),
+        criterion("own", Importance.HIGH, weight="0.5"),
+    )
+    assert [m.weight_of(c) for c in m.criteria] == [1, 2, 3, Decimal("0.5")]
+    assert m.total_weight == Decimal("6.5")
+    heavier = m.set_importance_weights(ImportanceWeights(low="0.25", normal=4, high=10))
+    assert [heavier.weight_of(c) for c in heavier.criteria] == [
+        Decimal("0.25"),
+        4,
+        10,
+        Decimal("0.5"),
+    ]
+
+
+def test_manual_criteria_are_those_a_tick_decides() -> None:
+    m = model(
+        criterion("box"),
+        criterion("rule", rule=IsSet("email")),
+        criterion("either", rule=Equals("budget", "Will Buy")),
+    )
+    assert [c.id for c in m.manual_criteria] == ["box"]
+    assert criterion("x").rule == Ticked()
+
+
+def test_criterion_lookup_names_the_missing_id() -> None:
+    with pytest.raises(InvalidValue, match="no such criterion"):
+        model().criterion("zzz")
+
+
+# ---------------------------------------------------------------------------------------------
+# Edits make versions
+
+
+def test_every_edit_yields_a_new_version_and_leaves_the_old_one_alone() -> None:
+    m1 = model(criterion("a"), criterion("b"))
+    m2 = m1.add_criterion(criterion("c", Importance.HIGH))
+    m3 = m2.set_weight("c", 5)
+    m4 = m3.set_importance("a", Importance.LOW)
+    m5 = m4.replace_criterion(criterion("b", rule=IsSet("email")))
+    m6 = m5.remove_criterion("a")
+    m7 = m6.set_star_scale(StarScale.even(3)).set_rating_thresholds(RatingThresholds(80, 50))
+    m8 = m7.set_blend(Blend(3, 1))
+    assert [m.version for m in (m1, m2, m3, m4, m5, m6, m8)] == [1, 2, 3, 4, 5, 6, 9]
+    assert [c.id for c in m1.criteria] == ["a", "b"]
+    assert m3.criterion("c").weight == 5
+    assert m6.key == "m@6"
+    assert m8.max_stars == 3
+
+
+def test_an_edit_that_changes_nothing_keeps_the_version() -> None:
+    m = model(criterion("a", weight=2))
+    assert m.set_weight("a", 2) is m
+    assert m.edit(name="Model") is m
+    assert m.edit(name="Renamed").version == 2
+
+
+def test_removing_the_last_criterion_or_adding_a_duplicate_is_refused() -> None:
+    m = model(criterion("a"))
+    with pytest.raises(ConfigurationError):
+        m.remove_criterion("a")
+    with pytest.raises(ConfigurationError):
+        m.add_criterion(criterion("a"))
+    with pytest.raises(ConfigurationError):
+        m.edit(version=7)
+    with pytest.raises(InvalidValue):
+        m.replace_criterion(criterion("zzz"))
+
+
+def test_a_new_version_compiles_afresh() -> None:
+    m1 = model(criterion("a"), criterion("b"))
+    m2 = m1.set_weight("a", 6)
+    assert m1.compiled is m1.compiled
+    assert m1.compiled.total == 4
+    assert m2.compiled.total == 8
+
+
+# ---------------------------------------------------------------------------------------------
+# Stars and ratings
+
+
+def test_the_default_star_scale_is_five_stars_rounded_half_up() -> None:
+    scale = StarScale()
+    assert scale == StarScale.even(5)
+    assert scale.thresholds == tuple(Decimal(t) for t in (10, 30, 50, 70, 90))
+    expected = {
+        "0": 0,
+        "9.99": 0,
+        "10": 1,
+        "29.99": 1,
+        "30": 2,
+        "50": 3,
+        "69.99": 3,
+        "70": 4,
+        "89.99": 4,
+        "90": 5,
+        "100": 5,
+    }
+    for value, stars in expected.items():
+        assert scale.stars_for(Decimal(value)) == stars, value
+
+
+def test_an_even_scale_of_three_stars() -> None:
+    assert StarScale.even(3).thresholds == (Decimal("16.67"), Decimal(50), Decimal("83.33"))
+    assert StarScale.even(1).thresholds == (Decimal(50),)
+
+
+@pytest.mark.parametrize("max_stars", range(1, 11))
+@pytest.mark.parametrize("decimals", range(5))
+def test_a_manual_star_count_stands_for_a_score_with_that_many_stars(
+    max_stars: int, decimals: int
+) -> None:
+    scale = StarScale.even(max_stars)
+    for stars in range(max_stars + 1):
+        assert scale.stars_for(scale.value_for(stars, decimals)) == stars
+    assert scale.value_for(max_stars, decimals) == 100
+    assert scale.value_for(0, decimals) == 0
+    assert scale.value_for(max_stars + 3, decimals) == 100
+
+
+def test_manual_values_move_into_custom_bands() -> None:
+    scale = StarScale((50, 60, 70, 80, 100))
+    assert scale.value_for(1, 2) == 50  # 20 would earn no stars: moved up into [50, 60)
+    assert scale.value_for(4, 2) == 80  # already in [80, 100)
+    assert scale.value_for(5, 2) == 100
+    low = StarScale((10, 20, 30, 40, 50))
+    assert low.value_for(1, 2) == Decimal("19.99")  # 20 would earn 2 stars: moved down
+    assert low.value_for(1, 0) == 19
+
+
+def test_rating_thresholds_include_their_limit() -> None:
+    ratings = RatingThresholds()
+    assert ratings.rating_for(Decimal(70)) is Rating.HOT
+    assert ratings.rating_for(Decimal("69.99")) is Rating.WARM
+    assert ratings.rating_for(Decimal(40)) is Rating.WARM
+    assert ratings.rating_for(Decimal("39.99")) is Rating.COLD
+    everything_hot = RatingThresholds(hot=0, warm=0)
+    assert everything_hot.rating_for(Decimal(0)) is Rating.HOT
+
+
+# ---------------------------------------------------------------------------------------------
+# The BCM preset and JSON
+
+
+def test_the_bcm_preset_has_sensible_ticked_and_field_criteria() -> None:
+    ids = [c.id for c in BCM_MODEL.criteria]
+    for expected in (
+        "budget_confirmed",
+        "decision_maker_identified",
+        "need_confirmed",
+        "timeframe_this_quarter",
+    ):
+        assert expected in ids
+    assert {c.id for c in BCM_MODEL.manual_criteria} >= {
+        "decision_maker_identified",
+        "met_in_person",
+    }
+    assert any(not c.is_manual for c in BCM_MODEL.criteria)
+    assert BCM_MODEL.version == 1
+    assert BCM_MODEL.total_weight == 19
+    assert BCM_MODEL.max_stars == 5
+
+
+def test_models_survive_a_json_round_trip(converter: LeadkitConverter) -> None:
+    edited = (
+        BCM_MODEL.set_weight("reachable", "2.5")
+        .set_importance_weights(ImportanceWeights(1, 3, 5))
+        .set_star_scale(StarScale((5, 25, 45)))
+        .set_blend(Blend("0.7", "0.3"))
+        .edit(decimals=1, description="tuned")
+    )
+    for m in (BCM_MODEL, edited):
+        assert converter.loads(converter.dumps(m), ScoringModel) == m
+
+
+def test_a_malformed_model_is_an_invalid_value_naming_the_path(
+    converter: LeadkitConverter,
+) -> None:
+    data = converter.unstructure(BCM_MODEL)
+    data["criteria"][1]["rule"] = {"op": "is_set", "field": "nowhere"}
+    with pytest.raises(InvalidValue) as caught:
+        converter.structure(data, ScoringModel)
+    assert caught.value.field == "criteria[1].rule.field"
+    data = converter.unstructure(BCM_MODEL)
+    data["criteria"].append(data["criteria"][0])
+    with pytest.raises(InvalidValue, match="duplicate criterion id"):
+        converter.structure(data, ScoringModel)

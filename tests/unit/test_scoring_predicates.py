@@ -1,0 +1,404 @@
+"""Scoring predicates: every operator, its edges, its configuration errors and its JSON form."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from leadkit import (
+    Budget,
+    ConfigurationError,
+    ContactId,
+    InvalidValue,
+    Lead,
+    LeadId,
+    LeadkitConverter,
+    LeadPatch,
+    LeadSource,
+    Money,
+    Need,
+    OptionValue,
+    PhoneNumber,
+    Rating,
+    UserRef,
+    make_converter,
+)
+from leadkit.scoring import (
+    SCORABLE_FIELDS,
+    AllOf,
+    AnyOf,
+    AtLeast,
+    AtMost,
+    Contains,
+    Equals,
+    FieldKind,
+    IsSet,
+    Not,
+    OneOf,
+    Predicate,
+    Ticked,
+    Window,
+    WithinDays,
+    field_spec,
+    predicate_from_data,
+    predicate_to_data,
+)
+from leadkit.scoring.predicates import compile_predicate, field_reader
+
+AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+USER = UserRef("u1", "Ada")
+
+
+def make_lead(**fields: Any) -> Lead:
+    fields.setdefault("topic", "Fleet renewal")
+    fields.setdefault("name", "Ada Lovelace")
+    return Lead.create(LeadId("l1"), LeadPatch(**fields), at=AT, by=USER)
+
+
+def holds(predicate: Predicate, lead: Lead, at: datetime = AT) -> bool:
+    return compile_predicate(predicate, "crit")(lead, at)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ticked and IsSet
+
+
+def test_ticked_is_met_only_when_the_criterion_itself_is_ticked() -> None:
+    lead = make_lead()
+    assert not holds(Ticked(), lead)
+    assert holds(Ticked(), lead.tick_criterion("crit", at=AT, by=USER))
+    assert not holds(Ticked(), lead.tick_criterion("other", at=AT, by=USER))
+
+
+@pytest.mark.parametrize(
+    ("field", "fields"),
+    [
+        ("company", {"company": "ACME"}),
+        ("budget", {"budget": Budget.CAN_BUY}),
+        ("email", {"email": "ada@example.com"}),
+        ("business_phone", {"business_phone": "+46 8 123 456 78"}),
+        ("estimated_value", {"estimated_value": Money("10", "EUR")}),
+        ("estimated_close_date", {"estimated_close_date": date(2024, 6, 1)}),
+        ("address.country", {"address": None}),
+        ("custom_fields.segment", {"custom_fields": {"segment": "Retail"}}),
+    ],
+)
+def test_is_set_is_met_by_a_value_and_not_by_its_absence(
+    field: str, fields: dict[str, Any]
+) -> None:
+    if field == "address.country":
+        from leadkit import Address
+
+        fields = {"address": Address(country="Sweden")}
+    assert holds(IsSet(field), make_lead(**fields))
+    assert not holds(IsSet(field), make_lead())
+
+
+def test_is_set_counts_stakeholders_notes_and_activities() -> None:
+    lead = make_lead()
+    assert not holds(IsSet("stakeholders"), lead)
+    lead = lead.add_stakeholder(ContactId("c1"), at=AT, by=USER)
+    assert holds(IsSet("stakeholders"), lead)
+    assert holds(AtLeast("stakeholders", 1), lead)
+    assert not holds(AtLeast("stakeholders", 2), lead)
+
+
+def test_blank_custom_text_is_not_set() -> None:
+    assert not holds(IsSet("custom_fields.segment"), make_lead(custom_fields={"segment": "  "}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Equals and OneOf
+
+
+@pytest.mark.parametrize("value", [Budget.WILL_BUY, 3, "3", "WILL_BUY", "Will Buy", "will buy"])
+def test_equals_on_an_option_accepts_a_member_code_name_or_label(value: object) -> None:
+    predicate = Equals("budget", value)  # type: ignore[arg-type]
+    assert predicate.value is Budget.WILL_BUY
+    assert holds(predicate, make_lead(budget=Budget.WILL_BUY))
+    assert not holds(predicate, make_lead(budget=Budget.CAN_BUY))
+    assert not holds(predicate, make_lead())
+
+
+def test_equals_on_text_is_trimmed_and_case_insensitive() -> None:
+    assert holds(Equals("company", "  acme "), make_lead(company="ACME"))
+    assert not holds(Equals("company", "acme"), make_lead(company="ACME Corp"))
+    assert not holds(Equals("company", "acme"), make_lead())
+
+
+def test_equals_on_email_reads_the_address_as_typed() -> None:
+    assert holds(Equals("email", "Ada@Example.com"), make_lead(email="ada@example.com"))
+
+
+def test_equals_on_a_custom_field_compares_with_the_type() -> None:
+    lead = make_lead(custom_fields={"seats": Decimal("1"), "tier": OptionValue(2, "Gold")})
+    assert holds(Equals("custom_fields.seats", Decimal("1")), lead)
+    assert not holds(Equals("custom_fields.seats", 1), lead)
+    assert holds(Equals("custom_fields.tier", OptionValue(2)), lead)
+    assert not holds(Equals("custom_fields.tier", OptionValue(3)), lead)
+    assert not holds(Equals("custom_fields.missing", 1), lead)
+
+
+def test_one_of_is_met_by_any_listed_value_and_drops_duplicates() -> None:
+    predicate = OneOf("source", [LeadSource.PARTNER, "partner", LeadSource.WEB])
+    assert predicate.values == (LeadSource.PARTNER, LeadSource.WEB)
+    assert holds(predicate, make_lead(source=LeadSource.WEB))
+    assert not holds(predicate, make_lead(source=LeadSource.SEMINAR))
+    assert not holds(predicate, make_lead())
+
+
+def test_one_of_on_text_and_custom_values() -> None:
+    assert holds(OneOf("company", ["acme", "globex"]), make_lead(company="Globex"))
+    lead = make_lead(custom_fields={"segment": "Retail"})
+    assert holds(OneOf("custom_fields.segment", ["retail", 3]), lead)
+    assert not holds(OneOf("custom_fields.segment", ["public"]), lead)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+
+
+def test_at_least_and_at_most_include_their_limit() -> None:
+    lead = make_lead(estimated_value=Money("10000", "EUR"))
+    assert holds(AtLeast("estimated_value", 10000), lead)
+    assert not holds(AtLeast("estimated_value", "10000.01"), lead)
+    assert holds(AtMost("estimated_value", Decimal(10000)), lead)
+    assert not holds(AtMost("estimated_value", "9999.99"), lead)
+
+
+def test_an_amount_in_another_currency_does_not_meet_a_currency_limit() -> None:
+    lead = make_lead(estimated_value=Money("10000", "USD"))
+    assert not holds(AtLeast("estimated_value", 5000, currency="eur"), lead)
+    assert holds(AtLeast("estimated_value", 5000, currency="USD"), lead)
+    assert not holds(AtMost("estimated_value", 50000, currency="EUR"), lead)
+    assert AtLeast("estimated_value", 1, currency=" eur ").currency == "EUR"
+
+
+def test_a_missing_amount_meets_neither_limit() -> None:
+    lead = make_lead()
+    assert not holds(AtLeast("budget_amount", 0), lead)
+    assert not holds(AtMost("budget_amount", 0), lead)
+    assert holds(Not(AtLeast("budget_amount", 0)), lead)
+
+
+def test_custom_numbers_compare_and_other_custom_values_do_not() -> None:
+    lead = make_lead(custom_fields={"seats": 12, "flag": True, "name": "x"})
+    assert holds(AtLeast("custom_fields.seats", 12), lead)
+    assert holds(AtMost("custom_fields.seats", Decimal("12.5")), lead)
+    assert not holds(AtLeast("custom_fields.flag", 0), lead)
+    assert not holds(AtLeast("custom_fields.name", 0), lead)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+
+
+@pytest.mark.parametrize(
+    ("offset", "window", "met"),
+    [
+        (0, Window.AHEAD, True),
+        (30, Window.AHEAD, True),
+        (31, Window.AHEAD, False),
+        (-1, Window.AHEAD, False),
+        (0, Window.BEHIND, True),
+        (-30, Window.BEHIND, True),
+        (-31, Window.BEHIND, False),
+        (1, Window.BEHIND, False),
+        (30, Window.AROUND, True),
+        (-30, Window.AROUND, True),
+        (31, Window.AROUND, False),
+    ],
+)
+def test_within_days_counts_calendar_days_from_the_scoring_date(
+    offset: int, window: Window, met: bool
+) -> None:
+    lead = make_lead(estimated_close_date=AT.date() + timedelta(days=offset))
+    assert holds(WithinDays("estimated_close_date", 30, window), lead) is met
+
+
+def test_within_days_reads_a_datetime_in_the_scoring_time_zone() -> None:
+    created = datetime(2024, 4, 30, 23, 30, tzinfo=UTC)  # 1 May in UTC+2
+    lead = Lead.create(LeadId("l1"), LeadPatch(topic="t", name="Ada Lovelace"), at=created, by=USER)
+    plus_two = timezone(timedelta(hours=2))
+    at = datetime(2024, 5, 1, 9, 0, tzinfo=plus_two)
+    assert holds(WithinDays("created_at", 0, Window.BEHIND), lead, at)
+    assert not holds(WithinDays("created_at", 0, Window.BEHIND), lead, at.astimezone(UTC))
+
+
+def test_within_days_is_not_met_without_a_date() -> None:
+    assert not holds(WithinDays("estimated_close_date", 365), make_lead())
+    lead = make_lead(custom_fields={"renewal": date(2024, 5, 3), "label": "x"})
+    assert holds(WithinDays("custom_fields.renewal", 2, Window.AHEAD), lead)
+    assert not holds(WithinDays("custom_fields.label", 2), lead)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text and combinations
+
+
+def test_contains_is_case_insensitive() -> None:
+    lead = make_lead(job_title="Chief Procurement Officer")
+    assert holds(Contains("job_title", "procurement"), lead)
+    assert not holds(Contains("job_title", "finance"), lead)
+    assert not holds(Contains("job_title", "x"), make_lead())
+
+
+def test_all_of_any_of_and_not_combine() -> None:
+    lead = make_lead(budget=Budget.WILL_BUY, need=Need.NO_NEED)
+    will_buy = Equals("budget", Budget.WILL_BUY)
+    must = Equals("need", Need.MUST_HAVE)
+    assert not holds(AllOf([will_buy, must]), lead)
+    assert holds(AllOf([will_buy, Not(must)]), lead)
+    assert holds(AnyOf([must, will_buy]), lead)
+    assert not holds(AnyOf([must, Not(will_buy)]), lead)
+    assert holds(AnyOf([Ticked(), will_buy]), lead)
+
+
+def test_walk_and_uses_tick_see_nested_predicates() -> None:
+    predicate = AllOf([IsSet("email"), AnyOf([Ticked(), IsSet("company")])])
+    assert predicate.uses_tick()
+    assert len(list(predicate.walk())) == 5
+    assert not IsSet("email").uses_tick()
+    assert "email is set" in predicate.describe()
+
+
+# ---------------------------------------------------------------------------------------------
+# Refused when built
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: IsSet("no_such_field"),
+        lambda: IsSet("custom_fields.Bad-Name"),
+        lambda: Equals("budget", "maybe"),
+        lambda: Equals("company", ""),
+        lambda: Equals("company", 3),
+        lambda: Equals("estimated_value", 3),
+        lambda: Equals("custom_fields.x", 1.5),  # type: ignore[arg-type]
+        lambda: OneOf("budget", []),
+        lambda: AtLeast("company", 1),
+        lambda: AtLeast("estimated_value", 1.5),
+        lambda: AtLeast("estimated_value", "lots"),
+        lambda: AtLeast("estimated_value", "NaN"),
+        lambda: AtLeast("stakeholders", 1, currency="EUR"),
+        lambda: AtMost("estimated_value", 1, currency="XYZ"),
+        lambda: WithinDays("company", 3),
+        lambda: WithinDays("estimated_close_date", -1),
+        lambda: WithinDays("estimated_close_date", 1.5),  # type: ignore[arg-type]
+        lambda: Contains("budget", "x"),
+        lambda: Contains("company", " "),
+        lambda: AllOf([]),
+        lambda: AnyOf(["not a predicate"]),  # type: ignore[list-item]
+        lambda: Not(Ticked()),
+        lambda: Not(AnyOf([Ticked(), IsSet("email")])),
+    ],
+)
+def test_a_bad_predicate_is_refused_when_built(build: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        build()
+
+
+def test_every_scorable_field_reads_a_real_lead() -> None:
+    lead = make_lead(
+        email="ada@example.com",
+        website="example.com",
+        business_phone=PhoneNumber("+46812345678"),
+        rating=Rating.HOT,
+        estimated_value=Money("1", "EUR"),
+    )
+    for path, spec in SCORABLE_FIELDS.items():
+        assert spec.path == path
+        value = field_reader(spec)(lead)
+        if spec.kind is FieldKind.TEXT:
+            assert isinstance(value, str)
+        holds(IsSet(path), lead)
+    assert field_reader(field_spec("business_phone"))(lead) == "+46812345678"
+    assert field_reader(field_spec("website"))(lead) == lead.website.text  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+ALL_KINDS: list[Predicate] = [
+    Ticked(),
+    IsSet("email"),
+    Equals("budget", Budget.CAN_BUY),
+    Equals("company", "ACME"),
+    Equals("custom_fields.seats", Decimal("2.5")),
+    Equals("custom_fields.tier", OptionValue(2, "Gold")),
+    Equals("custom_fields.renewal", date(2024, 1, 2)),
+    Equals("custom_fields.since", datetime(2024, 1, 2, 3, tzinfo=UTC)),
+    Equals("custom_fields.vip", True),
+    OneOf("source", [LeadSource.WEB, LeadSource.PARTNER]),
+    OneOf("custom_fields.segment", ["Retail", 7]),
+    AtLeast("estimated_value", "1000.50", currency="EUR"),
+    AtMost("stakeholders", 3),
+    WithinDays("estimated_close_date", 90, Window.AHEAD),
+    Contains("job_title", "chief"),
+    AllOf([IsSet("email"), AnyOf([Ticked(), Not(IsSet("company"))])]),
+]
+
+
+@pytest.fixture(scope="module")
+def converter() -> LeadkitConverter:
+    return make_converter()
+
+
+@pytest.mark.parametrize("predicate", ALL_KINDS, ids=lambda p: type(p).__name__)
+def test_every_predicate_survives_a_json_round_trip(
+    predicate: Predicate, converter: LeadkitConverter
+) -> None:
+    assert converter.loads(converter.dumps(predicate), type(predicate)) == predicate
+    assert converter.structure(converter.unstructure(predicate), Predicate) == predicate
+    assert predicate_from_data(predicate_to_data(predicate)) == predicate
+
+
+def test_options_are_written_by_name_and_read_by_name_code_or_label() -> None:
+    assert predicate_to_data(Equals("budget", Budget.WILL_BUY)) == {
+        "op": "equals",
+        "field": "budget",
+        "value": "WILL_BUY",
+    }
+    for written in ("WILL_BUY", 3, "Will Buy"):
+        data = {"op": "equals", "field": "budget", "value": written}
+        assert predicate_from_data(data) == Equals("budget", Budget.WILL_BUY)
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        ({"op": "nope"}, "op"),
+        ({"op": "is_set"}, "field"),
+        ({"op": "is_set", "field": "email", "extra": 1}, "extra"),
+        ({"op": "is_set", "field": "nowhere"}, "field"),
+        ({"op": "all_of", "of": [{"op": "is_set", "field": "email"}, {"op": "x"}]}, "of[1].op"),
+        ({"op": "not", "predicate": {"op": "is_set", "field": 3}}, "predicate.field"),
+        ({"op": "within_days", "field": "created_at", "days": 3, "window": "sideways"}, "window"),
+        (
+            {"op": "equals", "field": "custom_fields.x", "value": {"type": "blob", "value": 1}},
+            "value.type",
+        ),
+        (
+            {"op": "equals", "field": "custom_fields.x", "value": {"type": "decimal", "value": 1}},
+            "value.value",
+        ),
+    ],
+)
+def test_malformed_predicate_data_names_the_bad_key(data: object, path: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        predicate_from_data(data)
+    assert caught.value.field == path
+
+
+def test_a_predicate_the_registry_refuses_is_an_invalid_value_when_read(
+    converter: LeadkitConverter,
+) -> None:
+    with pytest.raises(InvalidValue, match="one_of"):
+        predicate_from_data({"op": "one_of", "field": "budget", "values": []})
+    with pytest.raises(InvalidValue):
+        converter.structure({"op": "is_set", "field": "email"}, Equals)
