@@ -57,8 +57,12 @@ def build_leads() -> list[Lead]:
         at=clock(),
         by=ANNA,
     )
-    fika = fika.add_note("Met at the Stockholm trade show; wants a pilot in Q1.", at=clock(), by=ANNA)
-    fika = fika.add_stakeholder(ContactId("c-cfo"), StakeholderRole.ECONOMIC_BUYER, at=clock(), by=ANNA)
+    fika = fika.add_note(
+        "Met at the Stockholm trade show; wants a pilot in Q1.", at=clock(), by=ANNA
+    )
+    fika = fika.add_stakeholder(
+        ContactId("c-cfo"), StakeholderRole.ECONOMIC_BUYER, at=clock(), by=ANNA
+    )
     fika = fika.mark_contacted(at=clock(), by=ANNA)
     fika = fika.rate("Hot", at=clock(), by=ANNA)
 
@@ -103,7 +107,9 @@ def describe(event: LeadEvent) -> str:
     details = {
         "LeadCreated": lambda e: f"created: {e.fields.topic!r}",
         "NoteAdded": lambda e: f"note: {e.note.text}",
-        "StakeholderAdded": lambda e: f"stakeholder {e.stakeholder.contact_id} as {e.stakeholder.role}",
+        "StakeholderAdded": lambda e: (
+            f"stakeholder {e.stakeholder.contact_id} as {e.stakeholder.role}"
+        ),
         "StatusReasonChanged": lambda e: f"status {e.previous} -> {e.reason}",
         "LeadRated": lambda e: f"rated {e.rating}",
         "ExistingContactLinked": lambda e: (
@@ -119,7 +125,9 @@ def describe(event: LeadEvent) -> str:
 def print_timeline(lead: Lead) -> None:
     """Print a lead's summary and the events that made it."""
     print(f"\n{lead.id}  {lead.topic}")
-    print(f"  {lead.full_name} · {lead.job_title or '-'} · {lead.company or '-'} · {lead.email or '-'}")
+    print(
+        f"  {lead.full_name} · {lead.job_title or '-'} · {lead.company or '-'} · {lead.email or '-'}"
+    )
     print(f"  state: {lead.state}/{lead.reason}  owner: {lead.owner}  notes: {len(lead.notes)}")
     for event in lead.pending_events:
         print(f"  {event.at:%Y-%m-%d %H:%M} {event.by.name:<14} {describe(event)}")

@@ -207,7 +207,7 @@ def custom_kind(value: CustomValue) -> str:
 
 
 def _check_custom(name: object, value: CustomValue) -> tuple[str, CustomValue]:
-    if not isinstance(name, str) or not _CUSTOM_NAME.match(name):
+    if not isinstance(name, str) or not _CUSTOM_NAME.fullmatch(name):
         raise InvalidValue(
             "custom_fields",
             name,

@@ -59,7 +59,11 @@ MAX_PAGE_SIZE: Final = 1000
 
 
 class LeadSort(Enum):
-    """What a lead query is ordered by; ties are broken by id, so the order is total."""
+    """What a lead query is ordered by; ties are broken by id, so the order is total.
+
+    ``descending`` reverses the whole order, ties included. Text compares case-folded, by code
+    point; datetimes compare as instants (see :func:`sort_key`).
+    """
 
     CREATED_AT = "created_at"
     MODIFIED_AT = "modified_at"
@@ -262,7 +266,8 @@ class LeadRepository(Protocol):
     def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
         """One page of leads matching ``query`` in its order; pass ``page.next_cursor`` as
         ``after`` for the next. Keyset pagination: a page never repeats or skips a lead that
-        stays unchanged between calls. Raises InvalidValue for ``limit`` outside 1..1000 or a
+        stays unchanged between calls. Every page but the last holds ``limit`` leads; the last
+        one has ``next_cursor`` None. Raises InvalidValue for ``limit`` outside 1..1000 or a
         foreign cursor."""
         ...
 
@@ -325,7 +330,8 @@ class UnitOfWork(Protocol):
     Leaving the block without ``commit()`` (or by an exception) rolls back. After commit the
     collected events go to the store's event sink, if any; a sink that raises does not undo
     the commit (the error propagates). Raises StorageUnavailable when the store fails and
-    ConcurrencyConflict when a change raced another commit.
+    ConcurrencyConflict when a change raced another commit. Once its block is left, the unit
+    of work is closed: every later use raises StorageUnavailable.
     """
 
     leads: LeadRepository

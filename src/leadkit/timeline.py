@@ -70,7 +70,7 @@ class Attachment:
                 name,
                 "must be a plain file name of 1-255 characters without / or \\",
             )
-        if not isinstance(self.media_type, str) or not _MEDIA_TYPE.match(self.media_type):
+        if not isinstance(self.media_type, str) or not _MEDIA_TYPE.fullmatch(self.media_type):
             raise InvalidValue(
                 "attachment.media_type", self.media_type, "must look like 'application/pdf'"
             )
@@ -80,7 +80,7 @@ class Attachment:
             or not 0 <= self.size <= MAX_ATTACHMENT_SIZE
         ):
             raise InvalidValue("attachment.size", self.size, "must be a non-negative integer")
-        if not isinstance(self.sha256, str) or not _SHA256.match(self.sha256):
+        if not isinstance(self.sha256, str) or not _SHA256.fullmatch(self.sha256):
             raise InvalidValue(
                 "attachment.sha256", self.sha256, "must be 64 lower-case hexadecimal digits"
             )

@@ -82,7 +82,7 @@ class RecordId:
     kind: ClassVar[str] = "record"
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.value, str) or not _ID_PATTERN.match(self.value):
+        if not isinstance(self.value, str) or not _ID_PATTERN.fullmatch(self.value):
             raise InvalidValue(
                 f"{self.kind}_id",
                 self.value,

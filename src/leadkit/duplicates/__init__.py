@@ -1,9 +1,52 @@
-"""Duplicate detection: normalisers, rules, blocking keys and the matching engine.
+"""Duplicate detection: normalisers, rules as data, a blocking index and an explaining engine.
 
-Only the normalisers exist so far (:mod:`leadkit.duplicates.normalize`); they are re-exported
-here.
+One engine answers "which records is this one a duplicate of, and why" on create, update,
+import, qualify and batch scans (see docs/duplicates.md)::
+
+    from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex, find_duplicates
+
+    index = DuplicateIndex(DEFAULT_LEAD_RULES)
+    index.rebuild(stored_leads_and_contacts)
+    for match in find_duplicates(new_lead, DEFAULT_LEAD_RULES, index):
+        print(match.explain())
+
+- :mod:`~leadkit.duplicates.normalize`: pure normalisers (e-mail, phone, names, companies...).
+- :mod:`~leadkit.duplicates.records`: the flat view of a lead, contact or account.
+- :mod:`~leadkit.duplicates.rules`: conditions, rules, rule sets, the default rule set.
+- :mod:`~leadkit.duplicates.index`: the blocking index and the key-store protocol.
+- :mod:`~leadkit.duplicates.engine`: find, check on save / import, scan.
+- :mod:`~leadkit.duplicates.sql_keys`: the SQL key store (needs SQLAlchemy; not imported here).
 """
 
+from leadkit.duplicates.engine import (
+    DuplicateFinder,
+    ExhaustiveFinder,
+    ImportCheck,
+    ImportRow,
+    IndexedFinder,
+    SaveCheck,
+    ScanReport,
+    check_import,
+    check_on_save,
+    find_duplicates,
+    scan,
+    scan_report,
+)
+from leadkit.duplicates.index import (
+    DEFAULT_MAX_BLOCK_SIZE,
+    CandidateLoader,
+    DuplicateIndex,
+    DuplicateKeyStore,
+    IndexStats,
+    MemoryKeyStore,
+    StopKey,
+)
+from leadkit.duplicates.matches import (
+    ConditionEvidence,
+    DuplicateGroup,
+    DuplicateMatch,
+    RuleEvidence,
+)
 from leadkit.duplicates.normalize import (
     DEFAULT_NICKNAMES,
     LEGAL_FORMS,
@@ -20,20 +63,101 @@ from leadkit.duplicates.normalize import (
     normalize_text,
     strip_accents,
 )
+from leadkit.duplicates.records import (
+    FIELDS,
+    DuplicateRecord,
+    FieldKind,
+    FieldSpec,
+    Matchable,
+    RecordRef,
+    RecordType,
+    duplicate_record,
+    record_ref,
+)
+from leadkit.duplicates.rules import (
+    DEFAULT_LEAD_RULES,
+    FREE_MAIL_DOMAINS,
+    NICKNAMES,
+    ROLE_MAILBOXES,
+    RULE_NORMALIZERS,
+    Blocking,
+    BlockingMethod,
+    CheckMode,
+    Condition,
+    DuplicateRule,
+    DuplicateRuleSet,
+    Operator,
+    Phonetic,
+    Similarity,
+    default_rule_set,
+    normalize_business_domain,
+    normalize_personal_email,
+    rule_normalizer,
+)
 
 __all__ = [
+    "DEFAULT_LEAD_RULES",
+    "DEFAULT_MAX_BLOCK_SIZE",
     "DEFAULT_NICKNAMES",
+    "FIELDS",
+    "FREE_MAIL_DOMAINS",
     "LEGAL_FORMS",
+    "NICKNAMES",
     "NORMALIZERS",
+    "ROLE_MAILBOXES",
+    "RULE_NORMALIZERS",
+    "Blocking",
+    "BlockingMethod",
+    "CandidateLoader",
+    "CheckMode",
+    "Condition",
+    "ConditionEvidence",
+    "DuplicateFinder",
+    "DuplicateGroup",
+    "DuplicateIndex",
+    "DuplicateKeyStore",
+    "DuplicateMatch",
+    "DuplicateRecord",
+    "DuplicateRule",
+    "DuplicateRuleSet",
+    "ExhaustiveFinder",
+    "FieldKind",
+    "FieldSpec",
+    "ImportCheck",
+    "ImportRow",
+    "IndexStats",
+    "IndexedFinder",
+    "Matchable",
+    "MemoryKeyStore",
+    "Operator",
+    "Phonetic",
+    "RecordRef",
+    "RecordType",
+    "RuleEvidence",
+    "SaveCheck",
+    "ScanReport",
+    "Similarity",
+    "StopKey",
+    "check_import",
+    "check_on_save",
+    "default_rule_set",
+    "duplicate_record",
+    "find_duplicates",
     "get_normalizer",
     "nickname_table",
+    "normalize_business_domain",
     "normalize_company",
     "normalize_domain",
     "normalize_email",
     "normalize_none",
     "normalize_person_name",
+    "normalize_personal_email",
     "normalize_phone",
     "normalize_postal_code",
     "normalize_text",
+    "record_ref",
+    "rule_normalizer",
+    "scan",
+    "scan_report",
     "strip_accents",
 ]

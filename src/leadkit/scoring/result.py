@@ -42,7 +42,7 @@ _REASON_MAX: Final = 500
 def check_slug(field: str, value: object) -> str:
     """Return ``value`` if it is an id of 1-64 characters of ``a-z 0-9 _ . -`` starting with a
     letter or digit (criterion and model ids). Raises InvalidValue naming ``field`` otherwise."""
-    if not isinstance(value, str) or not _SLUG.match(value):
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
         raise InvalidValue(
             field,
             value,

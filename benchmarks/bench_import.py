@@ -1,0 +1,394 @@
+"""Benchmark: import CSV rows into the SQL adapter (SQLite file) with duplicate checks on.
+
+Measures the whole leadkit path -- detect the encoding and delimiter, suggest the mapping,
+plan (parse and validate every row, check duplicates in the file and against the store),
+commit in one unit of work -- and, in the same run, a plain baseline over the same file:
+``csv.reader`` + ``sqlite3`` ``executemany`` of the raw rows into a table of text columns.
+Each side runs in its own child process so its peak memory (``ru_maxrss``) is its own; the
+script prints rows/s, seconds, peak RSS for both and the ratio of their times::
+
+    python benchmarks/bench_import.py                 # 100,000 rows
+    python benchmarks/bench_import.py --rows 10000    # quicker
+
+The file is made with a seeded generator: Swedish, Polish, German and English names at some
+5,700 companies, each with its own e-mail domain, phone numbers without a country code (read
+with region SE), about 2% rows repeating an earlier person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+FIRST = (
+    "Anna",
+    "Björn",
+    "Åsa",
+    "Örjan",
+    "Małgorzata",
+    "Łukasz",
+    "Zofia",
+    "Jürgen",
+    "Günther",
+    "Käthe",
+    "Oliver",
+    "Emily",
+    "Sven",
+    "Agnieszka",
+    "Paweł",
+    "Ingrid",
+    "Lars",
+    "Greta",
+    "Karin",
+    "Maja",
+    "Elsa",
+    "Nils",
+    "Erik",
+    "Linnea",
+    "Håkan",
+    "Göran",
+    "Sofia",
+    "Wiktor",
+    "Krzysztof",
+    "Grzegorz",
+    "Katarzyna",
+    "Joanna",
+    "Tomasz",
+    "Michał",
+    "Ewa",
+    "Dorota",
+    "Uwe",
+    "Jörg",
+    "Sabine",
+    "Dieter",
+    "Ursula",
+    "Matthias",
+    "Heike",
+    "Björg",
+    "Frauke",
+    "James",
+    "Olivia",
+    "Harry",
+    "Amelia",
+    "George",
+    "Isla",
+    "Jack",
+    "Charlotte",
+    "Noah",
+)
+LAST = (
+    "Öberg",
+    "Ström",
+    "Åkesson",
+    "Nowak",
+    "Wiśniewska",
+    "Żółkiewski",
+    "Müller",
+    "Groß",
+    "Schäfer",
+    "Smith",
+    "Taylor",
+    "Lindqvist",
+    "Kowalski",
+    "Bäckström",
+    "Fischer",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jönsson",
+    "Hansson",
+    "Bengtsson",
+    "Lindström",
+    "Wójcik",
+    "Kowalczyk",
+    "Kamiński",
+    "Lewandowski",
+    "Zieliński",
+    "Szymański",
+    "Woźniak",
+    "Dąbrowski",
+    "Kozłowski",
+    "Jankowski",
+    "Mazur",
+    "Krawczyk",
+    "Piotrowski",
+    "Grabowski",
+    "Schmidt",
+    "Schneider",
+    "Meyer",
+    "Weber",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Jones",
+    "Williams",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Roberts",
+    "Johnson",
+    "Lewis",
+    "Walker",
+    "Robinson",
+    "Wood",
+    "Thompson",
+    "White",
+    "Watson",
+)
+FIRM_A = (
+    "Nordic",
+    "Baltic",
+    "Alpen",
+    "Vistula",
+    "Oder",
+    "Göta",
+    "Mälar",
+    "Rhein",
+    "Tatra",
+    "Skåne",
+    "Bayern",
+    "Mazowsze",
+    "Norrland",
+    "Elbe",
+    "Carpathian",
+    "Thames",
+    "Severn",
+    "Öresund",
+    "Kattegat",
+    "Harz",
+    "Pomorze",
+    "Śląsk",
+    "Dalarna",
+    "Jämtland",
+    "Saxon",
+    "Hanse",
+    "Viking",
+    "Amber",
+    "Polar",
+    "Aurora",
+)
+FIRM_B = (
+    "Trä",
+    "Stål",
+    "Logistik",
+    "Software",
+    "Bau",
+    "Energie",
+    "Maszyny",
+    "Transport",
+    "Konsult",
+    "Data",
+    "Medical",
+    "Foods",
+    "Textil",
+    "Elektronik",
+    "Paper",
+    "Glas",
+    "Chemie",
+    "Solar",
+    "Robotics",
+    "Finans",
+    "Marine",
+    "Agro",
+    "Pharma",
+    "Design",
+)
+FORMS = ("AB", "GmbH", "sp. z o.o.", "Ltd", "S.A.", "AG", "Handelsbolag", "KG")
+HEADER = (
+    "Topic",
+    "First Name",
+    "Last Name",
+    "Company Name",
+    "Email",
+    "Business Phone",
+    "City",
+    "Lead Source",
+    "Budget Amount",
+    "Currency",
+)
+
+
+_TLD = {"AB": ".se", "Handelsbolag": ".se", "GmbH": ".de", "AG": ".de", "KG": ".de",
+        "sp. z o.o.": ".pl", "S.A.": ".pl", "Ltd": ".co.uk"}  # fmt: skip
+_ASCII = str.maketrans("åäöéłżźśąęćńóüßÅÄÖŁŻŚ", "aaoelzzsaecnousAAOLZS")
+
+
+def _ascii(text: str) -> str:
+    return text.translate(_ASCII).lower()
+
+
+def make_file(path: Path, rows: int, seed: int = 8) -> None:
+    """Write ``rows`` data rows (about 2% repeat an earlier row's person)."""
+    rng = random.Random(seed)
+    made: list[list[str]] = []
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            if made and rng.random() < 0.02:
+                row = list(rng.choice(made))
+                row[0] = "Follow-up " + row[0]
+            else:
+                first, last = rng.choice(FIRST), rng.choice(LAST)
+                part_a, part_b, form = rng.choice(FIRM_A), rng.choice(FIRM_B), rng.choice(FORMS)
+                company = f"{part_a} {part_b} {form}"
+                domain = _ascii(f"{part_a}{part_b}") + _TLD.get(form, ".com")
+                row = [
+                    f"Fleet offer {i}",
+                    first,
+                    last,
+                    company,
+                    f"{_ascii(first)}.{_ascii(last)}.{i}@{domain}",
+                    f"0{rng.randint(10, 99)}-{rng.randint(100, 999)} {rng.randint(10, 99)} "
+                    f"{rng.randint(10, 99)}",
+                    rng.choice(("Stockholm", "Göteborg", "Kraków", "Łódź", "München")),
+                    rng.choice(("Web", "Trade Show", "Mässa", "Partner", "")),
+                    f"{rng.randint(1, 900)} {rng.randint(100, 999)},00",
+                    rng.choice(("SEK", "EUR", "PLN")),
+                ]
+                if len(made) < 5000:
+                    made.append(row)
+            writer.writerow(row)
+
+
+def run_leadkit(path: Path, db: Path) -> dict[str, Any]:
+    from leadkit.adapters.sql import SqlStore
+    from leadkit.io import ImportPolicy, open_source, plan_import, run_import
+    from leadkit.values import UserRef
+
+    start = time.perf_counter()
+    ids = itertools.count(1)
+    with SqlStore.open(path=db) as store:
+        source = open_source(path)
+        plan = plan_import(source, policy=ImportPolicy(phone_region="SE"), store=store)
+        planned = time.perf_counter()
+        report = run_import(
+            store,
+            plan,
+            ids=lambda: f"L-{next(ids)}",
+            at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+            by=UserRef("bench"),
+        )
+    end = time.perf_counter()
+    return {
+        "seconds": end - start,
+        "plan_seconds": planned - start,
+        "commit_seconds": end - planned,
+        "rows": report.rows,
+        "created": report.created,
+        "skipped_as_duplicate": report.skipped_as_duplicate,
+        "rejected": report.rejected,
+    }
+
+
+def run_baseline(path: Path, db: Path) -> dict[str, Any]:
+    start = time.perf_counter()
+    conn = sqlite3.connect(db)
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        columns = ", ".join(f"c{i} TEXT" for i in range(len(header)))
+        conn.execute(f"CREATE TABLE leads (id INTEGER PRIMARY KEY, {columns})")
+        marks = ", ".join("?" for _ in header)
+        names = ", ".join(f"c{i}" for i in range(len(header)))
+        conn.executemany(f"INSERT INTO leads ({names}) VALUES ({marks})", reader)
+    conn.commit()
+    rows = conn.execute("SELECT count(*) FROM leads").fetchone()[0]
+    conn.close()
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def _child(phase: str, path: Path, db: Path) -> None:
+    cpu = time.process_time()
+    result = run_leadkit(path, db) if phase == "leadkit" else run_baseline(path, db)
+    result["cpu_seconds"] = time.process_time() - cpu
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--phase", choices=("leadkit", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        _child(args.phase, args.file, args.db)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "leads.csv"
+        make_file(path, args.rows)
+        results: dict[str, dict[str, Any]] = {}
+        for phase in ("baseline", "leadkit"):
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--phase",
+                    phase,
+                    "--file",
+                    str(path),
+                    "--db",
+                    str(Path(tmp) / f"{phase}.db"),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results[phase] = json.loads(out.stdout)
+    base, lk = results["baseline"], results["leadkit"]
+    n = args.rows
+    print(f"{n:,} CSV rows, SQLite file, duplicate checks on (in the file and against the store)")
+    print(
+        f"  leadkit  : {lk['seconds']:8.2f} s  {n / lk['seconds']:10,.0f} rows/s  "
+        f"cpu {lk['cpu_seconds']:7.2f} s  peak RSS {lk['peak_rss_mib']:7.1f} MiB  "
+        f"(plan {lk['plan_seconds']:.2f} s, commit {lk['commit_seconds']:.2f} s)"
+    )
+    print(
+        f"  baseline : {base['seconds']:8.2f} s  {n / base['seconds']:10,.0f} rows/s  "
+        f"cpu {base['cpu_seconds']:7.2f} s  peak RSS {base['peak_rss_mib']:7.1f} MiB  "
+        "(csv.reader + sqlite3 executemany)"
+    )
+    print(
+        f"  ratio    : leadkit takes {lk['seconds'] / base['seconds']:.1f}x the baseline's "
+        f"wall time, {lk['cpu_seconds'] / base['cpu_seconds']:.1f}x its CPU time"
+    )
+    print(
+        f"  outcome  : {lk['created']:,} created, {lk['skipped_as_duplicate']:,} skipped as "
+        f"duplicates, {lk['rejected']:,} rejected, {lk['rows']:,} rows accounted for"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Leads and records to rows and back.
+
+The JSON ``document`` is written and read by the leadkit converter; the other columns are
+derived from the value so that queries can filter and sort in SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import attrs
+
+from leadkit.errors import InvalidValue
+from leadkit.lead import Lead
+from leadkit.ports import LeadSort, search_texts, sort_key
+from leadkit.records import Opportunity
+from leadkit.serialization import SCHEMA_VERSION, LeadkitConverter
+from leadkit.values import AccountId, ContactId
+
+__all__ = [
+    "CUSTOMER_KINDS",
+    "activity_rows",
+    "customer_kind",
+    "lead_columns",
+    "load_opportunity",
+    "note_rows",
+    "stakeholder_rows",
+    "utc_text",
+]
+
+
+def utc_text(value: datetime) -> str:
+    """UTC ISO text of an aware datetime, the format :func:`leadkit.ports.sort_key` uses."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _maybe_utc(value: datetime | None) -> str | None:
+    return None if value is None else utc_text(value)
+
+
+def lead_columns(lead: Lead) -> dict[str, Any]:
+    """The query columns of ``lead`` (everything but ``version`` and ``document``)."""
+    full_name, company, email = search_texts(lead)
+    return {
+        "id": lead.id.value,
+        "state": lead.state.code,
+        "reason_code": lead.reason.code,
+        "owner_id": lead.owner.id,
+        "rating": None if lead.rating is None else lead.rating.code,
+        "source": None if lead.source is None else lead.source.code,
+        "created_at": sort_key(lead, LeadSort.CREATED_AT)[0],
+        "modified_at": sort_key(lead, LeadSort.MODIFIED_AT)[0],
+        "topic_key": sort_key(lead, LeadSort.TOPIC)[0],
+        "company_key": company,
+        "last_name_key": sort_key(lead, LeadSort.LAST_NAME)[0],
+        "full_name_key": full_name,
+        "email_key": email,
+    }
+
+
+def note_rows(lead: Lead) -> list[dict[str, Any]]:
+    """One ``lead_notes`` row per note, with its attachment metadata."""
+    rows = []
+    for position, note in enumerate(lead.notes):
+        file = note.attachment
+        rows.append(
+            {
+                "lead_id": lead.id.value,
+                "position": position,
+                "note_id": note.id,
+                "at": utc_text(note.at),
+                "by_id": note.by.id,
+                "title": note.title,
+                "text": note.text,
+                "edited_at": _maybe_utc(note.edited_at),
+                "edited_by_id": None if note.edited_by is None else note.edited_by.id,
+                "attachment_file_name": None if file is None else file.file_name,
+                "attachment_media_type": None if file is None else file.media_type,
+                "attachment_size": None if file is None else file.size,
+                "attachment_sha256": None if file is None else file.sha256,
+            }
+        )
+    return rows
+
+
+def activity_rows(lead: Lead) -> list[dict[str, Any]]:
+    """One ``lead_activities`` row per activity."""
+    return [
+        {
+            "lead_id": lead.id.value,
+            "position": position,
+            "activity_id": activity.id,
+            "kind": activity.kind.value,
+            "subject": activity.subject,
+            "description": activity.description,
+            "at": utc_text(activity.at),
+            "by_id": activity.by.id,
+            "due_at": _maybe_utc(activity.due_at),
+            "done_at": _maybe_utc(activity.done_at),
+        }
+        for position, activity in enumerate(lead.activities)
+    ]
+
+
+def stakeholder_rows(lead: Lead) -> list[dict[str, Any]]:
+    """One ``lead_stakeholders`` row per stakeholder link."""
+    return [
+        {
+            "lead_id": lead.id.value,
+            "position": position,
+            "contact_id": stakeholder.contact_id.value,
+            "role": stakeholder.role.name,
+        }
+        for position, stakeholder in enumerate(lead.stakeholders)
+    ]
+
+
+CUSTOMER_KINDS: Final[Mapping[str, type[AccountId] | type[ContactId]]] = {
+    "account": AccountId,
+    "contact": ContactId,
+}
+
+
+def customer_kind(opportunity: Opportunity) -> str:
+    """``account`` or ``contact``: what the opportunity's customer id names."""
+    return "account" if isinstance(opportunity.customer, AccountId) else "contact"
+
+
+def load_opportunity(converter: LeadkitConverter, document: str, kind: str) -> Opportunity:
+    """Read an opportunity document; ``kind`` says what its customer id names.
+
+    The converter writes the customer as a bare id, which it cannot read back into
+    ``AccountId | ContactId``; every other field goes through the converter.
+    Raises InvalidValue for a malformed document.
+    """
+    try:
+        envelope = json.loads(document)
+        if envelope.get("schema") != SCHEMA_VERSION or envelope.get("kind") != "Opportunity":
+            raise InvalidValue("schema", envelope.get("schema"), "not an Opportunity document")
+        data = dict(envelope["data"])
+        customer = CUSTOMER_KINDS[kind](data.pop("customer"))
+    except InvalidValue:
+        raise
+    except Exception as e:
+        raise InvalidValue("document", document[:60], f"malformed opportunity ({e})") from None
+    values: dict[str, Any] = {}
+    for field in _OPPORTUNITY_FIELDS:
+        if field.name in data:
+            values[field.name] = converter.structure(data[field.name], field.type)  # type: ignore[arg-type]
+    return Opportunity(customer=customer, **values)
+
+
+_OPPORTUNITY_FIELDS: Final = tuple(
+    f for f in attrs.fields(attrs.resolve_types(Opportunity)) if f.name != "customer"
+)

@@ -1,0 +1,303 @@
+"""The SQL schema of the leadkit store and its migrations.
+
+Tables
+------
+``leads``
+    One row per lead: a column for every field a :class:`~leadkit.ports.LeadQuery` filters or
+    sorts on, and ``document``, the whole lead as the JSON text written by
+    :func:`leadkit.serialization.make_converter` (the document is what ``get`` reads back).
+
+    - ``created_at`` / ``modified_at`` hold UTC ISO text, ``2024-05-01T09:30:00.000000``:
+      exactly the value :func:`leadkit.ports.sort_key` sorts on, so the database order, the
+      in-memory order and the keyset cursors (which carry that value) agree. Fixed-width
+      UTC text sorts chronologically with a plain byte comparison on every backend; SQLite
+      has no timestamp type anyway.
+    - ``topic_key``, ``company_key``, ``last_name_key``, ``full_name_key``, ``email_key``
+      hold case-folded text: the sort keys and the haystacks of the text filter.
+    - ``state`` is the Dynamics 365 ``statecode``; ``reason_code``, ``rating`` and
+      ``source`` are option-set codes.
+
+    Text that is sorted on uses the ``C`` collation on PostgreSQL (code-point order, like
+    Python); SQLite's default ``BINARY`` collation already compares that way.
+``lead_notes``, ``lead_activities``, ``lead_stakeholders``
+    The lead's timeline and stakeholder links as real rows (a note's attachment metadata in
+    ``attachment_*`` columns), rewritten with every store of the lead and removed by
+    ``ON DELETE CASCADE`` with it. Keyed by (``lead_id``, ``position``) so a lead built by
+    hand with repeated numbers still stores.
+``accounts``, ``contacts``, ``opportunities``
+    ``id``, ``version``, ``originating_lead`` and the converter's JSON ``document``;
+    ``opportunities.customer_kind`` records whether the customer id names an account or a
+    contact (the JSON text alone does not say).
+``schema_version``
+    One row per applied migration.
+
+Migrations
+----------
+A small ordered list, :data:`MIGRATIONS`, applied on open inside one write transaction (a
+second process opening the same file waits, then finds the work done). We chose this over
+Alembic: no extra dependency for a library whose embedded default must work after
+``pip install "leadkit[sql]"``, the migrations ship inside the wheel and run without a
+separate command or configuration, and the schema is small. A database written by a newer
+leadkit (a version above :data:`SCHEMA_VERSION`) is refused, never downgraded.
+
+When a later migration alters a table, freeze the earlier definition inside the migration that
+created it (migrations must replay the history, not today's metadata).
+
+Foreign files
+-------------
+A leadkit SQLite file carries :data:`APPLICATION_ID` in its header (``PRAGMA
+application_id``); a file with another id, or with tables but no ``schema_version``, is not
+ours and is never modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+import attrs
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.types import TypeEngine
+
+__all__ = [
+    "APPLICATION_ID",
+    "CHILD_TABLES",
+    "INDEXES",
+    "MIGRATIONS",
+    "RECORD_TABLES",
+    "SCHEMA_VERSION",
+    "Migration",
+    "accounts",
+    "contacts",
+    "lead_activities",
+    "lead_notes",
+    "lead_stakeholders",
+    "leads",
+    "metadata",
+    "migrate",
+    "opportunities",
+    "schema_version",
+]
+
+APPLICATION_ID: Final = 0x4C4B4954
+"""``PRAGMA application_id`` of a leadkit SQLite file ("LKIT")."""
+
+
+def _key_text(length: int | None = None) -> TypeEngine[str]:
+    """Text sorted in code-point order on every backend (``C`` collation on PostgreSQL)."""
+    plain: TypeEngine[str] = String(length) if length else Text()
+    exact: TypeEngine[str] = String(length, collation="C") if length else Text(collation="C")
+    return plain.with_variant(exact, "postgresql")
+
+
+_ID = 100
+_STAMP = 32
+
+metadata: Final = MetaData()
+
+schema_version: Final = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", String(_STAMP), nullable=False),
+)
+
+leads: Final = Table(
+    "leads",
+    metadata,
+    Column("id", _key_text(_ID), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("state", SmallInteger, nullable=False),
+    Column("reason_code", Integer, nullable=False),
+    Column("owner_id", String(_ID), nullable=False),
+    Column("rating", Integer, nullable=True),
+    Column("source", Integer, nullable=True),
+    Column("created_at", _key_text(_STAMP), nullable=False),
+    Column("modified_at", _key_text(_STAMP), nullable=False),
+    Column("topic_key", _key_text(), nullable=False),
+    Column("company_key", _key_text(), nullable=False),
+    Column("last_name_key", _key_text(), nullable=False),
+    Column("full_name_key", Text, nullable=False),
+    Column("email_key", Text, nullable=False),
+    Column("document", Text, nullable=False),
+)
+
+
+def _lead_fk() -> Column[str]:
+    return Column(
+        "lead_id",
+        _key_text(_ID),
+        ForeignKey("leads.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
+lead_notes: Final = Table(
+    "lead_notes",
+    metadata,
+    _lead_fk(),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("note_id", Integer, nullable=False),
+    Column("at", String(_STAMP), nullable=False),
+    Column("by_id", String(_ID), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("edited_at", String(_STAMP), nullable=True),
+    Column("edited_by_id", String(_ID), nullable=True),
+    Column("attachment_file_name", Text, nullable=True),
+    Column("attachment_media_type", Text, nullable=True),
+    Column("attachment_size", BigInteger, nullable=True),
+    Column("attachment_sha256", String(64), nullable=True),
+)
+
+lead_activities: Final = Table(
+    "lead_activities",
+    metadata,
+    _lead_fk(),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("activity_id", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("at", String(_STAMP), nullable=False),
+    Column("by_id", String(_ID), nullable=False),
+    Column("due_at", String(_STAMP), nullable=True),
+    Column("done_at", String(_STAMP), nullable=True),
+)
+
+lead_stakeholders: Final = Table(
+    "lead_stakeholders",
+    metadata,
+    _lead_fk(),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("contact_id", String(_ID), nullable=False),
+    Column("role", String(100), nullable=False),
+)
+
+
+def _record_table(name: str, *extra: Column[str]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", _key_text(_ID), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("originating_lead", String(_ID), nullable=True),
+        *extra,
+        Column("document", Text, nullable=False),
+    )
+
+
+accounts: Final = _record_table("accounts")
+contacts: Final = _record_table("contacts")
+opportunities: Final = _record_table(
+    "opportunities", Column("customer_kind", String(10), nullable=False)
+)
+
+CHILD_TABLES: Final = (lead_notes, lead_activities, lead_stakeholders)
+RECORD_TABLES: Final = (accounts, contacts, opportunities)
+
+# Indexes, created by migration 2. The views: "My open leads" (owner, Open, newest first),
+# "Closed leads" (state, most recently changed first), "All leads" (oldest first).
+INDEXES: Final = (
+    Index("ix_leads_owner_state_created", leads.c.owner_id, leads.c.state, leads.c.created_at,
+          leads.c.id),
+    Index("ix_leads_state_modified", leads.c.state, leads.c.modified_at, leads.c.id),
+    Index("ix_leads_state_created", leads.c.state, leads.c.created_at, leads.c.id),
+    Index("ix_leads_created", leads.c.created_at, leads.c.id),
+    Index("ix_leads_modified", leads.c.modified_at, leads.c.id),
+    Index("ix_leads_topic", leads.c.topic_key, leads.c.id),
+    Index("ix_leads_company", leads.c.company_key, leads.c.id),
+    Index("ix_leads_last_name", leads.c.last_name_key, leads.c.id),
+    Index("ix_lead_stakeholders_contact", lead_stakeholders.c.contact_id),
+    Index("ix_accounts_originating_lead", accounts.c.originating_lead),
+    Index("ix_contacts_originating_lead", contacts.c.originating_lead),
+    Index("ix_opportunities_originating_lead", opportunities.c.originating_lead),
+)  # fmt: skip
+
+
+@attrs.frozen
+class Migration:
+    """One step of the schema history: ``apply`` runs inside the migration transaction."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _create_tables(conn: Connection) -> None:
+    for table in (leads, *CHILD_TABLES, *RECORD_TABLES):
+        conn.execute(CreateTable(table))
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _create_indexes(conn: Connection) -> None:
+    for index in INDEXES:
+        conn.execute(CreateIndex(index))
+
+
+MIGRATIONS: Final[Sequence[Migration]] = (
+    Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
+              _create_tables),
+    Migration(2, "indexes for the lead views and record look-ups", _create_indexes),
+)  # fmt: skip
+
+SCHEMA_VERSION: Final = MIGRATIONS[-1].version
+"""The schema version this leadkit writes."""
+
+
+def _check_migrations(migrations: Sequence[Migration]) -> None:
+    numbers = [m.version for m in migrations]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1, 2, 3 ... without gaps: {numbers}")
+
+
+_check_migrations(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    """The highest applied migration (0 when ``schema_version`` is empty)."""
+    found = conn.execute(select(func.max(schema_version.c.version))).scalar()
+    return int(found or 0)
+
+
+def migrate(conn: Connection, *, target: int = SCHEMA_VERSION) -> list[int]:
+    """Apply the migrations above the current version up to ``target`` on ``conn``, inside
+    the transaction the caller holds; create ``schema_version`` if missing.
+
+    Returns the versions applied. The caller checks beforehand that the database is ours.
+    """
+    if not conn.dialect.has_table(conn, schema_version.name):
+        conn.execute(CreateTable(schema_version))
+    done = current_version(conn)
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        if done < migration.version <= target:
+            migration.apply(conn)
+            conn.execute(
+                insert(schema_version).values(
+                    version=migration.version,
+                    description=migration.description,
+                    applied_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
+            )
+            applied.append(migration.version)
+    return applied

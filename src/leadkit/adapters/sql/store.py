@@ -1,0 +1,1091 @@
+"""``SqlStore``: the SQLAlchemy 2 Core adapter (a SQLite file by default, PostgreSQL by URL).
+
+Transactions
+------------
+A unit of work holds one pooled connection and runs in one database transaction per commit.
+
+On SQLite the ``sqlite3`` driver's own transaction handling is switched off
+(``isolation_level = None`` on every new connection, the recipe of the SQLAlchemy SQLite
+documentation) and the adapter emits ``BEGIN`` itself:
+
+- the first read of a unit of work opens a ``BEGIN`` (deferred) read transaction, so the reads
+  of a read-only unit of work see one snapshot and never block a writer (WAL);
+- the first write opens ``BEGIN IMMEDIATE``, taking the write lock up front (after ending the
+  read snapshot, which has written nothing). A deferred transaction that read and then tries
+  to write would fail with ``SQLITE_BUSY`` whenever another connection committed in between,
+  and no busy timeout cures that; ``BEGIN IMMEDIATE`` waits (up to the busy timeout) instead.
+  What was read before the write is protected by the version checks: ``save`` is
+  ``UPDATE ... WHERE id = :id AND version = :expected``, and zero rows updated means
+  ``ConcurrencyConflict`` (or ``NotFound``) with the version actually stored;
+- the writers of one store queue on a lock inside the process before ``BEGIN IMMEDIATE``:
+  SQLite's busy handler polls with growing sleeps and can starve a writer under steady
+  contention; a queue lets eight threads take turns. Writers in other processes still wait
+  through the busy timeout;
+- ``commit()`` emits ``COMMIT``, leaving the block without commit emits ``ROLLBACK``.
+
+On other databases SQLAlchemy's own transaction (the driver's ``BEGIN``, READ COMMITTED on
+PostgreSQL) serves: the conditional ``UPDATE`` waits for a concurrent writer's row lock and
+then re-checks the version, so no update is lost there either.
+
+Durability
+----------
+SQLite runs in WAL mode with ``synchronous = FULL``: every ``COMMIT`` is fsynced before
+``commit()`` returns, so a committed unit of work (a qualification that created an account,
+a contact and an opportunity) survives a power loss, not just a crash of the process.
+``NORMAL`` would be as safe against a crashed process but may lose the last commits on power
+loss; the cost of ``FULL`` is one fsync per commit, not per row, so bulk work done in one
+unit of work hardly notices it. ``foreign_keys = ON`` makes the child tables cascade;
+the busy timeout is :data:`BUSY_TIMEOUT_SECONDS`.
+
+Errors
+------
+Driver errors never leave the adapter: a taken id is ``AlreadyExists``, a failed version check
+``ConcurrencyConflict`` or ``NotFound``, everything else ``StorageUnavailable`` naming the
+database (the file path for SQLite), always raised ``from`` the driver error. A file that is
+not a database, or is another application's database, is refused when opening.
+
+Speed
+-----
+The hot paths (``get``, ``add``, ``save``, ``delete``) run Core statements compiled once per
+dialect on the connection's driver cursor, skipping SQLAlchemy's per-execution bookkeeping
+(about two thirds of its cost per statement); transactions still begin and end through
+SQLAlchemy. Queries are built per call from Core constructs and executed normally. One
+converter serves every store of the process (building one takes about 0.3 s).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Generic, NoReturn, Protocol, Self, TypeVar, cast
+
+import attrs
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
+
+from leadkit.adapters.sql.queries import count_statement, page_statement, read_cursor
+from leadkit.adapters.sql.rows import (
+    activity_rows,
+    customer_kind,
+    lead_columns,
+    load_opportunity,
+    note_rows,
+    stakeholder_rows,
+)
+from leadkit.adapters.sql.schema import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    accounts,
+    contacts,
+    current_version,
+    lead_activities,
+    lead_notes,
+    lead_stakeholders,
+    leads,
+    migrate,
+    opportunities,
+    schema_version,
+)
+from leadkit.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    InvalidValue,
+    NotFound,
+    RepositoryError,
+    StorageUnavailable,
+)
+from leadkit.events import LeadEvent
+from leadkit.lead import Lead
+from leadkit.ports import (
+    AccountRepository,
+    ContactRepository,
+    EventSink,
+    LeadQuery,
+    LeadRepository,
+    OpportunityRepository,
+    Page,
+    check_batch_size,
+    check_limit,
+    encode_cursor,
+)
+from leadkit.records import Account, Contact, Opportunity
+from leadkit.serialization import LeadkitConverter, make_converter
+from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, RecordId
+
+__all__ = ["BUSY_TIMEOUT_SECONDS", "SqlLeadRepository", "SqlRecordRepository", "SqlStore",
+           "SqlUnitOfWork"]  # fmt: skip
+
+BUSY_TIMEOUT_SECONDS: Final = 5.0
+"""How long a SQLite writer waits by default for another connection's write lock."""
+
+_READ: Final = "read"
+_WRITE: Final = "write"
+
+
+def _sqlite_configurer(busy_timeout: float) -> Callable[[Any, Any], None]:
+    """The ``connect`` hook of a SQLite engine: no driver-managed transactions (we emit
+    ``BEGIN`` ourselves), cascading foreign keys, fsync on commit, the busy timeout."""
+
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    return configure
+
+
+class _Prepared:
+    """A Core statement compiled once for a dialect and run on the connection's driver
+    cursor: the hot paths skip SQLAlchemy's per-execution work (the statement is still
+    built and compiled by Core, and transactions still begin and end through SQLAlchemy)."""
+
+    def __init__(
+        self, stmt: ClauseElement, dialect: Dialect, column_keys: Sequence[str] | None = None
+    ) -> None:
+        compiled = cast(
+            SQLCompiler,
+            stmt.compile(
+                dialect=dialect, column_keys=list(column_keys) if column_keys is not None else None
+            ),
+        )
+        self.sql: Final = str(compiled)
+        self._positional = bool(compiled.positional)
+        self._names: tuple[str, ...] = tuple(
+            compiled.positiontup if compiled.positional and compiled.positiontup else ()
+        )
+
+    def bind(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """The driver parameters for ``values`` (keyed by bind name)."""
+        if self._positional:
+            return tuple(values[name] for name in self._names)
+        return dict(values)
+
+    def run(self, conn: Connection, values: Mapping[str, Any]) -> _Result:
+        """Execute once on the connection's driver cursor."""
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(self.sql, self.bind(values))
+        return _Result(cursor)
+
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per row (``executemany``); nothing for no rows."""
+        if len(rows) == 1:
+            self.run(conn, rows[0])
+        elif rows:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.executemany(self.sql, [self.bind(row) for row in rows])
+
+
+class _Result:
+    """What the hot paths read from a driver cursor."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)
+
+    def first(self) -> Any:
+        return self._cursor.fetchone()
+
+    def scalar(self) -> Any:
+        row = self._cursor.fetchone()
+        return None if row is None else row[0]
+
+
+def _columns(table: Table, *, without: tuple[str, ...] = ()) -> list[str]:
+    return [c.key for c in table.c if c.key not in without]
+
+
+@attrs.frozen
+class _RecordStatements:
+    columns: tuple[str, ...]
+    get: _Prepared
+    version: _Prepared
+    insert: _Prepared
+    update: _Prepared
+    delete: _Prepared
+    delete_versioned: _Prepared
+
+
+class _Statements:
+    """Every fixed statement of the adapter, compiled for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        key: BindParameter[Any] = bindparam("key")
+
+        def prepared(stmt: ClauseElement, columns: Sequence[str] | None = None) -> _Prepared:
+            return _Prepared(stmt, dialect, columns)
+
+        self.get_lead = prepared(
+            select(leads.c.id, leads.c.version, leads.c.document).where(leads.c.id == key)
+        )
+        self.lead_version = prepared(select(leads.c.version).where(leads.c.id == key))
+        self.insert_lead = prepared(insert(leads), _columns(leads))
+        self.update_lead = prepared(
+            update(leads).where(leads.c.id == key, leads.c.version == bindparam("expected")),
+            _columns(leads, without=("id",)),
+        )
+        self.delete_lead = prepared(delete(leads).where(leads.c.id == key))
+        self.delete_lead_versioned = prepared(
+            delete(leads).where(leads.c.id == key, leads.c.version == bindparam("expected"))
+        )
+        self.children = tuple(
+            (
+                prepared(insert(table), _columns(table)),
+                prepared(delete(table).where(table.c.lead_id == key)),
+            )
+            for table in (lead_notes, lead_activities, lead_stakeholders)
+        )
+        self.records = {
+            table.name: _RecordStatements(
+                columns=tuple(c.key for c in table.c),
+                get=prepared(select(*table.c).where(table.c.id == key)),
+                version=prepared(select(table.c.version).where(table.c.id == key)),
+                insert=prepared(insert(table), _columns(table)),
+                update=prepared(
+                    update(table).where(
+                        table.c.id == key, table.c.version == bindparam("expected")
+                    ),
+                    _columns(table, without=("id",)),
+                ),
+                delete=prepared(delete(table).where(table.c.id == key)),
+                delete_versioned=prepared(
+                    delete(table).where(table.c.id == key, table.c.version == bindparam("expected"))
+                ),
+            )
+            for table in (accounts, contacts, opportunities)
+        }
+
+
+_shared: dict[tuple[object, ...], _Statements] = {}
+_shared_lock: Final = threading.Lock()
+
+
+def _statements_for(dialect: Dialect) -> _Statements:
+    """The statements compiled for ``dialect``, shared by every store on such a dialect."""
+    key = (type(dialect), dialect.paramstyle, dialect.server_version_info)
+    with _shared_lock:
+        found = _shared.get(key)
+        if found is None:
+            found = _shared[key] = _Statements(dialect)
+        return found
+
+
+@functools.cache
+def _converter() -> LeadkitConverter:
+    """One converter for every store of the process: building one generates code for every
+    leadkit type (about 0.3 s), and a built converter is safe to share between threads."""
+    return make_converter()
+
+
+class SqlStore:
+    """A leadkit store in a SQL database. Build it with :meth:`SqlStore.open`.
+
+    Thread-safe: every unit of work checks out its own connection from the engine's pool.
+    A unit of work itself belongs to one thread.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        where: str,
+        path: Path | None,
+        event_sink: EventSink | None,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> None:
+        """Use :meth:`open`; this wraps an engine that is already configured."""
+        self._engine = engine
+        self._where = where
+        self._path = path
+        self._event_sink = event_sink
+        self._closed = False
+        self._busy_timeout = busy_timeout
+        self._write_lock = threading.Lock()
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._converter = _converter()
+        self._statements = _statements_for(engine.dialect)
+        dbapi = engine.dialect.loaded_dbapi
+        self._driver_errors: tuple[type[BaseException], ...] = (
+            SQLAlchemyError,
+            *((dbapi.Error,) if dbapi is not None and hasattr(dbapi, "Error") else ()),
+        )
+        self._integrity_errors: tuple[type[BaseException], ...] = (
+            IntegrityError,
+            *(
+                (dbapi.IntegrityError,)
+                if dbapi is not None and hasattr(dbapi, "IntegrityError")
+                else ()
+            ),
+        )
+        self._schema_version = 0
+
+    # -----------------------------------------------------------------------------------------
+    # Opening and closing
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        event_sink: EventSink | None = None,
+        create: bool = True,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> SqlStore:
+        """Open (and with ``create``, create or migrate) the store at a SQLAlchemy ``url`` or
+        at a SQLite file ``path``; give exactly one.
+
+        ``event_sink`` receives the events of every committed unit of work; a SQLite writer
+        waits up to ``busy_timeout`` seconds for another connection's write lock. Raises
+        InvalidValue for a malformed URL or an in-memory SQLite URL (use ``MemoryStore``),
+        StorageUnavailable naming the database when it cannot be used: a missing file with
+        ``create=False``, a file that is not a database or belongs to another application,
+        a schema newer than this leadkit, a driver that is not installed.
+        """
+        if (url is None) == (path is None):
+            raise InvalidValue(
+                "url", url, "give either a SQLAlchemy URL or a path to a SQLite file"
+            )
+        sa_url = cls._parse_url(url) if url is not None else cls._file_url(path)
+        file: Path | None = None
+        if sa_url.get_backend_name() == "sqlite":
+            database = sa_url.database or ""
+            if database in ("", ":memory:") or sa_url.query.get("mode") == "memory":
+                raise InvalidValue(
+                    "url", url or path, "an in-memory SQLite database is not supported; "
+                    "use leadkit.adapters.memory.MemoryStore or a file"
+                )  # fmt: skip
+            file = Path(os.path.abspath(database))
+            if not sa_url.query.get("uri"):  # a later chdir must not move the store
+                sa_url = sa_url.set(database=str(file))
+            where = f"SQLite database {file}"
+            if not create and not file.exists():
+                raise StorageUnavailable(f"no leadkit database at {file}: the file does not exist")
+        else:
+            where = f"database {sa_url.render_as_string(hide_password=True)}"
+        try:
+            engine = create_engine(
+                sa_url,
+                connect_args={"timeout": busy_timeout} if file is not None else {},
+            )
+        except (ArgumentError, NoSuchModuleError) as e:
+            raise InvalidValue("url", url, f"not a usable SQLAlchemy URL ({e})") from None
+        except ImportError as e:
+            raise StorageUnavailable(f"the driver for {where} is not installed: {e}") from e
+        if file is not None:
+            event.listen(engine, "connect", _sqlite_configurer(busy_timeout))
+        store = cls(
+            engine, where=where, path=file, event_sink=event_sink, busy_timeout=busy_timeout
+        )
+        try:
+            store._prepare(create=create)
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @staticmethod
+    def _parse_url(url: str) -> URL:
+        try:
+            return make_url(url)
+        except ArgumentError as e:
+            raise InvalidValue("url", url, f"not a SQLAlchemy URL ({e})") from None
+
+    @staticmethod
+    def _file_url(path: str | os.PathLike[str] | None) -> URL:
+        assert path is not None
+        return URL.create("sqlite+pysqlite", database=os.fspath(path))
+
+    def _prepare(self, *, create: bool) -> None:
+        """Check that the database is ours, then create or migrate its schema."""
+        try:
+            with self._engine.connect() as conn:
+                found = self._inspect(conn)
+                if found is None and not create:
+                    raise StorageUnavailable(
+                        f"{self._where} holds no leadkit schema (open with create=True)"
+                    )
+                if self._sqlite:
+                    conn.rollback()
+                    mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                    if str(mode).lower() != "wal":
+                        conn.exec_driver_sql("PRAGMA journal_mode = WAL")
+                if found != SCHEMA_VERSION:
+                    self._migrate(conn)
+                self._schema_version = current_version(conn)
+                conn.rollback()
+        except RepositoryError:
+            raise
+        except self._driver_errors as e:
+            raise self._unavailable("opening", e) from e
+
+    def _inspect(self, conn: Connection) -> int | None:
+        """The schema version of the database, None when it is empty.
+
+        Raises StorageUnavailable for a file that is not ours or written by a newer leadkit.
+        """
+        foreign = f"{self._where} is not a leadkit database"
+        if self._sqlite:
+            app_id = conn.exec_driver_sql("PRAGMA application_id").scalar()
+            if app_id not in (0, APPLICATION_ID):
+                raise StorageUnavailable(f"{foreign} (it belongs to application id {app_id})")
+        inspector = inspect(conn)
+        tables = set(inspector.get_table_names())
+        if schema_version.name not in tables:
+            if tables:
+                listed = ", ".join(sorted(tables)[:5])
+                raise StorageUnavailable(f"{foreign}: it holds other tables ({listed})")
+            return None
+        columns = {c["name"] for c in inspector.get_columns(schema_version.name)}
+        if not {"version", "description", "applied_at"} <= columns:
+            raise StorageUnavailable(f"{foreign}: its schema_version table is not leadkit's")
+        version = current_version(conn)
+        if version > SCHEMA_VERSION:
+            raise StorageUnavailable(
+                f"{self._where} has schema version {version}, written by a newer leadkit "
+                f"(this one knows up to {SCHEMA_VERSION}); upgrade leadkit"
+            )
+        if version >= 1:
+            have = (
+                {c["name"] for c in inspector.get_columns(leads.name)}
+                if "leads" in tables
+                else set()
+            )
+            missing = {c.key for c in leads.c} - have
+            if missing:
+                raise StorageUnavailable(
+                    f"{foreign}: its leads table lacks {', '.join(sorted(missing))}"
+                )
+        return version
+
+    def _migrate(self, conn: Connection) -> None:
+        conn.rollback()
+        if self._sqlite:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Another process may have migrated while we looked; check again under the lock.
+        if self._inspect(conn) != SCHEMA_VERSION:
+            migrate(conn)
+        conn.commit()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the database (equal to ``schema.SCHEMA_VERSION``)."""
+        return self._schema_version
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for a database server."""
+        return self._path
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    def close(self) -> None:
+        """Release the connections; later use raises StorageUnavailable."""
+        self._closed = True
+        try:
+            self._engine.dispose()
+        except self._driver_errors as e:
+            self._fail("closing", e)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._where}{', closed' if self._closed else ''})"
+
+    # -----------------------------------------------------------------------------------------
+    # Units of work
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A new unit of work. Raises StorageUnavailable after :meth:`close`."""
+        self._check_open()
+        return SqlUnitOfWork(self)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageUnavailable(f"the store for {self._where} is closed")
+
+    def _unavailable(self, action: str, error: BaseException) -> StorageUnavailable:
+        reason = getattr(error, "orig", None) or error
+        return StorageUnavailable(f"{action} failed on {self._where}: {reason}")
+
+    def _fail(self, action: str, error: BaseException) -> NoReturn:
+        raise self._unavailable(action, error) from error
+
+
+class SqlUnitOfWork:
+    """One transaction on one pooled connection; see the module docstring.
+
+    ``commit()`` stores every change or none and then hands the collected events to the
+    store's event sink; leaving the ``with`` block without commit rolls back.
+    """
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+        self._conn: Connection | None = None
+        self._phase: str | None = None
+        self._holds_lock = False
+        self._finished = False
+        self._events: list[LeadEvent] = []
+        self.leads: LeadRepository = SqlLeadRepository(self)
+        self.accounts: AccountRepository = SqlRecordRepository(self, _ACCOUNTS)
+        self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
+        self.opportunities: OpportunityRepository = SqlRecordRepository(self, _OPPORTUNITIES)
+
+    def __enter__(self) -> Self:
+        self._connection()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        except RepositoryError:
+            if exc is None:
+                raise
+        finally:
+            self._finished = True
+            self._release()
+
+    @property
+    def events(self) -> Sequence[LeadEvent]:
+        """The events collected since the last commit or rollback."""
+        return tuple(self._events)
+
+    def commit(self) -> None:
+        """Store every change made in this unit of work, or none; then hand the events to
+        the event sink (a sink that raises does not undo the commit).
+
+        Raises StorageUnavailable when the database fails, the store is closed or the unit of
+        work has ended.
+        """
+        store = self._store
+        conn = self._connection()
+        if self._phase is not None:
+            try:
+                conn.commit()
+            except store._driver_errors as e:
+                store._fail("commit", e)
+            self._phase = None
+            self._unlock()
+        events, self._events = tuple(self._events), []
+        if events and store._event_sink is not None:
+            store._event_sink(events)
+
+    def rollback(self) -> None:
+        """Forget every change made since the last commit."""
+        self._events = []
+        if self._phase is not None and self._conn is not None:
+            self._phase = None
+            try:
+                self._conn.rollback()
+            except self._store._driver_errors as e:
+                self._store._fail("rollback", e)
+            finally:
+                self._unlock()
+
+    def _release(self) -> None:
+        conn, self._conn, self._phase = self._conn, None, None
+        try:
+            if conn is not None:
+                conn.close()  # the pool rolls back whatever is still open
+        except self._store._driver_errors as e:
+            self._store._fail("releasing the connection", e)
+        finally:
+            self._unlock()
+
+    def _connection(self) -> Connection:
+        store = self._store
+        if self._finished:
+            raise StorageUnavailable(
+                f"this unit of work on {store._where} is closed: its block has ended"
+            )
+        store._check_open()
+        if self._conn is None:
+            try:
+                self._conn = store._engine.connect()
+            except store._driver_errors as e:
+                store._fail("connecting", e)
+        return self._conn
+
+    def _reader(self) -> Connection:
+        """The connection inside a transaction that may read."""
+        conn = self._connection()
+        if self._phase is None:
+            self._begin(conn, "BEGIN")
+            self._phase = _READ
+        return conn
+
+    def _writer(self) -> Connection:
+        """The connection inside a transaction that holds the write lock (SQLite)."""
+        conn = self._connection()
+        if self._phase != _WRITE:
+            if self._store._sqlite:
+                self._lock()
+                if self._phase == _READ:
+                    self._phase = None
+                    try:
+                        conn.rollback()  # the read snapshot has written nothing
+                    except self._store._driver_errors as e:
+                        self._unlock()
+                        self._store._fail("ending the read transaction", e)
+            self._begin(conn, "BEGIN IMMEDIATE")
+            self._phase = _WRITE
+        return conn
+
+    def _begin(self, conn: Connection, sql: str) -> None:
+        """Start a transaction: ``sql`` on SQLite, SQLAlchemy's own begin elsewhere."""
+        try:
+            if self._store._sqlite:
+                conn.exec_driver_sql(sql)
+            elif not conn.in_transaction():
+                conn.begin()
+        except self._store._driver_errors as e:
+            self._phase = None
+            self._unlock()
+            self._store._fail("starting a transaction", e)
+
+    def _lock(self) -> None:
+        """Queue behind this store's other writers before asking SQLite for its lock.
+
+        SQLite's busy handler polls with growing sleeps, so under steady contention a writer
+        that has waited a while keeps losing to fresh ones; waiting on a lock instead lets
+        the writers of one process take turns. Other processes still meet SQLite's lock.
+        """
+        store = self._store
+        if self._holds_lock:
+            return
+        if not store._write_lock.acquire(timeout=store._busy_timeout):
+            raise StorageUnavailable(
+                f"{store._where} is locked: another unit of work of this store kept the "
+                f"write lock for {store._busy_timeout:g} s"
+            )
+        self._holds_lock = True
+
+    def _unlock(self) -> None:
+        if self._holds_lock:
+            self._holds_lock = False
+            self._store._write_lock.release()
+
+    def _record(self, events: Sequence[LeadEvent]) -> None:
+        self._events.extend(events)
+
+
+def _storable(document: str, kind: str, key: object) -> str:
+    """``document`` if a database can hold it. Raises InvalidValue for text holding an
+    unpaired surrogate (JSON keeps it; no UTF-8 database can store it)."""
+    try:
+        document.encode()
+    except UnicodeEncodeError:
+        raise InvalidValue(
+            kind, key, "holds text with an unpaired surrogate, which cannot be stored"
+        ) from None
+    return document
+
+
+# ---------------------------------------------------------------------------------------------
+# Leads
+
+
+class SqlLeadRepository:
+    """:class:`~leadkit.ports.LeadRepository` over the ``leads`` table and its children."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+        self._store = uow._store
+        self._sql = uow._store._statements
+
+    def get(self, lead_id: LeadId) -> Lead:
+        """The stored lead (no pending events). Raises NotFound."""
+        store = self._store
+        try:
+            row = self._sql.get_lead.run(self._uow._reader(), {"key": lead_id.value}).first()
+        except store._driver_errors as e:
+            store._fail(f"reading lead {lead_id}", e)
+        if row is None:
+            raise NotFound("lead", lead_id)
+        return self._decode(row[0], row[1], row[2])
+
+    def add(self, lead: Lead) -> Lead:
+        """Store a new lead (version 0); returns it with version 1 and no pending events.
+
+        Raises AlreadyExists when the id is taken, InvalidValue for another version.
+        """
+        if lead.version != 0:
+            raise InvalidValue(
+                "version", lead.version, "a new lead has version 0 (save a stored lead instead)"
+            )
+        stored = attrs.evolve(lead, version=1, pending_events=())
+        values = self._row(stored)
+        store = self._store
+        conn = self._uow._writer()
+        try:
+            try:
+                if store._sqlite:
+                    self._sql.insert_lead.run(conn, values)
+                else:
+                    with conn.begin_nested():
+                        self._sql.insert_lead.run(conn, values)
+            except store._integrity_errors as e:
+                if self._version_of(conn, lead.id) is not None:
+                    raise AlreadyExists("lead", lead.id) from e
+                raise
+            self._insert_children(conn, stored)
+        except store._driver_errors as e:
+            store._fail(f"adding lead {lead.id}", e)
+        self._uow._record(lead.pending_events)
+        return stored
+
+    def save(self, lead: Lead) -> Lead:
+        """Store ``lead`` if the stored version equals ``lead.version``; returns the stored
+        copy (version + 1, no pending events).
+
+        Raises ConcurrencyConflict (expected and actual versions) or NotFound.
+        """
+        stored = attrs.evolve(lead, version=lead.version + 1, pending_events=())
+        values = self._row(stored)
+        values["key"] = lead.id.value
+        values["expected"] = lead.version
+        store = self._store
+        conn = self._uow._writer()
+        try:
+            updated = self._sql.update_lead.run(conn, values).rowcount
+            if updated != 1:
+                actual = self._version_of(conn, lead.id)
+                if actual is None:
+                    raise NotFound("lead", lead.id)
+                raise ConcurrencyConflict(lead.id, lead.version, actual)
+            key = {"key": lead.id.value}
+            for _, remove in self._sql.children:
+                remove.run(conn, key)
+            self._insert_children(conn, stored)
+        except store._driver_errors as e:
+            store._fail(f"saving lead {lead.id}", e)
+        self._uow._record(lead.pending_events)
+        return stored
+
+    def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:
+        """Remove the lead; its notes, activities and stakeholder rows go with it (cascade).
+
+        Raises NotFound, or ConcurrencyConflict when ``expected_version`` differs.
+        """
+        store = self._store
+        conn = self._uow._writer()
+        try:
+            if expected_version is None:
+                removed = self._sql.delete_lead.run(conn, {"key": lead_id.value}).rowcount
+            else:
+                removed = self._sql.delete_lead_versioned.run(
+                    conn, {"key": lead_id.value, "expected": expected_version}
+                ).rowcount
+            if removed != 1:
+                actual = self._version_of(conn, lead_id)
+                if actual is None:
+                    raise NotFound("lead", lead_id)
+                raise ConcurrencyConflict(lead_id, expected_version or 0, actual)
+        except store._driver_errors as e:
+            store._fail(f"deleting lead {lead_id}", e)
+
+    def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
+        """One page of matching leads in the query's order (keyset pagination).
+
+        Raises InvalidValue for ``limit`` outside 1..1000 or a foreign cursor.
+        """
+        check_limit(limit)
+        position = read_cursor(after, query) if after is not None else None
+        rows = self._fetch(query, limit + 1, position)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = tuple(self._decode(r[0], r[1], r[2]) for r in rows)
+        cursor = (
+            encode_cursor(query.sort, query.descending, (rows[-1][3], rows[-1][0]))
+            if more
+            else None
+        )
+        return Page(items, cursor)
+
+    def count(self, query: LeadQuery) -> int:
+        """How many leads match ``query``."""
+        store = self._store
+        try:
+            return self._uow._reader().execute(count_statement(query)).scalar_one()
+        except store._driver_errors as e:
+            store._fail("counting leads", e)
+
+    def stream(self, query: LeadQuery | None = None, *, batch_size: int = 500) -> Iterator[Lead]:
+        """Every matching lead in the query's order, read ``batch_size`` rows at a time
+        (keyset, so memory stays constant). Raises InvalidValue for a batch size below 1."""
+        check_batch_size(batch_size)
+        return self._scan(query if query is not None else LeadQuery(), batch_size)
+
+    def _scan(self, query: LeadQuery, batch_size: int) -> Iterator[Lead]:
+        position: tuple[str, str] | None = None
+        while True:
+            rows = self._fetch(query, batch_size, position)
+            for row in rows:
+                yield self._decode(row[0], row[1], row[2])
+            if len(rows) < batch_size:
+                return
+            position = (rows[-1][3], rows[-1][0])
+
+    def _fetch(
+        self, query: LeadQuery, limit: int, position: tuple[str, str] | None
+    ) -> Sequence[Row[str, int, str, str]]:
+        store = self._store
+        try:
+            return self._uow._reader().execute(page_statement(query, limit, position)).all()
+        except store._driver_errors as e:
+            store._fail("querying leads", e)
+
+    def _decode(self, lead_id: str, version: int, document: str) -> Lead:
+        store = self._store
+        try:
+            lead = store._converter.loads(document, Lead)
+        except InvalidValue as e:
+            raise StorageUnavailable(
+                f"lead {lead_id} in {store._where} has an unreadable document: {e}"
+            ) from e
+        return lead if lead.version == version else attrs.evolve(lead, version=version)
+
+    def _row(self, stored: Lead) -> dict[str, Any]:
+        values = lead_columns(stored)
+        values["version"] = stored.version
+        values["document"] = _storable(self._store._converter.dumps(stored), "lead", stored.id)
+        return values
+
+    def _insert_children(self, conn: Connection, lead: Lead) -> None:
+        (notes, _), (activities, _), (stakeholders, _) = self._sql.children
+        if lead.notes:
+            notes.run_many(conn, note_rows(lead))
+        if lead.activities:
+            activities.run_many(conn, activity_rows(lead))
+        if lead.stakeholders:
+            stakeholders.run_many(conn, stakeholder_rows(lead))
+
+    def _version_of(self, conn: Connection, lead_id: LeadId) -> int | None:
+        found = self._sql.lead_version.run(conn, {"key": lead_id.value}).scalar()
+        return None if found is None else int(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts, contacts, opportunities
+
+
+class _Record(Protocol):
+    @property
+    def id(self) -> Any: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def originating_lead(self) -> LeadId | None: ...
+
+
+R = TypeVar("R", bound=_Record)
+K = TypeVar("K", bound=RecordId)
+
+
+@attrs.frozen
+class _RecordKind(Generic[R, K]):
+    """How one record type is stored."""
+
+    name: str
+    table: Table
+    extra: Callable[[R], dict[str, Any]]
+    load: Callable[[LeadkitConverter, Mapping[Any, Any]], R]
+
+
+def _plain_loader(kind: type[R]) -> Callable[[LeadkitConverter, Mapping[Any, Any]], R]:
+    def load(converter: LeadkitConverter, row: Mapping[Any, Any]) -> R:
+        return converter.loads(row["document"], kind)
+
+    return load
+
+
+def _no_extra(_record: Any) -> dict[str, Any]:
+    return {}
+
+
+_ACCOUNTS: Final = _RecordKind[Account, AccountId](
+    "account", accounts, _no_extra, _plain_loader(Account)
+)
+_CONTACTS: Final = _RecordKind[Contact, ContactId](
+    "contact", contacts, _no_extra, _plain_loader(Contact)
+)
+_OPPORTUNITIES: Final = _RecordKind[Opportunity, OpportunityId](
+    "opportunity",
+    opportunities,
+    lambda o: {"customer_kind": customer_kind(o)},
+    lambda converter, row: load_opportunity(converter, row["document"], row["customer_kind"]),
+)
+
+
+class SqlRecordRepository(Generic[R, K]):
+    """:class:`~leadkit.ports.RecordRepository` for accounts, contacts or opportunities."""
+
+    def __init__(self, uow: SqlUnitOfWork, kind: _RecordKind[R, K]) -> None:
+        self._uow = uow
+        self._store = uow._store
+        self._kind = kind
+        self._sql = uow._store._statements.records[kind.table.name]
+
+    def get(self, record_id: K) -> R:
+        """The stored record. Raises NotFound."""
+        store = self._store
+        try:
+            row = self._sql.get.run(self._uow._reader(), {"key": record_id.value}).first()
+        except store._driver_errors as e:
+            store._fail(f"reading {self._kind.name} {record_id}", e)
+        if row is None:
+            raise NotFound(self._kind.name, record_id)
+        return self._decode(dict(zip(self._sql.columns, row, strict=True)))
+
+    def add(self, record: R) -> R:
+        """Store a new record (version 0); returns it with version 1.
+
+        Raises AlreadyExists, or InvalidValue when its version is not 0.
+        """
+        if record.version != 0:
+            raise InvalidValue("version", record.version, f"a new {self._kind.name} has version 0")
+        stored = attrs.evolve(record, version=1)  # type: ignore[misc]
+        values = self._row(stored)
+        store = self._store
+        conn = self._uow._writer()
+        try:
+            try:
+                if store._sqlite:
+                    self._sql.insert.run(conn, values)
+                else:
+                    with conn.begin_nested():
+                        self._sql.insert.run(conn, values)
+            except store._integrity_errors as e:
+                if self._version_of(conn, record.id) is not None:
+                    raise AlreadyExists(self._kind.name, record.id) from e
+                raise
+        except store._driver_errors as e:
+            store._fail(f"adding {self._kind.name} {record.id}", e)
+        return stored
+
+    def save(self, record: R) -> R:
+        """Store a changed record if the stored version equals its version; returns it with
+        version + 1. Raises ConcurrencyConflict or NotFound."""
+        stored = attrs.evolve(record, version=record.version + 1)  # type: ignore[misc]
+        values = self._row(stored)
+        values["key"] = record.id.value
+        values["expected"] = record.version
+        store = self._store
+        conn = self._uow._writer()
+        try:
+            if self._sql.update.run(conn, values).rowcount != 1:
+                actual = self._version_of(conn, record.id)
+                if actual is None:
+                    raise NotFound(self._kind.name, record.id)
+                raise ConcurrencyConflict(record.id, record.version, actual)
+        except store._driver_errors as e:
+            store._fail(f"saving {self._kind.name} {record.id}", e)
+        return stored
+
+    def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
+        """Remove the record. Raises NotFound or ConcurrencyConflict."""
+        store = self._store
+        conn = self._uow._writer()
+        try:
+            if expected_version is None:
+                removed = self._sql.delete.run(conn, {"key": record_id.value}).rowcount
+            else:
+                removed = self._sql.delete_versioned.run(
+                    conn, {"key": record_id.value, "expected": expected_version}
+                ).rowcount
+            if removed != 1:
+                actual = self._version_of(conn, record_id)
+                if actual is None:
+                    raise NotFound(self._kind.name, record_id)
+                raise ConcurrencyConflict(record_id, expected_version or 0, actual)
+        except store._driver_errors as e:
+            store._fail(f"deleting {self._kind.name} {record_id}", e)
+
+    def list(self, *, originating_lead: LeadId | None = None) -> Sequence[R]:
+        """Every stored record (those created from ``originating_lead`` when given), by id."""
+        table = self._kind.table
+        stmt = select(*table.c).order_by(table.c.id)
+        if originating_lead is not None:
+            stmt = stmt.where(table.c.originating_lead == originating_lead.value)
+        store = self._store
+        try:
+            rows = self._uow._reader().execute(stmt).all()
+        except store._driver_errors as e:
+            store._fail(f"listing {self._kind.name} records", e)
+        return tuple(self._decode(row._mapping) for row in rows)
+
+    def _decode(self, row: Mapping[Any, Any]) -> R:
+        store = self._store
+        try:
+            record = self._kind.load(store._converter, row)
+        except InvalidValue as e:
+            raise StorageUnavailable(
+                f"{self._kind.name} {row['id']} in {store._where} has an unreadable document: {e}"
+            ) from e
+        if record.version != row["version"]:
+            record = attrs.evolve(record, version=row["version"])  # type: ignore[misc]
+        return record
+
+    def _row(self, stored: R) -> dict[str, Any]:
+        origin = stored.originating_lead
+        values: dict[str, Any] = {
+            "id": stored.id.value,
+            "version": stored.version,
+            "originating_lead": None if origin is None else origin.value,
+            "document": _storable(self._store._converter.dumps(stored), self._kind.name, stored.id),
+        }
+        values.update(self._kind.extra(stored))
+        return values
+
+    def _version_of(self, conn: Connection, record_id: RecordId) -> int | None:
+        found = self._sql.version.run(conn, {"key": record_id.value}).scalar()
+        return None if found is None else int(found)

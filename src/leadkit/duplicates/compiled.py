@@ -1,0 +1,564 @@
+"""Rule sets compiled for speed: normalised features, blocking keys and rule evaluation.
+
+Internal to the duplicate engine (the index and the engine share it); the public face is
+:mod:`leadkit.duplicates.index` and :mod:`leadkit.duplicates.engine`.
+
+A record is *prepared* once per rule set: every (field, normaliser) pair the rules read is
+normalised into a tuple of distinct, non-blank values. Conditions then compare prepared
+values, and blocking keys are made from them, so nothing is normalised twice.
+
+A blocking key is ``<namespace><value>``. The namespace names the matching record type, the
+matching field, the normaliser and the key method (``lead|email|personal_email|=|``): two
+conditions that would produce the same keys share them, and keys of unrelated conditions never
+collide. A stored record is indexed under the keys of the conditions that may match it; a
+record being checked looks up the keys made from its base fields in the same namespaces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from itertools import permutations
+from typing import Final
+
+import attrs
+import jellyfish
+from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein, Jaro, JaroWinkler, Levenshtein
+
+from leadkit.duplicates.matches import ConditionEvidence, RuleEvidence
+from leadkit.duplicates.records import FIELDS, DuplicateRecord, FieldKind, RecordRef, RecordType
+from leadkit.duplicates.rules import (
+    Blocking,
+    BlockingMethod,
+    Condition,
+    DuplicateRule,
+    DuplicateRuleSet,
+    Operator,
+    Phonetic,
+    Similarity,
+    rule_normalizer,
+)
+
+__all__ = [
+    "CompiledCondition",
+    "CompiledRule",
+    "CompiledRuleSet",
+    "Prepared",
+    "compile_rule_set",
+    "person_name_similarity",
+    "phonetic_code",
+    "similarity",
+    "sort_evidence",
+    "word_similarity",
+]
+
+Values = tuple[str, ...]
+Outcome = tuple[float, str, str] | None
+Scorer = Callable[[str, str, float], float]
+
+
+# --------------------------------------------------------------------------------------------
+# Similarity and phonetic codes
+# --------------------------------------------------------------------------------------------
+
+
+def _sorted_tokens(text: str) -> str:
+    return " ".join(sorted(text.split()))
+
+
+def _jw(a: str, b: str, cutoff: float) -> float:
+    return float(JaroWinkler.normalized_similarity(a, b, score_cutoff=cutoff / 100) * 100)
+
+
+def word_similarity(a: str, b: str) -> float:
+    """How alike two words of a name are, 0-100: equal 100; an initial of the other 90;
+    otherwise Jaro-Winkler."""
+    if a == b:
+        return 100.0
+    if len(a) == 1 or len(b) == 1:
+        return 90.0 if a[0] == b[0] else 0.0
+    return float(JaroWinkler.normalized_similarity(a, b) * 100)
+
+
+def person_name_similarity(a: str, b: str, cutoff: float = 0.0) -> float:
+    """Every word of the shorter name is paired with a different word of the longer one (in
+    any order); the score is that of the weakest pair, for the best pairing. Extra words of
+    the longer name (a middle name) are ignored. 0 when either name is blank."""
+    if a == b:
+        return 100.0 if a else 0.0
+    words_a, words_b = a.split(), b.split()
+    if not words_a or not words_b:
+        return 0.0
+    if len(words_a) > len(words_b):
+        words_a, words_b = words_b, words_a
+    if len(words_a) == 1:
+        return max(word_similarity(words_a[0], y) for y in words_b)
+    if len(words_a) == 2 and len(words_b) == 2:
+        # The common case, without the general search; a pairing whose first pair already
+        # scores below the cutoff is not finished.
+        (x1, x2), (y1, y2) = words_a, words_b
+        best = 0.0
+        first = word_similarity(x1, y1)
+        if first >= cutoff:
+            best = min(first, word_similarity(x2, y2))
+        if best < 100.0:
+            crossed = word_similarity(x1, y2)
+            if crossed >= cutoff and crossed > best:
+                best = max(best, min(crossed, word_similarity(x2, y1)))
+        return best
+    grid = [[word_similarity(x, y) for y in words_b] for x in words_a]
+    if len(words_b) > 5:  # long names: pair greedily, best pairs first
+        pairs = sorted(
+            ((grid[i][j], i, j) for i in range(len(words_a)) for j in range(len(words_b))),
+            reverse=True,
+        )
+        used_a: set[int] = set()
+        used_b: set[int] = set()
+        weakest = 100.0
+        for score, i, j in pairs:
+            if i not in used_a and j not in used_b:
+                used_a.add(i)
+                used_b.add(j)
+                weakest = min(weakest, score)
+        return weakest
+    best = 0.0
+    for chosen in permutations(range(len(words_b)), len(words_a)):
+        weakest = min(grid[i][j] for i, j in enumerate(chosen))
+        best = max(best, weakest)
+    return best
+
+
+_SCORERS: Final[Mapping[Similarity, Scorer]] = {
+    Similarity.RATIO: lambda a, b, c: fuzz.ratio(a, b, score_cutoff=c),
+    Similarity.PERSON_NAME: person_name_similarity,
+    Similarity.BEST_RATIO: lambda a, b, c: max(
+        fuzz.ratio(a, b, score_cutoff=c), fuzz.token_sort_ratio(a, b, score_cutoff=c)
+    ),
+    Similarity.PARTIAL_RATIO: lambda a, b, c: fuzz.partial_ratio(a, b, score_cutoff=c),
+    Similarity.TOKEN_SORT_RATIO: lambda a, b, c: fuzz.token_sort_ratio(a, b, score_cutoff=c),
+    Similarity.TOKEN_SET_RATIO: lambda a, b, c: fuzz.token_set_ratio(a, b, score_cutoff=c),
+    Similarity.WRATIO: lambda a, b, c: fuzz.WRatio(a, b, score_cutoff=c),
+    Similarity.QRATIO: lambda a, b, c: fuzz.QRatio(a, b, score_cutoff=c),
+    Similarity.JARO: lambda a, b, c: float(
+        Jaro.normalized_similarity(a, b, score_cutoff=c / 100) * 100
+    ),
+    Similarity.JARO_WINKLER: _jw,
+    Similarity.TOKEN_SORT_JARO_WINKLER: lambda a, b, c: _jw(
+        _sorted_tokens(a), _sorted_tokens(b), c
+    ),
+    Similarity.LEVENSHTEIN: lambda a, b, c: float(
+        Levenshtein.normalized_similarity(a, b, score_cutoff=c / 100) * 100
+    ),
+    Similarity.DAMERAU_LEVENSHTEIN: lambda a, b, c: float(
+        DamerauLevenshtein.normalized_similarity(a, b, score_cutoff=c / 100) * 100
+    ),
+}
+
+
+def similarity(algorithm: Similarity, a: str, b: str) -> float:
+    """The similarity of two texts with ``algorithm``, 0-100."""
+    return float(_SCORERS[algorithm](a, b, 0.0))
+
+
+_PHONETIC: Final[Mapping[Phonetic, Callable[[str], str]]] = {
+    Phonetic.SOUNDEX: jellyfish.soundex,
+    Phonetic.METAPHONE: jellyfish.metaphone,
+    Phonetic.NYSIIS: jellyfish.nysiis,
+    Phonetic.MATCH_RATING: jellyfish.match_rating_codex,
+}
+
+
+def _word_code(algorithm: Phonetic, word: str) -> str:
+    try:
+        code = _PHONETIC[algorithm](word)
+    except ValueError:  # match rating accepts letters only
+        code = ""
+    # Digits and scripts the algorithm does not know give no code: keep the word itself.
+    return code.replace(" ", "") if code.strip() else f"#{word}"
+
+
+def phonetic_code(algorithm: Phonetic, text: str) -> str:
+    """The phonetic codes of the words of ``text``, sorted and joined by spaces
+    (``"anna berg"`` -> ``"AN BRK"`` with metaphone). Blank text gives ``""``."""
+    return " ".join(sorted(_word_code(algorithm, word) for word in text.split()))
+
+
+# --------------------------------------------------------------------------------------------
+# Features: (field, normaliser) pairs, normalised once per record
+# --------------------------------------------------------------------------------------------
+
+_E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def _feature_normalizer(normalizer: str, case_sensitive: bool) -> Callable[[str], str]:
+    normalize = rule_normalizer(normalizer, case_sensitive=case_sensitive)
+    if normalizer != "phone":
+        # Company names, given names and domains repeat across records: remember the
+        # latest results (per compiled rule set, bounded).
+        return lru_cache(maxsize=1 << 16)(normalize)
+
+    def phone(text: str) -> str:
+        # The view already holds E.164 (PhoneNumber.e164), which normalize_phone returns
+        # unchanged; parsing it again costs 60 us per number.
+        return text if _E164.fullmatch(text) else normalize(text)
+
+    return phone
+
+
+Feature = tuple[str, str | None, bool]  # field, normaliser, case-sensitive
+
+
+def _feature_reader(feature: Feature) -> Callable[[DuplicateRecord], Values]:
+    field, normalizer, case_sensitive = feature
+    kind = FIELDS[field].kind
+    if kind not in (FieldKind.TEXT, FieldKind.MULTI_TEXT):
+
+        def raw(record: DuplicateRecord) -> Values:
+            return record.values(field)
+
+        return raw
+    assert normalizer is not None
+    normalize = _feature_normalizer(normalizer, case_sensitive)
+    if kind is FieldKind.TEXT:
+
+        def one(record: DuplicateRecord) -> Values:
+            value: str = getattr(record, field)
+            if not value:
+                return ()
+            normalized = normalize(value)
+            return (normalized,) if normalized else ()
+
+        return one
+
+    def many(record: DuplicateRecord) -> Values:
+        found = {normalize(value) for value in getattr(record, field)}
+        found.discard("")
+        return tuple(sorted(found))
+
+    return many
+
+
+@attrs.frozen
+class Prepared:
+    """A record's reference, active flag and normalised feature values for one rule set."""
+
+    ref: RecordRef
+    active: bool
+    values: tuple[Values, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Conditions
+# --------------------------------------------------------------------------------------------
+
+
+def _exact(a: Values, b: Values) -> Outcome:
+    if len(a) == 1 and len(b) == 1:
+        return (100.0, a[0], b[0]) if a[0] == b[0] else None
+    common = set(a).intersection(b)
+    if not common:
+        return None
+    value = min(common)
+    return (100.0, value, value)
+
+
+def _by_key(key: Callable[[str], str]) -> Callable[[Values, Values], Outcome]:
+    def compare(a: Values, b: Values) -> Outcome:
+        best: tuple[str, str] | None = None
+        for x in a:
+            kx = key(x)
+            for y in b:
+                if kx == key(y) and (best is None or (x, y) < best):
+                    best = (x, y)
+        return None if best is None else (100.0, best[0], best[1])
+
+    return compare
+
+
+def _similar(scorer: Scorer, threshold: float) -> Callable[[Values, Values], Outcome]:
+    def compare(a: Values, b: Values) -> Outcome:
+        if len(a) == 1 and len(b) == 1:
+            score = scorer(a[0], b[0], threshold)
+            return (round(score, 2), a[0], b[0]) if score >= threshold else None
+        best: tuple[float, str, str] | None = None
+        for x in a:
+            for y in b:
+                score = scorer(x, y, threshold)
+                if score >= threshold and (best is None or score > best[0]):
+                    best = (score, x, y)
+        return None if best is None else (round(best[0], 2), best[1], best[2])
+
+    return compare
+
+
+def _key_function(condition: Condition) -> Callable[[str], str]:
+    op = condition.operator
+    n = condition.n or 0
+    if op is Operator.SAME_FIRST_CHARACTERS:
+        return lambda v: v[:n]
+    if op is Operator.SAME_LAST_CHARACTERS:
+        return lambda v: v[-n:]
+    if op is Operator.SAME_DATE:
+        return lambda v: v[:10]
+    if op is Operator.SOUNDS_LIKE:
+        assert condition.phonetic is not None
+        algorithm = condition.phonetic
+        return lambda v: phonetic_code(algorithm, v)
+    return lambda v: v
+
+
+def _blocking_keys(blocking: Blocking) -> Callable[[str], list[str]]:
+    method, n, tag = blocking.method, blocking.n or 0, blocking.tag + ":"
+    if method is BlockingMethod.VALUE:
+        return lambda v: [tag + v]
+    if method is BlockingMethod.PREFIX:
+        return lambda v: [tag + v[:n]]
+    if method is BlockingMethod.TOKENS:
+        return lambda v: [tag + t for t in v.split()]
+    if method is BlockingMethod.SORTED_TOKENS:
+        return lambda v: [tag + _sorted_tokens(v)]
+    if method is BlockingMethod.TOKEN_PREFIXES:
+        return lambda v: [tag + t[:n] for t in v.split()]
+    assert blocking.phonetic is not None
+    algorithm = blocking.phonetic
+
+    @lru_cache(maxsize=1 << 16)
+    def code(word: str) -> str:
+        return _word_code(algorithm, word)
+
+    return lambda v: [tag + code(t) for t in v.split()]
+
+
+_OP_TAGS: Final[Mapping[Operator, str]] = {
+    Operator.EXACT: "=",
+    Operator.SAME_OPTION: "=",
+    Operator.SAME_FIRST_CHARACTERS: "^",
+    Operator.SAME_LAST_CHARACTERS: "$",
+    Operator.SAME_DATE: "date",
+    Operator.SAME_DATE_AND_TIME: "time",
+    Operator.SOUNDS_LIKE: "~",
+    Operator.SIMILAR: "sim",
+}
+# Cheap conditions are checked first; the evidence keeps the rule's own order.
+_COST: Final[Mapping[Operator, int]] = {
+    Operator.EXACT: 0,
+    Operator.SAME_OPTION: 0,
+    Operator.SAME_DATE: 1,
+    Operator.SAME_DATE_AND_TIME: 1,
+    Operator.SAME_FIRST_CHARACTERS: 1,
+    Operator.SAME_LAST_CHARACTERS: 1,
+    Operator.SIMILAR: 2,
+    Operator.SOUNDS_LIKE: 3,
+}
+
+
+@attrs.frozen
+class CompiledCondition:
+    """A condition with its feature positions, comparison and key functions."""
+
+    condition: Condition
+    base: int
+    matching: int
+    namespace: str
+    compare: Callable[[Values, Values], Outcome]
+    key_values: Callable[[str], list[str]]
+
+    def keys(self, values: Values) -> list[str]:
+        """The blocking keys of ``values`` (a record's values of one side's field)."""
+        namespace, key_values = self.namespace, self.key_values
+        return [namespace + key for value in values for key in key_values(value)]
+
+    @property
+    def blank_key(self) -> str:
+        """The key blank values share when a rule does not ignore blanks."""
+        return self.namespace
+
+
+def _compile_condition(
+    condition: Condition, rule: DuplicateRule, features: dict[Feature, int]
+) -> CompiledCondition:
+    def position(field: str) -> int:
+        feature = (field, condition.normalizer, condition.case_sensitive)
+        return features.setdefault(feature, len(features))
+
+    op = condition.operator
+    tag = _OP_TAGS[op]
+    if op in (Operator.SAME_FIRST_CHARACTERS, Operator.SAME_LAST_CHARACTERS):
+        tag += str(condition.n)
+    elif op is Operator.SOUNDS_LIKE:
+        assert condition.phonetic is not None
+        tag += condition.phonetic.value
+    sensitivity = "|cs" if condition.case_sensitive else ""
+    namespace = (
+        f"{rule.matching_type.value}|{condition.matching_field}|"
+        f"{condition.normalizer or ''}{sensitivity}|{tag}|"
+    )
+    if op is Operator.SIMILAR:
+        assert condition.algorithm is not None
+        assert condition.threshold is not None
+        compare = _similar(_SCORERS[condition.algorithm], condition.threshold)
+        makers = [_blocking_keys(b) for b in condition.blocking]
+
+        def key_values(value: str) -> list[str]:
+            return [key for make in makers for key in make(value)]
+
+    else:
+        key = _key_function(condition)
+        compare = _exact if op in (Operator.EXACT, Operator.SAME_OPTION) else _by_key(key)
+
+        def key_values(value: str) -> list[str]:
+            return [key(value)]
+
+    return CompiledCondition(
+        condition=condition,
+        base=position(condition.base_field),
+        matching=position(condition.matching_field),
+        namespace=namespace,
+        compare=compare,
+        key_values=key_values,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CompiledRule:
+    """A rule with its compiled conditions and the order in which to check them."""
+
+    rule: DuplicateRule
+    conditions: tuple[CompiledCondition, ...]
+    order: tuple[int, ...]
+    symmetric: bool
+
+    def query_keys(self, record: Prepared) -> list[list[str]] | None:
+        """Per condition, the keys to look up for ``record`` as the base record; None when a
+        blank value means the rule cannot match it."""
+        found: list[list[str]] = []
+        for compiled in self.conditions:
+            values = record.values[compiled.base]
+            if values:
+                found.append(compiled.keys(values))
+            elif self.rule.ignore_blank:
+                return None
+            else:
+                found.append([compiled.blank_key])
+        return found
+
+    def evaluate(self, base: Prepared, matching: Prepared) -> RuleEvidence | None:
+        """The evidence that ``matching`` is a duplicate of ``base`` under this rule, or None.
+
+        Does not look at record types or the active flag: the caller picks the candidates.
+        """
+        outcomes: list[tuple[float, str, str]] = [(0.0, "", "")] * len(self.conditions)
+        for i in self.order:
+            compiled = self.conditions[i]
+            a, b = base.values[compiled.base], matching.values[compiled.matching]
+            if not a or not b:
+                if a or b or self.rule.ignore_blank:
+                    return None
+                outcomes[i] = (100.0, "", "")
+                continue
+            outcome = compiled.compare(a, b)
+            if outcome is None:
+                return None
+            outcomes[i] = outcome
+        evidence = tuple(
+            ConditionEvidence(c.condition, base_value, matching_value, score)
+            for c, (score, base_value, matching_value) in zip(
+                self.conditions, outcomes, strict=True
+            )
+        )
+        score = round(sum(o[0] for o in outcomes) / len(outcomes), 2)
+        return RuleEvidence(self.rule.name, score, evidence)
+
+
+def _compile_rule(rule: DuplicateRule, features: dict[Feature, int]) -> CompiledRule:
+    conditions = tuple(_compile_condition(c, rule, features) for c in rule.conditions)
+    order = tuple(
+        sorted(range(len(conditions)), key=lambda i: (_COST[rule.conditions[i].operator], i))
+    )
+    return CompiledRule(rule, conditions, order, rule.is_symmetric)
+
+
+@attrs.frozen
+class CompiledRuleSet:
+    """A rule set ready to prepare records, make keys and evaluate pairs."""
+
+    rule_set: DuplicateRuleSet
+    rules: tuple[CompiledRule, ...]
+    readers: tuple[Callable[[DuplicateRecord], Values], ...]
+    needed: Mapping[RecordType, tuple[int, ...]]
+    by_base: Mapping[RecordType, tuple[CompiledRule, ...]]
+    by_matching: Mapping[RecordType, tuple[CompiledRule, ...]]
+    key_spaces: frozenset[str]
+
+    def prepare(self, record: DuplicateRecord) -> Prepared:
+        """Normalise the features the rules read from a record of this type."""
+        values: list[Values] = [()] * len(self.readers)
+        readers = self.readers
+        for i in self.needed.get(record.record_type, ()):
+            values[i] = readers[i](record)
+        return Prepared(record.ref, record.active, tuple(values))
+
+    def index_keys(self, record: Prepared) -> frozenset[str]:
+        """The keys a stored record is indexed under: those of every condition of every rule
+        that may match it."""
+        keys: set[str] = set()
+        for rule in self.by_matching.get(record.ref.record_type, ()):
+            for compiled in rule.conditions:
+                values = record.values[compiled.matching]
+                if values:
+                    keys.update(compiled.keys(values))
+                elif not rule.rule.ignore_blank:
+                    keys.add(compiled.blank_key)
+        return frozenset(keys)
+
+
+def compile_rule_set(rule_set: DuplicateRuleSet) -> CompiledRuleSet:
+    """Compile ``rule_set``."""
+    features: dict[Feature, int] = {}
+    rules = tuple(_compile_rule(rule, features) for rule in rule_set.rules)
+    needed: dict[RecordType, set[int]] = {}
+    for compiled in rules:
+        for c in compiled.conditions:
+            needed.setdefault(compiled.rule.base_type, set()).add(c.base)
+            needed.setdefault(compiled.rule.matching_type, set()).add(c.matching)
+    by_base: dict[RecordType, list[CompiledRule]] = {}
+    by_matching: dict[RecordType, list[CompiledRule]] = {}
+    for compiled in rules:
+        by_base.setdefault(compiled.rule.base_type, []).append(compiled)
+        by_matching.setdefault(compiled.rule.matching_type, []).append(compiled)
+    ordered = sorted(features, key=features.__getitem__)
+    return CompiledRuleSet(
+        rule_set=rule_set,
+        rules=rules,
+        readers=tuple(_feature_reader(f) for f in ordered),
+        needed={t: tuple(sorted(ix)) for t, ix in needed.items()},
+        by_base={t: tuple(rs) for t, rs in by_base.items()},
+        by_matching={t: tuple(rs) for t, rs in by_matching.items()},
+        key_spaces=frozenset(space for r in rules for space in _key_spaces(r)),
+    )
+
+
+def _key_spaces(compiled: CompiledRule) -> list[str]:
+    """The key spaces a rule reads: one per condition (one per blocking for a similarity
+    condition), plus the blank key of each condition when the rule does not ignore blanks."""
+    spaces: list[str] = []
+    for c in compiled.conditions:
+        if c.condition.operator is Operator.SIMILAR:
+            spaces += [f"{c.namespace}{b.tag}:" for b in c.condition.blocking]
+        else:
+            spaces.append(c.namespace)
+        if not compiled.rule.ignore_blank:
+            spaces.append(c.blank_key + "<blank>")
+    return spaces
+
+
+def sort_evidence(found: Sequence[RuleEvidence]) -> list[RuleEvidence]:
+    """Best first: score descending, then rule name."""
+    return sorted(found, key=lambda e: (-e.score, e.rule))

@@ -1,0 +1,367 @@
+"""The flat view of a lead, contact or account that duplicate rules read.
+
+Duplicate rules compare records of different types (a new lead against stored contacts and
+accounts), so they do not read ``Lead``, ``Contact`` or ``Account`` directly. Each is turned
+into a :class:`DuplicateRecord` by :func:`duplicate_record`: one frozen value with the record
+type, the id, whether the record is active (closed leads are not) and the named fields that
+conditions refer to (:data:`FIELDS`). Phones are stored in E.164 form, domains as hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from enum import Enum
+from types import MappingProxyType
+from typing import Final
+
+import attrs
+
+from leadkit.errors import InvalidValue
+from leadkit.lead import Lead
+from leadkit.records import Account, Contact
+from leadkit.values import PersonName, PhoneNumber, RecordId, require_aware
+
+__all__ = [
+    "FIELDS",
+    "DuplicateRecord",
+    "FieldKind",
+    "FieldSpec",
+    "Matchable",
+    "RecordRef",
+    "RecordType",
+    "duplicate_record",
+    "record_ref",
+]
+
+
+class RecordType(Enum):
+    """The record types duplicate rules compare."""
+
+    LEAD = "lead"
+    CONTACT = "contact"
+    ACCOUNT = "account"
+
+
+@attrs.frozen(cache_hash=True)
+class RecordRef:
+    """Names one record: its type and id (``lead:L-1``). Ordered by type, then id."""
+
+    record_type: RecordType = attrs.field(converter=RecordType)
+    record_id: str
+    _key: tuple[str, str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.record_id, str) or not self.record_id:
+            raise InvalidValue("record_id", self.record_id, "must be a non-empty string")
+        object.__setattr__(self, "_key", (self.record_type.value, self.record_id))
+
+    def __lt__(self, other: RecordRef) -> bool:
+        return self._key < other._key
+
+    def __le__(self, other: RecordRef) -> bool:
+        return self._key <= other._key
+
+    def __gt__(self, other: RecordRef) -> bool:
+        return self._key > other._key
+
+    def __ge__(self, other: RecordRef) -> bool:
+        return self._key >= other._key
+
+    def __str__(self) -> str:
+        return f"{self.record_type.value}:{self.record_id}"
+
+
+class FieldKind(Enum):
+    """What a field holds, which decides the operators and normalisers it accepts."""
+
+    TEXT = "text"
+    """Free text; one value."""
+    MULTI_TEXT = "multi_text"
+    """Several text values (every phone); a condition matches when any pair does."""
+    DATE = "date"
+    """A calendar date (``YYYY-MM-DD``)."""
+    DATETIME = "datetime"
+    """A timezone-aware point in time, compared in UTC."""
+    OPTION = "option"
+    """An option-set code."""
+
+
+@attrs.frozen
+class FieldSpec:
+    """One field conditions may name: its kind, default normaliser and the record types that
+    have it."""
+
+    kind: FieldKind
+    normalizer: str | None
+    record_types: frozenset[RecordType]
+    description: str
+
+
+_ALL: Final = frozenset(RecordType)
+_PEOPLE: Final = frozenset({RecordType.LEAD, RecordType.CONTACT})
+_LEAD: Final = frozenset({RecordType.LEAD})
+_FIRMS: Final = frozenset({RecordType.LEAD, RecordType.ACCOUNT})
+
+
+def _spec(
+    kind: FieldKind, normalizer: str | None, types: frozenset[RecordType], text: str
+) -> FieldSpec:
+    return FieldSpec(kind, normalizer, types, text)
+
+
+_T, _M = FieldKind.TEXT, FieldKind.MULTI_TEXT
+
+FIELDS: Final[Mapping[str, FieldSpec]] = MappingProxyType(
+    {
+        "first_name": _spec(_T, "person_name", _PEOPLE, "given name"),
+        "middle_name": _spec(_T, "person_name", _PEOPLE, "middle name(s)"),
+        "last_name": _spec(_T, "person_name", _PEOPLE, "family name"),
+        "full_name": _spec(_T, "person_name", _PEOPLE, "first, middle and last name"),
+        "job_title": _spec(_T, "text", _PEOPLE, "job title"),
+        "email": _spec(_T, "email", _PEOPLE, "e-mail address"),
+        "email_domain": _spec(_T, "domain", _PEOPLE, "the e-mail address's domain"),
+        "phones": _spec(_M, "phone", _ALL, "every phone number (E.164)"),
+        "business_phone": _spec(_T, "phone", _ALL, "business phone (E.164)"),
+        "mobile_phone": _spec(_T, "phone", _PEOPLE, "mobile phone (E.164)"),
+        "company": _spec(_T, "company", _ALL, "company name (an account's name)"),
+        "website_domain": _spec(_T, "domain", _FIRMS, "the website's host"),
+        "street": _spec(_T, "text", _ALL, "address line 1"),
+        "city": _spec(_T, "text", _ALL, "city"),
+        "postal_code": _spec(_T, "postal_code", _ALL, "postal code"),
+        "country": _spec(_T, "text", _ALL, "country"),
+        "topic": _spec(_T, "text", _LEAD, "the lead's topic"),
+        "source": _spec(FieldKind.OPTION, None, _LEAD, "lead source option code"),
+        "rating": _spec(FieldKind.OPTION, None, _LEAD, "rating option code"),
+        "created_at": _spec(FieldKind.DATETIME, None, _LEAD, "when the lead was created"),
+        "estimated_close_date": _spec(FieldKind.DATE, None, _LEAD, "estimated close date"),
+    }
+)
+"""The fields a condition may name, with their kind, default normaliser and record types.
+
+A contact's ``company`` is the name of its account, which the host passes to
+:func:`duplicate_record` (a contact stores only the account id).
+"""
+
+
+_TEXT_FIELDS: Final = tuple(n for n, s in FIELDS.items() if s.kind is FieldKind.TEXT)
+
+
+def _phones(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, tuple | list) or not all(isinstance(v, str) for v in value):
+        raise InvalidValue("phones", value, "must be a tuple of strings")
+    seen: dict[str, None] = {}
+    for phone in value:
+        if phone.strip():
+            seen[phone.strip()] = None
+    return tuple(seen)
+
+
+def _aware_or_none(value: datetime | None) -> datetime | None:
+    if value is not None:
+        require_aware("created_at", value)
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class DuplicateRecord:
+    """A lead, contact or account flattened for duplicate matching.
+
+    Build one with :func:`duplicate_record`, or directly (an import row that is not stored
+    yet). Text fields are kept as given, trimmed; the conditions normalise them. Raises
+    InvalidValue for an empty id, a naive ``created_at`` or non-text phones.
+    """
+
+    record_type: RecordType = attrs.field(converter=RecordType)
+    record_id: str
+    active: bool = True
+    first_name: str = ""
+    middle_name: str = ""
+    last_name: str = ""
+    full_name: str = ""
+    job_title: str = ""
+    email: str = ""
+    email_domain: str = ""
+    phones: tuple[str, ...] = attrs.field(default=(), converter=_phones)
+    business_phone: str = ""
+    mobile_phone: str = ""
+    company: str = ""
+    website_domain: str = ""
+    street: str = ""
+    city: str = ""
+    postal_code: str = ""
+    country: str = ""
+    topic: str = ""
+    source: int | None = None
+    rating: int | None = None
+    created_at: datetime | None = attrs.field(default=None, converter=_aware_or_none)
+    estimated_close_date: date | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.record_id, str) or not self.record_id.strip():
+            raise InvalidValue("record_id", self.record_id, "must be a non-empty string")
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise InvalidValue(name, value, "must be text")
+            if value and (value[0].isspace() or value[-1].isspace()):
+                object.__setattr__(self, name, value.strip())
+
+    @property
+    def ref(self) -> RecordRef:
+        """The record's type and id."""
+        return RecordRef(self.record_type, self.record_id)
+
+    def values(self, field: str) -> tuple[str, ...]:
+        """The non-blank values of ``field`` as text: dates ISO, date-times ISO in UTC to the
+        second, option codes as digits. Raises InvalidValue for an unknown field."""
+        spec = FIELDS.get(field)
+        if spec is None:
+            raise InvalidValue("field", field, "not a duplicate-matching field")
+        return _values(self, field, spec.kind)
+
+
+def _values(record: DuplicateRecord, field: str, kind: FieldKind) -> tuple[str, ...]:
+    value = getattr(record, field)
+    if kind is FieldKind.TEXT:
+        return (value,) if value else ()
+    if kind is FieldKind.MULTI_TEXT:
+        return tuple(value)
+    if value is None:
+        return ()
+    if kind is FieldKind.DATETIME:
+        return (value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),)
+    if kind is FieldKind.DATE:
+        return (value.isoformat(),)
+    return (str(int(value)),)
+
+
+Matchable = Lead | Contact | Account | DuplicateRecord
+"""Anything the duplicate engine accepts: a stored record or its flat view."""
+
+
+def _e164(phone: PhoneNumber | None) -> str:
+    return phone.e164 if phone is not None else ""
+
+
+def _full_name(name: PersonName) -> str:
+    return " ".join(p for p in (name.first, name.middle, name.last) if p)
+
+
+def duplicate_record(record: Matchable, *, company: str | None = None) -> DuplicateRecord:
+    """Flatten a lead, contact or account into the view duplicate rules read.
+
+    - Lead: every field of :data:`FIELDS`; ``active`` is False for a Qualified or
+      Disqualified lead. ``full_name`` leaves out salutation and suffix ("Dr.", "Jr.").
+    - Contact: names, e-mail, phones and address; ``company`` is the name of the contact's
+      account when the host passes it (a contact stores only the account id).
+    - Account: ``company`` is its name; its business phone, website and address.
+
+    ``company`` overrides the company of any record. A :class:`DuplicateRecord` is returned
+    unchanged (or with ``company`` replaced).
+    """
+    if isinstance(record, DuplicateRecord):
+        return record if company is None else attrs.evolve(record, company=company)
+    if isinstance(record, Lead):
+        return _from_lead(record, company)
+    if isinstance(record, Contact):
+        return _from_contact(record, company)
+    if isinstance(record, Account):
+        return _from_account(record, company)
+    raise InvalidValue("record", record, "must be a Lead, Contact, Account or DuplicateRecord")
+
+
+def _from_lead(lead: Lead, company: str | None) -> DuplicateRecord:
+    business, mobile = _e164(lead.business_phone), _e164(lead.mobile_phone)
+    return DuplicateRecord(
+        record_type=RecordType.LEAD,
+        record_id=lead.id.value,
+        active=lead.is_open,
+        first_name=lead.name.first,
+        middle_name=lead.name.middle,
+        last_name=lead.name.last,
+        full_name=_full_name(lead.name),
+        job_title=lead.job_title,
+        email=lead.email.text if lead.email else "",
+        email_domain=lead.email.domain if lead.email else "",
+        phones=(business, mobile),
+        business_phone=business,
+        mobile_phone=mobile,
+        company=lead.company if company is None else company,
+        website_domain=lead.website.host if lead.website else "",
+        street=lead.address.line1,
+        city=lead.address.city,
+        postal_code=lead.address.postal_code,
+        country=lead.address.country,
+        topic=lead.topic,
+        source=lead.source.code if lead.source is not None else None,
+        rating=lead.rating.code if lead.rating is not None else None,
+        created_at=lead.created_at,
+        estimated_close_date=lead.estimated_close_date,
+    )
+
+
+def _from_contact(contact: Contact, company: str | None) -> DuplicateRecord:
+    business, mobile = _e164(contact.business_phone), _e164(contact.mobile_phone)
+    return DuplicateRecord(
+        record_type=RecordType.CONTACT,
+        record_id=contact.id.value,
+        first_name=contact.name.first,
+        middle_name=contact.name.middle,
+        last_name=contact.name.last,
+        full_name=_full_name(contact.name),
+        job_title=contact.job_title,
+        email=contact.email.text if contact.email else "",
+        email_domain=contact.email.domain if contact.email else "",
+        phones=(business, mobile),
+        business_phone=business,
+        mobile_phone=mobile,
+        company=company or "",
+        street=contact.address.line1,
+        city=contact.address.city,
+        postal_code=contact.address.postal_code,
+        country=contact.address.country,
+    )
+
+
+def _from_account(account: Account, company: str | None) -> DuplicateRecord:
+    business = _e164(account.business_phone)
+    return DuplicateRecord(
+        record_type=RecordType.ACCOUNT,
+        record_id=account.id.value,
+        phones=(business,),
+        business_phone=business,
+        company=account.name if company is None else company,
+        website_domain=account.website.host if account.website else "",
+        street=account.address.line1,
+        city=account.address.city,
+        postal_code=account.address.postal_code,
+        country=account.address.country,
+    )
+
+
+_TYPES: Final[Mapping[str, RecordType]] = MappingProxyType(
+    {"lead": RecordType.LEAD, "contact": RecordType.CONTACT, "account": RecordType.ACCOUNT}
+)
+
+
+def record_ref(record: Matchable | RecordRef | RecordId) -> RecordRef:
+    """The :class:`RecordRef` of a record, its flat view or its id (``LeadId("L-1")``).
+
+    Raises InvalidValue for anything else (an opportunity id, say).
+    """
+    if isinstance(record, RecordRef):
+        return record
+    if isinstance(record, DuplicateRecord):
+        return record.ref
+    if isinstance(record, Lead):
+        return RecordRef(RecordType.LEAD, record.id.value)
+    if isinstance(record, Contact):
+        return RecordRef(RecordType.CONTACT, record.id.value)
+    if isinstance(record, Account):
+        return RecordRef(RecordType.ACCOUNT, record.id.value)
+    if isinstance(record, RecordId) and record.kind in _TYPES:
+        return RecordRef(_TYPES[record.kind], record.value)
+    raise InvalidValue("record", record, "must be a lead, contact or account (or its id)")

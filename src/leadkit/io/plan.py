@@ -1,0 +1,649 @@
+"""The import preview: :func:`plan_import` reads a file and the store and says, row by row,
+what an import would do, writing nothing.
+
+Every data row of the file gets exactly one :class:`PlannedRow`: create, update, skip (blank,
+matches a stored lead, unchanged, duplicate in the file or of a stored record) or reject (with
+a :class:`RowError` per bad cell). Duplicates are found by the duplicate engine
+(:func:`leadkit.duplicates.engine.check_import`): inside the file and against the stored leads,
+contacts and accounts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any, Final, cast
+
+import attrs
+import phonenumbers
+
+from leadkit.duplicates.engine import check_import
+from leadkit.duplicates.index import DuplicateIndex
+from leadkit.duplicates.matches import DuplicateMatch
+from leadkit.duplicates.records import duplicate_record
+from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
+from leadkit.errors import ConfigurationError, InvalidValue, NotFound
+from leadkit.fields import CustomFields, LeadSource
+from leadkit.io.drafts import LEAD_DEFAULTS, DraftView, draft_record
+from leadkit.io.mapping import (
+    ColumnMapping,
+    DateOrder,
+    ParsedRow,
+    ParseOptions,
+    RowError,
+    RowParser,
+    suggest_mapping,
+)
+from leadkit.io.readers import Data, Source, open_source
+from leadkit.lead import Lead
+from leadkit.patch import LeadPatch
+from leadkit.ports import LeadStore, UnitOfWork
+from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
+from leadkit.values import LeadId, UserRef, currency_exponent
+
+__all__ = [
+    "DuplicateAction",
+    "ExistingAction",
+    "FileDuplicateGroup",
+    "ImportPlan",
+    "ImportPolicy",
+    "ImportTotals",
+    "PlannedRow",
+    "RowAction",
+    "SkipReason",
+    "build_duplicate_index",
+    "plan_import",
+]
+
+
+class ExistingAction(Enum):
+    """What to do with a row that matches a stored lead (by id, or by e-mail)."""
+
+    SKIP = "skip"
+    UPDATE = "update"
+
+
+class DuplicateAction(Enum):
+    """What to do with a row the duplicate engine flags (in the file or against the store)."""
+
+    SKIP = "skip"
+    """Skip it, keeping the first row of each in-file group."""
+    CREATE = "create"
+    """Create it anyway; the matches stay in the plan and the report as warnings."""
+
+
+class RowAction(Enum):
+    """What the import does with one row."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    SKIP = "skip"
+    REJECT = "reject"
+
+
+class SkipReason(Enum):
+    """Why a row is skipped."""
+
+    BLANK = "blank row"
+    EXISTING = "matches a stored lead (policy: skip existing)"
+    EXISTING_CLOSED = "matches a closed (qualified or disqualified) lead"
+    UNCHANGED = "matches a stored lead and changes nothing"
+    DUPLICATE_IN_FILE = "duplicate of an earlier row in the file"
+    DUPLICATE_OF_STORED = "possible duplicate of a stored record"
+
+
+def _region(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigurationError("import policy", f"phone_region {value!r} is not a region code")
+    return value.upper()
+
+
+def _currency(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        currency_exponent(value.strip().upper())
+    except (InvalidValue, AttributeError):
+        raise ConfigurationError("import policy", f"currency {value!r} is not ISO 4217") from None
+    return value.strip().upper()
+
+
+@attrs.frozen(kw_only=True)
+class ImportPolicy:
+    """How an import reads cells and treats matches. Checked when built (ConfigurationError).
+
+    - ``profile``: the required-field profile rows must satisfy (D365 by default).
+    - ``phone_region``: the default region of phone numbers without a country code
+      (``"SE"``: ``070-123 45 67`` -> ``+46701234567``); None means numbers must start with ``+``.
+    - ``currency``: the currency of amounts in rows without a currency column.
+    - ``date_order``: ``"DMY"`` or ``"MDY"`` for slash dates.
+    - ``on_existing``: a row whose id column names a stored lead, or (``match_by_email``)
+      whose e-mail is a stored lead's, is skipped (default) or updates that lead.
+    - ``check_duplicates`` / ``on_duplicate`` / ``rule_set``: the duplicate engine's check in
+      the file and against stored leads, contacts and accounts; flagged rows are skipped
+      (default) or created anyway.
+    - ``batch_size``: rows per unit of work in :func:`run_import` (None: all in one).
+    - ``owner``: owner of created leads (default: the importing user); ``default_source``:
+      the lead source of rows without one.
+    """
+
+    profile: FieldProfile = DEFAULT_PROFILE
+    phone_region: str | None = attrs.field(default=None, converter=_region)
+    currency: str | None = attrs.field(default=None, converter=_currency)
+    date_order: DateOrder = "DMY"
+    on_existing: ExistingAction = ExistingAction.SKIP
+    match_by_email: bool = True
+    check_duplicates: bool = True
+    on_duplicate: DuplicateAction = DuplicateAction.SKIP
+    rule_set: DuplicateRuleSet = DEFAULT_LEAD_RULES
+    batch_size: int | None = None
+    owner: UserRef | None = None
+    default_source: LeadSource | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.date_order not in ("DMY", "MDY"):
+            raise ConfigurationError("import policy", "date_order must be 'DMY' or 'MDY'")
+        size = self.batch_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ConfigurationError("import policy", "batch_size must be a positive integer")
+
+    @property
+    def parse_options(self) -> ParseOptions:
+        """How cells are read under this policy."""
+        return ParseOptions(self.phone_region, self.currency, self.date_order)
+
+
+@attrs.frozen
+class PlannedRow:
+    """What the import does with one data row.
+
+    ``patch`` is what a create or update writes (for an update only the changed fields);
+    ``lead_id`` the stored lead an update (or skip) concerns, or the id a create takes from
+    the file's id column; ``matches`` the stored records the duplicate engine flagged;
+    ``duplicate_of_row`` the kept row of its in-file duplicate group.
+    """
+
+    number: int
+    action: RowAction
+    patch: LeadPatch | None = None
+    lead_id: LeadId | None = None
+    expected_version: int | None = None
+    errors: tuple[RowError, ...] = ()
+    skip_reason: SkipReason | None = None
+    matches: tuple[DuplicateMatch, ...] = ()
+    duplicate_of_row: int | None = None
+
+    @property
+    def reason(self) -> str:
+        """One line saying why (empty for a plain create)."""
+        if self.action is RowAction.REJECT:
+            return "; ".join(e.describe() for e in self.errors)
+        if self.skip_reason is SkipReason.DUPLICATE_IN_FILE and self.duplicate_of_row:
+            return f"duplicate of row {self.duplicate_of_row}"
+        if self.skip_reason is SkipReason.DUPLICATE_OF_STORED and self.matches:
+            best = self.matches[0]
+            return f"possible duplicate of {best.candidate} (rule {best.rule})"
+        if self.skip_reason is not None:
+            suffix = f" {self.lead_id}" if self.lead_id is not None else ""
+            return self.skip_reason.value + suffix
+        if self.action is RowAction.UPDATE:
+            return f"updates {self.lead_id}"
+        return ""
+
+
+@attrs.frozen
+class FileDuplicateGroup:
+    """Rows of the file that are duplicates of one another: their numbers, the row kept (the
+    first one planned for creation, if any) and the engine's evidence."""
+
+    rows: tuple[int, ...]
+    kept: int | None
+    edges: tuple[DuplicateMatch, ...]
+
+
+@attrs.frozen
+class ImportTotals:
+    """Row counts: ``rows`` = ``create + update + skip + reject``."""
+
+    rows: int
+    create: int
+    update: int
+    skip: int
+    reject: int
+    skipped: Mapping[SkipReason, int]
+
+
+@attrs.frozen
+class ImportPlan:
+    """The preview of an import: a :class:`PlannedRow` for every data row of the file, the
+    in-file duplicate groups, and the mapping and policy it was made with.
+
+    ``fingerprint`` identifies the plan (checkpoints carry it, so a resume cannot continue
+    another plan). Nothing has been written when you hold one.
+    """
+
+    source: str
+    headers: tuple[str, ...]
+    mapping: ColumnMapping
+    policy: ImportPolicy
+    rows: tuple[PlannedRow, ...]
+    file_duplicates: tuple[FileDuplicateGroup, ...]
+    fingerprint: str
+
+    @property
+    def totals(self) -> ImportTotals:
+        """How many rows each action takes."""
+        counts = dict.fromkeys(RowAction, 0)
+        reasons: dict[SkipReason, int] = {}
+        for row in self.rows:
+            counts[row.action] += 1
+            if row.skip_reason is not None:
+                reasons[row.skip_reason] = reasons.get(row.skip_reason, 0) + 1
+        return ImportTotals(
+            rows=len(self.rows),
+            create=counts[RowAction.CREATE],
+            update=counts[RowAction.UPDATE],
+            skip=counts[RowAction.SKIP],
+            reject=counts[RowAction.REJECT],
+            skipped=reasons,
+        )
+
+    def _with(self, action: RowAction) -> tuple[PlannedRow, ...]:
+        return tuple(r for r in self.rows if r.action is action)
+
+    @property
+    def to_create(self) -> tuple[PlannedRow, ...]:
+        """The rows that will become new leads."""
+        return self._with(RowAction.CREATE)
+
+    @property
+    def to_update(self) -> tuple[PlannedRow, ...]:
+        """The rows that will update stored leads."""
+        return self._with(RowAction.UPDATE)
+
+    @property
+    def skipped(self) -> tuple[PlannedRow, ...]:
+        """The rows that will be skipped."""
+        return self._with(RowAction.SKIP)
+
+    @property
+    def rejected(self) -> tuple[PlannedRow, ...]:
+        """The rows with errors."""
+        return self._with(RowAction.REJECT)
+
+    @property
+    def errors(self) -> tuple[RowError, ...]:
+        """Every error of every rejected row, in row order."""
+        return tuple(e for r in self.rows for e in r.errors)
+
+    @property
+    def stored_duplicates(self) -> tuple[PlannedRow, ...]:
+        """The rows the duplicate engine matched with stored leads, contacts or accounts."""
+        return tuple(r for r in self.rows if r.matches)
+
+    def summary(self, *, limit: int = 20) -> str:
+        """A preview a person can read: totals, ignored columns, then up to ``limit`` lines
+        each of errors, skips and duplicate groups."""
+        t = self.totals
+        lines = [
+            f"{self.source}: {t.rows} rows -> create {t.create}, update {t.update}, "
+            f"skip {t.skip}, reject {t.reject}",
+        ]
+        if self.mapping.ignored:
+            lines.append(f"ignored columns: {', '.join(self.mapping.ignored)}")
+        for reason, count in sorted(t.skipped.items(), key=lambda i: i[0].name):
+            lines.append(f"  skipped, {reason.value}: {count}")
+        errors = self.errors
+        if errors:
+            lines.append(f"errors ({len(errors)}):")
+            lines += [f"  {e.describe()}" for e in errors[:limit]]
+            if len(errors) > limit:
+                lines.append(f"  ... and {len(errors) - limit} more")
+        flagged = [r for r in self.rows if r.action is RowAction.SKIP and r.skip_reason in
+                   (SkipReason.DUPLICATE_IN_FILE, SkipReason.DUPLICATE_OF_STORED)]  # fmt: skip
+        if flagged:
+            lines.append(f"duplicates skipped ({len(flagged)}):")
+            lines += [f"  row {r.number}: {r.reason}" for r in flagged[:limit]]
+            if len(flagged) > limit:
+                lines.append(f"  ... and {len(flagged) - limit} more")
+        if self.file_duplicates:
+            lines.append(f"duplicate groups in the file: {len(self.file_duplicates)}")
+            for group in self.file_duplicates[:limit]:
+                rows = ", ".join(str(n) for n in group.rows)
+                lines.append(f"  rows {rows} (kept: {group.kept or 'none'})")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the store
+
+
+def build_duplicate_index(
+    uow: UnitOfWork, rule_set: DuplicateRuleSet = DEFAULT_LEAD_RULES
+) -> DuplicateIndex:
+    """An index of the stored leads, contacts (with their account's name as company) and
+    accounts, for checking incoming leads against the store. Reads; writes nothing."""
+    index = DuplicateIndex(rule_set)
+    _StoredState.read(uow, rule_set, index=True, emails=False, into=index)
+    return index
+
+
+@attrs.define
+class _StoredState:
+    index: DuplicateIndex | None
+    by_email: dict[str, LeadId]
+
+    @classmethod
+    def read(
+        cls,
+        uow: UnitOfWork,
+        rule_set: DuplicateRuleSet,
+        *,
+        index: bool,
+        emails: bool,
+        into: DuplicateIndex | None = None,
+    ) -> _StoredState:
+        found = into if into is not None else (DuplicateIndex(rule_set) if index else None)
+        by_email: dict[str, LeadId] = {}
+        if found is None and not emails:
+            return cls(None, by_email)
+        for lead in uow.leads.stream():
+            if found is not None:
+                found.add(lead)
+            if emails and lead.email is not None:
+                by_email.setdefault(lead.email.normalized, lead.id)
+        if found is not None:
+            accounts = list(uow.accounts.list())
+            names = {a.id: a.name for a in accounts}
+            for account in accounts:
+                found.add(account)
+            for contact in uow.contacts.list():
+                company = names.get(contact.account_id) if contact.account_id else None
+                found.add(duplicate_record(contact, company=company or contact.company))
+        return cls(found, by_email)
+
+
+@contextmanager
+def _reading(store: LeadStore | UnitOfWork | None) -> Iterator[UnitOfWork | None]:
+    """A unit of work to read from: a new one (rolled back) for a store, the given one as is."""
+    if store is None:
+        yield None
+    elif hasattr(store, "unit_of_work"):
+        with cast(LeadStore, store).unit_of_work() as uow:
+            yield uow
+    else:
+        yield store
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning
+
+
+_NAME_PARTS: Final = {
+    "salutation": "salutation",
+    "first_name": "first",
+    "middle_name": "middle",
+    "last_name": "last",
+    "suffix": "suffix",
+}
+_ADDRESS_PARTS: Final = {
+    "street1": "line1",
+    "street2": "line2",
+    "street3": "line3",
+    "city": "city",
+    "state_or_province": "state_or_province",
+    "postal_code": "postal_code",
+    "country": "country",
+}
+
+
+def _update_patch(existing: Lead, parsed: ParsedRow) -> LeadPatch:
+    """The fields of ``parsed`` that change ``existing``. Name and address parts the file does
+    not give keep their stored values; custom fields merge."""
+    assert parsed.patch is not None
+    changes: dict[str, Any] = {}
+    for name, value in parsed.patch.items():
+        if name == "name" and "full_name" not in parsed.given:
+            parts = {p: getattr(value, p) for k, p in _NAME_PARTS.items() if k in parsed.given}
+            value = attrs.evolve(existing.name, **parts)
+        elif name == "address":
+            parts = {p: getattr(value, p) for k, p in _ADDRESS_PARTS.items() if k in parsed.given}
+            value = attrs.evolve(existing.address, **parts)
+        elif name == "custom_fields":
+            assert isinstance(value, CustomFields)
+            value = existing.custom_fields.merged(dict(value))
+        if getattr(existing, name) != value:
+            changes[name] = value
+    return LeadPatch(**changes)
+
+
+def _profile_errors(
+    number: int, patch: LeadPatch, base: Any, profile: FieldProfile, parser: RowParser
+) -> tuple[RowError, ...]:
+    return tuple(
+        RowError(number, parser.header_for(p.field), p.field, p.value, p.reason)
+        for p in profile.problems(DraftView(patch, base))
+    )
+
+
+def _with_source(parsed: ParsedRow, source: LeadSource | None) -> ParsedRow:
+    if source is None or parsed.patch is None or "source" in parsed.given:
+        return parsed
+    return attrs.evolve(parsed, patch=attrs.evolve(parsed.patch, source=source))
+
+
+def _as_source(source: Source | Data, **options: Any) -> Source:
+    if isinstance(source, str | os.PathLike | bytes | bytearray) or hasattr(source, "read"):
+        return open_source(cast(Data, source), **options)
+    return source
+
+
+def plan_import(
+    source: Source | Data,
+    mapping: ColumnMapping | None = None,
+    policy: ImportPolicy | None = None,
+    *,
+    store: LeadStore | UnitOfWork | None = None,
+) -> ImportPlan:
+    """Preview an import without writing anything.
+
+    ``source`` is a :class:`~leadkit.io.readers.Source` or a path, bytes or binary stream (the
+    format is detected); ``mapping`` defaults to :func:`suggest_mapping` of its headers;
+    ``store`` (a store or a unit of work) is read for rows matching stored leads and for
+    duplicates of stored leads, contacts and accounts (a store's unit of work is rolled back).
+
+    Raises MappingIncomplete when the mapping leaves a field the policy's profile requires
+    without a column; MalformedSource for a file that cannot be read; ConfigurationError for
+    a mapping made for other headers.
+    """
+    policy = policy if policy is not None else ImportPolicy()
+    table = _as_source(source)
+    mapping = mapping if mapping is not None else suggest_mapping(table.headers)
+    mapping.check(policy.profile)
+    parser = RowParser(mapping, table.headers, policy.parse_options)
+    with _reading(store) as uow:
+        stored = (
+            _StoredState.read(
+                uow, policy.rule_set, index=policy.check_duplicates, emails=policy.match_by_email
+            )
+            if uow is not None
+            else _StoredState(None, {})
+        )
+        rows = _plan_rows(table, parser, policy, uow, stored)
+    groups: tuple[FileDuplicateGroup, ...] = ()
+    if policy.check_duplicates:
+        rows, groups = _check_duplicates(rows, policy, stored.index)
+    digest = hashlib.sha256()
+    digest.update(repr((table.name, table.headers, mapping.columns)).encode())
+    for row in rows:
+        digest.update(f"{row.number}:{row.action.value}:{row.lead_id}\n".encode())
+    return ImportPlan(
+        source=table.name,
+        headers=table.headers,
+        mapping=mapping,
+        policy=policy,
+        rows=tuple(rows),
+        file_duplicates=groups,
+        fingerprint=digest.hexdigest(),
+    )
+
+
+def _plan_rows(
+    table: Source,
+    parser: RowParser,
+    policy: ImportPolicy,
+    uow: UnitOfWork | None,
+    stored: _StoredState,
+) -> list[PlannedRow]:
+    rows: list[PlannedRow] = []
+    targeted: dict[LeadId, int] = {}
+    for source_row in table.rows():
+        number = source_row.number
+        if source_row.is_blank:
+            rows.append(PlannedRow(number, RowAction.SKIP, skip_reason=SkipReason.BLANK))
+            continue
+        parsed = _with_source(parser.parse(number, source_row.cells), policy.default_source)
+        errors = list(parsed.errors)
+        lead_id: LeadId | None = None
+        if parsed.ident:
+            try:
+                lead_id = LeadId(parsed.ident)
+            except InvalidValue as e:
+                header = parser.mapping.mapped.get("id", "")
+                errors.append(RowError(number, header, "id", parsed.ident, e.reason))
+        if errors or parsed.patch is None:
+            if parsed.patch is not None and lead_id is None:
+                # Say what else is wrong: a required field left empty, say.
+                bad = {(e.column, e.field) for e in errors}
+                errors += [
+                    p
+                    for p in _profile_errors(
+                        number, parsed.patch, LEAD_DEFAULTS, policy.profile, parser
+                    )
+                    if (p.column, p.field) not in bad
+                ]
+            rows.append(PlannedRow(number, RowAction.REJECT, errors=tuple(errors)))
+            continue
+        patch = parsed.patch
+        existing = _find_existing(uow, stored, lead_id, patch, policy)
+        target = existing.id if existing is not None else lead_id
+        if target is not None and target in targeted:
+            rows.append(
+                PlannedRow(
+                    number,
+                    RowAction.SKIP,
+                    patch=patch,
+                    lead_id=target,
+                    skip_reason=SkipReason.DUPLICATE_IN_FILE,
+                    duplicate_of_row=targeted[target],
+                )
+            )
+            continue
+        if target is not None:
+            targeted[target] = number
+        if existing is None:
+            problems = _profile_errors(number, patch, LEAD_DEFAULTS, policy.profile, parser)
+            if problems:
+                rows.append(PlannedRow(number, RowAction.REJECT, errors=problems))
+            else:
+                rows.append(PlannedRow(number, RowAction.CREATE, patch=patch, lead_id=lead_id))
+            continue
+        rows.append(_plan_existing(number, existing, parsed, policy, parser))
+    return rows
+
+
+def _find_existing(
+    uow: UnitOfWork | None,
+    stored: _StoredState,
+    lead_id: LeadId | None,
+    patch: LeadPatch,
+    policy: ImportPolicy,
+) -> Lead | None:
+    if uow is None:
+        return None
+    if lead_id is not None:
+        try:
+            return uow.leads.get(lead_id)
+        except NotFound:
+            return None
+    email = patch.email
+    if policy.match_by_email and email:
+        found = stored.by_email.get(email.normalized)
+        if found is not None:
+            return uow.leads.get(found)
+    return None
+
+
+def _plan_existing(
+    number: int, existing: Lead, parsed: ParsedRow, policy: ImportPolicy, parser: RowParser
+) -> PlannedRow:
+    def skip(reason: SkipReason) -> PlannedRow:
+        return PlannedRow(
+            number, RowAction.SKIP, patch=parsed.patch, lead_id=existing.id, skip_reason=reason
+        )
+
+    if policy.on_existing is ExistingAction.SKIP:
+        return skip(SkipReason.EXISTING)
+    if existing.is_closed:
+        return skip(SkipReason.EXISTING_CLOSED)
+    changes = _update_patch(existing, parsed)
+    if changes.is_empty:
+        return skip(SkipReason.UNCHANGED)
+    problems = _profile_errors(number, changes, existing, policy.profile, parser)
+    if problems:
+        return PlannedRow(number, RowAction.REJECT, lead_id=existing.id, errors=problems)
+    return PlannedRow(
+        number,
+        RowAction.UPDATE,
+        patch=changes,
+        lead_id=existing.id,
+        expected_version=existing.version,
+    )
+
+
+def _check_duplicates(
+    rows: list[PlannedRow], policy: ImportPolicy, index: DuplicateIndex | None
+) -> tuple[list[PlannedRow], tuple[FileDuplicateGroup, ...]]:
+    creating = [(i, r) for i, r in enumerate(rows) if r.action is RowAction.CREATE]
+    if not creating:
+        return rows, ()
+    records = [draft_record(r.number, r.patch) for _, r in creating if r.patch is not None]
+    check = check_import(records, policy.rule_set, index)
+    position = {f"row-{r.number}": i for i, r in creating}
+    skip = policy.on_duplicate is DuplicateAction.SKIP
+    for (i, row), result in zip(creating, check.rows, strict=True):
+        if result.stored:
+            rows[i] = attrs.evolve(
+                row,
+                matches=result.stored,
+                action=RowAction.SKIP if skip else row.action,
+                skip_reason=SkipReason.DUPLICATE_OF_STORED if skip else None,
+            )
+    groups: list[FileDuplicateGroup] = []
+    for group in check.groups:
+        members = sorted(
+            (position[m.record_id] for m in group.members if m.record_id in position),
+            key=lambda i: rows[i].number,
+        )
+        kept = next((i for i in members if rows[i].action is RowAction.CREATE), None)
+        kept_number = rows[kept].number if kept is not None else None
+        if skip and kept is not None:
+            for i in members:
+                if i != kept and rows[i].action is RowAction.CREATE:
+                    rows[i] = attrs.evolve(
+                        rows[i],
+                        action=RowAction.SKIP,
+                        skip_reason=SkipReason.DUPLICATE_IN_FILE,
+                        duplicate_of_row=kept_number,
+                    )
+        groups.append(
+            FileDuplicateGroup(
+                rows=tuple(rows[i].number for i in members), kept=kept_number, edges=group.edges
+            )
+        )
+    return rows, tuple(groups)

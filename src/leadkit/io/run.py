@@ -1,0 +1,228 @@
+"""Committing an import plan: :func:`run_import` writes the planned creates and updates in one
+unit of work, or in batches that are each all or nothing, and reports on every row.
+
+The report accounts for every data row of the file exactly once: created, updated, skipped
+(with the reason) or rejected (with its errors). A batch that fails is rolled back and
+:class:`ImportInterrupted` carries a checkpoint of the batches committed before it; passing the
+checkpoint back as ``resume=`` continues with the next row, and the final report still covers
+every row once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from enum import Enum
+from typing import cast
+
+import attrs
+
+from leadkit.errors import ConcurrencyConflict, InvalidValue
+from leadkit.io.errors import ImportInterrupted
+from leadkit.io.mapping import RowError
+from leadkit.io.plan import ImportPlan, PlannedRow, RowAction, SkipReason
+from leadkit.lead import Lead
+from leadkit.ports import IdFactory, LeadStore, UnitOfWork
+from leadkit.values import LeadId, UserRef, require_aware
+
+__all__ = ["ImportCheckpoint", "ImportReport", "RowOutcome", "RowStatus", "run_import"]
+
+
+class RowStatus(Enum):
+    """What happened to one row."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    SKIPPED = "skipped"
+    REJECTED = "rejected"
+
+
+@attrs.frozen
+class RowOutcome:
+    """The fate of one row: its number, status, the lead written (or matched) and why."""
+
+    row: int
+    status: RowStatus
+    lead_id: LeadId | None = None
+    skip_reason: SkipReason | None = None
+    errors: tuple[RowError, ...] = ()
+    reason: str = ""
+
+
+@attrs.frozen
+class ImportCheckpoint:
+    """Where a batched import stands: the plan it belongs to, the index of the next row to
+    write and the outcomes of every row before it (all committed)."""
+
+    fingerprint: str
+    position: int
+    outcomes: tuple[RowOutcome, ...]
+
+
+@attrs.frozen
+class ImportReport:
+    """One outcome per data row, in file order, and the counts."""
+
+    source: str
+    outcomes: tuple[RowOutcome, ...]
+    batches: int
+
+    def _count(self, status: RowStatus) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+    @property
+    def rows(self) -> int:
+        """How many rows the report covers: every data row of the file."""
+        return len(self.outcomes)
+
+    @property
+    def created(self) -> int:
+        """Rows that became new leads."""
+        return self._count(RowStatus.CREATED)
+
+    @property
+    def updated(self) -> int:
+        """Rows that updated stored leads."""
+        return self._count(RowStatus.UPDATED)
+
+    @property
+    def skipped(self) -> int:
+        """Rows skipped (blank, existing, unchanged or duplicate)."""
+        return self._count(RowStatus.SKIPPED)
+
+    @property
+    def skipped_as_duplicate(self) -> int:
+        """Rows skipped as duplicates (in the file or of stored records)."""
+        dup = (SkipReason.DUPLICATE_IN_FILE, SkipReason.DUPLICATE_OF_STORED)
+        return sum(1 for o in self.outcomes if o.skip_reason in dup)
+
+    @property
+    def rejected(self) -> int:
+        """Rows refused with errors."""
+        return self._count(RowStatus.REJECTED)
+
+    @property
+    def lead_ids(self) -> tuple[LeadId, ...]:
+        """The leads created or updated, in row order."""
+        return tuple(
+            o.lead_id
+            for o in self.outcomes
+            if o.lead_id is not None and o.status in (RowStatus.CREATED, RowStatus.UPDATED)
+        )
+
+    def summary(self) -> str:
+        """``leads.csv: 200 rows: 171 created, 0 updated, 17 skipped (12 as duplicates),
+        12 rejected``."""
+        return (
+            f"{self.source}: {self.rows} rows: {self.created} created, {self.updated} updated, "
+            f"{self.skipped} skipped ({self.skipped_as_duplicate} as duplicates), "
+            f"{self.rejected} rejected"
+        )
+
+
+def _passive(row: PlannedRow) -> RowOutcome:
+    if row.action is RowAction.REJECT:
+        return RowOutcome(row.number, RowStatus.REJECTED, row.lead_id, errors=row.errors,
+                          reason=row.reason)  # fmt: skip
+    return RowOutcome(row.number, RowStatus.SKIPPED, row.lead_id, row.skip_reason,
+                      reason=row.reason)  # fmt: skip
+
+
+@contextmanager
+def _unit(target: LeadStore | UnitOfWork) -> Iterator[UnitOfWork]:
+    if hasattr(target, "unit_of_work"):
+        with cast(LeadStore, target).unit_of_work() as uow:
+            yield uow
+    else:
+        yield target
+
+
+def _write(
+    uow: UnitOfWork,
+    row: PlannedRow,
+    plan: ImportPlan,
+    ids: IdFactory,
+    at: datetime,
+    by: UserRef,
+) -> RowOutcome:
+    policy = plan.policy
+    assert row.patch is not None
+    if row.action is RowAction.CREATE:
+        lead_id = row.lead_id if row.lead_id is not None else LeadId(ids())
+        lead = Lead.create(
+            lead_id, row.patch, at=at, by=by, owner=policy.owner, profile=policy.profile
+        )
+        uow.leads.add(lead)
+        return RowOutcome(row.number, RowStatus.CREATED, lead_id)
+    assert row.lead_id is not None
+    assert row.expected_version is not None
+    stored = uow.leads.get(row.lead_id)
+    if stored.version != row.expected_version:
+        raise ConcurrencyConflict(row.lead_id, row.expected_version, stored.version)
+    uow.leads.save(stored.update(row.patch, at=at, by=by, profile=policy.profile))
+    return RowOutcome(row.number, RowStatus.UPDATED, row.lead_id, reason=row.reason)
+
+
+def run_import(
+    target: LeadStore | UnitOfWork,
+    plan: ImportPlan,
+    *,
+    ids: IdFactory,
+    at: datetime,
+    by: UserRef,
+    batch_size: int | None = None,
+    resume: ImportCheckpoint | None = None,
+    on_batch: Callable[[ImportCheckpoint], None] | None = None,
+) -> ImportReport:
+    """Write the plan's creates and updates, all or nothing per batch, and report every row.
+
+    ``target`` is a store (a unit of work is opened per batch) or a unit of work (committed
+    after each batch). ``ids`` makes the id of each created lead (a row's own id column wins);
+    ``at`` and ``by`` stamp every created or updated lead. ``batch_size`` (default: the policy's,
+    else the whole plan in one unit of work) counts the plan's rows per batch; ``on_batch``
+    receives the checkpoint after each committed batch; ``resume`` continues from one.
+
+    An update whose lead changed since the plan was made raises ConcurrencyConflict inside its
+    batch. Any error in a batch rolls that batch back and raises ImportInterrupted (``from``
+    the error) carrying the checkpoint of the batches committed before it.
+    Raises InvalidValue for a naive ``at``, a bad batch size or a checkpoint of another plan.
+    """
+    require_aware("at", at)
+    size = batch_size if batch_size is not None else plan.policy.batch_size
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise InvalidValue("batch_size", size, "must be a positive integer")
+    rows: Sequence[PlannedRow] = plan.rows
+    step = size or max(len(rows), 1)
+    start, done = 0, cast(tuple[RowOutcome, ...], ())
+    if resume is not None:
+        if resume.fingerprint != plan.fingerprint:
+            raise InvalidValue("resume", resume.fingerprint, "the checkpoint is of another plan")
+        start, done = resume.position, resume.outcomes
+    outcomes: list[RowOutcome] = list(done)
+    batches = 0
+    position = start
+    while position < len(rows):
+        batch = rows[position : position + step]
+        written: list[RowOutcome] = []
+        try:
+            with _unit(target) as uow:
+                try:
+                    for row in batch:
+                        if row.action in (RowAction.CREATE, RowAction.UPDATE):
+                            written.append(_write(uow, row, plan, ids, at, by))
+                        else:
+                            written.append(_passive(row))
+                    uow.commit()
+                except BaseException:
+                    uow.rollback()
+                    raise
+        except Exception as e:
+            checkpoint = ImportCheckpoint(plan.fingerprint, position, tuple(outcomes))
+            raise ImportInterrupted(checkpoint, e) from e
+        outcomes += written
+        position += len(batch)
+        batches += 1
+        if on_batch is not None:
+            on_batch(ImportCheckpoint(plan.fingerprint, position, tuple(outcomes)))
+    return ImportReport(plan.source, tuple(outcomes), batches)

@@ -1,0 +1,403 @@
+"""Mass edit: one change applied to many leads in one unit of work, with an outcome per lead.
+
+The change is an :class:`LeadEdit` value, validated once when it is built (a bad field or value
+raises InvalidValue before any lead is read): :class:`SetFields` (a typed :class:`LeadPatch`),
+:func:`set_field` (one field by name), :class:`SetManualScore`, :class:`ClearManualScore`,
+:func:`set_source` and :class:`Reassign`; :func:`mass_assign` reassigns through an
+assignment strategy. Each lead ends CHANGED, UNCHANGED, REFUSED_CLOSED or FAILED (with the
+error). By default the edit is all-or-nothing: one failure and nothing is stored, yet every
+lead's outcome is still reported. With ``all_or_nothing=False`` each lead that succeeds is
+stored and failures are only reported::
+
+    result = mass_edit(store, ids, set_field("source", "Web"), at=now, by=me)
+    if not result.committed:
+        for outcome in result.failed: print(outcome.lead_id, outcome.error)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Protocol, TypeGuard, cast
+
+import attrs
+
+from leadkit.assignment import (
+    AssignmentState,
+    AssignmentStatus,
+    AssignmentStrategy,
+    assign_leads,
+)
+from leadkit.errors import InvalidValue, LeadClosed
+from leadkit.fields import LeadSource
+from leadkit.lead import Lead
+from leadkit.patch import PATCH_FIELDS, LeadPatch
+from leadkit.ports import LeadQuery, LeadStore, UnitOfWork
+from leadkit.scoring.result import ManualScore
+from leadkit.values import LeadId, UserRef, require_aware
+
+__all__ = [
+    "ClearManualScore",
+    "EditOutcome",
+    "EditStatus",
+    "LeadEdit",
+    "MassEditResult",
+    "Reassign",
+    "SetFields",
+    "SetManualScore",
+    "mass_assign",
+    "mass_edit",
+    "set_field",
+    "set_source",
+]
+
+Target = UnitOfWork | LeadStore
+"""A store (mass edit commits) or an open unit of work (the caller commits)."""
+
+Selection = Iterable[LeadId] | LeadQuery
+"""Which leads: ids (in the order given) or a query (in its order)."""
+
+
+class LeadEdit(Protocol):
+    """One change to apply to a lead; validated when built, so ``apply`` only meets the
+    lead's own rules. ``apply`` returns the lead itself when nothing changes."""
+
+    @property
+    def description(self) -> str:
+        """What the edit does, for people ("set source = Web")."""
+        ...
+
+    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Edits
+
+
+@attrs.frozen
+class SetFields:
+    """Apply a typed patch (``Lead.update``). Raises InvalidValue for an empty patch."""
+
+    patch: LeadPatch
+
+    def __attrs_post_init__(self) -> None:
+        if self.patch.is_empty:
+            raise InvalidValue("patch", self.patch, "sets no field")
+
+    @property
+    def description(self) -> str:
+        """``set a = x, b = y``."""
+        parts = ", ".join(f"{name} = {_show(value)}" for name, value in self.patch.items())
+        return f"set {parts}"
+
+    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
+        """``lead.update(patch)``."""
+        return lead.update(self.patch, at=at, by=by)
+
+
+def _show(value: object) -> str:
+    label = getattr(value, "label", None)
+    if isinstance(label, str):
+        return label
+    return "(empty)" if value is None or value == "" else str(value)
+
+
+def set_field(name: str, value: object) -> SetFields:
+    """Set one editable field (by its name, e.g. ``"source"``, ``"rating"``, ``"company"``)
+    to ``value``, converted as :class:`LeadPatch` converts it. Raises InvalidValue for an
+    unknown field or a bad value."""
+    if name not in PATCH_FIELDS:
+        raise InvalidValue(name, value, "not an editable lead field")
+    return SetFields(LeadPatch.from_mapping({name: value}))
+
+
+def set_source(source: LeadSource | str | int | None) -> SetFields:
+    """Set (or, with None, clear) the lead source. Raises InvalidValue for an unknown
+    source."""
+    return SetFields(LeadPatch(source=source))
+
+
+@attrs.frozen
+class SetManualScore:
+    """Set the manual score (``Lead.set_manual_score``): ``stars`` 0-10, a reason and an
+    optional expiry. Raises InvalidValue for stars out of range or a naive expiry."""
+
+    stars: int
+    reason: str = ""
+    expires_at: datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.expires_at is not None:
+            require_aware("expires_at", self.expires_at)
+        # Validate stars and reason once, with the ManualScore rules.
+        ManualScore(
+            stars=self.stars,
+            author=UserRef("validation"),
+            at=datetime(1970, 1, 1, tzinfo=UTC),
+            reason=self.reason,
+        )
+
+    @property
+    def description(self) -> str:
+        """``set manual score = N stars``."""
+        return f"set manual score = {self.stars} stars"
+
+    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
+        """``lead.set_manual_score(...)``."""
+        return lead.set_manual_score(
+            self.stars, at=at, by=by, reason=self.reason, expires_at=self.expires_at
+        )
+
+
+@attrs.frozen
+class ClearManualScore:
+    """Clear the manual score (``Lead.clear_manual_score``)."""
+
+    @property
+    def description(self) -> str:
+        """``clear manual score``."""
+        return "clear manual score"
+
+    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
+        """``lead.clear_manual_score()``."""
+        return lead.clear_manual_score(at=at, by=by)
+
+
+@attrs.frozen
+class Reassign:
+    """Give every lead to ``owner``; the ``LeadAssigned`` event names ``rule``."""
+
+    owner: UserRef
+    rule: str = "mass-edit"
+
+    @property
+    def description(self) -> str:
+        """``assign to <owner>``."""
+        return f"assign to {self.owner}"
+
+    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
+        """``lead.assign(owner, rule=rule)``."""
+        return lead.assign(self.owner, at=at, by=by, rule=self.rule)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outcomes
+
+
+class EditStatus(Enum):
+    """What happened to one lead of a mass edit."""
+
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    REFUSED_CLOSED = "refused_closed"
+    FAILED = "failed"
+
+
+@attrs.frozen(eq=False)
+class EditOutcome:
+    """One lead's outcome: ``lead`` is the lead as stored (or as it would have been when the
+    run was not committed; None when it could not be read) and ``error`` the refusal or
+    failure."""
+
+    lead_id: LeadId
+    status: EditStatus
+    lead: Lead | None = None
+    error: Exception | None = None
+
+
+@attrs.frozen(eq=False)
+class MassEditResult:
+    """Every lead's outcome in selection order, and whether the changes were stored
+    (``committed`` is False after an all-or-nothing run met a failure)."""
+
+    outcomes: tuple[EditOutcome, ...]
+    committed: bool
+
+    def _with(self, status: EditStatus) -> tuple[EditOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status is status)
+
+    @property
+    def changed(self) -> tuple[EditOutcome, ...]:
+        """The leads the edit changed."""
+        return self._with(EditStatus.CHANGED)
+
+    @property
+    def unchanged(self) -> tuple[EditOutcome, ...]:
+        """The leads that already had the value."""
+        return self._with(EditStatus.UNCHANGED)
+
+    @property
+    def refused(self) -> tuple[EditOutcome, ...]:
+        """The closed leads, left alone."""
+        return self._with(EditStatus.REFUSED_CLOSED)
+
+    @property
+    def failed(self) -> tuple[EditOutcome, ...]:
+        """The leads that failed, each with its error."""
+        return self._with(EditStatus.FAILED)
+
+    def counts(self) -> dict[str, int]:
+        """How many leads ended in each status (every status listed)."""
+        return {s.value: len(self._with(s)) for s in EditStatus}
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def _is_store(target: Target) -> TypeGuard[LeadStore]:
+    return callable(getattr(target, "unit_of_work", None))
+
+
+@contextmanager
+def _unit(target: Target) -> Iterator[tuple[UnitOfWork, bool]]:
+    """The unit of work, and whether this module opened it (and so commits it)."""
+    if _is_store(target):
+        with target.unit_of_work() as uow:
+            yield uow, True
+    else:
+        yield cast(UnitOfWork, target), False
+
+
+def _load(uow: UnitOfWork, selection: Selection) -> Iterator[tuple[LeadId, Lead | Exception]]:
+    if isinstance(selection, LeadQuery):
+        for lead in uow.leads.stream(selection):
+            yield lead.id, lead
+        return
+    for lead_id in selection:
+        try:
+            yield lead_id, uow.leads.get(lead_id)
+        except Exception as e:  # NotFound, StorageUnavailable: reported, never raised
+            yield lead_id, e
+
+
+def _store(
+    uow: UnitOfWork, opened: bool, planned: list[EditOutcome], all_or_nothing: bool
+) -> MassEditResult:
+    """Save the CHANGED outcomes; commit (when this module opened the unit) unless an
+    all-or-nothing run failed."""
+    if all_or_nothing and any(o.status is EditStatus.FAILED for o in planned):
+        if opened:
+            uow.rollback()
+        return MassEditResult(tuple(planned), committed=False)
+    outcomes: list[EditOutcome] = []
+    for index, outcome in enumerate(planned):
+        if outcome.status is not EditStatus.CHANGED or outcome.lead is None:
+            outcomes.append(outcome)
+            continue
+        try:
+            stored = uow.leads.save(outcome.lead)
+        except Exception as e:
+            failed = EditOutcome(outcome.lead_id, EditStatus.FAILED, outcome.lead, e)
+            if all_or_nothing:
+                with suppress(Exception):
+                    uow.rollback()
+                return MassEditResult((*outcomes, failed, *planned[index + 1 :]), committed=False)
+            outcomes.append(failed)
+            continue
+        outcomes.append(attrs.evolve(outcome, lead=stored))
+    if opened:
+        uow.commit()
+    return MassEditResult(tuple(outcomes), committed=True)
+
+
+def mass_edit(
+    target: Target,
+    selection: Selection,
+    edit: LeadEdit,
+    *,
+    at: datetime,
+    by: UserRef,
+    all_or_nothing: bool = True,
+) -> MassEditResult:
+    """Apply ``edit`` to every selected lead in one unit of work.
+
+    Closed leads are refused (REFUSED_CLOSED) and are not failures. A lead that cannot be
+    read, or whose edit raises (InvalidValue from a field profile, anything else), FAILS with
+    the error. All-or-nothing (the default): one failure and nothing is stored — the
+    outcomes still say what each lead would have become. Per lead: every success is stored.
+    With a store as ``target`` the run commits itself; with a unit of work the caller commits
+    (an all-or-nothing failure while saving rolls that unit of work back). Raises InvalidValue
+    for a naive ``at``; storage errors while committing propagate.
+    """
+    require_aware("at", at)
+    with _unit(target) as (uow, opened):
+        planned: list[EditOutcome] = []
+        for lead_id, loaded in _load(uow, selection):
+            planned.append(_plan(lead_id, loaded, edit, at=at, by=by))
+        return _store(uow, opened, planned, all_or_nothing)
+
+
+def _plan(
+    lead_id: LeadId, loaded: Lead | Exception, edit: LeadEdit, *, at: datetime, by: UserRef
+) -> EditOutcome:
+    if isinstance(loaded, Exception):
+        return EditOutcome(lead_id, EditStatus.FAILED, None, loaded)
+    if loaded.is_closed:
+        error = LeadClosed(loaded.id, loaded.state, edit.description)
+        return EditOutcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, error)
+    try:
+        edited = edit.apply(loaded, at=at, by=by)
+    except LeadClosed as e:
+        return EditOutcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, e)
+    except Exception as e:
+        return EditOutcome(lead_id, EditStatus.FAILED, loaded, e)
+    status = EditStatus.UNCHANGED if edited is loaded else EditStatus.CHANGED
+    return EditOutcome(lead_id, status, edited)
+
+
+_FROM_ASSIGNMENT = {
+    AssignmentStatus.ASSIGNED: EditStatus.CHANGED,
+    AssignmentStatus.UNCHANGED: EditStatus.UNCHANGED,
+    AssignmentStatus.UNASSIGNED: EditStatus.UNCHANGED,
+    AssignmentStatus.SKIPPED_CLOSED: EditStatus.REFUSED_CLOSED,
+}
+
+
+def mass_assign(
+    target: Target,
+    selection: Selection,
+    strategy: AssignmentStrategy,
+    *,
+    at: datetime,
+    by: UserRef,
+    state: AssignmentState | None = None,
+    all_or_nothing: bool = True,
+) -> tuple[MassEditResult, AssignmentState]:
+    """Reassign the selected leads through an assignment ``strategy`` (round-robin,
+    capacity, rules) in one unit of work, like :func:`mass_edit`. Returns the outcomes and
+    the assignment state to pass to the next run (the state passed in when nothing was
+    committed). Leads left unassigned by the strategy are UNCHANGED."""
+    require_aware("at", at)
+    with _unit(target) as (uow, opened):
+        planned: list[EditOutcome | None] = []
+        readable: list[Lead] = []
+        for lead_id, loaded in _load(uow, selection):
+            if isinstance(loaded, Exception):
+                planned.append(EditOutcome(lead_id, EditStatus.FAILED, None, loaded))
+            else:
+                planned.append(None)
+                readable.append(loaded)
+        result = assign_leads(readable, strategy, at=at, by=by, state=state)
+        changed = iter(result.leads)
+        by_lead = iter(zip(readable, result.outcomes, strict=True))
+        outcomes: list[EditOutcome] = []
+        for slot in planned:
+            if slot is not None:
+                outcomes.append(slot)
+                continue
+            lead, assigned = next(by_lead)
+            status = _FROM_ASSIGNMENT[assigned.status]
+            error = (
+                LeadClosed(lead.id, lead.state, "assign")
+                if status is EditStatus.REFUSED_CLOSED
+                else None
+            )
+            after = next(changed) if status is EditStatus.CHANGED else lead
+            outcomes.append(EditOutcome(lead.id, status, after, error))
+        stored = _store(uow, opened, outcomes, all_or_nothing)
+        if not stored.committed:
+            return stored, state or AssignmentState()
+        return stored, result.state

@@ -1,0 +1,746 @@
+"""Application services: qualify, bulk qualify, disqualify, reactivate, delete and the Outlook
+BCM conversion, over the ports (any :class:`~leadkit.ports.LeadStore`).
+
+Units of work
+-------------
+Every single-lead service takes a *target*: a :class:`~leadkit.ports.LeadStore` or an open
+:class:`~leadkit.ports.UnitOfWork`.
+
+- Given a store, the service opens a unit of work, does its work and commits it: all of it is
+  stored, or (on any error) none of it.
+- Given an open unit of work, the service does its work in it and does **not** commit: the
+  caller commits, so a qualification can be stored together with the caller's own changes.
+  If one of the service's writes fails, the service rolls the unit of work back — including
+  the caller's earlier changes in it — before re-raising, so a later ``commit()`` cannot
+  store part of a qualification. A refusal raised before the first write (a missing answer,
+  an unresolved duplicate, a stale plan, an illegal transition) leaves the unit of work as it
+  was.
+
+:func:`qualify_many` takes a store and qualifies each lead in its own unit of work: per-lead
+atomic, so one refused or failed lead does not stop or undo the others. It returns one
+outcome per lead id given, in order.
+
+Duplicate checks
+----------------
+Every path that may create a contact or account (:func:`qualify`, :func:`qualify_many`,
+:func:`execute_plan`, :func:`convert_to_business_contact`, :func:`disqualify` with a
+prospect) asks the same :class:`~leadkit.conversion.DuplicateFinder`, inside the unit of work
+that will store the records. ``finder`` is a required argument: pass
+:class:`~leadkit.conversion.NoDuplicates` to say explicitly that there is no check.
+
+Ids come from the injected :class:`~leadkit.ports.IdFactory`; time from ``at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from enum import Enum
+from typing import TypeGuard, TypeVar, cast
+
+import attrs
+
+from leadkit.conversion import (
+    Choice,
+    ConversionPlan,
+    DuplicateAnswer,
+    DuplicateCandidate,
+    DuplicateFinder,
+    LinkedRecords,
+    NewIds,
+    QualifyRequest,
+    Question,
+    StepAction,
+    link_targets,
+    plan_qualification,
+)
+from leadkit.errors import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    DomainRuleViolation,
+    DuplicatesUnresolved,
+    InvalidValue,
+    NotFound,
+    QualificationIncomplete,
+)
+from leadkit.lead import Lead
+from leadkit.policies import (
+    BCM_POLICY,
+    DEFAULT_POLICY,
+    DuplicateHandling,
+    QualificationPolicy,
+    RecordKind,
+)
+from leadkit.ports import IdFactory, LeadStore, RecordRepository, UnitOfWork
+from leadkit.records import Account, Contact, Opportunity, Record, append_notes, record_notes
+from leadkit.status import LeadState, StatusReason
+from leadkit.timeline import Note
+from leadkit.values import (
+    AccountId,
+    ContactId,
+    LeadId,
+    OpportunityId,
+    RecordId,
+    UserRef,
+    require_aware,
+)
+
+__all__ = [
+    "DisqualifyResult",
+    "OutcomeStatus",
+    "QualifyOutcome",
+    "QualifyResult",
+    "Target",
+    "convert_to_business_contact",
+    "delete_lead",
+    "disqualify",
+    "execute_plan",
+    "prepare_qualification",
+    "qualify",
+    "qualify_many",
+    "reactivate",
+    "timeline_notes",
+]
+
+Target = UnitOfWork | LeadStore
+"""A store (the service commits) or an open unit of work (the caller commits)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@attrs.frozen
+class QualifyResult:
+    """A stored qualification: the plan that ran and the stored lead (Qualified, or
+    Disqualified for a prospect disqualification), with the references to the records."""
+
+    plan: ConversionPlan
+    lead: Lead
+
+    @property
+    def account_id(self) -> AccountId | None:
+        """The account created or linked (None if none)."""
+        return self.plan.account_id
+
+    @property
+    def contact_id(self) -> ContactId | None:
+        """The contact created or linked (None if none)."""
+        return self.plan.contact_id
+
+    @property
+    def opportunity_id(self) -> OpportunityId | None:
+        """The opportunity created or linked (None if none)."""
+        return self.plan.opportunity_id
+
+    @property
+    def created(self) -> tuple[RecordKind, ...]:
+        """The kinds of record created."""
+        return self.plan.created
+
+    @property
+    def linked(self) -> tuple[RecordKind, ...]:
+        """The kinds of record linked."""
+        return self.plan.linked
+
+    @property
+    def filled(self) -> Mapping[RecordKind, tuple[str, ...]]:
+        """Per linked record, the empty fields that were filled."""
+        return self.plan.filled
+
+
+class OutcomeStatus(Enum):
+    """What happened to one lead of a bulk qualification."""
+
+    QUALIFIED = "qualified"
+    NEEDS_ANSWERS = "needs_answers"
+    DUPLICATE_WARNING = "duplicate_warning"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+@attrs.frozen(eq=False)
+class QualifyOutcome:
+    """One lead's outcome in :func:`qualify_many`.
+
+    - QUALIFIED: ``result`` holds the stored qualification.
+    - NEEDS_ANSWERS: ``plan.questions`` (and ``error``, a QualificationIncomplete) say what.
+    - DUPLICATE_WARNING: ``plan.unresolved`` (and ``error``, a DuplicatesUnresolved) list the
+      candidates to answer (WARN policy).
+    - REFUSED: a rule refused it (``error``: IllegalTransition, DuplicatesUnresolved under
+      BLOCK, InvalidValue for a request that does not fit the lead, ...).
+    - FAILED: storage or anything else went wrong (``error``).
+
+    Nothing was stored for a lead unless its status is QUALIFIED.
+    """
+
+    lead_id: LeadId
+    status: OutcomeStatus
+    result: QualifyResult | None = None
+    plan: ConversionPlan | None = None
+    error: Exception | None = None
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """The questions left (NEEDS_ANSWERS)."""
+        return () if self.plan is None else self.plan.questions
+
+    @property
+    def candidates(self) -> tuple[DuplicateCandidate, ...]:
+        """The duplicate candidates left unresolved (DUPLICATE_WARNING, or REFUSED by BLOCK)."""
+        return () if self.plan is None else self.plan.unresolved
+
+
+@attrs.frozen
+class DisqualifyResult:
+    """A stored disqualification: the stored lead, and the plan of the prospect records kept
+    (None when the disqualification created nothing)."""
+
+    lead: Lead
+    plan: ConversionPlan | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Units of work
+
+
+def _is_store(target: Target) -> TypeGuard[LeadStore]:
+    return callable(getattr(target, "unit_of_work", None))
+
+
+@contextmanager
+def _working(target: Target) -> Iterator[UnitOfWork]:
+    """The unit of work to use; commits at the end when the service opened it."""
+    if _is_store(target):
+        with target.unit_of_work() as uow:
+            yield uow
+            uow.commit()
+    else:
+        yield cast(UnitOfWork, target)
+
+
+@contextmanager
+def _reading(target: Target) -> Iterator[UnitOfWork]:
+    """A unit of work for reading only: never committed."""
+    if _is_store(target):
+        with target.unit_of_work() as uow:
+            yield uow
+    else:
+        yield cast(UnitOfWork, target)
+
+
+@contextmanager
+def _all_or_nothing(uow: UnitOfWork) -> Iterator[None]:
+    """Around a service's writes: on any failure roll the unit of work back, so that a caller
+    who commits after catching the error cannot store part of the work."""
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):  # the original error is the one to report
+            uow.rollback()
+        raise
+
+
+def _check_version(lead: Lead, expected_version: int | None) -> None:
+    if expected_version is not None and lead.version != expected_version:
+        raise ConcurrencyConflict(lead.id, expected_version, lead.version)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning and executing
+
+
+def _read_links(uow: UnitOfWork, lead: Lead, request: QualifyRequest) -> LinkedRecords:
+    """Read the records the qualification links. A record the request names must exist
+    (NotFound); one the lead inherited that is gone is dropped (and created again)."""
+    targets = link_targets(lead, request)
+
+    def read(kind: RecordKind, fetch: Callable[[], R]) -> R | None:
+        try:
+            return fetch()
+        except NotFound:
+            if kind in targets.explicit:
+                raise
+            return None
+
+    account = contact = opportunity = None
+    if targets.account is not None:
+        key_a = targets.account
+        account = read(RecordKind.ACCOUNT, lambda: uow.accounts.get(key_a))
+    if targets.contact is not None:
+        key_c = targets.contact
+        contact = read(RecordKind.CONTACT, lambda: uow.contacts.get(key_c))
+    if targets.opportunity is not None:
+        key_o = targets.opportunity
+        opportunity = read(RecordKind.OPPORTUNITY, lambda: uow.opportunities.get(key_o))
+    return LinkedRecords(account, contact, opportunity)
+
+
+def _plan(
+    uow: UnitOfWork,
+    lead: Lead,
+    request: QualifyRequest,
+    policy: QualificationPolicy,
+    *,
+    at: datetime,
+    by: UserRef,
+    finder: DuplicateFinder,
+    ids: NewIds,
+    reason: StatusReason,
+) -> ConversionPlan:
+    linked = _read_links(uow, lead, request)
+    found: Sequence[DuplicateCandidate] = ()
+    if policy.duplicates is not DuplicateHandling.IGNORE and lead.is_open:
+        found = tuple(finder.find(lead, uow))
+    return plan_qualification(
+        lead, policy, request, found, ids=ids, at=at, by=by, linked=linked, reason=reason
+    )
+
+
+def _execute(uow: UnitOfWork, lead: Lead, plan: ConversionPlan) -> QualifyResult:
+    """Store a complete plan's records, then close the lead; roll back on any failure."""
+    with _all_or_nothing(uow):
+        if plan.account is not None and plan.account.writes:
+            _store(uow.accounts, plan.account.action, plan.account.record)
+        if plan.contact is not None and plan.contact.writes:
+            _store(uow.contacts, plan.contact.action, plan.contact.record)
+        if plan.opportunity is not None and plan.opportunity.writes:
+            _store(uow.opportunities, plan.opportunity.action, plan.opportunity.record)
+        if plan.reason.state is LeadState.QUALIFIED:
+            closed = lead.mark_qualified(
+                at=plan.at,
+                by=plan.by,
+                account_id=plan.account_id,
+                contact_id=plan.contact_id,
+                opportunity_id=plan.opportunity_id,
+                reason=plan.reason,
+            )
+        else:
+            closed = lead.disqualify(plan.reason, at=plan.at, by=plan.by)
+        stored = uow.leads.save(closed)
+    return QualifyResult(plan, stored)
+
+
+R = TypeVar("R", Account, Contact, Opportunity)
+K = TypeVar("K", AccountId, ContactId, OpportunityId)
+
+
+def _store(repository: RecordRepository[R, K], action: StepAction, record: R) -> None:
+    if action is StepAction.CREATE:
+        repository.add(record)
+    else:
+        repository.save(record)
+
+
+def prepare_qualification(
+    target: Target,
+    lead_id: LeadId,
+    request: QualifyRequest,
+    policy: QualificationPolicy,
+    *,
+    at: datetime,
+    by: UserRef,
+    finder: DuplicateFinder,
+    id_factory: IdFactory,
+) -> ConversionPlan:
+    """Plan the qualification of the stored lead without storing anything: show the plan,
+    collect the answers to its questions and duplicate warnings, then call :func:`qualify`
+    with the answered request (or :func:`execute_plan` with a complete plan).
+
+    Raises NotFound, IllegalTransition, InvalidValue as :func:`plan_qualification` does.
+    """
+    require_aware("at", at)
+    with _reading(target) as uow:
+        lead = uow.leads.get(lead_id)
+        ids = NewIds.draw(id_factory)
+        return _plan(
+            uow,
+            lead,
+            request,
+            policy,
+            at=at,
+            by=by,
+            finder=finder,
+            ids=ids,
+            reason=StatusReason.QUALIFIED,
+        )
+
+
+def execute_plan(target: Target, plan: ConversionPlan, *, finder: DuplicateFinder) -> QualifyResult:
+    """Execute a plan made earlier (perhaps serialised in between), never trusting it.
+
+    Refuses an incomplete plan (QualificationIncomplete, then DuplicatesUnresolved). Raises
+    ConcurrencyConflict when the lead's or a linked record's stored version is not the one
+    the plan was made from; DuplicatesUnresolved when the finder now finds a candidate the
+    plan did not answer; InvalidValue when planning again now gives a different plan (an
+    edited plan). Otherwise stores exactly the plan's records and closes the lead.
+    """
+    plan.require_complete()
+    with _working(target) as uow:
+        lead = uow.leads.get(plan.lead_id)
+        if lead.version != plan.lead_version:
+            raise ConcurrencyConflict(plan.lead_id, plan.lead_version, lead.version)
+        current = _plan(
+            uow,
+            lead,
+            plan.request,
+            plan.policy,
+            at=plan.at,
+            by=plan.by,
+            finder=finder,
+            ids=plan.new_ids,
+            reason=plan.reason,
+        )
+        _check_linked_versions(plan, current)
+        current.require_complete()
+        if attrs.evolve(current, candidates=plan.candidates) != plan:
+            raise InvalidValue(
+                "plan",
+                plan.lead_id,
+                "does not match what the lead, the request and the policy give now; plan again",
+            )
+        return _execute(uow, lead, plan)
+
+
+def _check_linked_versions(plan: ConversionPlan, current: ConversionPlan) -> None:
+    pairs = (
+        (plan.account, current.account),
+        (plan.contact, current.contact),
+        (plan.opportunity, current.opportunity),
+    )
+    for planned, now in pairs:
+        if planned is None or planned.action is not StepAction.LINK:
+            continue
+        actual = None if now is None or now.record.id != planned.record.id else now.record
+        if actual is None or actual.version != planned.record.version:
+            raise ConcurrencyConflict(
+                planned.record.id,
+                planned.record.version,
+                None if actual is None else actual.version,
+            )
+
+
+def qualify(
+    target: Target,
+    lead_id: LeadId,
+    request: QualifyRequest,
+    policy: QualificationPolicy,
+    *,
+    at: datetime,
+    by: UserRef,
+    finder: DuplicateFinder,
+    id_factory: IdFactory,
+    expected_version: int | None = None,
+) -> QualifyResult:
+    """Qualify a stored lead: plan it, check duplicates, create or link the records, mark the
+    lead Qualified with references to them — all in one unit of work (see the module doc for
+    store vs. open unit of work).
+
+    Raises QualificationIncomplete (PROMPT questions left) or DuplicatesUnresolved (duplicate
+    warnings left) before writing anything; NotFound, ConcurrencyConflict (the lead is not at
+    ``expected_version``), IllegalTransition (the lead is not Open), InvalidValue (a request
+    that does not fit the lead), CurrencyMismatch, or a storage error — and then nothing is
+    stored.
+    """
+    require_aware("at", at)
+    with _working(target) as uow:
+        lead = uow.leads.get(lead_id)
+        _check_version(lead, expected_version)
+        plan = _plan(
+            uow,
+            lead,
+            request,
+            policy,
+            at=at,
+            by=by,
+            finder=finder,
+            ids=NewIds.draw(id_factory),
+            reason=StatusReason.QUALIFIED,
+        )
+        plan.require_complete()
+        return _execute(uow, lead, plan)
+
+
+def qualify_many(
+    store: LeadStore,
+    lead_ids: Iterable[LeadId],
+    request: QualifyRequest,
+    policy: QualificationPolicy,
+    *,
+    at: datetime,
+    by: UserRef,
+    finder: DuplicateFinder,
+    id_factory: IdFactory,
+) -> tuple[QualifyOutcome, ...]:
+    """Qualify many leads with one request: one outcome per id given, in order (an id given
+    twice gets two outcomes; the second is REFUSED as the lead is no longer Open).
+
+    Each lead runs in its own unit of work with the same planning and duplicate check as
+    :func:`qualify`, and is stored only if it fully qualifies; records created for earlier
+    leads are visible to the duplicate check of later ones. Never raises for one lead's
+    problem: that lead's outcome carries the error.
+    """
+    require_aware("at", at)
+    return tuple(
+        _qualify_one(
+            store,
+            lead_id,
+            request,
+            policy,
+            at=at,
+            by=by,
+            finder=finder,
+            id_factory=id_factory,
+        )
+        for lead_id in lead_ids
+    )
+
+
+def _qualify_one(
+    store: LeadStore,
+    lead_id: LeadId,
+    request: QualifyRequest,
+    policy: QualificationPolicy,
+    *,
+    at: datetime,
+    by: UserRef,
+    finder: DuplicateFinder,
+    id_factory: IdFactory,
+) -> QualifyOutcome:
+    plan: ConversionPlan | None = None
+    try:
+        with store.unit_of_work() as uow:
+            lead = uow.leads.get(lead_id)
+            plan = _plan(
+                uow,
+                lead,
+                request,
+                policy,
+                at=at,
+                by=by,
+                finder=finder,
+                ids=NewIds.draw(id_factory),
+                reason=StatusReason.QUALIFIED,
+            )
+            if plan.questions:
+                return QualifyOutcome(
+                    lead_id,
+                    OutcomeStatus.NEEDS_ANSWERS,
+                    plan=plan,
+                    error=QualificationIncomplete(plan.questions),
+                )
+            if plan.unresolved:
+                status = (
+                    OutcomeStatus.DUPLICATE_WARNING
+                    if policy.duplicates is DuplicateHandling.WARN
+                    else OutcomeStatus.REFUSED
+                )
+                return QualifyOutcome(
+                    lead_id, status, plan=plan, error=DuplicatesUnresolved(plan.unresolved)
+                )
+            result = _execute(uow, lead, plan)
+            uow.commit()
+        return QualifyOutcome(lead_id, OutcomeStatus.QUALIFIED, result=result, plan=plan)
+    except (DomainRuleViolation, InvalidValue, ConfigurationError) as e:
+        return QualifyOutcome(lead_id, OutcomeStatus.REFUSED, plan=plan, error=e)
+    except Exception as e:  # one lead's failure must not stop the batch
+        return QualifyOutcome(lead_id, OutcomeStatus.FAILED, plan=plan, error=e)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outlook BCM conversion
+
+
+def convert_to_business_contact(
+    target: Target,
+    lead_id: LeadId,
+    policy: QualificationPolicy = BCM_POLICY,
+    *,
+    at: datetime,
+    by: UserRef,
+    finder: DuplicateFinder,
+    id_factory: IdFactory,
+    link_contact: ContactId | None = None,
+    duplicate_answers: Sequence[DuplicateAnswer] = (),
+    owner: UserRef | None = None,
+    expected_version: int | None = None,
+) -> QualifyResult:
+    """Outlook Business Contact Manager's "Convert to Business Contact": create (or link) only
+    a contact from the lead, carry its notes per ``policy`` (BCM copies them), and close the
+    lead as Qualified. The same duplicate check as :func:`qualify` runs; a linked contact is
+    only filled, never overwritten.
+
+    Raises as :func:`qualify` does; InvalidValue when the lead has no name to make a contact.
+    """
+    request = QualifyRequest(
+        create_account=Choice.NO,
+        create_contact=Choice.YES,
+        create_opportunity=Choice.NO,
+        link_contact=link_contact,
+        owner=owner,
+        duplicate_answers=tuple(duplicate_answers),
+    )
+    return qualify(
+        target,
+        lead_id,
+        request,
+        policy,
+        at=at,
+        by=by,
+        finder=finder,
+        id_factory=id_factory,
+        expected_version=expected_version,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Disqualify, reactivate, delete
+
+
+def disqualify(
+    target: Target,
+    lead_id: LeadId,
+    reason: StatusReason,
+    *,
+    at: datetime,
+    by: UserRef,
+    expected_version: int | None = None,
+    prospect: QualifyRequest | None = None,
+    policy: QualificationPolicy = DEFAULT_POLICY,
+    finder: DuplicateFinder | None = None,
+    id_factory: IdFactory | None = None,
+) -> DisqualifyResult:
+    """Close the lead as disqualified (Lost, Cannot Contact, ...).
+
+    With ``prospect`` (a request for the account and/or contact; no opportunity), the person
+    is kept as a prospect to nurture: the records are planned, duplicate-checked and stored
+    as a qualification would, in the same unit of work — only if
+    ``policy.prospects_on_disqualify`` allows it (else DomainRuleViolation); ``finder`` and
+    ``id_factory`` are then required.
+
+    Raises NotFound, ConcurrencyConflict (``expected_version``), InvalidValue (not a
+    disqualification reason), OpportunityLinked (an opportunity is linked), IllegalTransition
+    (not Open).
+    """
+    require_aware("at", at)
+    if reason.state is not LeadState.DISQUALIFIED:
+        raise InvalidValue("reason", reason, "not a disqualification reason")
+    if prospect is not None and (finder is None or id_factory is None):
+        raise InvalidValue(
+            "prospect", prospect, "keeping a prospect needs a duplicate finder and an id factory"
+        )
+    with _working(target) as uow:
+        lead = uow.leads.get(lead_id)
+        _check_version(lead, expected_version)
+        if prospect is None or finder is None or id_factory is None:
+            closed = lead.disqualify(reason, at=at, by=by)
+            with _all_or_nothing(uow):
+                stored = uow.leads.save(closed)
+            return DisqualifyResult(stored)
+        plan = _plan(
+            uow,
+            lead,
+            prospect,
+            policy,
+            at=at,
+            by=by,
+            finder=finder,
+            ids=NewIds.draw(id_factory),
+            reason=reason,
+        )
+        plan.require_complete()
+        result = _execute(uow, lead, plan)
+        return DisqualifyResult(result.lead, plan)
+
+
+def reactivate(
+    target: Target,
+    lead_id: LeadId,
+    *,
+    at: datetime,
+    by: UserRef,
+    reason: StatusReason = StatusReason.NEW,
+    expected_version: int | None = None,
+) -> Lead:
+    """Reopen a Qualified or Disqualified lead (Open/New by default) and return the stored
+    lead. Its notes and history are kept; the records a qualification created stay where
+    they are and the qualifying opportunity stays linked (so qualifying it again links the
+    same records instead of creating new ones).
+
+    Raises NotFound, ConcurrencyConflict, IllegalTransition (already Open), InvalidValue.
+    """
+    with _working(target) as uow:
+        lead = uow.leads.get(lead_id)
+        _check_version(lead, expected_version)
+        reopened = lead.reactivate(at=at, by=by, reason=reason)
+        with _all_or_nothing(uow):
+            return uow.leads.save(reopened)
+
+
+def delete_lead(
+    target: Target,
+    lead_id: LeadId,
+    *,
+    expected_version: int | None = None,
+    carry_notes: bool = True,
+) -> tuple[RecordId, ...]:
+    """Delete a lead with its notes, activities and stakeholder links.
+
+    Records whose timeline shows the lead's notes (the LINK carry-over) would lose them, so
+    with ``carry_notes`` (the default) the notes are first copied onto those records and
+    their ``notes_from_lead`` cleared: nothing is lost. Returns the ids of the records that
+    received the notes.
+
+    Raises NotFound, ConcurrencyConflict (``expected_version``).
+    """
+    with _working(target) as uow:
+        lead = uow.leads.get(lead_id)
+        _check_version(lead, expected_version)
+        accounts: list[Account] = []
+        contacts: list[Contact] = []
+        opportunities: list[Opportunity] = []
+        if carry_notes and lead.notes:
+            accounts = _showing_notes(uow.accounts, lead, lead.qualified_account)
+            contacts = _showing_notes(uow.contacts, lead, lead.qualified_contact)
+            opportunities = _showing_notes(uow.opportunities, lead, lead.qualifying_opportunity)
+        with _all_or_nothing(uow):
+            for account in accounts:
+                uow.accounts.save(account)
+            for contact in contacts:
+                uow.contacts.save(contact)
+            for opportunity in opportunities:
+                uow.opportunities.save(opportunity)
+            uow.leads.delete(lead_id, expected_version=expected_version)
+        return (
+            *(a.id for a in accounts),
+            *(c.id for c in contacts),
+            *(o.id for o in opportunities),
+        )
+
+
+def _showing_notes(repository: RecordRepository[R, K], lead: Lead, also: K | None) -> list[R]:
+    """The records showing ``lead``'s notes, with the notes copied onto them."""
+    found: dict[object, R] = {r.id: r for r in repository.list(originating_lead=lead.id)}
+    if also is not None and also not in found:
+        with suppress(NotFound):
+            found[also] = repository.get(also)
+    return [
+        attrs.evolve(append_notes(record, lead.notes), notes_from_lead=None)
+        for record in found.values()
+        if record.notes_from_lead == lead.id
+    ]
+
+
+def timeline_notes(target: Target, record: Record) -> tuple[Note, ...]:
+    """The notes ``record``'s timeline shows, oldest first: its own notes and, under the LINK
+    carry-over, those of the lead named by ``record.notes_from_lead`` (read through
+    ``target``; a lead deleted since adds nothing)."""
+    lead: Lead | None = None
+    if record.notes_from_lead is not None:
+        with _reading(target) as uow:
+            try:
+                lead = uow.leads.get(record.notes_from_lead)
+            except NotFound:
+                lead = None
+    return record_notes(record, lead)

@@ -1,0 +1,209 @@
+"""The leadkit command through click's runner, plus one real subprocess run."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from leadkit.cli import EXIT_CODES, cli
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "leads.db")
+    assert run(path, "init").exit_code == 0
+    return path
+
+
+def run(db: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", db, "--busy-timeout", "0.2", *args])
+
+
+def add(db: str, name: str = "Ada Lovelace", *extra: str) -> str:
+    result = run(db, "add", "--topic", "Deal", "--name", name, "--source", "Web", *extra)
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def assert_one_line_error(result: Result, code: int) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    lines = [x for x in lines if not x.startswith("note: ")]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("leadkit: error: ")
+    assert "Traceback" not in result.output
+
+
+def test_add_list_show_edit_note_and_json(db: str) -> None:
+    lead_id = add(db, "Ada Lovelace", "--company", "Acme", "--email", "ada@acme.se")
+    assert run(db, "edit", lead_id, "--set", "city=Oslo", "--set", "rating=Hot").exit_code == 0
+    assert run(db, "note", lead_id, "Called her").exit_code == 0
+    listed = json.loads(run(db, "--json", "list", "--source", "web").stdout)
+    assert listed["total"] == 1
+    assert listed["leads"][0]["rating"] == "Hot"
+    shown = json.loads(run(db, "--json", "show", lead_id).stdout)
+    assert shown["fields"]["address"] == "Oslo"
+    assert shown["timeline"][0]["text"] == "Called her"
+    assert shown["score_explanation"]["lines"]
+    table = run(db, "show", lead_id)
+    assert "Ada Lovelace" in table.stdout
+
+
+def test_disqualify_reactivate_score_and_report(db: str) -> None:
+    first, second = add(db, "Ada Lovelace"), add(db, "Bo Berg")
+    assert run(db, "disqualify", first, "--reason", "canceled").exit_code == 0
+    assert_one_line_error(run(db, "edit", first, "--set", "company=X"), EXIT_CODES["refused"])
+    assert run(db, "reactivate", first).exit_code == 0
+    assert run(db, "disqualify", second).exit_code == 0
+    scored = json.loads(run(db, "--json", "score").stdout)
+    assert scored["seen"] == 2
+    data = json.loads(run(db, "--json", "report").stdout)
+    assert data["funnel"]["disqualified"] == 1
+    assert data["source"][0]["label"] == "Web"
+    assert set(data) == {
+        "owner",
+        "owner-rating",
+        "score-band",
+        "source",
+        "funnel",
+        "aging",
+        "rates",
+    }
+    assert "funnel" in run(db, "report", "--kind", "funnel").stdout
+
+
+def test_assign_round_robin_capacity_and_mass_edit(db: str) -> None:
+    ids = [add(db, f"Person {i}") for i in range(4)]
+    result = run(db, "assign", "--all", "--round-robin", "ana,bo")
+    assert result.exit_code == 0, result.output
+    assert "next round-robin cursor: 0" in result.stdout
+    owners = json.loads(run(db, "--json", "list").stdout)["leads"]
+    assert sorted(lead["owner"] for lead in owners) == ["ana", "ana", "bo", "bo"]
+    assert run(db, "assign", ids[0], "--capacity", "cy:1").exit_code == 0
+    edited = json.loads(run(db, "--json", "mass-edit", "--all", "--set", "source=Partner").stdout)
+    assert edited["committed"]
+    assert edited["counts"]["changed"] == 4
+    assert run(db, "mass-edit", *ids[:2], "--manual-score", "4").exit_code == 0
+    assert run(db, "disqualify", ids[3]).exit_code == 0
+    refused = json.loads(run(db, "--json", "mass-edit", "--all", "--owner-to", "dee").stdout)
+    assert refused["counts"]["refused_closed"] == 1
+
+
+def test_an_unknown_id_in_a_mass_edit_stores_nothing(db: str) -> None:
+    lead_id = add(db)
+    result = run(db, "mass-edit", lead_id, "nope", "--set", "company=Acme")
+    assert_one_line_error(result, EXIT_CODES["not found"])
+    shown = json.loads(run(db, "--json", "show", lead_id).stdout)
+    assert shown["company"] == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("show", "nope"), EXIT_CODES["not found"]),
+        (("show", "bad id!"), EXIT_CODES["bad input"]),
+        (("edit", "nope", "--set", "company=X"), EXIT_CODES["not found"]),
+        (("note", "nope", "hi"), EXIT_CODES["not found"]),
+        (("disqualify", "nope"), EXIT_CODES["not found"]),
+        (("reactivate", "nope"), EXIT_CODES["not found"]),
+        (("assign", "nope", "--to", "ana"), EXIT_CODES["not found"]),
+        (("assign", "--all"), 2),
+        (("assign", "--all", "--capacity", "ana"), EXIT_CODES["bad input"]),
+        (("mass-edit", "--all", "--set", "colour=red"), EXIT_CODES["bad input"]),
+        (("mass-edit", "--all", "--manual-score", "11"), EXIT_CODES["bad input"]),
+        (("mass-edit", "--all"), 2),
+        (("add", "--topic", "t", "--name", "n", "--source", "Pigeon"), EXIT_CODES["bad input"]),
+        (("add", "--topic", "t", "--name", "n", "--email", "nope"), EXIT_CODES["bad input"]),
+        (("add", "--topic", "t"), 2),
+        (("list", "--state", "lost"), 2),
+        (("list", "--source", "Pigeon"), EXIT_CODES["bad input"]),
+        (("report", "--from", "yesterday"), EXIT_CODES["bad input"]),
+        (("nonsense",), 2),
+    ],
+)
+def test_bad_input_gives_one_line_and_an_exit_code(
+    db: str, args: tuple[str, ...], code: int
+) -> None:
+    assert_one_line_error(run(db, *args), code)
+
+
+def test_a_missing_database_is_an_error(tmp_path: Path) -> None:
+    assert_one_line_error(run(str(tmp_path / "none.db"), "list"), EXIT_CODES["not found"])
+
+
+def test_a_locked_database_gives_one_line_and_the_storage_code(db: str) -> None:
+    lead_id = add(db)
+    lock = sqlite3.connect(db, isolation_level=None)
+    try:
+        lock.execute("BEGIN EXCLUSIVE")
+        for args in (
+            ("edit", lead_id, "--set", "company=X"),
+            ("add", "--topic", "t", "--name", "n"),
+        ):
+            assert_one_line_error(run(db, *args), EXIT_CODES["storage"])
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+
+
+def test_debug_shows_the_traceback(db: str) -> None:
+    result = run(db, "--debug", "show", "nope")
+    assert result.exit_code == EXIT_CODES["not found"]
+    assert "Traceback" in result.stderr
+
+
+def test_demo_fills_a_fresh_database_and_refuses_a_used_one(tmp_path: Path) -> None:
+    path = str(tmp_path / "demo.db")
+    result = run(path, "demo", "--leads", "60")
+    assert result.exit_code == 0, result.output
+    assert "demo step timings" in result.stderr
+    assert json.loads(run(path, "--json", "list").stdout)["total"] == 60
+    assert_one_line_error(run(path, "demo", "--leads", "5"), EXIT_CODES["bad input"])
+
+
+def test_a_real_subprocess_run_against_a_sqlite_file(tmp_path: Path) -> None:
+    env = {**os.environ, "LEADKIT_DB": str(tmp_path / "real.db")}
+    command = [sys.executable, "-m", "leadkit.cli"]
+    subprocess.run([*command, "init"], env=env, check=True, capture_output=True)
+    added = subprocess.run(
+        [*command, "add", "--topic", "Deal", "--name", "Ada Lovelace"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    listed = subprocess.run(
+        [*command, "--json", "list"], env=env, check=True, capture_output=True, text=True
+    )
+    assert json.loads(listed.stdout)["leads"][0]["id"] == added.stdout.strip()
+    failed = subprocess.run([*command, "show", "nope"], env=env, capture_output=True, text=True)
+    assert failed.returncode == EXIT_CODES["not found"]
+    assert failed.stderr.strip() == "leadkit: error: no lead with id nope"
+
+
+def test_qualify_dedupe_export_and_import(db: str, tmp_path: Path) -> None:
+    lead_id = add(db, "Ada Lovelace", "--company", "Acme", "--email", "ada@acme.se")
+    add(db, "Ada Lovelace", "--company", "Acme", "--email", "ADA@acme.se")
+    groups = json.loads(run(db, "--json", "dedupe").stdout)["groups"]
+    assert len(groups) == 1
+    assert "1 duplicate group(s)" in run(db, "dedupe").stdout
+    qualified = run(db, "qualify", lead_id, "--yes")
+    assert qualified.exit_code == 0, qualified.output
+    assert "create opportunity" in qualified.stdout
+    assert_one_line_error(run(db, "qualify", lead_id, "--yes"), EXIT_CODES["refused"])
+    assert run(db, "qualify", "nope", "--yes").exit_code == EXIT_CODES["not found"]
+    exported = tmp_path / "out.csv"
+    assert run(db, "export", str(exported)).exit_code == 0
+    other = str(tmp_path / "other.db")
+    run(other, "init")
+    imported = run(other, "import", str(exported), "--yes")
+    assert imported.exit_code == 0, imported.output
+    assert "created 1, updated 0, skipped 1" in imported.stdout  # the duplicate row is skipped
+    assert run(other, "import", str(tmp_path / "missing.csv")).exit_code == 2

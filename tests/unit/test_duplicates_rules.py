@@ -1,0 +1,430 @@
+"""Specification of duplicate rules as data (leadkit.duplicates.rules): building, validation,
+serialisation and the default rule set."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from leadkit import make_converter
+from leadkit.duplicates import (
+    DEFAULT_LEAD_RULES,
+    NICKNAMES,
+    RULE_NORMALIZERS,
+    Blocking,
+    BlockingMethod,
+    CheckMode,
+    Condition,
+    DuplicateRule,
+    DuplicateRuleSet,
+    Operator,
+    Phonetic,
+    RecordType,
+    Similarity,
+    default_rule_set,
+    normalize_business_domain,
+    normalize_person_name,
+    normalize_personal_email,
+    rule_normalizer,
+)
+from leadkit.errors import ConfigurationError, InvalidValue
+
+LEAD, CONTACT, ACCOUNT = RecordType.LEAD, RecordType.CONTACT, RecordType.ACCOUNT
+NAME_BLOCKING = Blocking.phonetic_tokens()
+
+
+def _rule(
+    *conditions: Condition, base: RecordType = LEAD, matching: RecordType = LEAD
+) -> DuplicateRule:
+    return DuplicateRule(name="r", base_type=base, matching_type=matching, conditions=conditions)
+
+
+# --------------------------------------------------------------------------------------------
+# Conditions
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_condition_fills_in_the_field_default_normaliser_and_matching_field() -> None:
+    condition = Condition.exact("email")
+    assert condition.operator is Operator.EXACT
+    assert condition.matching_field == "email"
+    assert condition.normalizer == "email"
+    assert Condition.exact("city").normalizer == "text"
+    assert Condition.exact("city", case_sensitive=True).normalizer == "none"
+
+
+def test_each_builder_sets_its_operator_and_parameters() -> None:
+    assert Condition.first_characters("postal_code", 3).n == 3
+    assert Condition.last_characters("phones", 7, "business_phone").matching_field == (
+        "business_phone"
+    )
+    assert Condition.same_date("created_at").operator is Operator.SAME_DATE
+    assert Condition.same_date_and_time("created_at").operator is Operator.SAME_DATE_AND_TIME
+    assert Condition.same_option("source").operator is Operator.SAME_OPTION
+    similar = Condition.similar("company", 85, Similarity.RATIO, blocking=Blocking.prefix(3))
+    assert (similar.threshold, similar.algorithm, similar.blocking) == (
+        85.0,
+        Similarity.RATIO,
+        (Blocking.prefix(3),),
+    )
+    sounds = Condition.sounds_like("last_name", Phonetic.NYSIIS)
+    assert (sounds.operator, sounds.phonetic) == (Operator.SOUNDS_LIKE, Phonetic.NYSIIS)
+
+
+def test_enums_may_be_given_by_value() -> None:
+    condition = Condition(
+        operator="similar",
+        base_field="full_name",
+        threshold=90,
+        algorithm="jaro_winkler",
+        blocking=[Blocking("prefix", n=2)],
+    )
+    assert condition.algorithm is Similarity.JARO_WINKLER
+    assert condition.blocking[0].method is BlockingMethod.PREFIX
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Condition.exact("nope"), "unknown field 'nope'"),
+        (lambda: Condition.exact("email", "shoe_size"), "unknown field 'shoe_size'"),
+        (lambda: Condition.first_characters("email", 0), "n must be an integer >= 1"),
+        (lambda: Condition.last_characters("email", -2), "n must be an integer >= 1"),
+        (lambda: Condition.first_characters("email", True), "n must be an integer >= 1"),
+        (
+            lambda: Condition.similar("full_name", 101, blocking=NAME_BLOCKING),
+            "threshold must be 0-100",
+        ),
+        (
+            lambda: Condition.similar("full_name", -1, blocking=NAME_BLOCKING),
+            "threshold must be 0-100",
+        ),
+        (
+            lambda: Condition(operator=Operator.SIMILAR, base_field="full_name", threshold=90),
+            "needs a similarity algorithm",
+        ),
+        (lambda: Condition.similar("full_name", 90, blocking=()), "needs a blocking key"),
+        (
+            lambda: Condition.exact("email", normalizer="soundex"),
+            "unknown normalizer 'soundex'",
+        ),
+        (
+            lambda: Condition.exact("email", normalizer="email", case_sensitive=True),
+            "folds case",
+        ),
+        (lambda: Condition.same_date("full_name"), "same_date does not apply to a text field"),
+        (lambda: Condition.same_option("company"), "same_option does not apply"),
+        (lambda: Condition.exact("created_at"), "exact does not apply to a datetime field"),
+        (
+            lambda: Condition(
+                operator=Operator.SAME_DATE_AND_TIME, base_field="estimated_close_date"
+            ),
+            "same_date_and_time does not apply to a date field",
+        ),
+        (lambda: Condition.exact("email", "created_at"), "cannot be compared"),
+        (lambda: Condition.exact("source", "created_at"), "cannot be compared"),
+        (
+            lambda: Condition(
+                operator=Operator.SAME_DATE, base_field="created_at", normalizer="text"
+            ),
+            "takes no normalizer",
+        ),
+        (
+            lambda: Condition(operator=Operator.EXACT, base_field="email", threshold=90),
+            "exact takes no threshold",
+        ),
+        (lambda: Condition(operator=Operator.EXACT, base_field="email", n=2), "exact takes no n"),
+        (
+            lambda: Condition(operator=Operator.EXACT, base_field="email", blocking=NAME_BLOCKING),
+            "blocking is for similar",
+        ),
+        (
+            lambda: Condition(operator=Operator.SOUNDS_LIKE, base_field="last_name"),
+            "needs a phonetic algorithm",
+        ),
+        (
+            lambda: Condition(
+                operator=Operator.EXACT, base_field="email", phonetic=Phonetic.SOUNDEX
+            ),
+            "exact takes no phonetic",
+        ),
+        (lambda: Condition(operator="fuzzy", base_field="email"), "unknown Operator 'fuzzy'"),
+        (
+            lambda: Condition.similar("full_name", 90, "cosine", blocking=NAME_BLOCKING),  # type: ignore[arg-type]
+            "unknown Similarity 'cosine'",
+        ),
+    ],
+)
+def test_a_bad_condition_is_refused_when_built(build: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Blocking(BlockingMethod.PREFIX), "n must be an integer >= 1"),
+        (lambda: Blocking.token_prefixes(0), "n must be an integer >= 1"),
+        (lambda: Blocking(BlockingMethod.TOKENS, n=2), "takes no n"),
+        (lambda: Blocking(BlockingMethod.PHONETIC_TOKENS), "needs a phonetic algorithm"),
+        (lambda: Blocking(BlockingMethod.VALUE, phonetic=Phonetic.SOUNDEX), "takes no phonetic"),
+        (lambda: Blocking("soundslike"), "unknown BlockingMethod"),
+    ],
+)
+def test_a_bad_blocking_is_refused_when_built(build: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        build()
+
+
+def test_a_date_may_be_compared_with_a_date_time_by_calendar_date() -> None:
+    condition = Condition.same_date("created_at", "estimated_close_date")
+    assert condition.matching_field == "estimated_close_date"
+
+
+def test_blocking_tags_are_short_and_stable() -> None:
+    assert Blocking.prefix(3).tag == "prefix3"
+    assert Blocking.tokens().tag == "tokens"
+    assert Blocking.sorted_tokens().tag == "sorted_tokens"
+    assert Blocking.token_prefixes(2).tag == "token_prefixes2"
+    assert Blocking.phonetic_tokens(Phonetic.SOUNDEX).tag == "phonetic_tokens-soundex"
+
+
+def test_conditions_describe_themselves() -> None:
+    assert Condition.exact("email").describe() == "email = email"
+    assert (
+        Condition.first_characters("postal_code", 3).describe()
+        == "postal_code first 3 = postal_code"
+    )
+    assert Condition.last_characters("phones", 7).describe() == "phones last 7 = phones"
+    assert Condition.same_date("created_at").describe() == "created_at same date as created_at"
+    similar = Condition.similar("full_name", 88.5, Similarity.JARO_WINKLER, blocking=NAME_BLOCKING)
+    assert similar.describe() == "full_name ~ full_name (jaro_winkler >= 88.5)"
+    assert Condition.sounds_like("last_name").describe() == (
+        "last_name sounds like last_name (metaphone)"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Rules and rule sets
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_rule_may_compare_two_record_types_and_swapped_fields() -> None:
+    rule = _rule(
+        Condition.exact("first_name", "last_name"),
+        Condition.exact("last_name", "first_name"),
+        base=LEAD,
+        matching=CONTACT,
+    )
+    assert not rule.is_symmetric
+    assert rule.describe() == "lead vs contact: first_name = last_name AND last_name = first_name"
+    assert _rule(Condition.exact("email")).is_symmetric
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: _rule(), "needs at least one condition"),
+        (
+            lambda: DuplicateRule(
+                name=" ", base_type=LEAD, matching_type=LEAD, conditions=[Condition.exact("email")]
+            ),
+            "needs a name",
+        ),
+        (
+            lambda: _rule(Condition.exact("first_name"), base=LEAD, matching=ACCOUNT),
+            "a account has no first_name field",
+        ),
+        (
+            lambda: _rule(Condition.exact("topic"), base=CONTACT, matching=LEAD),
+            "a contact has no topic field",
+        ),
+        (lambda: _rule("email"), "is not a Condition"),  # type: ignore[arg-type]
+        (
+            lambda: DuplicateRule(
+                name="r",
+                base_type="opportunity",
+                matching_type=LEAD,
+                conditions=[Condition.exact("email")],
+            ),
+            "unknown RecordType 'opportunity'",
+        ),
+    ],
+)
+def test_a_bad_rule_is_refused_when_built(build: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        build()
+
+
+def test_a_rule_set_needs_rules_with_unique_names() -> None:
+    rule = _rule(Condition.exact("email"))
+    with pytest.raises(ConfigurationError, match="needs at least one rule"):
+        DuplicateRuleSet(name="s", rules=[])
+    with pytest.raises(ConfigurationError, match="rule names must be unique: r"):
+        DuplicateRuleSet(name="s", rules=[rule, rule])
+    with pytest.raises(ConfigurationError, match="needs a name"):
+        DuplicateRuleSet(name="", rules=[rule])
+    with pytest.raises(ConfigurationError, match="unknown CheckMode"):
+        DuplicateRuleSet(name="s", rules=[rule], mode="shout")
+
+
+def test_a_rule_set_picks_rules_by_name_and_base_type() -> None:
+    rules = DEFAULT_LEAD_RULES
+    assert rules.rule("lead-same-email").name == "lead-same-email"
+    with pytest.raises(ConfigurationError, match="no rule 'nope'"):
+        rules.rule("nope")
+    assert {r.base_type for r in rules.for_base(LEAD)} == {LEAD}
+    assert rules.for_base(ACCOUNT) == ()
+    only = rules.only("lead-same-email", "lead-same-phone")
+    assert [r.name for r in only.rules] == ["lead-same-email", "lead-same-phone"]
+    assert rules.with_mode(CheckMode.BLOCK).mode is CheckMode.BLOCK
+
+
+def test_rules_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        DEFAULT_LEAD_RULES.name = "mine"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------
+# The default rule set
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_default_rule_set_covers_leads_contacts_and_accounts() -> None:
+    rules = {r.name: r for r in DEFAULT_LEAD_RULES.rules}
+    assert DEFAULT_LEAD_RULES.mode is CheckMode.WARN
+    assert rules["lead-same-email"].conditions == (
+        Condition.exact("email", normalizer="personal_email"),
+    )
+    phone = rules["lead-same-phone"].conditions
+    assert phone[0] == Condition.exact("phones")
+    assert phone[1].algorithm is Similarity.PERSON_NAME
+    for name in ("lead-similar-name-same-company", "lead-similar-name-same-email-domain"):
+        similar, other = rules[name].conditions
+        assert similar.operator is Operator.SIMILAR
+        assert similar.normalizer == "person_name_nicknames"
+        assert similar.blocking
+        assert other.operator is Operator.EXACT
+    assert rules["lead-similar-name-same-email-domain"].conditions[1].normalizer == (
+        "business_domain"
+    )
+    matching = {r.matching_type for r in DEFAULT_LEAD_RULES.rules}
+    assert matching == {LEAD, CONTACT, ACCOUNT}
+    assert all(r.base_type is LEAD for r in DEFAULT_LEAD_RULES.rules)
+    assert rules["lead-account-same-company"].conditions == (Condition.exact("company"),)
+    assert default_rule_set(CheckMode.BLOCK).mode is CheckMode.BLOCK
+
+
+def test_every_default_rule_ignores_blanks_and_closed_records() -> None:
+    assert all(r.ignore_blank and r.exclude_inactive for r in DEFAULT_LEAD_RULES.rules)
+
+
+# --------------------------------------------------------------------------------------------
+# Serialisation with the leadkit converter
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_default_rule_set_round_trips_through_json() -> None:
+    converter = make_converter()
+    text = json.dumps(converter.unstructure(DEFAULT_LEAD_RULES))
+    assert converter.structure(json.loads(text), DuplicateRuleSet) == DEFAULT_LEAD_RULES
+    envelope = converter.dumps(DEFAULT_LEAD_RULES)
+    assert converter.loads(envelope, DuplicateRuleSet) == DEFAULT_LEAD_RULES
+
+
+def test_every_operator_round_trips() -> None:
+    converter = make_converter()
+    conditions = [
+        Condition.exact("city", case_sensitive=True),
+        Condition.first_characters("postal_code", 3),
+        Condition.last_characters("phones", 7, "business_phone"),
+        Condition.same_date("created_at"),
+        Condition.same_date_and_time("created_at"),
+        Condition.same_option("source"),
+        Condition.similar(
+            "company",
+            85,
+            Similarity.TOKEN_SET_RATIO,
+            blocking=[Blocking.token_prefixes(3), Blocking.sorted_tokens()],
+        ),
+        Condition.sounds_like("last_name", Phonetic.SOUNDEX),
+    ]
+    for condition in conditions:
+        data = json.loads(json.dumps(converter.unstructure(condition)))
+        assert converter.structure(data, Condition) == condition
+    rule = _rule(*conditions[:1])
+    assert converter.structure(converter.unstructure(rule), DuplicateRule) == rule
+
+
+def test_data_for_a_bad_rule_is_refused_with_the_path_of_the_problem() -> None:
+    converter = make_converter()
+    data = converter.unstructure(DEFAULT_LEAD_RULES)
+    data["rules"][0]["conditions"][0]["base_field"] = "nope"
+    with pytest.raises(InvalidValue, match="unknown field 'nope'") as caught:
+        converter.structure(data, DuplicateRuleSet)
+    assert caught.value.field == "rules[0].conditions[0]"
+
+
+# --------------------------------------------------------------------------------------------
+# The extra normalisers rules can name
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("anna@Acme.se", "acme.se"),
+        ("https://www.acme.se/x", "acme.se"),
+        ("anna@gmail.com", ""),
+        ("someone@WP.PL", ""),
+        ("x@web.de", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_business_domain_is_blank_for_free_mail(text: str | None, expected: str) -> None:
+    assert normalize_business_domain(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (" Anna.Berg@Acme.SE ", "anna.berg@acme.se"),
+        ("INFO@acme.se", ""),
+        ("biuro@firma.pl", ""),
+        ("vertrieb@firma.de", ""),
+        ("order@shop.se", ""),
+        ("info", "info"),  # not an address: left as normalise_email leaves it
+    ],
+)
+def test_personal_email_is_blank_for_role_mailboxes(text: str, expected: str) -> None:
+    assert normalize_personal_email(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kasia Nowak", "katarzyna nowak"),
+        ("Lasse Berg", "lars berg"),
+        ("Sepp Huber", "josef huber"),
+        ("Bob Smith", "robert smith"),
+        ("Gosia Wiśniewska", "malgorzata wisniewska"),
+    ],
+)
+def test_the_rule_nickname_table_knows_swedish_polish_german_and_english_nicknames(
+    text: str, expected: str
+) -> None:
+    assert RULE_NORMALIZERS["person_name_nicknames"](text) == expected
+    assert normalize_person_name(text, nicknames=NICKNAMES) == expected
+
+
+def test_rule_normalizers_extend_the_registry_and_keep_case_only_when_asked() -> None:
+    assert {"email", "phone", "company", "business_domain", "personal_email"} <= set(
+        RULE_NORMALIZERS
+    )
+    assert rule_normalizer("none")("  Acme ") == "acme"
+    assert rule_normalizer("none", case_sensitive=True)("  Acme ") == "Acme"
+    assert rule_normalizer("text", case_sensitive=True)(" Acme  AB ") == "Acme AB"
+    assert rule_normalizer("email_provider_rules")("A.B+x@gmail.com") == "ab@gmail.com"

@@ -1,0 +1,160 @@
+"""Specification of mass edit (leadkit.mass_edit): one change, many leads, one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import attrs
+import pytest
+
+from leadkit.adapters.memory import MemoryStore
+from leadkit.adapters.sql import SqlStore
+from leadkit.assignment import RoundRobin, Team
+from leadkit.errors import InvalidValue, LeadClosed, NotFound
+from leadkit.events import LeadAssigned
+from leadkit.fields import LeadSource
+from leadkit.lead import Lead
+from leadkit.mass_edit import (
+    ClearManualScore,
+    EditStatus,
+    Reassign,
+    SetFields,
+    SetManualScore,
+    mass_assign,
+    mass_edit,
+    set_field,
+    set_source,
+)
+from leadkit.patch import LeadPatch
+from leadkit.ports import LeadQuery, LeadSort, LeadStore
+from leadkit.status import LeadState, StatusReason
+from leadkit.values import LeadId, UserRef
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+T1 = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
+ME = UserRef("me")
+IDS = [LeadId(f"L-{i}") for i in range(4)]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LeadStore]:
+    made: LeadStore = (
+        MemoryStore() if request.param == "memory" else SqlStore.open(path=tmp_path / "l.db")
+    )
+    with made.unit_of_work() as uow:
+        for i, lead_id in enumerate(IDS):
+            lead = Lead.create(lead_id, LeadPatch(topic=f"T{i}", name=f"P {i}"), at=T0, by=ME)
+            if i == 3:
+                lead = lead.disqualify(StatusReason.LOST, at=T0, by=ME)
+            uow.leads.add(lead)
+        uow.commit()
+    yield made
+    made.close()
+
+
+def stored(store: LeadStore) -> dict[str, Lead]:
+    with store.unit_of_work() as uow:
+        return {lead.id.value: lead for lead in uow.leads.stream()}
+
+
+@attrs.frozen
+class FailOn:
+    """An edit that sets the source but fails on one lead (the injected failure)."""
+
+    lead_id: LeadId
+    description: str = "set source, failing on one lead"
+
+    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
+        if lead.id == self.lead_id:
+            raise RuntimeError("injected failure")
+        return lead.update(LeadPatch(source=LeadSource.WEB), at=at, by=by)
+
+
+def test_set_source_changes_open_leads_and_refuses_closed_ones(store: LeadStore) -> None:
+    result = mass_edit(store, IDS, set_source("Web"), at=T1, by=ME)
+    assert result.committed
+    assert [o.status for o in result.outcomes] == [
+        EditStatus.CHANGED,
+        EditStatus.CHANGED,
+        EditStatus.CHANGED,
+        EditStatus.REFUSED_CLOSED,
+    ]
+    assert isinstance(result.refused[0].error, LeadClosed)
+    leads = stored(store)
+    assert leads["L-0"].source is LeadSource.WEB
+    assert leads["L-3"].source is None
+
+
+def test_a_second_run_reports_unchanged(store: LeadStore) -> None:
+    mass_edit(store, IDS[:2], set_field("company", "Acme"), at=T1, by=ME)
+    again = mass_edit(store, IDS[:2], set_field("company", "Acme"), at=T1, by=ME)
+    assert again.counts()["unchanged"] == 2
+
+
+def test_an_injected_failure_stores_nothing_but_reports_every_lead(store: LeadStore) -> None:
+    before = stored(store)
+    result = mass_edit(store, IDS, FailOn(IDS[1]), at=T1, by=ME)
+    assert not result.committed
+    assert [o.status for o in result.outcomes] == [
+        EditStatus.CHANGED,
+        EditStatus.FAILED,
+        EditStatus.CHANGED,
+        EditStatus.REFUSED_CLOSED,
+    ]
+    assert str(result.failed[0].error) == "injected failure"
+    assert stored(store) == before
+
+
+def test_per_lead_mode_stores_the_leads_that_succeed(store: LeadStore) -> None:
+    result = mass_edit(store, IDS, FailOn(IDS[1]), at=T1, by=ME, all_or_nothing=False)
+    assert result.committed
+    leads = stored(store)
+    assert leads["L-0"].source is LeadSource.WEB
+    assert leads["L-1"].source is None
+    assert leads["L-2"].version == 2
+
+
+def test_an_unknown_id_fails_that_lead_and_so_the_whole_run(store: LeadStore) -> None:
+    result = mass_edit(store, [IDS[0], LeadId("nope")], set_source("Web"), at=T1, by=ME)
+    assert not result.committed
+    assert isinstance(result.failed[0].error, NotFound)
+    assert stored(store)["L-0"].source is None
+
+
+def test_manual_scores_are_set_and_cleared(store: LeadStore) -> None:
+    mass_edit(store, IDS, SetManualScore(4, reason="met at fair"), at=T1, by=ME)
+    assert stored(store)["L-0"].manual_score is not None
+    mass_edit(store, IDS, ClearManualScore(), at=T1, by=ME)
+    assert stored(store)["L-0"].manual_score is None
+
+
+def test_reassign_names_the_rule(store: LeadStore) -> None:
+    with store.unit_of_work() as uow:
+        result = mass_edit(uow, IDS[:1], Reassign(UserRef("ana")), at=T1, by=ME)
+        assert isinstance(uow.events[-1], LeadAssigned)
+        assert uow.events[-1].rule == "mass-edit"
+        uow.commit()
+    assert result.changed[0].lead is not None
+    assert stored(store)["L-0"].owner == UserRef("ana")
+
+
+def test_mass_assign_by_round_robin_over_a_query(store: LeadStore) -> None:
+    team = Team("t", (UserRef("ana"), UserRef("bo")))
+    query = LeadQuery(states={LeadState.OPEN}, sort=LeadSort.ID)
+    result, state = mass_assign(store, query, RoundRobin(team), at=T1, by=ME)
+    assert result.committed
+    assert [stored(store)[f"L-{i}"].owner.id for i in range(3)] == ["ana", "bo", "ana"]
+    assert state.cursor("t") == 1
+
+
+def test_edits_are_validated_once_when_built() -> None:
+    with pytest.raises(InvalidValue):
+        set_field("nope", "x")
+    with pytest.raises(InvalidValue):
+        set_field("source", "Carrier pigeon")
+    with pytest.raises(InvalidValue):
+        SetManualScore(11)
+    with pytest.raises(InvalidValue):
+        SetFields(LeadPatch())
