@@ -86,13 +86,13 @@ def main() -> None:
     n = parser.parse_args().n
     print(f"leadkit lead benchmark, n = {n:,}")
 
-    patches, _ = timed("build patches (validated values)", n, lambda: [patch_for(i) for i in range(n)])
+    patches, _ = timed(
+        "build patches (validated values)", n, lambda: [patch_for(i) for i in range(n)]
+    )
     leads, _ = timed(
         "Lead.create (profile checked, event)",
         n,
-        lambda: [
-            Lead.create(LeadId(f"L{i}"), p, at=T0, by=USER) for i, p in enumerate(patches)
-        ],
+        lambda: [Lead.create(LeadId(f"L{i}"), p, at=T0, by=USER) for i, p in enumerate(patches)],
     )
 
     def three_commands() -> list[Lead]:
@@ -118,10 +118,13 @@ def main() -> None:
 
     # Baseline: a bare attrs construction of the same data, no validation.
     fields = [
-        {a.name: getattr(lead, a.name) for a in attrs.fields(Lead) if a.init}
-        for lead in stored
+        {a.name: getattr(lead, a.name) for a in attrs.fields(Lead) if a.init} for lead in stored
     ]
-    _, bare = timed("baseline: bare attrs construction (evolve)", n, lambda: [attrs.evolve(stored[0], **f) for f in fields])
+    _, bare = timed(
+        "baseline: bare attrs construction (evolve)",
+        n,
+        lambda: [attrs.evolve(stored[0], **f) for f in fields],
+    )
     print(f"\nround trip / bare attrs construction: {rt / bare:.1f}x the time")
 
 

@@ -126,7 +126,8 @@ def print_timeline(lead: Lead) -> None:
     """Print a lead's summary and the events that made it."""
     print(f"\n{lead.id}  {lead.topic}")
     print(
-        f"  {lead.full_name} · {lead.job_title or '-'} · {lead.company or '-'} · {lead.email or '-'}"
+        f"  {lead.full_name} · {lead.job_title or '-'} · {lead.company or '-'}"
+        f" · {lead.email or '-'}"
     )
     print(f"  state: {lead.state}/{lead.reason}  owner: {lead.owner}  notes: {len(lead.notes)}")
     for event in lead.pending_events:

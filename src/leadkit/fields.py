@@ -53,7 +53,7 @@ class OptionSet(IntEnum):
         name = field or _snake(cls.__name__)
         if isinstance(value, cls):
             return value
-        if isinstance(value, bool) or isinstance(value, OptionSet):
+        if isinstance(value, bool | OptionSet):
             # Option sets are IntEnums: Budget.MAY_BUY must not pass as Rating.HOT.
             raise InvalidValue(name, value, "not an option of " + cls.__name__)
         if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):

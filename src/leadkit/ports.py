@@ -390,5 +390,3 @@ def check_batch_size(batch_size: int) -> None:
     """Raise InvalidValue unless batch_size >= 1."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidValue("batch_size", batch_size, "must be a positive integer")
-
-

@@ -27,7 +27,6 @@ def _hypothesis_setup_hook() -> None:
     from leadkit.patch import LeadPatch
     from leadkit.records import Account, Contact
     from leadkit.status import StatusReason
-    from leadkit.testing import strategies as s
     from leadkit.timeline import Activity, Attachment, Note, Stakeholder, StakeholderRole
     from leadkit.values import (
         AccountId,
@@ -44,35 +43,37 @@ def _hypothesis_setup_hook() -> None:
     )
 
     table: dict[type[Any], Callable[[], SearchStrategy[Any]]] = {
-        Lead: s.leads,
-        LeadPatch: s.lead_patches,
-        LeadId: s.lead_ids,
-        AccountId: s.account_ids,
-        ContactId: s.contact_ids,
-        OpportunityId: s.opportunity_ids,
-        UserRef: s.user_refs,
-        EmailAddress: s.email_addresses,
-        PhoneNumber: s.phone_numbers,
-        Money: s.money,
-        PersonName: s.person_names,
-        Address: s.addresses,
-        Url: s.urls,
-        CustomFields: s.custom_fields,
-        OptionValue: s.option_values,
-        Attachment: s.notes_attachments,
-        StakeholderRole: s.stakeholder_roles,
-        Stakeholder: s.stakeholders,
-        Note: s.notes,
-        Activity: s.activities,
-        StatusReason: s.status_reasons,
-        Account: s.accounts,
-        Contact: s.contacts,
-        LeadEvent: s.lead_events,
+        Lead: _lazy("leads"),
+        LeadPatch: _lazy("lead_patches"),
+        LeadId: _lazy("lead_ids"),
+        AccountId: _lazy("account_ids"),
+        ContactId: _lazy("contact_ids"),
+        OpportunityId: _lazy("opportunity_ids"),
+        UserRef: _lazy("user_refs"),
+        EmailAddress: _lazy("email_addresses"),
+        PhoneNumber: _lazy("phone_numbers"),
+        Money: _lazy("money"),
+        PersonName: _lazy("person_names"),
+        Address: _lazy("addresses"),
+        Url: _lazy("urls"),
+        CustomFields: _lazy("custom_fields"),
+        OptionValue: _lazy("option_values"),
+        Attachment: _lazy("notes_attachments"),
+        StakeholderRole: _lazy("stakeholder_roles"),
+        Stakeholder: _lazy("stakeholders"),
+        Note: _lazy("notes"),
+        Activity: _lazy("activities"),
+        StatusReason: _lazy("status_reasons"),
+        Account: _lazy("accounts"),
+        Contact: _lazy("contacts"),
+        LeadEvent: _lazy("lead_events"),
     }
     for kind, make in table.items():
         st.register_type_strategy(kind, _deferred(make))
     for event_type in EVENT_TYPES.values():
-        st.register_type_strategy(event_type, _deferred(partial(s.lead_events, event_type)))
+        st.register_type_strategy(
+            event_type, _deferred(partial(_lazy_call, "lead_events", event_type))
+        )
 
 
 def _deferred(make: Callable[[], SearchStrategy[Any]]) -> SearchStrategy[Any]:
@@ -83,3 +84,17 @@ def _deferred(make: Callable[[], SearchStrategy[Any]]) -> SearchStrategy[Any]:
         return make()
 
     return st.deferred(build)
+
+
+def _lazy(name: str) -> Callable[[], SearchStrategy[Any]]:
+    """``leadkit.testing.strategies.<name>``, imported only when a test first draws.
+
+    Importing it here would re-enter ``leadkit.testing.strategies`` while it is still loading
+    (it imports hypothesis, which runs this hook)."""
+    return partial(_lazy_call, name)
+
+
+def _lazy_call(name: str, *args: Any) -> SearchStrategy[Any]:
+    from leadkit.testing import strategies
+
+    return getattr(strategies, name)(*args)  # type: ignore[no-any-return]
