@@ -1,13 +1,17 @@
 """leadkit quick start: create leads, autofill one from a contact, add notes and stakeholders,
 disqualify one as "Cannot Contact", reactivate it, and print each lead's timeline.
 
-Run it with ``python examples/quickstart.py``.
+Run it with ``python examples/quickstart.py [DB-FILE]``: the leads are stored in a SQLite file
+(default ``./leadkit-demo.db``, or ``$LEADKIT_DEMO_DB``); running it again finds them there.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from leadkit import (
     ActivityKind,
@@ -18,13 +22,16 @@ from leadkit import (
     LeadPatch,
     LeadSource,
     Money,
+    NotFound,
     PersonName,
     PhoneNumber,
     StakeholderRole,
     StatusReason,
     UserRef,
 )
+from leadkit.adapters.sql import SqlStore
 from leadkit.events import LeadEvent
+from leadkit.ports import Views
 from leadkit.records import Contact
 
 ANNA = UserRef("anna", "Anna Svensson")
@@ -134,9 +141,35 @@ def print_timeline(lead: Lead) -> None:
         print(f"  {event.at:%Y-%m-%d %H:%M} {event.by.name:<14} {describe(event)}")
 
 
+def store_leads(leads: list[Lead], path: Path) -> None:
+    """Store the leads in a SQLite file; a second run finds them there and keeps them."""
+    store = SqlStore.open(path=path)
+    try:
+        with store.unit_of_work() as uow:
+            for lead in leads:
+                try:
+                    stored = uow.leads.get(lead.id)
+                except NotFound:
+                    uow.leads.add(lead)
+                    print(f"stored {lead.id}")
+                else:
+                    print(f"{lead.id} was already stored (version {stored.version})")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            total = uow.leads.count(Views.all_leads())
+            mine = uow.leads.query(Views.my_open_leads(MAREK)).items
+        print(f"{total} leads in {path}; Marek's open leads: {[str(x.id) for x in mine]}")
+    finally:
+        store.close()
+
+
 def main() -> None:
-    for lead in build_leads():
+    leads = build_leads()
+    for lead in leads:
         print_timeline(lead)
+    print()
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("LEADKIT_DEMO_DB", ""))
+    store_leads(leads, path if str(path) not in ("", ".") else Path("leadkit-demo.db"))
 
 
 if __name__ == "__main__":
