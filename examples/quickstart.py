@@ -25,6 +25,7 @@ from leadkit import (
     NotFound,
     PersonName,
     PhoneNumber,
+    Rating,
     StakeholderRole,
     StatusReason,
     UserRef,
@@ -71,7 +72,7 @@ def build_leads() -> list[Lead]:
         ContactId("c-cfo"), StakeholderRole.ECONOMIC_BUYER, at=clock(), by=ANNA
     )
     fika = fika.mark_contacted(at=clock(), by=ANNA)
-    fika = fika.rate("Hot", at=clock(), by=ANNA)
+    fika = fika.rate(Rating.HOT, at=clock(), by=ANNA)
 
     # 2. A lead autofilled from an existing contact: only empty fields are filled.
     existing = Contact(
