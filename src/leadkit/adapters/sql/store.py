@@ -58,6 +58,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -427,7 +428,25 @@ class SqlStore:
         return URL.create("sqlite+pysqlite", database=os.fspath(path))
 
     def _prepare(self, *, create: bool) -> None:
-        """Check that the database is ours, then create or migrate its schema."""
+        """Check that the database is ours, then create or migrate its schema.
+
+        SQLite answers "database is locked" at once, without the busy handler, when several
+        processes switch a new file to WAL together; that is retried for up to 10 s.
+        """
+        deadline = time.monotonic() + 10.0
+        delay = 0.01
+        while True:
+            try:
+                self._prepare_once(create=create)
+                return
+            except StorageUnavailable as e:
+                cause = str(e.__cause__ or "")
+                if not self._sqlite or "locked" not in cause or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+
+    def _prepare_once(self, *, create: bool) -> None:
         try:
             with self._engine.connect() as conn:
                 found = self._inspect(conn)
