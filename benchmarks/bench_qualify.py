@@ -3,12 +3,17 @@
 
 Both sides use one unit of work per lead (what ``qualify_many`` does: per-lead atomic), so the
 ratio shows what a qualification costs over a plain save: planning, reading the lead and its
-links, three record inserts, the lead update and the commit. The duplicate check is
-``NoDuplicates`` (the duplicate engine's own cost is measured by its benchmark). Run::
+links, three record inserts, the lead update and the commit. The first qualification run uses
+``NoDuplicates``; the second qualifies the same leads in a second store with the real
+duplicate check (``EngineDuplicateCheck``, default rules, index in memory): each lead is looked
+up against every account and contact created before it, and the new ones are indexed after
+each commit. ``--sql-keys`` adds a run on the SQL store with the index keys in a
+``SqlKeyStore`` on the same file. Run::
 
     python benchmarks/bench_qualify.py              # 10,000 leads on memory and SQL
     python benchmarks/bench_qualify.py --n 2000     # quicker
     python benchmarks/bench_qualify.py --adapters memory
+    python benchmarks/bench_qualify.py --adapters sql --sql-keys
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from leadkit import (
     Address,
@@ -37,7 +43,8 @@ from leadkit import (
     UserRef,
 )
 from leadkit.adapters.memory import MemoryStore
-from leadkit.conversion import NoDuplicates, QualifyRequest
+from leadkit.conversion import DuplicateCheck, NoDuplicates, QualifyRequest
+from leadkit.duplicates import EngineDuplicateCheck, IndexStats
 from leadkit.policies import CurrencyRegistry, QualificationPolicy
 from leadkit.ports import LeadStore
 from leadkit.services import OutcomeStatus, qualify_many
@@ -86,7 +93,7 @@ def plain_saves(store: LeadStore, ids: list[LeadId]) -> None:
             uow.commit()
 
 
-def qualify_all(store: LeadStore, ids: list[LeadId]) -> None:
+def qualify_all(store: LeadStore, ids: list[LeadId], finder: DuplicateCheck) -> None:
     outcomes = qualify_many(
         store,
         ids,
@@ -94,7 +101,7 @@ def qualify_all(store: LeadStore, ids: list[LeadId]) -> None:
         POLICY,
         at=T0 + timedelta(hours=2),
         by=USER,
-        finder=NoDuplicates(),
+        finder=finder,
         id_factory=lambda: uuid.uuid4().hex,
     )
     failed = [o for o in outcomes if o.status is not OutcomeStatus.QUALIFIED]
@@ -110,26 +117,56 @@ def timed(label: str, n: int, fn: Callable[[], None]) -> float:
     return elapsed
 
 
-def run(adapter: str, n: int, leads: list[Lead], directory: Path) -> None:
-    store: LeadStore
+def open_store(adapter: str, path: Path) -> LeadStore:
     if adapter == "memory":
-        store = MemoryStore()
-    else:
-        from leadkit.adapters.sql import SqlStore
+        return MemoryStore()
+    from leadkit.adapters.sql import SqlStore
 
-        store = SqlStore.open(path=directory / "bench.db")
+    return SqlStore.open(path=path)
+
+
+def stored_counts(store: LeadStore) -> tuple[int, int, int]:
+    with store.unit_of_work() as uow:
+        return (
+            len(uow.accounts.list()),
+            len(uow.contacts.list()),
+            len(uow.opportunities.list()),
+        )
+
+
+def engine_run(
+    label: str,
+    n: int,
+    store: LeadStore,
+    leads: list[Lead],
+    saves: float,
+    plain: float,
+    **options: Any,
+) -> None:
+    """Qualify ``leads`` (seeded into ``store``) with the engine-backed duplicate check."""
+    seed(store, leads)
+    ids = [lead.id for lead in leads]
+    check = EngineDuplicateCheck.from_store(store, **options)
+    engine = timed(label, n, lambda: qualify_all(check.store, ids, check))
+    counts = stored_counts(store)
+    assert counts == (n, n, n), counts
+    stats: IndexStats = check.index.stats()
+    assert stats.records == 2 * n, stats  # every account and contact created was indexed
+    print(
+        f"  with the duplicate engine one qualification costs {engine / saves:.2f} plain saves "
+        f"({engine / plain:.2f}x qualify_many without it; {stats.records:,} records indexed)"
+    )
+
+
+def run(adapter: str, n: int, leads: list[Lead], directory: Path, sql_keys: bool) -> None:
+    store = open_store(adapter, directory / "bench.db")
     print(f"{adapter}:")
     try:
         seed(store, leads)
         ids = [lead.id for lead in leads]
         saves = timed("plain lead saves (1 uow each)", n, lambda: plain_saves(store, ids))
-        qualifying = timed("qualify_many", n, lambda: qualify_all(store, ids))
-        with store.unit_of_work() as uow:
-            counts = (
-                len(uow.accounts.list()),
-                len(uow.contacts.list()),
-                len(uow.opportunities.list()),
-            )
+        qualifying = timed("qualify_many", n, lambda: qualify_all(store, ids, NoDuplicates()))
+        counts = stored_counts(store)
         assert counts == (n, n, n), counts
         print(
             f"  one qualification costs {qualifying / saves:.2f} plain saves "
@@ -138,6 +175,32 @@ def run(adapter: str, n: int, leads: list[Lead], directory: Path) -> None:
     finally:
         store.close()
 
+    checked = open_store(adapter, directory / "bench-engine.db")
+    try:
+        engine_run("qualify_many + duplicate engine", n, checked, leads, saves, qualifying)
+    finally:
+        checked.close()
+
+    if sql_keys and adapter == "sql":
+        from leadkit.duplicates.sql_keys import SqlKeyStore
+
+        path = directory / "bench-keys.db"
+        keyed = open_store(adapter, path)
+        keys = SqlKeyStore.open(f"sqlite+pysqlite:///{path}")
+        try:
+            engine_run(
+                "qualify_many + engine, SQL keys",
+                n,
+                keyed,
+                leads,
+                saves,
+                qualifying,
+                key_store=keys,
+            )
+        finally:
+            keys.engine.dispose()
+            keyed.close()
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -145,12 +208,15 @@ def main() -> None:
     parser.add_argument(
         "--adapters", nargs="+", default=["memory", "sql"], choices=["memory", "sql"]
     )
+    parser.add_argument(
+        "--sql-keys", action="store_true", help="also run the engine with its keys in SQL"
+    )
     args = parser.parse_args()
     leads = [lead_for(i) for i in range(args.n)]
     print(f"qualifying {args.n:,} leads (account + contact + opportunity each, notes linked)")
     with tempfile.TemporaryDirectory() as directory:
         for adapter in args.adapters:
-            run(adapter, args.n, leads, Path(directory))
+            run(adapter, args.n, leads, Path(directory), args.sql_keys)
 
 
 if __name__ == "__main__":

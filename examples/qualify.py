@@ -2,13 +2,16 @@
 resolve a duplicate warning by linking the existing contact), one through AUTO_CREATE mode in
 another currency, then a look at what was stored.
 
+The duplicate check is the duplicate engine (``EngineDuplicateCheck``, default rules): it
+indexes the stored accounts and contacts, and qualifying through ``check.store`` keeps that
+index current.
+
 Run it with ``python examples/qualify.py``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -26,10 +29,10 @@ from leadkit import (
     UserRef,
 )
 from leadkit.adapters.memory import MemoryStore
-from leadkit.conversion import DuplicateCandidate, QualifyRequest, Resolution
+from leadkit.conversion import QualifyRequest, Resolution
+from leadkit.duplicates import EngineDuplicateCheck
 from leadkit.errors import DuplicatesUnresolved
 from leadkit.policies import CurrencyRegistry, QualificationPolicy, QualifyMode
-from leadkit.ports import UnitOfWork
 from leadkit.records import Contact
 from leadkit.services import prepare_qualification, qualify, timeline_notes
 
@@ -49,20 +52,6 @@ def new_id() -> str:
     return f"rec-{next(_ids)}"
 
 
-class SameEmail:
-    """A minimal DuplicateFinder for the demo: contacts with the lead's e-mail address.
-    (A real host plugs in the duplicate engine, leadkit.duplicates.)"""
-
-    def find(self, lead: Lead, uow: UnitOfWork) -> Sequence[DuplicateCandidate]:
-        if lead.email is None:
-            return ()
-        return [
-            DuplicateCandidate("contact", c.id.value, 1.0, "same e-mail address")
-            for c in uow.contacts.list()
-            if c.email is not None and c.email.normalized == lead.email.normalized
-        ]
-
-
 REGISTRY = CurrencyRegistry(
     "SEK", {"EUR": Decimal("0.087"), "USD": Decimal("0.095")}
 )  # base SEK: 1 SEK buys 0.087 EUR
@@ -75,11 +64,10 @@ def heading(text: str) -> None:
 
 
 def main() -> None:
-    store = MemoryStore()
-    finder = SameEmail()
+    raw_store = MemoryStore()
 
     # Åsa is already a contact (from last year's deal); she comes back as a new lead.
-    with store.unit_of_work() as uow:
+    with raw_store.unit_of_work() as uow:
         uow.contacts.add(
             Contact(
                 id=ContactId("contact-asa"),
@@ -109,6 +97,12 @@ def main() -> None:
         )
         uow.leads.add(lead)
         uow.commit()
+
+    # The duplicate engine as the qualification's check: index what is stored, then work
+    # through check.store so that every record a qualification creates is indexed too.
+    finder = EngineDuplicateCheck.from_store(raw_store)
+    store = finder.store
+    print(f"duplicate index: {finder.index.stats().records} stored account or contact")
 
     # 1. PROMPT mode: the plan says what it would do and what it needs to know.
     heading("1. Prompt mode: the plan before any answer")
@@ -212,6 +206,7 @@ def main() -> None:
             print(f"opportunity {opp.id}: {opp.name} ({opp.currency}), from {opp.originating_lead}")
         for stored in uow.leads.stream():
             print(f"lead {stored.id}: {stored.state}, contact {stored.qualified_contact}")
+    print(f"duplicate index: {finder.index.stats().records} accounts/contacts, kept current")
     store.close()
 
 

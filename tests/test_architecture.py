@@ -19,11 +19,12 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "leadkit"
 
-EDGE_PREFIXES = ("adapters", "io", "cli", "testing")
+EDGE_PREFIXES = ("adapters", "io", "cli", "charts", "testing")
 # Modules at the edge that may talk to the outside world.
 EDGE_FILES = {"duplicates/sql_keys.py"}
 FORBIDDEN_IN_CORE = {
     "sqlalchemy",
+    "matplotlib",
     "pytest",
     "hypothesis",
     "sqlite3",
@@ -43,6 +44,7 @@ FORBIDDEN_IN_CORE = {
     "leadkit.adapters",
     "leadkit.io",
     "leadkit.cli",
+    "leadkit.charts",
     "leadkit.testing",
 }
 # Calls that read a clock or draw a random number.
@@ -133,7 +135,8 @@ def test_adapters_never_import_each_other() -> None:
 def test_import_leadkit_loads_no_test_or_database_library() -> None:
     code = (
         "import sys, leadkit; "
-        "bad = [m for m in ('pytest', 'hypothesis', 'sqlalchemy') if m in sys.modules]; "
+        "bad = [m for m in ('pytest', 'hypothesis', 'sqlalchemy', 'matplotlib') "
+        "if m in sys.modules]; "
         "print(','.join(bad))"
     )
     out = subprocess.run(

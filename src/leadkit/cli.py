@@ -8,6 +8,7 @@ commands take ``--json``. Errors are one line on stderr with an exit code (see d
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import attrs
 import click
@@ -51,6 +52,7 @@ from leadkit.errors import (
     ConcurrencyConflict,
     ConfigurationError,
     DomainRuleViolation,
+    DuplicatesUnresolved,
     InvalidValue,
     LeadkitError,
     NotFound,
@@ -69,7 +71,7 @@ from leadkit.mass_edit import (
     mass_edit,
 )
 from leadkit.patch import PATCH_FIELDS, LeadPatch
-from leadkit.ports import LeadQuery, LeadSort, Views
+from leadkit.ports import LeadQuery, LeadSort, LeadStore, UnitOfWork, Views
 from leadkit.scoring.engine import score
 from leadkit.scoring.presets import BCM_MODEL
 from leadkit.scoring.reports import RescoreProgress, rescore_repository
@@ -77,6 +79,10 @@ from leadkit.services import disqualify as disqualify_lead
 from leadkit.services import reactivate as reactivate_lead
 from leadkit.status import LeadState, StatusReason
 from leadkit.values import Address, LeadId, UserRef
+
+if TYPE_CHECKING:
+    from leadkit.conversion import ConversionPlan, QualifyRequest, Question
+    from leadkit.duplicates import EngineDuplicateCheck
 
 __all__ = ["EXIT_CODES", "cli", "main"]
 
@@ -923,9 +929,17 @@ def _report_json(kind: str, value: Any) -> object:
     }
 
 
+_TABLE_TITLES = {
+    "owner": "leads by owner",
+    "owner-rating": "leads by owner and rating",
+    "score-band": "leads by score band",
+    "source": "leads by source",
+}
+
+
 def _print_report(console: Console, kind: str, value: Any) -> None:
     if kind in ("owner", "owner-rating", "score-band", "source"):
-        table = Table(title=f"leads by {kind}", title_justify="left")
+        table = Table(title=_TABLE_TITLES[kind], title_justify="left")
         for column in ("group", "leads", "mean score"):
             table.add_column(column)
         for row in value:
@@ -960,11 +974,13 @@ def _print_report(console: Console, kind: str, value: Any) -> None:
         console.print(table)
     else:
         a = cast(reports.AgingReport, value)
-        table = Table(title=f"open lead aging (mean {a.mean_days} days)", title_justify="left")
+        table = Table(title="open lead aging", title_justify="left")
         table.add_column("age")
         table.add_column("open leads")
         for bucket in a.buckets:
             table.add_row(bucket.label, str(bucket.count))
+        if a.mean_days is not None:
+            table.add_row("mean / median", f"{a.mean_days} / {a.median_days} days")
         console.print(table)
 
 
@@ -978,28 +994,77 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
     return day if day.tzinfo is not None else day.replace(tzinfo=UTC)
 
 
+_CHART_TITLES: dict[str, str | None] = {
+    "owner": "Leads by owner",
+    "owner-rating": "Leads by owner and rating",
+    "score-band": "Leads by score band",
+    "source": "Leads by source",
+    "funnel": None,
+    "aging": None,
+    "rates": "Qualification rate by source (qualified / closed)",
+}
+
+
 @cli.command()
+@click.argument("kind_args", nargs=-1, type=click.Choice(_REPORTS), metavar="[KIND]...")
 @click.option(
     "--kind",
     "kinds",
     multiple=True,
     type=click.Choice(_REPORTS),
-    help="Which report (repeatable; default: all).",
+    help="Which report (repeatable; same as KIND; default: all).",
 )
 @click.option("--from", "start", help="Period start (ISO date) for funnel and rates.")
 @click.option("--to", "end", help="Period end (ISO date, exclusive).")
-def report(kinds: tuple[str, ...], start: str | None, end: str | None) -> None:
-    """Reports: by owner, owner and rating, score band, source; funnel, aging, rates."""
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False),
+    help="Also draw the report (one KIND) as a chart: a .png or .svg file (leadkit[charts]).",
+)
+@click.option(
+    "--chart-format",
+    type=click.Choice(["png", "svg"]),
+    help="The chart's format, when the file's suffix does not say.",
+)
+def report(
+    kind_args: tuple[str, ...],
+    kinds: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    chart: str | None,
+    chart_format: str | None,
+) -> None:
+    """Reports: by owner, owner and rating, score band, source; funnel, aging, rates.
+
+    KIND is one of owner, owner-rating, score-band, source, funnel, aging, rates (several
+    may be given; default: all). With --chart FILE the report is also drawn as PNG or SVG.
+    """
+    chosen = tuple(dict.fromkeys((*kind_args, *kinds))) or _REPORTS
     period = reports.Period(_parse_day(start, "--from"), _parse_day(end, "--to"))
+    if chart is not None:
+        from leadkit.charts import chart_format as check_format
+        from leadkit.charts import require_matplotlib
+
+        if len(chosen) != 1:
+            raise click.UsageError("--chart draws one report: give exactly one KIND")
+        check_format(chart, chart_format)
+        require_matplotlib()
     with _store() as store, store.unit_of_work() as uow:
         leads = list(uow.leads.stream())
-    built = _build_reports(leads, kinds or _REPORTS, period)
-    if _settings().json:
+    built = _build_reports(leads, chosen, period)
+    settings = _settings()
+    if settings.json:
         _emit_json({kind: _report_json(kind, value) for kind, value in built.items()})
-        return
-    console = _console()
-    for kind, value in built.items():
-        _print_report(console, kind, value)
+    else:
+        console = _console()
+        for kind, value in built.items():
+            _print_report(console, kind, value)
+    if chart is not None:
+        from leadkit.charts import render_chart
+
+        kind = chosen[0]
+        written = render_chart(built[kind], chart, format=chart_format, title=_CHART_TITLES[kind])
+        click.echo(f"chart written: {written}", err=settings.json)
 
 
 @cli.command()
@@ -1039,38 +1104,209 @@ def dedupe(limit: int) -> None:
             click.echo("  " + edge.explain().replace("\n", "\n  "))
 
 
+def _duplicate_check(store: SqlStore) -> EngineDuplicateCheck:
+    """The duplicate engine over the stored accounts and contacts, which qualification checks
+    every lead against; qualify through ``check.store`` so the records it creates are seen by
+    the next lead. The index is rebuilt from the database for each command (a read of every
+    account and contact)."""
+    from leadkit.duplicates import EngineDuplicateCheck
+
+    return EngineDuplicateCheck.from_store(store)
+
+
+def _ask(question: Question) -> str:
+    """Ask one plan question on the terminal; returns the answer as request text."""
+    from leadkit.conversion import QualifyRequest, QuestionKind
+
+    if question.kind is QuestionKind.CURRENCY:
+
+        def check(text: str) -> str:
+            try:
+                QualifyRequest(currency=text)
+            except InvalidValue as e:
+                raise click.BadParameter(e.reason) from None
+            return text.strip().upper()
+
+        choices = click.Choice(question.choices) if question.choices else None
+        return str(
+            click.prompt(
+                question.text,
+                default=question.suggestion,
+                type=choices,
+                value_proc=None if choices else check,
+            )
+        )
+    if question.choices == ("yes", "no"):
+        return "yes" if click.confirm(question.text, default=question.suggestion == "yes") else "no"
+    return str(
+        click.prompt(
+            question.text, default=question.suggestion, type=click.Choice(question.choices)
+        )
+    )
+
+
+def _answer_one(
+    plan: ConversionPlan,
+    request: QualifyRequest,
+    *,
+    yes: bool,
+    links: Sequence[str],
+    create_anyway: bool,
+    used_links: set[str],
+) -> QualifyRequest:
+    """The request with the plan's first open question or duplicate warning answered (the
+    caller plans again, so an answer that makes another question moot removes it): from the
+    options, else (``--yes``) the suggested answer, else by asking. Under ``--yes`` a possible
+    duplicate that no option answers is an error listing every candidate left."""
+    from leadkit.conversion import Resolution
+
+    if plan.questions:
+        question = plan.questions[0]
+        return request.answering(question, question.suggestion if yes else _ask(question))
+    for candidate in plan.unresolved:
+        if candidate.record_id in links:
+            used_links.add(candidate.record_id)
+            return request.answer(candidate, Resolution.LINK)
+    candidate = plan.unresolved[0]
+    if create_anyway:
+        return request.answer(candidate, Resolution.CREATE_ANYWAY)
+    if yes:
+        listed = "; ".join(str(c) for c in plan.unresolved)
+        raise _Failed(
+            f"{len(plan.unresolved)} possible duplicate(s) of lead {plan.lead_id}: {listed}; "
+            "pass --link ID or --create-anyway",
+            EXIT_CODES["refused"],
+        )
+    kind = candidate.record_type.value
+    choice = click.prompt(
+        f"possible duplicate {kind}: {candidate}. Link it, or create a new {kind}?",
+        type=click.Choice(["link", "create"]),
+    )
+    resolution = Resolution.LINK if choice == "link" else Resolution.CREATE_ANYWAY
+    return request.answer(candidate, resolution)
+
+
 @cli.command()
 @click.argument("lead_id")
+@click.option(
+    "--prompt",
+    "prompt_mode",
+    is_flag=True,
+    help="Prompt policy: ask whether to create the account, contact and opportunity, the "
+    "customer and the currency (default: create what applies).",
+)
 @click.option("--currency", help="Currency of the opportunity (ISO 4217).")
-@click.option("--yes", is_flag=True, help="Do not ask; qualify when the plan is complete.")
-def qualify(lead_id: str, currency: str | None, yes: bool) -> None:
-    """Show the qualification plan, then qualify (account, contact, opportunity)."""
-    from leadkit.conversion import NoDuplicates, QualifyRequest
-    from leadkit.policies import DEFAULT_POLICY
+@click.option("--customer", type=click.Choice(["account", "contact"]), help="The customer.")
+@click.option("--no-account", is_flag=True, help="Create no account.")
+@click.option("--no-contact", is_flag=True, help="Create no contact.")
+@click.option("--no-opportunity", is_flag=True, help="Create no opportunity.")
+@click.option(
+    "--link",
+    "links",
+    multiple=True,
+    metavar="ID",
+    help="Link this possible duplicate (a contact or account id) instead of creating a record "
+    "(repeatable).",
+)
+@click.option(
+    "--create-anyway", is_flag=True, help="Create the records despite possible duplicates."
+)
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Ask nothing: take the suggested answers and qualify; possible duplicates still "
+    "fail unless --link or --create-anyway answers them.",
+)
+def qualify(
+    lead_id: str,
+    prompt_mode: bool,
+    currency: str | None,
+    customer: str | None,
+    no_account: bool,
+    no_contact: bool,
+    no_opportunity: bool,
+    links: tuple[str, ...],
+    create_anyway: bool,
+    yes: bool,
+) -> None:
+    """Show the qualification plan, ask what it still needs, then qualify.
+
+    Creates (or links) the account, contact and opportunity and closes the lead as
+    Qualified, in one unit of work.
+    """
+    from leadkit.conversion import Choice, CustomerChoice, QualifyRequest
+    from leadkit.policies import DEFAULT_POLICY, PROMPT_POLICY
     from leadkit.services import execute_plan, prepare_qualification
 
-    # No engine-backed conversion finder exists yet: qualification runs without a duplicate
-    # check against contacts and accounts (said on stderr, so nobody is misled).
-    finder = NoDuplicates()
-    click.echo("note: no duplicate check against contacts/accounts", err=True)
     settings = _settings()
+    policy = PROMPT_POLICY if prompt_mode else DEFAULT_POLICY
+    request = QualifyRequest(
+        currency=currency,
+        customer=None if customer is None else CustomerChoice(customer),
+        create_account=Choice.NO if no_account else Choice.POLICY,
+        create_contact=Choice.NO if no_contact else Choice.POLICY,
+        create_opportunity=Choice.NO if no_opportunity else Choice.POLICY,
+    )
+    at = _now()
+    # Every plan draws the account, contact and opportunity ids in that order: the same
+    # three each time, so the plan shown again after the answers names the same records.
+    next_id = itertools.cycle([uuid.uuid4().hex[:16] for _ in range(3)]).__next__
     with _store() as store:
-        plan = prepare_qualification(
-            store,
-            _lead_id(lead_id),
-            QualifyRequest(currency=currency),
-            DEFAULT_POLICY,
-            at=_now(),
-            by=settings.user,
-            finder=finder,
-            id_factory=lambda: uuid.uuid4().hex[:16],
-        )
+        check = _duplicate_check(store)
+        target = check.store
+
+        def plan_for(request: QualifyRequest) -> ConversionPlan:
+            return prepare_qualification(
+                target,
+                _lead_id(lead_id),
+                request,
+                policy,
+                at=at,
+                by=settings.user,
+                finder=check,
+                id_factory=next_id,
+            )
+
+        plan = plan_for(request)
         for line in plan.describe():
             click.echo(line)
+        used_links: set[str] = set()
+        rounds = 0
+        while not plan.is_complete:
+            rounds += 1
+            if rounds > 25:  # pragma: no cover - every answer settles a question
+                plan.require_complete()
+            request = _answer_one(
+                plan,
+                request,
+                yes=yes,
+                links=links,
+                create_anyway=create_anyway,
+                used_links=used_links,
+            )
+            plan = plan_for(request)
+        if rounds:
+            click.echo("the plan now:")
+            for line in plan.describe():
+                click.echo(line)
+        unused = [link for link in links if link not in used_links]
+        if unused:
+            raise InvalidValue("--link", unused[0], "is not a possible duplicate of this lead")
         if not yes:
             click.confirm("qualify?", abort=True)
-        result = execute_plan(store, plan, finder=finder)
-    click.echo(f"{result.lead.id}: qualified")
+        result = execute_plan(target, plan, finder=check)
+    done = {"create": "created", "link": "linked"}
+    steps = (
+        ("account", plan.account),
+        ("contact", plan.contact),
+        ("opportunity", plan.opportunity),
+    )
+    made = ", ".join(
+        f"{done[step.action.value]} {name} {step.record.id}"
+        for name, step in steps
+        if step is not None
+    )
+    click.echo(f"{result.lead.id}: qualified" + (f" ({made})" if made else ""))
 
 
 @cli.command(name="export")
@@ -1115,96 +1351,207 @@ def import_command(path: str, yes: bool, phone_region: str | None) -> None:
     )
 
 
+class _Steps:
+    """Times the demo's steps; each finished step is printed on stderr as it ends."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.done: list[tuple[str, float]] = []
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - started
+        self.done.append((name, seconds))
+        self.progress.console.print(f"[green]✓[/green] {name}: {seconds:.2f} s")
+
+    def table(self) -> Table:
+        table = Table(title="demo step timings", title_justify="left")
+        table.add_column("step")
+        table.add_column("seconds", justify="right")
+        for name, seconds in self.done:
+            table.add_row(name, f"{seconds:.2f}")
+        table.add_row("total", f"{sum(s for _, s in self.done):.2f}")
+        return table
+
+
+def _demo_ids(count: int, every: int, offset: int) -> list[LeadId]:
+    return [LeadId(f"D-{n:07d}") for n in range(offset, count, every)]
+
+
+def _in_batches(
+    store: LeadStore,
+    ids: Sequence[LeadId],
+    progress: Progress,
+    description: str,
+    work: Callable[[UnitOfWork, LeadId], None],
+    size: int = 500,
+) -> None:
+    """``work(uow, id)`` for every id, committing every ``size`` leads."""
+    task = progress.add_task(description, total=len(ids))
+    for start in range(0, len(ids), size):
+        with store.unit_of_work() as uow:
+            for lead_id in ids[start : start + size]:
+                work(uow, lead_id)
+            uow.commit()
+        progress.update(task, completed=min(start + size, len(ids)))
+
+
 @cli.command()
 @click.option(
     "--leads", "count", type=click.IntRange(1, 1_000_000), default=1000, show_default=True
 )
 @click.option("--seed", type=int, default=2024, show_default=True)
 def demo(count: int, seed: int) -> None:
-    """Fill a fresh database with generated leads and run the main flow, timing each step."""
-    from leadkit.demo import DEMO_SELLERS, demo_patches
+    """Fill a fresh database with realistic generated leads and run the main flow end to end
+    (score, assign, mass edit, contact, qualify, disqualify, dedupe, reports), timing each
+    step."""
+    from leadkit.conversion import QualifyRequest, Resolution
+    from leadkit.demo import DEMO_SELLERS, demo_leads
     from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
+    from leadkit.policies import DEFAULT_POLICY
+    from leadkit.services import qualify as qualify_lead
 
     settings = _settings()
-    timings: list[tuple[str, float]] = []
-    console = _err_console()
+    user = settings.user
     with _store(create=True) as store:
         with store.unit_of_work() as uow:
             if uow.leads.count(LeadQuery()):
-                raise InvalidValue("--db", settings.describe(), "demo needs an empty database")
+                raise InvalidValue(
+                    "--db",
+                    settings.describe(),
+                    "has leads already: the demo needs an empty database (pass another --db)",
+                )
+        check = _duplicate_check(store)
         with _progress() as progress:
-            started = time.perf_counter()
-            task = progress.add_task("creating leads", total=count)
-            patches = demo_patches(count, seed=seed)
-            at = _now()
-            done = 0
-            while done < count:
-                with store.unit_of_work() as uow:
-                    for n in range(done, min(done + 1000, count)):
-                        lead = Lead.create(
-                            LeadId(f"D-{n:07d}"), next(patches), at=at, by=settings.user
+            steps = _Steps(progress)
+            with steps.step(f"generate + store {count} leads"):
+                task = progress.add_task("generating leads", total=count)
+                generated = demo_leads(count, end=_now(), seed=seed)
+                expected = 0
+                for start in range(0, count, 1000):
+                    with store.unit_of_work() as uow:
+                        for n in range(start, min(start + 1000, count)):
+                            made = next(generated)
+                            expected += made.duplicate_of is not None
+                            lead = Lead.create(
+                                LeadId(f"D-{n:07d}"), made.patch, at=made.created_at, by=user
+                            )
+                            uow.leads.add(lead)
+                        uow.commit()
+                    progress.update(task, completed=min(start + 1000, count))
+
+            with steps.step("mass-edit 100 (manual score)"):
+                some = _demo_ids(count, max(count // 100, 1), 9)[:100]
+                mass_edit(store, some, SetManualScore(4, reason="demo"), at=_now(), by=user)
+
+            with steps.step("score all (BCM model)"):
+                _rescore(store, progress, only_outdated=False)
+
+            with steps.step("assign round-robin"):
+                team = Team("demo", tuple(UserRef(s) for s in DEMO_SELLERS))
+                ids = _demo_ids(count, 1, 0)
+                task = progress.add_task("assigning", total=len(ids))
+                state = AssignmentState()
+                assigned = 0
+                for start in range(0, len(ids), 5000):
+                    result, state = mass_assign(
+                        store,
+                        ids[start : start + 5000],
+                        RoundRobin(team),
+                        at=_now(),
+                        by=user,
+                        state=state,
+                    )
+                    assigned += len(result.changed)
+                    progress.update(task, completed=min(start + 5000, len(ids)))
+
+            contacted = [i for n in (1, 4, 7) for i in _demo_ids(count, 10, n)]
+            with steps.step(f"mark {len(contacted)} contacted"):
+
+                def contact(uow: UnitOfWork, lead_id: LeadId) -> None:
+                    uow.leads.save(uow.leads.get(lead_id).mark_contacted(at=_now(), by=user))
+
+                _in_batches(store, contacted, progress, "contacting", contact)
+
+            qualifying = _demo_ids(count, 50, 5)
+            linked: list[LeadId] = []
+            with steps.step(f"qualify {len(qualifying)}"):
+
+                def qualify_one(uow: UnitOfWork, lead_id: LeadId) -> None:
+                    def run(request: QualifyRequest) -> None:
+                        qualify_lead(
+                            uow,
+                            lead_id,
+                            request,
+                            DEFAULT_POLICY,
+                            at=_now(),
+                            by=user,
+                            finder=check,
+                            id_factory=lambda: uuid.uuid4().hex[:16],
                         )
-                        uow.leads.add(lead)
-                    uow.commit()
-                done = min(done + 1000, count)
-                progress.update(task, completed=done)
-            timings.append(("create + store", time.perf_counter() - started))
 
-            started = time.perf_counter()
-            _rescore(store, progress, only_outdated=False)
-            timings.append(("score all", time.perf_counter() - started))
+                    try:
+                        run(QualifyRequest())
+                    except DuplicatesUnresolved as e:
+                        # What a user would do: link the best match of each kind.
+                        request = QualifyRequest()
+                        seen: set[object] = set()
+                        for candidate in e.candidates:
+                            if candidate.record_type not in seen:
+                                seen.add(candidate.record_type)
+                                request = request.answer(candidate, Resolution.LINK)
+                        run(request)
+                        linked.append(lead_id)
 
-            started = time.perf_counter()
-            team = Team("demo", tuple(UserRef(s) for s in DEMO_SELLERS))
-            assigned, _ = mass_assign(
-                store, Views.open_leads(), RoundRobin(team), at=_now(), by=settings.user
-            )
-            timings.append(("assign round-robin", time.perf_counter() - started))
+                _in_batches(check.store, qualifying, progress, "qualifying", qualify_one)
+            if linked:
+                click.echo(
+                    f"  {len(linked)} qualified lead(s) had a possible duplicate contact or"
+                    f" account: linked to it, none created twice (e.g. {linked[0]})"
+                )
 
-            started = time.perf_counter()
-            first = [LeadId(f"D-{n:07d}") for n in range(min(count, 100))]
-            mass_edit(store, first, SetManualScore(4, reason="demo"), at=_now(), by=settings.user)
-            timings.append(("mass-edit 100", time.perf_counter() - started))
+            closing = _demo_ids(count, 10, 3)
+            reasons = tuple(_DISQUALIFY_REASONS.values())
+            with steps.step(f"disqualify {len(closing)}"):
 
-            started = time.perf_counter()
-            task = progress.add_task("reading for dedupe", total=count)
-            leads = []
-            with store.unit_of_work() as uow:
-                for lead in uow.leads.stream(batch_size=1000):
-                    leads.append(lead)
-                    if len(leads) % 1000 == 0:
-                        progress.update(task, completed=len(leads))
-            progress.update(task, completed=len(leads))
-            scanned = scan_report(leads, DEFAULT_LEAD_RULES)
-            timings.append(("dedupe scan", time.perf_counter() - started))
+                def close(uow: UnitOfWork, lead_id: LeadId) -> None:
+                    reason = reasons[int(lead_id.value[2:]) // 10 % len(reasons)]
+                    disqualify_lead(uow, lead_id, reason, at=_now(), by=user)
 
-            started = time.perf_counter()
-            closing = [LeadId(f"D-{n:07d}") for n in range(0, count, 10)]
-            task = progress.add_task("disqualifying", total=len(closing))
-            for index, lead_id in enumerate(closing):
-                disqualify_lead(store, lead_id, StatusReason.LOST, at=_now(), by=settings.user)
-                progress.update(task, completed=index + 1)
-            timings.append(("disqualify 10%", time.perf_counter() - started))
+                _in_batches(store, closing, progress, "disqualifying", close)
 
-        started = time.perf_counter()
-        with store.unit_of_work() as uow:
-            leads = list(uow.leads.stream(batch_size=1000))
-        built = _build_reports(leads, _REPORTS, reports.Period())
-        timings.append(("reports", time.perf_counter() - started))
+            with steps.step("read all leads"):
+                task = progress.add_task("reading leads", total=count)
+                leads: list[Lead] = []
+                with store.unit_of_work() as uow:
+                    for lead in uow.leads.stream(batch_size=1000):
+                        leads.append(lead)
+                        if len(leads) % 1000 == 0:
+                            progress.update(task, completed=len(leads))
+                progress.update(task, completed=len(leads))
+
+            with steps.step("dedupe scan"):
+                task = progress.add_task("duplicate scan", total=None)
+                scanned = scan_report(leads, DEFAULT_LEAD_RULES)
+                progress.update(task, total=1, completed=1)
+
+            with steps.step("reports"):
+                built = _build_reports(leads, _REPORTS, reports.Period())
     out = _console()
-    for kind in ("owner", "source", "funnel"):
+    for kind in ("owner", "source", "funnel", "aging"):
         _print_report(out, kind, built[kind])
+    grouped = sum(len(g.members) for g in scanned.groups)
     out.print(
-        f"{count} leads, {len(assigned.changed)} assigned, {len(scanned.groups)} duplicate "
-        f"groups, {len(closing)} disqualified"
+        f"{count} leads ({expected} typed in twice on purpose), {assigned} assigned, "
+        f"{len(contacted)} contacted, {len(qualifying)} qualified, {len(closing)} disqualified"
     )
-    table = Table(title="demo step timings", title_justify="left")
-    table.add_column("step")
-    table.add_column("seconds", justify="right")
-    for step, seconds in timings:
-        table.add_row(step, f"{seconds:.2f}")
-    table.add_row("total", f"{sum(s for _, s in timings):.2f}")
-    console.print(table)
+    out.print(
+        f"dedupe: {len(scanned.groups)} duplicate groups ({grouped} leads), "
+        f"{scanned.comparisons} comparisons"
+    )
+    _err_console().print(steps.table())
     out.print(f"database: {settings.describe()}")
 
 

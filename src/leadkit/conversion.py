@@ -82,7 +82,7 @@ __all__ = [
     "CustomerChoice",
     "DuplicateAnswer",
     "DuplicateCandidate",
-    "DuplicateFinder",
+    "DuplicateCheck",
     "LinkTargets",
     "LinkedRecords",
     "NewIds",
@@ -166,14 +166,21 @@ class DuplicateCandidate:
         return f"{self.record_type.value} {self.record_id}{why}"
 
 
-class DuplicateFinder(Protocol):
-    """Finds stored records that may duplicate a lead (the duplicate engine implements this).
+class DuplicateCheck(Protocol):
+    """The duplicate check qualification runs: stored records that may duplicate a lead.
 
-    ``find`` gets the lead being qualified and the unit of work the qualification runs in:
-    read through it, so records created earlier in the same unit of work — or committed by an
-    earlier lead of a bulk qualification — are seen. Return candidates of type ``contact``
-    and ``account`` (``lead`` candidates are accepted and ignored by qualification), best
-    first; the lead itself must not be among them. May raise RepositoryError.
+    Every service that may create an account or a contact takes one (the ``finder``
+    argument). ``find`` gets the lead being qualified and the unit of work the qualification
+    runs in: read through it, so records created earlier in the same unit of work — or
+    committed by an earlier lead of a bulk qualification — are seen. Return candidates of
+    type ``contact`` and ``account`` (``lead`` candidates are accepted and ignored by
+    qualification), best first; the lead itself must not be among them. May raise
+    RepositoryError, or ConfigurationError when the check cannot serve that unit of work.
+
+    Implementations: :class:`NoDuplicates` (no check) and
+    :class:`leadkit.duplicates.qualification.EngineDuplicateCheck` (the duplicate engine).
+    Not to be confused with :class:`leadkit.duplicates.DuplicateFinder`, the engine's own
+    lookup (``find(lead) -> list[DuplicateMatch]``), which knows no unit of work.
     """
 
     def find(self, lead: Lead, uow: UnitOfWork) -> Sequence[DuplicateCandidate]: ...
@@ -181,7 +188,8 @@ class DuplicateFinder(Protocol):
 
 @attrs.frozen
 class NoDuplicates:
-    """A finder that finds nothing (no duplicate check). Pass it explicitly to say so."""
+    """A :class:`DuplicateCheck` that finds nothing (no duplicate check). Pass it explicitly
+    to say so."""
 
     def find(self, lead: Lead, uow: UnitOfWork) -> Sequence[DuplicateCandidate]:
         """Return no candidates."""
@@ -826,7 +834,7 @@ def plan_qualification(
 ) -> ConversionPlan:
     """Plan the qualification of ``lead`` (pure: no I/O, no clock, no ids invented).
 
-    ``duplicates`` are the candidates a :class:`DuplicateFinder` found; ``linked`` the stored
+    ``duplicates`` are the candidates a :class:`DuplicateCheck` found; ``linked`` the stored
     records :func:`link_targets` names (a record the lead inherited that is no longer stored
     may be left out: it is then created again); ``ids`` the ids of records to create. A
     disqualification ``reason`` plans the prospect records of a disqualification (account

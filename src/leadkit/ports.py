@@ -11,6 +11,7 @@ import base64
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import Enum
 from types import TracebackType
 from typing import Any, Final, Generic, Protocol, Self, TypeVar
@@ -51,6 +52,7 @@ __all__ = [
     "check_limit",
     "decode_cursor",
     "encode_cursor",
+    "score_sort_value",
     "search_texts",
     "sort_key",
 ]
@@ -62,7 +64,10 @@ class LeadSort(Enum):
     """What a lead query is ordered by; ties are broken by id, so the order is total.
 
     ``descending`` reverses the whole order, ties included. Text compares case-folded, by code
-    point; datetimes compare as instants (see :func:`sort_key`).
+    point; datetimes compare as instants; ``SCORE`` compares ``Lead.score`` numerically
+    (``50`` and ``50.0`` tie). The one exception to "reverses the whole order": leads without
+    a score come last in both directions, among themselves by id in the query's direction
+    (the order CRMs show, best first, unscored at the end). See :func:`sort_key`.
     """
 
     CREATED_AT = "created_at"
@@ -71,6 +76,7 @@ class LeadSort(Enum):
     COMPANY = "company"
     LAST_NAME = "last_name"
     ID = "id"
+    SCORE = "score"
 
 
 def _frozen_set(value: Any) -> frozenset[Any] | None:
@@ -82,12 +88,43 @@ def _aware_or_none(field: str, value: datetime | None) -> None:
         require_aware(field, value)
 
 
+def _score_bound(field: str, value: object) -> Decimal | None:
+    """``value`` as a finite Decimal (an int is exact, so it is accepted and converted).
+
+    Raises InvalidValue naming ``field`` for a float (binary, not the decimal the user wrote:
+    ``Decimal(0.1)`` is not 0.1), a bool, a string or any other type, NaN or an infinity.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise InvalidValue(field, value, "must be a Decimal or an int (not a float)")
+    bound = Decimal(value)
+    if not bound.is_finite():
+        raise InvalidValue(field, value, "must be a finite number")
+    return bound
+
+
+def _score_min(value: Decimal | int | None) -> Decimal | None:
+    return _score_bound("score_min", value)
+
+
+def _score_max(value: Decimal | int | None) -> Decimal | None:
+    return _score_bound("score_max", value)
+
+
 @attrs.frozen(kw_only=True)
 class LeadQuery:
     """Filters, all ANDed; ``None`` means "any". Text matches name, company and e-mail,
     case-insensitively, as a substring. Date ranges are half-open: ``from <= x < to``.
 
-    Raises InvalidValue for a naive datetime, an empty text filter or an inverted range.
+    ``score_min`` / ``score_max`` bound ``Lead.score`` inclusively: ``min <= score <= max``,
+    compared exactly as Decimals. A lead without a score never matches a query with a score
+    bound. The bounds take a Decimal or an int (stored as a Decimal); floats are refused, as
+    :class:`~leadkit.values.Money` refuses them.
+
+    Raises InvalidValue for a naive datetime, an empty text filter, an inverted range
+    (``score_min`` above ``score_max`` included), or a score bound that is not a Decimal or an
+    int, or is NaN or infinite (naming the field).
     """
 
     states: frozenset[LeadState] | None = attrs.field(default=None, converter=_frozen_set)
@@ -100,6 +137,8 @@ class LeadQuery:
     modified_from: datetime | None = None
     modified_to: datetime | None = None
     text: str | None = None
+    score_min: Decimal | None = attrs.field(default=None, converter=_score_min)
+    score_max: Decimal | None = attrs.field(default=None, converter=_score_max)
     sort: LeadSort = LeadSort.CREATED_AT
     descending: bool = False
 
@@ -112,6 +151,12 @@ class LeadQuery:
                 raise InvalidValue(hi, high, f"must not be before {lo}")
         if self.text is not None and not self.text.strip():
             raise InvalidValue("text", self.text, "an empty text filter matches nothing useful")
+        if (
+            self.score_min is not None
+            and self.score_max is not None
+            and self.score_min > self.score_max
+        ):
+            raise InvalidValue("score_max", self.score_max, "must not be below score_min")
 
     def matches(self, lead: Lead) -> bool:
         """True when ``lead`` passes every filter (the reference semantics adapters follow)."""
@@ -128,6 +173,10 @@ class LeadQuery:
         if not _in_range(lead.created_at, self.created_from, self.created_to):
             return False
         if not _in_range(lead.modified_at, self.modified_from, self.modified_to):
+            return False
+        if (self.score_min is not None or self.score_max is not None) and not _score_in_range(
+            lead.score, self.score_min, self.score_max
+        ):
             return False
         if self.text is not None:
             needle = self.text.strip().casefold()
@@ -148,8 +197,70 @@ def _in_range(value: datetime, low: datetime | None, high: datetime | None) -> b
     return (low is None or value >= low) and (high is None or value < high)
 
 
-def sort_key(lead: Lead, sort: LeadSort) -> tuple[Any, str]:
-    """The (value, id) pair a query sorts on; datetimes as UTC ISO text, text case-folded."""
+def _score_in_range(score: Decimal | None, low: Decimal | None, high: Decimal | None) -> bool:
+    if score is None or score.is_nan():
+        return False
+    return (low is None or score >= low) and (high is None or score <= high)
+
+
+_NO_SCORE_ASCENDING: Final = "~"
+_NO_SCORE_DESCENDING: Final = ""
+_DIGITS_COMPLEMENT: Final = str.maketrans("0123456789", "9876543210")
+
+
+def _exponent_text(exponent: int) -> str:
+    """Order-preserving, prefix-free digits for any int: ``1`` + length + digits for
+    ``n >= 0``, ``0`` + the nines' complement of that for ``n < 0`` (a larger magnitude then
+    sorts lower). Every text of one length class has the same width, so none is a prefix of
+    another and the complement reverses the order exactly."""
+    digits = str(abs(exponent))
+    body = f"{len(digits):02}{digits}"
+    return f"1{body}" if exponent >= 0 else "0" + body.translate(_DIGITS_COMPLEMENT)
+
+
+def score_sort_value(score: Decimal | None, *, descending: bool = False) -> str:
+    """The text a :attr:`LeadSort.SCORE` sort orders on: for any two scores, the texts
+    compare (by code point, as SQL's ``C``/``BINARY`` collations do) exactly as the Decimals
+    do, and equal Decimals (``50``, ``50.0``, ``5E+1``) give equal texts.
+
+    The text is a sign letter (``L`` minus infinity, ``M`` negative, ``N`` zero, ``P``
+    positive, ``Q`` plus infinity), the decimal exponent of the leading digit in an
+    order-preserving form and the significant digits (for a negative number both in nines'
+    complement and followed by ``~``, so that a longer magnitude sorts lower). It is exact for
+    every finite Decimal, however many digits. ``None`` (no score) gives ``~``, after every
+    score, or with ``descending`` the empty text, before every score, so that unscored leads
+    come last in both directions.
+
+    Raises InvalidValue for NaN, which has no place in an order.
+    """
+    if score is None:
+        return _NO_SCORE_DESCENDING if descending else _NO_SCORE_ASCENDING
+    if score.is_nan():
+        raise InvalidValue("score", score, "NaN has no place in an order")
+    if score.is_infinite():
+        return "L" if score.is_signed() else "Q"
+    sign, digit_tuple, exponent = score.as_tuple()
+    assert isinstance(exponent, int)
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    if not digits:
+        return "N"
+    # ``adjusted`` is the power of ten of the leading digit: 50 -> 1, 7.5 -> 0, 0.05 -> -2.
+    adjusted = exponent + len(digit_tuple) - 1
+    body = _exponent_text(adjusted) + digits
+    if sign:
+        return "M" + body.translate(_DIGITS_COMPLEMENT) + "~"
+    return "P" + body
+
+
+def sort_key(lead: Lead, sort: LeadSort, *, descending: bool = False) -> tuple[Any, str]:
+    """The (value, id) pair a query sorts on; datetimes as UTC ISO text, text case-folded,
+    the score as :func:`score_sort_value` text.
+
+    A query's order is ``sorted(leads, key=lambda x: sort_key(x, sort, descending=d),
+    reverse=d)``. ``descending`` changes only the value of a lead without a score (so that
+    it sorts last either way); every other key ignores it. Raises InvalidValue for a NaN
+    score under :attr:`LeadSort.SCORE`.
+    """
     value: Any
     match sort:
         case LeadSort.CREATED_AT:
@@ -164,6 +275,8 @@ def sort_key(lead: Lead, sort: LeadSort) -> tuple[Any, str]:
             value = lead.name.last.casefold()
         case LeadSort.ID:
             value = lead.id.value
+        case LeadSort.SCORE:
+            value = score_sort_value(lead.score, descending=descending)
     return value, lead.id.value
 
 

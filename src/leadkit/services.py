@@ -24,9 +24,12 @@ Duplicate checks
 ----------------
 Every path that may create a contact or account (:func:`qualify`, :func:`qualify_many`,
 :func:`execute_plan`, :func:`convert_to_business_contact`, :func:`disqualify` with a
-prospect) asks the same :class:`~leadkit.conversion.DuplicateFinder`, inside the unit of work
-that will store the records. ``finder`` is a required argument: pass
-:class:`~leadkit.conversion.NoDuplicates` to say explicitly that there is no check.
+prospect) asks the same :class:`~leadkit.conversion.DuplicateCheck` (the ``finder``
+argument), inside the unit of work that will store the records. ``finder`` is a required
+argument: pass :class:`~leadkit.conversion.NoDuplicates` to say explicitly that there is no
+check, or :class:`~leadkit.duplicates.qualification.EngineDuplicateCheck` for the duplicate
+engine (then qualify through its ``store``, so that the records created are indexed; it
+raises ConfigurationError, before anything is written, for a target that is not).
 
 Ids come from the injected :class:`~leadkit.ports.IdFactory`; time from ``at``.
 """
@@ -46,7 +49,7 @@ from leadkit.conversion import (
     ConversionPlan,
     DuplicateAnswer,
     DuplicateCandidate,
-    DuplicateFinder,
+    DuplicateCheck,
     LinkedRecords,
     NewIds,
     QualifyRequest,
@@ -285,7 +288,7 @@ def _plan(
     *,
     at: datetime,
     by: UserRef,
-    finder: DuplicateFinder,
+    finder: DuplicateCheck,
     ids: NewIds,
     reason: StatusReason,
 ) -> ConversionPlan:
@@ -341,7 +344,7 @@ def prepare_qualification(
     *,
     at: datetime,
     by: UserRef,
-    finder: DuplicateFinder,
+    finder: DuplicateCheck,
     id_factory: IdFactory,
 ) -> ConversionPlan:
     """Plan the qualification of the stored lead without storing anything: show the plan,
@@ -367,7 +370,7 @@ def prepare_qualification(
         )
 
 
-def execute_plan(target: Target, plan: ConversionPlan, *, finder: DuplicateFinder) -> QualifyResult:
+def execute_plan(target: Target, plan: ConversionPlan, *, finder: DuplicateCheck) -> QualifyResult:
     """Execute a plan made earlier (perhaps serialised in between), never trusting it.
 
     Refuses an incomplete plan (QualificationIncomplete, then DuplicatesUnresolved). Raises
@@ -429,7 +432,7 @@ def qualify(
     *,
     at: datetime,
     by: UserRef,
-    finder: DuplicateFinder,
+    finder: DuplicateCheck,
     id_factory: IdFactory,
     expected_version: int | None = None,
 ) -> QualifyResult:
@@ -470,7 +473,7 @@ def qualify_many(
     *,
     at: datetime,
     by: UserRef,
-    finder: DuplicateFinder,
+    finder: DuplicateCheck,
     id_factory: IdFactory,
 ) -> tuple[QualifyOutcome, ...]:
     """Qualify many leads with one request: one outcome per id given, in order (an id given
@@ -505,7 +508,7 @@ def _qualify_one(
     *,
     at: datetime,
     by: UserRef,
-    finder: DuplicateFinder,
+    finder: DuplicateCheck,
     id_factory: IdFactory,
 ) -> QualifyOutcome:
     plan: ConversionPlan | None = None
@@ -559,7 +562,7 @@ def convert_to_business_contact(
     *,
     at: datetime,
     by: UserRef,
-    finder: DuplicateFinder,
+    finder: DuplicateCheck,
     id_factory: IdFactory,
     link_contact: ContactId | None = None,
     duplicate_answers: Sequence[DuplicateAnswer] = (),
@@ -608,7 +611,7 @@ def disqualify(
     expected_version: int | None = None,
     prospect: QualifyRequest | None = None,
     policy: QualificationPolicy = DEFAULT_POLICY,
-    finder: DuplicateFinder | None = None,
+    finder: DuplicateCheck | None = None,
     id_factory: IdFactory | None = None,
 ) -> DisqualifyResult:
     """Close the lead as disqualified (Lost, Cannot Contact, ...).
@@ -628,7 +631,7 @@ def disqualify(
         raise InvalidValue("reason", reason, "not a disqualification reason")
     if prospect is not None and (finder is None or id_factory is None):
         raise InvalidValue(
-            "prospect", prospect, "keeping a prospect needs a duplicate finder and an id factory"
+            "prospect", prospect, "keeping a prospect needs a duplicate check and an id factory"
         )
     with _working(target) as uow:
         lead = uow.leads.get(lead_id)

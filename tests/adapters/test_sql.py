@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +30,35 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from leadkit.adapters.sql import SCHEMA_VERSION, SqlStore
+from leadkit.adapters.sql import SCHEMA_VERSION, SqlStore, schema
 from leadkit.adapters.sql.queries import count_statement, page_statement
-from leadkit.adapters.sql.rows import utc_text
-from leadkit.adapters.sql.schema import APPLICATION_ID, INDEXES, MIGRATIONS, metadata, migrate
+from leadkit.adapters.sql.rows import lead_columns, utc_text
+from leadkit.adapters.sql.schema import (
+    APPLICATION_ID,
+    INDEXES,
+    MIGRATIONS,
+    SCORE_INDEXES,
+    metadata,
+    migrate,
+)
 from leadkit.adapters.sql.store import _Statements
 from leadkit.errors import ConcurrencyConflict, InvalidValue, NotFound, StorageUnavailable
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.ports import EventSink, LeadQuery, LeadSort, LeadStore, Views, sort_key
+from leadkit.ports import (
+    EventSink,
+    LeadQuery,
+    LeadSort,
+    LeadStore,
+    Views,
+    score_sort_value,
+    sort_key,
+)
 from leadkit.records import Opportunity
+from leadkit.scoring.result import Explanation, Score, ScoreSource
+from leadkit.serialization import make_converter
 from leadkit.status import LeadState, StatusReason
 from leadkit.testing.contract import LeadStoreContract, StoreFactory
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
@@ -98,6 +116,32 @@ def new_lead(n: int, *, owner: UserRef = ANN, at: datetime = T0, company: str = 
         by=owner,
         owner=owner,
     )
+
+
+def scored(lead: Lead, value: str | None) -> Lead:
+    """``lead`` with ``value`` recorded as its score (None: unscored)."""
+    if value is None:
+        return lead
+    number = Decimal(value)
+    explanation = Explanation(
+        base=number,
+        contributions=(),
+        criteria_value=number,
+        met_weight=Decimal(0),
+        total_weight=Decimal(1),
+    )
+    score = Score(
+        lead_id=lead.id,
+        value=number,
+        stars=3,
+        max_stars=5,
+        rating=Rating.WARM,
+        source=ScoreSource.CRITERIA,
+        model_id="test",
+        model_version=1,
+        explanation=explanation,
+    )
+    return lead.record_score(score, at=T0, by=ANN)
 
 
 def busy_lead() -> Lead:
@@ -179,10 +223,115 @@ def test_opening_an_older_schema_applies_the_missing_migrations(db_path: Path) -
     with SqlStore.open(path=db_path, create=False) as store:
         assert store.schema_version == SCHEMA_VERSION
         store_all(store, new_lead(1))
-    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [1, 2]
+    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [1, 2, 3]
     assert raw(
         db_path, "SELECT name FROM sqlite_master WHERE name = 'ix_leads_owner_state_created'"
     )
+
+
+def schema_at(path: Path, version: int) -> None:
+    """Create a database at schema ``version`` by running only the first migrations."""
+    engine = create_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", lambda conn, _: setattr(conn, "isolation_level", None))
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN")
+        assert migrate(conn, target=version) == list(range(1, version + 1))
+        conn.commit()
+    engine.dispose()
+
+
+def insert_as_version_2(path: Path, *items: Lead) -> None:
+    """Store leads as leadkit at schema version 2 did: its columns (no ``score_key``) and the
+    converter's document."""
+    converter = make_converter()
+    with closing(sqlite3.connect(path)) as db:
+        for lead in items:
+            stored = attrs.evolve(lead, version=1, pending_events=())
+            values = lead_columns(stored)
+            del values["score_key"]
+            values["version"] = 1
+            values["document"] = converter.dumps(stored)
+            names = ", ".join(values)
+            marks = ", ".join("?" * len(values))
+            db.execute(f"INSERT INTO leads ({names}) VALUES ({marks})", tuple(values.values()))
+        db.commit()
+
+
+def columns_of(path: Path, table: str) -> list[tuple[Any, ...]]:
+    return [row[1:] for row in raw(path, f"PRAGMA table_info({table})")]
+
+
+_V2_SCORES = {1: "85", 2: None, 3: "42.5", 4: "100", 5: "85.00", 6: None, 7: "0", 8: "9.5"}
+
+
+def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema_at(db_path, 2)
+    leads_v2 = [scored(new_lead(n), value) for n, value in _V2_SCORES.items()]
+    insert_as_version_2(db_path, *leads_v2)
+    with closing(sqlite3.connect(db_path)) as db:  # a document nobody can read
+        db.execute(
+            "UPDATE leads SET document = '{\"schema\": 1, \"data\": [' WHERE id = 'lead-0006'"
+        )
+        db.commit()
+    assert "score_key" not in {column[0] for column in columns_of(db_path, "leads")}
+    monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
+
+    with SqlStore.open(path=db_path, create=False) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        with store.unit_of_work() as uow:
+            high = LeadQuery(score_min=Decimal("42.50"), sort=LeadSort.SCORE, descending=True)
+            found = [lead.id.value for lead in uow.leads.query(high).items]
+            assert found == ["lead-0004", "lead-0005", "lead-0001", "lead-0003"]  # 85 = 85.00
+            assert uow.leads.count(LeadQuery(score_max=Decimal("9.50"))) == 2
+            assert uow.leads.count(LeadQuery(score_min=0)) == 6
+            assert uow.leads.count(LeadQuery()) == 8
+
+    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [1, 2, 3]
+    stored = dict(raw(db_path, "SELECT id, score_key FROM leads"))
+    assert stored == {
+        f"lead-{n:04}": None if value is None else score_sort_value(Decimal(value))
+        for n, value in _V2_SCORES.items()
+    }
+    fresh = tmp_path / "fresh.db"
+    SqlStore.open(path=fresh).close()
+    assert columns_of(db_path, "leads") == columns_of(fresh, "leads")
+    index_names = "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"
+    assert raw(db_path, index_names) == raw(fresh, index_names)
+    assert ("ix_leads_score",) in raw(fresh, index_names)
+
+
+def test_the_columns_expected_at_each_version_end_at_todays_table() -> None:
+    assert schema.lead_columns_at(SCHEMA_VERSION) == {c.key for c in schema.leads.c}
+    assert "score_key" not in schema.lead_columns_at(2)
+    assert schema.lead_columns_at(2) == schema.lead_columns_at(1)
+
+
+def test_a_failed_migration_3_leaves_the_database_at_version_2(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema_at(db_path, 2)
+    insert_as_version_2(db_path, *(scored(new_lead(n), str(n)) for n in range(1, 8)))
+    calls = []
+
+    def breaks_on_the_fifth(document: str) -> str | None:
+        calls.append(document)
+        if len(calls) == 5:
+            raise RuntimeError("power cut")
+        return "P10115"
+
+    monkeypatch.setattr(schema, "_BACKFILL_BATCH", 2)
+    monkeypatch.setattr(schema, "_document_score", breaks_on_the_fifth)
+    with pytest.raises(RuntimeError, match="power cut"):
+        SqlStore.open(path=db_path, create=False)
+    assert raw(db_path, "SELECT max(version) FROM schema_version") == [(2,)]
+    assert "score_key" not in {column[0] for column in columns_of(db_path, "leads")}
+
+    monkeypatch.undo()
+    with SqlStore.open(path=db_path, create=False) as store, store.unit_of_work() as uow:
+        by_score = uow.leads.query(LeadQuery(sort=LeadSort.SCORE, score_min=6), limit=5)
+        assert [lead.id.value for lead in by_score.items] == ["lead-0006", "lead-0007"]
 
 
 def test_opening_applies_no_migration_twice(db_path: Path) -> None:
@@ -489,6 +638,38 @@ def test_closed_leads_merge_one_index_range_per_state(store: SqlStore, db_path: 
     assert "SCAN leads" not in plan
 
 
+def test_a_score_page_reads_the_score_index(store: SqlStore, db_path: Path) -> None:
+    for query, after in [
+        (LeadQuery(sort=LeadSort.SCORE), None),
+        (LeadQuery(sort=LeadSort.SCORE, descending=True), ("P10115", "x")),
+        (LeadQuery(score_min=50, score_max=Decimal("99.5"), sort=LeadSort.SCORE), None),
+    ]:
+        page = page_statement(query, 51, after)
+        sql = str(page.compile(store._engine, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(str(row) for row in raw(db_path, f"EXPLAIN QUERY PLAN {sql}"))
+        assert "ix_leads_score" in plan
+        assert "SCAN leads" not in plan
+
+
+def test_the_score_column_holds_the_sort_key_text(store: SqlStore, db_path: Path) -> None:
+    leads_ = [scored(new_lead(1), "85.0"), new_lead(2), scored(new_lead(3), "7.25")]
+    store_all(store, *leads_)
+    assert raw(db_path, "SELECT score_key FROM leads ORDER BY id") == [
+        (sort_key(leads_[0], LeadSort.SCORE)[0],),
+        (None,),
+        (sort_key(leads_[2], LeadSort.SCORE)[0],),
+    ]
+    assert raw(db_path, "SELECT score_key FROM leads WHERE id = 'lead-0001'") == [
+        (score_sort_value(Decimal(85)),)
+    ]
+
+
+def test_a_nan_score_cannot_be_stored(store: SqlStore) -> None:
+    lead = attrs.evolve(new_lead(1), score=Decimal("NaN"))
+    with store.unit_of_work() as uow, pytest.raises(InvalidValue, match="NaN"):
+        uow.leads.add(lead)
+
+
 def test_the_timestamp_columns_hold_the_sort_key_text(store: SqlStore, db_path: Path) -> None:
     lead = new_lead(1, at=datetime(2024, 3, 1, 11, 30, 0, 5, tzinfo=UTC))
     store_all(store, lead)
@@ -517,6 +698,7 @@ _WORDS = ["Åsa", "åsa", "ASA", "Straße", "strasse", "100% Solar", "a_b", "Lin
 _EMAILS = ["ada@contoso.com", "bo_ek@fabrikam.example", "ASA@lind.se"]
 _NEEDLES = ["åsa", "ASA", "strasse", "STRASSE", "%", "_", "0%", "lind", "ö", "ss", "a", "@"]
 _PLUS_TWO = timezone(timedelta(hours=2))
+_SCORES = ["0", "0.5", "9.5", "42.5", "42.50", "85", "100"]
 
 
 @st.composite
@@ -537,6 +719,7 @@ def _query_leads(draw: st.DrawFn, key: int) -> Lead:
         source=draw(st.none() | st.sampled_from([LeadSource.WEB, LeadSource.PARTNER])),
     )
     lead = Lead.create(LeadId(f"q{key:02}"), patch, at=at, by=owner, owner=owner)
+    lead = scored(lead, draw(st.none() | st.sampled_from(_SCORES)))
     later = at + timedelta(minutes=draw(st.integers(0, 4)))
     match draw(st.integers(0, 4)):
         case 1:
@@ -557,6 +740,11 @@ def _queries(draw: st.DrawFn) -> LeadQuery:
     stamps = [T0 + timedelta(minutes=n) for n in range(10)]
     low = draw(st.none() | st.sampled_from(stamps))
     high = draw(st.none() | st.sampled_from([t for t in stamps if low is None or t >= low]))
+    bounds = [Decimal(value) for value in ["0", "0.49", "9.5", "42.5", "99.99", "100"]]
+    score_min = draw(st.none() | st.sampled_from(bounds))
+    score_max = draw(
+        st.none() | st.sampled_from([b for b in bounds if score_min is None or b >= score_min])
+    )
     return LeadQuery(
         states=draw(st.none() | st.frozensets(st.sampled_from(LeadState))),
         reason_codes=draw(st.none() | st.frozensets(st.integers(1, 7), max_size=3)),
@@ -568,6 +756,8 @@ def _queries(draw: st.DrawFn) -> LeadQuery:
         modified_from=draw(st.none() | st.sampled_from(stamps[:5])),
         modified_to=draw(st.none() | st.sampled_from(stamps[5:])),
         text=draw(st.none() | st.sampled_from(_NEEDLES)),
+        score_min=score_min,
+        score_max=score_max,
         sort=draw(st.sampled_from(LeadSort)),
         descending=draw(st.booleans()),
     )
@@ -594,7 +784,7 @@ def test_query_count_and_stream_agree_with_lead_query_matches(
             for query in queries:
                 expected = sorted(
                     (lead for lead in stored if query.matches(lead)),
-                    key=lambda lead: sort_key(lead, query.sort),
+                    key=lambda lead: sort_key(lead, query.sort, descending=query.descending),
                     reverse=query.descending,
                 )
                 seen: list[Lead] = []
@@ -636,7 +826,8 @@ def test_the_schema_statements_and_queries_compile_for_postgresql(driver: str) -
     }
     assert 'created_at VARCHAR(32) COLLATE "C"' in ddl["leads"]
     assert "ON DELETE CASCADE" in ddl["lead_notes"]
-    for index in INDEXES:
+    assert 'score_key TEXT COLLATE "C"' in ddl["leads"]
+    for index in (*INDEXES, *SCORE_INDEXES):
         assert str(CreateIndex(index).compile(dialect=dialect)).startswith("CREATE INDEX")
     _Statements(dialect)  # every fixed statement of the hot paths
     everything = LeadQuery(
@@ -649,10 +840,21 @@ def test_the_schema_statements_and_queries_compile_for_postgresql(driver: str) -
         created_to=T0 + timedelta(days=1),
         modified_from=T0,
         text="100%_",
+        score_min=Decimal("42.5"),
+        score_max=100,
         sort=LeadSort.COMPANY,
         descending=True,
     )
-    for query in (everything, Views.my_open_leads("ann"), Views.closed_leads(), LeadQuery()):
+    by_score = LeadQuery(states={LeadState.OPEN, LeadState.QUALIFIED}, sort=LeadSort.SCORE)
+    for query in (
+        everything,
+        attrs.evolve(everything, sort=LeadSort.SCORE),
+        by_score,
+        attrs.evolve(by_score, descending=True),
+        Views.my_open_leads("ann"),
+        Views.closed_leads(),
+        LeadQuery(),
+    ):
         for after in (None, ("x", "y")):
             sql = str(page_statement(query, 51, after).compile(dialect=dialect))
             assert "sqlite" not in sql.lower()

@@ -144,7 +144,7 @@ def test_stores_opening_a_new_file_at_once_create_the_schema_once(db_path: Path)
         thread.join(timeout=60)
     assert not errors, errors
     with closing(sqlite3.connect(db_path)) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,), (2,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,), (2,), (3,)]
         assert db.execute("SELECT count(*) FROM leads").fetchone() == (4,)
 
 

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from leadkit.cli import EXIT_CODES, cli
+from leadkit.status import LeadState
 
 
 @pytest.fixture
@@ -164,6 +165,12 @@ def test_demo_fills_a_fresh_database_and_refuses_a_used_one(tmp_path: Path) -> N
     result = run(path, "demo", "--leads", "60")
     assert result.exit_code == 0, result.output
     assert "demo step timings" in result.stderr
+    for step in ("generate + store 60 leads", "score all", "dedupe scan", "reports", "total"):
+        assert step in result.stderr
+    assert "duplicate groups" in result.stdout
+    assert "60 leads (" in result.stdout
+    listed = json.loads(run(path, "--json", "list", "--limit", "60").stdout)["leads"]
+    assert {lead["state"] for lead in listed} == {s.value for s in LeadState}
     assert json.loads(run(path, "--json", "list").stdout)["total"] == 60
     assert_one_line_error(run(path, "demo", "--leads", "5"), EXIT_CODES["bad input"])
 
@@ -207,3 +214,167 @@ def test_qualify_dedupe_export_and_import(db: str, tmp_path: Path) -> None:
     assert imported.exit_code == 0, imported.output
     assert "created 1, updated 0, skipped 1" in imported.stdout  # the duplicate row is skipped
     assert run(other, "import", str(tmp_path / "missing.csv")).exit_code == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# report --chart
+
+
+def test_report_draws_a_chart_as_png_or_svg(db: str, tmp_path: Path) -> None:
+    from matplotlib.image import imread
+
+    add(db, "Ada Lovelace")
+    add(db, "Bo Berg", "--set", "rating=Hot")
+    png = tmp_path / "source.png"
+    result = run(db, "report", "source", "--chart", str(png))
+    assert result.exit_code == 0, result.output
+    assert f"chart written: {png}" in result.stdout
+    assert "leads by source" in result.stdout  # the table is printed too
+    assert imread(str(png)).shape[:2] == (450, 800)
+    svg = tmp_path / "funnel.svg"
+    result = run(db, "--json", "report", "--kind", "funnel", "--chart", str(svg))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["funnel"]["created"] == 2  # stdout stays JSON
+    assert "chart written" in result.stderr
+    assert "created" in svg.read_text(encoding="utf-8")
+    other = tmp_path / "chart.out"
+    assert run(db, "report", "rates", "--chart", str(other), "--chart-format", "svg").exit_code == 0
+    assert other.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("report", "owner", "--chart", "chart.gif"), EXIT_CODES["bad input"]),
+        (("report", "owner", "--chart", "chart"), EXIT_CODES["bad input"]),
+        (("report", "--chart", "chart.png"), 2),
+        (("report", "owner", "source", "--chart", "chart.png"), 2),
+        (("report", "nonsense"), 2),
+    ],
+)
+def test_report_chart_bad_input_is_one_line(db: str, args: tuple[str, ...], code: int) -> None:
+    assert_one_line_error(run(db, *args), code)
+
+
+def test_report_chart_without_matplotlib_names_the_extra(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    result = run(db, "report", "owner", "--chart", str(tmp_path / "x.png"))
+    assert_one_line_error(result, EXIT_CODES["error"])
+    assert 'pip install "leadkit[charts]"' in result.stderr
+    assert result.stdout == ""  # refused before any work
+
+
+# ---------------------------------------------------------------------------------------------
+# qualify: prompt mode, --yes, duplicates
+
+
+def ask(db: str, *args: str, answers: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", db, *args], input=answers)
+
+
+def test_qualify_in_prompt_mode_asks_replans_and_commits(db: str) -> None:
+    lead_id = add(db, "Ada Lovelace", "--company", "Acme", "--email", "ada@acme.se")
+    # No account (so the customer question goes away), a contact, an opportunity, a bad
+    # currency asked again, then EUR, then confirm.
+    result = ask(db, "qualify", lead_id, "--prompt", answers="n\ny\ny\nXYZ\nEUR\ny\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "? Create an account for Acme?" in out  # the plan shows its questions first
+    assert "Create an account for Acme? [Y/n]:" in out
+    assert "Is the opportunity's customer" not in out.split("[Y/n]:")[-1]
+    assert "Which currency should the opportunity use? [EUR]:" in out
+    assert "Error:" in out  # XYZ refused, asked again
+    plan_now = out.split("the plan now:")[1]
+    assert "create account" not in plan_now
+    assert "create contact" in plan_now
+    assert "(EUR, customer" in plan_now
+    assert "qualified (created contact" in out
+    assert json.loads(run(db, "--json", "show", lead_id).stdout)["reason"] == "Qualified"
+
+
+def test_qualify_prompt_mode_with_yes_takes_the_suggested_answers(db: str) -> None:
+    lead_id = add(db, "Ada Lovelace", "--company", "Acme")
+    result = run(db, "qualify", lead_id, "--prompt", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "created account" in result.stdout
+    assert "(EUR, customer" in result.stdout.split("the plan now:")[1]
+
+
+def test_qualify_declined_at_the_end_stores_nothing(db: str) -> None:
+    lead_id = add(db, "Ada Lovelace", "--company", "Acme")
+    result = ask(db, "qualify", lead_id, answers="n\n")
+    assert result.exit_code == EXIT_CODES["error"]
+    assert result.stderr.strip().splitlines()[-1] == "leadkit: aborted"
+    assert json.loads(run(db, "--json", "show", lead_id).stdout)["reason"] == "New"
+
+
+def test_qualify_options_say_what_to_create(db: str) -> None:
+    lead_id = add(db, "Ada Lovelace", "--company", "Acme")
+    result = run(db, "qualify", lead_id, "--no-account", "--no-opportunity", "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("qualified (created contact " + _contact(result) + ")")
+
+
+def _contact(result: Result) -> str:
+    return result.stdout.split("created contact ")[-1].split(")")[0]
+
+
+@pytest.fixture
+def duplicate_contact(db: str) -> str:
+    """A stored contact C-1, Ada Lovelace <ada@acme.se>: the real duplicate engine reports it
+    for a lead with the same e-mail."""
+    from leadkit.adapters.sql import SqlStore
+    from leadkit.records import Contact
+    from leadkit.values import ContactId, EmailAddress, PersonName
+
+    with SqlStore.open(path=Path(db)) as store, store.unit_of_work() as uow:
+        uow.contacts.add(
+            Contact(
+                id=ContactId("C-1"),
+                name=PersonName("Ada", "Lovelace"),
+                email=EmailAddress("ada@acme.se"),
+            )
+        )
+        uow.commit()
+    return "C-1"
+
+
+def test_qualify_yes_refuses_possible_duplicates_listing_them(
+    db: str, duplicate_contact: str
+) -> None:
+    lead_id = add(db, "Ada Lovelace", "--email", "ada@acme.se")
+    result = run(db, "qualify", lead_id, "--yes")
+    assert_one_line_error(result, EXIT_CODES["refused"])
+    assert "contact C-1 (A contact with the lead's e-mail address" in result.stderr
+    assert "'ada@acme.se' vs 'ada@acme.se'" in result.stderr
+    assert "--link ID or --create-anyway" in result.stderr
+    assert json.loads(run(db, "--json", "show", lead_id).stdout)["reason"] == "New"
+
+
+def test_qualify_yes_links_or_creates_anyway_when_told(db: str, duplicate_contact: str) -> None:
+    first = add(db, "Ada Lovelace", "--email", "ada@acme.se")
+    second = add(db, "Ada Lovelace", "--email", "ada@acme.se")
+    linked = run(db, "qualify", first, "--yes", "--link", duplicate_contact)
+    assert linked.exit_code == 0, linked.output
+    assert "linked contact C-1" in linked.stdout
+    created = run(db, "qualify", second, "--yes", "--create-anyway")
+    assert created.exit_code == 0, created.output
+    assert "created contact" in created.stdout
+
+
+def test_qualify_link_must_name_a_possible_duplicate(db: str, duplicate_contact: str) -> None:
+    lead_id = add(db, "Ada Lovelace", "--email", "ada@acme.se")
+    result = run(db, "qualify", lead_id, "--yes", "--create-anyway", "--link", "C-9")
+    assert_one_line_error(result, EXIT_CODES["bad input"])
+    assert "C-9" in result.stderr
+
+
+def test_qualify_asks_about_each_possible_duplicate(db: str, duplicate_contact: str) -> None:
+    lead_id = add(db, "Ada Lovelace", "--email", "ada@acme.se")
+    result = ask(db, "qualify", lead_id, answers="maybe\nlink\ny\n")
+    assert result.exit_code == 0, result.output
+    shown = "possible duplicate contact: contact C-1 (A contact with the lead's e-mail"
+    assert shown in result.stdout
+    assert "linked contact C-1" in result.stdout

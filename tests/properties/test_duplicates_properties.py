@@ -17,12 +17,12 @@ from leadkit.duplicates import (
     Blocking,
     BlockingMethod,
     Condition,
+    DuplicateFieldKind,
     DuplicateIndex,
     DuplicateRecord,
     DuplicateRule,
     DuplicateRuleSet,
     ExhaustiveFinder,
-    FieldKind,
     Operator,
     Phonetic,
     RecordRef,
@@ -86,7 +86,9 @@ def _record_sets() -> st.SearchStrategy[list[DuplicateRecord]]:
 
 
 TEXT_FIELDS = sorted(
-    f for f, s in FIELDS.items() if s.kind in (FieldKind.TEXT, FieldKind.MULTI_TEXT)
+    f
+    for f, s in FIELDS.items()
+    if s.kind in (DuplicateFieldKind.TEXT, DuplicateFieldKind.MULTI_TEXT)
 )
 
 

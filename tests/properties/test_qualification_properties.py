@@ -4,7 +4,10 @@
 - a linked record's non-empty field is never overwritten;
 - a failure injected at any write (the Nth, for every N) leaves every repository as before;
 - no path (qualify, bulk qualify, BCM conversion, prospect disqualification, requalifying a
-  reactivated lead) creates two contacts for one person;
+  reactivated lead) creates two contacts for one person, with a test finder and with the
+  duplicate engine (``EngineDuplicateCheck``);
+- bulk qualification with the duplicate engine creates one contact for leads that describe
+  one person, under WARN and BLOCK;
 - bulk qualification returns one outcome per lead id given, in order.
 """
 
@@ -36,16 +39,18 @@ from leadkit import (
 )
 from leadkit.adapters.memory import MemoryStore
 from leadkit.conversion import (
+    CandidateType,
     Choice,
     ConversionPlan,
     CustomerChoice,
     DuplicateAnswer,
     DuplicateCandidate,
-    DuplicateFinder,
+    DuplicateCheck,
     NoDuplicates,
     QualifyRequest,
     StepAction,
 )
+from leadkit.duplicates import EngineDuplicateCheck
 from leadkit.errors import (
     DomainRuleViolation,
     DuplicatesUnresolved,
@@ -54,6 +59,7 @@ from leadkit.errors import (
 )
 from leadkit.policies import (
     CurrencyRegistry,
+    DuplicateHandling,
     NotesCarryOver,
     QualificationPolicy,
     QualifyMode,
@@ -503,8 +509,13 @@ def _answers(error: DuplicatesUnresolved) -> tuple[DuplicateAnswer, ...]:
     return tuple(DuplicateAnswer.link(c) for c in error.candidates)
 
 
-def _run(operation: str, lead_ids: tuple[LeadId, ...], store: LeadStore, ids: Ids) -> None:
-    finder: DuplicateFinder = EmailFinder()
+def _run(
+    operation: str,
+    lead_ids: tuple[LeadId, ...],
+    store: LeadStore,
+    ids: Ids,
+    finder: DuplicateCheck,
+) -> None:
     policy = QualificationPolicy(prospects_on_disqualify=True)
     common: dict[str, Any] = {"by": ANN, "finder": finder, "id_factory": ids}
     now = T0 + timedelta(days=30)
@@ -545,7 +556,7 @@ def _run(operation: str, lead_ids: tuple[LeadId, ...], store: LeadStore, ids: Id
                     assert len(outcomes) == len(lead_ids)
                     for outcome in outcomes:
                         if outcome.status is OutcomeStatus.DUPLICATE_WARNING:
-                            _run("qualify", (outcome.lead_id,), store, ids)
+                            _run("qualify", (outcome.lead_id,), store, ids, finder)
             return
         except DuplicatesUnresolved as e:
             answers = _answers(e)
@@ -553,11 +564,21 @@ def _run(operation: str, lead_ids: tuple[LeadId, ...], store: LeadStore, ids: Id
             return  # closed lead, linked opportunity, ...: refused, nothing stored
 
 
+def _checked(store: LeadStore, check: str) -> tuple[LeadStore, DuplicateCheck]:
+    """The target to qualify through and the duplicate check: the test's e-mail finder, or
+    the duplicate engine with its default rules (qualifying through its store)."""
+    if check == "email":
+        return store, EmailFinder()
+    engine = EngineDuplicateCheck.from_store(store)
+    return engine.store, engine
+
+
+@pytest.mark.parametrize("check", ["email", "engine"])
 @pytest.mark.parametrize("adapter", ADAPTERS)
 def test_no_path_creates_two_contacts_for_one_person(
-    adapter: str, tmp_path_factory: pytest.TempPathFactory
+    adapter: str, check: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    stores = Stores(adapter, tmp_path_factory.mktemp(f"people-{adapter}"))
+    stores = Stores(adapter, tmp_path_factory.mktemp(f"people-{adapter}-{check}"))
 
     @examples(EXAMPLES[adapter])
     @given(history=histories())
@@ -581,13 +602,102 @@ def test_no_path_creates_two_contacts_for_one_person(
                     uow.leads.add(lead)
                 uow.commit()
             ids = Ids()
+            target, finder = _checked(store, check)
             for operation, indexes in operations:
-                _run(operation, tuple(LeadId(f"L{i}") for i in indexes), store, ids)
+                _run(operation, tuple(LeadId(f"L{i}") for i in indexes), target, ids, finder)
                 with store.unit_of_work() as uow:
                     emails = [c.email.normalized for c in uow.contacts.list() if c.email]
                     names = [a.name.casefold() for a in uow.accounts.list()]
                 assert len(emails) == len(set(emails)), f"two contacts for one person: {emails}"
                 assert len(names) == len(set(names)), f"two accounts for one company: {names}"
+        finally:
+            store.close()
+
+    run()
+
+
+# Bulk qualification with the duplicate engine ----------------------------------------------
+
+
+@st.composite
+def one_person(draw: st.DrawFn) -> list[LeadPatch]:
+    """Leads that all describe Ada Lovelace: the same e-mail address (in any case), and a
+    name, company and phone that vary as people type them."""
+    count = draw(st.integers(2, 6))
+    patches = []
+    for n in range(count):
+        email = draw(st.sampled_from(["ada@analytical.example", "ADA@Analytical.Example"]))
+        first = draw(st.sampled_from(["Ada", "ada", "ADA", "Augusta Ada"]))
+        company = draw(st.sampled_from(["", "Analytical Engines", "Analytical Engines Ltd"]))
+        phone = draw(st.sampled_from([None, "+44 20 7946 0018", "+44 20 7946 0019"]))
+        patches.append(
+            LeadPatch(
+                topic=f"Deal {n}",
+                name=PersonName(first=first, last="Lovelace"),
+                company=company,
+                email=email,
+                business_phone=phone,
+            )
+        )
+    return patches
+
+
+@pytest.mark.parametrize("handling", [DuplicateHandling.WARN, DuplicateHandling.BLOCK])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_bulk_with_the_engine_creates_one_contact_for_one_person(
+    adapter: str, handling: DuplicateHandling, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """qualify_many over leads describing one person creates exactly one contact; the leads
+    stopped by the warning then link it (as a careful host does) and still make none."""
+    stores = Stores(adapter, tmp_path_factory.mktemp(f"bulk-{adapter}-{handling.value}"))
+    policy = QualificationPolicy(duplicates=handling)
+
+    @examples(EXAMPLES[adapter])
+    @given(patches=one_person())
+    def run(patches: list[LeadPatch]) -> None:
+        store = stores()
+        try:
+            with store.unit_of_work() as uow:
+                for n, patch in enumerate(patches):
+                    uow.leads.add(Lead.create(LeadId(f"L{n}"), patch, at=T0, by=ANN))
+                uow.commit()
+            check = EngineDuplicateCheck.from_store(store)
+            ids = Ids()
+            lead_ids = [LeadId(f"L{n}") for n in range(len(patches))]
+            common: dict[str, Any] = {"at": T0, "by": ANN, "finder": check, "id_factory": ids}
+            outcomes = qualify_many(check.store, lead_ids, QualifyRequest(), policy, **common)
+            stopped = (
+                OutcomeStatus.DUPLICATE_WARNING
+                if handling is DuplicateHandling.WARN
+                else OutcomeStatus.REFUSED
+            )
+            assert [o.status for o in outcomes] == [
+                OutcomeStatus.QUALIFIED,
+                *[stopped] * (len(patches) - 1),
+            ]
+            first = outcomes[0].result
+            assert first is not None
+            assert first.contact_id is not None
+            for outcome in outcomes[1:]:
+                keys = {c.key for c in outcome.candidates}
+                assert (CandidateType.CONTACT, first.contact_id.value) in keys
+                candidates = outcome.candidates
+                for _attempt in range(3):  # an account made for a later lead may appear
+                    request = QualifyRequest(
+                        duplicate_answers=[DuplicateAnswer.link(c) for c in candidates]
+                    )
+                    try:
+                        qualify(check.store, outcome.lead_id, request, policy, **common)
+                        break
+                    except DuplicatesUnresolved as e:
+                        candidates = (*candidates, *e.candidates)
+            with store.unit_of_work() as uow:
+                contacts = list(uow.contacts.list())
+                accounts = list(uow.accounts.list())
+                qualified = [uow.leads.get(lead_id) for lead_id in lead_ids]
+            assert [c.id for c in contacts] == [first.contact_id]
+            assert len(accounts) <= 1
+            assert {lead.qualified_contact for lead in qualified} == {first.contact_id}
         finally:
             store.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,6 +38,8 @@ from leadkit import (
     custom_kind,
     make_converter,
 )
+from leadkit.errors import InvalidValue
+from leadkit.serialization import _to_invalid
 from leadkit.testing import strategies as s
 
 VALUES: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
@@ -124,3 +128,90 @@ def test_from_type_builds_valid_leads_through_the_plugin(lead: Lead) -> None:
     assert lead.pending_events, "built through Lead.create, so it has a history"
     assert lead.topic
     assert lead.name.last
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast path for leads (leadkit.fastcodec) against the strict converter it falls back to
+
+
+def _strict_load(data: object) -> Lead:
+    """``structure(data, Lead)`` without the fast path: cattrs with the detailed hooks."""
+    try:
+        lead: Lead = converter._c.structure(data, Lead)
+    except Exception as e:
+        raise _to_invalid(e, "") from None
+    return lead
+
+
+def _strict_dumps(lead: Lead) -> str:
+    return json.dumps(converter.dump(lead), ensure_ascii=False, separators=(",", ":"))
+
+
+def _outcome(run: Callable[[], Lead]) -> tuple[str, object]:
+    try:
+        return "value", run()
+    except InvalidValue as e:
+        return "error", (str(e), e.problems)
+
+
+@given(lead=st.from_type(Lead))
+def test_the_fast_path_reads_and_writes_every_lead_as_the_strict_path_does(lead: Lead) -> None:
+    text = converter.dumps(lead)
+    data = json.loads(text)["data"]
+
+    fast = converter._lead.load(data)  # raises if the fast path refused a valid lead
+
+    assert text == _strict_dumps(lead)
+    assert converter._lead.dump(lead) == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    assert fast == _strict_load(data) == lead
+    assert converter.dumps(fast) == text
+
+
+_JUNK: list[object] = [
+    None, 0, -1, 1, 2**70, 1.5, True, False, "", " ", "x", " padded ", "#", "x" * 300, "OPEN",
+    "HOT", "2024-05-01T09:00:00", "2024-05-01T09:00:00+00:00", "2024-13-01", "1e15", "NaN",
+    "ada@", "ada@example.com", [], [1], ["x"], {}, {"x": 1}, {"type": "text", "value": 1},
+]  # fmt: skip
+
+
+def _paths(value: object, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every value inside ``value`` (dict keys and list indices)."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+@st.composite
+def _corrupted(draw: st.DrawFn) -> Any:
+    """The data of a valid lead with one value replaced, removed or added somewhere."""
+    data = json.loads(converter.dumps(draw(st.from_type(Lead))))["data"]
+    path = draw(st.sampled_from(_paths(data)))
+    action = draw(st.sampled_from(["replace", "remove", "add"]))
+    junk = draw(st.sampled_from(_JUNK))
+    if not path:
+        return junk if action == "replace" else {**data, "extra": junk}
+    parent = data
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    if action == "replace":
+        parent[last] = junk
+    elif action == "remove":
+        del parent[last]
+    elif isinstance(parent, dict):
+        parent[f"{last}_extra"] = junk
+    else:
+        parent.append(junk)
+    return data
+
+
+@given(data=_corrupted())
+def test_corrupted_lead_data_gets_exactly_the_strict_value_or_error(data: Any) -> None:
+    fast = _outcome(lambda: converter.structure(data, Lead))
+
+    assert fast == _outcome(lambda: _strict_load(data))

@@ -24,8 +24,8 @@ from leadkit import (
 )
 from leadkit.duplicates import (
     FIELDS,
+    DuplicateFieldKind,
     DuplicateRecord,
-    FieldKind,
     RecordRef,
     RecordType,
     duplicate_record,
@@ -165,7 +165,7 @@ def test_values_are_text_for_every_kind_of_field() -> None:
 
 
 def test_every_field_names_its_kind_normaliser_and_record_types() -> None:
-    assert FIELDS["phones"].kind is FieldKind.MULTI_TEXT
+    assert FIELDS["phones"].kind is DuplicateFieldKind.MULTI_TEXT
     assert FIELDS["email"].normalizer == "email"
     assert RecordType.ACCOUNT not in FIELDS["first_name"].record_types
     assert set(FIELDS["company"].record_types) == set(RecordType)

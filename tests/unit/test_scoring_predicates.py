@@ -34,11 +34,11 @@ from leadkit.scoring import (
     AtMost,
     Contains,
     Equals,
-    FieldKind,
     IsSet,
     Not,
     OneOf,
     Predicate,
+    ScoringFieldKind,
     Ticked,
     Window,
     WithinDays,
@@ -313,7 +313,7 @@ def test_every_scorable_field_reads_a_real_lead() -> None:
     for path, spec in SCORABLE_FIELDS.items():
         assert spec.path == path
         value = field_reader(spec)(lead)
-        if spec.kind is FieldKind.TEXT:
+        if spec.kind is ScoringFieldKind.TEXT:
             assert isinstance(value, str)
         holds(IsSet(path), lead)
     assert field_reader(field_spec("business_phone"))(lead) == "+46812345678"

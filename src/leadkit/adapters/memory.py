@@ -9,9 +9,12 @@ units of work against one store (a single unit of work belongs to one thread at 
 How it works:
 
 - The committed state is a dict per record type (leads, accounts, contacts, opportunities)
-  guarded by one lock, plus an index of lead ids per owner so that "My open leads" does not
-  scan the whole store. Leads and records are frozen values, so they are stored as they are:
-  nobody can change a stored copy behind the store's back.
+  guarded by one lock, plus a secondary index of the leads: per owner id and state, a list of
+  ``(created_at in microseconds, id, lead)`` sorted by ``(created_at, id)``. The index is
+  changed only by ``commit``, under the lock and in the same step as the dict, so it always
+  describes exactly the committed leads (a rollback or a failed commit never touched it).
+  Leads and records are frozen values, so they are stored as they are: nobody can change a
+  stored copy behind the store's back.
 - A unit of work keeps a private change set per repository (key -> new value, or ``None`` for
   deleted) and, for each key it touched, the committed version its first change was based
   on. Reads overlay the change set on the committed state. ``save`` and ``delete`` check the
@@ -25,9 +28,12 @@ How it works:
 Queries filter with :meth:`LeadQuery.matches` (the reference semantics) and order as
 :func:`leadkit.ports.sort_key` does (the datetime sorts compare microseconds since the epoch,
 which is the same order and much cheaper than formatting UTC text; cursors still carry the
-reference text). A page is picked with a bounded heap, so a page of ``limit`` leads costs
-one pass over the candidates, not a full sort; "My open leads" passes over the owner's leads
-only. ``stream`` sorts the matching leads once, when iteration starts, and yields them batch
+reference text). A query with an owner considers only that owner's leads (of the query's
+states). A page of such a query in ``created_at`` order ("My open leads") walks the index
+lists from the cursor and stops after ``limit + 1`` matching leads, merged with the unit of
+work's own matching changes: its cost does not grow with the store or the owner's leads.
+Any other page is picked with a bounded heap, one pass over the candidates, not a full sort.
+``stream`` sorts the matching leads once, when iteration starts, and yields them batch
 by batch (the leads are in memory already; the stream holds references to them, not copies).
 """
 
@@ -36,6 +42,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -69,6 +76,7 @@ from leadkit.ports import (
     sort_key,
 )
 from leadkit.records import Account, Contact, Opportunity
+from leadkit.status import LeadState
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]
@@ -89,6 +97,25 @@ V = TypeVar("V", bound=_Versioned)
 
 _SortKey = tuple[Any, str]
 _by_key: Final = itemgetter(0)
+
+_Entry = tuple[int, str, Lead]
+"""An index entry: ``created_at`` in microseconds since the epoch, the id text, the lead."""
+_position: Final = itemgetter(0, 1)
+"""An entry's place in its list: (microseconds, id), unique within a list."""
+
+_INDEX_FILTERS: Final = frozenset({"owner_id", "states"})
+_OTHER_FILTERS: Final = tuple(
+    f.name
+    for f in attrs.fields(LeadQuery)
+    if f.name not in _INDEX_FILTERS and f.name not in ("sort", "descending")
+)
+"""The filters the index does not answer (every filter field added later counts as one)."""
+
+
+def _index_answers(query: LeadQuery) -> bool:
+    """True when the owner and states of ``query`` are its only filters: every lead of the
+    owner's index lists for those states matches then, without asking ``matches``."""
+    return all(getattr(query, name) is None for name in _OTHER_FILTERS)
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -128,7 +155,7 @@ def _same_key(key: _SortKey) -> _SortKey:
 
 
 def _keyed(
-    leads: Iterable[Lead], sort: LeadSort, after: _SortKey | None
+    leads: Iterable[Lead], sort: LeadSort, after: _SortKey | None, descending: bool
 ) -> tuple[list[tuple[_SortKey, Lead]], _SortKey | None, Callable[[_SortKey], _SortKey]]:
     """The leads with their sort keys, ``after`` in the same terms, and the function that
     turns a key back into the :func:`leadkit.ports.sort_key` form that cursors carry.
@@ -136,7 +163,8 @@ def _keyed(
     The order is always that of ``sort_key``. For the datetime sorts the keys are
     microseconds since the epoch, several times cheaper to compute than ``sort_key``'s UTC
     text and in the same order while every year involved has four digits (the text is
-    fixed-width then); otherwise ``sort_key`` itself is used.
+    fixed-width then); otherwise ``sort_key`` itself is used (``descending`` places the
+    leads without a score under the score sort).
     """
     field = _TIME_FIELDS.get(sort)
     leads = list(leads)
@@ -146,7 +174,11 @@ def _keyed(
             keyed = [((_micros(getattr(lead, field)), lead.id.value), lead) for lead in leads]
             if all(key[0] >= _YEAR_1000 for key, _ in keyed):
                 return keyed, cursor, _text_key
-    return [(sort_key(lead, sort), lead) for lead in leads], after, _same_key
+    return (
+        [(sort_key(lead, sort, descending=descending), lead) for lead in leads],
+        after,
+        _same_key,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,40 +213,127 @@ class _Table(Generic[K, V]):
 
 
 class _LeadTable(_Table[LeadId, Lead]):
-    """Committed leads plus an index of lead ids per owner id (for "My open leads")."""
+    """Committed leads plus the secondary index: per owner id and state, the entries of the
+    leads sorted by (created_at, id). Every method expects the store lock held.
+
+    ``early`` counts the committed leads created before the year 1000: the index orders by
+    microseconds, which is :func:`leadkit.ports.sort_key`'s order only for four-digit years,
+    so the index walk is not used while there is one.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.by_owner: dict[str, set[LeadId]] = {}
+        self.by_owner: dict[str, dict[LeadState, list[_Entry]]] = {}
+        self.early = 0
 
     def put(self, key: LeadId, value: Lead) -> None:
+        entry = (_micros(value.created_at), key.value, value)  # may raise: nothing changed yet
         old = self.rows.get(key)
-        if old is not None and old.owner.id != value.owner.id:
-            self._unindex(key, old.owner.id)
-        self.by_owner.setdefault(value.owner.id, set()).add(key)
+        if old is None:
+            self._index(entry, value)
+        elif old.owner.id == value.owner.id and old.state is value.state:
+            entries = self.by_owner[value.owner.id][value.state]
+            old_place = (_micros(old.created_at), key.value)
+            at = bisect_left(entries, old_place, key=_position)
+            if old_place == (entry[0], entry[1]):
+                entries[at] = entry  # the same place: swap the lead in
+            else:
+                del entries[at]
+                self._unearly(old_place[0])
+                self._index(entry, value)
+        else:
+            self._unindex(old)
+            self._index(entry, value)
         super().put(key, value)
 
     def remove(self, key: LeadId) -> None:
         old = self.rows.get(key)
         if old is not None:
-            self._unindex(key, old.owner.id)
+            self._unindex(old)
         super().remove(key)
 
-    def owned_by(self, owner_id: str, exclude: Iterable[LeadId]) -> list[Lead]:
-        """The committed leads of ``owner_id`` except those whose key is in ``exclude``."""
-        skip = set(exclude)
-        return [self.rows[key] for key in self.by_owner.get(owner_id, ()) if key not in skip]
+    def owned_by(
+        self, owner_id: str, states: frozenset[LeadState] | None, exclude: set[str]
+    ) -> list[Lead]:
+        """The committed leads of ``owner_id`` in ``states`` (None: any), except those whose
+        id text is in ``exclude``."""
+        return [
+            lead
+            for entries in self._lists(owner_id, states)
+            for _, key, lead in entries
+            if key not in exclude
+        ]
+
+    def walk(
+        self,
+        owner_id: str,
+        states: frozenset[LeadState] | None,
+        *,
+        descending: bool,
+        after: tuple[int, str] | None,
+        exclude: set[str],
+        check: Callable[[Lead], bool] | None,
+        need: int,
+    ) -> list[tuple[_SortKey, Lead]]:
+        """Up to ``need`` committed leads of ``owner_id`` in ``states`` (None: any) that pass
+        ``check`` (None: all do), in (created_at, id) order (reversed with ``descending``),
+        strictly after the position ``after``, skipping the ids in ``exclude``; each with its
+        (microseconds, id) key. Reads the index lists from the position on and stops early."""
+        runs: list[Iterator[_Entry]] = []
+        for entries in self._lists(owner_id, states):
+            if descending:
+                end = len(entries) if after is None else bisect_left(entries, after, key=_position)
+                runs.append(map(entries.__getitem__, range(end - 1, -1, -1)))
+            else:
+                start = 0 if after is None else bisect_right(entries, after, key=_position)
+                runs.append(map(entries.__getitem__, range(start, len(entries))))
+        if not runs:
+            return []
+        ordered = (
+            runs[0] if len(runs) == 1 else heapq.merge(*runs, key=_position, reverse=descending)
+        )
+        found: list[tuple[_SortKey, Lead]] = []
+        for created, key, lead in ordered:
+            if key in exclude or (check is not None and not check(lead)):
+                continue
+            found.append(((created, key), lead))
+            if len(found) >= need:
+                break
+        return found
 
     def clear(self) -> None:
         super().clear()
         self.by_owner.clear()
+        self.early = 0
 
-    def _unindex(self, key: LeadId, owner_id: str) -> None:
-        ids = self.by_owner.get(owner_id)
-        if ids is not None:
-            ids.discard(key)
-            if not ids:
-                del self.by_owner[owner_id]
+    def _lists(self, owner_id: str, states: frozenset[LeadState] | None) -> list[list[_Entry]]:
+        per_state = self.by_owner.get(owner_id)
+        if not per_state:
+            return []
+        if states is None:
+            return list(per_state.values())
+        return [entries for state, entries in per_state.items() if state in states]
+
+    def _index(self, entry: _Entry, lead: Lead) -> None:
+        per_state = self.by_owner.setdefault(lead.owner.id, {})
+        insort(per_state.setdefault(lead.state, []), entry, key=_position)
+        if entry[0] < _YEAR_1000:
+            self.early += 1
+
+    def _unindex(self, lead: Lead) -> None:
+        place = (_micros(lead.created_at), lead.id.value)
+        per_state = self.by_owner[lead.owner.id]
+        entries = per_state[lead.state]
+        del entries[bisect_left(entries, place, key=_position)]
+        if not entries:
+            del per_state[lead.state]
+            if not per_state:
+                del self.by_owner[lead.owner.id]
+        self._unearly(place[0])
+
+    def _unearly(self, micros: int) -> None:
+        if micros < _YEAR_1000:
+            self.early -= 1
 
 
 class MemoryStore:
@@ -414,20 +533,13 @@ class _LeadRepository(_Repository[LeadId, Lead]):
         self._uow._require_open()
         check_limit(limit)
         cursor = None if after is None else _read_cursor(after, query)
-        keyed, after_key, to_cursor = _keyed(self._matching(query), query.sort, cursor)
-        if after_key is not None:
-            if query.descending:
-                keyed = [pair for pair in keyed if pair[0] < after_key]
-            else:
-                keyed = [pair for pair in keyed if pair[0] > after_key]
-        pick = heapq.nlargest if query.descending else heapq.nsmallest
-        chosen = pick(limit + 1, keyed, key=_by_key)
-        items = tuple(lead for _, lead in chosen[:limit])
-        next_cursor = None
-        if len(chosen) > limit:
-            last_key = to_cursor(chosen[limit - 1][0])
-            next_cursor = encode_cursor(query.sort, query.descending, last_key)
-        return Page(items, next_cursor)
+        page = self._indexed_page(query, limit, cursor)
+        if page is not None:
+            return page
+        keyed, after_key, to_cursor = _keyed(
+            self._matching(query), query.sort, cursor, query.descending
+        )
+        return _page(query, limit, keyed, after_key, to_cursor)
 
     def count(self, query: LeadQuery) -> int:
         self._uow._require_open()
@@ -439,12 +551,47 @@ class _LeadRepository(_Repository[LeadId, Lead]):
         return self._stream(LeadQuery() if query is None else query, batch_size)
 
     def _stream(self, query: LeadQuery, batch_size: int) -> Iterator[Lead]:
-        keyed, _, _ = _keyed(self._matching(query), query.sort, None)
+        keyed, _, _ = _keyed(self._matching(query), query.sort, None, query.descending)
         keyed.sort(key=_by_key, reverse=query.descending)
         for start in range(0, len(keyed), batch_size):
             self._uow._require_open()
             for _, lead in keyed[start : start + batch_size]:
                 yield lead
+
+    def _indexed_page(self, query: LeadQuery, limit: int, cursor: _SortKey | None) -> Page | None:
+        """The page of an owner's leads in ``created_at`` order, read by walking the index
+        from the cursor; None when the index cannot give it (another sort, no owner, a year
+        below 1000 among the leads or in the cursor): the caller scans then."""
+        if query.owner_id is None or query.sort is not LeadSort.CREATED_AT:
+            return None
+        after = None if cursor is None else _micros_key(cursor)
+        if cursor is not None and after is None:
+            return None
+        changes = self._changes
+        own = [
+            ((_micros(lead.created_at), lead.id.value), lead)
+            for lead in changes.own_values()
+            if query.matches(lead)
+        ]
+        if any(key[0] < _YEAR_1000 for key, _ in own):
+            return None
+        table = changes.table
+        assert isinstance(table, _LeadTable)
+        check = None if _index_answers(query) else query.matches
+        with changes.lock:
+            if table.early:
+                return None
+            exclude = {key.value for key in changes.changes}
+            committed = table.walk(
+                query.owner_id,
+                query.states,
+                descending=query.descending,
+                after=after,
+                exclude=exclude,
+                check=check,
+                need=limit + 1,
+            )
+        return _page(query, limit, committed + own, after, _text_key)
 
     def _matching(self, query: LeadQuery) -> list[Lead]:
         changes = self._changes
@@ -452,7 +599,8 @@ class _LeadRepository(_Repository[LeadId, Lead]):
         assert isinstance(table, _LeadTable)
         with changes.lock:
             if query.owner_id is not None:
-                committed = table.owned_by(query.owner_id, changes.changes)
+                exclude = {key.value for key in changes.changes}
+                committed = table.owned_by(query.owner_id, query.states, exclude)
             else:
                 committed = table.snapshot(changes.changes)
         own = changes.own_values()
@@ -477,6 +625,30 @@ class _RecordRepository(_Repository[K, V]):
             or getattr(record, "originating_lead", None) == originating_lead
         ]
         return sorted(found, key=_record_order)
+
+
+def _page(
+    query: LeadQuery,
+    limit: int,
+    keyed: list[tuple[_SortKey, Lead]],
+    after: _SortKey | None,
+    to_cursor: Callable[[_SortKey], _SortKey],
+) -> Page:
+    """The first ``limit`` of the keyed leads after ``after`` in the query's order (a bounded
+    heap, not a sort) and the cursor of the next page."""
+    if after is not None:
+        if query.descending:
+            keyed = [pair for pair in keyed if pair[0] < after]
+        else:
+            keyed = [pair for pair in keyed if pair[0] > after]
+    pick = heapq.nlargest if query.descending else heapq.nsmallest
+    chosen = pick(limit + 1, keyed, key=_by_key)
+    items = tuple(lead for _, lead in chosen[:limit])
+    next_cursor = None
+    if len(chosen) > limit:
+        last_key = to_cursor(chosen[limit - 1][0])
+        next_cursor = encode_cursor(query.sort, query.descending, last_key)
+    return Page(items, next_cursor)
 
 
 def _record_order(record: _Versioned) -> str:

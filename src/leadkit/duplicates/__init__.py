@@ -15,6 +15,8 @@ import, qualify and batch scans (see docs/duplicates.md)::
 - :mod:`~leadkit.duplicates.rules`: conditions, rules, rule sets, the default rule set.
 - :mod:`~leadkit.duplicates.index`: the blocking index and the key-store protocol.
 - :mod:`~leadkit.duplicates.engine`: find, check on save / import, scan.
+- :mod:`~leadkit.duplicates.qualification`: :class:`EngineDuplicateCheck`, the engine as
+  qualification's duplicate check (``finder=`` of :mod:`leadkit.services`).
 - :mod:`~leadkit.duplicates.sql_keys`: the SQL key store (needs SQLAlchemy; not imported here).
 """
 
@@ -63,10 +65,11 @@ from leadkit.duplicates.normalize import (
     normalize_text,
     strip_accents,
 )
+from leadkit.duplicates.qualification import EngineDuplicateCheck, candidate_from_match
 from leadkit.duplicates.records import (
     FIELDS,
+    DuplicateFieldKind,
     DuplicateRecord,
-    FieldKind,
     FieldSpec,
     Matchable,
     RecordRef,
@@ -112,6 +115,7 @@ __all__ = [
     "CheckMode",
     "Condition",
     "ConditionEvidence",
+    "DuplicateFieldKind",
     "DuplicateFinder",
     "DuplicateGroup",
     "DuplicateIndex",
@@ -120,8 +124,8 @@ __all__ = [
     "DuplicateRecord",
     "DuplicateRule",
     "DuplicateRuleSet",
+    "EngineDuplicateCheck",
     "ExhaustiveFinder",
-    "FieldKind",
     "FieldSpec",
     "ImportCheck",
     "ImportRow",
@@ -138,6 +142,7 @@ __all__ = [
     "ScanReport",
     "Similarity",
     "StopKey",
+    "candidate_from_match",
     "check_import",
     "check_on_save",
     "default_rule_set",

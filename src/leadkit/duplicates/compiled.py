@@ -28,7 +28,13 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein, Jaro, JaroWinkler, Levenshtein
 
 from leadkit.duplicates.matches import ConditionEvidence, RuleEvidence
-from leadkit.duplicates.records import FIELDS, DuplicateRecord, FieldKind, RecordRef, RecordType
+from leadkit.duplicates.records import (
+    FIELDS,
+    DuplicateFieldKind,
+    DuplicateRecord,
+    RecordRef,
+    RecordType,
+)
 from leadkit.duplicates.rules import (
     Blocking,
     BlockingMethod,
@@ -213,7 +219,7 @@ Feature = tuple[str, str | None, bool]  # field, normaliser, case-sensitive
 def _feature_reader(feature: Feature) -> Callable[[DuplicateRecord], Values]:
     field, normalizer, case_sensitive = feature
     kind = FIELDS[field].kind
-    if kind not in (FieldKind.TEXT, FieldKind.MULTI_TEXT):
+    if kind not in (DuplicateFieldKind.TEXT, DuplicateFieldKind.MULTI_TEXT):
 
         def raw(record: DuplicateRecord) -> Values:
             return record.values(field)
@@ -221,7 +227,7 @@ def _feature_reader(feature: Feature) -> Callable[[DuplicateRecord], Values]:
         return raw
     assert normalizer is not None
     normalize = _feature_normalizer(normalizer, case_sensitive)
-    if kind is FieldKind.TEXT:
+    if kind is DuplicateFieldKind.TEXT:
 
         def one(record: DuplicateRecord) -> Values:
             value: str = getattr(record, field)

@@ -4,7 +4,8 @@
 - :func:`check_on_save` wraps it with the rule set's allow / warn / block decision.
 - :func:`check_import` checks a batch against the index and within itself.
 - :func:`scan` finds every duplicate group in a set of records (batch clean-up).
-- :class:`DuplicateFinder` is what qualification calls; :class:`IndexedFinder` implements it.
+- :class:`DuplicateFinder` looks up a lead's duplicates; :class:`IndexedFinder` implements it.
+  (Qualification's check is :class:`~leadkit.duplicates.qualification.EngineDuplicateCheck`.)
 
 Every answer is explained: each :class:`~leadkit.duplicates.matches.DuplicateMatch` names the
 rule and, per condition, the two normalised values and their similarity. Results are ordered
@@ -74,7 +75,12 @@ def find_duplicates(
 
 
 class DuplicateFinder(Protocol):
-    """What qualification (single and bulk) calls to find a lead's duplicates."""
+    """Looks up a lead's possible duplicates (explained matches, no unit of work).
+
+    Not qualification's check (:class:`leadkit.conversion.DuplicateCheck`): that one is
+    :class:`~leadkit.duplicates.qualification.EngineDuplicateCheck`, which also sees the
+    records of the qualification's unit of work and keeps its index current.
+    """
 
     def find(self, lead: Lead, /) -> list[DuplicateMatch]:
         """The possible duplicates of ``lead`` (stored leads, contacts, accounts), best first."""

@@ -305,6 +305,47 @@ class DuplicateIndex:
             self._prepared.pop(ref, None)
         return self._store.remove(ref)
 
+    def update_many(
+        self,
+        records: Iterable[Matchable],
+        removed: Iterable[Matchable | RecordRef | RecordId] = (),
+    ) -> None:
+        """Re-index ``records`` and forget ``removed`` in one call to the key store (one
+        transaction for ``SqlKeyStore``): what a committed unit of work changed.
+
+        A record with no key is forgotten, as :meth:`add` does. Raises InvalidValue if a
+        record appears twice (also once in each argument); the key store's error (such as
+        StorageUnavailable) when it fails, and then nothing is changed.
+        """
+        compiled = self._compiled
+        entries: list[tuple[RecordRef, frozenset[str]]] = []
+        kept: list[Prepared] = []
+        seen: set[RecordRef] = set()
+        for record in records:
+            prepared = compiled.prepare(duplicate_record(record))
+            if prepared.ref in seen:
+                raise InvalidValue("records", str(prepared.ref), "appears twice")
+            seen.add(prepared.ref)
+            keys = compiled.index_keys(prepared)
+            entries.append((prepared.ref, keys))
+            if keys:
+                kept.append(prepared)
+        for gone in removed:
+            ref = record_ref(gone)
+            if ref in seen:
+                raise InvalidValue("removed", str(ref), "appears twice")
+            seen.add(ref)
+            entries.append((ref, frozenset()))
+        if not entries:
+            return
+        self._store.put_many(entries)
+        memory = self._prepared
+        if memory is not None:
+            for ref, keys in entries:
+                if not keys:
+                    memory.pop(ref, None)
+            memory.update((prepared.ref, prepared) for prepared in kept)
+
     def rebuild(self, records: Iterable[Matchable]) -> IndexStats:
         """Forget everything and index ``records`` (a repository ``stream()``, say).
 
@@ -409,7 +450,7 @@ class DuplicateIndex:
 
     def find(self, record: Matchable, *, limit: int | None = None) -> list[DuplicateMatch]:
         """The stored duplicates of ``record`` under the index's rule set (best first); the
-        :class:`~leadkit.duplicates.engine.DuplicateFinder` qualification calls."""
+        :class:`~leadkit.duplicates.engine.DuplicateFinder` lookup."""
         prepared = self._compiled.prepare(duplicate_record(record))
         rules = self._compiled.by_base.get(prepared.ref.record_type, ())
         return self.search(prepared, rules, limit=limit)

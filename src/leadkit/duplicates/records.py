@@ -24,8 +24,8 @@ from leadkit.values import PersonName, PhoneNumber, RecordId, require_aware
 
 __all__ = [
     "FIELDS",
+    "DuplicateFieldKind",
     "DuplicateRecord",
-    "FieldKind",
     "FieldSpec",
     "Matchable",
     "RecordRef",
@@ -72,7 +72,7 @@ class RecordRef:
         return f"{self.record_type.value}:{self.record_id}"
 
 
-class FieldKind(Enum):
+class DuplicateFieldKind(Enum):
     """What a field holds, which decides the operators and normalisers it accepts."""
 
     TEXT = "text"
@@ -92,7 +92,7 @@ class FieldSpec:
     """One field conditions may name: its kind, default normaliser and the record types that
     have it."""
 
-    kind: FieldKind
+    kind: DuplicateFieldKind
     normalizer: str | None
     record_types: frozenset[RecordType]
     description: str
@@ -105,12 +105,12 @@ _FIRMS: Final = frozenset({RecordType.LEAD, RecordType.ACCOUNT})
 
 
 def _spec(
-    kind: FieldKind, normalizer: str | None, types: frozenset[RecordType], text: str
+    kind: DuplicateFieldKind, normalizer: str | None, types: frozenset[RecordType], text: str
 ) -> FieldSpec:
     return FieldSpec(kind, normalizer, types, text)
 
 
-_T, _M = FieldKind.TEXT, FieldKind.MULTI_TEXT
+_T, _M = DuplicateFieldKind.TEXT, DuplicateFieldKind.MULTI_TEXT
 
 FIELDS: Final[Mapping[str, FieldSpec]] = MappingProxyType(
     {
@@ -131,20 +131,21 @@ FIELDS: Final[Mapping[str, FieldSpec]] = MappingProxyType(
         "postal_code": _spec(_T, "postal_code", _ALL, "postal code"),
         "country": _spec(_T, "text", _ALL, "country"),
         "topic": _spec(_T, "text", _LEAD, "the lead's topic"),
-        "source": _spec(FieldKind.OPTION, None, _LEAD, "lead source option code"),
-        "rating": _spec(FieldKind.OPTION, None, _LEAD, "rating option code"),
-        "created_at": _spec(FieldKind.DATETIME, None, _LEAD, "when the lead was created"),
-        "estimated_close_date": _spec(FieldKind.DATE, None, _LEAD, "estimated close date"),
+        "source": _spec(DuplicateFieldKind.OPTION, None, _LEAD, "lead source option code"),
+        "rating": _spec(DuplicateFieldKind.OPTION, None, _LEAD, "rating option code"),
+        "created_at": _spec(DuplicateFieldKind.DATETIME, None, _LEAD, "when the lead was created"),
+        "estimated_close_date": _spec(DuplicateFieldKind.DATE, None, _LEAD, "estimated close date"),
     }
 )
 """The fields a condition may name, with their kind, default normaliser and record types.
 
 A contact's ``company`` is the name of its account, which the host passes to
-:func:`duplicate_record` (a contact stores only the account id).
+:func:`duplicate_record` (a contact stores only the account id); without it, the contact's own
+``company`` text.
 """
 
 
-_TEXT_FIELDS: Final = tuple(n for n, s in FIELDS.items() if s.kind is FieldKind.TEXT)
+_TEXT_FIELDS: Final = tuple(n for n, s in FIELDS.items() if s.kind is DuplicateFieldKind.TEXT)
 
 
 def _phones(value: object) -> tuple[str, ...]:
@@ -223,17 +224,17 @@ class DuplicateRecord:
         return _values(self, field, spec.kind)
 
 
-def _values(record: DuplicateRecord, field: str, kind: FieldKind) -> tuple[str, ...]:
+def _values(record: DuplicateRecord, field: str, kind: DuplicateFieldKind) -> tuple[str, ...]:
     value = getattr(record, field)
-    if kind is FieldKind.TEXT:
+    if kind is DuplicateFieldKind.TEXT:
         return (value,) if value else ()
-    if kind is FieldKind.MULTI_TEXT:
+    if kind is DuplicateFieldKind.MULTI_TEXT:
         return tuple(value)
     if value is None:
         return ()
-    if kind is FieldKind.DATETIME:
+    if kind is DuplicateFieldKind.DATETIME:
         return (value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),)
-    if kind is FieldKind.DATE:
+    if kind is DuplicateFieldKind.DATE:
         return (value.isoformat(),)
     return (str(int(value)),)
 
@@ -256,7 +257,8 @@ def duplicate_record(record: Matchable, *, company: str | None = None) -> Duplic
     - Lead: every field of :data:`FIELDS`; ``active`` is False for a Qualified or
       Disqualified lead. ``full_name`` leaves out salutation and suffix ("Dr.", "Jr.").
     - Contact: names, e-mail, phones and address; ``company`` is the name of the contact's
-      account when the host passes it (a contact stores only the account id).
+      account when the host passes it (a contact stores only the account id), else the
+      contact's own ``company`` text.
     - Account: ``company`` is its name; its business phone, website and address.
 
     ``company`` overrides the company of any record. A :class:`DuplicateRecord` is returned
@@ -318,7 +320,7 @@ def _from_contact(contact: Contact, company: str | None) -> DuplicateRecord:
         phones=(business, mobile),
         business_phone=business,
         mobile_phone=mobile,
-        company=company or "",
+        company=contact.company if company is None else company,
         street=contact.address.line1,
         city=contact.address.city,
         postal_code=contact.address.postal_code,

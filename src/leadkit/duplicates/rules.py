@@ -32,7 +32,7 @@ from leadkit.duplicates.normalize import (
     normalize_person_name,
     normalize_text,
 )
-from leadkit.duplicates.records import FIELDS, FieldKind, FieldSpec, RecordType
+from leadkit.duplicates.records import FIELDS, DuplicateFieldKind, FieldSpec, RecordType
 from leadkit.errors import ConfigurationError
 
 __all__ = [
@@ -383,16 +383,16 @@ class Blocking:
         return self.method.value
 
 
-_TEXT_KINDS: Final = frozenset({FieldKind.TEXT, FieldKind.MULTI_TEXT})
-_DATE_KINDS: Final = frozenset({FieldKind.DATE, FieldKind.DATETIME})
-_OPERATOR_KINDS: Final[Mapping[Operator, frozenset[FieldKind]]] = MappingProxyType(
+_TEXT_KINDS: Final = frozenset({DuplicateFieldKind.TEXT, DuplicateFieldKind.MULTI_TEXT})
+_DATE_KINDS: Final = frozenset({DuplicateFieldKind.DATE, DuplicateFieldKind.DATETIME})
+_OPERATOR_KINDS: Final[Mapping[Operator, frozenset[DuplicateFieldKind]]] = MappingProxyType(
     {
-        Operator.EXACT: _TEXT_KINDS | {FieldKind.DATE, FieldKind.OPTION},
+        Operator.EXACT: _TEXT_KINDS | {DuplicateFieldKind.DATE, DuplicateFieldKind.OPTION},
         Operator.SAME_FIRST_CHARACTERS: _TEXT_KINDS,
         Operator.SAME_LAST_CHARACTERS: _TEXT_KINDS,
-        Operator.SAME_DATE: frozenset({FieldKind.DATE, FieldKind.DATETIME}),
-        Operator.SAME_DATE_AND_TIME: frozenset({FieldKind.DATETIME}),
-        Operator.SAME_OPTION: frozenset({FieldKind.OPTION}),
+        Operator.SAME_DATE: frozenset({DuplicateFieldKind.DATE, DuplicateFieldKind.DATETIME}),
+        Operator.SAME_DATE_AND_TIME: frozenset({DuplicateFieldKind.DATETIME}),
+        Operator.SAME_OPTION: frozenset({DuplicateFieldKind.OPTION}),
         Operator.SIMILAR: _TEXT_KINDS,
         Operator.SOUNDS_LIKE: _TEXT_KINDS,
     }
@@ -463,7 +463,7 @@ class Condition:
         self._check_normalizer(what, base.kind, base.normalizer)
         self._check_parameters(what)
 
-    def _check_normalizer(self, what: str, kind: FieldKind, default: str | None) -> None:
+    def _check_normalizer(self, what: str, kind: DuplicateFieldKind, default: str | None) -> None:
         if not isinstance(self.case_sensitive, bool):
             raise ConfigurationError(what, "case_sensitive must be true or false")
         if kind not in _TEXT_KINDS:

@@ -26,12 +26,12 @@ from leadkit.scoring.predicates import (
     AtMost,
     Contains,
     Equals,
-    FieldKind,
     IsSet,
     Not,
     OneOf,
     Operand,
     Predicate,
+    ScoringFieldKind,
     Ticked,
     Window,
     WithinDays,
@@ -57,10 +57,10 @@ _OPS: Final = {
 
 def _operand_to_data(field: str, value: Operand) -> Any:
     kind = field_spec(field).kind
-    if kind is FieldKind.OPTION:
+    if kind is ScoringFieldKind.OPTION:
         assert isinstance(value, OptionSet)
         return value.name
-    if kind is FieldKind.TEXT:
+    if kind is ScoringFieldKind.TEXT:
         return value
     custom = custom_kind(value)
     data: Any
@@ -150,7 +150,7 @@ def _typed(value: Any, kind: type) -> Any:
 
 
 def _operand_from_data(field: str, data: object, path: str) -> Any:
-    if field_spec(field).kind is FieldKind.CUSTOM:
+    if field_spec(field).kind is ScoringFieldKind.CUSTOM:
         return _custom_operand(data, path)
     return data  # options by name, code or label; text as text: the predicate checks them
 

@@ -62,13 +62,13 @@ __all__ = [
     "AtMost",
     "Contains",
     "Equals",
-    "FieldKind",
     "IsSet",
     "Not",
     "OneOf",
     "Operand",
     "Predicate",
     "ScorableField",
+    "ScoringFieldKind",
     "Test",
     "Ticked",
     "Window",
@@ -86,7 +86,7 @@ Test: TypeAlias = "Callable[[Lead, datetime], bool]"
 """A compiled predicate: ``test(lead, at)``."""
 
 
-class FieldKind(Enum):
+class ScoringFieldKind(Enum):
     """What kind of value a scorable field holds; it decides which predicates apply."""
 
     TEXT = "text"
@@ -104,7 +104,7 @@ class ScorableField:
     option set its values come from."""
 
     path: str
-    kind: FieldKind
+    kind: ScoringFieldKind
     options: type[OptionSet] | None = None
 
 
@@ -116,7 +116,7 @@ def _fields() -> dict[str, ScorableField]:
         "address.postal_code", "address.country", "email", "website", "business_phone",
         "mobile_phone", "owner.id",
     ):  # fmt: skip
-        table[path] = ScorableField(path, FieldKind.TEXT)
+        table[path] = ScorableField(path, ScoringFieldKind.TEXT)
     options: dict[str, type[OptionSet]] = {
         "source": LeadSource,
         "rating": Rating,
@@ -126,14 +126,14 @@ def _fields() -> dict[str, ScorableField]:
         "purchase_process": PurchaseProcess,
     }
     for path, kind in options.items():
-        table[path] = ScorableField(path, FieldKind.OPTION, kind)
+        table[path] = ScorableField(path, ScoringFieldKind.OPTION, kind)
     for path in ("budget_amount", "estimated_value"):
-        table[path] = ScorableField(path, FieldKind.MONEY)
-    table["estimated_close_date"] = ScorableField("estimated_close_date", FieldKind.DATE)
+        table[path] = ScorableField(path, ScoringFieldKind.MONEY)
+    table["estimated_close_date"] = ScorableField("estimated_close_date", ScoringFieldKind.DATE)
     for path in ("created_at", "modified_at"):
-        table[path] = ScorableField(path, FieldKind.DATETIME)
+        table[path] = ScorableField(path, ScoringFieldKind.DATETIME)
     for path in ("stakeholders", "notes", "activities"):
-        table[path] = ScorableField(path, FieldKind.COUNT)
+        table[path] = ScorableField(path, ScoringFieldKind.COUNT)
     return table
 
 
@@ -151,7 +151,7 @@ def field_spec(path: object) -> ScorableField:
         if path in SCORABLE_FIELDS:
             return SCORABLE_FIELDS[path]
         if _CUSTOM_PATH.match(path):
-            return ScorableField(path, FieldKind.CUSTOM)
+            return ScorableField(path, ScoringFieldKind.CUSTOM)
     known = ", ".join(sorted(SCORABLE_FIELDS))
     raise ConfigurationError(
         "predicate", f"unknown field {path!r}; scorable fields: {known}, custom_fields.<name>"
@@ -162,7 +162,7 @@ def _refuse(message: str) -> ConfigurationError:
     return ConfigurationError("predicate", message)
 
 
-def _require_kind(op: str, spec: ScorableField, *kinds: FieldKind) -> None:
+def _require_kind(op: str, spec: ScorableField, *kinds: ScoringFieldKind) -> None:
     if spec.kind not in kinds:
         allowed = ", ".join(k.value for k in kinds)
         raise _refuse(f"{op} does not apply to {spec.kind.value} field {spec.path!r} ({allowed})")
@@ -170,17 +170,17 @@ def _require_kind(op: str, spec: ScorableField, *kinds: FieldKind) -> None:
 
 def _operand(spec: ScorableField, value: object) -> Operand:
     """Check and normalise one operand of equals / one_of for the field's kind."""
-    if spec.kind is FieldKind.OPTION:
+    if spec.kind is ScoringFieldKind.OPTION:
         assert spec.options is not None
         try:
             return spec.options.parse(value, spec.path)
         except InvalidValue as e:
             raise _refuse(str(e)) from None
-    if spec.kind is FieldKind.TEXT:
+    if spec.kind is ScoringFieldKind.TEXT:
         if not isinstance(value, str) or not value.strip():
             raise _refuse(f"{spec.path!r} compares with non-empty text, not {value!r}")
         return value.strip()
-    if spec.kind is FieldKind.CUSTOM:
+    if spec.kind is ScoringFieldKind.CUSTOM:
         try:
             kind = custom_kind(value)  # type: ignore[arg-type]
         except InvalidValue as e:
@@ -305,10 +305,10 @@ def _same_operand(a: Operand, b: Operand) -> bool:
 
 
 def _limits(op: str, spec: ScorableField, currency: str | None) -> str | None:
-    _require_kind(op, spec, FieldKind.MONEY, FieldKind.COUNT, FieldKind.CUSTOM)
+    _require_kind(op, spec, ScoringFieldKind.MONEY, ScoringFieldKind.COUNT, ScoringFieldKind.CUSTOM)
     if currency is None:
         return None
-    if spec.kind is not FieldKind.MONEY:
+    if spec.kind is not ScoringFieldKind.MONEY:
         raise _refuse(f"a currency applies only to amount fields, not {spec.path!r}")
     code = currency.strip().upper() if isinstance(currency, str) else currency
     try:
@@ -381,7 +381,13 @@ class WithinDays(Predicate):
 
     def __attrs_post_init__(self) -> None:
         spec = field_spec(self.field)
-        _require_kind("within_days", spec, FieldKind.DATE, FieldKind.DATETIME, FieldKind.CUSTOM)
+        _require_kind(
+            "within_days",
+            spec,
+            ScoringFieldKind.DATE,
+            ScoringFieldKind.DATETIME,
+            ScoringFieldKind.CUSTOM,
+        )
         if isinstance(self.days, bool) or not isinstance(self.days, int):
             raise _refuse(f"days must be a whole number, not {self.days!r}")
         if not 0 <= self.days <= 36500:
@@ -402,7 +408,9 @@ class Contains(Predicate):
     text: str
 
     def __attrs_post_init__(self) -> None:
-        _require_kind("contains", field_spec(self.field), FieldKind.TEXT, FieldKind.CUSTOM)
+        _require_kind(
+            "contains", field_spec(self.field), ScoringFieldKind.TEXT, ScoringFieldKind.CUSTOM
+        )
         if not isinstance(self.text, str) or not self.text.strip():
             raise _refuse(f"contains on {self.field!r} needs non-empty text")
         object.__setattr__(self, "text", self.text.strip())
@@ -507,12 +515,12 @@ def field_reader(spec: ScorableField) -> Getter:
     """A function reading the field's value from a lead: text for text fields ("" when
     unset), the member for option fields, the length for count fields, the value (or None)
     otherwise."""
-    if spec.kind is FieldKind.TEXT:
+    if spec.kind is ScoringFieldKind.TEXT:
         return _text_reader(spec.path)
-    if spec.kind is FieldKind.COUNT:
+    if spec.kind is ScoringFieldKind.COUNT:
         get = attrgetter(spec.path)
         return lambda lead: len(get(lead))
-    if spec.kind is FieldKind.CUSTOM:
+    if spec.kind is ScoringFieldKind.CUSTOM:
         name = spec.path.partition(".")[2]
         return lambda lead: lead.custom_fields.get(name)
     return attrgetter(spec.path)
@@ -531,9 +539,9 @@ def _custom_equals(op: Operand) -> Callable[[Any], bool]:
 
 
 def _equals(spec: ScorableField, op: Operand) -> Callable[[Any], bool]:
-    if spec.kind is FieldKind.OPTION:
+    if spec.kind is ScoringFieldKind.OPTION:
         return lambda v: v is op
-    if spec.kind is FieldKind.TEXT:
+    if spec.kind is ScoringFieldKind.TEXT:
         folded = str(op).casefold()
         return lambda v: v.strip().casefold() == folded
     return _custom_equals(op)
@@ -562,14 +570,14 @@ def compile_predicate(predicate: Predicate, criterion_id: str) -> Test:
         case IsSet(field=field):
             spec = field_spec(field)
             get = field_reader(spec)
-            if spec.kind is FieldKind.TEXT:
+            if spec.kind is ScoringFieldKind.TEXT:
                 if field in _VALUE_TEXT:  # e-mail, URL, phone: never blank when present
                     present = attrgetter(field)
                     return lambda lead, at: present(lead) is not None
                 return lambda lead, at: bool(get(lead).strip())
-            if spec.kind is FieldKind.COUNT:
+            if spec.kind is ScoringFieldKind.COUNT:
                 return lambda lead, at: get(lead) > 0
-            if spec.kind is FieldKind.CUSTOM:
+            if spec.kind is ScoringFieldKind.CUSTOM:
                 return lambda lead, at: (
                     (v := get(lead)) is not None and (not isinstance(v, str) or bool(v.strip()))
                 )
@@ -577,9 +585,9 @@ def compile_predicate(predicate: Predicate, criterion_id: str) -> Test:
         case Equals(field=field, value=value):
             spec = field_spec(field)
             get = field_reader(spec)
-            if spec.kind is FieldKind.OPTION:
+            if spec.kind is ScoringFieldKind.OPTION:
                 return lambda lead, at: get(lead) is value
-            if spec.kind is FieldKind.TEXT:
+            if spec.kind is ScoringFieldKind.TEXT:
                 text = str(value).casefold()
                 return lambda lead, at: get(lead).strip().casefold() == text
             same = _equals(spec, value)
@@ -587,10 +595,10 @@ def compile_predicate(predicate: Predicate, criterion_id: str) -> Test:
         case OneOf(field=field, values=values):
             spec = field_spec(field)
             get = field_reader(spec)
-            if spec.kind is FieldKind.OPTION:
+            if spec.kind is ScoringFieldKind.OPTION:
                 members = frozenset(values)
                 return lambda lead, at: get(lead) in members
-            if spec.kind is FieldKind.TEXT:
+            if spec.kind is ScoringFieldKind.TEXT:
                 folded = frozenset(str(v).casefold() for v in values)
                 return lambda lead, at: get(lead).strip().casefold() in folded
             checks = tuple(_equals(spec, v) for v in values)
@@ -604,11 +612,11 @@ def compile_predicate(predicate: Predicate, criterion_id: str) -> Test:
             get = field_reader(spec)
             low = 0 if window is Window.AHEAD else -days
             high = 0 if window is Window.BEHIND else days
-            if spec.kind is FieldKind.DATE:
+            if spec.kind is ScoringFieldKind.DATE:
                 return lambda lead, at: (
                     (d := get(lead)) is not None and (low <= (d - at.date()).days <= high)
                 )
-            if spec.kind is FieldKind.DATETIME:
+            if spec.kind is ScoringFieldKind.DATETIME:
                 return lambda lead, at: (
                     low <= (get(lead).astimezone(at.tzinfo).date() - at.date()).days <= high
                 )
@@ -669,7 +677,7 @@ def _any(tests: tuple[Test, ...]) -> Test:
 
 def _compare(spec: ScorableField, number: Decimal, currency: str | None, *, at_least: bool) -> Test:
     get = field_reader(spec)
-    if spec.kind is FieldKind.MONEY:
+    if spec.kind is ScoringFieldKind.MONEY:
         if at_least:
             if currency is None:
                 return lambda lead, at: (m := get(lead)) is not None and m.amount >= number
@@ -681,7 +689,7 @@ def _compare(spec: ScorableField, number: Decimal, currency: str | None, *, at_l
         return lambda lead, at: (
             (m := get(lead)) is not None and m.currency == currency and m.amount <= number
         )
-    if spec.kind is FieldKind.COUNT:
+    if spec.kind is ScoringFieldKind.COUNT:
         if at_least:
             return lambda lead, at: get(lead) >= number
         return lambda lead, at: get(lead) <= number

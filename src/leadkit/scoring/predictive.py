@@ -36,8 +36,8 @@ import attrs
 from leadkit.errors import ConfigurationError, InvalidValue, LeadkitError
 from leadkit.fields import OptionSet, OptionValue, custom_kind
 from leadkit.scoring.predicates import (
-    FieldKind,
     IsSet,
+    ScoringFieldKind,
     compile_predicate,
     field_reader,
     field_spec,
@@ -122,7 +122,11 @@ class Feature:
         if self.kind is FeatureKind.VALUE:
             if len(specs) != 1:
                 raise ConfigurationError(f"feature {self.name}", "a value feature reads one field")
-            if specs[0].kind not in (FieldKind.OPTION, FieldKind.TEXT, FieldKind.CUSTOM):
+            if specs[0].kind not in (
+                ScoringFieldKind.OPTION,
+                ScoringFieldKind.TEXT,
+                ScoringFieldKind.CUSTOM,
+            ):
                 raise ConfigurationError(
                     f"feature {self.name}",
                     f"a value feature reads an option, text or custom field, not "
@@ -136,9 +140,9 @@ class Feature:
             return lambda lead: "yes" if any(t(lead, _EPOCH) for t in tests) else "no"
         spec = field_spec(self.paths[0])
         get = field_reader(spec)
-        if spec.kind is FieldKind.OPTION:
+        if spec.kind is ScoringFieldKind.OPTION:
             return lambda lead: "" if (v := get(lead)) is None else v.name
-        if spec.kind is FieldKind.TEXT:
+        if spec.kind is ScoringFieldKind.TEXT:
             return lambda lead: get(lead).strip().casefold()
         return lambda lead: _custom_key(get(lead))
 

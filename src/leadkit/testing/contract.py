@@ -97,6 +97,7 @@ from leadkit.ports import (
     sort_key,
 )
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
+from leadkit.scoring.result import Explanation, Score, ScoreSource
 from leadkit.status import LeadState, StatusReason
 from leadkit.testing.strategies import leads
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
@@ -171,12 +172,45 @@ def _lead(
     return Lead.create(LeadId(key), patch, at=at, by=owner, owner=owner)
 
 
+def _scored(lead: Lead, value: Decimal | str | None, *, at: datetime = _T0) -> Lead:
+    """The lead with ``value`` recorded as its score (a ``LeadScored`` event); None: as is."""
+    if value is None:
+        return lead
+    number = Decimal(value)
+    score = Score(
+        lead_id=lead.id,
+        value=number,
+        stars=min(5, int(number) // 20),
+        max_stars=5,
+        rating=Rating.HOT if number >= 70 else Rating.WARM if number >= 40 else Rating.COLD,
+        source=ScoreSource.CRITERIA,
+        model_id="contract",
+        model_version=1,
+        explanation=Explanation(
+            base=number,
+            contributions=(),
+            criteria_value=number,
+            met_weight=Decimal(0),
+            total_weight=Decimal(1),
+        ),
+    )
+    return lead.record_score(score, at=at, by=_ALICE)
+
+
 def _touch(lead: Lead, text: str, *, at: datetime | None = None) -> Lead:
     """The lead with a changed description (an Open lead) or a new note (a closed one)."""
     when = at or _days(30)
     if lead.is_open:
         return lead.update(LeadPatch(description=text), at=when, by=_ALICE)
     return lead.add_note(text, at=when, by=_ALICE)
+
+
+_POPULATION_SCORES: Final[dict[str, str]] = {
+    "p01": "85", "p02": "85.0", "p03": "42.5", "p05": "100", "p06": "7.25", "p07": "0",
+    "p09": "42.50", "p10": "99.99", "p12": "9.5",
+}  # fmt: skip
+"""The recorded scores (p04, p08 and p11 have none): ties written two ways (85 and 85.0,
+42.5 and 42.50), and values whose text order is not their numeric order (9.5, 42.5, 100)."""
 
 
 def _population() -> list[Lead]:
@@ -205,7 +239,7 @@ def _population() -> list[Lead]:
         _lead("p12", topic="Smart meters", last="Sund", company="Proseware",
               at=_hours(9) + timedelta(microseconds=250)),
     ]  # fmt: skip
-    return leads
+    return [_scored(lead, _POPULATION_SCORES.get(lead.id.value)) for lead in leads]
 
 
 def _population_changes() -> dict[str, Callable[[Lead], Lead]]:
@@ -255,6 +289,22 @@ _FILTER_CASES: Final[list[tuple[str, LeadQuery, list[str]]]] = [
     ("filters are ANDed",
      LeadQuery(states={_OPEN}, owner_id="alice", ratings={Rating.HOT, Rating.WARM}),
      ["p01", "p02"]),
+    ("score from is inclusive", LeadQuery(score_min=Decimal("42.5")),
+     ["p01", "p02", "p03", "p05", "p09", "p10"]),
+    ("score up to is inclusive", LeadQuery(score_max=Decimal("9.5")), ["p06", "p07", "p12"]),
+    ("score range, bounds written otherwise", LeadQuery(score_min=Decimal("42.50"), score_max=85),
+     ["p01", "p02", "p03", "p09"]),
+    ("score range of one value", LeadQuery(score_min=0, score_max=Decimal("0.00")), ["p07"]),
+    ("score bound just above a score", LeadQuery(score_min=Decimal("99.991")), ["p05"]),
+    ("score bound just below a score", LeadQuery(score_max=Decimal("99.989")),
+     ["p01", "p02", "p03", "p06", "p07", "p09", "p12"]),
+    ("score bound excludes unscored leads", LeadQuery(score_min=Decimal("-1E+6")),
+     ["p01", "p02", "p03", "p05", "p06", "p07", "p09", "p10", "p12"]),
+    ("score range matching nothing", LeadQuery(score_min=Decimal("100.0001")), []),
+    ("score with state and owner", LeadQuery(states={_OPEN}, owner_id="alice", score_min=50),
+     ["p01", "p02", "p10"]),
+    ("score with text", LeadQuery(text="lovelace", score_max=90), ["p01"]),
+    ("score with a closed state", LeadQuery(states={_DISQUALIFIED}, score_max=10), ["p06"]),
 ]  # fmt: skip
 """(label, query, the ids it matches in the population, sorted)."""
 
@@ -270,9 +320,26 @@ _SORTED_POPULATION: Final[dict[LeadSort, list[str]]] = {
     LeadSort.LAST_NAME: ["p02", "p01", "p05", "p04", "p12", "p11", "p10", "p09", "p08", "p07",
                          "p06", "p03"],
     LeadSort.ID: [f"p{n:02}" for n in range(1, 13)],
+    LeadSort.SCORE: ["p07", "p06", "p12", "p03", "p09", "p01", "p02", "p10", "p05",
+                     "p04", "p08", "p11"],
 }  # fmt: skip
 """The population in ascending order of each sort; descending is the exact reverse (ties by
-id included), text compares case-folded by code point, datetimes by instant."""
+id included), text compares case-folded by code point, datetimes by instant. The score sort
+is numeric with the unscored leads (p04, p08, p11) last in both directions."""
+
+_UNSCORED: Final = ("p04", "p08", "p11")
+
+
+def _population_order(sort: LeadSort, descending: bool) -> list[str]:
+    """The population ids in the order of ``sort``: the reverse when ``descending``, except
+    that the unscored leads stay last under the score sort (reversed among themselves)."""
+    ascending = _SORTED_POPULATION[sort]
+    if not descending:
+        return ascending
+    if sort is not LeadSort.SCORE:
+        return ascending[::-1]
+    scored = [key for key in ascending if key not in _UNSCORED]
+    return scored[::-1] + [key for key in ascending if key in _UNSCORED][::-1]
 
 
 def _full_lead(key: str = "full-1") -> Lead:
@@ -548,7 +615,11 @@ def _ids(leads: Sequence[Lead]) -> list[str]:
 def _reference(leads: Sequence[Lead], query: LeadQuery) -> list[Lead]:
     """The reference answer: ``LeadQuery.matches`` ordered by ``sort_key``."""
     found = [lead for lead in leads if query.matches(lead)]
-    return sorted(found, key=lambda lead: sort_key(lead, query.sort), reverse=query.descending)
+    return sorted(
+        found,
+        key=lambda lead: sort_key(lead, query.sort, descending=query.descending),
+        reverse=query.descending,
+    )
 
 
 def _check_conflict(
@@ -885,7 +956,7 @@ class LeadStoreContract:
     ) -> None:
         store, stored = population
         query = LeadQuery(sort=sort, descending=descending)
-        expected = _SORTED_POPULATION[sort][::-1] if descending else _SORTED_POPULATION[sort]
+        expected = _population_order(sort, descending)
         assert _ids(_reference(stored, query)) == expected
         with store.unit_of_work() as uow:
             assert _ids(uow.leads.query(query, limit=100).items) == expected
@@ -899,6 +970,16 @@ class LeadStoreContract:
             pytest.param(LeadQuery(sort=LeadSort.TOPIC), id="topic"),
             pytest.param(Views.closed_leads(), id="closed-leads"),
             pytest.param(Views.my_open_leads(_ALICE), id="my-open-leads"),
+            pytest.param(LeadQuery(sort=LeadSort.SCORE), id="score"),
+            pytest.param(LeadQuery(sort=LeadSort.SCORE, descending=True), id="score-desc"),
+            pytest.param(
+                LeadQuery(states={_OPEN}, sort=LeadSort.SCORE, descending=True),
+                id="open-by-score-desc",
+            ),
+            pytest.param(
+                LeadQuery(owner_id="alice", score_min=Decimal("7.25"), sort=LeadSort.SCORE),
+                id="owner-and-score-range-by-score",
+            ),
         ],
     )
     def test_pages_never_repeat_or_skip_a_lead(
@@ -983,6 +1064,98 @@ class LeadStoreContract:
     def test_query_of_an_empty_store_gives_one_empty_page(self, empty_store: LeadStore) -> None:
         with empty_store.unit_of_work() as uow:
             assert uow.leads.query(LeadQuery()) == Page((), None)
+
+    # score: filter and sort -------------------------------------------------------------------
+
+    @pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+    def test_score_pages_cross_from_scored_to_unscored_leads(
+        self, population: tuple[LeadStore, list[Lead]], descending: bool
+    ) -> None:
+        store, _ = population
+        query = LeadQuery(sort=LeadSort.SCORE, descending=descending)
+        expected = _population_order(LeadSort.SCORE, descending)
+        with store.unit_of_work() as uow:
+            pages = _pages(uow.leads, query, 4)
+            assert [_ids(page.items) for page in pages] == [
+                expected[0:4],
+                expected[4:8],
+                expected[8:12],
+            ]  # the third page starts with the last scored lead and ends with the unscored
+            assert uow.leads.count(query) == 12
+            assert _ids(list(uow.leads.stream(query, batch_size=5))) == expected
+
+    def test_score_bounds_accept_ints_and_keep_decimals_exact(self, empty_store: LeadStore) -> None:
+        query = LeadQuery(score_min=42, score_max=Decimal("42.000"))
+        assert query.score_min == Decimal(42)
+        assert isinstance(query.score_min, Decimal)
+        _store_leads(
+            empty_store,
+            _scored(_lead("s1"), "42"),
+            _scored(_lead("s2"), "42.0001"),
+            _scored(_lead("s3"), "41.9999"),
+            _lead("s4"),
+        )
+        with empty_store.unit_of_work() as uow:
+            assert _ids(uow.leads.query(query).items) == ["s1"]
+            assert uow.leads.count(LeadQuery(score_max=Decimal("41.99990"))) == 1
+            assert uow.leads.count(LeadQuery(score_min=Decimal("42.0000999"))) == 1
+            assert uow.leads.count(LeadQuery(score_min=Decimal("42.00010001"))) == 0
+
+    @pytest.mark.parametrize("field", ["score_min", "score_max"])
+    @pytest.mark.parametrize(
+        "bound",
+        [
+            pytest.param(50.0, id="float"),
+            pytest.param("50", id="string"),
+            pytest.param(True, id="bool"),
+            pytest.param(Decimal("NaN"), id="nan"),
+            pytest.param(Decimal("sNaN"), id="signalling-nan"),
+            pytest.param(Decimal("Infinity"), id="infinity"),
+            pytest.param(Decimal("-Infinity"), id="minus-infinity"),
+        ],
+    )
+    def test_a_score_bound_that_is_no_finite_decimal_is_refused(
+        self, field: str, bound: object
+    ) -> None:
+        given_bound: dict[str, Any] = {field: bound}
+        with pytest.raises(InvalidValue) as caught:
+            LeadQuery(**given_bound)
+        assert caught.value.field == field
+
+    def test_a_score_range_with_min_above_max_is_refused(self) -> None:
+        with pytest.raises(InvalidValue) as caught:
+            LeadQuery(score_min=Decimal("50.01"), score_max=50)
+        assert caught.value.field == "score_max"
+        assert LeadQuery(score_min=50, score_max=Decimal("50.00")).score_max == 50
+
+    def test_a_rescored_lead_moves_in_the_score_order_and_filter(
+        self, empty_store: LeadStore
+    ) -> None:
+        _store_leads(
+            empty_store, _scored(_lead("r1"), "10"), _scored(_lead("r2"), "20"), _lead("r3")
+        )
+        by_score = LeadQuery(sort=LeadSort.SCORE, descending=True)
+        high = LeadQuery(score_min=15)
+        with empty_store.unit_of_work() as uow:
+            uow.leads.save(_scored(uow.leads.get(LeadId("r1")), "30", at=_days(1)))
+            uow.leads.save(_scored(uow.leads.get(LeadId("r3")), "15", at=_days(1)))
+            assert _ids(uow.leads.query(by_score).items) == ["r1", "r2", "r3"]  # own writes
+            assert uow.leads.count(high) == 3
+            lowest_high = LeadQuery(score_min=15, sort=LeadSort.SCORE)
+            assert _ids(uow.leads.query(lowest_high, limit=2).items) == ["r3", "r2"]
+            with empty_store.unit_of_work() as other:  # not yet committed
+                if self.supports_concurrent_readers:
+                    assert _ids(other.leads.query(by_score).items) == ["r2", "r1", "r3"]
+                    assert other.leads.count(high) == 1
+            uow.commit()
+        with empty_store.unit_of_work() as uow:
+            assert _ids(uow.leads.query(by_score).items) == ["r1", "r2", "r3"]
+            assert uow.leads.count(high) == 3
+            uow.leads.delete(LeadId("r2"))
+            uow.commit()
+        with empty_store.unit_of_work() as uow:
+            assert _ids(uow.leads.query(by_score).items) == ["r1", "r3"]
+            assert _ids(uow.leads.query(LeadQuery(score_max=15)).items) == ["r3"]
 
     # stream -----------------------------------------------------------------------------------
 
@@ -1630,6 +1803,7 @@ class _LeadSpec:
     rating: Rating | None
     source: LeadSource | None
     minutes: int
+    score: Decimal | None
 
     def build(self, lead_id: LeadId) -> Lead:
         patch = LeadPatch(
@@ -1640,7 +1814,13 @@ class _LeadSpec:
             source=self.source,
         )
         at = _T0 + timedelta(minutes=self.minutes)
-        return Lead.create(lead_id, patch, at=at, by=self.owner, owner=self.owner)
+        lead = Lead.create(lead_id, patch, at=at, by=self.owner, owner=self.owner)
+        return _scored(lead, self.score, at=at)
+
+
+_MACHINE_SCORES: Final = (Decimal(0), Decimal("42.5"), Decimal("42.50"), Decimal(85), Decimal(100))
+"""Scores the machine records: ties written two ways, the ends of the scale."""
+_MACHINE_BOUNDS: Final = (Decimal(0), Decimal("42.49"), Decimal("42.5"), Decimal(85), Decimal(100))
 
 
 _specs: Final = st.builds(
@@ -1652,6 +1832,7 @@ _specs: Final = st.builds(
     rating=st.none() | st.sampled_from(Rating),
     source=st.none() | st.sampled_from([LeadSource.WEB, LeadSource.PARTNER]),
     minutes=st.integers(0, 3),
+    score=st.none() | st.sampled_from(_MACHINE_SCORES),
 )
 
 
@@ -1660,12 +1841,22 @@ def _sometimes(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[T | None]:
     return st.one_of(st.none(), st.none(), strategy)
 
 
+def _score_range(bounds: tuple[Decimal | None, Decimal | None]) -> dict[str, Decimal | None]:
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return {"score_min": low, "score_max": high}
+
+
 _queries: Final = st.builds(
-    LeadQuery,
+    lambda score_range, **fields: LeadQuery(**fields, **score_range),
     states=_sometimes(st.frozensets(st.sampled_from(LeadState), min_size=1)),
     owner_id=_sometimes(st.sampled_from([u.id for u in _MACHINE_OWNERS])),
     ratings=_sometimes(st.frozensets(st.sampled_from(Rating), min_size=1)),
     text=_sometimes(st.sampled_from(["sol", "LIND", "contoso", "strasse", "ström"])),
+    score_range=st.tuples(
+        _sometimes(st.sampled_from(_MACHINE_BOUNDS)), _sometimes(st.sampled_from(_MACHINE_BOUNDS))
+    ).map(_score_range),
     sort=st.sampled_from(LeadSort),
     descending=st.booleans(),
 )
@@ -1674,7 +1865,10 @@ _queries: Final = st.builds(
 def _change(lead: Lead, choice: int, at: datetime) -> Lead:
     """Apply one of a few commands that are valid for ``lead`` in its state."""
     by = _MACHINE_OWNERS[choice % len(_MACHINE_OWNERS)]
+    rescore = _MACHINE_SCORES[choice % len(_MACHINE_SCORES)]
     if lead.is_closed:
+        if choice % 3 == 2:
+            return _scored(lead, rescore, at=at)  # scores are recorded on closed leads too
         if choice % 2:
             return lead.reactivate(at=at, by=by)
         return lead.add_note(f"note {choice}", at=at, by=by)
@@ -1686,6 +1880,7 @@ def _change(lead: Lead, choice: int, at: datetime) -> Lead:
         lambda: lead.mark_qualified(at=at, by=by),
         lambda: lead.mark_contacted(at=at, by=by),
         lambda: lead.add_note(f"note {choice}", at=at, by=by),
+        lambda: _scored(lead, rescore, at=at),
     ]
     return commands[choice % len(commands)]()
 

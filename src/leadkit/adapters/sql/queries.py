@@ -3,6 +3,12 @@
 Everything here is portable Core (no dialect-specific SQL): ``IN`` lists, ``LIKE`` with
 escaping, and a row-value comparison ``(sort, id) > (:value, :id)`` for the keyset, which
 SQLite (3.15+) and PostgreSQL both evaluate through the view indexes.
+
+The score sort puts the leads without a score (``score_key`` NULL) last in both directions,
+as :func:`leadkit.ports.sort_key` does with its stand-in text for them (``~`` ascending, the
+empty text descending). It reads two index ranges and merges them: the scored leads in
+``(score_key, id)`` order, then the unscored ones in ``id`` order, each reporting the value
+``sort_key`` gives it, so the cursors are the same as the in-memory store's.
 """
 
 from __future__ import annotations
@@ -10,12 +16,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 
 from leadkit.adapters.sql.rows import utc_text
 from leadkit.adapters.sql.schema import leads
 from leadkit.errors import InvalidValue
-from leadkit.ports import LeadQuery, LeadSort, decode_cursor
+from leadkit.ports import LeadQuery, LeadSort, decode_cursor, score_sort_value
 
 __all__ = ["SORT_COLUMNS", "count_statement", "page_statement", "read_cursor"]
 
@@ -26,6 +43,7 @@ SORT_COLUMNS: Final[dict[LeadSort, ColumnElement[str]]] = {
     LeadSort.COMPANY: leads.c.company_key,
     LeadSort.LAST_NAME: leads.c.last_name_key,
     LeadSort.ID: leads.c.id,
+    LeadSort.SCORE: leads.c.score_key,
 }
 
 
@@ -74,6 +92,11 @@ def filters(query: LeadQuery, *, state: int | None = None) -> list[ColumnElement
         where.append(c.modified_at >= utc_text(query.modified_from))
     if query.modified_to is not None:
         where.append(c.modified_at < utc_text(query.modified_to))
+    # Exact: the texts compare as the Decimals do, and NULL (no score) satisfies neither.
+    if query.score_min is not None:
+        where.append(c.score_key >= score_sort_value(query.score_min))
+    if query.score_max is not None:
+        where.append(c.score_key <= score_sort_value(query.score_max))
     if query.text is not None:
         needle = query.text.strip().casefold()
         where.append(
@@ -103,30 +126,66 @@ def page_statement(
     With several states ("Closed leads": Qualified or Disqualified) no single index yields
     the order, so each state is read in index order up to ``limit`` rows and the parts are
     merged: ``(... WHERE state = 1 ...) UNION ALL (... WHERE state = 2 ...)`` sorted again,
-    which sorts at most ``limit`` rows per state instead of every matching lead.
+    which sorts at most ``limit`` rows per state instead of every matching lead. The score
+    sort reads its scored and unscored leads as two such parts (per state).
     """
     codes = sorted({s.code for s in query.states}) if query.states else []
-    if len(codes) < 2:
-        return _ordered(select(*_page_columns(query)), query, filters(query), limit, after)
-    parts = [
-        select(
-            _ordered(
-                select(*_page_columns(query)),
-                query,
-                filters(query, state=code),
-                limit,
-                after,
-            ).subquery()
-        )
-        for code in codes
-    ]
-    merged = union_all(*parts).subquery()
+    states: list[int | None] = list(codes) if len(codes) >= 2 else [None]
+    parts = [part for state in states for part in _parts(query, state, limit, after)]
+    if len(parts) == 1:
+        return parts[0]
+    merged = union_all(*(select(part.subquery()) for part in parts)).subquery()
     ordered = _order(query, merged.c.sort_value, merged.c.id)
     return (
         select(merged.c.id, merged.c.version, merged.c.document, merged.c.sort_value)
         .order_by(*ordered)
         .limit(limit)
     )
+
+
+def _parts(
+    query: LeadQuery, state: int | None, limit: int, after: tuple[str, str] | None
+) -> list[Select[Any]]:
+    """The index-ordered reads of one state (None: the query's states) to merge."""
+    where = filters(query, state=state)
+    if query.sort is not LeadSort.SCORE:
+        return [_ordered(select(*_page_columns(query)), query, where, limit, after)]
+    scored = _ordered(
+        select(*_page_columns(query)),
+        query,
+        [*where, leads.c.score_key.is_not(None)],
+        limit,
+        after,
+    )
+    if query.score_min is not None or query.score_max is not None:
+        return [scored]  # a score bound matches no unscored lead
+    unscored = _unscored(query, where, limit, after)
+    return [scored] if unscored is None else [scored, unscored]
+
+
+def _unscored(
+    query: LeadQuery,
+    where: list[ColumnElement[bool]],
+    limit: int,
+    after: tuple[str, str] | None,
+) -> Select[Any] | None:
+    """The leads without a score, by id, reporting ``sort_key``'s stand-in text as their sort
+    value; None when the cursor lies past all of them."""
+    stand_in = score_sort_value(None, descending=query.descending)
+    where = [*where, leads.c.score_key.is_(None)]
+    if after is not None:
+        value, last_id = after
+        if value == stand_in:
+            where.append(leads.c.id < last_id if query.descending else leads.c.id > last_id)
+        elif (value < stand_in) == query.descending:  # compared as sort_key's texts are
+            return None
+    stmt = select(
+        leads.c.id,
+        leads.c.version,
+        leads.c.document,
+        literal(stand_in, Text()).label("sort_value"),
+    ).where(*where)
+    return stmt.order_by(leads.c.id.desc() if query.descending else leads.c.id.asc()).limit(limit)
 
 
 def _page_columns(query: LeadQuery) -> tuple[ColumnElement[Any], ...]:

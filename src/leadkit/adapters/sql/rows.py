@@ -15,7 +15,7 @@ import attrs
 
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead
-from leadkit.ports import LeadSort, search_texts, sort_key
+from leadkit.ports import LeadSort, score_sort_value, search_texts, sort_key
 from leadkit.records import Opportunity
 from leadkit.serialization import SCHEMA_VERSION, LeadkitConverter
 from leadkit.values import AccountId, ContactId
@@ -42,8 +42,14 @@ def _maybe_utc(value: datetime | None) -> str | None:
 
 
 def lead_columns(lead: Lead) -> dict[str, Any]:
-    """The query columns of ``lead`` (everything but ``version`` and ``document``)."""
+    """The query columns of ``lead`` (everything but ``version`` and ``document``).
+
+    ``score_key`` is the score as :func:`leadkit.ports.score_sort_value` text (exact for any
+    Decimal, see the schema), NULL without a score. Raises InvalidValue for a NaN score,
+    which no order can hold (nor can the converter read it back).
+    """
     full_name, company, email = search_texts(lead)
+    score = lead.score
     return {
         "id": lead.id.value,
         "state": lead.state.code,
@@ -58,6 +64,7 @@ def lead_columns(lead: Lead) -> dict[str, Any]:
         "last_name_key": sort_key(lead, LeadSort.LAST_NAME)[0],
         "full_name_key": full_name,
         "email_key": email,
+        "score_key": None if score is None else score_sort_value(score),
     }
 
 

@@ -16,6 +16,15 @@ Tables
       hold case-folded text: the sort keys and the haystacks of the text filter.
     - ``state`` is the Dynamics 365 ``statecode``; ``reason_code``, ``rating`` and
       ``source`` are option-set codes.
+    - ``score_key`` holds ``Lead.score`` as :func:`leadkit.ports.score_sort_value` text, NULL
+      for a lead without a score (added by migration 3). Why text and not a number: a REAL
+      column rounds (``0.1`` is not a binary fraction), so filters and order would not be
+      exact for Decimals; a fixed-scale integer (score x 10^k) is exact only up to ``k``
+      decimals and a fixed magnitude, while ``Lead.score`` may be any Decimal. The sortable
+      text is exact for every Decimal, compares with a plain byte comparison on every
+      backend (as the timestamps do), equal Decimals (``85``, ``85.0``) give equal texts, and
+      it is the very value the in-memory store and the keyset cursors sort on. The document
+      still holds the score itself; the column is only for filtering and sorting.
 
     Text that is sorted on uses the ``C`` collation on PostgreSQL (code-point order, like
     Python); SQLite's default ``BINARY`` collation already compares that way.
@@ -41,7 +50,9 @@ separate command or configuration, and the schema is small. A database written b
 leadkit (a version above :data:`SCHEMA_VERSION`) is refused, never downgraded.
 
 When a later migration alters a table, freeze the earlier definition inside the migration that
-created it (migrations must replay the history, not today's metadata).
+created it (migrations must replay the history, not today's metadata): migration 1 creates the
+``leads`` table as it was in version 1, and migration 3 adds ``score_key`` to it, fills it from
+the stored documents and creates its index, in the one migration transaction.
 
 Foreign files
 -------------
@@ -52,9 +63,11 @@ ours and is never modified.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
 
 import attrs
 from sqlalchemy import (
@@ -69,12 +82,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
+    update,
 )
-from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable
 from sqlalchemy.types import TypeEngine
+
+from leadkit.ports import score_sort_value
 
 __all__ = [
     "APPLICATION_ID",
@@ -83,10 +100,12 @@ __all__ = [
     "MIGRATIONS",
     "RECORD_TABLES",
     "SCHEMA_VERSION",
+    "SCORE_INDEXES",
     "Migration",
     "accounts",
     "contacts",
     "lead_activities",
+    "lead_columns_at",
     "lead_notes",
     "lead_stakeholders",
     "leads",
@@ -138,6 +157,7 @@ leads: Final = Table(
     Column("full_name_key", Text, nullable=False),
     Column("email_key", Text, nullable=False),
     Column("document", Text, nullable=False),
+    Column("score_key", _key_text(), nullable=True),  # migration 3; after document, as added
 )
 
 
@@ -232,6 +252,10 @@ INDEXES: Final = (
     Index("ix_opportunities_originating_lead", opportunities.c.originating_lead),
 )  # fmt: skip
 
+# Created by migration 3: the score sort and score range filters read an index range (the
+# unscored leads, NULL, sit together in it, ordered by id, for the end of a score sort).
+SCORE_INDEXES: Final = (Index("ix_leads_score", leads.c.score_key, leads.c.id),)
+
 
 @attrs.frozen
 class Migration:
@@ -242,8 +266,44 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
+# The ``leads`` table as migration 1 created it, frozen: later migrations alter it.
+_leads_v1: Final = Table(
+    "leads",
+    MetaData(),
+    Column("id", _key_text(_ID), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("state", SmallInteger, nullable=False),
+    Column("reason_code", Integer, nullable=False),
+    Column("owner_id", String(_ID), nullable=False),
+    Column("rating", Integer, nullable=True),
+    Column("source", Integer, nullable=True),
+    Column("created_at", _key_text(_STAMP), nullable=False),
+    Column("modified_at", _key_text(_STAMP), nullable=False),
+    Column("topic_key", _key_text(), nullable=False),
+    Column("company_key", _key_text(), nullable=False),
+    Column("last_name_key", _key_text(), nullable=False),
+    Column("full_name_key", Text, nullable=False),
+    Column("email_key", Text, nullable=False),
+    Column("document", Text, nullable=False),
+)
+
+_LEAD_COLUMNS_ADDED: Final[dict[int, frozenset[str]]] = {
+    1: frozenset(c.key for c in _leads_v1.c),
+    3: frozenset({"score_key"}),
+}
+
+
+def lead_columns_at(version: int) -> frozenset[str]:
+    """The columns the ``leads`` table has at schema ``version`` (what opening a database
+    of that version may expect before migrating it). Raises nothing: a version below 1 has
+    none, one above :data:`SCHEMA_VERSION` has today's."""
+    return frozenset().union(
+        *(columns for added, columns in _LEAD_COLUMNS_ADDED.items() if added <= version)
+    )
+
+
 def _create_tables(conn: Connection) -> None:
-    for table in (leads, *CHILD_TABLES, *RECORD_TABLES):
+    for table in (_leads_v1, *CHILD_TABLES, *RECORD_TABLES):
         conn.execute(CreateTable(table))
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -254,10 +314,63 @@ def _create_indexes(conn: Connection) -> None:
         conn.execute(CreateIndex(index))
 
 
+_BACKFILL_BATCH: Final = 1000
+
+
+def _document_score(document: str) -> str | None:
+    """The ``score_key`` of a stored lead document, read with ``json`` (the converter writes
+    a Decimal as its string and reads back only finite ones; building a converter and
+    decoding whole leads would cost far more). None for no score, and for a document that
+    cannot be read: reading that lead fails loudly anyway, and the column may stay NULL."""
+    try:
+        value = json.loads(document)["data"]["score"]
+        if value is None or isinstance(value, bool) or not isinstance(value, str | int):
+            return None
+        score = Decimal(value)
+    except (ValueError, TypeError, KeyError, InvalidOperation):
+        return None
+    return score_sort_value(score) if score.is_finite() else None
+
+
+def _add_score(conn: Connection) -> None:
+    """Migration 3: add ``leads.score_key``, fill it from every stored lead's document, then
+    index it; all inside the caller's migration transaction (all or nothing)."""
+    column = CreateColumn(leads.c.score_key).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {column}")
+    batch = (
+        select(leads.c.id, leads.c.document)
+        .where(leads.c.id > bindparam("after"))
+        .order_by(leads.c.id)
+        .limit(_BACKFILL_BATCH)
+    )
+    fill = (
+        update(leads)
+        .where(leads.c.id == bindparam("lead_id"))
+        .values(score_key=bindparam("new_score_key"))
+    )
+    after = ""
+    while True:
+        rows = conn.execute(batch, {"after": after}).all()
+        if not rows:
+            break
+        scored: list[dict[str, Any]] = []
+        for lead_id, document in rows:
+            key = _document_score(document)
+            if key is not None:
+                scored.append({"lead_id": lead_id, "new_score_key": key})
+        if scored:
+            conn.execute(fill, scored)
+        after = rows[-1][0]
+    for index in SCORE_INDEXES:
+        conn.execute(CreateIndex(index))
+
+
 MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
               _create_tables),
     Migration(2, "indexes for the lead views and record look-ups", _create_indexes),
+    Migration(3, "lead score column (sortable text), filled from the documents, and its index",
+              _add_score),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

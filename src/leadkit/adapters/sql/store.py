@@ -50,12 +50,19 @@ The hot paths (``get``, ``add``, ``save``, ``delete``) run Core statements compi
 dialect on the connection's driver cursor, skipping SQLAlchemy's per-execution bookkeeping
 (about two thirds of its cost per statement); transactions still begin and end through
 SQLAlchemy. Queries are built per call from Core constructs and executed normally. One
-converter serves every store of the process (building one takes about 0.3 s).
+converter serves every store of the process (building one takes about 0.3 s); its generated
+fast path reads and writes lead documents (``leadkit.fastcodec``).
+
+On SQLite, ``add`` of a lead without notes, activities or stakeholders checks the id at once
+(a primary-key look-up; the write lock keeps it valid) and queues the row; the queue goes in
+with one ``executemany`` per 256 rows, before any other statement of the unit of work and at
+commit. SQLite inserts about twice as fast in a run as between bursts of Python work.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import threading
 import time
@@ -101,6 +108,7 @@ from leadkit.adapters.sql.schema import (
     contacts,
     current_version,
     lead_activities,
+    lead_columns_at,
     lead_notes,
     lead_stakeholders,
     leads,
@@ -117,6 +125,7 @@ from leadkit.errors import (
     StorageUnavailable,
 )
 from leadkit.events import LeadEvent
+from leadkit.fastcodec import compile_evolver
 from leadkit.lead import Lead
 from leadkit.ports import (
     AccountRepository,
@@ -180,11 +189,19 @@ class _Prepared:
         self._names: tuple[str, ...] = tuple(
             compiled.positiontup if compiled.positional and compiled.positiontup else ()
         )
+        # itemgetter picks the parameters in C; with one name it gives a bare value.
+        pick = operator.itemgetter(*self._names) if len(self._names) > 1 else None
+        self._pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = pick
+        self._only = self._names[0] if len(self._names) == 1 else None
 
     def bind(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """The driver parameters for ``values`` (keyed by bind name)."""
         if self._positional:
-            return tuple(values[name] for name in self._names)
+            if self._pick is not None:
+                return self._pick(values)
+            if self._only is not None:
+                return (values[self._only],)
+            return ()
         return dict(values)
 
     def run(self, conn: Connection, values: Mapping[str, Any]) -> _Result:
@@ -500,7 +517,7 @@ class SqlStore:
                 if "leads" in tables
                 else set()
             )
-            missing = {c.key for c in leads.c} - have
+            missing = lead_columns_at(version) - have  # later columns come by migration
             if missing:
                 raise StorageUnavailable(
                     f"{foreign}: its leads table lacks {', '.join(sorted(missing))}"
@@ -578,6 +595,12 @@ class SqlUnitOfWork:
 
     ``commit()`` stores every change or none and then hands the collected events to the
     store's event sink; leaving the ``with`` block without commit rolls back.
+
+    On SQLite, new leads without notes, activities or stakeholders are inserted in batches
+    (see "Speed" in the module docstring): ``add`` checks the id at once, under the write
+    lock, and the rows go in before any other statement of the unit of work, at the latest
+    at commit. Should a batch fail in the database, the whole transaction is rolled back and
+    StorageUnavailable raised, so no lead that ``add`` accepted is silently missing.
     """
 
     def __init__(self, store: SqlStore) -> None:
@@ -587,6 +610,9 @@ class SqlUnitOfWork:
         self._holds_lock = False
         self._finished = False
         self._events: list[LeadEvent] = []
+        self._deferred: list[Any] = []  # driver parameters of leads to insert
+        self._deferred_ids: set[str] = set()
+        self._id_cursor: Any = None  # the driver cursor of _taken
         self.leads: LeadRepository = SqlLeadRepository(self)
         self.accounts: AccountRepository = SqlRecordRepository(self, _ACCOUNTS)
         self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
@@ -620,12 +646,13 @@ class SqlUnitOfWork:
         """Store every change made in this unit of work, or none; then hand the events to
         the event sink (a sink that raises does not undo the commit).
 
-        Raises StorageUnavailable when the database fails, the store is closed or the unit of
-        work has ended.
+        Raises StorageUnavailable when the database fails (nothing since the last commit is
+        stored then), the store is closed or the unit of work has ended.
         """
         store = self._store
         conn = self._connection()
         if self._phase is not None:
+            self._flush()
             try:
                 conn.commit()
             except store._driver_errors as e:
@@ -639,6 +666,7 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Forget every change made since the last commit."""
         self._events = []
+        self._forget_deferred()
         if self._phase is not None and self._conn is not None:
             self._phase = None
             try:
@@ -649,6 +677,7 @@ class SqlUnitOfWork:
                 self._unlock()
 
     def _release(self) -> None:
+        self._forget_deferred()
         conn, self._conn, self._phase = self._conn, None, None
         try:
             if conn is not None:
@@ -673,15 +702,20 @@ class SqlUnitOfWork:
         return self._conn
 
     def _reader(self) -> Connection:
-        """The connection inside a transaction that may read."""
+        """The connection inside a transaction that may read (deferred leads inserted)."""
+        if self._deferred:
+            self._flush()
         conn = self._connection()
         if self._phase is None:
             self._begin(conn, "BEGIN")
             self._phase = _READ
         return conn
 
-    def _writer(self) -> Connection:
-        """The connection inside a transaction that holds the write lock (SQLite)."""
+    def _writer(self, *, flush: bool = True) -> Connection:
+        """The connection inside a transaction that holds the write lock (SQLite), the
+        deferred leads inserted unless ``flush`` is False."""
+        if flush and self._deferred:
+            self._flush()
         conn = self._connection()
         if self._phase != _WRITE:
             if self._store._sqlite:
@@ -734,10 +768,61 @@ class SqlUnitOfWork:
     def _record(self, events: Sequence[LeadEvent]) -> None:
         self._events.extend(events)
 
+    def _defer(self, lead_id: str, parameters: Any) -> None:
+        """Insert a lead row with the next batch (its id checked free by the caller)."""
+        self._deferred.append(parameters)
+        self._deferred_ids.add(lead_id)
+        if len(self._deferred) >= _DEFERRED_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Insert the deferred lead rows (one ``executemany``).
+
+        Raises StorageUnavailable when the database fails; the transaction is rolled back
+        then (the adds of the batch returned already, so none of them may be committed).
+        """
+        if not self._deferred:
+            return
+        rows = self._deferred
+        self._forget_deferred()
+        store = self._store
+        try:
+            conn = self._connection()
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.executemany(store._statements.insert_lead.sql, rows)
+        except store._driver_errors as e:
+            try:
+                self.rollback()
+            finally:
+                action = f"adding {len(rows)} leads (the unit of work was rolled back)"
+                store._fail(action, e)
+
+    def _forget_deferred(self) -> None:
+        self._deferred = []
+        self._deferred_ids = set()
+        self._id_cursor = None
+
+    def _taken(self, conn: Connection, lead_id: str) -> bool:
+        """True when a lead ``lead_id`` is stored or deferred (in the write transaction).
+
+        One driver cursor serves every call until the deferred rows are inserted or
+        forgotten: each call reads its one row at once.
+        """
+        if lead_id in self._deferred_ids:
+            return True
+        cursor = self._id_cursor
+        if cursor is None:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            self._id_cursor = cursor
+        sql = self._store._statements.lead_version.sql
+        return cursor.execute(sql, (lead_id,)).fetchone() is not None
+
 
 def _storable(document: str, kind: str, key: object) -> str:
     """``document`` if a database can hold it. Raises InvalidValue for text holding an
     unpaired surrogate (JSON keeps it; no UTF-8 database can store it)."""
+    if document.isascii():
+        return document
     try:
         document.encode()
     except UnicodeEncodeError:
@@ -749,6 +834,12 @@ def _storable(document: str, kind: str, key: object) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Leads
+
+_stored_lead: Final = compile_evolver(Lead, "version", "pending_events")
+"""``attrs.evolve(lead, version=..., pending_events=...)``, generated (half the time)."""
+
+_DEFERRED_ROWS: Final = 256
+"""New lead rows a SQLite unit of work collects before inserting them in one go."""
 
 
 class SqlLeadRepository:
@@ -773,31 +864,44 @@ class SqlLeadRepository:
     def add(self, lead: Lead) -> Lead:
         """Store a new lead (version 0); returns it with version 1 and no pending events.
 
-        Raises AlreadyExists when the id is taken, InvalidValue for another version.
+        Raises AlreadyExists when the id is taken, InvalidValue for another version,
+        StorageUnavailable when the database fails. On SQLite the row may go in with a later
+        batch (see :class:`SqlUnitOfWork`): should that fail, the call inserting the batch
+        (at the latest ``commit``) raises StorageUnavailable and the unit of work is rolled back.
         """
         if lead.version != 0:
             raise InvalidValue(
                 "version", lead.version, "a new lead has version 0 (save a stored lead instead)"
             )
-        stored = attrs.evolve(lead, version=1, pending_events=())
+        stored = _stored_lead(lead, 1, ())
         values = self._row(stored)
         store = self._store
-        conn = self._uow._writer()
+        uow = self._uow
+        defer = store._sqlite and not (stored.notes or stored.activities or stored.stakeholders)
+        conn = uow._writer(flush=not defer)
         try:
-            try:
-                if store._sqlite:
-                    self._sql.insert_lead.run(conn, values)
-                else:
-                    with conn.begin_nested():
+            if defer:
+                # Under SQLite's write lock no one else inserts, so the id checked free here
+                # is still free when the batch goes in (SqlUnitOfWork._flush).
+                key = lead.id.value
+                if uow._taken(conn, key):
+                    raise AlreadyExists("lead", lead.id)
+                uow._defer(key, self._sql.insert_lead.bind(values))
+            else:
+                try:
+                    if store._sqlite:
                         self._sql.insert_lead.run(conn, values)
-            except store._integrity_errors as e:
-                if self._version_of(conn, lead.id) is not None:
-                    raise AlreadyExists("lead", lead.id) from e
-                raise
-            self._insert_children(conn, stored)
+                    else:
+                        with conn.begin_nested():
+                            self._sql.insert_lead.run(conn, values)
+                except store._integrity_errors as e:
+                    if self._version_of(conn, lead.id) is not None:
+                        raise AlreadyExists("lead", lead.id) from e
+                    raise
+                self._insert_children(conn, stored)
         except store._driver_errors as e:
             store._fail(f"adding lead {lead.id}", e)
-        self._uow._record(lead.pending_events)
+        uow._record(lead.pending_events)
         return stored
 
     def save(self, lead: Lead) -> Lead:
@@ -806,7 +910,7 @@ class SqlLeadRepository:
 
         Raises ConcurrencyConflict (expected and actual versions) or NotFound.
         """
-        stored = attrs.evolve(lead, version=lead.version + 1, pending_events=())
+        stored = _stored_lead(lead, lead.version + 1, ())
         values = self._row(stored)
         values["key"] = lead.id.value
         values["expected"] = lead.version

@@ -1,0 +1,704 @@
+"""The duplicate engine as qualification's duplicate check.
+
+:class:`EngineDuplicateCheck` implements :class:`leadkit.conversion.DuplicateCheck` over a
+:class:`~leadkit.duplicates.index.DuplicateIndex` of the store's accounts and contacts (and,
+when asked, its leads)::
+
+    check = EngineDuplicateCheck.from_store(store)  # indexes the stored accounts and contacts
+    qualify(check.store, lead_id, request, policy, finder=check, at=now, by=user, id_factory=ids)
+
+Every :class:`~leadkit.duplicates.matches.DuplicateMatch` the engine finds for the lead becomes
+a :class:`~leadkit.conversion.DuplicateCandidate` of the candidate's type and id, with the
+match's score and its explanation as the reason (:func:`candidate_from_match`), so the
+policy's WARN / BLOCK / IGNORE and the LINK / CREATE_ANYWAY answers work as for any check.
+
+Keeping the index true
+----------------------
+``check.store`` is the store seen through the check (:class:`IndexingStore`); qualify through
+it. Its units of work (:class:`IndexingUnitOfWork`) note every account and contact (and lead,
+when leads are indexed) written through them:
+
+- :meth:`EngineDuplicateCheck.find` in that unit of work also compares the lead with the
+  records written in it, and no longer with their committed versions: a contact created for
+  one lead is a candidate for the next lead qualified in the same unit of work;
+- ``commit()`` hands them to the index once the store has committed them (one key-store call);
+- ``rollback()``, or leaving the block without a commit, forgets them: the index never holds a
+  record that was not committed.
+
+A match from the index is read through the unit of work before it is reported, so a record
+deleted since it was indexed (by another process, say) is never a candidate. Records written
+around ``check.store`` are indexed by the next :meth:`EngineDuplicateCheck.rebuild`.
+
+A contact is matched with the name of its account as its company (else its own ``company``
+text); renaming or deleting an account through ``check.store`` re-indexes its contacts.
+
+The index is not thread-safe: a host whose threads share one check passes a lock
+(``lock=threading.Lock()``), which the check holds around every use of the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from types import TracebackType
+from typing import Any, Final, Self, cast
+
+import attrs
+
+from leadkit.conversion import DuplicateCandidate
+from leadkit.duplicates.compiled import CompiledRule
+from leadkit.duplicates.index import (
+    DEFAULT_MAX_BLOCK_SIZE,
+    DuplicateIndex,
+    DuplicateKeyStore,
+    IndexStats,
+    match_order,
+)
+from leadkit.duplicates.matches import DuplicateMatch
+from leadkit.duplicates.records import (
+    DuplicateRecord,
+    RecordRef,
+    RecordType,
+    duplicate_record,
+)
+from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
+from leadkit.errors import ConfigurationError, InvalidValue, NotFound
+from leadkit.events import LeadEvent
+from leadkit.lead import Lead
+from leadkit.ports import (
+    AccountRepository,
+    ContactRepository,
+    LeadQuery,
+    LeadRepository,
+    LeadStore,
+    OpportunityRepository,
+    Page,
+    UnitOfWork,
+)
+from leadkit.records import Account, Contact
+from leadkit.values import AccountId, ContactId, LeadId
+
+__all__ = [
+    "EngineDuplicateCheck",
+    "IndexingStore",
+    "IndexingUnitOfWork",
+    "candidate_from_match",
+]
+
+_StoredRecord = Lead | Account | Contact
+
+_WHAT: Final = "engine duplicate check"
+
+
+def candidate_from_match(
+    match: DuplicateMatch, rule_set: DuplicateRuleSet | None = None
+) -> DuplicateCandidate:
+    """The qualification candidate for one engine match: the candidate record's type and id,
+    the match's score (0 to 100) and, as the reason, the explanation on one line: the rule's
+    description when ``rule_set`` holds the rule, the rule's name and each condition's
+    evidence (``A contact with the lead's e-mail address [lead-contact-same-email: email =
+    email: 'ada@example.com' vs 'ada@example.com' (100.0)]``).
+
+    Raises InvalidValue only for a match no engine makes (a negative score).
+    """
+    description = ""
+    if rule_set is not None:
+        description = next((r.description for r in rule_set.rules if r.name == match.rule), "")
+    return _candidate(match, description)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading records by reference
+
+
+def _read(uow: UnitOfWork, ref: RecordRef) -> _StoredRecord | None:
+    """The record ``ref`` names as ``uow`` sees it, or None when it is not stored."""
+    try:
+        match ref.record_type:
+            case RecordType.ACCOUNT:
+                return uow.accounts.get(AccountId(ref.record_id))
+            case RecordType.CONTACT:
+                return uow.contacts.get(ContactId(ref.record_id))
+            case RecordType.LEAD:
+                return uow.leads.get(LeadId(ref.record_id))
+    except (NotFound, InvalidValue):
+        return None
+
+
+def _account_name(uow: UnitOfWork, account_id: AccountId | None) -> str | None:
+    """The name of the contact's account as ``uow`` sees it; None when there is none."""
+    if account_id is None:
+        return None
+    try:
+        return uow.accounts.get(account_id).name
+    except NotFound:
+        return None
+
+
+def _contact_view(uow: UnitOfWork, contact: Contact) -> DuplicateRecord:
+    return duplicate_record(contact, company=_account_name(uow, contact.account_id))
+
+
+def _view(uow: UnitOfWork, record: _StoredRecord) -> DuplicateRecord:
+    if isinstance(record, Contact):
+        return _contact_view(uow, record)
+    return duplicate_record(record)
+
+
+# ---------------------------------------------------------------------------------------------
+# The units of work that keep the index current
+
+
+@attrs.define
+class _Change:
+    """A record written (or re-keyed) in a unit of work: the stored copy and its flat view,
+    both None when it was deleted."""
+
+    ref: RecordRef
+    record: _StoredRecord | None
+    view: DuplicateRecord | None
+
+
+class _WatchedAccounts:
+    """The accounts of an :class:`IndexingUnitOfWork`: the store's, with writes noted."""
+
+    def __init__(self, uow: IndexingUnitOfWork, inner: AccountRepository) -> None:
+        self._uow = uow
+        self._inner = inner
+
+    def get(self, record_id: AccountId) -> Account:
+        return self._inner.get(record_id)
+
+    def add(self, record: Account) -> Account:
+        stored = self._inner.add(record)
+        self._uow._account_written(stored.id, stored, renamed=False)
+        return stored
+
+    def save(self, record: Account) -> Account:
+        before = _account_name(self._uow.inner, record.id)
+        stored = self._inner.save(record)
+        self._uow._account_written(stored.id, stored, renamed=before != stored.name)
+        return stored
+
+    def delete(self, record_id: AccountId, *, expected_version: int | None = None) -> None:
+        self._inner.delete(record_id, expected_version=expected_version)
+        self._uow._account_written(record_id, None, renamed=True)
+
+    def list(self, *, originating_lead: LeadId | None = None) -> Sequence[Account]:
+        return self._inner.list(originating_lead=originating_lead)
+
+
+class _WatchedContacts:
+    """The contacts of an :class:`IndexingUnitOfWork`: the store's, with writes noted."""
+
+    def __init__(self, uow: IndexingUnitOfWork, inner: ContactRepository) -> None:
+        self._uow = uow
+        self._inner = inner
+
+    def get(self, record_id: ContactId) -> Contact:
+        return self._inner.get(record_id)
+
+    def add(self, record: Contact) -> Contact:
+        stored = self._inner.add(record)
+        self._uow._written(stored)
+        return stored
+
+    def save(self, record: Contact) -> Contact:
+        stored = self._inner.save(record)
+        self._uow._written(stored)
+        return stored
+
+    def delete(self, record_id: ContactId, *, expected_version: int | None = None) -> None:
+        self._inner.delete(record_id, expected_version=expected_version)
+        self._uow._deleted(RecordRef(RecordType.CONTACT, record_id.value))
+
+    def list(self, *, originating_lead: LeadId | None = None) -> Sequence[Contact]:
+        return self._inner.list(originating_lead=originating_lead)
+
+
+class _WatchedLeads:
+    """The leads of an :class:`IndexingUnitOfWork` (when leads are indexed)."""
+
+    def __init__(self, uow: IndexingUnitOfWork, inner: LeadRepository) -> None:
+        self._uow = uow
+        self._inner = inner
+
+    def get(self, lead_id: LeadId) -> Lead:
+        return self._inner.get(lead_id)
+
+    def add(self, lead: Lead) -> Lead:
+        stored = self._inner.add(lead)
+        self._uow._written(stored)
+        return stored
+
+    def save(self, lead: Lead) -> Lead:
+        stored = self._inner.save(lead)
+        self._uow._written(stored)
+        return stored
+
+    def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:
+        self._inner.delete(lead_id, expected_version=expected_version)
+        self._uow._deleted(RecordRef(RecordType.LEAD, lead_id.value))
+
+    def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
+        return self._inner.query(query, limit=limit, after=after)
+
+    def count(self, query: LeadQuery) -> int:
+        return self._inner.count(query)
+
+    def stream(self, query: LeadQuery | None = None, *, batch_size: int = 500) -> Iterator[Lead]:
+        return self._inner.stream(query, batch_size=batch_size)
+
+
+class IndexingUnitOfWork:
+    """A unit of work of the store, seen through an :class:`EngineDuplicateCheck`: the same
+    repositories and promises (:class:`leadkit.ports.UnitOfWork`), and the accounts, contacts
+    (and leads, when indexed) written through it reach the check's index when — and only
+    when — the store commits them.
+
+    Get one from ``check.store.unit_of_work()``. Raises what the store's unit of work raises;
+    ``commit`` may also raise the key store's StorageUnavailable after the store committed
+    (then :meth:`EngineDuplicateCheck.rebuild` the index).
+    """
+
+    leads: LeadRepository
+    accounts: AccountRepository
+    contacts: ContactRepository
+    opportunities: OpportunityRepository
+
+    def __init__(self, inner: UnitOfWork, check: EngineDuplicateCheck) -> None:
+        self._inner = inner
+        self._check = check
+        self._changes: dict[RecordRef, _Change] = {}
+        self._overlay: DuplicateIndex | None = None  # the changes, indexed once looked up
+        self.accounts = _WatchedAccounts(self, inner.accounts)
+        self.contacts = _WatchedContacts(self, inner.contacts)
+        self.leads = _WatchedLeads(self, inner.leads) if check.indexes_leads else inner.leads
+        self.opportunities = inner.opportunities
+
+    @property
+    def inner(self) -> UnitOfWork:
+        """The store's own unit of work."""
+        return self._inner
+
+    @property
+    def check(self) -> EngineDuplicateCheck:
+        """The check whose index this unit of work keeps current."""
+        return self._check
+
+    @property
+    def pending(self) -> Mapping[RecordRef, DuplicateRecord | None]:
+        """The records written since the last commit or rollback, as the index will get them
+        on commit (None: deleted)."""
+        return {ref: change.view for ref, change in self._changes.items()}
+
+    @property
+    def events(self) -> Sequence[LeadEvent]:
+        """The events collected since the last commit or rollback."""
+        return self._inner.events
+
+    def __enter__(self) -> Self:
+        self._inner.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._forget()
+        self._inner.__exit__(exc_type, exc, tb)
+
+    def commit(self) -> None:
+        """Commit the store's unit of work, then index what it wrote.
+
+        Raises what the store's commit raises — the index then gets only what the store did
+        commit (an event sink may raise after the commit) — or the key store's error after
+        the commit.
+        """
+        changes = self._changes
+        self._forget()
+        try:
+            self._inner.commit()
+        except BaseException:
+            self._check._settle(self._inner, changes.values())
+            raise
+        self._check._apply(changes.values())
+
+    def rollback(self) -> None:
+        """Forget every change made since the last commit; the index never sees them."""
+        self._forget()
+        self._inner.rollback()
+
+    # Noting writes ------------------------------------------------------------------------
+
+    def _forget(self) -> None:
+        self._changes = {}
+        self._overlay = None
+
+    def _note(self, change: _Change) -> None:
+        self._changes[change.ref] = change
+        overlay = self._overlay
+        if overlay is not None:
+            if change.view is None:
+                overlay.remove(change.ref)
+            else:
+                overlay.update(change.view)
+
+    def _changes_index(self) -> DuplicateIndex:
+        """The records written in this unit of work, indexed (built at the first lookup after
+        a write, then kept in step), so that a lookup never compares a lead with all of
+        them and finds them as the check's index would."""
+        if self._overlay is None:
+            overlay = DuplicateIndex(self._check.rule_set)
+            overlay.rebuild(c.view for c in self._changes.values() if c.view is not None)
+            self._overlay = overlay
+        return self._overlay
+
+    def _written(self, record: Lead | Contact) -> None:
+        ref = _ref_of(record)
+        if isinstance(record, Contact):
+            view = duplicate_record(record, company=self._account_name(record.account_id))
+        else:
+            view = duplicate_record(record)
+        self._note(_Change(ref, record, view))
+
+    def _account_name(self, account_id: AccountId | None) -> str | None:
+        """The name of an account as this unit of work sees it (None: no such account): the
+        one written in it, else the stored one."""
+        if account_id is None:
+            return None
+        change = self._changes.get(RecordRef(RecordType.ACCOUNT, account_id.value))
+        if change is not None:
+            return None if change.record is None else cast(Account, change.record).name
+        return _account_name(self._inner, account_id)
+
+    def _deleted(self, ref: RecordRef) -> None:
+        self._note(_Change(ref, None, None))
+
+    def _account_written(
+        self, account_id: AccountId, account: Account | None, *, renamed: bool
+    ) -> None:
+        ref = RecordRef(RecordType.ACCOUNT, account_id.value)
+        view = None if account is None else duplicate_record(account)
+        self._note(_Change(ref, account, view))
+        # The contacts of the account are matched with its name: give them the new one.
+        if renamed:
+            contacts: Iterable[Contact] = self._inner.contacts.list()
+        else:
+            contacts = [c.record for c in self._changes.values() if isinstance(c.record, Contact)]
+        company = None if account is None else account.name
+        for contact in contacts:
+            if contact.account_id == account_id:
+                key = _ref_of(contact)
+                rekeyed = duplicate_record(contact, company=company)
+                self._note(_Change(key, contact, rekeyed))
+
+
+def _ref_of(record: _StoredRecord) -> RecordRef:
+    if isinstance(record, Lead):
+        return RecordRef(RecordType.LEAD, record.id.value)
+    if isinstance(record, Contact):
+        return RecordRef(RecordType.CONTACT, record.id.value)
+    return RecordRef(RecordType.ACCOUNT, record.id.value)
+
+
+class IndexingStore:
+    """The store seen through an :class:`EngineDuplicateCheck` (``check.store``): a
+    :class:`leadkit.ports.LeadStore` whose units of work are :class:`IndexingUnitOfWork`.
+
+    Pass it wherever the store goes (the services' ``target``). Raises what the store
+    raises.
+    """
+
+    def __init__(self, store: LeadStore, check: EngineDuplicateCheck) -> None:
+        self._inner = store
+        self._check = check
+
+    @property
+    def inner(self) -> LeadStore:
+        """The store itself."""
+        return self._inner
+
+    @property
+    def check(self) -> EngineDuplicateCheck:
+        """The check whose index the units of work keep current."""
+        return self._check
+
+    def unit_of_work(self) -> IndexingUnitOfWork:
+        """A new unit of work of the store, keeping the index current. Raises
+        StorageUnavailable if the store cannot be used."""
+        return IndexingUnitOfWork(self._inner.unit_of_work(), self._check)
+
+    def close(self) -> None:
+        """Close the store."""
+        self._inner.close()
+
+    def __repr__(self) -> str:
+        return f"IndexingStore({self._inner!r})"
+
+
+# ---------------------------------------------------------------------------------------------
+# The check
+
+
+def _check_limit(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(_WHAT, f"limit must be a positive integer or None (got {value!r})")
+    return value
+
+
+class EngineDuplicateCheck:
+    """Qualification's :class:`~leadkit.conversion.DuplicateCheck`, backed by the duplicate
+    engine: the accounts and contacts (and, with ``leads``, the leads) of ``store`` that the
+    rules of ``rule_set`` match with the lead being qualified.
+
+    The index starts empty — :meth:`from_store` builds it from what is stored — with its keys
+    in memory, or in ``key_store`` (a ``SqlKeyStore``, say: then they persist, nothing but the
+    keys is kept in memory and candidates are read through the unit of work). ``limit`` caps
+    the candidates per lead (best first); ``max_block_size`` is the index's stop-key limit;
+    ``lock`` (a ``threading.Lock``, say) is held around every use of the index, for a check
+    shared between threads.
+    The rule set's own check mode is not used: the qualification policy's ``duplicates``
+    setting decides.
+
+    Qualify through :attr:`store` (see the module docs). Raises ConfigurationError for a
+    ``limit`` below 1 or a bad ``max_block_size``.
+    """
+
+    def __init__(
+        self,
+        store: LeadStore,
+        rule_set: DuplicateRuleSet = DEFAULT_LEAD_RULES,
+        *,
+        key_store: DuplicateKeyStore | None = None,
+        leads: bool = False,
+        limit: int | None = None,
+        max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> None:
+        if not isinstance(rule_set, DuplicateRuleSet):
+            raise ConfigurationError(_WHAT, f"rule_set must be a DuplicateRuleSet ({rule_set!r})")
+        self._limit = _check_limit(limit)
+        self._leads = bool(leads)
+        self._loads = key_store is not None  # candidates are read through the loader
+        self._raw = store
+        self._store = IndexingStore(store, self)
+        self._index = DuplicateIndex(
+            rule_set,
+            store=key_store,
+            loader=None if key_store is None else self._load,
+            max_block_size=max_block_size,
+        )
+        self._rules: tuple[CompiledRule, ...] = self._index.rules_for(rule_set)
+        self._descriptions = {rule.name: rule.description for rule in rule_set.rules}
+        self._reader: UnitOfWork | None = None
+        self._lock: AbstractContextManager[Any] = nullcontext() if lock is None else lock
+
+    @classmethod
+    def from_store(
+        cls,
+        store: LeadStore,
+        rule_set: DuplicateRuleSet = DEFAULT_LEAD_RULES,
+        *,
+        key_store: DuplicateKeyStore | None = None,
+        rebuild: bool = True,
+        leads: bool = False,
+        limit: int | None = None,
+        max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> EngineDuplicateCheck:
+        """A check whose index holds the accounts and contacts (and, with ``leads``, the
+        leads) stored in ``store`` now.
+
+        With a persistent ``key_store`` that an earlier check kept current, pass
+        ``rebuild=False`` to use its keys as they are. Raises ConfigurationError as the
+        constructor does, StorageUnavailable (or another RepositoryError) when the store or
+        the key store fails.
+        """
+        check = cls(
+            store,
+            rule_set,
+            key_store=key_store,
+            leads=leads,
+            limit=limit,
+            max_block_size=max_block_size,
+            lock=lock,
+        )
+        if rebuild:
+            check.rebuild()
+        return check
+
+    # Properties ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> IndexingStore:
+        """The store seen through the check: qualify through it."""
+        return self._store
+
+    @property
+    def index(self) -> DuplicateIndex:
+        """The index of the committed records (share it with other checks of the same
+        records, e.g. :func:`~leadkit.duplicates.engine.check_on_save`)."""
+        return self._index
+
+    @property
+    def rule_set(self) -> DuplicateRuleSet:
+        """The rules that decide what is a duplicate."""
+        return self._index.rule_set
+
+    @property
+    def indexes_leads(self) -> bool:
+        """True when leads are indexed too (qualification ignores lead candidates; they are
+        for :meth:`matches`)."""
+        return self._leads
+
+    @property
+    def limit(self) -> int | None:
+        """The most candidates reported per lead (None: all)."""
+        return self._limit
+
+    # Building -----------------------------------------------------------------------------
+
+    def rebuild(self) -> IndexStats:
+        """Index every account and contact (and lead, when indexed) the store holds now,
+        forgetting everything indexed before. Raises StorageUnavailable (or another
+        RepositoryError) when the store or the key store fails."""
+        with self._raw.unit_of_work() as uow:
+            accounts = uow.accounts.list()
+            names = {account.id: account.name for account in accounts}
+            views = [duplicate_record(account) for account in accounts]
+            views += [
+                duplicate_record(contact, company=names.get(contact.account_id))
+                if contact.account_id is not None
+                else duplicate_record(contact)
+                for contact in uow.contacts.list()
+            ]
+            if self._leads:
+                views += [duplicate_record(lead) for lead in uow.leads.stream()]
+        with self._lock:
+            return self._index.rebuild(views)
+
+    # The check ----------------------------------------------------------------------------
+
+    def find(self, lead: Lead, uow: UnitOfWork) -> tuple[DuplicateCandidate, ...]:
+        """The accounts and contacts (and leads, when indexed) ``lead`` may duplicate, as
+        qualification candidates, best first (see :func:`candidate_from_match`).
+
+        ``uow`` must come from :attr:`store`. Raises ConfigurationError when it does not (the
+        records the qualification creates would not be indexed), RepositoryError when the
+        store or the key store fails.
+        """
+        descriptions = self._descriptions
+        return tuple(
+            _candidate(match, descriptions.get(match.rule, "")) for match in self.matches(lead, uow)
+        )
+
+    def matches(self, lead: Lead, uow: UnitOfWork) -> list[DuplicateMatch]:
+        """:meth:`find` with the engine's explained matches: the committed records of the
+        index (less those changed in ``uow``) and the records written in ``uow``, each
+        stored record confirmed through ``uow``; best first, at most :attr:`limit`.
+
+        Raises as :meth:`find` does.
+        """
+        work = self._own(uow)
+        index = self._index
+        view = duplicate_record(lead)
+        prepared = index.compiled.prepare(view)
+        rules = [r for r in self._rules if r.rule.base_type is prepared.ref.record_type]
+        if not rules:
+            return []
+        changes = work._changes
+        inner = work.inner
+        with self._lock:
+            self._reader = inner
+            try:
+                stored = index.search(prepared, rules)
+            finally:
+                self._reader = None
+        loaded = self._loads  # read through ``inner`` already: what is gone was skipped
+        found = [
+            match
+            for match in stored
+            if match.candidate not in changes
+            and (loaded or _read(inner, match.candidate) is not None)
+        ]
+        if changes:
+            overlay = work._changes_index()
+            mine = overlay.rules_for(overlay.rule_set)
+            found += overlay.search(
+                overlay.compiled.prepare(view),
+                [r for r in mine if r.rule.base_type is prepared.ref.record_type],
+            )
+        found.sort(key=match_order)
+        return found if self._limit is None else found[: self._limit]
+
+    # Internals ----------------------------------------------------------------------------
+
+    def _own(self, uow: UnitOfWork) -> IndexingUnitOfWork:
+        if isinstance(uow, IndexingUnitOfWork) and uow.check is self:
+            return uow
+        raise ConfigurationError(
+            _WHAT,
+            "the unit of work does not come from check.store: qualify through check.store, "
+            "so that the records the qualification creates are indexed",
+        )
+
+    def _load(self, refs: Sequence[RecordRef]) -> list[DuplicateRecord]:
+        """The loader of an index whose keys live outside memory: the records by reference,
+        read through the unit of work of the lookup (else a new one)."""
+        if self._reader is not None:
+            return self._views(self._reader, refs)
+        with self._raw.unit_of_work() as uow:
+            return self._views(uow, refs)
+
+    @staticmethod
+    def _views(uow: UnitOfWork, refs: Sequence[RecordRef]) -> list[DuplicateRecord]:
+        found: list[DuplicateRecord] = []
+        for ref in refs:
+            record = _read(uow, ref)
+            if record is not None:
+                found.append(_view(uow, record))
+        return found
+
+    def _apply(self, changes: Iterable[_Change]) -> None:
+        """Hand committed changes to the index."""
+        listed = list(changes)
+        if not listed:
+            return
+        with self._lock:
+            self._index.update_many(
+                [c.view for c in listed if c.view is not None],
+                [c.ref for c in listed if c.view is None],
+            )
+
+    def _settle(self, uow: UnitOfWork, changes: Iterable[_Change]) -> None:
+        """After a commit that raised: index the changes the store holds all the same (an
+        event sink raises after the commit); never raises."""
+        try:
+            committed = [c for c in changes if _committed(uow, c)]
+            self._apply(committed)
+        except Exception:  # the commit's own error is the one to report
+            return
+
+
+def _committed(uow: UnitOfWork, change: _Change) -> bool:
+    """True when the store holds ``change`` as the unit of work wrote it."""
+    stored = _read(uow, change.ref)
+    if change.record is None:
+        return stored is None
+    return stored is not None and stored.version == change.record.version
+
+
+def _candidate(match: DuplicateMatch, description: str) -> DuplicateCandidate:
+    evidence = "; ".join(c.explain() for c in match.conditions)
+    why = f"{match.rule}: {evidence}" if evidence else match.rule
+    if match.other_rules:
+        why += f"; also {', '.join(r.rule for r in match.other_rules)}"
+    reason = f"{description} [{why}]" if description else why
+    return DuplicateCandidate(
+        match.candidate.record_type, match.candidate.record_id, match.score, reason
+    )

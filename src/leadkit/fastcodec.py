@@ -1,0 +1,518 @@
+"""Generated fast paths for the converter's hot types: read a ``Lead`` straight from parsed
+JSON, write it straight to JSON text.
+
+:func:`compile_codec` reads an attrs class's fields and type hints (and those of the attrs
+classes it holds) and generates one specialised function per class, compiled with ``exec`` as
+attrs and cattrs do. The loader takes only data of exactly the expected shape (a ``dict`` with
+every key and nothing else, exact ``str``/``int`` types, JSON lists for tuples) and builds
+every value through its class's own constructor, so every invariant still holds; the writer
+takes only values of exactly the declared types. On anything else either raises (``Fallback``,
+or whatever a constructor raised) and the caller runs the strict converter instead, which
+produces the same value, the same text, or the precise error. So the fast paths change speed,
+never outcomes; the caller supplies the leaf functions (ids, dates, e-mail, ...) and the strict
+hooks for what the generator does not know.
+
+Two shortcuts keep results identical: a class whose ``__init__`` only stores its arguments
+(:func:`trivial_init`; ``Lead``) is built by setting its slots, and small values (users,
+names, reasons) are memoised by their raw fields. :func:`compile_evolver` is a generated
+``attrs.evolve``. :func:`restore_email` rebuilds an :class:`EmailAddress` without running
+``email_validator`` (about 50 us an address) when the text is in a plain ASCII subset that
+the validator provably accepts unchanged (see its docstring).
+
+Pure: no I/O, clock or randomness; the generated code is kept in :mod:`linecache` only.
+"""
+
+from __future__ import annotations
+
+import keyword
+import linecache
+import re
+import types
+from collections.abc import Callable, Collection, Mapping
+from json.encoder import encode_basestring
+from typing import Any, Final, TypeVar, Union, cast, get_args, get_origin
+
+import attrs
+import email_validator
+
+from leadkit.values import EmailAddress
+
+__all__ = [
+    "MEMO_SIZE",
+    "Codec",
+    "Fallback",
+    "Leaf",
+    "compile_codec",
+    "compile_evolver",
+    "email_leaf",
+    "fail",
+    "restore_email",
+    "trivial_init",
+]
+
+
+T = TypeVar("T")
+
+
+class Fallback(Exception):
+    """Raised by a fast path for data it does not take; the strict path decides instead."""
+
+
+def fail(*_: object) -> Any:
+    """Raise :class:`Fallback` (usable inside expressions)."""
+    raise Fallback
+
+
+@attrs.frozen
+class Leaf:
+    """How the fast paths handle one type instead of generating code for it.
+
+    ``load`` builds the value from JSON data (raising anything to refuse it); ``dump`` writes a
+    value of exactly that type as JSON text, exactly as the strict converter's JSON would be.
+    Either may be None: the strict hook is used then. ``raw`` is the one JSON type (``str``
+    or ``int``) ``load`` takes, if it takes only one: values holding it may then be memoised.
+    """
+
+    load: Callable[[Any], Any] | None = None
+    dump: Callable[[Any], str] | None = None
+    raw: type | None = None
+
+
+LeafLookup = Callable[[Any], Leaf | None]
+MEMO_SIZE: Final = 4096
+"""Loaded values kept per memoised class (see :func:`compile_codec`)."""
+Loader = Callable[[Any], Any]
+Writer = Callable[[Any], str]
+
+
+@attrs.frozen
+class Codec:
+    """The generated loader and JSON writer of one class (see :func:`compile_codec`)."""
+
+    load: Loader
+    dump: Writer
+    source: str
+
+
+def compile_codec(
+    cls: type,
+    *,
+    leaf: LeafLookup,
+    plain_load: Callable[[type], bool],
+    plain_dump: Callable[[type], bool],
+    strict_load: Callable[[Any, Any], Any],
+    strict_dump: Callable[[Any, Any], Any],
+    encode: Callable[[Any], str],
+    omit: Collection[str] = (),
+) -> Codec:
+    """Generate the loader and JSON writer of the attrs class ``cls``.
+
+    ``leaf(t)`` gives the handling of a type the strict converter has its own hook for;
+    ``plain_load(c)``/``plain_dump(c)`` say whether the strict converter handles the attrs
+    class ``c`` field by field (its generated dict hooks), which the generated code mirrors;
+    any other type goes through ``strict_load(data, t)`` / ``encode(strict_dump(value, t))``.
+    ``omit`` names fields of ``cls`` that are never stored. Raises TypeError if ``cls`` is
+    not a plain attrs class.
+
+    Nested classes whose fields all take a JSON ``str`` or ``int`` (users, names, addresses,
+    status reasons) are memoised: the loader keeps up to :data:`MEMO_SIZE` values per class,
+    keyed by the exact-typed raw field values. Constructors are deterministic and values
+    frozen, so a kept value is equal to the one the constructor would build again.
+    """
+    gen = _Generator(cls, leaf, plain_load, plain_dump, strict_load, strict_dump, encode)
+    if not (_is_generatable(cls) and plain_load(cls) and plain_dump(cls)):
+        raise TypeError(f"{cls!r} is not an attrs class the fast codec can generate")
+    load_name = gen.loader(cls, frozenset(omit))
+    dump_name = gen.writer(cls, frozenset(omit))
+    source = "\n".join(gen.lines) + "\n"
+    filename = f"<leadkit fastcodec {cls.__module__}.{cls.__qualname__}>"
+    code = compile(source, filename, "exec")
+    # Registered like attrs and cattrs do, so tracebacks through generated code show it.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(code, gen.namespace)
+    return Codec(gen.namespace[load_name], gen.namespace[dump_name], source)
+
+
+def compile_evolver(cls: type[T], *names: str) -> Callable[..., T]:
+    """A function ``evolve(value, *new)`` equal to ``attrs.evolve(value, **dict(zip(names,
+    new)))``, generated for ``cls`` (no loop over the fields; see :func:`trivial_init`).
+
+    A value of another class (a subclass) goes through ``attrs.evolve`` itself. Raises
+    TypeError if ``cls`` is not a plain attrs class or ``names`` are not fields it takes.
+    """
+    if not _is_generatable(cls):
+        raise TypeError(f"{cls!r} is not an attrs class the fast codec can generate")
+    fields = [a.name for a in attrs.fields(cast(Any, cls)) if a.init]
+    unknown = set(names) - set(fields)
+    if unknown:
+        raise TypeError(f"{cls.__name__} takes no field(s) {sorted(unknown)}")
+    namespace: dict[str, Any] = {"_evolve": attrs.evolve}
+    values = {n: f"new_{n}" if n in names else f"v.{n}" for n in fields}
+    build = _build(cls, values, namespace, "    ")
+    changes = ", ".join(f"{n}=new_{n}" for n in names)
+    source = "\n".join(
+        [
+            f"def evolve_{cls.__name__}(v, {', '.join(f'new_{n}' for n in names)}):",
+            f"    if type(v) is not {build.cls}:",
+            f"        return _evolve(v, {changes})",
+            *build.lines,
+            "",
+        ]
+    )
+    exec(compile(source, f"<leadkit fastcodec evolve {cls.__qualname__}>", "exec"), namespace)
+    function: Callable[..., T] = namespace[f"evolve_{cls.__name__}"]
+    return function
+
+
+def trivial_init(cls: type) -> bool:
+    """True when ``cls.__init__`` (attrs-generated) only stores its arguments: no validators,
+    converters, pre- or post-init hooks, no attributes besides the fields (slots).
+
+    Setting the slots directly then builds exactly the instance ``cls(**fields)`` would, in
+    half the time; the generated code does that for such classes (``Lead``) and calls the
+    constructor of every other class, so value invariants are always checked.
+    """
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    if code is None or not code.co_filename.startswith("<attrs generated"):
+        return False
+    if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "__attrs_post_init__"):
+        return False
+    fields = attrs.fields(cls)
+    if any(not a.init or a.validator is not None or a.converter is not None for a in fields):
+        return False
+    slots = {s for k in cls.__mro__[:-1] for s in k.__dict__.get("__slots__", ("__dict__",))}
+    names = {a.name for a in fields}
+    if not slots <= names | {"__weakref__"}:
+        return False
+    return all(isinstance(getattr(cls, n, None), types.MemberDescriptorType) for n in names)
+
+
+@attrs.frozen
+class _Build:
+    cls: str
+    lines: list[str]
+
+
+def _build(cls: type, values: Mapping[str, str], namespace: dict[str, Any], indent: str) -> _Build:
+    """Statements returning a ``cls`` built from the expressions ``values`` (by field)."""
+    name = f"_cls_{len(namespace)}_{cls.__name__}"
+    namespace[name] = cls
+    if not trivial_init(cls):
+        args = ", ".join(f"{n}={e}" for n, e in values.items())
+        return _Build(name, [f"{indent}return {name}({args})"])
+    namespace.setdefault("_new", object.__new__)
+    lines = [f"{indent}obj = _new({name})"]
+    for field, expr in values.items():
+        setter = f"_set_{len(namespace)}_{field}"
+        namespace[setter] = getattr(cls, field).__set__
+        lines.append(f"{indent}{setter}(obj, {expr})")
+    return _Build(name, [*lines, f"{indent}return obj"])
+
+
+def _is_generatable(cls: object) -> bool:
+    if not (isinstance(cls, type) and attrs.has(cls)):
+        return False
+    return all(
+        not a.name.startswith("_") and a.alias == a.name and not keyword.iskeyword(a.name)
+        for a in attrs.fields(cls)
+    )
+
+
+def _optional_arg(kind: Any) -> Any | None:
+    """``X`` for ``X | None`` (or ``Optional[X]``), else None."""
+    if get_origin(kind) in (Union, types.UnionType):
+        args = get_args(kind)
+        if len(args) == 2 and type(None) in args:
+            return args[0] if args[1] is type(None) else args[1]
+    return None
+
+
+def _homogeneous(kind: Any) -> tuple[type, Any] | None:
+    """``(tuple, X)`` for ``tuple[X, ...]``, ``(frozenset, X)`` for ``frozenset[X]``."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return tuple, args[0]
+    if origin is frozenset and len(args) == 1:
+        return frozenset, args[0]
+    return None
+
+
+_INLINE: Final = (str, int, bool)
+
+
+class _Generator:
+    def __init__(
+        self,
+        top: type,
+        leaf: LeafLookup,
+        plain_load: Callable[[type], bool],
+        plain_dump: Callable[[type], bool],
+        strict_load: Callable[[Any, Any], Any],
+        strict_dump: Callable[[Any, Any], Any],
+        encode: Callable[[Any], str],
+    ) -> None:
+        self._top = top
+        self._leaf = leaf
+        self._plain_load = plain_load
+        self._plain_dump = plain_dump
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {
+            "_fail": fail,
+            "_enc": encode_basestring,
+            "_int_json": int.__repr__,
+            "_strict_load": strict_load,
+            "_strict_dump": strict_dump,
+            "_encode": encode,
+        }
+        self._names: dict[tuple[str, object], str] = {}
+        self._leaves: dict[Any, Leaf | None] = {}
+        self._depth = 0
+
+    def leaf(self, kind: Any) -> Leaf | None:
+        try:
+            if kind not in self._leaves:
+                self._leaves[kind] = self._leaf(kind)
+            return self._leaves[kind]
+        except TypeError:  # an unhashable annotation
+            return self._leaf(kind)
+
+    def _raw_type(self, kind: Any) -> type | None:
+        """The one exact JSON type (str or int) a field of type ``kind`` is loaded from."""
+        found = self.leaf(kind)
+        if found is not None and found.load is not None:
+            return found.raw if found.raw in (str, int) else None
+        return kind if kind in (str, int) else None
+
+    def _const(self, value: object, hint: str) -> str:
+        key = ("const", id(value))
+        if key not in self._names:
+            name = f"_{re.sub(r'[^0-9A-Za-z_]', '_', hint)}_{len(self._names)}"
+            self.namespace[name] = value
+            self._names[key] = name
+        return self._names[key]
+
+    # Reading ---------------------------------------------------------------------------------
+
+    def loader(self, cls: type, omit: frozenset[str] = frozenset()) -> str:
+        key = ("load", cls)
+        if key in self._names:
+            return self._names[key]
+        name = f"_load_{cls.__name__}_{len(self._names)}"
+        self._names[key] = name
+        fields = [
+            a for a in attrs.fields(attrs.resolve_types(cls)) if a.init and a.name not in omit
+        ]
+        body = [
+            f"def {name}(o):",
+            f"    if type(o) is not dict or len(o) != {len(fields)}:",
+            "        _fail()",
+        ]
+        body += [f"    x{i} = o[{a.name!r}]" for i, a in enumerate(fields)]
+        values = {a.name: self.load_expr(a.type, f"x{i}") for i, a in enumerate(fields)}
+        args = ", ".join(f"{n}={e}" for n, e in values.items())
+        build = f"{self._const(cls, cls.__name__)}({args})"
+        raw = [self._raw_type(a.type) for a in fields]
+        if cls is self._top:
+            # Omitted fields get their defaults, as the constructor would give them.
+            full = dict(values)
+            for a in attrs.fields(cls):
+                if a.name not in full and a.default is not attrs.NOTHING:
+                    if isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+                        break
+                    full[a.name] = self._const(a.default, f"default_{a.name}")
+            else:
+                if len(full) == len(attrs.fields(cls)):
+                    body += _build(cls, full, self.namespace, "    ").lines
+                    self.lines += [*body, ""]
+                    return name
+            body.append(f"    return {build}")
+        elif fields and None not in raw:
+            # Check every raw type first: equal keys then mean identical inputs (1 == True).
+            checks = " or ".join(
+                f"type(x{i}) is not {t.__name__}" for i, t in enumerate(raw) if t is not None
+            )
+            memo = self._const({}, f"memo_{cls.__name__}")
+            memo_key = "(" + "".join(f"x{i}, " for i in range(len(fields))) + ")"
+            body += [
+                f"    if {checks}:",
+                "        _fail()",
+                f"    found = {memo}.get({memo_key})",
+                "    if found is None:",
+                f"        found = {build}",
+                f"        if len({memo}) >= {MEMO_SIZE}:",
+                f"            {memo}.clear()",
+                f"        {memo}[{memo_key}] = found",
+                "    return found",
+            ]
+        else:
+            body.append(f"    return {build}")
+        self.lines += [*body, ""]
+        return name
+
+    def load_expr(self, kind: Any, src: str) -> str:
+        """An expression building a ``kind`` from the data named ``src`` (a local name)."""
+        found = self.leaf(kind)
+        if found is not None and found.load is not None:
+            return f"{self._const(found.load, 'leaf')}({src})"
+        if kind in _INLINE:
+            return f"({src} if type({src}) is {kind.__name__} else _fail())"
+        inner = _optional_arg(kind)
+        if inner is not None:
+            return f"(None if {src} is None else {self.load_expr(inner, src)})"
+        collection = _homogeneous(kind)
+        if collection is not None:
+            outer, item = collection
+            self._depth += 1
+            var = f"i{self._depth}"
+            items = self.load_expr(item, var)
+            self._depth -= 1
+            return (
+                f"({outer.__name__}([{items} for {var} in {src}]) "
+                f"if type({src}) is list else _fail())"
+            )
+        if _is_generatable(kind) and self._plain_load(kind):
+            return f"{self.loader(kind)}({src})"
+        return f"_strict_load({src}, {self._const(kind, 'type')})"
+
+    # Writing ---------------------------------------------------------------------------------
+
+    def writer(self, cls: type, omit: frozenset[str] = frozenset()) -> str:
+        key = ("dump", cls)
+        if key in self._names:
+            return self._names[key]
+        name = f"_dump_{cls.__name__}_{len(self._names)}"
+        self._names[key] = name
+        # cattrs writes every attribute given to __init__, in declaration order.
+        fields = [
+            a for a in attrs.fields(attrs.resolve_types(cls)) if a.init and a.name not in omit
+        ]
+        body = [
+            f"def {name}(v):",
+            f"    if type(v) is not {self._const(cls, cls.__name__)}:",
+            "        _fail()",
+        ]
+        body += [f"    x{i} = v.{a.name}" for i, a in enumerate(fields)]
+        body += [f"    y{i} = {self.dump_expr(a.type, f'x{i}')}" for i, a in enumerate(fields)]
+        # One f-string (BUILD_STRING) joins the texts; field names are identifiers, so their
+        # JSON form holds no quote, backslash or brace that would need escaping here.
+        text = "".join(
+            ("{{" if i == 0 else ",") + encode_basestring(a.name) + ":{y" + str(i) + "}"
+            for i, a in enumerate(fields)
+        )
+        body.append(f"    return f'{text}}}}}'" if fields else "    return '{}'")
+        self.lines += [*body, ""]
+        return name
+
+    def dump_expr(self, kind: Any, src: str) -> str:
+        """An expression giving the JSON text of the value named ``src`` (a local name)."""
+        found = self.leaf(kind)
+        if found is not None and found.dump is not None:
+            exact = get_origin(kind) or kind
+            return (
+                f"({self._const(found.dump, 'leaf')}({src}) "
+                f"if type({src}) is {self._const(exact, 'type')} else _fail())"
+            )
+        if kind is str:
+            return f"(_enc({src}) if type({src}) is str else _fail())"
+        if kind is int:
+            return f"(_int_json({src}) if type({src}) is int else _fail())"
+        if kind is bool:
+            return f"(('true' if {src} else 'false') if type({src}) is bool else _fail())"
+        inner = _optional_arg(kind)
+        if inner is not None:
+            return f"('null' if {src} is None else {self.dump_expr(inner, src)})"
+        collection = _homogeneous(kind)
+        if collection is not None and collection[0] is tuple:
+            self._depth += 1
+            var = f"i{self._depth}"
+            items = self.dump_expr(collection[1], var)
+            self._depth -= 1
+            return (
+                f"(('[' + ','.join([{items} for {var} in {src}]) + ']' if {src} else '[]') "
+                f"if type({src}) is tuple else _fail())"
+            )
+        if _is_generatable(kind) and self._plain_dump(kind):
+            return f"{self.writer(kind)}({src})"
+        return f"_encode(_strict_dump({src}, {self._const(kind, 'type')}))"
+
+
+# ---------------------------------------------------------------------------------------------
+# E-mail
+
+# A plain ASCII address: dot-separated atoms of letters, digits, '_', '+' and '-' before the
+# @-sign; after it, labels of 1-63 letters, digits and '-', ending in a top-level domain of
+# 2-63 letters. Hyphens at the edge of a label and ``--`` are refused separately.
+_PLAIN_EMAIL: Final = re.compile(
+    r"(?P<local>[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9\-]{1,63}\.)+[A-Za-z]{2,63})"
+)
+
+
+def _checked_validator() -> bool:
+    """The subset below was checked against email_validator 2.x (2.1 to 2.4)."""
+    try:
+        return int(email_validator.__version__.split(".")[0]) == 2
+    except (AttributeError, ValueError):
+        return False
+
+
+_VALIDATOR_CHECKED: Final = _checked_validator()
+_special: tuple[tuple[str, ...], frozenset[str], tuple[str, ...]] = ((), frozenset(), ())
+
+
+def _special_use() -> tuple[frozenset[str], tuple[str, ...]]:
+    """email_validator's special-use domains (names, and suffixes with their dot), read now:
+    callers may edit its list."""
+    global _special
+    names = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+    if names != _special[0]:
+        _special = (names, frozenset(names), tuple("." + n for n in names))
+    return _special[1], _special[2]
+
+
+def restore_email(text: str) -> EmailAddress:
+    """The :class:`EmailAddress` for ``text``, built without ``email_validator`` when ``text``
+    is a plain ASCII address; raises Fallback otherwise (build ``EmailAddress(text)`` then).
+
+    Equal, field for field, to ``EmailAddress(text)``: for text of this shape (no spaces,
+    quotes, display name or non-ASCII; at most 254 characters, a local part of at most 64;
+    an LDH domain with a dot, without ``--`` and so without Punycode, ending in letters, not a
+    special-use name) email_validator 2.x accepts the address unchanged, and the
+    constructor's trimming does nothing, so ``text`` stays and ``normalized`` is the local
+    part case-folded and the domain lower-cased, which for ASCII is ``text.lower()``.
+    """
+    if not _VALIDATOR_CHECKED or len(text) > 254:
+        raise Fallback
+    match = _PLAIN_EMAIL.fullmatch(text)
+    if match is None:
+        raise Fallback
+    domain = match["domain"].lower()
+    if (
+        len(match["local"]) > 64
+        or "--" in domain
+        or domain[0] == "-"
+        or "-." in domain
+        or ".-" in domain
+    ):
+        raise Fallback
+    names, suffixes = _special_use()
+    if domain in names or domain.endswith(suffixes):
+        raise Fallback
+    email = object.__new__(EmailAddress)
+    object.__setattr__(email, "text", text)
+    object.__setattr__(email, "normalized", text.lower())
+    return email
+
+
+def email_leaf(value: object) -> EmailAddress:
+    """Load leaf for :class:`EmailAddress`: the fast restore, else the constructor.
+
+    Raises Fallback for a value that is not exactly a ``str``, InvalidValue for a bad address.
+    """
+    if type(value) is not str:
+        raise Fallback
+    try:
+        return restore_email(value)
+    except Fallback:
+        return EmailAddress(value)

@@ -1,0 +1,76 @@
+"""The demo data (leadkit.demo): seeded, varied, valid, with a known share of duplicates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from leadkit.demo import demo_leads
+from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
+from leadkit.errors import InvalidValue
+from leadkit.lead import Lead
+from leadkit.values import LeadId, UserRef
+
+END = datetime(2025, 6, 1, tzinfo=UTC)
+ME = UserRef("me")
+
+
+def test_the_same_seed_gives_the_same_leads() -> None:
+    assert list(demo_leads(300, end=END, seed=5)) == list(demo_leads(300, end=END, seed=5))
+    assert list(demo_leads(50, end=END, seed=5)) != list(demo_leads(50, end=END, seed=6))
+
+
+def test_leads_are_varied_and_spread_over_the_period() -> None:
+    made = list(demo_leads(3000, end=END, days=365))
+    patches = [m.patch for m in made]
+    names = Counter(str(p.name) for p in patches)
+    companies = Counter(p.company for p in patches)
+    assert len(names) > 2000  # thousands of different people
+    assert names.most_common(1)[0][1] < 15
+    assert len(companies) > 500
+    assert len({p.source for p in patches}) == 11  # every source, and none
+    assert len({p.rating for p in patches}) == 4
+    assert len({str(p.email).rsplit("@", 1)[-1] for p in patches if p.email}) > 500
+    times = [m.created_at for m in made]
+    assert min(times) >= END - timedelta(days=365)
+    assert max(times) <= END
+    assert max(times) - min(times) > timedelta(days=300)
+
+
+def test_about_the_share_asked_are_duplicates_of_an_earlier_lead() -> None:
+    made = list(demo_leads(4000, end=END, duplicate_share=0.03))
+    duplicates = [(n, m.duplicate_of) for n, m in enumerate(made) if m.duplicate_of is not None]
+    assert 0.02 < len(duplicates) / len(made) < 0.04
+    assert all(original is not None and original < n for n, original in duplicates)
+    assert all(made[original].duplicate_of is None for _, original in duplicates if original)
+
+
+def test_a_duplicate_scan_finds_mostly_the_duplicates_made() -> None:
+    made = list(demo_leads(3000, end=END, seed=11))
+    leads = [
+        Lead.create(LeadId(f"D-{n}"), m.patch, at=m.created_at, by=ME) for n, m in enumerate(made)
+    ]
+    entity = {
+        f"D-{n}": m.duplicate_of if m.duplicate_of is not None else n for n, m in enumerate(made)
+    }
+    true_groups = sum(1 for size in Counter(entity.values()).values() if size > 1)
+    found = scan_report(leads, DEFAULT_LEAD_RULES).groups
+    pure = [g for g in found if len({entity[m.record_id] for m in g.members}) == 1]
+    assert len(pure) >= 0.85 * true_groups  # most duplicates are found and explained
+    assert len(found) - len(pure) <= 0.2 * len(found)  # and few groups are namesakes
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"count": -1, "end": END},
+        {"count": 1, "end": datetime(2025, 1, 1)},
+        {"count": 1, "end": END, "days": 0},
+        {"count": 1, "end": END, "duplicate_share": 0.9},
+    ],
+)
+def test_bad_arguments_are_refused(kwargs: dict[str, object]) -> None:
+    with pytest.raises(InvalidValue):
+        list(demo_leads(**kwargs))  # type: ignore[arg-type]
