@@ -281,7 +281,9 @@ def sort_key(lead: Lead, sort: LeadSort, *, descending: bool = False) -> tuple[A
 
 
 def _utc_text(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    # isoformat pads the year to four digits (strftime's %Y does not below year 1000), so the
+    # text sorts like the instant.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def encode_cursor(sort: LeadSort, descending: bool, key: tuple[Any, str]) -> str:

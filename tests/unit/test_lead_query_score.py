@@ -148,3 +148,29 @@ def test_evolving_a_query_checks_the_bounds_again() -> None:
         attrs.evolve(query, score_max=49)
     with pytest.raises(InvalidValue):
         attrs.evolve(query, score_min=50.0)  # type: ignore[arg-type]  # refused at run time too
+
+
+# ---------------------------------------------------------------------------------------------
+# Date sort keys
+
+aware_datetimes = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+)
+
+
+@given(aware_datetimes, aware_datetimes)
+def test_created_at_sort_keys_order_like_the_instants(a: datetime, b: datetime) -> None:
+    # Years below 1000 included: the text must be zero-padded to sort like the datetime.
+    first, second = (
+        attrs.evolve(lead("a", None), created_at=a),
+        attrs.evolve(lead("a", None), created_at=b),
+    )
+    key_a, key_b = sort_key(first, LeadSort.CREATED_AT)[0], sort_key(second, LeadSort.CREATED_AT)[0]
+    assert (key_a < key_b) == (a < b)
+    assert (key_a == key_b) == (a == b)
+
+
+def test_a_year_below_1000_sorts_before_later_years() -> None:
+    early = attrs.evolve(lead("a", None), created_at=datetime(999, 5, 1, tzinfo=UTC))
+    assert sort_key(early, LeadSort.CREATED_AT)[0] == "0999-05-01T00:00:00.000000"
+    assert sort_key(early, LeadSort.CREATED_AT) < sort_key(lead("a", None), LeadSort.CREATED_AT)

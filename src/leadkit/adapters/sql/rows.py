@@ -34,7 +34,7 @@ __all__ = [
 
 def utc_text(value: datetime) -> str:
     """UTC ISO text of an aware datetime, the format :func:`leadkit.ports.sort_key` uses."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def _maybe_utc(value: datetime | None) -> str | None:
