@@ -250,6 +250,18 @@ def _check_version(lead: Lead, expected_version: int | None) -> None:
         raise ConcurrencyConflict(lead.id, expected_version, lead.version)
 
 
+@contextmanager
+def _working_on(
+    target: Target, lead_id: LeadId, expected_version: int | None
+) -> Iterator[tuple[UnitOfWork, Lead]]:
+    """The unit of work to use (see :func:`_working`) and the lead read in it; raises
+    NotFound, or ConcurrencyConflict when the lead is not at ``expected_version``."""
+    with _working(target) as uow:
+        lead = uow.leads.get(lead_id)
+        _check_version(lead, expected_version)
+        yield uow, lead
+
+
 # ---------------------------------------------------------------------------------------------
 # Planning and executing
 
@@ -380,10 +392,7 @@ def execute_plan(target: Target, plan: ConversionPlan, *, finder: DuplicateCheck
     edited plan). Otherwise stores exactly the plan's records and closes the lead.
     """
     plan.require_complete()
-    with _working(target) as uow:
-        lead = uow.leads.get(plan.lead_id)
-        if lead.version != plan.lead_version:
-            raise ConcurrencyConflict(plan.lead_id, plan.lead_version, lead.version)
+    with _working_on(target, plan.lead_id, plan.lead_version) as (uow, lead):
         current = _plan(
             uow,
             lead,
@@ -447,9 +456,7 @@ def qualify(
     stored.
     """
     require_aware("at", at)
-    with _working(target) as uow:
-        lead = uow.leads.get(lead_id)
-        _check_version(lead, expected_version)
+    with _working_on(target, lead_id, expected_version) as (uow, lead):
         plan = _plan(
             uow,
             lead,
@@ -633,9 +640,7 @@ def disqualify(
         raise InvalidValue(
             "prospect", prospect, "keeping a prospect needs a duplicate check and an id factory"
         )
-    with _working(target) as uow:
-        lead = uow.leads.get(lead_id)
-        _check_version(lead, expected_version)
+    with _working_on(target, lead_id, expected_version) as (uow, lead):
         if prospect is None or finder is None or id_factory is None:
             closed = lead.disqualify(reason, at=at, by=by)
             with _all_or_nothing(uow):
@@ -673,9 +678,7 @@ def reactivate(
 
     Raises NotFound, ConcurrencyConflict, IllegalTransition (already Open), InvalidValue.
     """
-    with _working(target) as uow:
-        lead = uow.leads.get(lead_id)
-        _check_version(lead, expected_version)
+    with _working_on(target, lead_id, expected_version) as (uow, lead):
         reopened = lead.reactivate(at=at, by=by, reason=reason)
         with _all_or_nothing(uow):
             return uow.leads.save(reopened)
@@ -697,9 +700,7 @@ def delete_lead(
 
     Raises NotFound, ConcurrencyConflict (``expected_version``).
     """
-    with _working(target) as uow:
-        lead = uow.leads.get(lead_id)
-        _check_version(lead, expected_version)
+    with _working_on(target, lead_id, expected_version) as (uow, lead):
         accounts: list[Account] = []
         contacts: list[Contact] = []
         opportunities: list[Opportunity] = []

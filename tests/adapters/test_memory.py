@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import sys
 import threading
 from datetime import UTC, datetime, timedelta, timezone
@@ -24,6 +23,8 @@ from leadkit.ports import LeadQuery, LeadSort, LeadStore, Views, encode_cursor, 
 from leadkit.status import LeadState, StatusReason
 from leadkit.testing.contract import LeadStoreContract, StoreFactory
 from leadkit.values import LeadId, PersonName, UserRef
+from support.pages import all_pages, paged_leads
+from support.threads import read_modify_save_cycles
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,45 +59,14 @@ def test_eight_threads_of_read_modify_save_cycles_lose_no_update() -> None:
     store = MemoryStore()
     keys = [LeadId(f"lead-{n:04}") for n in range(20)]
     store_leads(store, [new_lead(n) for n in range(20)])
-    landed = dict.fromkeys(keys, 0)
-    conflicts = [0]
-    failures: list[BaseException] = []
-    guard = threading.Lock()
-    start = threading.Barrier(8)
-
-    def work(seed: int) -> None:
-        rng = random.Random(seed)
-        try:
-            start.wait()
-            for cycle in range(200):
-                key = rng.choice(keys)
-                try:
-                    with store.unit_of_work() as uow:
-                        lead = uow.leads.get(key)
-                        changed = lead.update(
-                            LeadPatch(description=f"{seed}-{cycle}"), at=T0, by=OWNERS[1]
-                        )
-                        uow.leads.save(changed)
-                        uow.commit()
-                except ConcurrencyConflict:
-                    with guard:
-                        conflicts[0] += 1
-                    continue
-                with guard:
-                    landed[key] += 1
-        except BaseException as e:
-            failures.append(e)
-
-    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not failures, failures
-    assert sum(landed.values()) + conflicts[0] == 8 * 200
+    cycles = read_modify_save_cycles(
+        store, keys, threads=8, cycles=200, at=T0, by=OWNERS[1], join_timeout=300
+    )
+    assert not cycles.failures, cycles.failures
+    assert sum(cycles.landed.values()) + cycles.conflicts == 8 * 200
     with store.unit_of_work() as uow:
         assert {key: uow.leads.get(key).version for key in keys} == {
-            key: count + 1 for key, count in landed.items()
+            key: count + 1 for key, count in cycles.landed.items()
         }
     store.close()
 
@@ -200,17 +170,11 @@ def test_time_sorts_page_exactly_like_sort_key_in_every_year_and_time_zone(
             key=lambda lead: sort_key(lead, sort),
             reverse=descending,
         )
-        seen: list[Lead] = []
-        after = None
-        while True:
-            page = uow.leads.query(query, limit=limit, after=after)
-            seen.extend(page.items)
-            if page.next_cursor is None:
-                break
+        pages = all_pages(uow.leads, query, limit)
+        for page in pages[:-1]:
             last = sort_key(page.items[-1], sort)
             assert page.next_cursor == encode_cursor(sort, descending, last)
-            after = page.next_cursor
-        assert seen == expected
+        assert [lead for page in pages for lead in page.items] == expected
         assert list(uow.leads.stream(query, batch_size=limit)) == expected
     store.close()
 
@@ -372,15 +336,7 @@ def test_the_index_and_its_pages_match_a_rebuilt_index_after_random_commits(
                 key=lambda lead: (lead.created_at, lead.id.value),
                 reverse=True,
             )
-            seen: list[Lead] = []
-            after = None
-            while True:
-                page = uow.leads.query(query, limit=limit, after=after)
-                seen.extend(page.items)
-                if page.next_cursor is None:
-                    break
-                after = page.next_cursor
-            assert seen == expected
+            assert paged_leads(uow.leads, query, limit) == expected
         if number % commit_every == commit_every - 1:
             if number % 3:
                 uow.commit()
@@ -442,15 +398,7 @@ def test_my_open_leads_with_a_year_below_1000_pages_like_the_reference() -> None
             reverse=True,
         )
         for limit in (1, 2, 5):
-            seen: list[Lead] = []
-            after = None
-            while True:
-                page = uow.leads.query(query, limit=limit, after=after)
-                seen.extend(page.items)
-                if page.next_cursor is None:
-                    break
-                after = page.next_cursor
-            assert seen == expected
+            assert paged_leads(uow.leads, query, limit) == expected
     store.close()
 
 

@@ -63,6 +63,7 @@ from leadkit.status import LeadState, StatusReason
 from leadkit.testing.contract import LeadStoreContract, StoreFactory
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, PersonName, UserRef
+from support.pages import paged_leads
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 ANN = UserRef("ann", "Ann")
@@ -787,15 +788,7 @@ def test_query_count_and_stream_agree_with_lead_query_matches(
                     key=lambda lead: sort_key(lead, query.sort, descending=query.descending),
                     reverse=query.descending,
                 )
-                seen: list[Lead] = []
-                after: str | None = None
-                while True:
-                    page = uow.leads.query(query, limit=limit, after=after)
-                    seen.extend(page.items)
-                    if page.next_cursor is None:
-                        break
-                    after = page.next_cursor
-                assert seen == expected
+                assert paged_leads(uow.leads, query, limit) == expected
                 assert uow.leads.count(query) == len(expected)
                 assert list(uow.leads.stream(query, batch_size=limit)) == expected
 

@@ -37,6 +37,7 @@ from leadkit.records import Account, Opportunity
 from leadkit.status import StatusReason
 from leadkit.timeline import Attachment
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, PersonName, UserRef
+from support.threads import read_modify_save_cycles
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 ANN = UserRef("ann")
@@ -82,46 +83,13 @@ def test_eight_threads_of_read_modify_save_cycles_lose_no_update(store: SqlStore
         for n in range(20):
             uow.leads.add(new_lead(n))
         uow.commit()
-    landed = dict.fromkeys(keys, 0)
-    conflicts = [0]
-    failures: list[BaseException] = []
-    guard = threading.Lock()
-    start = threading.Barrier(8)
-
-    def work(seed: int) -> None:
-        rng = random.Random(seed)
-        try:
-            start.wait()
-            for cycle in range(200):
-                key = rng.choice(keys)
-                try:
-                    with store.unit_of_work() as uow:
-                        lead = uow.leads.get(key)
-                        changed = lead.update(
-                            LeadPatch(description=f"{seed}-{cycle}"), at=T0, by=BO
-                        )
-                        uow.leads.save(changed)
-                        uow.commit()
-                except ConcurrencyConflict:
-                    with guard:
-                        conflicts[0] += 1
-                    continue
-                with guard:
-                    landed[key] += 1
-        except BaseException as e:  # reported by the test thread
-            failures.append(e)
-
-    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not failures, failures
-    print(f"{sum(landed.values())} saves landed, {conflicts[0]} conflicts")  # pytest -s
-    assert sum(landed.values()) + conflicts[0] == 8 * 200
+    cycles = read_modify_save_cycles(store, keys, threads=8, cycles=200, at=T0, by=BO)
+    assert not cycles.failures, cycles.failures
+    print(f"{sum(cycles.landed.values())} saves landed, {cycles.conflicts} conflicts")  # pytest -s
+    assert sum(cycles.landed.values()) + cycles.conflicts == 8 * 200
     with store.unit_of_work() as uow:
         versions = {key: uow.leads.get(key).version for key in keys}
-    assert versions == {key: count + 1 for key, count in landed.items()}
+    assert versions == {key: count + 1 for key, count in cycles.landed.items()}
 
 
 def test_stores_opening_a_new_file_at_once_create_the_schema_once(db_path: Path) -> None:

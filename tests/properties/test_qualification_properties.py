@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any
 
 import attrs
 import pytest
@@ -28,7 +27,6 @@ from hypothesis import strategies as st
 
 from leadkit import (
     Lead,
-    LeadEvent,
     LeadId,
     LeadPatch,
     LeadState,
@@ -65,11 +63,7 @@ from leadkit.policies import (
     QualifyMode,
 )
 from leadkit.ports import (
-    AccountRepository,
-    ContactRepository,
-    LeadRepository,
     LeadStore,
-    OpportunityRepository,
     UnitOfWork,
 )
 from leadkit.profiles import FieldProfile
@@ -85,6 +79,7 @@ from leadkit.services import (
     reactivate,
 )
 from leadkit.testing import strategies as s
+from support.failures import FailingStore
 
 ANN = UserRef("ann")
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
@@ -147,88 +142,6 @@ def snapshot(store: LeadStore) -> dict[str, Any]:
             "contacts": {r.id: r for r in uow.contacts.list()},
             "opportunities": {r.id: r for r in uow.opportunities.list()},
         }
-
-
-# A real store whose Nth write raises (after the write reached the unit of work).
-
-
-class _Writes:
-    def __init__(self, fail_at: int) -> None:
-        self.fail_at = fail_at
-        self.count = 0
-
-    def tick(self) -> None:
-        self.count += 1
-        if self.count == self.fail_at:
-            raise StorageUnavailable(f"injected failure at write {self.count}")
-
-
-class _FailingRepository:
-    def __init__(self, inner: Any, writes: _Writes) -> None:
-        self._inner = inner
-        self._writes = writes
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def add(self, record: Any) -> Any:
-        stored = self._inner.add(record)
-        self._writes.tick()
-        return stored
-
-    def save(self, record: Any) -> Any:
-        stored = self._inner.save(record)
-        self._writes.tick()
-        return stored
-
-    def delete(self, key: Any, *, expected_version: int | None = None) -> None:
-        self._inner.delete(key, expected_version=expected_version)
-        self._writes.tick()
-
-
-class FailingUnitOfWork:
-    def __init__(self, inner: UnitOfWork, writes: _Writes) -> None:
-        self._inner = inner
-        self.leads = cast(LeadRepository, _FailingRepository(inner.leads, writes))
-        self.accounts = cast(AccountRepository, _FailingRepository(inner.accounts, writes))
-        self.contacts = cast(ContactRepository, _FailingRepository(inner.contacts, writes))
-        self.opportunities = cast(
-            OpportunityRepository, _FailingRepository(inner.opportunities, writes)
-        )
-
-    def __enter__(self) -> Self:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._inner.__exit__(exc_type, exc, tb)
-
-    def commit(self) -> None:
-        self._inner.commit()
-
-    def rollback(self) -> None:
-        self._inner.rollback()
-
-    @property
-    def events(self) -> Sequence[LeadEvent]:
-        return self._inner.events
-
-
-class FailingStore:
-    def __init__(self, inner: LeadStore, fail_at: int) -> None:
-        self._inner = inner
-        self._writes = _Writes(fail_at)
-
-    def unit_of_work(self) -> FailingUnitOfWork:
-        return FailingUnitOfWork(self._inner.unit_of_work(), self._writes)
-
-    def close(self) -> None:
-        self._inner.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 atomicity, bulk qualify, disqualify, reactivate, delete and the Outlook BCM conversion.
 
 Every test runs against the in-memory store and the SQL store on a temporary SQLite file.
-The only wrapper is ``FailingStore``: a real store whose Nth write raises.
+The only wrapper is ``FailingStore`` (tests/support/failures.py): a real store whose Nth write
+raises.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any
 
 import attrs
 import pytest
@@ -66,12 +66,8 @@ from leadkit.policies import (
     RecordKind,
 )
 from leadkit.ports import (
-    AccountRepository,
-    ContactRepository,
     EventSink,
-    LeadRepository,
     LeadStore,
-    OpportunityRepository,
     UnitOfWork,
 )
 from leadkit.profiles import FieldProfile
@@ -89,6 +85,7 @@ from leadkit.services import (
     reactivate,
     timeline_notes,
 )
+from support.failures import FailingStore
 
 ANN = UserRef("ann", "Ann Andersson")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -223,94 +220,6 @@ def do_qualify(
     return qualify(
         store, LeadId(lead_id), request or QualifyRequest(), policy, at=AT, by=ANN, **kwargs
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# A real store whose Nth write raises
-
-
-class _Writes:
-    def __init__(self, fail_at: int | None) -> None:
-        self.fail_at = fail_at
-        self.count = 0
-
-    def tick(self, what: str) -> None:
-        self.count += 1
-        if self.count == self.fail_at:
-            raise StorageUnavailable(f"injected failure at write {self.count} ({what})")
-
-
-class _FailingRepository:
-    """Forwards reads; performs each write, then raises if it is the chosen one."""
-
-    def __init__(self, inner: Any, writes: _Writes) -> None:
-        self._inner = inner
-        self._writes = writes
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def add(self, record: Any) -> Any:
-        stored = self._inner.add(record)
-        self._writes.tick("add")
-        return stored
-
-    def save(self, record: Any) -> Any:
-        stored = self._inner.save(record)
-        self._writes.tick("save")
-        return stored
-
-    def delete(self, key: Any, *, expected_version: int | None = None) -> None:
-        self._inner.delete(key, expected_version=expected_version)
-        self._writes.tick("delete")
-
-
-class FailingUnitOfWork:
-    def __init__(self, inner: UnitOfWork, writes: _Writes) -> None:
-        self._inner = inner
-        self.leads = cast(LeadRepository, _FailingRepository(inner.leads, writes))
-        self.accounts = cast(AccountRepository, _FailingRepository(inner.accounts, writes))
-        self.contacts = cast(ContactRepository, _FailingRepository(inner.contacts, writes))
-        self.opportunities = cast(
-            OpportunityRepository, _FailingRepository(inner.opportunities, writes)
-        )
-
-    def __enter__(self) -> Self:
-        self._inner.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._inner.__exit__(exc_type, exc, tb)
-
-    def commit(self) -> None:
-        self._inner.commit()
-
-    def rollback(self) -> None:
-        self._inner.rollback()
-
-    @property
-    def events(self) -> Sequence[LeadEvent]:
-        return self._inner.events
-
-
-class FailingStore:
-    """Wraps a real store: the ``fail_at``-th write (counted over every unit of work) raises
-    StorageUnavailable after reaching the unit of work."""
-
-    def __init__(self, inner: LeadStore, fail_at: int | None) -> None:
-        self._inner = inner
-        self.writes = _Writes(fail_at)
-
-    def unit_of_work(self) -> FailingUnitOfWork:
-        return FailingUnitOfWork(self._inner.unit_of_work(), self.writes)
-
-    def close(self) -> None:
-        self._inner.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -576,6 +576,15 @@ def _store_leads(store: LeadStore, *leads: Lead) -> list[Lead]:
     return stored
 
 
+def _store_records(store: LeadStore, kind: _RecordKind[R, K], *records: R) -> list[R]:
+    """Add ``records`` of ``kind`` in one unit of work, commit, and return the stored copies."""
+    with store.unit_of_work() as uow:
+        repository = kind.repository(uow)
+        stored = [repository.add(record) for record in records]
+        uow.commit()
+    return stored
+
+
 def _read(store: LeadStore, lead_id: LeadId) -> Lead:
     with store.unit_of_work() as uow:
         return uow.leads.get(lead_id)
@@ -1576,9 +1585,7 @@ class LeadStoreContract:
         self, empty_store: LeadStore, kind: _RecordKind[Any, Any]
     ) -> None:
         record = kind.make(1, LeadId("lead-1"))
-        with empty_store.unit_of_work() as uow:
-            stored = kind.repository(uow).add(record)
-            uow.commit()
+        (stored,) = _store_records(empty_store, kind, record)
         assert stored == attrs.evolve(record, version=1)
         with empty_store.unit_of_work() as uow:
             assert kind.repository(uow).get(kind.key(record)) == stored
@@ -1588,9 +1595,7 @@ class LeadStoreContract:
         self, empty_store: LeadStore, kind: _RecordKind[Any, Any]
     ) -> None:
         record = kind.make(1, None)
-        with empty_store.unit_of_work() as uow:
-            kind.repository(uow).add(record)
-            uow.commit()
+        _store_records(empty_store, kind, record)
         with empty_store.unit_of_work() as uow, pytest.raises(AlreadyExists):
             kind.repository(uow).add(kind.change(record, "Another"))
 
@@ -1605,9 +1610,7 @@ class LeadStoreContract:
     def test_record_save_bumps_the_version(
         self, empty_store: LeadStore, kind: _RecordKind[Any, Any]
     ) -> None:
-        with empty_store.unit_of_work() as uow:
-            stored = kind.repository(uow).add(kind.make(1, None))
-            uow.commit()
+        (stored,) = _store_records(empty_store, kind, kind.make(1, None))
         changed = kind.change(stored, "Changed")
         with empty_store.unit_of_work() as uow:
             saved = kind.repository(uow).save(changed)
@@ -1641,10 +1644,7 @@ class LeadStoreContract:
     def test_record_delete_removes_it(
         self, empty_store: LeadStore, kind: _RecordKind[Any, Any]
     ) -> None:
-        with empty_store.unit_of_work() as uow:
-            first = kind.repository(uow).add(kind.make(1, None))
-            second = kind.repository(uow).add(kind.make(2, None))
-            uow.commit()
+        first, second = _store_records(empty_store, kind, kind.make(1, None), kind.make(2, None))
         with empty_store.unit_of_work() as uow:
             kind.repository(uow).delete(kind.key(first))
             kind.repository(uow).delete(kind.key(second), expected_version=1)
@@ -1658,9 +1658,7 @@ class LeadStoreContract:
     def test_record_delete_raises_not_found_or_concurrency_conflict(
         self, empty_store: LeadStore, kind: _RecordKind[Any, Any]
     ) -> None:
-        with empty_store.unit_of_work() as uow:
-            stored = kind.repository(uow).add(kind.make(1, None))
-            uow.commit()
+        (stored,) = _store_records(empty_store, kind, kind.make(1, None))
         with empty_store.unit_of_work() as uow:
             repository = kind.repository(uow)
             with pytest.raises(NotFound):
@@ -1677,13 +1675,11 @@ class LeadStoreContract:
         self, empty_store: LeadStore, kind: _RecordKind[Any, Any]
     ) -> None:
         one, two = LeadId("lead-1"), LeadId("lead-2")
-        with empty_store.unit_of_work() as uow:
-            repository = kind.repository(uow)
-            stored = [
-                repository.add(kind.make(n, lead))
-                for n, lead in ((3, one), (1, two), (2, one), (4, None))
-            ]
-            uow.commit()
+        stored = _store_records(
+            empty_store,
+            kind,
+            *(kind.make(n, lead) for n, lead in ((3, one), (1, two), (2, one), (4, None))),
+        )
         by_id = sorted(stored, key=lambda r: str(kind.key(r)))
         with empty_store.unit_of_work() as uow:
             repository = kind.repository(uow)
@@ -1698,9 +1694,7 @@ class LeadStoreContract:
     def test_record_changes_are_rolled_back_without_commit(
         self, empty_store: LeadStore, kind: _RecordKind[Any, Any]
     ) -> None:
-        with empty_store.unit_of_work() as uow:
-            stored = kind.repository(uow).add(kind.make(1, None))
-            uow.commit()
+        (stored,) = _store_records(empty_store, kind, kind.make(1, None))
         with empty_store.unit_of_work() as uow:
             kind.repository(uow).save(kind.change(stored, "Lost"))
             kind.repository(uow).add(kind.make(2, None))

@@ -832,6 +832,62 @@ def _storable(document: str, kind: str, key: object) -> str:
     return document
 
 
+class _Rows:
+    """What the lead and record repositories share: writing one row by its key."""
+
+    _store: SqlStore
+
+    def _version_of(self, conn: Connection, key: Any) -> int | None:
+        raise NotImplementedError
+
+    def _insert_new(
+        self, conn: Connection, insert: _Prepared, values: Mapping[str, Any], kind: str, key: Any
+    ) -> None:
+        """Insert a new row (in a savepoint outside SQLite); raises AlreadyExists when ``key``
+        is taken, else re-raises the integrity error."""
+        store = self._store
+        try:
+            if store._sqlite:
+                insert.run(conn, values)
+            else:
+                with conn.begin_nested():
+                    insert.run(conn, values)
+        except store._integrity_errors as e:
+            if self._version_of(conn, key) is not None:
+                raise AlreadyExists(kind, key) from e
+            raise
+
+    def _require_one(
+        self, conn: Connection, written: int, kind: str, key: Any, expected: int
+    ) -> None:
+        """After a write that must touch exactly one row: NotFound when ``key`` has no row,
+        else ConcurrencyConflict (``expected`` vs. the stored version)."""
+        if written != 1:
+            actual = self._version_of(conn, key)
+            if actual is None:
+                raise NotFound(kind, key)
+            raise ConcurrencyConflict(key, expected, actual)
+
+    def _delete_one(
+        self,
+        conn: Connection,
+        delete: _Prepared,
+        delete_versioned: _Prepared,
+        kind: str,
+        key: Any,
+        expected_version: int | None,
+    ) -> None:
+        """Delete ``key``'s row (only at ``expected_version`` when given); raises as
+        :meth:`_require_one` does."""
+        if expected_version is None:
+            removed = delete.run(conn, {"key": key.value}).rowcount
+        else:
+            removed = delete_versioned.run(
+                conn, {"key": key.value, "expected": expected_version}
+            ).rowcount
+        self._require_one(conn, removed, kind, key, expected_version or 0)
+
+
 # ---------------------------------------------------------------------------------------------
 # Leads
 
@@ -842,7 +898,7 @@ _DEFERRED_ROWS: Final = 256
 """New lead rows a SQLite unit of work collects before inserting them in one go."""
 
 
-class SqlLeadRepository:
+class SqlLeadRepository(_Rows):
     """:class:`~leadkit.ports.LeadRepository` over the ``leads`` table and its children."""
 
     def __init__(self, uow: SqlUnitOfWork) -> None:
@@ -888,16 +944,7 @@ class SqlLeadRepository:
                     raise AlreadyExists("lead", lead.id)
                 uow._defer(key, self._sql.insert_lead.bind(values))
             else:
-                try:
-                    if store._sqlite:
-                        self._sql.insert_lead.run(conn, values)
-                    else:
-                        with conn.begin_nested():
-                            self._sql.insert_lead.run(conn, values)
-                except store._integrity_errors as e:
-                    if self._version_of(conn, lead.id) is not None:
-                        raise AlreadyExists("lead", lead.id) from e
-                    raise
+                self._insert_new(conn, self._sql.insert_lead, values, "lead", lead.id)
                 self._insert_children(conn, stored)
         except store._driver_errors as e:
             store._fail(f"adding lead {lead.id}", e)
@@ -918,11 +965,7 @@ class SqlLeadRepository:
         conn = self._uow._writer()
         try:
             updated = self._sql.update_lead.run(conn, values).rowcount
-            if updated != 1:
-                actual = self._version_of(conn, lead.id)
-                if actual is None:
-                    raise NotFound("lead", lead.id)
-                raise ConcurrencyConflict(lead.id, lead.version, actual)
+            self._require_one(conn, updated, "lead", lead.id, lead.version)
             key = {"key": lead.id.value}
             for _, remove in self._sql.children:
                 remove.run(conn, key)
@@ -940,17 +983,14 @@ class SqlLeadRepository:
         store = self._store
         conn = self._uow._writer()
         try:
-            if expected_version is None:
-                removed = self._sql.delete_lead.run(conn, {"key": lead_id.value}).rowcount
-            else:
-                removed = self._sql.delete_lead_versioned.run(
-                    conn, {"key": lead_id.value, "expected": expected_version}
-                ).rowcount
-            if removed != 1:
-                actual = self._version_of(conn, lead_id)
-                if actual is None:
-                    raise NotFound("lead", lead_id)
-                raise ConcurrencyConflict(lead_id, expected_version or 0, actual)
+            self._delete_one(
+                conn,
+                self._sql.delete_lead,
+                self._sql.delete_lead_versioned,
+                "lead",
+                lead_id,
+                expected_version,
+            )
         except store._driver_errors as e:
             store._fail(f"deleting lead {lead_id}", e)
 
@@ -1089,7 +1129,7 @@ _OPPORTUNITIES: Final = _RecordKind[Opportunity, OpportunityId](
 )
 
 
-class SqlRecordRepository(Generic[R, K]):
+class SqlRecordRepository(_Rows, Generic[R, K]):
     """:class:`~leadkit.ports.RecordRepository` for accounts, contacts or opportunities."""
 
     def __init__(self, uow: SqlUnitOfWork, kind: _RecordKind[R, K]) -> None:
@@ -1121,16 +1161,7 @@ class SqlRecordRepository(Generic[R, K]):
         store = self._store
         conn = self._uow._writer()
         try:
-            try:
-                if store._sqlite:
-                    self._sql.insert.run(conn, values)
-                else:
-                    with conn.begin_nested():
-                        self._sql.insert.run(conn, values)
-            except store._integrity_errors as e:
-                if self._version_of(conn, record.id) is not None:
-                    raise AlreadyExists(self._kind.name, record.id) from e
-                raise
+            self._insert_new(conn, self._sql.insert, values, self._kind.name, record.id)
         except store._driver_errors as e:
             store._fail(f"adding {self._kind.name} {record.id}", e)
         return stored
@@ -1145,11 +1176,8 @@ class SqlRecordRepository(Generic[R, K]):
         store = self._store
         conn = self._uow._writer()
         try:
-            if self._sql.update.run(conn, values).rowcount != 1:
-                actual = self._version_of(conn, record.id)
-                if actual is None:
-                    raise NotFound(self._kind.name, record.id)
-                raise ConcurrencyConflict(record.id, record.version, actual)
+            updated = self._sql.update.run(conn, values).rowcount
+            self._require_one(conn, updated, self._kind.name, record.id, record.version)
         except store._driver_errors as e:
             store._fail(f"saving {self._kind.name} {record.id}", e)
         return stored
@@ -1159,17 +1187,14 @@ class SqlRecordRepository(Generic[R, K]):
         store = self._store
         conn = self._uow._writer()
         try:
-            if expected_version is None:
-                removed = self._sql.delete.run(conn, {"key": record_id.value}).rowcount
-            else:
-                removed = self._sql.delete_versioned.run(
-                    conn, {"key": record_id.value, "expected": expected_version}
-                ).rowcount
-            if removed != 1:
-                actual = self._version_of(conn, record_id)
-                if actual is None:
-                    raise NotFound(self._kind.name, record_id)
-                raise ConcurrencyConflict(record_id, expected_version or 0, actual)
+            self._delete_one(
+                conn,
+                self._sql.delete,
+                self._sql.delete_versioned,
+                self._kind.name,
+                record_id,
+                expected_version,
+            )
         except store._driver_errors as e:
             store._fail(f"deleting {self._kind.name} {record_id}", e)
 
