@@ -78,6 +78,12 @@ FREE_MAIL_DOMAINS: Final[frozenset[str]] = frozenset(
         "gmx.de", "gmx.net", "web.de", "t-online.de", "freenet.de", "arcor.de", "posteo.de",
         # United Kingdom
         "btinternet.com", "sky.com", "virginmedia.com", "talktalk.net",
+        # Denmark, Norway, Finland
+        "live.dk", "hotmail.dk", "yahoo.dk", "mail.dk", "jubii.dk", "stofanet.dk",
+        "online.no", "live.no", "hotmail.no", "yahoo.no", "frisurf.no", "broadpark.no",
+        "luukku.com", "suomi24.fi", "hotmail.fi", "live.fi", "yahoo.fi", "elisanet.fi",
+        # United States
+        "comcast.net", "verizon.net", "att.net", "sbcglobal.net", "cox.net", "charter.net",
     }
 )  # fmt: skip
 """Free-mail providers: an address there says nothing about the person's company."""
