@@ -292,17 +292,23 @@ class _Generator:
             self._names[key] = name
         return self._names[key]
 
+    def _function_name(self, purpose: str, cls: type) -> tuple[str, bool]:
+        """The name of the generated ``purpose`` function for ``cls``, and whether it is new
+        (to be generated now) rather than generated already."""
+        key = (purpose, cls)
+        if key in self._names:
+            return self._names[key], False
+        name = f"_{purpose}_{cls.__name__}_{len(self._names)}"
+        self._names[key] = name
+        return name, True
+
     # Reading ---------------------------------------------------------------------------------
 
     def loader(self, cls: type, omit: frozenset[str] = frozenset()) -> str:
-        key = ("load", cls)
-        if key in self._names:
-            return self._names[key]
-        name = f"_load_{cls.__name__}_{len(self._names)}"
-        self._names[key] = name
-        fields = [
-            a for a in attrs.fields(attrs.resolve_types(cls)) if a.init and a.name not in omit
-        ]
+        name, fresh = self._function_name("load", cls)
+        if not fresh:
+            return name
+        fields = _init_fields(cls, omit)
         body = [
             f"def {name}(o):",
             f"    if type(o) is not dict or len(o) != {len(fields)}:",
@@ -378,15 +384,11 @@ class _Generator:
     # Writing ---------------------------------------------------------------------------------
 
     def writer(self, cls: type, omit: frozenset[str] = frozenset()) -> str:
-        key = ("dump", cls)
-        if key in self._names:
-            return self._names[key]
-        name = f"_dump_{cls.__name__}_{len(self._names)}"
-        self._names[key] = name
+        name, fresh = self._function_name("dump", cls)
+        if not fresh:
+            return name
         # cattrs writes every attribute given to __init__, in declaration order.
-        fields = [
-            a for a in attrs.fields(attrs.resolve_types(cls)) if a.init and a.name not in omit
-        ]
+        fields = _init_fields(cls, omit)
         body = [
             f"def {name}(v):",
             f"    if type(v) is not {self._const(cls, cls.__name__)}:",
@@ -516,3 +518,8 @@ def email_leaf(value: object) -> EmailAddress:
         return restore_email(value)
     except Fallback:
         return EmailAddress(value)
+
+
+def _init_fields(cls: type, omit: frozenset[str]) -> list[attrs.Attribute[Any]]:
+    """The attributes ``__init__`` takes, in declaration order, less ``omit``."""
+    return [a for a in attrs.fields(attrs.resolve_types(cls)) if a.init and a.name not in omit]
