@@ -224,7 +224,7 @@ def test_opening_an_older_schema_applies_the_missing_migrations(db_path: Path) -
     with SqlStore.open(path=db_path, create=False) as store:
         assert store.schema_version == SCHEMA_VERSION
         store_all(store, new_lead(1))
-    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [1, 2, 3]
+    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == list(range(1, SCHEMA_VERSION + 1))
     assert raw(
         db_path, "SELECT name FROM sqlite_master WHERE name = 'ix_leads_owner_state_created'"
     )
@@ -280,7 +280,7 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
     monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
 
     with SqlStore.open(path=db_path, create=False) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION >= 3
         with store.unit_of_work() as uow:
             high = LeadQuery(score_min=Decimal("42.50"), sort=LeadSort.SCORE, descending=True)
             found = [lead.id.value for lead in uow.leads.query(high).items]
