@@ -38,6 +38,7 @@ from leadkit.errors import (
     ConfigurationError,
     IdempotencyKeyReuse,
     InvalidValue,
+    LeadkitError,
 )
 from leadkit.ports import IdempotencyRepository, LeadStore, StoredResponse, UnitOfWork
 from leadkit.serialization import LeadkitConverter, make_converter
@@ -48,10 +49,13 @@ __all__ = [
     "MAX_KEY_LENGTH",
     "IdempotencyKey",
     "KeyArgument",
+    "RecordedError",
     "prune_keys",
     "recall",
     "remember",
     "request_hash",
+    "result_data",
+    "result_from",
     "run_once",
 ]
 
@@ -68,9 +72,7 @@ def _key_text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue("idempotency_key", value, "must be a non-empty string")
     if len(value) > MAX_KEY_LENGTH:
-        raise InvalidValue(
-            "idempotency_key", value, f"must be at most {MAX_KEY_LENGTH} characters"
-        )
+        raise InvalidValue("idempotency_key", value, f"must be at most {MAX_KEY_LENGTH} characters")
     return value
 
 
@@ -97,6 +99,17 @@ class IdempotencyKey:
         return IdempotencyKey(f"{self.value}/{part}", self.ttl)
 
 
+class RecordedError(LeadkitError):
+    """An error a replayed result carries in place of the one the first call met (a bulk
+    outcome that FAILED): ``kind`` is the original error's class name, ``message`` its text.
+    Never raised by leadkit; found only in outcomes returned to a retry."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        self.message = message
+        super().__init__(f"{kind}: {message}")
+
+
 KeyArgument = str | IdempotencyKey | None
 """What ``idempotency_key=`` takes: None (no key), a string or an :class:`IdempotencyKey`."""
 
@@ -113,6 +126,17 @@ def _converter() -> LeadkitConverter:
     """One converter for the process (building one takes a while; a built one is
     thread-safe)."""
     return make_converter()
+
+
+def result_data(value: object) -> Any:
+    """A result as JSON-safe data (the converter's), for :func:`remember`."""
+    return _converter().unstructure(value)
+
+
+def result_from(data: object, kind: type[T]) -> T:
+    """A result of type ``kind`` from the data :func:`result_data` gave. Raises InvalidValue
+    for data that is not one."""
+    return _converter().structure(data, kind)
 
 
 def request_hash(operation: str, request: object) -> str:

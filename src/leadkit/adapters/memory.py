@@ -83,8 +83,8 @@ from leadkit.ports import (
     encode_cursor,
     sort_key,
 )
-from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.records import Account, Contact, Opportunity
+from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.status import LeadState
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, require_aware
 
@@ -639,7 +639,7 @@ class _IdempotencyRepository:
         self._uow._require_open()
         changes = self._changes
         found = changes.lookup(response.key)
-        base = changes.bases[response.key] if response.key in changes.bases else found
+        base = changes.bases.get(response.key, found)
         if found is not None and found.live_at(response.created_at):
             raise AlreadyExists("idempotency key", response.key)
         changes.write(response.key, response, base)

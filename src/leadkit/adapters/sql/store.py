@@ -1291,7 +1291,6 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         return None if found is None else int(found)
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Idempotency keys and the outbox
 
@@ -1320,11 +1319,7 @@ class SqlIdempotencyRepository:
         store = self._store
         table = idempotency_keys
         try:
-            row = (
-                self._uow._reader()
-                .execute(select(*table.c).where(table.c.key == key))
-                .first()
-            )
+            row = self._uow._reader().execute(select(*table.c).where(table.c.key == key)).first()
         except store._driver_errors as e:
             store._fail(f"reading idempotency key {key!r}", e)
         if row is None:
@@ -1412,9 +1407,7 @@ class SqlOutbox:
             conn = uow._writer()
             try:
                 if not store._sqlite and conn.dialect.name == "postgresql":
-                    conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK_KEY}
-                    )
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK_KEY})
                 chosen = claimable(self._waiting(conn), limit, now)
                 if not chosen:
                     uow.rollback()
@@ -1428,9 +1421,7 @@ class SqlOutbox:
                         .where(table.c.position.in_(part))
                         .values(leased_until=until, attempts=table.c.attempts + 1)
                     )
-                    rows += conn.execute(
-                        select(*table.c).where(table.c.position.in_(part))
-                    ).all()
+                    rows += conn.execute(select(*table.c).where(table.c.position.in_(part))).all()
             except store._driver_errors as e:
                 store._fail("claiming outbox events", e)
             uow.commit()
