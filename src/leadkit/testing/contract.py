@@ -30,6 +30,9 @@ Capability flags (class attributes) switch off the tests of optional behaviour:
     Several threads may run their own units of work against one store at the same time.
 ``supports_reopen`` (default False)
     The store keeps its data when closed and opened again; override :meth:`reopen_store`.
+``supports_idempotency``, ``supports_outbox`` (default True)
+    Idempotency keys (``uow.idempotency``) and the transactional outbox (``store.outbox``):
+    the tests of :mod:`leadkit.testing.reliability`, which this suite inherits.
 
 The suite also runs a hypothesis :class:`~hypothesis.stateful.RuleBasedStateMachine`
 (:func:`make_store_machine`) that drives random adds, saves (fresh and stale), deletes,
@@ -99,6 +102,7 @@ from leadkit.ports import (
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
 from leadkit.scoring.result import Explanation, Score, ScoreSource
 from leadkit.status import LeadState, StatusReason
+from leadkit.testing.reliability import IdempotencyContract, OutboxContract
 from leadkit.testing.strategies import leads
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
 from leadkit.values import (
@@ -643,7 +647,7 @@ def _check_conflict(
 # The suite
 
 
-class LeadStoreContract:
+class LeadStoreContract(IdempotencyContract, OutboxContract):
     """Mixin of tests every :class:`~leadkit.ports.LeadStore` adapter must pass.
 
     Override the ``make_store`` fixture; set the capability flags your store needs. Every
