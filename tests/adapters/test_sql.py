@@ -224,7 +224,8 @@ def test_opening_an_older_schema_applies_the_missing_migrations(db_path: Path) -
     with SqlStore.open(path=db_path, create=False) as store:
         assert store.schema_version == SCHEMA_VERSION
         store_all(store, new_lead(1))
-    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == list(range(1, SCHEMA_VERSION + 1))
+    applied = [r[0] for r in raw(db_path, "SELECT version FROM schema_version")]
+    assert applied == list(range(1, SCHEMA_VERSION + 1))
     assert raw(
         db_path, "SELECT name FROM sqlite_master WHERE name = 'ix_leads_owner_state_created'"
     )
@@ -289,7 +290,8 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
             assert uow.leads.count(LeadQuery(score_min=0)) == 6
             assert uow.leads.count(LeadQuery()) == 8
 
-    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == list(range(1, SCHEMA_VERSION + 1))
+    applied = [r[0] for r in raw(db_path, "SELECT version FROM schema_version")]
+    assert applied == list(range(1, SCHEMA_VERSION + 1))
     stored = dict(raw(db_path, "SELECT id, score_key FROM leads"))
     assert stored == {
         f"lead-{n:04}": None if value is None else score_sort_value(Decimal(value))
