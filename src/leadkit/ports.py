@@ -584,7 +584,8 @@ class IdempotencyRepository(Protocol):
 class OutboxEvent:
     """One committed event in the outbox.
 
-    ``event_id`` is stable (the same on every delivery: consumers de-duplicate on it),
+    ``event_id`` is stable (the same on every delivery: consumers de-duplicate on it; at most
+    40 characters; the shipped stores use a random UUID per commit and the event's index),
     ``position`` orders the outbox (commit order; a later commit touching the same lead
     always has higher positions), ``payload`` is the event as the converter's JSON text
     (``make_converter().loads(payload, LeadEvent)`` reads it back), ``occurred_at`` the

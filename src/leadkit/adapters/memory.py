@@ -417,7 +417,8 @@ class MemoryStore:
         or none: raises ConcurrencyConflict if a touched key's committed version is no longer
         the one its change was based on, AlreadyExists if an idempotency key was stored by
         another commit meanwhile."""
-        payloads = [(uuid.uuid4().hex, _converter().dumps(e)) for e in events]
+        commit_id = uuid.uuid4().hex  # one draw per commit; the index makes each id unique
+        event_ids = [f"{commit_id}-{n}" for n in range(len(events))]
         with self._lock:
             self._require_open()
             for change_set in change_sets:
@@ -426,10 +427,8 @@ class MemoryStore:
             for change_set in change_sets:
                 change_set.apply()
             keys.apply(self._keys)
-            for event, (event_id, payload) in zip(events, payloads, strict=True):
-                entry = _OutboxEntry(
-                    event_id, self._next_position, event.lead_id, event.type, payload, event.at
-                )
+            for event, event_id in zip(events, event_ids, strict=True):
+                entry = _OutboxEntry(event_id, self._next_position, event)
                 self._next_position += 1
                 self._outbox_entries[entry.position] = entry
                 self._outbox_pending[entry.position] = entry
@@ -449,49 +448,29 @@ def _now_or(at: datetime | None, field: str = "at") -> datetime:
 
 
 class _OutboxEntry:
-    """One event in the memory outbox (changed only under the store lock)."""
+    """One event in the memory outbox (changed only under the store lock). The event is a
+    frozen value, so its JSON is written when it is first read, not at commit."""
 
-    __slots__ = (
-        "attempts",
-        "delivered_at",
-        "event_id",
-        "lead_id",
-        "leased_until",
-        "occurred_at",
-        "payload",
-        "position",
-        "type",
-    )
+    __slots__ = ("attempts", "delivered_at", "event", "event_id", "leased_until", "position")
 
-    def __init__(
-        self,
-        event_id: str,
-        position: int,
-        lead_id: LeadId,
-        type: str,
-        payload: str,
-        occurred_at: datetime,
-    ) -> None:
+    def __init__(self, event_id: str, position: int, event: LeadEvent) -> None:
         self.event_id = event_id
         self.position = position
-        self.lead_id = lead_id
-        self.type = type
-        self.payload = payload
-        self.occurred_at = occurred_at
+        self.event = event
         self.attempts = 0
         self.leased_until: datetime | None = None
         self.delivered_at: datetime | None = None
 
-    def view(self) -> OutboxEvent:
-        return OutboxEvent(
-            self.event_id,
-            self.position,
-            self.lead_id,
-            self.type,
-            self.payload,
-            self.occurred_at,
-            self.attempts,
-        )
+    def snapshot(self) -> tuple[str, int, LeadEvent, int]:
+        """What a view needs, read under the lock."""
+        return self.event_id, self.position, self.event, self.attempts
+
+
+def _view(snapshot: tuple[str, int, LeadEvent, int]) -> OutboxEvent:
+    """An :class:`OutboxEvent` (the payload written here, outside the store lock)."""
+    event_id, position, event, attempts = snapshot
+    payload = _converter().dumps(event)
+    return OutboxEvent(event_id, position, event.lead_id, event.type, payload, event.at, attempts)
 
 
 class MemoryOutbox:
@@ -513,15 +492,17 @@ class MemoryOutbox:
             store._require_open()
             pending = store._outbox_pending
             chosen = claimable(
-                ((p, e.lead_id.value, e.leased_until) for p, e in pending.items()), limit, now
+                ((p, e.event.lead_id.value, e.leased_until) for p, e in pending.items()),
+                limit,
+                now,
             )
             claimed = []
             for position in chosen:
                 entry = pending[position]
                 entry.leased_until = now + lease
                 entry.attempts += 1
-                claimed.append(entry.view())
-        return tuple(claimed)
+                claimed.append(entry.snapshot())
+        return tuple(map(_view, claimed))
 
     def ack(self, event_ids: Iterable[str], *, at: datetime | None = None) -> int:
         """Mark the events delivered; returns how many were waiting. Raises InvalidValue for a
@@ -573,7 +554,7 @@ class MemoryOutbox:
             leased,
             delivered,
             None if first is None else first.position,
-            None if first is None else first.occurred_at,
+            None if first is None else first.event.at,
         )
 
     def pending(self, limit: int = 50) -> tuple[OutboxEvent, ...]:
@@ -583,7 +564,8 @@ class MemoryOutbox:
         store = self._store
         with store._lock:
             store._require_open()
-            return tuple(e.view() for e in itertools.islice(store._outbox_pending.values(), limit))
+            found = [e.snapshot() for e in itertools.islice(store._outbox_pending.values(), limit)]
+        return tuple(map(_view, found))
 
 
 class _KeyChanges:

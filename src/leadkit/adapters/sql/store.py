@@ -807,16 +807,17 @@ class SqlUnitOfWork:
         if not self._events:
             return
         dumps = self._store._converter.dumps
+        commit_id = uuid.uuid4().hex  # one draw per commit; the index makes each id unique
         rows = [
             {
-                "event_id": uuid.uuid4().hex,
+                "event_id": f"{commit_id}-{n}",
                 "lead_id": e.lead_id.value,
                 "type": e.type,
                 "payload": dumps(e),
                 "occurred_at": utc_text(e.at),
                 "attempts": 0,
             }
-            for e in self._events
+            for n, e in enumerate(self._events)
         ]
         self._store._statements.insert_outbox.run_many(conn, rows)
 
