@@ -166,7 +166,8 @@ def all_modules() -> dict[str, Path]:
 def layer_of(module: str) -> Layer:
     """The layer of ``module`` by its longest prefix in :data:`LAYERS`."""
     parts = module.split(".")
-    for end in range(len(parts), 0, -1):
+    # The root names the flat API only: a new module must be given its own layer.
+    for end in range(len(parts), 1 if module != PACKAGE else 0, -1):
         found = LAYERS.get(".".join(parts[:end]))
         if found is not None:
             return found
