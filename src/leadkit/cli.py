@@ -65,12 +65,13 @@ from leadkit.mass_edit import (
     LeadEdit,
     MassEditResult,
     Reassign,
-    SetFields,
+    SetField,
     SetManualScore,
     mass_assign,
     mass_edit,
+    set_fields,
 )
-from leadkit.patch import PATCH_FIELDS, LeadPatch
+from leadkit.patch import PATCH_FIELDS
 from leadkit.ports import LeadQuery, LeadSort, LeadStore, UnitOfWork, Views
 from leadkit.scoring.engine import score
 from leadkit.scoring.presets import BCM_MODEL
@@ -78,7 +79,7 @@ from leadkit.scoring.reports import RescoreProgress, rescore_repository
 from leadkit.services import disqualify as disqualify_lead
 from leadkit.services import reactivate as reactivate_lead
 from leadkit.status import LeadState, StatusReason
-from leadkit.values import Address, LeadId, UserRef
+from leadkit.values import LeadId, UserRef
 
 if TYPE_CHECKING:
     from leadkit.conversion import ConversionPlan, QualifyRequest, Question
@@ -267,26 +268,10 @@ def _pairs(values: Sequence[str], option: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _patch(values: Sequence[tuple[str, str]], base: Lead | None = None) -> LeadPatch:
-    """A patch from FIELD=VALUE pairs; address parts (``city``, ``country`` ...) may be
-    given on their own."""
-    fields: dict[str, object] = {}
-    address: dict[str, str] = {}
-    for key, value in values:
-        name = key.replace("-", "_")
-        if name.startswith("address.") or name in _ADDRESS_PARTS:
-            address[name.removeprefix("address.")] = value
-        elif name in PATCH_FIELDS:
-            fields[name] = value
-        else:
-            raise InvalidValue(key, value, "not an editable lead field")
-    if address:
-        unknown = sorted(set(address) - set(_ADDRESS_PARTS))
-        if unknown:
-            raise InvalidValue(f"address.{unknown[0]}", address[unknown[0]], "no such part")
-        current = base.address if base is not None else Address()
-        fields["address"] = attrs.evolve(current, **address)
-    return LeadPatch.from_mapping(fields)
+def _changes(values: Sequence[tuple[str, str]]) -> SetField:
+    """The edit FIELD=VALUE pairs make: a part of the address (``city``), of the name
+    (``first_name``) or one custom field (``custom.industry``) changes only that part."""
+    return set_fields(dict(values))
 
 
 def _lead_id(text: str) -> LeadId:
@@ -492,7 +477,7 @@ def add(
     given = [("topic", topic), ("name", name)]
     given += [(k, v) for k, v in (("company", company), ("email", email)) if v]
     given += [(k, v) for k, v in (("business_phone", phone), ("source", source)) if v]
-    patch = _patch([*given, *_pairs(extra, "--set")])
+    patch = _changes([*given, *_pairs(extra, "--set")]).patch_for(None)
     settings = _settings()
     at = _now()
     lead = Lead.create(
@@ -608,10 +593,8 @@ def _save_one(lead_id: str, change: Callable[[Lead], Lead]) -> Lead:
 def edit(lead_id: str, values: tuple[str, ...]) -> None:
     """Change fields of an open lead."""
     settings = _settings()
-    pairs = _pairs(values, "--set")
-    stored = _save_one(
-        lead_id, lambda lead: lead.update(_patch(pairs, lead), at=_now(), by=settings.user)
-    )
+    change = _changes(_pairs(values, "--set"))
+    stored = _save_one(lead_id, lambda lead: change.apply(lead, at=_now(), by=settings.user))
     click.echo(f"{stored.id}: version {stored.version}")
 
 
@@ -801,7 +784,7 @@ def mass_edit_command(
     """Apply one change to many leads: all or nothing unless --per-lead."""
     edits: list[LeadEdit] = []
     if values:
-        edits.append(SetFields(_patch(_pairs(values, "--set"))))
+        edits.append(_changes(_pairs(values, "--set")))
     if manual_score is not None:
         edits.append(SetManualScore(manual_score, reason=score_reason))
     if clear_manual_score:
