@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -21,12 +22,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, Final, NoReturn, cast
 
 import attrs
 import click
 import platformdirs
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -36,6 +38,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from leadkit import reports
 from leadkit.adapters.sql import SqlStore
@@ -122,7 +125,63 @@ def _exit_code(error: BaseException) -> int:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return " ".join(
+        part.strip() for part in _plain(text, multiline=True).splitlines() if part.strip()
+    )
+
+
+# Terminal control sequences: CSI (ESC [ or 0x9B) with its parameters, OSC (ESC ] or 0x9D, OSC 8
+# links and window titles) up to BEL or ST, DCS/SOS/PM/APC strings up to ST, and any other
+# two-character ESC sequence.
+_SEQUENCES: Final = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"
+    r"|\x1b.?",
+    re.DOTALL,
+)
+# What is left: C0 controls, DEL, C1 controls, and the bidirectional overrides and isolates
+# that reorder what a terminal shows.
+_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_JSON: Final = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS: Final = re.compile(r"[\t\n]")
+
+
+def _plain(value: object, *, multiline: bool = False) -> str:
+    """Text that cannot drive the terminal: every escape sequence (CSI, OSC incl. OSC 8
+    links, DCS ...) and every other control character removed; tabs and newlines kept only
+    for a ``multiline`` field, else made spaces."""
+    text = _SEQUENCES.sub("", value if isinstance(value, str) else str(value))
+    text = _CONTROLS.sub("", text)
+    return text if multiline else _LINE_BREAKS.sub(" ", text)
+
+
+def _esc(value: object) -> str:
+    """Lead (or other outside) text to put inside rich markup: plain, with ``[`` escaped."""
+    return escape(_plain(value))
+
+
+def _cell(value: object, *, multiline: bool = False) -> Text:
+    """A table cell or title that rich shows literally (no markup, no emoji codes)."""
+    return Text(_plain(value, multiline=multiline))
+
+
+class _Table(Table):
+    """A rich table whose string title and cells are shown literally (never markup)."""
+
+    def __init__(self, *columns: Any, title: str | Text | None = None, **options: Any) -> None:
+        shown = _cell(title) if isinstance(title, str) else title
+        super().__init__(*columns, title=shown, **options)
+
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        """Add a row; string cells become literal text."""
+        super().add_row(*(_cell(c) if isinstance(c, str) else c for c in cells), **options)
+
+
+def _echo(message: object = "", *, err: bool = False) -> None:
+    """``click.echo`` of text that may hold lead text: control characters removed, line
+    breaks kept."""
+    click.echo(_plain(message, multiline=True), err=err)  # the one echo
 
 
 class _LeadkitGroup(click.Group):
@@ -143,18 +202,18 @@ class _LeadkitGroup(click.Group):
                 argv, prog_name or "leadkit", complete_var, standalone_mode=False, **extra
             )
         except click.exceptions.Abort:
-            click.echo("leadkit: aborted", err=True)
+            _echo("leadkit: aborted", err=True)
             sys.exit(EXIT_CODES["error"])
         except click.ClickException as e:
             if debug:
                 traceback.print_exc()
-            click.echo(f"leadkit: error: {_one_line(e.format_message())}", err=True)
+            _echo(f"leadkit: error: {_one_line(e.format_message())}", err=True)
             sys.exit(e.code if isinstance(e, _Failed) else e.exit_code)
         except Exception as e:
             if debug:
                 traceback.print_exc()
             what = str(e) if isinstance(e, LeadkitError) else f"{type(e).__name__}: {e}"
-            click.echo(f"leadkit: error: {_one_line(what)}", err=True)
+            _echo(f"leadkit: error: {_one_line(what)}", err=True)
             sys.exit(_exit_code(e))
         sys.exit(result if isinstance(result, int) else 0)
 
@@ -220,16 +279,16 @@ def _new_id() -> str:
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False, width=max(Console().width, 120))
+    return Console(highlight=False, emoji=False, soft_wrap=False, width=max(Console().width, 120))
 
 
 def _err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description:<22}"),
+        TextColumn("{task.description:<22}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -240,7 +299,9 @@ def _progress() -> Progress:
 
 
 def _emit_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    # json escapes C0 controls; escape C1 controls and bidi overrides too (still valid JSON).
+    click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _json_default(value: object) -> object:
@@ -371,20 +432,25 @@ def _summary(lead: Lead) -> dict[str, object]:
 
 
 def _lead_table(leads: Sequence[Lead], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = _Table(title=title, title_justify="left")
     for column in ("id", "topic", "name", "company", "status", "owner", "score"):
         table.add_column(column, overflow="fold")
     for lead in leads:
         status = f"{lead.state.name.title()} / {lead.reason.label}"
         score_text = "" if lead.score is None else f"{lead.score} ({lead.stars}★)"
         table.add_row(
-            lead.id.value,
-            lead.topic,
-            lead.full_name,
-            lead.company,
-            status,
-            lead.owner.id,
-            score_text,
+            *(
+                _cell(text)
+                for text in (
+                    lead.id.value,
+                    lead.topic,
+                    lead.full_name,
+                    lead.company,
+                    status,
+                    lead.owner.id,
+                    score_text,
+                )
+            )
         )
     return table
 
@@ -451,7 +517,7 @@ def init() -> None:
     """Create (or migrate) the database."""
     with _store(create=True):
         pass
-    click.echo(f"database ready: {_settings().describe()}")
+    _echo(f"database ready: {_settings().describe()}")
 
 
 @cli.command()
@@ -493,7 +559,7 @@ def add(
     if settings.json:
         _emit_json(_summary(stored))
     else:
-        click.echo(stored.id.value)
+        _echo(stored.id.value)
 
 
 @cli.command(name="list")
@@ -559,23 +625,28 @@ def show(lead_id: str) -> None:
         _emit_json(data)
         return
     console = _console()
-    table = Table(title=f"{lead.id} — {lead.topic}", show_header=False, title_justify="left")
+    table = _Table(title=f"{lead.id} — {lead.topic}", show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    table.add_row("status", f"{lead.state.name.title()} / {lead.reason.label}")
-    table.add_row("owner", str(lead.owner))
-    table.add_row("created", f"{lead.created_at:%Y-%m-%d %H:%M} by {lead.created_by}")
-    for name, text in _fields_of(lead):
-        table.add_row(name, text)
+    rows = [
+        ("status", f"{lead.state.name.title()} / {lead.reason.label}"),
+        ("owner", str(lead.owner)),
+        ("created", f"{lead.created_at:%Y-%m-%d %H:%M} by {lead.created_by}"),
+        *_fields_of(lead),
+    ]
+    for name, text in rows:
+        table.add_row(_cell(name), _cell(text, multiline=name == "description"))
     console.print(table)
-    console.print(f"[bold]score[/bold] (model {BCM_MODEL.id}, now): {explained.describe()}")
+    described = _esc(explained.describe())
+    console.print(f"[bold]score[/bold] (model {_esc(BCM_MODEL.id)}, now): {described}")
     for line in explained.explanation.lines():
-        console.print(f"  {line}", markup=False)
+        console.print(_cell(f"  {line}"))
     entries = lead.timeline()
     console.print(f"[bold]timeline[/bold] ({len(entries)} entries)")
     for entry in entries:
         body = getattr(entry, "text", "") or getattr(entry, "title", "")
-        console.print(f"  {entry.at:%Y-%m-%d %H:%M} {entry.by.id}: {body}")
+        when = f"{entry.at:%Y-%m-%d %H:%M}"
+        console.print(_cell(f"  {when} {entry.by.id}: {body}", multiline=True))
 
 
 def _save_one(lead_id: str, change: Callable[[Lead], Lead]) -> Lead:
@@ -595,7 +666,7 @@ def edit(lead_id: str, values: tuple[str, ...]) -> None:
     settings = _settings()
     change = _changes(_pairs(values, "--set"))
     stored = _save_one(lead_id, lambda lead: change.apply(lead, at=_now(), by=settings.user))
-    click.echo(f"{stored.id}: version {stored.version}")
+    _echo(f"{stored.id}: version {stored.version}")
 
 
 @cli.command()
@@ -608,7 +679,7 @@ def note(lead_id: str, text: str, title: str) -> None:
     stored = _save_one(
         lead_id, lambda lead: lead.add_note(text, at=_now(), by=settings.user, title=title)
     )
-    click.echo(f"{stored.id}: note {stored.timeline_seq} added")
+    _echo(f"{stored.id}: note {stored.timeline_seq} added")
 
 
 @cli.command()
@@ -626,7 +697,7 @@ def disqualify(lead_id: str, reason: str) -> None:
         result = disqualify_lead(
             store, _lead_id(lead_id), _DISQUALIFY_REASONS[reason], at=_now(), by=settings.user
         )
-    click.echo(f"{result.lead.id}: disqualified ({result.lead.reason.label})")
+    _echo(f"{result.lead.id}: disqualified ({result.lead.reason.label})")
 
 
 @cli.command()
@@ -635,7 +706,7 @@ def reactivate(lead_id: str) -> None:
     """Reopen a qualified or disqualified lead."""
     with _store() as store:
         lead = reactivate_lead(store, _lead_id(lead_id), at=_now(), by=_settings().user)
-    click.echo(f"{lead.id}: reopened ({lead.reason.label})")
+    _echo(f"{lead.id}: reopened ({lead.reason.label})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -675,9 +746,9 @@ def _report_outcomes(result: MassEditResult, what: str) -> None:
     else:
         counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
         state = "stored" if result.committed else "nothing stored"
-        click.echo(f"{what}: {counts} ({state})")
+        _echo(f"{what}: {counts} ({state})")
         for outcome in result.failed[:20]:
-            click.echo(f"  {outcome.lead_id}: failed: {_one_line(str(outcome.error))}")
+            _echo(f"  {outcome.lead_id}: failed: {_one_line(str(outcome.error))}")
     if not result.committed:
         first = result.failed[0]
         raise _Failed(
@@ -693,7 +764,7 @@ class _Failed(click.ClickException):
         self.code = code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"leadkit: error: {self.format_message()}", err=True)
+        _echo(f"leadkit: error: {self.format_message()}", err=True)
 
 
 def _parse_sellers(text: str) -> tuple[Seller, ...]:
@@ -757,7 +828,7 @@ def assign(
         )
     _report_outcomes(result, "assign")
     if team and not settings.json:
-        click.echo(f"next round-robin cursor: {after.cursor('cli')}")
+        _echo(f"next round-robin cursor: {after.cursor('cli')}")
 
 
 @cli.command(name="mass-edit")
@@ -836,7 +907,7 @@ def score_command(outdated: bool) -> None:
     if _settings().json:
         _emit_json({"seen": final.seen, "rescored": final.rescored, "unchanged": final.unchanged})
     else:
-        click.echo(f"scored {final.seen} leads: {final.rescored} changed")
+        _echo(f"scored {final.seen} leads: {final.rescored} changed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -922,7 +993,7 @@ _TABLE_TITLES = {
 
 def _print_report(console: Console, kind: str, value: Any) -> None:
     if kind in ("owner", "owner-rating", "score-band", "source"):
-        table = Table(title=_TABLE_TITLES[kind], title_justify="left")
+        table = _Table(title=_TABLE_TITLES[kind], title_justify="left")
         for column in ("group", "leads", "mean score"):
             table.add_column(column)
         for row in value:
@@ -930,7 +1001,7 @@ def _print_report(console: Console, kind: str, value: Any) -> None:
             table.add_row(row.label, str(row.count), mean)
         console.print(table)
     elif kind == "rates":
-        table = Table(title="qualification rate by source", title_justify="left")
+        table = _Table(title="qualification rate by source", title_justify="left")
         for column in ("source", "leads", "open", "qualified", "disqualified", "rate"):
             table.add_column(column)
         for r in value:
@@ -941,7 +1012,7 @@ def _print_report(console: Console, kind: str, value: Any) -> None:
         console.print(table)
     elif kind == "funnel":
         f = cast(reports.Funnel, value)
-        table = Table(title="funnel", title_justify="left")
+        table = _Table(title="funnel", title_justify="left")
         table.add_column("step")
         table.add_column("leads")
         for step, count in (
@@ -957,7 +1028,7 @@ def _print_report(console: Console, kind: str, value: Any) -> None:
         console.print(table)
     else:
         a = cast(reports.AgingReport, value)
-        table = Table(title="open lead aging", title_justify="left")
+        table = _Table(title="open lead aging", title_justify="left")
         table.add_column("age")
         table.add_column("open leads")
         for bucket in a.buckets:
@@ -1047,7 +1118,7 @@ def report(
 
         kind = chosen[0]
         written = render_chart(built[kind], chart, format=chart_format, title=_CHART_TITLES[kind])
-        click.echo(f"chart written: {written}", err=settings.json)
+        _echo(f"chart written: {written}", err=settings.json)
 
 
 @cli.command()
@@ -1080,11 +1151,11 @@ def dedupe(limit: int) -> None:
             }
         )
         return
-    click.echo(f"{len(found.groups)} duplicate group(s) among {found.records} leads")
+    _echo(f"{len(found.groups)} duplicate group(s) among {found.records} leads")
     for group in found.groups[:limit]:
-        click.echo(", ".join(str(m) for m in group.members))
+        _echo(", ".join(str(m) for m in group.members))
         for edge in group.edges:
-            click.echo("  " + edge.explain().replace("\n", "\n  "))
+            _echo("  " + edge.explain().replace("\n", "\n  "))
 
 
 def _duplicate_check(store: SqlStore) -> EngineDuplicateCheck:
@@ -1113,17 +1184,20 @@ def _ask(question: Question) -> str:
         choices = click.Choice(question.choices) if question.choices else None
         return str(
             click.prompt(
-                question.text,
+                _plain(question.text),
                 default=question.suggestion,
                 type=choices,
                 value_proc=None if choices else check,
             )
         )
     if question.choices == ("yes", "no"):
-        return "yes" if click.confirm(question.text, default=question.suggestion == "yes") else "no"
+        asked = click.confirm(_plain(question.text), default=question.suggestion == "yes")
+        return "yes" if asked else "no"
     return str(
         click.prompt(
-            question.text, default=question.suggestion, type=click.Choice(question.choices)
+            _plain(question.text),
+            default=question.suggestion,
+            type=click.Choice(question.choices),
         )
     )
 
@@ -1162,7 +1236,7 @@ def _answer_one(
         )
     kind = candidate.record_type.value
     choice = click.prompt(
-        f"possible duplicate {kind}: {candidate}. Link it, or create a new {kind}?",
+        _plain(f"possible duplicate {kind}: {candidate}. Link it, or create a new {kind}?"),
         type=click.Choice(["link", "create"]),
     )
     resolution = Resolution.LINK if choice == "link" else Resolution.CREATE_ANYWAY
@@ -1252,7 +1326,7 @@ def qualify(
 
         plan = plan_for(request)
         for line in plan.describe():
-            click.echo(line)
+            _echo(line)
         used_links: set[str] = set()
         rounds = 0
         while not plan.is_complete:
@@ -1269,9 +1343,9 @@ def qualify(
             )
             plan = plan_for(request)
         if rounds:
-            click.echo("the plan now:")
+            _echo("the plan now:")
             for line in plan.describe():
-                click.echo(line)
+                _echo(line)
         unused = [link for link in links if link not in used_links]
         if unused:
             raise InvalidValue("--link", unused[0], "is not a possible duplicate of this lead")
@@ -1289,7 +1363,7 @@ def qualify(
         for name, step in steps
         if step is not None
     )
-    click.echo(f"{result.lead.id}: qualified" + (f" ({made})" if made else ""))
+    _echo(f"{result.lead.id}: qualified" + (f" ({made})" if made else ""))
 
 
 @cli.command(name="export")
@@ -1301,7 +1375,7 @@ def export_command(path: str, **query_options: Any) -> None:
 
     with _store() as store, store.unit_of_work() as uow:
         written = export_csv(uow.leads.stream(_query(**query_options)), path)
-    click.echo(f"exported {written} leads to {path}")
+    _echo(f"exported {written} leads to {path}")
 
 
 @cli.command(name="import")
@@ -1315,7 +1389,7 @@ def import_command(path: str, yes: bool, phone_region: str | None) -> None:
     settings = _settings()
     with _store() as store:
         plan = plan_import(path, None, ImportPolicy(phone_region=phone_region), store=store)
-        click.echo(plan.summary())
+        _echo(plan.summary())
         if not yes:
             click.confirm("import?", abort=True)
         with _progress() as progress:
@@ -1328,7 +1402,7 @@ def import_command(path: str, yes: bool, phone_region: str | None) -> None:
                 by=settings.user,
                 on_batch=lambda _c: progress.advance(task),
             )
-    click.echo(
+    _echo(
         f"created {imported.created}, updated {imported.updated}, skipped {imported.skipped}, "
         f"rejected {imported.rejected}"
     )
@@ -1350,7 +1424,7 @@ class _Steps:
         self.progress.console.print(f"[green]✓[/green] {name}: {seconds:.2f} s")
 
     def table(self) -> Table:
-        table = Table(title="demo step timings", title_justify="left")
+        table = _Table(title="demo step timings", title_justify="left")
         table.add_column("step")
         table.add_column("seconds", justify="right")
         for name, seconds in self.done:
@@ -1490,7 +1564,7 @@ def demo(count: int, seed: int) -> None:
 
                 _in_batches(check.store, qualifying, progress, "qualifying", qualify_one)
             if linked:
-                click.echo(
+                _echo(
                     f"  {len(linked)} qualified lead(s) had a possible duplicate contact or"
                     f" account: linked to it, none created twice (e.g. {linked[0]})"
                 )
@@ -1535,7 +1609,7 @@ def demo(count: int, seed: int) -> None:
         f"{scanned.comparisons} comparisons"
     )
     _err_console().print(steps.table())
-    out.print(f"database: {settings.describe()}")
+    out.print(f"database: {_esc(settings.describe())}")
 
 
 def main() -> None:

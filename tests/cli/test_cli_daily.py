@@ -78,3 +78,86 @@ def test_mass_edit_of_city_keeps_every_postal_code_and_country(
         assert after[f"L-{i:03d}"] == Address(
             line1=before.line1, city="Oslo", postal_code=before.postal_code, country=before.country
         )
+
+
+HOSTILE_TOPIC = "[/]\x1b[2J"
+HOSTILE_COMPANY = (
+    "[bold]Acme[/bold] \x1b]0;owned\x07"  # markup, a window title
+    "\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ "  # an OSC 8 link
+    "\x9b31m:smile:\u202eevil"  # 8-bit CSI, an emoji code, a bidi override
+)
+HOSTILE_NOTE = "line one\nline two \x07\x1bc\x90dcs\x9c end"
+CONTROLS = ("\x1b", "\x07", "\x9b", "\x9c", "\x90", "\u202e", "\x9d")
+
+
+def assert_plain(text: str) -> None:
+    for control in CONTROLS:
+        assert control not in text, repr(text)
+
+
+def test_lead_text_is_shown_as_plain_text_never_as_markup_or_terminal_control(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "leads.db"
+    assert leadkit(db, "init").returncode == 0
+    added = leadkit(
+        db,
+        "add",
+        "--topic",
+        HOSTILE_TOPIC,
+        "--name",
+        "Ada [red]Lovelace",
+        "--company",
+        HOSTILE_COMPANY,
+    )
+    assert added.returncode == 0, added.stderr
+    lead_id = added.stdout.strip()
+    assert leadkit(db, "note", lead_id, HOSTILE_NOTE).returncode == 0
+
+    listed = leadkit(db, "list")
+    shown = leadkit(db, "show", lead_id)
+    as_json = leadkit(db, "--json", "show", lead_id)
+    refused = leadkit(db, "edit", lead_id, "--set", "email=\x1b]0;x\x07[/]not-an-address")
+
+    for done in (listed, shown, as_json):
+        assert done.returncode == 0, done.stderr
+        assert_plain(done.stdout + done.stderr)
+    for done in (listed, shown):
+        assert "[/]" in done.stdout  # the topic, literally
+        assert "[bold]Acme[/bold]" in done.stdout.replace("\n", "")
+        assert ":smile:" in done.stdout  # no emoji codes either
+    assert "Ada [red]Lovelace" in shown.stdout
+    assert "line one" in shown.stdout
+    assert "line two" in shown.stdout
+    flat = shown.stdout.replace("\n", "")
+    assert "click" in flat  # a link's text stays, its target and the title sequence go
+    assert "evil.example" not in flat
+    assert "owned" not in flat
+    assert "\\u009b31m" in as_json.stdout  # JSON escapes C1 controls
+    assert refused.returncode == 2
+    assert_plain(refused.stderr)
+    assert refused.stderr.count("\n") == 1
+    assert "[/]not-an-address" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("[/]\x1b[2J", "[/]"),
+        ("a\x1b[38;5;196mred\x1b[0m", "ared"),
+        ("\x1b]0;title\x07x", "x"),
+        ("\x1b]8;;https://e.example\x1b\\link\x1b]8;;\x1b\\", "link"),
+        ("\x9b2J\x9d0;t\x9cok", "ok"),
+        ("\x1bP1$r\x1b\\dcs", "dcs"),
+        ("bell\x07 nul\x00 del\x7f c1\x85", "bell nul del c1"),
+        ("tab\tnew\nline\r", "tab new line"),
+        ("\u202egnp.exe", "gnp.exe"),
+        ("unterminated \x1b]0;title", "unterminated "),
+        ("Müller & Öström [x]", "Müller & Öström [x]"),
+    ],
+)
+def test_plain_removes_every_terminal_control(raw: str, shown: str) -> None:
+    from leadkit.cli import _plain
+
+    assert _plain(raw) == shown
+    assert _plain("one\ntwo\tthree\x1b[1m", multiline=True) == "one\ntwo\tthree"
