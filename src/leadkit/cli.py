@@ -70,6 +70,7 @@ from leadkit.mass_edit import (
     Reassign,
     SetField,
     SetManualScore,
+    field_path,
     mass_assign,
     mass_edit,
     set_fields,
@@ -229,6 +230,9 @@ class _Settings:
     json: bool
     debug: bool
     busy_timeout: float
+    currency: str | None = None
+    date_order: str = "DMY"
+    phone_region: str | None = None
 
     def target(self) -> tuple[str | None, Path | None]:
         """(url, path): a URL when ``db`` has a scheme, else a SQLite file path."""
@@ -331,8 +335,83 @@ def _pairs(values: Sequence[str], option: str) -> list[tuple[str, str]]:
 
 def _changes(values: Sequence[tuple[str, str]]) -> SetField:
     """The edit FIELD=VALUE pairs make: a part of the address (``city``), of the name
-    (``first_name``) or one custom field (``custom.industry``) changes only that part."""
-    return set_fields(dict(values))
+    (``first_name``) or one custom field (``custom.industry``) changes only that part. Each
+    value is read by the importer's parsers (see :func:`_field_value`)."""
+    return set_fields(dict(_field_value(name, text) for name, text in values))
+
+
+_MONEY_TEXT: Final = re.compile(r"^\s*([A-Za-z]{3})?\s*(.*?)\s*([A-Za-z]{3})?\s*$")
+_COLUMN_OF_PART: Final = {
+    "name.first": "first_name",
+    "name.middle": "middle_name",
+    "name.last": "last_name",
+    "name.salutation": "salutation",
+    "name.suffix": "suffix",
+    "address.line1": "street1",
+    "address.line2": "street2",
+    "address.line3": "street3",
+}
+_CURRENCY_COLUMN: Final = {
+    "budget_amount": "budget_currency",
+    "estimated_value": "estimated_value_currency",
+}
+
+
+def _field_value(name: str, text: str) -> tuple[str, object]:
+    """(field, value) from FIELD=VALUE text, read with the importer's parsers: money as
+    ``5000 SEK`` (or ``5000`` with --currency), dates as ISO or in --date-order, options by
+    label, name or code (in English, Swedish, Polish or German), phone numbers in
+    --phone-region, a custom field as text or as ``custom.NAME:KIND`` (integer, decimal,
+    boolean, date, datetime, option). Empty text clears the field. Raises InvalidValue
+    naming the field."""
+    from leadkit.io.mapping import ColumnMapping, ParseOptions, RowParser
+
+    kind = "text"
+    if name.strip().startswith(("custom.", "custom_fields.")) and ":" in name:
+        name, _, kind = name.partition(":")
+    path = field_path(name)
+    if not text.strip():
+        return path, None
+    head, _, part = path.partition(".")
+    if path in ("address", "custom_fields"):
+        hint = "line1, city, postal_code, country" if path == "address" else "custom.NAME"
+        raise InvalidValue(name, text, f"set its parts one by one ({hint})")
+    column = {"name": "full_name"}.get(path) or _COLUMN_OF_PART.get(path) or part or head
+    if head == "custom_fields":
+        column = f"custom.{part}"
+    cells = {column: text}
+    settings = _settings()
+    if path in _CURRENCY_COLUMN:
+        match = _MONEY_TEXT.match(text)
+        code = (match[1] or match[3]) if match else None
+        currency = code or settings.currency
+        if not currency:
+            raise InvalidValue(
+                name, text, "needs a currency: write it with one (5000 SEK) or give --currency"
+            )
+        cells = {column: match[2] if match and code else text, _CURRENCY_COLUMN[path]: currency}
+    options = ParseOptions(
+        phone_region=settings.phone_region,
+        currency=settings.currency,
+        date_order="MDY" if settings.date_order == "MDY" else "DMY",
+    )
+    try:
+        mapping = ColumnMapping(
+            [(key, key) for key in cells],
+            custom_kinds={part: kind} if head == "custom_fields" else {},
+        )
+    except ConfigurationError as e:
+        raise InvalidValue(name, kind, e.reason) from None
+    parsed = RowParser(mapping, mapping.headers, options).parse(1, list(cells.values()))
+    if parsed.errors or parsed.patch is None:
+        reason = parsed.errors[0].reason if parsed.errors else "cannot be read"
+        if "default region" in reason:
+            reason += " (write it with +country or give --phone-region)"
+        raise InvalidValue(name, text, reason)
+    value = getattr(parsed.patch, head)
+    if head == "custom_fields":
+        return path, value[part]
+    return path, getattr(value, part) if part else value
 
 
 def _lead_id(text: str) -> LeadId:
@@ -501,14 +580,49 @@ def _fields_of(lead: Lead) -> list[tuple[str, str]]:
     show_default=True,
     help="Seconds to wait for a locked SQLite database.",
 )
+@click.option(
+    "--currency",
+    envvar="LEADKIT_CURRENCY",
+    help="Currency of amounts typed without one, e.g. --set budget_amount=5000 (env "
+    "LEADKIT_CURRENCY).",
+)
+@click.option(
+    "--date-order",
+    envvar="LEADKIT_DATE_ORDER",
+    type=click.Choice(["DMY", "MDY"], case_sensitive=False),
+    default="DMY",
+    show_default=True,
+    help="Order of slash dates such as 31/12/2026 (env LEADKIT_DATE_ORDER); ISO dates always work.",
+)
+@click.option(
+    "--phone-region",
+    "phone_region",
+    envvar="LEADKIT_PHONE_REGION",
+    help="Region of phone numbers typed without +country, e.g. SE (env LEADKIT_PHONE_REGION).",
+)
 @click.version_option(package_name="leadkit")
 @click.pass_context
 def cli(
-    ctx: click.Context, db: str | None, user: str, as_json: bool, debug: bool, busy_timeout: float
+    ctx: click.Context,
+    db: str | None,
+    user: str,
+    as_json: bool,
+    debug: bool,
+    busy_timeout: float,
+    currency: str | None,
+    date_order: str,
+    phone_region: str | None,
 ) -> None:
     """leadkit: sales leads from the terminal."""
     ctx.obj = _Settings(
-        db=db, user=UserRef(user), json=as_json, debug=debug, busy_timeout=busy_timeout
+        db=db,
+        user=UserRef(user),
+        json=as_json,
+        debug=debug,
+        busy_timeout=busy_timeout,
+        currency=currency,
+        date_order=date_order.upper(),
+        phone_region=phone_region,
     )
 
 
@@ -680,6 +794,51 @@ def note(lead_id: str, text: str, title: str) -> None:
         lead_id, lambda lead: lead.add_note(text, at=_now(), by=settings.user, title=title)
     )
     _echo(f"{stored.id}: note {stored.timeline_seq} added")
+
+
+def _criterion(criterion: str) -> str:
+    known = [c.id for c in BCM_MODEL.criteria]
+    key = criterion.strip().replace("-", "_").lower()
+    if key not in known:
+        raise InvalidValue(
+            "criterion",
+            criterion,
+            f"not a criterion of the {BCM_MODEL.id} model; known: " + ", ".join(known),
+        )
+    return key
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("criteria", nargs=-1, required=True)
+def tick(lead_id: str, criteria: tuple[str, ...]) -> None:
+    """Tick scoring criteria of a lead (budget_confirmed, decision_maker_identified ...)."""
+    _tick(lead_id, criteria, on=True)
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("criteria", nargs=-1, required=True)
+def untick(lead_id: str, criteria: tuple[str, ...]) -> None:
+    """Untick scoring criteria of a lead."""
+    _tick(lead_id, criteria, on=False)
+
+
+def _tick(lead_id: str, criteria: Sequence[str], *, on: bool) -> None:
+    ids = [_criterion(c) for c in criteria]
+    user = _settings().user
+
+    def change(lead: Lead) -> Lead:
+        for criterion in ids:
+            if on:
+                lead = lead.tick_criterion(criterion, at=_now(), by=user)
+            else:
+                lead = lead.untick_criterion(criterion, at=_now(), by=user)
+        return lead
+
+    stored = _save_one(lead_id, change)
+    ticked = ", ".join(sorted(stored.ticked_criteria)) or "none"
+    _echo(f"{stored.id}: ticked {ticked}")
 
 
 @cli.command()

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from leadkit.adapters.sql import SqlStore
+from leadkit.fields import Budget, LeadSource, Need, PurchaseTimeframe, Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.values import Address, LeadId, UserRef
+from leadkit.values import Address, LeadId, PersonName, UserRef
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ME = UserRef("me")
@@ -161,3 +162,58 @@ def test_plain_removes_every_terminal_control(raw: str, shown: str) -> None:
 
     assert _plain(raw) == shown
     assert _plain("one\ntwo\tthree\x1b[1m", multiline=True) == "one\ntwo\tthree"
+
+
+def test_every_field_is_settable_with_the_importers_parsers_and_criteria_tick(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "leads.db"
+    assert leadkit(db, "init").returncode == 0
+    added = leadkit(
+        db,
+        "--currency", "EUR", "--date-order", "MDY", "--phone-region", "SE",
+        "add", "--topic", "Fleet", "--name", "Ada Lovelace",
+        "--phone", "040-38 86 89",
+        "--set", "budget_amount=5000 SEK",
+        "--set", "estimated_value=1 234,50",
+        "--set", "estimated_close_date=12/31/2026",
+        "--set", "need=Must have",
+        "--set", "purchase_timeframe=this quarter", "--set", "source=Mässa",
+        "--set", "budget=3",
+        "--set", "rating=hot",
+        "--set", "first_name=Augusta",
+        "--set", "city=Lund",
+        "--set", "custom.size:integer=12",
+        "--set", "custom.segment=Retail",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    lead_id = added.stdout.strip()
+    ticked = leadkit(db, "tick", lead_id, "budget-confirmed", "met_in_person")
+    assert ticked.returncode == 0, ticked.stderr
+    unticked = leadkit(db, "untick", lead_id, "met_in_person")
+    assert unticked.stdout.strip() == f"{lead_id}: ticked budget_confirmed"
+    refused = leadkit(db, "edit", lead_id, "--set", "x=1", "--set", "budget_amount=5000")
+
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        lead = uow.leads.get(LeadId(lead_id))
+    assert str(lead.budget_amount) == "5000.00 SEK"
+    assert str(lead.estimated_value) == "1234.50 EUR"
+    assert lead.estimated_close_date is not None
+    assert lead.estimated_close_date.isoformat() == "2026-12-31"
+    assert (lead.need, lead.purchase_timeframe, lead.budget, lead.rating) == (
+        Need.MUST_HAVE,
+        PurchaseTimeframe.THIS_QUARTER,
+        Budget.WILL_BUY,
+        Rating.HOT,
+    )
+    assert lead.name == PersonName("Augusta", "Lovelace")
+    assert lead.address.city == "Lund"
+    assert lead.business_phone is not None
+    assert lead.business_phone.e164 == "+46403886 89".replace(" ", "")
+    assert dict(lead.custom_fields) == {"size": 12, "segment": "Retail"}
+    assert lead.ticked_criteria == frozenset({"budget_confirmed"})
+    assert lead.source is LeadSource.TRADE_SHOW
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("leadkit: error: invalid x: not an editable lead field;")
+    assert "first_name" in refused.stderr
+    assert "city" in refused.stderr

@@ -7,11 +7,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from hypothesis import given
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadkit.adapters.memory import MemoryStore
+from leadkit.adapters.sql import SqlStore
+from leadkit.cli import cli
 from leadkit.errors import InvalidValue
+from leadkit.io.columns import lead_cell
 from leadkit.lead import Lead
 from leadkit.mass_edit import EDITABLE_FIELDS, field_path, mass_edit, set_field
 from leadkit.patch import PATCH_FIELDS, UNSET
@@ -88,3 +93,51 @@ def test_a_mass_edit_of_one_field_leaves_every_other_field_as_it_was(
     # The edited lead is what `set_field` makes of it, applied directly (no store).
     direct = edit.apply(lead, at=AT, by=ME)
     assert flat(direct) == changed
+
+
+_COLUMN: dict[str, str] = {
+    "name": "full_name",
+    "first_name": "first_name",
+    "middle_name": "middle_name",
+    "last_name": "last_name",
+    "line1": "street1",
+    "line2": "street2",
+    "line3": "street3",
+}
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), lead=leads(state=LeadState.OPEN), donor=leads())
+def test_the_cli_mass_edit_of_one_field_leaves_every_other_field_as_it_was(
+    data: st.DataObject, lead: Lead, donor: Lead, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same property through ``leadkit mass-edit ID --set FIELD=TEXT`` on a SQLite file,
+    the text written as an export writes the donor lead's value."""
+    name = data.draw(
+        st.sampled_from([f for f in EDITABLE_FIELDS if f not in ("address", "custom.<name>")])
+    )
+    path = field_path(name)
+    column = _COLUMN.get(name, name)
+    text = lead_cell(donor, column)
+    if path in ("budget_amount", "estimated_value") and text:
+        text += " " + lead_cell(donor, f"{'budget' if path == 'budget_amount' else path}_currency")
+    if path == "custom_fields":
+        text = ""
+    db = tmp_path_factory.mktemp("cli") / "leads.db"
+    with SqlStore.open(path=db, create=True) as sql, sql.unit_of_work() as uow:
+        uow.leads.add(lead)
+        uow.commit()
+    result = CliRunner().invoke(
+        cli, ["--db", str(db), "mass-edit", lead.id.value, "--set", f"{name}={text}"]
+    )
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        after = uow.leads.get(lead.id)
+    before = flat(lead)
+    changed = flat(after)
+    if result.exit_code != 0:  # refused (a required part cleared): nothing changed
+        assert result.exit_code == 2, result.output
+        assert changed == before
+        return
+    others = {k for k in {*before, *changed} if k != path and not k.startswith(path + ".")}
+    assert {k: before.get(k) for k in others} == {k: changed.get(k) for k in others}
+    assert "'" not in result.stdout.replace(text, "")  # values as typed, never a repr
