@@ -27,7 +27,7 @@ import contextlib
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 import pytest
@@ -64,8 +64,8 @@ from leadkit.services import create_lead, disqualify, qualify, qualify_many, rea
 from leadkit.status import StatusReason
 from leadkit.values import LeadId, PersonName, UserRef
 
-if TYPE_CHECKING:
-    from leadkit.testing.contract import StoreFactory
+StoreFactory = Callable[..., LeadStore]
+"""The contract's ``new_store`` fixture: makes a fresh, empty store (closed after the test)."""
 
 __all__ = ["IdempotencyContract", "OutboxContract"]
 
