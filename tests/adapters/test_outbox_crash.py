@@ -19,15 +19,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from leadkit.adapters.sql import SqlStore
-from leadkit.errors import StorageUnavailable
 from leadkit.ports import EventSink, LeadStore
+from leadkit.testing.contract import LeadStoreContract
 from leadkit.testing.reliability import IdempotencyContract, OutboxContract
 from support.outbox_workers import publish
 from support.postgres import fresh_database
@@ -211,26 +211,17 @@ def test_two_publishers_at_once_never_hold_the_same_event(engine: str, tmp_path:
 
 
 class _PostgresStores:
-    """The ``new_store`` / ``empty_store`` fixtures of the contract, on fresh PostgreSQL
-    databases."""
+    """The contract's store fixtures, making fresh PostgreSQL databases."""
 
     @pytest.fixture
-    def new_store(self) -> Iterator[Callable[..., LeadStore]]:
-        made: list[LeadStore] = []
+    def make_store(self) -> Callable[..., LeadStore]:
+        def make(*, event_sink: EventSink | None = None) -> LeadStore:
+            return SqlStore.open(fresh_database(), event_sink=event_sink)
 
-        def new(*, event_sink: EventSink | None = None) -> LeadStore:
-            store = SqlStore.open(fresh_database(), event_sink=event_sink)
-            made.append(store)
-            return store
+        return make
 
-        yield new
-        for store in made:
-            with contextlib.suppress(StorageUnavailable):
-                store.close()
-
-    @pytest.fixture
-    def empty_store(self, new_store: Callable[..., LeadStore]) -> LeadStore:
-        return new_store()
+    new_store = LeadStoreContract.new_store
+    empty_store = LeadStoreContract.empty_store
 
 
 class TestPostgresIdempotency(_PostgresStores, IdempotencyContract):

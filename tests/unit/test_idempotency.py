@@ -46,6 +46,7 @@ from leadkit.ports import LeadQuery, LeadStore, UnitOfWork
 from leadkit.services import OutcomeStatus, create_lead, disqualify, qualify, qualify_many
 from leadkit.status import StatusReason
 from leadkit.values import LeadId, PersonName, UserRef
+from support.failures import FailingStore
 
 AT = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 BY = UserRef("kim", "Kim")
@@ -155,6 +156,21 @@ def test_a_keyed_call_in_the_callers_unit_of_work_is_stored_only_when_it_commits
         uow.commit()
     again = create_lead(store, fields, at=AT, by=BY, lead_id=LeadId("a"), idempotency_key="k")
     assert again == created
+
+
+@pytest.mark.parametrize("fail_at", [1, 2])
+def test_a_failure_at_the_change_or_at_its_key_stores_neither(
+    store: LeadStore, fail_at: int
+) -> None:
+    fields = LeadPatch(topic="Boats", name=PersonName(last="Berg"))
+    failing = FailingStore(store, fail_at=fail_at)  # write 1: the lead, write 2: the key
+    with pytest.raises(StorageUnavailable):
+        create_lead(failing, fields, at=AT, by=BY, lead_id=LeadId("a"), idempotency_key="k")
+    assert everything(store)[0] == []
+    with store.unit_of_work() as uow:
+        assert uow.idempotency.get("k") is None  # type: ignore[attr-defined]
+    created = create_lead(store, fields, at=AT, by=BY, lead_id=LeadId("a"), idempotency_key="k")
+    assert created.id == LeadId("a")
 
 
 def test_create_lead_needs_exactly_one_of_an_id_and_an_id_factory(store: LeadStore) -> None:
@@ -333,36 +349,12 @@ def test_a_mass_edit_that_stored_nothing_keeps_no_key(store: LeadStore) -> None:
 # Import
 
 
-class FailOnAdd:
-    """A store whose ``leads.add`` raises on the ``fail_on``-th call (across units of work)."""
-
-    def __init__(self, inner: LeadStore, fail_on: int) -> None:
-        self.inner = inner
-        self.fail_on = fail_on
-        self.calls = 0
-
-    def unit_of_work(self) -> UnitOfWork:
-        uow = self.inner.unit_of_work()
-        real_add = uow.leads.add
-
-        def add(lead: Lead) -> Lead:
-            self.calls += 1
-            if self.calls == self.fail_on:
-                raise StorageUnavailable("disk full (injected)")
-            return real_add(lead)
-
-        uow.leads.add = add  # type: ignore[method-assign]
-        return uow
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def test_a_keyed_import_retried_from_the_start_writes_each_batch_once(store: LeadStore) -> None:
     plan = plan_import(CSV, policy=ImportPolicy(), store=store)
     new_ids = ids("L")
     with pytest.raises(ImportInterrupted):
-        run_import(FailOnAdd(store, fail_on=3), plan, ids=new_ids, at=AT, by=BY, batch_size=2,
+        # batch 1: two adds and the key (writes 1-3); batch 2 fails at its first add
+        run_import(FailingStore(store, fail_at=4), plan, ids=new_ids, at=AT, by=BY, batch_size=2,
                    idempotency_key="file-1")  # fmt: skip
     written = {lead.id for lead in everything(store)[0]}
     assert len(written) == 2  # the first batch
