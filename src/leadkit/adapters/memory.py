@@ -53,6 +53,7 @@ from typing import Any, Final, Generic, Protocol, Self, TypeVar
 
 import attrs
 
+from leadkit.adapters import now_or
 from leadkit.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -440,13 +441,6 @@ def _converter() -> LeadkitConverter:
     return make_converter()
 
 
-def _now_or(at: datetime | None, field: str = "at") -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    require_aware(field, at)
-    return at
-
-
 class _OutboxEntry:
     """One event in the memory outbox (changed only under the store lock). The event is a
     frozen value, so its JSON is written when it is first read, not at commit."""
@@ -485,7 +479,7 @@ class MemoryOutbox:
     ) -> tuple[OutboxEvent, ...]:
         """Lease up to ``limit`` events (see :meth:`leadkit.ports.Outbox.claim`). Raises
         InvalidValue for bad arguments, StorageUnavailable once the store is closed."""
-        now = _now_or(at)
+        now = now_or(at)
         check_claim(limit, lease, now)
         store = self._store
         with store._lock:
@@ -507,7 +501,7 @@ class MemoryOutbox:
     def ack(self, event_ids: Iterable[str], *, at: datetime | None = None) -> int:
         """Mark the events delivered; returns how many were waiting. Raises InvalidValue for a
         naive ``at``, StorageUnavailable once the store is closed."""
-        now = _now_or(at)
+        now = now_or(at)
         wanted = set(event_ids)
         store = self._store
         done = 0
@@ -541,7 +535,7 @@ class MemoryOutbox:
     def backlog(self, *, at: datetime | None = None) -> OutboxBacklog:
         """Counts of waiting, leased and delivered events. Raises InvalidValue for a naive
         ``at``, StorageUnavailable once the store is closed."""
-        now = _now_or(at)
+        now = now_or(at)
         store = self._store
         with store._lock:
             store._require_open()

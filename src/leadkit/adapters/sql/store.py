@@ -96,6 +96,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
+from leadkit.adapters import now_or
 from leadkit.adapters.sql.queries import count_statement, page_statement, read_cursor
 from leadkit.adapters.sql.rows import (
     activity_rows,
@@ -1300,13 +1301,6 @@ def _stamp(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _now_or(at: datetime | None, field: str = "at") -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    require_aware(field, at)
-    return at
-
-
 class SqlIdempotencyRepository:
     """:class:`~leadkit.ports.IdempotencyRepository` over the ``idempotency_keys`` table, in
     the unit of work's transaction."""
@@ -1400,7 +1394,7 @@ class SqlOutbox:
     ) -> tuple[OutboxEvent, ...]:
         """Lease up to ``limit`` events (see :meth:`leadkit.ports.Outbox.claim`). Raises
         InvalidValue for bad arguments, StorageUnavailable when the database fails."""
-        now = _now_or(at)
+        now = now_or(at)
         check_claim(limit, lease, now)
         store = self._store
         table = outbox
@@ -1450,7 +1444,7 @@ class SqlOutbox:
     def ack(self, event_ids: Iterable[str], *, at: datetime | None = None) -> int:
         """Mark the events delivered; returns how many were waiting. Raises InvalidValue for
         a naive ``at``, StorageUnavailable when the database fails."""
-        now = utc_text(_now_or(at))
+        now = utc_text(now_or(at))
         ids = sorted(set(event_ids))
         if not ids:
             return 0
@@ -1498,7 +1492,7 @@ class SqlOutbox:
     def backlog(self, *, at: datetime | None = None) -> OutboxBacklog:
         """Counts of waiting, leased and delivered events. Raises InvalidValue for a naive
         ``at``, StorageUnavailable when the database fails."""
-        now = utc_text(_now_or(at))
+        now = utc_text(now_or(at))
         store = self._store
         table = outbox
         waiting = table.c.delivered_at.is_(None)
