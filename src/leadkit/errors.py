@@ -11,7 +11,10 @@ build their message from it, so an application can both show and inspect them::
     │   ├── LeadClosed                              lead_id, state, action
     │   ├── OpportunityLinked                       lead_id, opportunity_id
     │   ├── QualificationIncomplete                 questions
-    │   └── DuplicatesUnresolved                    candidates
+    │   ├── DuplicatesUnresolved                    candidates
+    │   ├── LeadMerged                              lead_id, master_id, action
+    │   ├── MergeRefused                            lead_id, reason
+    │   └── UnmergeConflict                         merge_id, fields
     ├── ConfigurationError                          bad rule, weight, map or policy
     └── RepositoryError                             adapters raise only these
         ├── NotFound(RepositoryError, LookupError)  kind, key
@@ -38,12 +41,15 @@ __all__ = [
     "IllegalTransition",
     "InvalidValue",
     "LeadClosed",
+    "LeadMerged",
     "LeadkitError",
+    "MergeRefused",
     "NotFound",
     "OpportunityLinked",
     "QualificationIncomplete",
     "RepositoryError",
     "StorageUnavailable",
+    "UnmergeConflict",
 ]
 
 
@@ -191,6 +197,42 @@ class DuplicatesUnresolved(DomainRuleViolation):
     def __init__(self, candidates: Sequence[Any]) -> None:
         self.candidates = tuple(candidates)
         super().__init__(f"{len(self.candidates)} possible duplicate(s) left unresolved")
+
+
+class LeadMerged(DomainRuleViolation):
+    """A command was refused because the lead was merged into another (it stays readable;
+    ``unmerge`` brings it back)."""
+
+    def __init__(self, lead_id: object, master_id: object, action: str) -> None:
+        self.lead_id = lead_id
+        self.master_id = master_id
+        self.action = action
+        super().__init__(
+            f"cannot {action} lead {lead_id}: it was merged into {master_id} (unmerge it first)"
+        )
+
+
+class MergeRefused(DomainRuleViolation):
+    """A merge was refused for ``lead_id``: ``reason`` says why (a closed master the policy
+    does not allow, a lead already merged, more leads than the policy allows, a lead given
+    twice)."""
+
+    def __init__(self, lead_id: object, reason: str) -> None:
+        self.lead_id = lead_id
+        self.reason = reason
+        super().__init__(f"cannot merge lead {lead_id}: {reason}")
+
+
+class UnmergeConflict(DomainRuleViolation):
+    """An unmerge was refused: the records were changed since the merge. ``fields`` lists
+    each (record id, field) touched since and not forced; pass the field names as ``force``
+    to overwrite them with the values from before the merge."""
+
+    def __init__(self, merge_id: object, fields: Sequence[tuple[object, str]]) -> None:
+        self.merge_id = merge_id
+        self.fields = tuple(fields)
+        listed = ", ".join(f"{key}.{name}" for key, name in self.fields)
+        super().__init__(f"cannot unmerge {merge_id}: changed since the merge: {listed}")
 
 
 class ConfigurationError(LeadkitError):
