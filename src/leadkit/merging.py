@@ -15,7 +15,7 @@ deleted: state Disqualified, reason Canceled, ``merged_into`` naming the master 
 ``masterid``). It stays readable and shows in "Closed leads"; reactivating it or adding to
 its timeline raises :class:`~leadkit.errors.LeadMerged` (unmerge instead).
 
-Survivorship strategies (:class:`Strategy`), per field:
+Survivorship strategies (:class:`SurvivorshipStrategy`), per field:
 
 - ``MASTER_UNLESS_BLANK`` (the default): the master's value, unless blank; then the first
   non-blank value by the ranking below.
@@ -64,16 +64,16 @@ __all__ = [
     "MergeRecord",
     "MovedChild",
     "MovedOpportunity",
-    "Strategy",
     "Survivorship",
     "SurvivorshipRule",
+    "SurvivorshipStrategy",
     "plan_merge",
     "plan_unmerge",
     "rank_leads",
 ]
 
 
-class Strategy(Enum):
+class SurvivorshipStrategy(Enum):
     """How the surviving value of one field is chosen (see the module docstring)."""
 
     MASTER_UNLESS_BLANK = "master_unless_blank"
@@ -107,18 +107,18 @@ _MAXIMUM_FIELDS: Final = frozenset(
         "purchase_process",
     }
 )
-_DEFAULTS: Final[Mapping[str, Strategy]] = MappingProxyType(
-    {"ticked_criteria": Strategy.UNION, "custom_fields": Strategy.UNION}
+_DEFAULTS: Final[Mapping[str, SurvivorshipStrategy]] = MappingProxyType(
+    {"ticked_criteria": SurvivorshipStrategy.UNION, "custom_fields": SurvivorshipStrategy.UNION}
 )
 
 
-def _check_strategy(field: str, strategy: Strategy) -> None:
+def _check_strategy(field: str, strategy: SurvivorshipStrategy) -> None:
     if field not in MERGE_FIELDS:
         raise ConfigurationError(f"survivorship rule for {field!r}", "not a mergeable lead field")
     allowed = {
-        Strategy.UNION: _UNION_FIELDS,
-        Strategy.CONCATENATE: _TEXT_FIELDS,
-        Strategy.MAXIMUM: _MAXIMUM_FIELDS,
+        SurvivorshipStrategy.UNION: _UNION_FIELDS,
+        SurvivorshipStrategy.CONCATENATE: _TEXT_FIELDS,
+        SurvivorshipStrategy.MAXIMUM: _MAXIMUM_FIELDS,
     }.get(strategy)
     if allowed is not None and field not in allowed:
         raise ConfigurationError(
@@ -137,14 +137,16 @@ class SurvivorshipRule:
     """
 
     field: str
-    strategy: Strategy
+    strategy: SurvivorshipStrategy
     choice: LeadId | None = None
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.strategy, Strategy):
-            raise ConfigurationError(f"survivorship rule for {self.field!r}", "not a Strategy")
+        if not isinstance(self.strategy, SurvivorshipStrategy):
+            raise ConfigurationError(
+                f"survivorship rule for {self.field!r}", "not a SurvivorshipStrategy"
+            )
         _check_strategy(self.field, self.strategy)
-        if (self.strategy is Strategy.CHOICE) != (self.choice is not None):
+        if (self.strategy is SurvivorshipStrategy.CHOICE) != (self.choice is not None):
             raise ConfigurationError(
                 f"survivorship rule for {self.field!r}", "a lead is chosen exactly with CHOICE"
             )
@@ -194,14 +196,18 @@ class Survivorship:
                 return rule
         if field not in MERGE_FIELDS:
             raise ConfigurationError(f"survivorship rule for {field!r}", "not a mergeable field")
-        return SurvivorshipRule(field, _DEFAULTS.get(field, Strategy.MASTER_UNLESS_BLANK))
+        return SurvivorshipRule(
+            field, _DEFAULTS.get(field, SurvivorshipStrategy.MASTER_UNLESS_BLANK)
+        )
 
     def choosing(self, choices: Mapping[str, LeadId]) -> Survivorship:
         """This policy with an explicit choice per field (the D365 merge dialog).
 
         Raises ConfigurationError for a field that cannot be chosen.
         """
-        chosen = {f: SurvivorshipRule(f, Strategy.CHOICE, lead) for f, lead in choices.items()}
+        chosen = {
+            f: SurvivorshipRule(f, SurvivorshipStrategy.CHOICE, lead) for f, lead in choices.items()
+        }
         kept = [r for r in self.rules if r.field not in chosen]
         return attrs.evolve(self, rules=(*kept, *chosen.values()))
 
@@ -213,7 +219,7 @@ class FieldDecision:
     fields, the names whose values conflicted (the first by ranking won)."""
 
     field: str
-    strategy: Strategy
+    strategy: SurvivorshipStrategy
     values: tuple[tuple[LeadId, Any], ...]
     value: Any
     source: LeadId | None
@@ -326,35 +332,35 @@ def _decide(
         return FieldDecision(field, strategy, values, found[1], found[0].id)
 
     match strategy:
-        case Strategy.MASTER:
+        case SurvivorshipStrategy.MASTER:
             return pick((master, own))
-        case Strategy.MASTER_UNLESS_BLANK:
+        case SurvivorshipStrategy.MASTER_UNLESS_BLANK:
             return pick((master, own) if not _blank(own) else next(iter(non_blank), None))
-        case Strategy.FIRST_NON_BLANK:
+        case SurvivorshipStrategy.FIRST_NON_BLANK:
             return pick(next(iter(non_blank), None))
-        case Strategy.NEWEST:
+        case SurvivorshipStrategy.NEWEST:
             newest = sorted(non_blank, key=lambda pair: -pair[0].modified_at.timestamp())
             return pick(next(iter(newest), None))
-        case Strategy.LONGEST:
+        case SurvivorshipStrategy.LONGEST:
             longest = sorted(non_blank, key=lambda pair: -len(_as_text(pair[1])))
             return pick(next(iter(longest), None))
-        case Strategy.MAXIMUM:
+        case SurvivorshipStrategy.MAXIMUM:
             best: tuple[Lead, Any] | None = None
             for lead, value in non_blank:
                 if best is None or _maximum_key(field, value) > _maximum_key(field, best[1]):
                     best = (lead, value)
             return pick(best)
-        case Strategy.CHOICE:
+        case SurvivorshipStrategy.CHOICE:
             for lead in leads:
                 if lead.id == rule.choice:
                     return pick((lead, getattr(lead, field)))
             raise InvalidValue(
                 f"survivorship.{field}", rule.choice, "the chosen lead is not part of the merge"
             )
-        case Strategy.CONCATENATE:
+        case SurvivorshipStrategy.CONCATENATE:
             ordered = [(master, own), *((lead, v) for lead, v in ranked if lead is not master)]
             return FieldDecision(field, strategy, values, _concatenate(field, ordered), None)
-        case Strategy.UNION:
+        case SurvivorshipStrategy.UNION:
             if field == "ticked_criteria":
                 union: frozenset[str] = frozenset().union(*(v for _, v in values))
                 return FieldDecision(field, strategy, values, union, None)
@@ -381,7 +387,12 @@ def _union_custom(
             elif merged[name] != value and name not in conflicts:
                 conflicts.append(name)
     return FieldDecision(
-        field, Strategy.UNION, values, CustomFields(merged), None, tuple(sorted(conflicts))
+        field,
+        SurvivorshipStrategy.UNION,
+        values,
+        CustomFields(merged),
+        None,
+        tuple(sorted(conflicts)),
     )
 
 

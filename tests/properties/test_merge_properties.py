@@ -24,9 +24,9 @@ from leadkit.errors import StorageUnavailable
 from leadkit.lead import Lead
 from leadkit.merging import (
     MERGE_FIELDS,
-    Strategy,
     Survivorship,
     SurvivorshipRule,
+    SurvivorshipStrategy,
     plan_merge,
 )
 from leadkit.ports import LeadStore
@@ -74,12 +74,24 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
 
 def _rules() -> st.SearchStrategy[Survivorship]:
     allowed = {
-        "description": [Strategy.CONCATENATE, Strategy.LONGEST, Strategy.NEWEST],
-        "rating": [Strategy.MAXIMUM, Strategy.FIRST_NON_BLANK, Strategy.MASTER],
-        "company": [Strategy.FIRST_NON_BLANK, Strategy.LONGEST, Strategy.MASTER_UNLESS_BLANK],
-        "custom_fields": [Strategy.UNION, Strategy.MASTER],
-        "manual_score": [Strategy.MAXIMUM, Strategy.NEWEST],
-        "ticked_criteria": [Strategy.UNION, Strategy.FIRST_NON_BLANK],
+        "description": [
+            SurvivorshipStrategy.CONCATENATE,
+            SurvivorshipStrategy.LONGEST,
+            SurvivorshipStrategy.NEWEST,
+        ],
+        "rating": [
+            SurvivorshipStrategy.MAXIMUM,
+            SurvivorshipStrategy.FIRST_NON_BLANK,
+            SurvivorshipStrategy.MASTER,
+        ],
+        "company": [
+            SurvivorshipStrategy.FIRST_NON_BLANK,
+            SurvivorshipStrategy.LONGEST,
+            SurvivorshipStrategy.MASTER_UNLESS_BLANK,
+        ],
+        "custom_fields": [SurvivorshipStrategy.UNION, SurvivorshipStrategy.MASTER],
+        "manual_score": [SurvivorshipStrategy.MAXIMUM, SurvivorshipStrategy.NEWEST],
+        "ticked_criteria": [SurvivorshipStrategy.UNION, SurvivorshipStrategy.FIRST_NON_BLANK],
     }
     return st.fixed_dictionaries({f: st.sampled_from(s) for f, s in allowed.items()}).map(
         lambda chosen: Survivorship(
