@@ -86,11 +86,13 @@ class LeadEvent:
 
 @attrs.frozen(kw_only=True)
 class LeadCreated(LeadEvent):
-    """A lead was created with these fields, owner and initial status reason."""
+    """A lead was created with these fields, owner and initial status reason, under the field
+    profile named ``profile`` (its later commands check the same profile)."""
 
     fields: LeadPatch
     owner: UserRef
     reason: StatusReason
+    profile: str = "Dynamics 365"
 
 
 @attrs.frozen(kw_only=True)

@@ -74,7 +74,7 @@ from leadkit.fields import (
     Rating,
 )
 from leadkit.patch import PATCH_FIELDS, UNSET, LeadPatch
-from leadkit.profiles import DEFAULT_PROFILE, FieldProfile, is_blank
+from leadkit.profiles import DEFAULT_PROFILE, FieldProfile, is_blank, profile_named
 from leadkit.scoring.result import ManualScore, Score, check_slug
 from leadkit.status import LeadState, StatusReason, can_transition
 from leadkit.timeline import (
@@ -194,6 +194,7 @@ class Lead:
     estimated_value: Money | None = None
     estimated_close_date: date | None = None
     custom_fields: CustomFields = CustomFields()
+    profile: str = DEFAULT_PROFILE.name
 
     owner: UserRef
     existing_account: AccountId | None = None
@@ -243,14 +244,24 @@ class Lead:
     ) -> Lead:
         """Create an Open lead from ``fields``, owned by ``owner`` (default: ``by``).
 
+        The lead keeps the name of ``profile`` (``Lead.profile``): ``update``,
+        ``link_account`` and ``link_contact`` check the same profile unless given another.
         Raises InvalidValue listing every field the profile finds missing or too long, for a
         naive ``at``, or for an initial reason that is not an Open reason.
         """
         require_aware("at", at)
         if reason.state is not LeadState.OPEN:
             raise InvalidValue("reason", reason, "a new lead needs an Open reason")
+        if not isinstance(profile, FieldProfile):
+            raise InvalidValue("profile", profile, "must be a FieldProfile")
         event = LeadCreated(
-            lead_id=lead_id, at=at, by=by, fields=fields, owner=owner or by, reason=reason
+            lead_id=lead_id,
+            at=at,
+            by=by,
+            fields=fields,
+            owner=owner or by,
+            reason=reason,
+            profile=profile.name,
         )
         lead = _apply(None, event)
         profile.check(lead)
@@ -323,12 +334,14 @@ class Lead:
         *,
         at: datetime,
         by: UserRef,
-        profile: FieldProfile = DEFAULT_PROFILE,
+        profile: FieldProfile | None = None,
     ) -> Lead:
         """Change editable fields. A patch that changes nothing returns the lead unchanged.
 
+        ``profile`` defaults to the profile the lead was created under (``Lead.profile``).
         Raises LeadClosed on a closed lead; InvalidValue listing every field the profile finds
-        missing or too long (nothing is changed then).
+        missing or too long (nothing is changed then), or naming ``profile`` when the lead's
+        profile is not a shipped one and none is given.
         """
         self._require_open("update")
         before: dict[str, Any] = {}
@@ -343,7 +356,7 @@ class Lead:
         event = LeadUpdated(
             lead_id=self.id, at=at, by=by, before=LeadPatch(**before), after=LeadPatch(**after)
         )
-        return self._record(event, profile)
+        return self._record(event, self._profile(profile))
 
     def rate(self, rating: Rating | None, *, at: datetime, by: UserRef) -> Lead:
         """Set (or clear) the rating. Raises LeadClosed on a closed lead."""
@@ -361,12 +374,12 @@ class Lead:
         *,
         at: datetime,
         by: UserRef,
-        profile: FieldProfile = DEFAULT_PROFILE,
+        profile: FieldProfile | None = None,
     ) -> Lead:
         """Link an existing account; autofill copies its name into an empty company field.
 
         A company the user typed is never overwritten. Raises LeadClosed on a closed lead and
-        InvalidValue when the filled value breaks the profile.
+        InvalidValue when the filled value breaks the profile (default: the lead's own).
         """
         self._require_open("link account")
         filled = (
@@ -377,7 +390,7 @@ class Lead:
         event = ExistingAccountLinked(
             lead_id=self.id, at=at, by=by, account_id=account.id, filled=filled
         )
-        return self._record(event, profile)
+        return self._record(event, self._profile(profile))
 
     def unlink_account(self, *, at: datetime, by: UserRef) -> Lead:
         """Remove the existing-account link; values it filled stay. Raises LeadClosed, or
@@ -395,13 +408,13 @@ class Lead:
         *,
         at: datetime,
         by: UserRef,
-        profile: FieldProfile = DEFAULT_PROFILE,
+        profile: FieldProfile | None = None,
     ) -> Lead:
         """Link an existing contact; autofill fills the lead's empty first and last name, job
         title, business phone, mobile phone and e-mail from it, never a value the user typed.
 
         The event records exactly what was filled. Raises LeadClosed on a closed lead and
-        InvalidValue when a filled value breaks the profile.
+        InvalidValue when a filled value breaks the profile (default: the lead's own).
         """
         self._require_open("link contact")
         fill: dict[str, Any] = {}
@@ -416,7 +429,7 @@ class Lead:
         event = ExistingContactLinked(
             lead_id=self.id, at=at, by=by, contact_id=contact.id, filled=LeadPatch(**fill)
         )
-        return self._record(event, profile)
+        return self._record(event, self._profile(profile))
 
     def unlink_contact(self, *, at: datetime, by: UserRef) -> Lead:
         """Remove the existing-contact link; values it filled stay. Raises LeadClosed, or
@@ -927,6 +940,10 @@ class Lead:
         if self.state.is_closed:
             raise LeadClosed(self.id, self.state, action)
 
+    def _profile(self, given: FieldProfile | None) -> FieldProfile:
+        """``given``, else the profile the lead was created under."""
+        return profile_named(self.profile) if given is None else given
+
     def _require_not_merged(self, action: str) -> None:
         if self.merged_into is not None:
             raise LeadMerged(self.id, self.merged_into, action)
@@ -952,6 +969,7 @@ def _apply(lead: Lead | None, event: LeadEvent) -> Lead:
             id=event.lead_id,
             owner=event.owner,
             reason=event.reason,
+            profile=event.profile,
             created_at=event.at,
             created_by=event.by,
             modified_at=event.at,

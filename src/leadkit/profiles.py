@@ -8,7 +8,8 @@ raises one :class:`InvalidValue` listing every missing or too-long field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
@@ -21,11 +22,13 @@ __all__ = [
     "D365_LENGTHS",
     "D365_PROFILE",
     "DEFAULT_PROFILE",
+    "PROFILES",
     "RULE_FIELDS",
     "FieldProfile",
     "FieldRule",
     "field_value",
     "is_blank",
+    "profile_named",
 ]
 
 # Dynamics 365 lead column lengths.
@@ -172,3 +175,23 @@ def _profile(name: str, required: Iterable[str]) -> FieldProfile:
 D365_PROFILE: Final = _profile("Dynamics 365", ("topic", "name.last"))
 BCM_PROFILE: Final = _profile("Outlook Business Contact Manager", ("name.full",))
 DEFAULT_PROFILE: Final = D365_PROFILE
+
+PROFILES: Final[Mapping[str, FieldProfile]] = MappingProxyType(
+    {profile.name: profile for profile in (D365_PROFILE, BCM_PROFILE)}
+)
+"""The shipped profiles by name. A lead records the name of the profile it was created under
+(``Lead.profile``), and its later commands check that profile unless given another."""
+
+
+def profile_named(name: str) -> FieldProfile:
+    """The shipped profile called ``name``.
+
+    Raises InvalidValue naming ``profile`` for a name no shipped profile has (a host's own
+    profile is passed to each command explicitly).
+    """
+    found = PROFILES.get(name)
+    if found is None:
+        raise InvalidValue(
+            "profile", name, "not a shipped profile: pass the lead's profile to the command"
+        )
+    return found
