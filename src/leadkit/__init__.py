@@ -186,6 +186,11 @@ from leadkit.fields import (
     Rating,
     custom_kind,
 )
+from leadkit.labels import (
+    FIELD_LABELS,
+    LABEL_LANGUAGES,
+    field_label,
+)
 from leadkit.lead import (
     AUTOFILL_FROM_CONTACT,
     ExistingAccount,
@@ -481,7 +486,9 @@ __all__ = [
     "DEFAULT_STATUS_MODEL",
     "EVENT_TYPES",
     "FIELDS",
+    "FIELD_LABELS",
     "FREE_MAIL_DOMAINS",
+    "LABEL_LANGUAGES",
     "LEGAL_FORMS",
     "MAX_DECIMALS",
     "MAX_PAGE_SIZE",
@@ -787,6 +794,7 @@ __all__ = [
     "duplicate_record",
     "encode_cursor",
     "execute_plan",
+    "field_label",
     "field_spec",
     "field_value",
     "find_duplicates",

@@ -30,6 +30,8 @@ from typing import Any
 
 import attrs
 
+from leadkit.labels import field_label
+
 __all__ = [
     "AlreadyExists",
     "ConcurrencyConflict",
@@ -62,17 +64,31 @@ class LeadkitError(Exception):
     """Base class of every error leadkit raises."""
 
 
+def _label(problem: FieldProblem) -> str:
+    return field_label(problem.field)
+
+
 @attrs.frozen
 class FieldProblem:
-    """One bad field: its dotted path (``address.postal_code``), the value given and why."""
+    """One bad field: its dotted path (``address.postal_code``), the value given and why,
+    and the field's label as users know it (``label``, English; ``""`` when the field has
+    none; :meth:`label_in` and :meth:`describe` take a language of the import headers)."""
 
     field: str
     value: object
     reason: str
+    label: str = attrs.field(default=attrs.Factory(_label, takes_self=True), eq=False)
 
-    def describe(self) -> str:
-        """Return ``field: reason (got value)``."""
-        return f"{self.field}: {self.reason} (got {_short(self.value)})"
+    def label_in(self, language: str = "en") -> str:
+        """The field's label in ``language`` (en, sv, pl, de; English for another)."""
+        return field_label(self.field, language) if language != "en" else self.label
+
+    def describe(self, language: str = "en") -> str:
+        """Return ``Label (field): reason (got value)``, or ``field: reason (got value)`` for
+        a field without a label: "Last Name (name.last): is required (got '')"."""
+        label = self.label_in(language)
+        named = f"{label} ({self.field})" if label else self.field
+        return f"{named}: {self.reason} (got {_short(self.value)})"
 
 
 class InvalidValue(LeadkitError, ValueError):
@@ -128,11 +144,16 @@ class InvalidValue(LeadkitError, ValueError):
         ]
         return InvalidValue.many(moved)
 
-    def _message(self) -> str:
+    def describe(self, language: str = "en") -> str:
+        """The message with every field named by its label in ``language`` (en, sv, pl, de)
+        and its path; ``str(error)`` is the English one."""
         if len(self.problems) == 1:
-            return f"invalid {self.problems[0].describe()}"
-        listed = "; ".join(p.describe() for p in self.problems)
+            return f"invalid {self.problems[0].describe(language)}"
+        listed = "; ".join(p.describe(language) for p in self.problems)
         return f"{len(self.problems)} invalid fields: {listed}"
+
+    def _message(self) -> str:
+        return self.describe()
 
 
 class CurrencyMismatch(InvalidValue):
