@@ -67,6 +67,7 @@ from leadkit.duplicates.normalize import (
 )
 from leadkit.duplicates.qualification import EngineDuplicateCheck, candidate_from_match
 from leadkit.duplicates.records import (
+    CUSTOM_FIELD_KINDS,
     FIELDS,
     DuplicateFieldKind,
     DuplicateRecord,
@@ -74,6 +75,8 @@ from leadkit.duplicates.records import (
     Matchable,
     RecordRef,
     RecordType,
+    custom_field,
+    duplicate_field_spec,
     duplicate_record,
     record_ref,
 )
@@ -99,6 +102,7 @@ from leadkit.duplicates.rules import (
 )
 
 __all__ = [
+    "CUSTOM_FIELD_KINDS",
     "DEFAULT_LEAD_RULES",
     "DEFAULT_MAX_BLOCK_SIZE",
     "DEFAULT_NICKNAMES",
@@ -145,7 +149,9 @@ __all__ = [
     "candidate_from_match",
     "check_import",
     "check_on_save",
+    "custom_field",
     "default_rule_set",
+    "duplicate_field_spec",
     "duplicate_record",
     "find_duplicates",
     "get_normalizer",
