@@ -46,7 +46,8 @@ def test_dedupe_merge_shows_the_plan_side_by_side_and_merges_on_yes(db: str) -> 
     assert "1 merge(s) stored" in out
     undone = run(db, "unmerge", merge_id.group(1))
     assert undone.exit_code == 0, undone.output
-    assert "restored" in undone.stdout
+    assert a in undone.stdout
+    assert b in undone.stdout
 
 
 def test_dedupe_merge_skips_on_no(db: str) -> None:
