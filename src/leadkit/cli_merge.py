@@ -7,11 +7,13 @@ column per lead, the surviving value marked), and merged when the user says yes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from leadkit.duplicates.matches import DuplicateGroup
 from leadkit.duplicates.records import RecordType
@@ -28,6 +30,17 @@ Answer = Callable[[MergePlan], str]
 
 SURVIVES = "✓"
 """The mark of the surviving value in :func:`plan_table`."""
+
+
+_TERMINAL_CODES = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|[\x00-\x1f\x7f-\x9f]"
+)
+
+
+def _literal(text: str) -> Text:
+    """Lead text as a table cell: shown literally (never rich markup), with escape sequences
+    and control characters removed."""
+    return Text(_TERMINAL_CODES.sub("", text))
 
 
 def _show(value: object) -> str:
@@ -52,11 +65,11 @@ def _show(value: object) -> str:
 def plan_table(plan: MergePlan) -> Table:
     """The plan side by side: one row per field any lead fills, one column per lead (the
     master first) and the surviving value, marked with ✓ under the lead it came from."""
-    table = Table(title=f"merge into {plan.master.id} ({len(plan.others)} other lead(s))")
+    table = Table(title=_literal(f"merge into {plan.master.id} ({len(plan.others)} other lead(s))"))
     table.add_column("field")
     for lead in plan.leads:
         role = "master" if lead is plan.master else "merged"
-        table.add_column(f"{lead.id} ({role}, {lead.state})")
+        table.add_column(_literal(f"{lead.id} ({role}, {lead.state})"))
     table.add_column("surviving")
     for decision in plan.decisions:
         if all(not _show(value) for _, value in decision.values):
@@ -64,11 +77,11 @@ def plan_table(plan: MergePlan) -> Table:
         cells = []
         for lead_id, value in decision.values:
             mark = f" {SURVIVES}" if decision.source == lead_id else ""
-            cells.append(_show(value) + mark)
-        table.add_row(decision.field, *cells, _show(decision.value))
+            cells.append(_literal(_show(value) + mark))
+        table.add_row(decision.field, *cells, _literal(_show(decision.value)))
     moved = f"{len(plan.notes)} note(s), {len(plan.activities)} activity(ies), "
     moved += f"{len(plan.stakeholders)} stakeholder(s) move to {plan.master.id}"
-    table.caption = moved
+    table.caption = _literal(moved)
     return table
 
 

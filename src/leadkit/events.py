@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final, TypeAlias
 
 import attrs
 
@@ -28,9 +28,10 @@ from leadkit.values import (
     require_aware,
 )
 
-if TYPE_CHECKING:
-    # ``leadkit.lead`` imports this module; it resolves these annotations once ``Lead`` exists.
-    from leadkit.lead import Lead
+_Lead: TypeAlias = Any
+"""``leadkit.lead.Lead`` in the merge events. ``leadkit.lead`` imports this module, so this one
+cannot import it; ``leadkit.lead`` resolves these annotations to ``Lead`` once it exists (the
+converter and the strategies then read the real type)."""
 
 __all__ = [
     "EVENT_TYPES",
@@ -276,7 +277,7 @@ class LeadsMerged(LeadEvent):
     notes: tuple[Note, ...] = ()
     activities: tuple[Activity, ...] = ()
     stakeholders: tuple[Stakeholder, ...] = ()
-    before: tuple[Lead, ...] = ()
+    before: tuple[_Lead, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -296,7 +297,7 @@ class LeadUnmerged(LeadEvent):
     with any note or activity added to it since)."""
 
     merge_id: MergeId
-    restored: Lead
+    restored: _Lead
 
 
 @attrs.frozen(kw_only=True)

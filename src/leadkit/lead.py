@@ -1105,7 +1105,7 @@ _IMAGE_FIELDS: Final = tuple(
 # resolve the merge events' annotations now that ``Lead`` exists, so that converters and
 # strategies read real types.
 for _kind in (LeadsMerged, LeadUnmerged):
-    attrs.resolve_types(_kind, globalns={**vars(_events), "Lead": Lead})
+    attrs.resolve_types(_kind, globalns={**vars(_events), "_Lead": Lead})
 
 
 def replay(events: Iterable[LeadEvent]) -> Lead:

@@ -75,3 +75,12 @@ def test_unmerge_reports_a_conflict_and_force_overrides_it(db: str) -> None:
 def test_unmerge_of_an_unknown_merge_is_not_found(db: str) -> None:
     result = run(db, "unmerge", "M-nothing")
     assert result.exit_code == EXIT_CODES["not found"]
+
+
+def test_lead_text_in_the_plan_is_shown_literally(db: str) -> None:
+    add(db, "--name", "Ada Lovelace", "--email", "ada@acme.se", "--company", "[bold]Acme\x1b[31m")
+    add(db, "--name", "Ada Lovelace", "--email", "ada@acme.se")
+    result = run(db, "dedupe", "--merge", answers="n\n")
+    assert result.exit_code == 0, result.output
+    assert "[bold]Acme" in result.stdout
+    assert "\x1b" not in result.stdout
