@@ -73,6 +73,24 @@ def _stored(store: MemoryStore, *leads: Lead) -> list[Lead]:
     return stored
 
 
+def _add_opportunity(
+    store: MemoryStore, *, origin: LeadId | None = None, notes: bool = False
+) -> None:
+    """Store opportunity o1, created from ``origin`` (showing its notes with ``notes``)."""
+    with store.unit_of_work() as uow:
+        uow.opportunities.add(
+            Opportunity(
+                id=OpportunityId("o1"),
+                name="Deal",
+                customer=AccountId("acc"),
+                currency="EUR",
+                originating_lead=origin,
+                notes_from_lead=origin if notes else None,
+            )
+        )
+        uow.commit()
+
+
 # Survivorship strategies -----------------------------------------------------------------------
 
 
@@ -375,18 +393,7 @@ def _lead_history(key: str, **fields: object) -> tuple[LeadEvent, ...]:
 def test_opportunities_of_a_merged_lead_are_re_pointed_and_pointed_back() -> None:
     store = MemoryStore()
     a, b = _stored(store, _lead("a"), _lead("b"))
-    with store.unit_of_work() as uow:
-        uow.opportunities.add(
-            Opportunity(
-                id=OpportunityId("o1"),
-                name="Deal",
-                customer=AccountId("acc"),
-                currency="EUR",
-                originating_lead=b.id,
-                notes_from_lead=b.id,
-            )
-        )
-        uow.commit()
+    _add_opportunity(store, origin=b.id, notes=True)
     result = merge(store, plan_merge(a, [b], Survivorship()), ids=_ids(), at=T0, by=BY)
     with store.unit_of_work() as uow:
         moved = uow.opportunities.get(OpportunityId("o1"))
@@ -454,17 +461,7 @@ def test_a_moved_note_edited_since_is_a_conflict() -> None:
 def test_an_opportunity_re_pointed_since_is_a_conflict() -> None:
     store = MemoryStore()
     a, b, c = _stored(store, _lead("a"), _lead("b"), _lead("c"))
-    with store.unit_of_work() as uow:
-        uow.opportunities.add(
-            Opportunity(
-                id=OpportunityId("o1"),
-                name="Deal",
-                customer=AccountId("acc"),
-                currency="EUR",
-                originating_lead=b.id,
-            )
-        )
-        uow.commit()
+    _add_opportunity(store, origin=b.id)
     result = merge(store, plan_merge(a, [b], Survivorship()), ids=_ids(), at=T0, by=BY)
     with store.unit_of_work() as uow:
         o = uow.opportunities.get(OpportunityId("o1"))
@@ -514,13 +511,7 @@ def test_the_unmerge_event_restores_the_image() -> None:
 def test_an_opportunity_related_to_an_open_lead_blocks_disqualify_until_unrelated() -> None:
     store = MemoryStore()
     (a,) = _stored(store, _lead("a"))
-    with store.unit_of_work() as uow:
-        uow.opportunities.add(
-            Opportunity(
-                id=OpportunityId("o1"), name="Deal", customer=AccountId("x"), currency="EUR"
-            )
-        )
-        uow.commit()
+    _add_opportunity(store)
     related = relate_opportunity(store, a.id, OpportunityId("o1"), at=T0, by=BY)
     assert related.qualifying_opportunity == OpportunityId("o1")
     with store.unit_of_work() as uow:
@@ -548,17 +539,7 @@ def test_relating_is_refused_on_a_closed_lead_when_another_is_related_or_from_an
         lead.relate_opportunity("o1", at=T0, by=BY)  # type: ignore[arg-type]
     store = MemoryStore()
     a, b = _stored(store, _lead("a"), _lead("b"))
-    with store.unit_of_work() as uow:
-        uow.opportunities.add(
-            Opportunity(
-                id=OpportunityId("o1"),
-                name="Deal",
-                customer=AccountId("x"),
-                currency="EUR",
-                originating_lead=b.id,
-            )
-        )
-        uow.commit()
+    _add_opportunity(store, origin=b.id)
     with pytest.raises(InvalidValue) as caught:
         relate_opportunity(store, a.id, OpportunityId("o1"), at=T0, by=BY)
     assert caught.value.field == "opportunity.originating_lead"
