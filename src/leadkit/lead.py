@@ -338,10 +338,11 @@ class Lead:
     ) -> Lead:
         """Change editable fields. A patch that changes nothing returns the lead unchanged.
 
-        ``profile`` defaults to the profile the lead was created under (``Lead.profile``).
-        Raises LeadClosed on a closed lead; InvalidValue listing every field the profile finds
-        missing or too long (nothing is changed then), or naming ``profile`` when the lead's
-        profile is not a shipped one and none is given.
+        ``profile`` defaults to the profile the lead was created under (``Lead.profile``; a
+        host's own profile, which the lead knows only by name, falls back to the Dynamics 365
+        column lengths: pass it to check its required fields). Raises LeadClosed on a closed
+        lead; InvalidValue listing every field the profile finds missing or too long (nothing
+        is changed then).
         """
         self._require_open("update")
         before: dict[str, Any] = {}

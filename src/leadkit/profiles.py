@@ -22,6 +22,7 @@ __all__ = [
     "D365_LENGTHS",
     "D365_PROFILE",
     "DEFAULT_PROFILE",
+    "LENGTHS_PROFILE",
     "PROFILES",
     "RULE_FIELDS",
     "FieldProfile",
@@ -176,6 +177,11 @@ D365_PROFILE: Final = _profile("Dynamics 365", ("topic", "name.last"))
 BCM_PROFILE: Final = _profile("Outlook Business Contact Manager", ("name.full",))
 DEFAULT_PROFILE: Final = D365_PROFILE
 
+LENGTHS_PROFILE: Final = _profile("Dynamics 365 lengths", ())
+"""No required field, the Dynamics 365 column lengths: what a later command checks on a lead
+created under a host's own profile when it is given no profile (leadkit cannot know the
+host's required fields; pass the profile to check them)."""
+
 PROFILES: Final[Mapping[str, FieldProfile]] = MappingProxyType(
     {profile.name: profile for profile in (D365_PROFILE, BCM_PROFILE)}
 )
@@ -184,14 +190,9 @@ PROFILES: Final[Mapping[str, FieldProfile]] = MappingProxyType(
 
 
 def profile_named(name: str) -> FieldProfile:
-    """The shipped profile called ``name``.
-
-    Raises InvalidValue naming ``profile`` for a name no shipped profile has (a host's own
-    profile is passed to each command explicitly).
-    """
-    found = PROFILES.get(name)
-    if found is None:
-        raise InvalidValue(
-            "profile", name, "not a shipped profile: pass the lead's profile to the command"
-        )
-    return found
+    """The shipped profile called ``name``; for any other name (a host's own profile)
+    :data:`LENGTHS_PROFILE`. Raises InvalidValue naming ``profile`` for a name that is not
+    text."""
+    if not isinstance(name, str):
+        raise InvalidValue("profile", name, "must be the name of a profile")
+    return PROFILES.get(name, LENGTHS_PROFILE)

@@ -20,6 +20,7 @@ from leadkit.ports import LeadStore
 from leadkit.profiles import (
     BCM_PROFILE,
     D365_PROFILE,
+    LENGTHS_PROFILE,
     PROFILES,
     FieldProfile,
     FieldRule,
@@ -91,14 +92,15 @@ def test_an_explicit_profile_overrides_the_leads_own() -> None:
     assert "topic" in {p.field for p in caught.value.problems}
 
 
-def test_a_host_profile_must_be_passed_to_later_commands() -> None:
+def test_a_host_profile_is_checked_when_passed_and_its_lengths_otherwise() -> None:
     own = FieldProfile("Ours", [FieldRule("company", required=True)])
     lead = Lead.create(LeadId("o"), LeadPatch(company="Contoso"), at=AT, by=BY, profile=own)
     assert lead.profile == "Ours"
+    assert profile_named("Ours") is LENGTHS_PROFILE
+    assert lead.update(LeadPatch(company=""), at=AT, by=BY).company == ""  # no required field
     with pytest.raises(InvalidValue) as caught:
-        lead.update(LeadPatch(job_title="CTO"), at=AT, by=BY)
-    assert caught.value.field == "profile"
-    assert lead.update(LeadPatch(job_title="CTO"), at=AT, by=BY, profile=own).job_title == "CTO"
+        lead.update(LeadPatch(job_title="x" * 101), at=AT, by=BY)
+    assert caught.value.field == "job_title"
     with pytest.raises(InvalidValue):
         lead.update(LeadPatch(company=""), at=AT, by=BY, profile=own)
 
@@ -109,10 +111,10 @@ def test_create_refuses_a_profile_that_is_not_a_field_profile() -> None:
     assert caught.value.field == "profile"
 
 
-def test_profile_named_finds_the_shipped_profiles_and_refuses_others() -> None:
+def test_profile_named_finds_the_shipped_profiles_and_refuses_a_non_name() -> None:
     assert all(profile_named(name) is profile for name, profile in PROFILES.items())
     with pytest.raises(InvalidValue):
-        profile_named("nope")
+        profile_named(3)  # type: ignore[arg-type]
 
 
 def test_replay_keeps_the_profile() -> None:
