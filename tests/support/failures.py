@@ -22,6 +22,7 @@ from leadkit.ports import (
     IdempotencyRepository,
     LeadRepository,
     LeadStore,
+    MergeRepository,
     OpportunityRepository,
     UnitOfWork,
 )
@@ -85,6 +86,9 @@ class FailingUnitOfWork:
         keys = getattr(inner, "idempotency", None)
         if keys is not None:
             self.idempotency = cast(IdempotencyRepository, _FailingRepository(keys, writes))
+        merges = getattr(inner, "merges", None)
+        if merges is not None:  # stores that keep merge records
+            self.merges = cast(MergeRepository, _FailingRepository(merges, writes))
 
     def __enter__(self) -> Self:
         self._inner.__enter__()

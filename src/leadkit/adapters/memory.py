@@ -63,6 +63,7 @@ from leadkit.errors import (
 )
 from leadkit.events import LeadEvent
 from leadkit.lead import Lead
+from leadkit.merging import MergeRecord
 from leadkit.ports import (
     AccountRepository,
     ContactRepository,
@@ -71,6 +72,7 @@ from leadkit.ports import (
     LeadQuery,
     LeadRepository,
     LeadSort,
+    MergeRepository,
     OpportunityRepository,
     OutboxBacklog,
     OutboxEvent,
@@ -87,7 +89,7 @@ from leadkit.ports import (
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.status import LeadState
-from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, require_aware
+from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId, require_aware
 
 __all__ = ["MemoryOutbox", "MemoryStore", "MemoryUnitOfWork"]
 
@@ -367,6 +369,7 @@ class MemoryStore:
         self._accounts: _Table[AccountId, Account] = _Table()
         self._contacts: _Table[ContactId, Contact] = _Table()
         self._opportunities: _Table[OpportunityId, Opportunity] = _Table()
+        self._merges: _Table[MergeId, MergeRecord] = _Table()
         self._keys: dict[str, StoredResponse] = {}
         self._outbox_entries: dict[int, _OutboxEntry] = {}
         self._outbox_pending: dict[int, _OutboxEntry] = {}
@@ -402,7 +405,7 @@ class MemoryStore:
     # Internals used by the unit of work ------------------------------------------------------
 
     def _tables(self) -> tuple[_Table[Any, Any], ...]:
-        return (self._leads, self._accounts, self._contacts, self._opportunities)
+        return (self._leads, self._accounts, self._contacts, self._opportunities, self._merges)
 
     def _require_open(self) -> None:
         if self._closed:
@@ -913,6 +916,7 @@ class MemoryUnitOfWork:
     accounts: AccountRepository
     contacts: ContactRepository
     opportunities: OpportunityRepository
+    merges: MergeRepository
     idempotency: IdempotencyRepository
 
     def __init__(self, store: MemoryStore) -> None:
@@ -924,11 +928,13 @@ class MemoryUnitOfWork:
         accounts = _ChangeSet("account", store._accounts, lock)
         contacts = _ChangeSet("contact", store._contacts, lock)
         opportunities = _ChangeSet("opportunity", store._opportunities, lock)
+        merges = _ChangeSet("merge", store._merges, lock)
         self._change_sets: tuple[_ChangeSet[Any, Any], ...] = (
             leads,
             accounts,
             contacts,
             opportunities,
+            merges,
         )
         self._keys = _KeyChanges(store)
         self.idempotency = _IdempotencyRepository(self, self._keys)
@@ -936,6 +942,7 @@ class MemoryUnitOfWork:
         self.accounts = _RecordRepository(self, accounts)
         self.contacts = _RecordRepository(self, contacts)
         self.opportunities = _RecordRepository(self, opportunities)
+        self.merges = _RecordRepository(self, merges)
 
     def __enter__(self) -> Self:
         self._require_open()

@@ -37,11 +37,11 @@ Tables
     ``id``, ``version``, ``originating_lead`` and the converter's JSON ``document``;
     ``opportunities.customer_kind`` records whether the customer id names an account or a
     contact (the JSON text alone does not say).
-``idempotency_keys`` (migration 4)
+``idempotency_keys`` (migration 5)
     One row per idempotency key: the request's fingerprint, the result's JSON text and the
     UTC times it was stored and expires (``expires_at`` indexed for pruning). Written in the
     same transaction as the change it guards.
-``outbox`` (migration 4)
+``outbox`` (migration 5)
     Every committed event: ``position`` (an auto-incremented integer, the outbox order),
     a stable ``event_id``, ``lead_id``, ``type``, the converter's JSON ``payload``, the
     event's ``occurred_at``, and the delivery state (``attempts``, ``leased_until``,
@@ -121,6 +121,7 @@ __all__ = [
     "lead_notes",
     "lead_stakeholders",
     "leads",
+    "merges",
     "metadata",
     "migrate",
     "opportunities",
@@ -244,6 +245,9 @@ opportunities: Final = _record_table(
     "opportunities", Column("customer_kind", String(10), nullable=False)
 )
 
+merges: Final = _record_table("merges")  # migration 4; ``originating_lead`` is the master
+
+# Migration 5.
 idempotency_keys: Final = Table(
     "idempotency_keys",
     metadata,
@@ -299,7 +303,7 @@ INDEXES: Final = (
 # unscored leads, NULL, sit together in it, ordered by id, for the end of a score sort).
 SCORE_INDEXES: Final = (Index("ix_leads_score", leads.c.score_key, leads.c.id),)
 
-# Created by migration 4 with their tables: pruning reads the expiry range; publishers read
+# Created by migration 5 with their tables: pruning reads the expiry range; publishers read
 # the waiting events (delivered_at NULL) in position order.
 OUTBOX_INDEXES: Final = (
     Index("ix_idempotency_keys_expires", idempotency_keys.c.expires_at),
@@ -415,8 +419,22 @@ def _add_score(conn: Connection) -> None:
         conn.execute(CreateIndex(index))
 
 
+def _add_merges(conn: Connection) -> None:
+    # Frozen here as migration 4 created it (a later migration that alters it copies this).
+    table = Table(
+        "merges",
+        MetaData(),
+        Column("id", _key_text(_ID), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("originating_lead", String(_ID), nullable=True),
+        Column("document", Text, nullable=False),
+    )
+    conn.execute(CreateTable(table))
+    conn.execute(CreateIndex(Index("ix_merges_master", table.c.originating_lead)))
+
+
 def _add_idempotency_and_outbox(conn: Connection) -> None:
-    """Migration 4: the ``idempotency_keys`` and ``outbox`` tables and their indexes."""
+    """Migration 5: the ``idempotency_keys`` and ``outbox`` tables and their indexes."""
     for table in (idempotency_keys, outbox):
         conn.execute(CreateTable(table))
     for index in OUTBOX_INDEXES:
@@ -429,7 +447,8 @@ MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(2, "indexes for the lead views and record look-ups", _create_indexes),
     Migration(3, "lead score column (sortable text), filled from the documents, and its index",
               _add_score),
-    Migration(4, "idempotency keys and the transactional outbox", _add_idempotency_and_outbox),
+    Migration(4, "merges: the records unmerge restores leads from", _add_merges),
+    Migration(5, "idempotency keys and the transactional outbox", _add_idempotency_and_outbox),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

@@ -119,6 +119,7 @@ from leadkit.adapters.sql.schema import (
     lead_notes,
     lead_stakeholders,
     leads,
+    merges,
     migrate,
     opportunities,
     outbox,
@@ -135,6 +136,7 @@ from leadkit.errors import (
 from leadkit.events import LeadEvent
 from leadkit.fastcodec import compile_evolver
 from leadkit.lead import Lead
+from leadkit.merging import MergeRecord
 from leadkit.ports import (
     AccountRepository,
     ContactRepository,
@@ -142,6 +144,7 @@ from leadkit.ports import (
     IdempotencyRepository,
     LeadQuery,
     LeadRepository,
+    MergeRepository,
     OpportunityRepository,
     OutboxBacklog,
     OutboxEvent,
@@ -159,6 +162,7 @@ from leadkit.values import (
     AccountId,
     ContactId,
     LeadId,
+    MergeId,
     OpportunityId,
     RecordId,
     require_aware,
@@ -325,7 +329,7 @@ class _Statements:
                     delete(table).where(table.c.id == key, table.c.version == bindparam("expected"))
                 ),
             )
-            for table in (accounts, contacts, opportunities)
+            for table in (accounts, contacts, opportunities, merges)
         }
 
 
@@ -649,6 +653,7 @@ class SqlUnitOfWork:
         self.accounts: AccountRepository = SqlRecordRepository(self, _ACCOUNTS)
         self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
         self.opportunities: OpportunityRepository = SqlRecordRepository(self, _OPPORTUNITIES)
+        self.merges: MergeRepository = SqlRecordRepository(self, _MERGES)
 
     def __enter__(self) -> Self:
         self._connection()
@@ -1180,6 +1185,9 @@ _OPPORTUNITIES: Final = _RecordKind[Opportunity, OpportunityId](
     opportunities,
     lambda o: {"customer_kind": customer_kind(o)},
     lambda converter, row: load_opportunity(converter, row["document"], row["customer_kind"]),
+)
+_MERGES: Final = _RecordKind[MergeRecord, MergeId](
+    "merge", merges, _no_extra, _plain_loader(MergeRecord)
 )
 
 
