@@ -1063,7 +1063,13 @@ def _merges(uow: UnitOfWork) -> MergeRepository:
 
 
 def merge(
-    target: Target, plan: MergePlan, *, ids: IdFactory, at: datetime, by: UserRef
+    target: Target,
+    plan: MergePlan,
+    *,
+    ids: IdFactory,
+    at: datetime,
+    by: UserRef,
+    idempotency_key: KeyArgument = None,
 ) -> MergeResult:
     """Store a merge planned by :func:`~leadkit.merging.plan_merge`, all or nothing: the
     master takes the surviving values and the moved notes, activities and stakeholders; the
@@ -1072,10 +1078,24 @@ def merge(
     :class:`~leadkit.merging.MergeRecord` keeps the images from before for :func:`unmerge`.
     The master's ``LeadsMerged`` event carries the before-images.
 
+    With ``idempotency_key`` a retry (the same plan and user) returns the first result and
+    changes nothing.
+
     Raises NotFound, ConcurrencyConflict (a lead changed since the plan was made), LeadMerged,
-    ConfigurationError (the store keeps no merge records), InvalidValue, StorageUnavailable.
+    ConfigurationError (the store keeps no merge records), InvalidValue, StorageUnavailable,
+    IdempotencyKeyReuse (the key came with another request).
     """
     require_aware("at", at)
+    if idempotency_key is not None:
+        return run_once(
+            target,
+            idempotency_key,
+            operation="merge",
+            request={"plan": plan, "by": by},
+            at=at,
+            result_type=MergeResult,
+            work=lambda uow: merge(uow, plan, ids=ids, at=at, by=by),
+        )
     merge_id = MergeId(ids())
     with _working(target) as uow:
         merges = _merges(uow)
@@ -1132,6 +1152,7 @@ def unmerge(
     at: datetime,
     by: UserRef,
     force: Iterable[str] = (),
+    idempotency_key: KeyArgument = None,
 ) -> UnmergeResult:
     """Undo a stored merge, all or nothing: every lead goes back to its image from before the
     merge (notes or activities added to it since stay), what moved moves back and the
@@ -1143,10 +1164,21 @@ def unmerge(
 
     Raises NotFound (no such merge), UnmergeConflict listing the fields touched since,
     MergeRefused (already undone), ConfigurationError (the store keeps no merge records),
-    ConcurrencyConflict, StorageUnavailable.
+    ConcurrencyConflict, StorageUnavailable, IdempotencyKeyReuse (with ``idempotency_key``: the
+    key came with another request; a retry with the key returns the first result).
     """
     require_aware("at", at)
     forced = frozenset(force)
+    if idempotency_key is not None:
+        return run_once(
+            target,
+            idempotency_key,
+            operation="unmerge",
+            request={"merge_id": merge_id, "by": by, "force": sorted(forced)},
+            at=at,
+            result_type=UnmergeResult,
+            work=lambda uow: unmerge(uow, merge_id, at=at, by=by, force=forced),
+        )
     with _working(target) as uow:
         merges = _merges(uow)
         record = merges.get(merge_id)

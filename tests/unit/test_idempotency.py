@@ -40,10 +40,19 @@ from leadkit.idempotency import (
 from leadkit.io import ImportInterrupted, ImportPolicy, plan_import, run_import
 from leadkit.lead import Lead
 from leadkit.mass_edit import EditStatus, mass_edit, set_field
+from leadkit.merging import Survivorship, plan_merge
 from leadkit.patch import LeadPatch
 from leadkit.policies import DEFAULT_POLICY
 from leadkit.ports import LeadQuery, LeadStore, UnitOfWork
-from leadkit.services import OutcomeStatus, create_lead, disqualify, qualify, qualify_many
+from leadkit.services import (
+    OutcomeStatus,
+    create_lead,
+    disqualify,
+    merge,
+    qualify,
+    qualify_many,
+    unmerge,
+)
 from leadkit.status import StatusReason
 from leadkit.values import LeadId, PersonName, UserRef
 from support.failures import FailingStore
@@ -385,3 +394,21 @@ def test_keyed_qualify_through_the_duplicate_engine_store(store: LeadStore) -> N
     again = qualify(check.store, LeadId("e1"), QualifyRequest(), DEFAULT_POLICY, at=AT, by=BY,
                     finder=check, id_factory=ids("x"), idempotency_key="eq")  # fmt: skip
     assert again == first
+
+
+def test_a_keyed_merge_and_unmerge_replay_their_first_result(store: LeadStore) -> None:
+    seed(store, new("g1"), new("g2", company="Berg AB"))
+    with store.unit_of_work() as uow:
+        master, other = uow.leads.get(LeadId("g1")), uow.leads.get(LeadId("g2"))
+    plan = plan_merge(master, [other], Survivorship())
+    merged = merge(store, plan, ids=ids("merge"), at=AT, by=BY, idempotency_key="mg")
+    before = everything(store)
+    again = merge(store, plan, ids=ids("again"), at=AT, by=BY, idempotency_key="mg")
+    assert again == merged
+    assert everything(store) == before
+    with pytest.raises(IdempotencyKeyReuse):
+        merge(store, plan, ids=ids("x"), at=AT, by=UserRef("other"), idempotency_key="mg")
+    undone = unmerge(store, merged.merge_id, at=AT, by=BY, idempotency_key="um")
+    after = everything(store)
+    assert unmerge(store, merged.merge_id, at=AT, by=BY, idempotency_key="um") == undone
+    assert everything(store) == after
