@@ -136,7 +136,8 @@ def test_a_publisher_killed_between_claim_and_ack_loses_no_event_and_keeps_lead_
     url = _url(engine, tmp_path)
     log = tmp_path / "delivered.log"
     rng = random.Random(15)
-    writer = _worker("writer", url, "w", "300")
+    stop = tmp_path / "stop-writing"
+    writer = _worker("writer", url, "w", "100000", str(stop))  # writes until told to stop
     forked = multiprocessing.get_context("fork")  # leadkit is loaded: a fork starts at once
     kills = 0
     try:
@@ -159,6 +160,7 @@ def test_a_publisher_killed_between_claim_and_ack_loses_no_event_and_keeps_lead_
             publisher.join(timeout=30)
             assert publisher.exitcode == -signal.SIGKILL
             kills += 1
+        stop.touch()
         out, err = writer.communicate(timeout=300)
         assert writer.returncode == 0, err
     finally:

@@ -1,8 +1,9 @@
 """Processes for the outbox crash tests: a writer committing lead changes and a publisher
 claiming, "delivering" (appending to a log file) and acking events.
 
-Run as a script: ``python outbox_workers.py writer URL PREFIX COMMITS`` prints the number of
-events it committed; ``python outbox_workers.py publisher URL LOG LEASE HOLD NAME [IDLE]``
+Run as a script: ``python outbox_workers.py writer URL PREFIX COMMITS [STOP]`` commits up to
+COMMITS changes (stopping early once the file STOP exists) and prints the number of events it
+committed; ``python outbox_workers.py publisher URL LOG LEASE HOLD NAME [IDLE]``
 claims in a loop, prints ``claimed`` (flushed) after each non-empty claim, appends one line
 per event to LOG (``name event_id position lead_id``) while holding, and acks HOLD seconds
 later; it stops after a claim comes back empty IDLE times in a row (default 3; 50 ms apart),
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from leadkit.adapters.sql import SqlStore
 from leadkit.lead import Lead
@@ -32,14 +34,16 @@ def open_store(url: str) -> SqlStore:
     return SqlStore.open(path=url)
 
 
-def write(url: str, prefix: str, commits: int, leads: int = 8) -> int:
-    """Commit ``commits`` units of work, each adding or updating one of ``leads`` leads;
-    returns the number of events committed."""
+def write(url: str, prefix: str, commits: int, stop: str | None = None, leads: int = 8) -> int:
+    """Commit up to ``commits`` units of work (fewer once the file ``stop`` exists), each
+    adding or updating one of ``leads`` leads; returns the number of events committed."""
     rng = random.Random(prefix)
     events = 0
     created: set[int] = set()
     with open_store(url) as store:
         for n in range(commits):
+            if stop is not None and Path(stop).exists():
+                break
             k = rng.randrange(leads)
             lead_id = LeadId(f"{prefix}-{k}")
             at = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=n)
@@ -99,7 +103,7 @@ def publish(
 def main(argv: list[str]) -> None:
     """The command line (see the module docstring)."""
     if argv[0] == "writer":
-        print(write(argv[1], argv[2], int(argv[3])), flush=True)
+        print(write(argv[1], argv[2], int(argv[3]), argv[4] if len(argv) > 4 else None), flush=True)
     elif argv[0] == "publisher":
         idle = int(argv[6]) if len(argv) > 6 else 3
         publish(argv[1], argv[2], float(argv[3]), float(argv[4]), argv[5], idle)

@@ -278,6 +278,9 @@ class IndexingUnitOfWork:
         keys = getattr(inner, "idempotency", None)
         if keys is not None:  # the store's idempotency keys, in the same transaction
             self.idempotency = keys
+        merges = getattr(inner, "merges", None)
+        if merges is not None:  # the store's merge records, in the same transaction
+            self.merges = merges
 
     @property
     def inner(self) -> UnitOfWork:
