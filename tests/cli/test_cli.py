@@ -213,7 +213,8 @@ def test_qualify_dedupe_export_and_import(db: str, tmp_path: Path) -> None:
     imported = run(other, "import", str(exported), "--yes")
     assert imported.exit_code == 0, imported.output
     assert "created 1, updated 0, skipped 1" in imported.stdout  # the duplicate row is skipped
-    assert run(other, "import", str(tmp_path / "missing.csv")).exit_code == 2
+    missing = run(other, "import", str(tmp_path / "missing.csv"))
+    assert missing.exit_code == EXIT_CODES["not found"]
 
 
 # ---------------------------------------------------------------------------------------------

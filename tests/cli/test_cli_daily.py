@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from leadkit.adapters.sql import SqlStore
 from leadkit.fields import Budget, LeadSource, Need, PurchaseTimeframe, Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.values import Address, LeadId, PersonName, UserRef
+from leadkit.values import Address, LeadId, Money, PersonName, UserRef
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ME = UserRef("me")
@@ -217,3 +217,120 @@ def test_every_field_is_settable_with_the_importers_parsers_and_criteria_tick(
     assert refused.stderr.startswith("leadkit: error: invalid x: not an editable lead field;")
     assert "first_name" in refused.stderr
     assert "city" in refused.stderr
+
+
+def _varied_leads() -> list[Lead]:
+    people = [
+        ("Ada Lovelace", "Analytical AB", "ada@analytical.se", "+46 40 38 86 89", "Malmö"),
+        ("Dr. Jürgen Groß Jr.", "Groß GmbH", "jg@gross.de", "+49 30 1234567", "Berlin"),
+        ("Łukasz Wiśniewski", "Wisła Sp. z o.o.", "lw@wisla.pl", "", "Kraków"),
+        ("Sofia Hägglund", "=cmd|' /C calc'!A0", "", "+46 70 123 45 67", ""),
+    ]
+    leads = []
+    for i, (name, company, email, phone, city) in enumerate(people):
+        patch = LeadPatch.from_mapping(
+            {
+                "topic": f"Deal {i}",
+                "name": name,
+                "company": company,
+                "email": email or None,
+                "business_phone": phone or None,
+                "address": Address(line1=f"Gatan {i}", city=city, postal_code=f"2{i}1 20"),
+                "source": "Web" if i % 2 else "Partner",
+                "rating": "Hot" if i % 2 else None,
+                "budget_amount": Money(f"{1000 * (i + 1)}.50", "SEK") if i != 2 else None,
+                "estimated_close_date": date(2027, 1, 1 + i),
+                "description": "two\nlines" if i == 0 else "",
+                "custom_fields": {"segment": f"S{i}"} if i != 3 else {},
+            }
+        )
+        leads.append(Lead.create(LeadId(f"L-{i:04d}"), patch, at=T0, by=ME))
+    return leads
+
+
+def test_export_import_export_gives_the_same_file_and_xlsx_is_a_workbook(
+    store: tuple[Path, SqlStore], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    path, sql = store
+    with sql.unit_of_work() as uow:
+        for lead in _varied_leads():
+            uow.leads.add(lead)
+        uow.commit()
+    empty = tmp_path / "empty.db"
+    SqlStore.open(path=empty, create=True).close()
+    first, second, book = tmp_path / "first.csv", tmp_path / "second.csv", tmp_path / "all.xlsx"
+
+    exported = leadkit(path, "export", str(first))
+    imported = leadkit(empty, "import", str(first), "--yes")
+    again = leadkit(empty, "export", str(second))
+    full = leadkit(path, "export", str(book), "--columns", "full", "--state", "open")
+
+    for done in (exported, imported, again, full):
+        assert done.returncode == 0, done.stderr
+    assert "created 4, updated 0, skipped 0, rejected 0" in imported.stdout
+    assert second.read_bytes() == first.read_bytes()
+    header = first.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("Lead ID,Topic,Salutation,First Name")
+    assert header.endswith("custom.segment")
+    assert oct(first.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    rows = list(load_workbook(book, read_only=True)["Leads"].iter_rows(values_only=True))
+    assert len(rows) == 5
+    assert rows[0][-7:] == (
+        "Status", "Status Reason", "Owner", "Score", "Stars", "Created On", "Modified On",
+    )  # fmt: skip
+    assert rows[1][-7:-3] == ("Open", "New", "me", None)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_import_mapping_preview_dry_run_and_phone_region_from_the_rows_country(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "leads.db"
+    SqlStore.open(path=db, create=True).close()
+    source = tmp_path / "people.csv"
+    source.write_text(
+        "Subject,Given,Surname,Firm,Mail,Phone,Country,Notes\n"
+        "Deal,Ada,Lovelace,Acme,ada@acme.se,040-38 86 89,Sverige,x\n"
+        "Offer,Jan,Kowalski,Wisła,jan@wisla.pl,22 123 45 67,Polska,y\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"Firm": "company", "Mail": "email", "Notes": null}', encoding="utf-8")
+
+    preview = leadkit(db, "import", str(source), "--dry-run", "--map", "Given=first_name")
+    imported = leadkit(
+        db, "import", str(source), "--yes", "--mapping", str(mapping), "--map", "Given=first_name"
+    )
+    sample = leadkit(db, "import", str(SAMPLE), "--dry-run")
+
+    assert preview.returncode == 0, preview.stderr
+    lines = preview.stdout.splitlines()
+    assert lines[0] == "columns:"
+    assert "  Given   -> first_name" in lines
+    assert "  Firm    -> (ignored)" in lines
+    assert "ignored columns: Firm\n" in preview.stdout
+    assert preview.stdout.rstrip().endswith("dry run: nothing written")
+    assert imported.returncode == 0, imported.stderr
+    assert "  Firm    -> company" in imported.stdout
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        leads = sorted(uow.leads.stream(), key=lambda lead: lead.topic)
+    assert [(lead.name.first, lead.company, str(lead.email)) for lead in leads] == [
+        ("Ada", "Acme", "ada@acme.se"),
+        ("Jan", "Wisła", "jan@wisla.pl"),
+    ]
+    phones = [lead.business_phone.e164 if lead.business_phone else "" for lead in leads]
+    assert phones == ["+4640388689", "+48221234567"]
+    # The shipped Swedish sample: every row names its country, no phone needs --phone-region.
+    assert sample.returncode == 0, sample.stderr
+    assert "default region" not in sample.stdout
+    assert "Kundnummer   -> (ignored)" in sample.stdout
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "data" / "leads_sample.csv"
