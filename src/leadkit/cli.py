@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 import sys
@@ -83,7 +84,15 @@ from leadkit.scoring.reports import RescoreProgress, rescore_repository
 from leadkit.services import disqualify as disqualify_lead
 from leadkit.services import reactivate as reactivate_lead
 from leadkit.status import LeadState, StatusReason
-from leadkit.values import LeadId, UserRef
+from leadkit.values import (
+    AccountId,
+    Address,
+    ContactId,
+    LeadId,
+    OpportunityId,
+    PersonName,
+    UserRef,
+)
 
 if TYPE_CHECKING:
     from leadkit.conversion import ConversionPlan, QualifyRequest, Question
@@ -97,8 +106,15 @@ EXIT_CODES: dict[str, int] = {
     "not found": 3,
     "refused": 4,
     "storage": 5,
+    "file": 6,
+    "interrupted": 130,
 }
-"""Exit codes by kind of error (click's own usage errors are 2 as well)."""
+"""Exit codes by kind of mistake (docs/cli.md lists them): 1 an unexpected error (a bug: run
+with --debug), 2 bad input (a usage error, a value or option that does not parse), 3 not
+found (a lead, the database, an input file or directory), 4 refused by a business rule
+(a closed lead, unresolved duplicates), 5 storage (the database is locked, unreadable or
+changed underneath), 6 a file that cannot be read or written (permissions, a full disk),
+130 interrupted (Ctrl-C)."""
 
 _ADDRESS_PARTS = ("line1", "line2", "line3", "city", "state_or_province", "postal_code", "country")
 _DISQUALIFY_REASONS = {
@@ -114,6 +130,14 @@ _DISQUALIFY_REASONS = {
 
 
 def _exit_code(error: BaseException) -> int:
+    if isinstance(error, _Failed):
+        return error.code
+    if isinstance(error, click.ClickException):
+        return error.exit_code
+    if isinstance(error, FileNotFoundError | NotADirectoryError):
+        return EXIT_CODES["not found"]
+    if isinstance(error, OSError):
+        return EXIT_CODES["file"]
     if isinstance(error, InvalidValue | ConfigurationError):
         return EXIT_CODES["bad input"]
     if isinstance(error, NotFound):
@@ -198,25 +222,69 @@ class _LeadkitGroup(click.Group):
     ) -> NoReturn:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv or os.environ.get("LEADKIT_DEBUG") == "1"
+        if not argv:  # bare `leadkit`: the help, not an error
+            with click.Context(self, info_name=prog_name or "leadkit") as ctx:
+                click.echo(self.get_help(ctx))
+            sys.exit(0)
         try:
             result = super().main(
                 argv, prog_name or "leadkit", complete_var, standalone_mode=False, **extra
             )
-        except click.exceptions.Abort:
-            _echo("leadkit: aborted", err=True)
+        except KeyboardInterrupt:
+            _echo("leadkit: interrupted", err=True)
+            sys.exit(EXIT_CODES["interrupted"])
+        except click.exceptions.Abort as e:
+            if isinstance(e.__cause__, KeyboardInterrupt):
+                _echo("leadkit: interrupted", err=True)
+                sys.exit(EXIT_CODES["interrupted"])
+            _echo("leadkit: aborted, nothing changed", err=True)
             sys.exit(EXIT_CODES["error"])
-        except click.ClickException as e:
-            if debug:
-                traceback.print_exc()
-            _echo(f"leadkit: error: {_one_line(e.format_message())}", err=True)
-            sys.exit(e.code if isinstance(e, _Failed) else e.exit_code)
         except Exception as e:
             if debug:
                 traceback.print_exc()
-            what = str(e) if isinstance(e, LeadkitError) else f"{type(e).__name__}: {e}"
-            _echo(f"leadkit: error: {_one_line(what)}", err=True)
+            _echo(f"leadkit: error: {_one_line(_message(e))}", err=True)
             sys.exit(_exit_code(e))
         sys.exit(result if isinstance(result, int) else 0)
+
+
+_PART_FILE: Final = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]+\.part$")
+
+
+def _user_value(value: object) -> str:
+    """A refused value as the user wrote it (never a repr)."""
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    label = getattr(value, "label", None)
+    if isinstance(label, str):
+        return label
+    return str(value)
+
+
+def _message(error: BaseException) -> str:
+    """One line in the user's terms: no exception class names, temporary paths or reprs."""
+    if isinstance(error, click.ClickException):
+        return error.format_message()
+    if isinstance(error, InvalidValue):
+        parts = []
+        for p in error.problems:
+            shown = "" if p.value is None or p.value == "" else _user_value(p.value)
+            got = f' (got "{shown}")' if shown and len(shown) <= 80 else ""
+            parts.append(f"invalid {p.field}: {p.reason}{got}")
+        return "; ".join(parts)
+    if isinstance(error, LeadkitError):
+        return str(error)
+    if isinstance(error, OSError):
+        name = Path(str(error.filename)) if error.filename else None
+        if name is not None:
+            part = _PART_FILE.match(name.name)
+            name = name.with_name(part["name"]) if part else name
+        what = (error.strerror or "cannot be used").lower()
+        return f"{name}: {what}" if name is not None else what
+    return (
+        f"unexpected error ({_one_line(str(error)) or 'no details'}); run with --debug for details"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,13 +315,31 @@ class _Settings:
 
     def open(self, *, create: bool = False) -> SqlStore:
         url, path = self.target()
+        if math.isnan(self.busy_timeout) or not 0 <= self.busy_timeout <= 3600:
+            raise InvalidValue("--busy-timeout", self.busy_timeout, "must be 0 to 3600 seconds")
+        file = path if path is not None else _sqlite_file(url or "")
+        if file is not None:
+            if not file.parent.is_dir():
+                raise _Failed(
+                    f"no directory {file.parent} for the database (create it first)",
+                    EXIT_CODES["not found"],
+                )
+            if not create and not file.exists():
+                raise _Failed(
+                    f"no database at {file}: run `leadkit init` first", EXIT_CODES["not found"]
+                )
         if path is not None:
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            elif not path.exists():
-                raise NotFound("database", f"{path} (run `leadkit init` first)")
             return SqlStore.open(path=path, create=create, busy_timeout=self.busy_timeout)
         return SqlStore.open(url, create=create, busy_timeout=self.busy_timeout)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (None for another database or an in-memory one)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    rest = url[len(prefix) :].partition("?")[0]
+    return Path(rest) if rest and rest != ":memory:" else None
 
 
 def default_database() -> Path:
@@ -488,7 +574,11 @@ def _label(value: object) -> str:
     if value is None:
         return ""
     label = getattr(value, "label", None)
-    return label if isinstance(label, str) else str(value)
+    if isinstance(label, str):
+        return label
+    if isinstance(value, Enum):
+        return value.name.replace("_", " ").title()
+    return str(value)
 
 
 def _summary(lead: Lead) -> dict[str, object]:
@@ -500,7 +590,8 @@ def _summary(lead: Lead) -> dict[str, object]:
         "email": str(lead.email) if lead.email is not None else None,
         "source": _label(lead.source) or None,
         "rating": _label(lead.rating) or None,
-        "state": lead.state.value if isinstance(lead.state, Enum) else str(lead.state),
+        "score_rating": _label(lead.score_rating) or None,
+        "state": lead.state.label,
         "reason": lead.reason.label,
         "owner": lead.owner.id,
         "score": lead.score,
@@ -724,10 +815,12 @@ def show(lead_id: str) -> None:
     """Show one lead: fields, score explanation, timeline."""
     with _store() as store, store.unit_of_work() as uow:
         lead = uow.leads.get(_lead_id(lead_id))
+        linked = _linked_rows(lead, uow)
     explained = score(lead, BCM_MODEL, _now())
     if _settings().json:
         data = _summary(lead)
         data["fields"] = dict(_fields_of(lead))
+        data["linked"] = dict(linked)
         data["score_explanation"] = {
             "describe": explained.describe(),
             "lines": list(explained.explanation.lines()),
@@ -746,13 +839,21 @@ def show(lead_id: str) -> None:
         ("status", f"{lead.state.name.title()} / {lead.reason.label}"),
         ("owner", str(lead.owner)),
         ("created", f"{lead.created_at:%Y-%m-%d %H:%M} by {lead.created_by}"),
-        *_fields_of(lead),
+        *(
+            ("rating (yours)" if name == "rating" else name, text)
+            for name, text in _fields_of(lead)
+        ),
+        *_score_rows(lead),
+        *linked,
     ]
     for name, text in rows:
         table.add_row(_cell(name), _cell(text, multiline=name == "description"))
     console.print(table)
     described = _esc(explained.describe())
-    console.print(f"[bold]score[/bold] (model {_esc(BCM_MODEL.id)}, now): {described}")
+    console.print(
+        f"[bold]score[/bold] (model {_esc(BCM_MODEL.id)}, computed now; its rating is the "
+        f"model's, not yours): {described}"
+    )
     for line in explained.explanation.lines():
         console.print(_cell(f"  {line}"))
     entries = lead.timeline()
@@ -761,6 +862,55 @@ def show(lead_id: str) -> None:
         body = getattr(entry, "text", "") or getattr(entry, "title", "")
         when = f"{entry.at:%Y-%m-%d %H:%M}"
         console.print(_cell(f"  {when} {entry.by.id}: {body}", multiline=True))
+
+
+def _score_rows(lead: Lead) -> list[tuple[str, str]]:
+    rows = []
+    if lead.score is not None:
+        rating = f", score rating {_label(lead.score_rating)}" if lead.score_rating else ""
+        rows.append(("stored score", f"{lead.score} ({lead.stars} stars{rating})"))
+    manual = lead.manual_score
+    if manual is not None:
+        why = f": {manual.reason}" if manual.reason else ""
+        rows.append(
+            (
+                "manual score",
+                f"{manual.stars} of {BCM_MODEL.max_stars} stars by {manual.author}{why}",
+            )
+        )
+    if lead.ticked_criteria:
+        rows.append(("ticked", ", ".join(sorted(lead.ticked_criteria))))
+    return rows
+
+
+def _linked_rows(lead: Lead, uow: UnitOfWork) -> list[tuple[str, str]]:
+    """The records qualification created or linked (with their names) and when, and the
+    existing account and contact linked by hand."""
+    rows = []
+    made: list[datetime] = []
+    for name, record_id, repository in (
+        ("account", lead.qualified_account, uow.accounts),
+        ("contact", lead.qualified_contact, uow.contacts),
+        ("opportunity", lead.qualifying_opportunity, uow.opportunities),
+        ("existing account", lead.existing_account, uow.accounts),
+        ("existing contact", lead.existing_contact, uow.contacts),
+    ):
+        if record_id is None:
+            continue
+        try:
+            record: Any = repository.get(record_id)  # type: ignore[arg-type]
+        except NotFound:
+            rows.append((name, f"{record_id} (no longer stored)"))
+            continue
+        title = record.name.full if isinstance(record.name, PersonName) else record.name
+        created = "created" if record.originating_lead == lead.id else "linked"
+        rows.append((name, f"{record_id} {title} ({created})"))
+        if record.originating_lead == lead.id and record.created_at is not None:
+            made.append(record.created_at)
+    if lead.state is LeadState.QUALIFIED:
+        when = min(made) if made else lead.modified_at
+        rows.append(("qualified", f"{when:%Y-%m-%d %H:%M} by {lead.modified_by}"))
+    return rows
 
 
 def _save_one(lead_id: str, change: Callable[[Lead], Lead]) -> Lead:
@@ -869,6 +1019,74 @@ def reactivate(lead_id: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Accounts, contacts, opportunities
+
+
+def _record_fields(record: Any) -> list[tuple[str, str]]:
+    rows = []
+    for field in attrs.fields(type(record)):
+        value = getattr(record, field.name)
+        if field.name in ("notes", "version") or value in (None, "", ()):
+            continue
+        if isinstance(value, Address):
+            text = ", ".join(p for p in attrs.astuple(value) if p)
+        elif isinstance(value, datetime):
+            text = f"{value:%Y-%m-%d %H:%M}"
+        else:
+            text = _label(value)
+        if text:
+            rows.append((field.name, text))
+    return rows
+
+
+def _record_command(kind: str, columns: tuple[str, ...]) -> None:
+    plural = {"account": "accounts", "contact": "contacts", "opportunity": "opportunities"}[kind]
+
+    @cli.command(name=plural)
+    @click.argument("record_id", required=False)
+    @click.option("--lead", "lead_id", help="Only those created from this lead.")
+    def command(record_id: str | None, lead_id: str | None) -> None:
+        with _store() as store, store.unit_of_work() as uow:
+            repository: Any = getattr(uow, plural)
+            if record_id is not None:
+                ids = {"account": AccountId, "contact": ContactId, "opportunity": OpportunityId}
+                records = [repository.get(ids[kind](record_id.strip()))]
+            else:
+                origin = _lead_id(lead_id) if lead_id else None
+                records = list(repository.list(originating_lead=origin))
+        if _settings().json:
+            _emit_json([dict(_record_fields(r)) for r in records])
+            return
+        console = _console()
+        if record_id is not None:
+            table = _Table(title=f"{kind} {record_id}", show_header=False, title_justify="left")
+            table.add_column("field", style="bold")
+            table.add_column("value", overflow="fold")
+            for name, text in _record_fields(records[0]):
+                table.add_row(name, text)
+            console.print(table)
+            return
+        table = _Table(title=f"{plural}: {len(records)}", title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for record in records:
+            fields = dict(_record_fields(record))
+            table.add_row(*(fields.get(c, "") for c in columns))
+        console.print(table)
+
+    command.__doc__ = (
+        f"List the {plural} (qualification creates them), or show one by id (leadkit {plural} ID)."
+    )
+
+
+_record_command("account", ("id", "name", "email", "originating_lead", "created_at"))
+_record_command("contact", ("id", "name", "company", "email", "account_id", "originating_lead"))
+_record_command(
+    "opportunity", ("id", "name", "customer", "estimated_value", "state", "originating_lead")
+)
+
+
+# ---------------------------------------------------------------------------------------------
 # Bulk: assign, mass edit, score
 
 
@@ -896,7 +1114,7 @@ def _report_outcomes(result: MassEditResult, what: str) -> None:
                     {
                         "id": o.lead_id.value,
                         "status": o.status.value,
-                        "error": None if o.error is None else str(o.error),
+                        "error": None if o.error is None else _message(o.error),
                     }
                     for o in result.outcomes
                 ],
@@ -907,23 +1125,24 @@ def _report_outcomes(result: MassEditResult, what: str) -> None:
         state = "stored" if result.committed else "nothing stored"
         _echo(f"{what}: {counts} ({state})")
         for outcome in result.failed[:20]:
-            _echo(f"  {outcome.lead_id}: failed: {_one_line(str(outcome.error))}")
+            error = outcome.error
+            why = _one_line(_message(error)) if error is not None else "failed"
+            _echo(f"  {outcome.lead_id}: failed: {why}")
     if not result.committed:
         first = result.failed[0]
         raise _Failed(
             f"{len(result.failed)} lead(s) failed, nothing stored; first: {first.lead_id}: "
-            f"{_one_line(str(first.error))}",
+            f"{_one_line(_message(first.error)) if first.error is not None else 'failed'}",
             _exit_code(first.error) if first.error is not None else 1,
         )
 
 
 class _Failed(click.ClickException):
+    """An error the CLI itself reports: its one-line message and exit code."""
+
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
-
-    def show(self, file: Any = None) -> None:
-        _echo(f"leadkit: error: {self.format_message()}", err=True)
 
 
 def _parse_sellers(text: str) -> tuple[Seller, ...]:
@@ -995,7 +1214,11 @@ def assign(
 @_filters
 @click.option("--all", "everything", is_flag=True, help="Every lead of the view.")
 @click.option("--set", "values", multiple=True, help="FIELD=VALUE (repeatable).")
-@click.option("--manual-score", type=int, help="Set the manual score (stars).")
+@click.option(
+    "--manual-score",
+    type=click.IntRange(0, BCM_MODEL.max_stars),
+    help=f"Set the manual score: 0 to {BCM_MODEL.max_stars} stars (the model's star scale).",
+)
 @click.option("--score-reason", default="", help="Why (with --manual-score).")
 @click.option("--clear-manual-score", is_flag=True)
 @click.option("--owner-to", help="Reassign to this user id.")
@@ -1387,10 +1610,16 @@ def _answer_one(
     if create_anyway:
         return request.answer(candidate, Resolution.CREATE_ANYWAY)
     if yes:
-        listed = "; ".join(str(c) for c in plan.unresolved)
+        table = _Table(title=f"possible duplicates of lead {plan.lead_id}", title_justify="left")
+        for column in ("kind", "id", "match", "why"):
+            table.add_column(column, overflow="fold")
+        for c in plan.unresolved:
+            why = c.reason if len(c.reason) <= 60 else c.reason[:57] + "..."
+            table.add_row(c.record_type.value, c.record_id, f"{c.score:.2f}", why)
+        _console().print(table)
         raise _Failed(
-            f"{len(plan.unresolved)} possible duplicate(s) of lead {plan.lead_id}: {listed}; "
-            "pass --link ID or --create-anyway",
+            f"{len(plan.unresolved)} possible duplicate(s) of lead {plan.lead_id} (listed "
+            "above): pass --link ID or --create-anyway",
             EXIT_CODES["refused"],
         )
     kind = candidate.record_type.value
@@ -1593,7 +1822,7 @@ def export_command(path: str, file_format: str | None, columns: str, **query_opt
     if kind == "xlsx":
         _require_openpyxl()
     if not target.parent.is_dir():
-        raise NotFound("directory", f"{target.parent} (create it first)")
+        raise _Failed(f"no directory {target.parent} (create it first)", EXIT_CODES["not found"])
     with _store() as store, store.unit_of_work() as uow:
         leads = list(uow.leads.stream(_query(**query_options)))
     chosen = _export_columns(columns, leads)
@@ -1616,8 +1845,8 @@ def _read_mapping_file(path: str) -> dict[str, Any]:
     ``{"columns": {...}, "custom_kinds": {...}, "values": {...}}``."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except OSError as e:
-        raise NotFound("mapping file", f"{path} ({e.strerror or 'cannot be read'})") from None
+    except FileNotFoundError:
+        raise _Failed(f"no mapping file {path}", EXIT_CODES["not found"]) from None
     except ValueError as e:
         raise InvalidValue("--mapping", path, f"is not JSON ({e})") from None
     if not isinstance(data, dict):
@@ -1726,7 +1955,7 @@ def import_command(
 
     settings = _settings()
     if not Path(path).is_file():
-        raise NotFound("file", path)
+        raise _Failed(f"no file {path}", EXIT_CODES["not found"])
     mapping = _import_mapping(path, maps, mapping_file, custom_columns)
     policy = ImportPolicy(
         phone_region=phone_region or settings.phone_region,
