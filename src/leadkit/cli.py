@@ -851,8 +851,7 @@ def show(lead_id: str) -> None:
     console.print(table)
     described = _esc(explained.describe())
     console.print(
-        f"[bold]score[/bold] (model {_esc(BCM_MODEL.id)}, computed now; its rating is the "
-        f"model's, not yours): {described}"
+        f"[bold]score[/bold] (model {_esc(BCM_MODEL.id)}, now; the model's rating): {described}"
     )
     for line in explained.explanation.lines():
         console.print(_cell(f"  {line}"))

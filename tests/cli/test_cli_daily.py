@@ -4,6 +4,7 @@ subprocess costs an interpreter start."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -334,3 +335,52 @@ def test_import_mapping_preview_dry_run_and_phone_region_from_the_rows_country(
 
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "data" / "leads_sample.csv"
+
+
+def test_show_lists_linked_records_and_labels_both_ratings_records_are_listed(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from leadkit.cli import cli
+
+    db = tmp_path / "leads.db"
+
+    def inline(*args: str) -> str:  # setup in-process; the checks run the real command
+        result = CliRunner().invoke(cli, ["--db", str(db), *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout.strip()
+
+    inline("init")
+    lead_id = inline(
+        "add", "--topic", "Fleet", "--name", "Ada Lovelace", "--company", "Acme",
+        "--email", "ada@acme.se", "--set", "rating=Hot", "--set", "estimated_value=900 EUR",
+    )  # fmt: skip
+    inline("mass-edit", lead_id, "--manual-score", "4", "--score-reason", "met at fair")
+    inline("qualify", lead_id, "--yes")
+
+    shown = leadkit(db, "show", lead_id)
+    accounts = leadkit(db, "--json", "accounts")
+    opportunities = leadkit(db, "opportunities", "--lead", lead_id)
+    too_many = leadkit(db, "mass-edit", lead_id, "--manual-score", "6")
+
+    assert shown.returncode == 0, shown.stderr
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in shown.stdout.splitlines()
+        if line.startswith("│")
+    }
+    assert rows["rating (yours)"] == "Hot"
+    assert rows["manual score"] == "4 of 5 stars by me: met at fair"
+    assert rows["account"].endswith("Acme (created)")
+    assert rows["contact"].endswith("Ada Lovelace (created)")
+    assert rows["opportunity"].endswith("Fleet (created)")
+    assert rows["qualified"].endswith("by me")
+    assert "the model's rating" in shown.stdout
+    assert accounts.returncode == 0, accounts.stderr
+    listed = json.loads(accounts.stdout)
+    assert [(a["name"], a["originating_lead"]) for a in listed] == [("Acme", lead_id)]
+    assert "Fleet" in opportunities.stdout
+    assert "900.00 EUR" in opportunities.stdout
+    assert too_many.returncode == 2
+    assert "6 is not in the range 0<=x<=5" in too_many.stderr
