@@ -734,6 +734,19 @@ def init() -> None:
 @click.option("--source", default="", help="Lead source (Web, Partner, ...).")
 @click.option("--owner", help="Owner user id (default: --user).")
 @click.option("--set", "extra", multiple=True, help="Any other field: FIELD=VALUE (repeatable).")
+@click.option(
+    "--create-anyway",
+    is_flag=True,
+    help="Add the lead even when the duplicate check finds a possible duplicate.",
+)
+@click.option(
+    "--link",
+    "links",
+    multiple=True,
+    metavar="ID",
+    help="Link this possible duplicate (an existing contact or account id) to the new lead "
+    "and add it (repeatable).",
+)
 def add(
     topic: str,
     name: str,
@@ -743,8 +756,15 @@ def add(
     source: str,
     owner: str | None,
     extra: tuple[str, ...],
+    create_anyway: bool,
+    links: tuple[str, ...],
 ) -> None:
-    """Add a lead; prints its id."""
+    """Add a lead; prints its id.
+
+    The lead is first checked for duplicates against the stored leads, contacts and accounts
+    (the engine qualify and import use): a possible duplicate is listed and nothing is added
+    (exit 4) unless --create-anyway, or --link names the contact or account to link.
+    """
     given = [("topic", topic), ("name", name)]
     given += [(k, v) for k, v in (("company", company), ("email", email)) if v]
     given += [(k, v) for k, v in (("business_phone", phone), ("source", source)) if v]
@@ -759,12 +779,62 @@ def add(
         owner=UserRef(owner) if owner else None,
     )
     with _store() as store, store.unit_of_work() as uow:
+        matches = _duplicates_of(uow, patch)
+        lead = _resolve_add(uow, lead, matches, links, create_anyway, at)
         stored = uow.leads.add(lead)
         uow.commit()
     if settings.json:
         _emit_json(_summary(stored))
     else:
         _echo(stored.id.value)
+
+
+def _duplicates_of(uow: UnitOfWork, patch: Any) -> list[Any]:
+    """Stored leads, contacts and accounts the duplicate engine finds for a new lead."""
+    from leadkit.duplicates import DEFAULT_LEAD_RULES, check_import
+    from leadkit.io import build_duplicate_index
+    from leadkit.io.drafts import draft_record
+
+    index = build_duplicate_index(uow, DEFAULT_LEAD_RULES)
+    check = check_import([draft_record(0, patch)], DEFAULT_LEAD_RULES, index)
+    return sorted(check.rows[0].stored, key=lambda m: -m.score)
+
+
+def _resolve_add(
+    uow: UnitOfWork,
+    lead: Lead,
+    matches: Sequence[Any],
+    links: Sequence[str],
+    create_anyway: bool,
+    at: datetime,
+) -> Lead:
+    by = _settings().user
+    found = {m.candidate.record_id: m.candidate.record_type.value for m in matches}
+    for link in links:
+        kind = found.get(link)
+        if kind not in ("contact", "account"):
+            raise InvalidValue(
+                "--link", link, "is not a possible duplicate contact or account of this lead"
+            )
+        if kind == "contact":
+            lead = lead.link_contact(uow.contacts.get(ContactId(link)), at=at, by=by)
+        else:
+            lead = lead.link_account(uow.accounts.get(AccountId(link)), at=at, by=by)
+    if not matches or create_anyway or links:
+        return lead
+    table = _Table(title="possible duplicates of the new lead", title_justify="left")
+    for column in ("kind", "id", "rule", "match"):
+        table.add_column(column, overflow="fold")
+    for m in matches[:10]:
+        table.add_row(
+            m.candidate.record_type.value, m.candidate.record_id, m.rule, f"{m.score:.2f}"
+        )
+    _console().print(table)
+    raise _Failed(
+        f"{len(matches)} possible duplicate(s) (listed above), nothing added: pass "
+        "--create-anyway, or --link ID for a contact or account",
+        EXIT_CODES["refused"],
+    )
 
 
 @cli.command(name="list")

@@ -28,7 +28,11 @@ def run(db: str, *args: str) -> Result:
 
 
 def add(db: str, name: str = "Ada Lovelace", *extra: str) -> str:
-    result = run(db, "add", "--topic", "Deal", "--name", name, "--source", "Web", *extra)
+    # These tests add the same person on purpose (the duplicate check of add is tested in
+    # test_cli_daily.py).
+    result = run(
+        db, "add", "--topic", "Deal", "--name", name, "--source", "Web", "--create-anyway", *extra
+    )
     assert result.exit_code == 0, result.output
     return result.stdout.strip()
 

@@ -384,3 +384,41 @@ def test_show_lists_linked_records_and_labels_both_ratings_records_are_listed(
     assert "900.00 EUR" in opportunities.stdout
     assert too_many.returncode == 2
     assert "6 is not in the range 0<=x<=5" in too_many.stderr
+
+
+def test_add_checks_duplicates_with_the_engine_and_links_or_creates_anyway(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from leadkit.cli import cli
+
+    db = tmp_path / "leads.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    first = runner.invoke(
+        cli, ["--db", str(db), "add", "--topic", "A", "--name", "Ada Lovelace",
+              "--email", "ada@acme.se", "--company", "Acme"],
+    ).stdout.strip()  # fmt: skip
+    assert runner.invoke(cli, ["--db", str(db), "qualify", first, "--yes"]).exit_code == 0
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        contact = uow.contacts.list()[0].id.value
+    again = ("add", "--topic", "B", "--name", "Ada Lovelace", "--email", "ADA@acme.se")
+
+    refused = leadkit(db, *again)
+    linked = leadkit(db, *again, "--link", contact)
+    anyway = leadkit(db, "--json", *again, "--create-anyway")
+
+    assert refused.returncode == 4
+    assert refused.stderr.startswith("leadkit: error: ")
+    assert "nothing added" in refused.stderr
+    assert contact in refused.stdout  # the table: the contact the first lead became
+    assert linked.returncode == 0, linked.stderr
+    assert anyway.returncode == 0, anyway.stderr
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        added = {lead.id.value: lead for lead in uow.leads.stream()}
+    assert len(added) == 3
+    link = added[linked.stdout.strip()]
+    assert link.existing_contact is not None
+    assert link.existing_contact.value == contact
+    assert json.loads(anyway.stdout)["id"] in added

@@ -46,7 +46,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     ok("disqualify", closed)
     qualified = ok("add", "--topic", "Won", "--name", "Cy Twombly", "--email", "cy@art.se")
     ok("qualify", qualified, "--yes")
-    twin = ok("add", "--topic", "Again", "--name", "Cy Twombly", "--email", "cy@art.se")
+    twin = ok(
+        "add", "--topic", "Again", "--name", "Cy Twombly", "--email", "cy@art.se", "--create-anyway"
+    )
     csv = root / "people.csv"
     csv.write_text("Subject,Given,Surname\nDeal,Ada,Lovelace\n", encoding="utf-8")
     (root / "bad.json").write_text("{not json", encoding="utf-8")
@@ -106,6 +108,11 @@ def _cases(w: dict[str, str]) -> list[tuple[list[str], int]]:
         (["import", f"{root}/missing.csv"], MISSING),
         (["import", csv, "--mapping", f"{root}/missing.json"], MISSING),
         (["accounts", "nope"], MISSING),
+        (["add", "--topic", "T", "--name", "Cy Twombly", "--email", "cy@art.se"], REFUSED),
+        (
+            ["add", "--topic", "T", "--name", "Cy Twombly", "--email", "cy@art.se", "--link", "x"],
+            BAD,
+        ),
         # refused by a rule
         (["edit", w["closed"], "--set", "company=Acme"], REFUSED),
         (["disqualify", w["qualified"]], REFUSED),
