@@ -422,3 +422,30 @@ def test_add_checks_duplicates_with_the_engine_and_links_or_creates_anyway(
     assert link.existing_contact is not None
     assert link.existing_contact.value == contact
     assert json.loads(anyway.stdout)["id"] in added
+
+
+def test_text_search_ignores_accents_in_the_sql_store(store: tuple[Path, SqlStore]) -> None:
+    path, sql = store
+    names = ["Jürgen Müller", "Åsa Öström", "Ada Lovelace"]
+    with sql.unit_of_work() as uow:
+        for i, name in enumerate(names):
+            patch = LeadPatch(topic=f"Deal {i}", name=name)
+            uow.leads.add(Lead.create(LeadId(f"L-{i}"), patch, at=T0, by=ME))
+        uow.commit()
+
+    found = leadkit(path, "--json", "list", "--text", "mueller")
+    also = leadkit(path, "--json", "list", "--text", "Ostrom")
+
+    assert [lead["name"] for lead in json.loads(found.stdout)["leads"]] == ["Jürgen Müller"]
+    assert [lead["name"] for lead in json.loads(also.stdout)["leads"]] == ["Åsa Öström"]
+
+
+@pytest.mark.parametrize(
+    ("needle", "hay"),
+    [("mueller", "Müller"), ("muller", "MÜLLER"), ("ostrom", "Öström"), ("gross", "Groß"),
+     ("lukasz", "Łukasz"), ("sorensen", "Sørensen"), ("jose", "José"), ("a  b", "A\tB")],
+)  # fmt: skip
+def test_fold_search_folds_accents_case_and_umlaut_spellings(needle: str, hay: str) -> None:
+    from leadkit.ports import fold_search
+
+    assert fold_search(needle) == fold_search(hay)

@@ -16,6 +16,8 @@ Tables
       hold case-folded text: the sort keys and the haystacks of the text filter.
     - ``state`` is the Dynamics 365 ``statecode``; ``reason_code``, ``rating`` and
       ``source`` are option-set codes.
+    - ``search_key`` holds :func:`leadkit.ports.search_key` (the folded name, company and
+      e-mail, one per line): text filters match it accent-insensitively (migration 4).
     - ``score_key`` holds ``Lead.score`` as :func:`leadkit.ports.score_sort_value` text, NULL
       for a lead without a score (added by migration 3). Why text and not a number: a REAL
       column rounds (``0.1`` is not a binary fraction), so filters and order would not be
@@ -91,7 +93,7 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable
 from sqlalchemy.types import TypeEngine
 
-from leadkit.ports import score_sort_value
+from leadkit.ports import fold_search, score_sort_value
 
 __all__ = [
     "APPLICATION_ID",
@@ -158,6 +160,7 @@ leads: Final = Table(
     Column("email_key", Text, nullable=False),
     Column("document", Text, nullable=False),
     Column("score_key", _key_text(), nullable=True),  # migration 3; after document, as added
+    Column("search_key", Text, nullable=True),  # migration 4
 )
 
 
@@ -290,6 +293,7 @@ _leads_v1: Final = Table(
 _LEAD_COLUMNS_ADDED: Final[dict[int, frozenset[str]]] = {
     1: frozenset(c.key for c in _leads_v1.c),
     3: frozenset({"score_key"}),
+    4: frozenset({"search_key"}),
 }
 
 
@@ -365,12 +369,45 @@ def _add_score(conn: Connection) -> None:
         conn.execute(CreateIndex(index))
 
 
+def _add_search_key(conn: Connection) -> None:
+    """Migration 4: add ``leads.search_key`` (the folded name, company and e-mail a text
+    filter searches, :func:`leadkit.ports.search_key`) and fill it from the stored
+    case-folded keys; inside the caller's migration transaction."""
+    column = CreateColumn(leads.c.search_key).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {column}")
+    c = leads.c
+    batch = (
+        select(c.id, c.full_name_key, c.company_key, c.email_key)
+        .where(c.id > bindparam("after"))
+        .order_by(c.id)
+        .limit(_BACKFILL_BATCH)
+    )
+    fill = (
+        update(leads)
+        .where(c.id == bindparam("lead_id"))
+        .values(search_key=bindparam("new_search_key"))
+    )
+    after = ""
+    while True:
+        rows = conn.execute(batch, {"after": after}).all()
+        if not rows:
+            break
+        keys = [
+            {"lead_id": lead_id, "new_search_key": "\n".join(fold_search(t) for t in texts)}
+            for lead_id, *texts in rows
+        ]
+        conn.execute(fill, keys)
+        after = rows[-1][0]
+
+
 MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
               _create_tables),
     Migration(2, "indexes for the lead views and record look-ups", _create_indexes),
     Migration(3, "lead score column (sortable text), filled from the documents, and its index",
               _add_score),
+    Migration(4, "lead search column (folded name, company and e-mail for accent-insensitive "
+                 "text filters), filled from the stored keys", _add_search_key),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
