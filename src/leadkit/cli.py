@@ -93,6 +93,7 @@ from leadkit.values import (
     PersonName,
     UserRef,
 )
+from leadkit_cli import CONTEXT_SETTINGS, GROUP_HELP, VERSION_MESSAGE, global_options
 
 if TYPE_CHECKING:
     from leadkit.conversion import ConversionPlan, QualifyRequest, Question
@@ -648,50 +649,9 @@ def _fields_of(lead: Lead) -> list[tuple[str, str]]:
 # The command group
 
 
-@click.group(cls=_LeadkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    envvar="LEADKIT_DB",
-    help="SQLAlchemy URL or SQLite file (env LEADKIT_DB; default: leads.db in the user data "
-    "directory).",
-)
-@click.option(
-    "--user",
-    envvar="LEADKIT_USER",
-    default="me",
-    show_default=True,
-    help="Who is acting (env LEADKIT_USER).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (read commands).")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.option(
-    "--busy-timeout",
-    type=float,
-    default=5.0,
-    show_default=True,
-    help="Seconds to wait for a locked SQLite database.",
-)
-@click.option(
-    "--currency",
-    envvar="LEADKIT_CURRENCY",
-    help="Currency of amounts typed without one, e.g. --set budget_amount=5000 (env "
-    "LEADKIT_CURRENCY).",
-)
-@click.option(
-    "--date-order",
-    envvar="LEADKIT_DATE_ORDER",
-    type=click.Choice(["DMY", "MDY"], case_sensitive=False),
-    default="DMY",
-    show_default=True,
-    help="Order of slash dates such as 31/12/2026 (env LEADKIT_DATE_ORDER); ISO dates always work.",
-)
-@click.option(
-    "--phone-region",
-    "phone_region",
-    envvar="LEADKIT_PHONE_REGION",
-    help="Region of phone numbers typed without +country, e.g. SE (env LEADKIT_PHONE_REGION).",
-)
-@click.version_option(package_name="leadkit")
+@click.group(cls=_LeadkitGroup, help=GROUP_HELP, context_settings=CONTEXT_SETTINGS)
+@global_options
+@click.version_option(package_name="leadkit", message=VERSION_MESSAGE)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -704,7 +664,6 @@ def cli(
     date_order: str,
     phone_region: str | None,
 ) -> None:
-    """leadkit: sales leads from the terminal."""
     ctx.obj = _Settings(
         db=db,
         user=UserRef(user),
@@ -1111,7 +1070,10 @@ def _record_fields(record: Any) -> list[tuple[str, str]]:
 def _record_command(kind: str, columns: tuple[str, ...]) -> None:
     plural = {"account": "accounts", "contact": "contacts", "opportunity": "opportunities"}[kind]
 
-    @cli.command(name=plural)
+    @cli.command(
+        name=plural,
+        help=f"List the {plural} (qualification creates them), or show one by id.",
+    )
     @click.argument("record_id", required=False)
     @click.option("--lead", "lead_id", help="Only those created from this lead.")
     def command(record_id: str | None, lead_id: str | None) -> None:
@@ -2270,7 +2232,7 @@ def demo(count: int, seed: int) -> None:
 
 
 def main() -> None:
-    """The ``leadkit`` console script."""
+    """Run the ``leadkit`` command (the console script starts in :mod:`leadkit_cli`)."""
     cli.main()
 
 

@@ -449,3 +449,36 @@ def test_fold_search_folds_accents_case_and_umlaut_spellings(needle: str, hay: s
     from leadkit.ports import fold_search
 
     assert fold_search(needle) == fold_search(hay)
+
+
+def test_the_fast_help_page_is_the_real_one_and_lists_every_command() -> None:
+    import click
+
+    from leadkit.cli import cli
+    from leadkit_cli import COMMANDS, help_page
+
+    with click.Context(cli, info_name="leadkit", terminal_width=100) as ctx:
+        assert help_page(100) == cli.get_help(ctx)
+        assert sorted(COMMANDS) == sorted(cli.list_commands(ctx))
+
+
+def test_help_and_version_answer_without_importing_leadkit() -> None:
+    probe = (
+        "import sys\n"
+        "from leadkit_cli import main\n"
+        "sys.argv = ['leadkit', sys.argv[1]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('IMPORTED' if 'leadkit' in sys.modules else 'LIGHT')\n"
+    )
+    for flag, shown in (
+        ("--help", "Usage: leadkit [OPTIONS] COMMAND"),
+        ("--version", "leadkit, version"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, flag], capture_output=True, text=True, timeout=60
+        )
+        assert shown in done.stdout
+        assert done.stdout.rstrip().endswith("LIGHT"), flag
