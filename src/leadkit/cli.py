@@ -12,6 +12,7 @@ import itertools
 import json
 import math
 import os
+import random
 import re
 import sys
 import time
@@ -2105,12 +2106,13 @@ def demo(count: int, seed: int) -> None:
             with steps.step(f"generate + store {count} leads"):
                 task = progress.add_task("generating leads", total=count)
                 generated = demo_leads(count, end=_now(), seed=seed)
-                expected = 0
+                planted: list[tuple[str, str]] = []  # (copy, original) typed in twice
                 for start in range(0, count, 1000):
                     with store.unit_of_work() as uow:
                         for n in range(start, min(start + 1000, count)):
                             made = next(generated)
-                            expected += made.duplicate_of is not None
+                            if made.duplicate_of is not None:
+                                planted.append((f"D-{n:07d}", f"D-{made.duplicate_of:07d}"))
                             lead = Lead.create(
                                 LeadId(f"D-{n:07d}"), made.patch, at=made.created_at, by=user
                             )
@@ -2127,7 +2129,11 @@ def demo(count: int, seed: int) -> None:
 
             with steps.step("assign round-robin"):
                 team = Team("demo", tuple(UserRef(s) for s in DEMO_SELLERS))
+                # In the order the leads came in, not in id order: the later steps pick
+                # leads by id stride, which must not line up with the round-robin (one seller
+                # would get every qualified lead).
                 ids = _demo_ids(count, 1, 0)
+                random.Random(seed).shuffle(ids)
                 task = progress.add_task("assigning", total=len(ids))
                 state = AssignmentState()
                 assigned = 0
@@ -2219,13 +2225,28 @@ def demo(count: int, seed: int) -> None:
     for kind in ("owner", "source", "funnel", "aging"):
         _print_report(out, kind, built[kind])
     grouped = sum(len(g.members) for g in scanned.groups)
+    funnel = cast(reports.Funnel, built["funnel"])
     out.print(
-        f"{count} leads ({expected} typed in twice on purpose), {assigned} assigned, "
-        f"{len(contacted)} contacted, {len(qualifying)} qualified, {len(closing)} disqualified"
+        f"{count} leads ({len(planted)} typed in twice on purpose), {assigned} assigned, "
+        f"{funnel.contacted} contacted ({len(contacted)} marked contacted, the others "
+        f"qualified or disqualified straight from New), {funnel.qualified} qualified, "
+        f"{funnel.disqualified} disqualified, {funnel.open} still open"
     )
+    group_of = {str(m): i for i, g in enumerate(scanned.groups) for m in g.members}
+    closed = {lead.id.value for lead in leads if lead.is_closed}
+    found = sum(
+        1
+        for copy, original in planted
+        if f"lead:{copy}" in group_of
+        and group_of[f"lead:{copy}"] == group_of.get(f"lead:{original}")
+    )
+    with_closed = sum(1 for pair in planted if closed & set(pair))
     out.print(
         f"dedupe: {len(scanned.groups)} duplicate groups ({grouped} leads), "
-        f"{scanned.comparisons} comparisons"
+        f"{scanned.comparisons} comparisons; of the {len(planted)} leads typed in twice, "
+        f"{found} are grouped with their original, {with_closed} have a copy or original "
+        "that is closed (the default rules compare open leads only), "
+        f"{len(planted) - found - with_closed} differ too much to match"
     )
     _err_console().print(steps.table())
     out.print(f"database: {_esc(settings.describe())}")

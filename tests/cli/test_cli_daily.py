@@ -18,6 +18,7 @@ from leadkit.adapters.sql import SqlStore
 from leadkit.fields import Budget, LeadSource, Need, PurchaseTimeframe, Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
+from leadkit.status import LeadState
 from leadkit.values import Address, LeadId, Money, PersonName, UserRef
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -482,3 +483,42 @@ def test_help_and_version_answer_without_importing_leadkit() -> None:
         )
         assert shown in done.stdout
         assert done.stdout.rstrip().endswith("LIGHT"), flag
+
+
+def test_the_demos_numbers_agree_and_every_seller_gets_a_mix(tmp_path: Path) -> None:
+    import re
+    from collections import Counter
+
+    db = tmp_path / "demo.db"
+    demo = leadkit(db, "demo", "--leads", "600")
+    funnel = leadkit(db, "--json", "report", "funnel")
+
+    assert demo.returncode == 0, demo.stderr
+    summary = " ".join(demo.stdout.split())
+    numbers = json.loads(funnel.stdout)["funnel"]
+    said = re.search(
+        r"(\d+) contacted .* (\d+) qualified, (\d+) disqualified, (\d+) still open", summary
+    )
+    assert said is not None, summary
+    assert [int(n) for n in said.groups()] == [
+        numbers["contacted"],
+        numbers["qualified"],
+        numbers["disqualified"],
+        numbers["open"],
+    ]
+    typed = re.search(
+        r"of the (\d+) leads typed in twice, (\d+) are grouped with their original, (\d+) have a "
+        r"copy or original that is closed .* (\d+) differ too much",
+        summary,
+    )
+    assert typed is not None, summary
+    total, grouped, closed, missed = (int(n) for n in typed.groups())
+    assert grouped + closed + missed == total > 0
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        states = Counter((lead.owner.id, lead.state) for lead in uow.leads.stream())
+    owners = {owner for owner, _ in states}
+    assert len(owners) == 5
+    for owner in owners:  # nobody gets all the qualified or all the disqualified leads
+        assert states[owner, LeadState.QUALIFIED] < numbers["qualified"]
+        assert states[owner, LeadState.DISQUALIFIED] < numbers["disqualified"]
+        assert states[owner, LeadState.DISQUALIFIED] > 0
