@@ -140,7 +140,9 @@ def _skeleton() -> click.Group:
 def help_page(terminal_width: int | None = None) -> str:
     """The help page of ``leadkit --help``, made without importing leadkit."""
     group = _skeleton()
-    with click.Context(group, info_name="leadkit", terminal_width=terminal_width) as ctx:
+    with group.make_context(
+        "leadkit", [], resilient_parsing=True, terminal_width=terminal_width
+    ) as ctx:
         return group.get_help(ctx)
 
 

@@ -453,13 +453,13 @@ def test_fold_search_folds_accents_case_and_umlaut_spellings(needle: str, hay: s
 
 
 def test_the_fast_help_page_is_the_real_one_and_lists_every_command() -> None:
-    import click
 
     from leadkit.cli import cli
     from leadkit_cli import COMMANDS, help_page
 
-    with click.Context(cli, info_name="leadkit", terminal_width=100) as ctx:
+    with cli.make_context("leadkit", [], resilient_parsing=True, terminal_width=100) as ctx:
         assert help_page(100) == cli.get_help(ctx)
+        assert "-h, --help" in help_page(100)
         assert sorted(COMMANDS) == sorted(cli.list_commands(ctx))
 
 
