@@ -851,9 +851,28 @@ def show(lead_id: str) -> None:
         data = _summary(lead)
         data["fields"] = dict(_fields_of(lead))
         data["linked"] = dict(linked)
+        ex = explained.explanation
         data["score_explanation"] = {
             "describe": explained.describe(),
-            "lines": list(explained.explanation.lines()),
+            "value": explained.value,
+            "stars": explained.stars,
+            "rating": _label(explained.rating),
+            "base": ex.base,
+            "criteria_value": ex.criteria_value,
+            "met_weight": ex.met_weight,
+            "total_weight": ex.total_weight,
+            "criteria": [
+                {
+                    "id": c.criterion_id,
+                    "description": c.description,
+                    "ticked_by_hand": c.manual,
+                    "weight": c.weight,
+                    "met": c.met,
+                    "points": c.points,
+                }
+                for c in ex.contributions
+            ],
+            "lines": list(ex.lines()),
         }
         data["timeline"] = [
             {"at": entry.at, "by": entry.by.id, "text": getattr(entry, "text", str(entry))}
@@ -1045,6 +1064,25 @@ def reactivate(lead_id: str) -> None:
     with _store() as store:
         lead = reactivate_lead(store, _lead_id(lead_id), at=_now(), by=_settings().user)
     _echo(f"{lead.id}: reopened ({lead.reason.label})")
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("what", type=click.Choice(["opportunity", "account", "contact"]))
+def unlink(lead_id: str, what: str) -> None:
+    """Unlink a lead's qualifying opportunity (a reactivated lead, so it can be disqualified),
+    or its existing account or contact."""
+    user = _settings().user
+
+    def change(lead: Lead) -> Lead:
+        if what == "opportunity":
+            return lead.unlink_opportunity(at=_now(), by=user)
+        if what == "account":
+            return lead.unlink_account(at=_now(), by=user)
+        return lead.unlink_contact(at=_now(), by=user)
+
+    stored = _save_one(lead_id, change)
+    _echo(f"{stored.id}: {what} unlinked")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1558,7 +1596,7 @@ def dedupe(limit: int) -> None:
                 "groups": [
                     {
                         "members": [str(m) for m in g.members],
-                        "evidence": [e.explain() for e in g.edges],
+                        "evidence": [_evidence_json(e) for e in g.edges],
                     }
                     for g in found.groups
                 ],
@@ -1570,6 +1608,36 @@ def dedupe(limit: int) -> None:
         _echo(", ".join(str(m) for m in group.members))
         for edge in group.edges:
             _echo("  " + edge.explain().replace("\n", "\n  "))
+
+
+def _evidence_json(edge: Any) -> dict[str, object]:
+    """One match as fields: the two records, the rule and score, each condition's values."""
+
+    def conditions(evidence: Any) -> list[dict[str, object]]:
+        return [
+            {
+                "operator": c.condition.operator.value,
+                "field": c.condition.base_field,
+                "matching_field": c.condition.matching_field,
+                "value": c.base_value,
+                "matching_value": c.matching_value,
+                "similarity": c.similarity,
+            }
+            for c in evidence
+        ]
+
+    return {
+        "record": str(edge.record),
+        "candidate": str(edge.candidate),
+        "rule": edge.rule,
+        "score": edge.score,
+        "conditions": conditions(edge.conditions),
+        "other_rules": [
+            {"rule": r.rule, "score": r.score, "conditions": conditions(r.conditions)}
+            for r in edge.other_rules
+        ],
+        "text": edge.explain(),
+    }
 
 
 def _duplicate_check(store: SqlStore) -> EngineDuplicateCheck:

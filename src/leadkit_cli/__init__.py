@@ -63,6 +63,8 @@ COMMANDS: Final[dict[str, str]] = {
     "score": "Rescore every lead with the default model, with a progress bar.",
     "show": "Show one lead: fields, score explanation, timeline.",
     "tick": "Tick scoring criteria of a lead (budget_confirmed, decision_maker_identified ...).",
+    "unlink": "Unlink a lead's qualifying opportunity (a reactivated lead, so it can be "
+    "disqualified), or its existing account or contact.",
     "untick": "Untick scoring criteria of a lead.",
 }
 """Every command and the first line of its help, for the fast help page."""

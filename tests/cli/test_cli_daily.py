@@ -522,3 +522,38 @@ def test_the_demos_numbers_agree_and_every_seller_gets_a_mix(tmp_path: Path) -> 
         assert states[owner, LeadState.QUALIFIED] < numbers["qualified"]
         assert states[owner, LeadState.DISQUALIFIED] < numbers["disqualified"]
         assert states[owner, LeadState.DISQUALIFIED] > 0
+
+
+def test_unlink_lets_a_reactivated_lead_be_disqualified_and_json_gives_fields(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from leadkit.cli import cli
+
+    db = tmp_path / "leads.db"
+
+    def inline(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--db", str(db), *args])
+        return result.exit_code, result.stdout.strip()
+
+    inline("init")
+    _, lead_id = inline("add", "--topic", "T", "--name", "Ada Lovelace", "--email", "a@b.se")
+    inline("add", "--topic", "T2", "--name", "Ada Lovelace", "--email", "a@b.se", "--create-anyway")
+    assert inline("qualify", lead_id, "--yes")[0] == 0
+    assert inline("reactivate", lead_id)[0] == 0
+    assert inline("disqualify", lead_id)[0] == 4  # its opportunity is still linked
+
+    unlinked = leadkit(db, "unlink", lead_id, "opportunity")
+    shown = leadkit(db, "--json", "show", lead_id)
+    scan = leadkit(db, "--json", "dedupe")
+
+    assert unlinked.returncode == 0, unlinked.stderr
+    assert unlinked.stdout.strip() == f"{lead_id}: opportunity unlinked"
+    assert inline("disqualify", lead_id)[0] == 0
+    criteria = json.loads(shown.stdout)["score_explanation"]["criteria"]
+    assert {"id", "description", "weight", "met", "points"} <= set(criteria[0])
+    evidence = json.loads(scan.stdout)["groups"][0]["evidence"][0]
+    assert evidence["rule"] == "lead-same-email"
+    assert evidence["conditions"][0]["value"] == "a@b.se"
+    assert evidence["conditions"][0]["field"] == "email"
