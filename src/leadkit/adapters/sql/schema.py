@@ -336,13 +336,16 @@ def _document_score(document: str) -> str | None:
     return score_sort_value(score) if score.is_finite() else None
 
 
-def _add_score(conn: Connection) -> None:
-    """Migration 3: add ``leads.score_key``, fill it from every stored lead's document, then
-    index it; all inside the caller's migration transaction (all or nothing)."""
-    column = CreateColumn(leads.c.score_key).compile(dialect=conn.dialect)
-    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {column}")
+def _backfill(
+    conn: Connection,
+    sources: Sequence[Column[Any]],
+    target: str,
+    compute: Callable[[Sequence[Any]], str | None],
+) -> None:
+    """Fill the new ``leads`` column ``target`` with ``compute(source values)`` for every
+    stored lead, in batches of ids (None leaves the column NULL)."""
     batch = (
-        select(leads.c.id, leads.c.document)
+        select(leads.c.id, *sources)
         .where(leads.c.id > bindparam("after"))
         .order_by(leads.c.id)
         .limit(_BACKFILL_BATCH)
@@ -350,21 +353,33 @@ def _add_score(conn: Connection) -> None:
     fill = (
         update(leads)
         .where(leads.c.id == bindparam("lead_id"))
-        .values(score_key=bindparam("new_score_key"))
+        .values({target: bindparam("new_value")})
     )
     after = ""
     while True:
         rows = conn.execute(batch, {"after": after}).all()
         if not rows:
             break
-        scored: list[dict[str, Any]] = []
-        for lead_id, document in rows:
-            key = _document_score(document)
-            if key is not None:
-                scored.append({"lead_id": lead_id, "new_score_key": key})
-        if scored:
-            conn.execute(fill, scored)
+        values: list[dict[str, Any]] = []
+        for lead_id, *row in rows:
+            value = compute(row)
+            if value is not None:
+                values.append({"lead_id": lead_id, "new_value": value})
+        if values:
+            conn.execute(fill, values)
         after = rows[-1][0]
+
+
+def _add_column(conn: Connection, column: Column[Any]) -> None:
+    compiled = CreateColumn(column).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {compiled}")
+
+
+def _add_score(conn: Connection) -> None:
+    """Migration 3: add ``leads.score_key``, fill it from every stored lead's document, then
+    index it; all inside the caller's migration transaction (all or nothing)."""
+    _add_column(conn, leads.c.score_key)
+    _backfill(conn, [leads.c.document], "score_key", lambda row: _document_score(row[0]))
     for index in SCORE_INDEXES:
         conn.execute(CreateIndex(index))
 
@@ -373,31 +388,14 @@ def _add_search_key(conn: Connection) -> None:
     """Migration 4: add ``leads.search_key`` (the folded name, company and e-mail a text
     filter searches, :func:`leadkit.ports.search_key`) and fill it from the stored
     case-folded keys; inside the caller's migration transaction."""
-    column = CreateColumn(leads.c.search_key).compile(dialect=conn.dialect)
-    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {column}")
+    _add_column(conn, leads.c.search_key)
     c = leads.c
-    batch = (
-        select(c.id, c.full_name_key, c.company_key, c.email_key)
-        .where(c.id > bindparam("after"))
-        .order_by(c.id)
-        .limit(_BACKFILL_BATCH)
+    _backfill(
+        conn,
+        [c.full_name_key, c.company_key, c.email_key],
+        "search_key",
+        lambda row: "\n".join(fold_search(text) for text in row),
     )
-    fill = (
-        update(leads)
-        .where(c.id == bindparam("lead_id"))
-        .values(search_key=bindparam("new_search_key"))
-    )
-    after = ""
-    while True:
-        rows = conn.execute(batch, {"after": after}).all()
-        if not rows:
-            break
-        keys = [
-            {"lead_id": lead_id, "new_search_key": "\n".join(fold_search(t) for t in texts)}
-            for lead_id, *texts in rows
-        ]
-        conn.execute(fill, keys)
-        after = rows[-1][0]
 
 
 MIGRATIONS: Final[Sequence[Migration]] = (
