@@ -168,3 +168,19 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
     assert process.returncode == EXIT_CODES["interrupted"]
     assert err.strip().splitlines()[-1] == "leadkit: interrupted"
     assert "Traceback" not in err
+
+
+def test_xlsx_without_the_io_extra_names_the_extra(
+    world: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "openpyxl" else real(name, *a)
+    )
+    target = Path(world["root"]) / "out.xlsx"
+    result = CliRunner().invoke(cli, ["--db", world["db"], "export", str(target)])
+    assert result.exit_code == BAD
+    assert "pip install 'leadkit[io]'" in result.stderr
+    assert not target.exists()
