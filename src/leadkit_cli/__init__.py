@@ -43,7 +43,8 @@ COMMANDS: Final[dict[str, str]] = {
     "add": "Add a lead; prints its id.",
     "assign": "Assign leads: to one user, round-robin over a team, or by capacity.",
     "contacts": "List the contacts (qualification creates them), or show one by id.",
-    "dedupe": "Scan every lead for duplicates (progress bar) and explain the groups.",
+    "dedupe": "Scan every lead for duplicates (progress bar) and explain the groups; with "
+    "--merge, offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`).",
     "demo": "Fill a fresh database with realistic generated leads and run the main flow "
     "end to end (score, assign, mass edit, contact, qualify, disqualify, dedupe, reports), "
     "timing each step.",
@@ -63,6 +64,7 @@ COMMANDS: Final[dict[str, str]] = {
     "score": "Rescore every lead with the default model, with a progress bar.",
     "show": "Show one lead: fields, score explanation, timeline.",
     "tick": "Tick scoring criteria of a lead (budget_confirmed, decision_maker_identified ...).",
+    "unmerge": "Undo a merge: every lead back as it was before, what moved moved back.",
     "unlink": "Unlink a lead's qualifying opportunity (a reactivated lead, so it can be "
     "disqualified), or its existing account or contact.",
     "untick": "Untick scoring criteria of a lead.",

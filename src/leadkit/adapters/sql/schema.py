@@ -17,7 +17,7 @@ Tables
     - ``state`` is the Dynamics 365 ``statecode``; ``reason_code``, ``rating`` and
       ``source`` are option-set codes.
     - ``search_key`` holds :func:`leadkit.ports.search_key` (the folded name, company and
-      e-mail, one per line): text filters match it accent-insensitively (migration 4).
+      e-mail, one per line): text filters match it accent-insensitively (migration 5).
     - ``score_key`` holds ``Lead.score`` as :func:`leadkit.ports.score_sort_value` text, NULL
       for a lead without a score (added by migration 3). Why text and not a number: a REAL
       column rounds (``0.1`` is not a binary fraction), so filters and order would not be
@@ -111,6 +111,7 @@ __all__ = [
     "lead_notes",
     "lead_stakeholders",
     "leads",
+    "merges",
     "metadata",
     "migrate",
     "opportunities",
@@ -160,7 +161,7 @@ leads: Final = Table(
     Column("email_key", Text, nullable=False),
     Column("document", Text, nullable=False),
     Column("score_key", _key_text(), nullable=True),  # migration 3; after document, as added
-    Column("search_key", Text, nullable=True),  # migration 4
+    Column("search_key", Text, nullable=True),  # migration 5
 )
 
 
@@ -234,6 +235,8 @@ opportunities: Final = _record_table(
     "opportunities", Column("customer_kind", String(10), nullable=False)
 )
 
+merges: Final = _record_table("merges")  # migration 4; ``originating_lead`` is the master
+
 CHILD_TABLES: Final = (lead_notes, lead_activities, lead_stakeholders)
 RECORD_TABLES: Final = (accounts, contacts, opportunities)
 
@@ -293,7 +296,7 @@ _leads_v1: Final = Table(
 _LEAD_COLUMNS_ADDED: Final[dict[int, frozenset[str]]] = {
     1: frozenset(c.key for c in _leads_v1.c),
     3: frozenset({"score_key"}),
-    4: frozenset({"search_key"}),
+    5: frozenset({"search_key"}),
 }
 
 
@@ -385,7 +388,7 @@ def _add_score(conn: Connection) -> None:
 
 
 def _add_search_key(conn: Connection) -> None:
-    """Migration 4: add ``leads.search_key`` (the folded name, company and e-mail a text
+    """Migration 5: add ``leads.search_key`` (the folded name, company and e-mail a text
     filter searches, :func:`leadkit.ports.search_key`) and fill it from the stored
     case-folded keys; inside the caller's migration transaction."""
     _add_column(conn, leads.c.search_key)
@@ -398,13 +401,28 @@ def _add_search_key(conn: Connection) -> None:
     )
 
 
+def _add_merges(conn: Connection) -> None:
+    # Frozen here as migration 4 created it (a later migration that alters it copies this).
+    table = Table(
+        "merges",
+        MetaData(),
+        Column("id", _key_text(_ID), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("originating_lead", String(_ID), nullable=True),
+        Column("document", Text, nullable=False),
+    )
+    conn.execute(CreateTable(table))
+    conn.execute(CreateIndex(Index("ix_merges_master", table.c.originating_lead)))
+
+
 MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
               _create_tables),
     Migration(2, "indexes for the lead views and record look-ups", _create_indexes),
     Migration(3, "lead score column (sortable text), filled from the documents, and its index",
               _add_score),
-    Migration(4, "lead search column (folded name, company and e-mail for accent-insensitive "
+    Migration(4, "merges: the records unmerge restores leads from", _add_merges),
+    Migration(5, "lead search column (folded name, company and e-mail for accent-insensitive "
                  "text filters), filled from the stored keys", _add_search_key),
 )  # fmt: skip
 
