@@ -58,6 +58,7 @@ COMMANDS: Final[dict[str, str]] = {
     "mass-edit": "Apply one change to many leads: all or nothing unless --per-lead.",
     "note": "Add a note to a lead's timeline.",
     "opportunities": "List the opportunities (qualification creates them), or show one by id.",
+    "outbox": "Show the outbox backlog: events waiting for a publisher, leased, delivered.",
     "qualify": "Show the qualification plan, ask what it still needs, then qualify.",
     "reactivate": "Reopen a qualified or disqualified lead.",
     "report": "Reports: by owner, owner and rating, score band, source; funnel, aging, rates.",
