@@ -293,7 +293,7 @@ class DeskViews:
     def my_open(
         self, user: UserRef | str | None = None, *, limit: int = 50, after: str | None = None
     ) -> Page:
-        """"My open leads" of ``user`` (default: the acting user). Raises InvalidValue
+        """ "My open leads" of ``user`` (default: the acting user). Raises InvalidValue
         without a user or for a bad limit or cursor, RepositoryError."""
         owner = self._desk._acting(None) if user is None else _user("user", user)
         return self._page(Views.my_open_leads(owner), limit, after)
