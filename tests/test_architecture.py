@@ -19,7 +19,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "leadkit"
 
-EDGE_PREFIXES = ("adapters", "io", "cli", "charts", "testing")
+EDGE_PREFIXES = ("adapters", "io", "cli", "charts", "testing", "desk")
 # Modules at the edge that may talk to the outside world.
 EDGE_FILES = {"duplicates/sql_keys.py"}
 FORBIDDEN_IN_CORE = {

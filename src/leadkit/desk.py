@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 
 import attrs
 
@@ -80,10 +80,12 @@ if TYPE_CHECKING:
     from leadkit.io import ImportPlan, ImportReport
 
 __all__ = [
+    "DEFAULT_RETRIES",
     "Desk",
     "DeskReport",
     "DeskReports",
     "DeskViews",
+    "qualify_request",
     "retry_on_conflict",
     "utc_now",
     "uuid4_text",
@@ -796,6 +798,20 @@ class Desk:
         )
 
     # Files ------------------------------------------------------------------------------------
+
+    @overload
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        dry_run: Literal[True] = True,
+        by: UserRef | str | None = None,
+    ) -> ImportPlan: ...
+
+    @overload
+    def import_file(
+        self, path: str | Path, *, dry_run: Literal[False], by: UserRef | str | None = None
+    ) -> ImportReport: ...
 
     def import_file(
         self, path: str | Path, *, dry_run: bool = True, by: UserRef | str | None = None
