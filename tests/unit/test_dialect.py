@@ -17,6 +17,7 @@ from leadkit import (
     LeadSource,
     Money,
     PersonName,
+    PhoneNumber,
     Rating,
     UserRef,
     lead_json,
@@ -86,7 +87,7 @@ def test_address_date_phone_and_null() -> None:
     )
     assert patch.address == Address(city="Lund", postal_code="223 50")
     assert patch.estimated_close_date == date(2026, 12, 31)
-    assert patch.mobile_phone is not None
+    assert isinstance(patch.mobile_phone, PhoneNumber)
     assert patch.mobile_phone.e164 == "+46701234567"
     assert patch.email is None
 
