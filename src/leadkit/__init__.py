@@ -203,7 +203,7 @@ from leadkit.lead import (
     Lead,
     replay,
 )
-from leadkit.mass_edit import (
+from leadkit.mass_editing import (
     ClearManualScore,
     EditOutcome,
     EditStatus,

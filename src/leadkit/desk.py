@@ -43,10 +43,10 @@ from leadkit.conversion import (
 )
 from leadkit.dialect import parse_lead_fields
 from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingStore
-from leadkit.errors import ConcurrencyConflict, InvalidValue
+from leadkit.errors import ConcurrencyConflict, DuplicatesUnresolved, InvalidValue
 from leadkit.lead import Lead
-from leadkit.mass_edit import LeadEdit, MassEditResult, Selection
-from leadkit.mass_edit import mass_edit as run_mass_edit
+from leadkit.mass_editing import LeadEdit, MassEditResult, Selection
+from leadkit.mass_editing import mass_edit as run_mass_edit
 from leadkit.policies import DEFAULT_POLICY, QualificationPolicy
 from leadkit.ports import IdFactory, LeadQuery, LeadStore, Page, Views
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
@@ -626,6 +626,43 @@ class Desk:
             self.store, _typed_id(LeadId, "lead_id", lead_id), expected_version=expected_version
         )
 
+    def receive_email(
+        self,
+        message: bytes,
+        *,
+        owner: UserRef | str | None = None,
+        create_anyway: bool = False,
+        by: UserRef | str | None = None,
+    ) -> Lead:
+        """Make and store a lead from an RFC 5322 message (Outlook BCM's e-mail intake, see
+        :func:`leadkit.io.lead_from_email`) under the desk's profile, after the desk's
+        duplicate check. Returns the stored lead.
+
+        Raises DuplicatesUnresolved (its ``candidates`` are DuplicateCandidate values, as
+        qualification's) when the sender may already be stored, unless ``create_anyway``;
+        MalformedMessage, InvalidValue, RepositoryError.
+        """
+        from leadkit.io import EmailIntakePolicy, lead_from_email
+
+        user = self._acting(by)
+        intake = lead_from_email(message, policy=EmailIntakePolicy(profile=self.profile))
+        lead = intake.create(
+            LeadId(self._wiring.ids()),
+            at=self._now(),
+            by=user,
+            owner=None if owner is None else _user("owner", owner),
+            profile=self.profile,
+            create_anyway=True,  # the desk's check below decides
+        )
+        with self.store.unit_of_work() as uow:
+            if not create_anyway:
+                found = self.duplicates.find(lead, uow)
+                if found:
+                    raise DuplicatesUnresolved(found)
+            stored = uow.leads.add(lead)
+            uow.commit()
+        return stored
+
     # Duplicates -----------------------------------------------------------------------------
 
     def find_duplicates(
@@ -782,7 +819,7 @@ class Desk:
         by: UserRef | str | None = None,
     ) -> MassEditResult:
         """Apply ``edit`` to the selected leads (ids, as text too, or a query) in one unit of
-        work. Raises as :func:`leadkit.mass_edit.mass_edit`."""
+        work. Raises as :func:`leadkit.mass_editing.mass_edit`."""
         chosen: Selection = (
             selection
             if isinstance(selection, LeadQuery)

@@ -372,3 +372,20 @@ def test_import_file_writes_the_rows_with_the_desks_phone_region(
     assert lead.business_phone is not None
     assert lead.business_phone.e164 == "+46812345678"
     assert lead.created_by == BO
+
+
+MESSAGE = (
+    b"From: =?utf-8?q?=C3=85sa_=C3=96berg?= <asa@fika.example>\r\n"
+    b"To: sales@example.com\r\nSubject: Coffee machines\r\n\r\nPlease call me.\r\n"
+)
+
+
+def test_receive_email_stores_a_lead_and_refuses_a_known_sender(desk: Desk) -> None:
+    lead = desk.receive_email(MESSAGE)
+    assert lead.topic == "Coffee machines"
+    assert lead.email is not None
+    with pytest.raises(DuplicatesUnresolved) as caught:
+        desk.receive_email(MESSAGE)
+    assert [c.key for c in caught.value.candidates] == [(CandidateType.LEAD, lead.id.value)]
+    again = desk.receive_email(MESSAGE, create_anyway=True)
+    assert again.id != lead.id
