@@ -158,7 +158,11 @@ def _choice(field: str, value: object) -> Choice:
         return Choice.YES if value else Choice.NO
     if isinstance(value, Choice):
         return value
-    raise InvalidValue(field, value, "must be True, False or None (the policy decides)")
+    if isinstance(value, str) and value.strip().lower() in {c.value for c in Choice}:
+        return Choice(value.strip().lower())
+    raise InvalidValue(
+        field, value, 'must be True, False, "yes", "no" or None / "policy" (the policy decides)'
+    )
 
 
 def _candidate_keys(field: str, values: Iterable[object]) -> list[tuple[str, str]]:
@@ -197,9 +201,10 @@ _ANSWER_KEYS: Final = frozenset(
 
 def qualify_request(answers: Mapping[str, Any]) -> QualifyRequest:
     """The :class:`~leadkit.conversion.QualifyRequest` plain answers ask for: ``create_*``
-    as True/False/None, ``link_*`` as ids (text), ``currency``, ``customer`` ("account" or
-    "contact"), ``owner`` (a user id) and ``create_anyway`` (the duplicate candidates to
-    create a record beside). Raises InvalidValue naming an unknown or bad answer."""
+    as True/False/None (or "yes"/"no"/"policy", a question's suggestion), ``link_*`` as ids
+    (text), ``currency``, ``customer`` ("account" or "contact"), ``owner`` (a user id) and
+    ``create_anyway`` (the duplicate candidates to create a record beside). Raises
+    InvalidValue naming an unknown or bad answer."""
     unknown = sorted(set(answers) - _ANSWER_KEYS)
     if unknown:
         raise InvalidValue(unknown[0], answers[unknown[0]], "not a qualification answer")
@@ -390,12 +395,22 @@ class Desk:
     def acting_as(self, user: UserRef | str) -> Desk:
         """This desk acting as ``user`` (a UserRef or a user id): same wiring, no ``by=``
         needed. Raises InvalidValue for a bad user."""
-        acting = Desk.__new__(Desk)
-        acting._wiring = self._wiring
-        acting._user = _user("user", user)
-        acting.views = DeskViews(acting)  # type: ignore[misc]
-        acting.reports = DeskReports(acting)  # type: ignore[misc]
-        return acting
+        return self._copy(self._wiring, _user("user", user))
+
+    def _copy(self, wiring: _Wiring, user: UserRef | None) -> Desk:
+        other = Desk.__new__(Desk)
+        other._wiring = wiring
+        other._user = user
+        other.views = DeskViews(other)  # type: ignore[misc]
+        other.reports = DeskReports(other)  # type: ignore[misc]
+        return other
+
+    def with_policy(self, policy: QualificationPolicy) -> Desk:
+        """This desk (same store, duplicate check and user) qualifying under ``policy``.
+        Raises InvalidValue when ``policy`` is not a QualificationPolicy."""
+        if not isinstance(policy, QualificationPolicy):
+            raise InvalidValue("policy", type(policy).__name__, "must be a QualificationPolicy")
+        return self._copy(attrs.evolve(self._wiring, policy=policy), self._user)
 
     @property
     def user(self) -> UserRef | None:

@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -389,3 +390,20 @@ def test_receive_email_stores_a_lead_and_refuses_a_known_sender(desk: Desk) -> N
     assert [c.key for c in caught.value.candidates] == [(CandidateType.LEAD, lead.id.value)]
     again = desk.receive_email(MESSAGE, create_anyway=True)
     assert again.id != lead.id
+
+
+def test_with_policy_shares_the_store_and_the_index(desk: Desk) -> None:
+    from leadkit import PROMPT_POLICY, QualificationIncomplete
+
+    lead = desk.create(topic="Coffee", name="Åsa Öberg", email="asa@fika.example")
+    prompt = desk.with_policy(PROMPT_POLICY)
+    assert prompt.user == desk.user
+    assert prompt.duplicates is desk.duplicates
+    with pytest.raises(QualificationIncomplete):
+        prompt.qualify(lead.id)
+    questions = prompt.plan_qualification(lead.id).questions
+    answers: dict[str, Any] = {q.field: q.suggestion for q in questions}
+    assert "yes" in answers.values()
+    assert prompt.qualify(lead.id, **answers).lead.state is LeadState.QUALIFIED
+    with pytest.raises(InvalidValue):
+        desk.with_policy("prompt")  # type: ignore[arg-type]
