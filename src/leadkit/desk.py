@@ -472,7 +472,7 @@ class Desk:
             changed = command(lead)
             if changed is lead:
                 return lead
-            stored = uow.leads.save(changed)
+            stored = uow.leads.save(changed, expected_version=expected_version)
             uow.commit()
         return stored
 

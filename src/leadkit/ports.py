@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
@@ -18,7 +18,7 @@ from typing import Any, Final, Generic, Protocol, Self, TypeVar
 
 import attrs
 
-from leadkit.errors import InvalidValue
+from leadkit.errors import ConcurrencyConflict, InvalidValue
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
@@ -49,6 +49,7 @@ __all__ = [
     "UnitOfWork",
     "Views",
     "check_batch_size",
+    "check_expected_version",
     "check_limit",
     "decode_cursor",
     "encode_cursor",
@@ -363,12 +364,14 @@ class LeadRepository(Protocol):
         """
         ...
 
-    def save(self, lead: Lead) -> Lead:
-        """Store ``lead`` if the stored version equals ``lead.version``.
+    def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        """Store ``lead`` if the stored version equals ``lead.version`` — and, when given,
+        ``expected_version`` (the version a client last saw: an HTTP ``If-Match``).
 
         Returns the stored copy (version + 1, no pending events); its pending events go to the
         unit of work. Raises ConcurrencyConflict if the stored version differs (with the
-        expected and actual versions), NotFound if there is none.
+        expected and actual versions), NotFound if there is none, InvalidValue for an
+        ``expected_version`` that is not an integer.
         """
         ...
 
@@ -493,6 +496,26 @@ class IdFactory(Protocol):
     """Makes new ids (uuid4 text, a database sequence ...); the core never invents one."""
 
     def __call__(self) -> str: ...
+
+
+def check_expected_version(
+    lead: Lead, expected_version: int | None, stored_version: Callable[[], int]
+) -> None:
+    """For adapters' ``save(lead, expected_version=...)``: return when ``expected_version`` is
+    None or equals ``lead.version`` (the adapter's own check against the stored version
+    follows); otherwise raise ConcurrencyConflict with the version the store holds
+    (``stored_version()``, which raises NotFound when there is none). Raises InvalidValue
+    for an ``expected_version`` that is not an integer."""
+    if expected_version is None:
+        return
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise InvalidValue("expected_version", expected_version, "must be an integer version")
+    if expected_version == lead.version:
+        return
+    stored = stored_version()
+    raise ConcurrencyConflict(
+        lead.id, expected_version if stored != expected_version else lead.version, stored
+    )
 
 
 def check_limit(limit: int) -> None:

@@ -70,6 +70,7 @@ from leadkit.ports import (
     OpportunityRepository,
     Page,
     check_batch_size,
+    check_expected_version,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -523,7 +524,10 @@ class _LeadRepository(_Repository[LeadId, Lead]):
     def add(self, lead: Lead) -> Lead:
         return super().add(lead)
 
-    def save(self, lead: Lead) -> Lead:
+    def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        check_expected_version(
+            lead, expected_version, lambda: super(_LeadRepository, self).get(lead.id).version
+        )
         return super().save(lead)
 
     def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:

@@ -231,8 +231,8 @@ class _WatchedLeads:
         self._uow._written(stored)
         return stored
 
-    def save(self, lead: Lead) -> Lead:
-        stored = self._inner.save(lead)
+    def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        stored = self._inner.save(lead, expected_version=expected_version)
         self._uow._written(stored)
         return stored
 

@@ -823,6 +823,45 @@ class LeadStoreContract:
             uow.leads.save(attrs.evolve(stored, version=5))
         _check_conflict(caught.value, "s1", expected=5, actual=1)
 
+    def test_save_with_the_expected_version_stores_the_lead(self, empty_store: LeadStore) -> None:
+        (stored,) = _store_leads(empty_store, _lead("s1"))
+        with empty_store.unit_of_work() as uow:
+            saved = uow.leads.save(_touch(stored, "mine"), expected_version=1)
+            uow.commit()
+        assert saved.version == 2
+        assert _read(empty_store, LeadId("s1")).description == "mine"
+
+    def test_save_with_an_expected_version_the_store_no_longer_holds_conflicts(
+        self, empty_store: LeadStore
+    ) -> None:
+        (stored,) = _store_leads(empty_store, _lead("s1"))
+        with empty_store.unit_of_work() as uow:
+            current = uow.leads.save(_touch(stored, "theirs"))
+            uow.commit()
+        # A client saw version 1 (If-Match: "1"); the host read version 2 and changed it.
+        with empty_store.unit_of_work() as uow:
+            with pytest.raises(ConcurrencyConflict) as caught:
+                uow.leads.save(_touch(current, "mine"), expected_version=1)
+            uow.commit()
+        _check_conflict(caught.value, "s1", expected=1, actual=2)
+        got = _read(empty_store, LeadId("s1"))
+        assert (got.version, got.description) == (2, "theirs")
+
+    def test_save_with_an_expected_version_of_a_missing_lead_raises_not_found(
+        self, empty_store: LeadStore
+    ) -> None:
+        with empty_store.unit_of_work() as uow, pytest.raises(NotFound):
+            uow.leads.save(attrs.evolve(_lead("ghost"), version=1), expected_version=3)
+
+    @pytest.mark.parametrize("bad", ["1", 1.0, True])
+    def test_save_refuses_an_expected_version_that_is_not_an_integer(
+        self, empty_store: LeadStore, bad: object
+    ) -> None:
+        (stored,) = _store_leads(empty_store, _lead("s1"))
+        with empty_store.unit_of_work() as uow, pytest.raises(InvalidValue) as caught:
+            uow.leads.save(stored, expected_version=bad)  # type: ignore[arg-type]
+        assert caught.value.field == "expected_version"
+
     def test_save_of_a_lead_never_stored_raises_not_found(self, empty_store: LeadStore) -> None:
         with empty_store.unit_of_work() as uow:
             with pytest.raises(NotFound):

@@ -136,6 +136,7 @@ from leadkit.ports import (
     OpportunityRepository,
     Page,
     check_batch_size,
+    check_expected_version,
     check_limit,
     encode_cursor,
 )
@@ -951,12 +952,15 @@ class SqlLeadRepository(_Rows):
         uow._record(lead.pending_events)
         return stored
 
-    def save(self, lead: Lead) -> Lead:
-        """Store ``lead`` if the stored version equals ``lead.version``; returns the stored
-        copy (version + 1, no pending events).
+    def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        """Store ``lead`` if the stored version equals ``lead.version`` (and
+        ``expected_version``, when given); returns the stored copy (version + 1, no pending
+        events).
 
-        Raises ConcurrencyConflict (expected and actual versions) or NotFound.
+        Raises ConcurrencyConflict (expected and actual versions) or NotFound; InvalidValue
+        for an ``expected_version`` that is not an integer.
         """
+        check_expected_version(lead, expected_version, lambda: self.get(lead.id).version)
         stored = _stored_lead(lead, lead.version + 1, ())
         values = self._row(stored)
         values["key"] = lead.id.value
