@@ -71,7 +71,7 @@ from leadkit.fields import (
 )
 from leadkit.lead import Lead
 from leadkit.patch import UNSET, LeadPatch
-from leadkit.records import Account, Contact
+from leadkit.records import Account, Contact, Opportunity, OpportunityState
 from leadkit.scoring.result import (
     MAX_STARS,
     Blend,
@@ -131,6 +131,7 @@ __all__ = [
     "money",
     "notes",
     "notes_attachments",
+    "opportunities",
     "opportunity_ids",
     "option_values",
     "person_names",
@@ -703,6 +704,32 @@ def contacts() -> SearchStrategy[Contact]:
         business_phone=_optional(phone_numbers()),
         mobile_phone=_optional(phone_numbers()),
         email=_optional(email_addresses()),
+    )
+
+
+@_cached
+@st.composite
+def opportunities(draw: st.DrawFn) -> Opportunity:
+    """Opportunities whose customer is an account or a contact, with amounts in their own
+    currency, option values, notes and an owner."""
+    currency = draw(st.sampled_from(CURRENCIES))
+    return Opportunity(
+        id=draw(opportunity_ids()),
+        name=draw(_text(1, 300)),
+        customer=draw(st.one_of(account_ids(), contact_ids())),
+        currency=currency,
+        estimated_value=draw(_optional(money(currency))),
+        budget_amount=draw(_optional(money(currency))),
+        budget=draw(_optional(st.sampled_from(Budget))),
+        need=draw(_optional(st.sampled_from(Need))),
+        source=draw(_optional(st.sampled_from(LeadSource))),
+        description=draw(_text(0, 2000)),
+        contact=draw(_optional(contact_ids())),
+        owner=draw(_optional(user_refs())),
+        originating_lead=draw(_optional(lead_ids())),
+        state=draw(st.sampled_from(OpportunityState)),
+        notes=tuple(draw(st.lists(notes(), max_size=2, unique_by=lambda n: n.id))),
+        created_at=draw(_optional(aware_datetimes())),
     )
 
 
