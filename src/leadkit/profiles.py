@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import attrs
 
+from leadkit._named import named
 from leadkit.errors import ConfigurationError, FieldProblem, InvalidValue
 from leadkit.patch import PATCH_FIELDS
 
@@ -172,3 +173,7 @@ def _profile(name: str, required: Iterable[str]) -> FieldProfile:
 D365_PROFILE: Final = _profile("Dynamics 365", ("topic", "name.last"))
 BCM_PROFILE: Final = _profile("Outlook Business Contact Manager", ("name.full",))
 DEFAULT_PROFILE: Final = D365_PROFILE
+
+
+named(DEFAULT_PROFILE, "DEFAULT_PROFILE")  # help() shows the name, not every field rule
+named(BCM_PROFILE, "BCM_PROFILE")
