@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
@@ -29,6 +29,7 @@ from leadkit.values import (
     ContactId,
     LeadId,
     OpportunityId,
+    RecordId,
     UserRef,
     require_aware,
 )
@@ -51,6 +52,8 @@ __all__ = [
     "check_batch_size",
     "check_expected_version",
     "check_limit",
+    "checked_key",
+    "checked_record",
     "decode_cursor",
     "encode_cursor",
     "score_sort_value",
@@ -496,6 +499,37 @@ class IdFactory(Protocol):
     """Makes new ids (uuid4 text, a database sequence ...); the core never invents one."""
 
     def __call__(self) -> str: ...
+
+
+_KINDS: Final[Mapping[str, tuple[type[RecordId], type]]] = {
+    "lead": (LeadId, Lead),
+    "account": (AccountId, Account),
+    "contact": (ContactId, Contact),
+    "opportunity": (OpportunityId, Opportunity),
+}
+
+
+def checked_key(kind: str, value: object) -> Any:
+    """For adapters, at the boundary of ``get`` and ``delete``: the id of a ``kind`` record
+    ("lead", "account", "contact", "opportunity"), given as its id type or its text. Raises
+    InvalidValue naming ``<kind>_id`` for any other type or malformed text."""
+    id_type = _KINDS[kind][0]
+    if isinstance(value, id_type):
+        return value
+    if isinstance(value, str):
+        try:
+            return id_type(value)
+        except InvalidValue as e:
+            raise InvalidValue(f"{kind}_id", value, e.reason) from None
+    raise InvalidValue(f"{kind}_id", value, f"must be a {id_type.__name__} or its text")
+
+
+def checked_record(kind: str, value: object) -> None:
+    """For adapters, at the boundary of ``add`` and ``save``: refuse anything but a ``kind``
+    record (InvalidValue naming ``kind``), so nothing of another type is ever stored."""
+    record_type = _KINDS[kind][1]
+    if not isinstance(value, record_type):
+        raise InvalidValue(kind, type(value).__name__, f"must be a {record_type.__name__}")
 
 
 def check_expected_version(

@@ -72,6 +72,8 @@ from leadkit.ports import (
     check_batch_size,
     check_expected_version,
     check_limit,
+    checked_key,
+    checked_record,
     decode_cursor,
     encode_cursor,
     sort_key,
@@ -457,6 +459,7 @@ class _Repository(Generic[K, V]):
 
     def get(self, record_id: K) -> V:
         self._uow._require_open()
+        record_id = checked_key(self._changes.kind, record_id)
         found, _ = self._changes.lookup(record_id)
         if found is None:
             raise NotFound(self._changes.kind, record_id)
@@ -464,6 +467,7 @@ class _Repository(Generic[K, V]):
 
     def add(self, record: V) -> V:
         self._uow._require_open()
+        checked_record(self._changes.kind, record)
         if record.version != 0:
             raise InvalidValue(
                 "version",
@@ -481,6 +485,7 @@ class _Repository(Generic[K, V]):
 
     def save(self, record: V) -> V:
         self._uow._require_open()
+        checked_record(self._changes.kind, record)
         key: K = record.id  # type: ignore[assignment]
         found, base = self._changes.lookup(key)
         if found is None:
@@ -494,6 +499,7 @@ class _Repository(Generic[K, V]):
 
     def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
         self._uow._require_open()
+        record_id = checked_key(self._changes.kind, record_id)
         found, base = self._changes.lookup(record_id)
         if found is None:
             raise NotFound(self._changes.kind, record_id)
@@ -525,6 +531,7 @@ class _LeadRepository(_Repository[LeadId, Lead]):
         return super().add(lead)
 
     def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        checked_record("lead", lead)
         check_expected_version(
             lead, expected_version, lambda: super(_LeadRepository, self).get(lead.id).version
         )

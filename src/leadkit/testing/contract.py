@@ -766,6 +766,47 @@ class LeadStoreContract:
             uow.leads.add(lead)
             assert list(uow.events) == list(lead.pending_events)
 
+    # types at the boundary ---------------------------------------------------------------------
+
+    def test_an_id_given_as_text_is_converted(self, empty_store: LeadStore) -> None:
+        (stored,) = _store_leads(empty_store, _lead("a1"))
+        with empty_store.unit_of_work() as uow:
+            assert uow.leads.get("a1") == stored  # type: ignore[arg-type]
+            uow.leads.delete("a1")  # type: ignore[arg-type]
+            uow.commit()
+        assert not _exists(empty_store, LeadId("a1"))
+
+    @pytest.mark.parametrize("bad", [42, None, b"a1", AccountId("a1")])
+    def test_an_id_of_another_type_is_refused_naming_it(
+        self, empty_store: LeadStore, bad: object
+    ) -> None:
+        _store_leads(empty_store, _lead("a1"))
+        with empty_store.unit_of_work() as uow:
+            with pytest.raises(InvalidValue) as caught:
+                uow.leads.get(bad)  # type: ignore[arg-type]
+            assert caught.value.field == "lead_id"
+            with pytest.raises(InvalidValue):
+                uow.leads.delete(bad)  # type: ignore[arg-type]
+            with pytest.raises(InvalidValue) as caught:
+                uow.accounts.get(LeadId("a1"))  # type: ignore[arg-type]
+            assert caught.value.field == "account_id"
+
+    def test_a_value_of_another_type_is_never_stored(self, empty_store: LeadStore) -> None:
+        account = _account(1, None)
+        with empty_store.unit_of_work() as uow:
+            with pytest.raises(InvalidValue) as caught:
+                uow.leads.add(account)  # type: ignore[arg-type]
+            assert caught.value.field == "lead"
+            with pytest.raises(InvalidValue):
+                uow.leads.save(account)  # type: ignore[arg-type]
+            with pytest.raises(InvalidValue) as caught:
+                uow.contacts.add(account)  # type: ignore[arg-type]
+            assert caught.value.field == "contact"
+            uow.commit()
+        with empty_store.unit_of_work() as uow:
+            assert uow.leads.count(LeadQuery()) == 0
+            assert list(uow.contacts.list()) == []
+
     # save -------------------------------------------------------------------------------------
 
     def test_save_bumps_the_version_and_returns_the_stored_copy(

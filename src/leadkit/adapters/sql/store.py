@@ -138,6 +138,8 @@ from leadkit.ports import (
     check_batch_size,
     check_expected_version,
     check_limit,
+    checked_key,
+    checked_record,
     encode_cursor,
 )
 from leadkit.records import Account, Contact, Opportunity
@@ -908,7 +910,9 @@ class SqlLeadRepository(_Rows):
         self._sql = uow._store._statements
 
     def get(self, lead_id: LeadId) -> Lead:
-        """The stored lead (no pending events). Raises NotFound."""
+        """The stored lead (no pending events). Raises NotFound, InvalidValue for an id that
+        is neither a LeadId nor its text."""
+        lead_id = checked_key("lead", lead_id)
         store = self._store
         try:
             row = self._sql.get_lead.run(self._uow._reader(), {"key": lead_id.value}).first()
@@ -926,6 +930,7 @@ class SqlLeadRepository(_Rows):
         batch (see :class:`SqlUnitOfWork`): should that fail, the call inserting the batch
         (at the latest ``commit``) raises StorageUnavailable and the unit of work is rolled back.
         """
+        checked_record("lead", lead)
         if lead.version != 0:
             raise InvalidValue(
                 "version", lead.version, "a new lead has version 0 (save a stored lead instead)"
@@ -960,6 +965,7 @@ class SqlLeadRepository(_Rows):
         Raises ConcurrencyConflict (expected and actual versions) or NotFound; InvalidValue
         for an ``expected_version`` that is not an integer.
         """
+        checked_record("lead", lead)
         check_expected_version(lead, expected_version, lambda: self.get(lead.id).version)
         stored = _stored_lead(lead, lead.version + 1, ())
         values = self._row(stored)
@@ -984,6 +990,7 @@ class SqlLeadRepository(_Rows):
 
         Raises NotFound, or ConcurrencyConflict when ``expected_version`` differs.
         """
+        lead_id = checked_key("lead", lead_id)
         store = self._store
         conn = self._uow._writer()
         try:
@@ -1143,7 +1150,8 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         self._sql = uow._store._statements.records[kind.table.name]
 
     def get(self, record_id: K) -> R:
-        """The stored record. Raises NotFound."""
+        """The stored record. Raises NotFound, InvalidValue for an id of another type."""
+        record_id = checked_key(self._kind.name, record_id)
         store = self._store
         try:
             row = self._sql.get.run(self._uow._reader(), {"key": record_id.value}).first()
@@ -1154,10 +1162,12 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         return self._decode(dict(zip(self._sql.columns, row, strict=True)))
 
     def add(self, record: R) -> R:
-        """Store a new record (version 0); returns it with version 1.
+        """Store a new record (version 0); returns it with version 1 (InvalidValue for a
+        value that is not a record of this kind).
 
         Raises AlreadyExists, or InvalidValue when its version is not 0.
         """
+        checked_record(self._kind.name, record)
         if record.version != 0:
             raise InvalidValue("version", record.version, f"a new {self._kind.name} has version 0")
         stored = attrs.evolve(record, version=1)  # type: ignore[misc]
@@ -1172,7 +1182,9 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
 
     def save(self, record: R) -> R:
         """Store a changed record if the stored version equals its version; returns it with
-        version + 1. Raises ConcurrencyConflict or NotFound."""
+        version + 1. Raises ConcurrencyConflict or NotFound; InvalidValue for a value that
+        is not a record of this kind."""
+        checked_record(self._kind.name, record)
         stored = attrs.evolve(record, version=record.version + 1)  # type: ignore[misc]
         values = self._row(stored)
         values["key"] = record.id.value
@@ -1187,7 +1199,9 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         return stored
 
     def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
-        """Remove the record. Raises NotFound or ConcurrencyConflict."""
+        """Remove the record. Raises NotFound or ConcurrencyConflict; InvalidValue for an id
+        of another type."""
+        record_id = checked_key(self._kind.name, record_id)
         store = self._store
         conn = self._uow._writer()
         try:
