@@ -47,6 +47,7 @@ __all__ = [
     "data_schema",
     "document_schema",
     "event_schemas",
+    "lead_fields_schema",
     "lead_json_schema",
     "problem_schema",
     "qualify_request_schema",
@@ -276,6 +277,79 @@ def lead_json_schema() -> dict[str, Any]:
     properties["reason"] = labelled
     lead["properties"] = properties
     return _finish("Lead.json", lead, walker)
+
+
+def lead_fields_schema() -> dict[str, Any]:
+    """The schema of the API input dialect of :func:`leadkit.dialect.parse_lead_fields`: lead
+    fields by name, options by code or label, the name as text or parts, money as
+    ``{"amount", "currency"}``, ``"5000 SEK"`` or a pair, ``null`` to clear; unknown keys are
+    not allowed. (The parser decides the rest: labels, codes, currencies, phone numbers.)"""
+    nullable_text = {"type": ["string", "null"]}
+
+    def parts(names: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {name: {"type": "string"} for name in names},
+            "additionalProperties": False,
+        }
+
+    money = {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "amount": {"anyOf": [_DECIMAL, {"type": "integer"}]},
+                    "currency": {"type": "string"},
+                },
+                "required": ["amount", "currency"],
+                "additionalProperties": False,
+            },
+            {"type": "string", "pattern": r"^\s*-?\d+(\.\d+)?\s+[A-Za-z]{3}\s*$"},
+            {
+                "type": "array",
+                "prefixItems": [{"anyOf": [_DECIMAL, {"type": "integer"}]}, {"type": "string"}],
+                "minItems": 2,
+                "maxItems": 2,
+            },
+            {"type": "null"},
+        ]
+    }
+    option = {"type": ["integer", "string", "null"]}
+    special: dict[str, Any] = {
+        "name": {
+            "anyOf": [
+                {"type": "string"},
+                parts(("first", "last", "middle", "salutation", "suffix")),
+                {"type": "null"},
+            ]
+        },
+        "address": {
+            "anyOf": [
+                parts(
+                    (
+                        "line1",
+                        "line2",
+                        "line3",
+                        "city",
+                        "state_or_province",
+                        "postal_code",
+                        "country",
+                    )
+                ),
+                {"type": "null"},
+            ]
+        },
+        "budget_amount": money,
+        "estimated_value": money,
+        "estimated_close_date": {"anyOf": [_DATE, {"type": "null"}]},
+        "custom_fields": {"type": ["object", "null"]},
+    }
+    properties = {
+        name: special.get(name, option if name in OPTION_FIELDS else nullable_text)
+        for name in PATCH_FIELDS
+    }
+    body = {"type": "object", "properties": properties, "additionalProperties": False}
+    return _finish("LeadFields", body, _Walker())
 
 
 def problem_schema() -> dict[str, Any]:

@@ -4,9 +4,10 @@ documents from the shipped strategies validate, broken ones do not."""
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+import attrs
 import jsonschema
 import pytest
 from hypothesis import given, settings
@@ -42,14 +43,17 @@ from leadkit import (
     UserRef,
     lead_json,
     make_converter,
+    parse_lead_fields,
     problem,
 )
 from leadkit.conversion import Choice, CustomerChoice, QualifyRequest
+from leadkit.fields import OptionSet
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.schemas import (
     data_schema,
     document_schema,
     event_schemas,
+    lead_fields_schema,
     lead_json_schema,
     problem_schema,
     qualify_request_schema,
@@ -216,3 +220,64 @@ def test_problem_documents_of_other_errors_validate() -> None:
 
 def test_data_schema_is_the_document_without_its_envelope() -> None:
     _validator(data_schema(Lead)).validate(converter.unstructure(_lead()))
+
+
+LEAD_FIELDS = _validator(lead_fields_schema())
+
+
+@st.composite
+def _api_bodies(draw: st.DrawFn) -> tuple[dict[str, Any], LeadPatch]:
+    """An API body in the dialect, written from a generated patch in a drawn form each."""
+    patch = draw(s.lead_patches(required=False))
+    body: dict[str, Any] = {}
+    for name, value in patch.items():
+        if value is None or name == "custom_fields":
+            continue
+        if isinstance(value, PersonName):
+            body[name] = draw(st.sampled_from([attrs.asdict(value), value.full or None]))
+            if body[name] is None:
+                del body[name]
+        elif isinstance(value, Address):
+            body[name] = attrs.asdict(value)
+        elif isinstance(value, Money):
+            amount = str(value.amount)
+            body[name] = draw(
+                st.sampled_from(
+                    [
+                        {"amount": amount, "currency": value.currency},
+                        f"{amount} {value.currency}",
+                        [amount, value.currency],
+                    ]
+                )
+            )
+        elif isinstance(value, OptionSet):
+            body[name] = draw(st.sampled_from([value.code, value.label]))
+        elif isinstance(value, PhoneNumber):
+            body[name] = value.e164
+        elif isinstance(value, EmailAddress | Url):
+            body[name] = value.text
+        elif isinstance(value, date):
+            body[name] = value.isoformat()
+        else:
+            body[name] = value
+    return body, patch
+
+
+@given(_api_bodies())
+def test_api_bodies_in_the_dialect_validate_and_parse_to_the_same_fields(
+    drawn: tuple[dict[str, Any], LeadPatch],
+) -> None:
+    body, patch = drawn
+    LEAD_FIELDS.validate(body)
+    parsed = parse_lead_fields(body)
+    for name in ("source", "rating", "budget", "need", "address", "budget_amount", "topic"):
+        if name in body:
+            assert getattr(parsed, name) == getattr(patch, name)
+
+
+def test_an_unknown_key_is_refused_by_the_input_schema_and_the_parser() -> None:
+    body = {"topic": "x", "colour": "red"}
+    with pytest.raises(jsonschema.ValidationError):
+        LEAD_FIELDS.validate(body)
+    with pytest.raises(InvalidValue):
+        parse_lead_fields(body)
