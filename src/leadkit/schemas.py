@@ -29,7 +29,7 @@ from typing import Any, Final, Union, get_args, get_origin
 import attrs
 
 from leadkit.conversion import QualifyRequest
-from leadkit.dialect import OPTION_FIELDS
+from leadkit.dialect import _ADDRESS_PARTS, _NAME_PARTS, OPTION_FIELDS
 from leadkit.errors import ConfigurationError
 from leadkit.events import EVENT_TYPES
 from leadkit.fields import CustomFields, OptionSet
@@ -98,6 +98,16 @@ _CUSTOM: Final = {
         "additionalProperties": False,
     },
 }
+
+
+def _strict(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """An object with exactly these properties (those in ``required`` must be present)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
 
 
 def schema_id(name: str) -> str:
@@ -319,26 +329,11 @@ def lead_fields_schema() -> dict[str, Any]:
         "name": {
             "anyOf": [
                 {"type": "string"},
-                parts(("first", "last", "middle", "salutation", "suffix")),
+                parts(_NAME_PARTS),
                 {"type": "null"},
             ]
         },
-        "address": {
-            "anyOf": [
-                parts(
-                    (
-                        "line1",
-                        "line2",
-                        "line3",
-                        "city",
-                        "state_or_province",
-                        "postal_code",
-                        "country",
-                    )
-                ),
-                {"type": "null"},
-            ]
-        },
+        "address": {"anyOf": [parts(_ADDRESS_PARTS), {"type": "null"}]},
         "budget_amount": money,
         "estimated_value": money,
         "estimated_close_date": {"anyOf": [_DATE, {"type": "null"}]},
@@ -356,39 +351,33 @@ def problem_schema() -> dict[str, Any]:
     """The schema of the problem details :func:`leadkit.problem` returns (RFC 9457 members
     and leadkit's extension members)."""
     walker = _Walker()
-    entry = {
-        "type": "object",
-        "properties": {
+    entry = _strict(
+        {
             "field": {"type": "string"},
             "label": {"type": "string"},
             "reason": {"type": "string"},
             "value": {"type": ["string", "number", "boolean", "null"]},
         },
-        "required": ["field", "label", "reason"],
-        "additionalProperties": False,
-    }
-    candidate = {
-        "type": "object",
-        "properties": {
+        ["field", "label", "reason"],
+    )
+    candidate = _strict(
+        {
             "record_type": {"enum": ["lead", "contact", "account"]},
             "record_id": {"type": "string"},
             "score": {"type": "number", "minimum": 0},
             "reason": {"type": "string"},
         },
-        "required": ["record_type", "record_id", "score", "reason"],
-        "additionalProperties": False,
-    }
-    question = {
-        "type": "object",
-        "properties": {
+        ["record_type", "record_id", "score", "reason"],
+    )
+    question = _strict(
+        {
             "field": {"type": "string"},
             "text": {"type": "string"},
             "choices": {"type": "array", "items": {"type": "string"}},
             "suggestion": {"type": "string"},
         },
-        "required": ["field", "text", "choices", "suggestion"],
-        "additionalProperties": False,
-    }
+        ["field", "text", "choices", "suggestion"],
+    )
     body = {
         "type": "object",
         "properties": {
