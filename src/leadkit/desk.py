@@ -77,7 +77,7 @@ from leadkit.timeline import ActivityKind
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, RecordId, UserRef
 
 if TYPE_CHECKING:
-    from leadkit.io import ImportPlan, ImportReport
+    from leadkit.io import ColumnMapping, ImportPlan, ImportReport, Source
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -854,33 +854,68 @@ class Desk:
     @overload
     def import_file(
         self,
-        path: str | Path,
+        path: str | Path | Source,
         *,
+        mapping: ColumnMapping | None = None,
+        currency: str | None = None,
         dry_run: Literal[True] = True,
         by: UserRef | str | None = None,
     ) -> ImportPlan: ...
 
     @overload
     def import_file(
-        self, path: str | Path, *, dry_run: Literal[False], by: UserRef | str | None = None
+        self,
+        path: str | Path | Source,
+        *,
+        mapping: ColumnMapping | None = None,
+        currency: str | None = None,
+        dry_run: Literal[False],
+        by: UserRef | str | None = None,
     ) -> ImportReport: ...
 
     def import_file(
-        self, path: str | Path, *, dry_run: bool = True, by: UserRef | str | None = None
+        self,
+        path: str | Path | Source,
+        *,
+        mapping: ColumnMapping | None = None,
+        currency: str | None = None,
+        dry_run: bool = True,
+        by: UserRef | str | None = None,
     ) -> ImportPlan | ImportReport:
-        """Import leads from a CSV, xlsx or XML file (``leadkit[io]``) with the desk's phone
-        region and profile: with ``dry_run`` (the default) return the preview
-        (:class:`~leadkit.io.ImportPlan`) and write nothing, else write it and return the
-        :class:`~leadkit.io.ImportReport`. Raises what :func:`leadkit.io.plan_import` and
-        :func:`leadkit.io.run_import` raise."""
-        from leadkit.io import ImportPolicy, plan_import, run_import
+        """Import leads from a CSV, xlsx or XML file or a read source (``leadkit[io]``) with
+        the desk's phone region and profile (``mapping``: the columns, default suggested from
+        the headers;
+        ``currency``: of amounts without one). With ``dry_run`` (the default) return the
+        preview (:class:`~leadkit.io.ImportPlan`) and write nothing — :meth:`commit_import`
+        writes it later — else write it now and return the :class:`~leadkit.io.ImportReport`.
+        Raises what :func:`leadkit.io.plan_import` and :func:`leadkit.io.run_import` raise."""
+        from leadkit.io import ImportPolicy, plan_import
 
-        user = self._acting(by)
-        policy = ImportPolicy(phone_region=self.phone_region, profile=self.profile)
-        plan = plan_import(Path(path), None, policy, store=self.store)
+        source = Path(path) if isinstance(path, str) else path
+        policy = ImportPolicy(
+            phone_region=self.phone_region, profile=self.profile, currency=currency
+        )
+        plan = plan_import(source, mapping, policy, store=self.store)
         if dry_run:
             return plan
-        return run_import(self.store, plan, ids=self._wiring.ids, at=self._now(), by=user)
+        return self.commit_import(plan, by=by)
+
+    def commit_import(
+        self, plan: ImportPlan, *, batch_size: int | None = None, by: UserRef | str | None = None
+    ) -> ImportReport:
+        """Write a previewed import (all or nothing per batch of ``batch_size`` rows; default
+        the plan's policy). Raises what :func:`leadkit.io.run_import` raises
+        (ImportInterrupted with the checkpoint of the batches stored before a failure)."""
+        from leadkit.io import run_import
+
+        return run_import(
+            self.store,
+            plan,
+            ids=self._wiring.ids,
+            at=self._now(),
+            by=self._acting(by),
+            batch_size=batch_size,
+        )
 
     def export(self, path: str | Path, query: LeadQuery | None = None) -> int:
         """Write the leads ``query`` selects (all by default) to a CSV file; returns how many.
