@@ -172,12 +172,26 @@ def parse_lead_fields(values: Mapping[str, Any], *, phone_region: str | None = N
                 converted[key] = _date(value)
             else:
                 converted[key] = value
-            LeadPatch(**{key: converted[key]})  # type: ignore[arg-type]
         except InvalidValue as e:
             problems += e.problems
-    if problems:
-        raise InvalidValue.many(problems)
-    return LeadPatch(**converted)  # type: ignore[arg-type]
+    if not problems:
+        try:
+            return LeadPatch(**converted)  # type: ignore[arg-type]
+        except InvalidValue as e:
+            found = _field_problems(converted)  # every bad field, not only the first
+            raise (InvalidValue.many(found) if found else e) from None
+    raise InvalidValue.many([*problems, *_field_problems(converted)])
+
+
+def _field_problems(converted: Mapping[str, object]) -> list[FieldProblem]:
+    """The problems of each field on its own."""
+    problems: list[FieldProblem] = []
+    for key, value in converted.items():
+        try:
+            LeadPatch(**{key: value})  # type: ignore[arg-type]
+        except InvalidValue as e:
+            problems += e.problems
+    return problems
 
 
 _CONVERTER: Final = make_converter()

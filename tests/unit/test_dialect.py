@@ -154,3 +154,9 @@ def test_lead_json_is_the_stored_document_with_labels(lead: Lead) -> None:
             )
         elif key not in ("state", "reason", "score", "score_rating", "purchase_process"):
             assert shown[key] == value
+
+
+def test_several_bad_plain_values_are_all_reported() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_lead_fields({"email": "not an address", "topic": 5, "rating": "lukewarm"})
+    assert set(caught.value.fields) == {"email", "topic", "rating"}
