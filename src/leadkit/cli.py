@@ -1282,8 +1282,15 @@ def report(
 
 @cli.command()
 @click.option("--limit", type=click.IntRange(0), default=20, show_default=True)
-def dedupe(limit: int) -> None:
-    """Scan every lead for duplicates (progress bar) and explain the groups."""
+@click.option(
+    "--merge",
+    "merge_groups",
+    is_flag=True,
+    help="Then walk the groups: show each merge plan side by side and ask whether to merge.",
+)
+def dedupe(limit: int, merge_groups: bool) -> None:
+    """Scan every lead for duplicates (progress bar) and explain the groups; with --merge,
+    offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`)."""
     from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
 
     with _store() as store, store.unit_of_work() as uow, _progress() as progress:
@@ -1315,6 +1322,39 @@ def dedupe(limit: int) -> None:
         _echo(", ".join(str(m) for m in group.members))
         for edge in group.edges:
             _echo("  " + edge.explain().replace("\n", "\n  "))
+    if merge_groups:
+        _merge_groups(found.groups)
+
+
+def _merge_groups(groups: Sequence[Any]) -> None:
+    from leadkit import cli_merge
+
+    def ask(_plan: object) -> str:
+        return str(click.prompt("Merge these leads? [y]es / [n]o / [q]uit", default="n"))
+
+    with _store() as store:
+        done = cli_merge.merge_groups(
+            store, groups, ask=ask, console=_console(), ids=lambda: f"M-{uuid.uuid4().hex[:12]}",
+            at=_now, by=_settings().user,
+        )  # fmt: skip
+    _echo(f"{len(done)} merge(s) stored")
+
+
+@cli.command()
+@click.argument("merge_id")
+@click.option(
+    "--force",
+    multiple=True,
+    help="Overwrite this field although it changed since the merge (repeatable).",
+)
+def unmerge(merge_id: str, force: tuple[str, ...]) -> None:
+    """Undo a merge: every lead back as it was before, what moved moved back."""
+    from leadkit import cli_merge
+
+    with _store() as store:
+        result = cli_merge.unmerge_one(store, merge_id, force=force, at=_now(), by=_settings().user)
+    restored = ", ".join(str(lead.id) for lead in result.leads)
+    _echo(f"unmerged {merge_id}: restored {restored}")
 
 
 def _duplicate_check(store: SqlStore) -> EngineDuplicateCheck:

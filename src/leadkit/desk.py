@@ -454,6 +454,12 @@ class Desk:
             raise InvalidValue("by", None, "no acting user: use desk.acting_as(user) or by=")
         return self._user
 
+    def _profile_of(self, lead: Lead) -> FieldProfile | None:
+        """The desk's profile for a lead created under it (its own rules, required fields
+        included); None for another lead, which then checks the profile it was created
+        under (``Lead.profile``)."""
+        return self.profile if lead.profile == self.profile.name else None
+
     def _now(self) -> datetime:
         return self._wiring.clock()
 
@@ -517,8 +523,9 @@ class Desk:
         by: UserRef | str | None = None,
         **fields: Any,
     ) -> Lead:
-        """Change fields by name (as :meth:`create`) under the desk's profile; returns the
-        stored lead (the same lead when nothing changed).
+        """Change fields by name (as :meth:`create`); returns the stored lead (the same lead
+        when nothing changed). The lead keeps the profile it was created under: the desk's
+        (with all its rules) for a lead the desk created, else ``Lead.profile``.
 
         Raises NotFound, ConcurrencyConflict (not at ``expected_version``), LeadClosed,
         InvalidValue (unknown or bad fields, the profile's findings), RepositoryError.
@@ -527,7 +534,9 @@ class Desk:
         patch = parse_lead_fields(fields, phone_region=self.phone_region)
         return self._change(
             lead_id,
-            lambda lead: lead.update(patch, at=self._now(), by=user, profile=self.profile),
+            lambda lead: lead.update(
+                patch, at=self._now(), by=user, profile=self._profile_of(lead)
+            ),
             expected_version,
         )
 

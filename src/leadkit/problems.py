@@ -24,6 +24,7 @@ IllegalTransition          409     ``lead_id``, ``current``, ``requested``
 LeadClosed                 409     ``lead_id``, ``state``, ``action``
 OpportunityLinked          409     ``lead_id``, ``opportunity_id``
 AlreadyExists              409     ``kind``, ``key``
+UnmergeConflict            409     ``merge_id``, ``fields``: ``{record_id, field}``
 DomainRuleViolation        409     (another refusal by a rule)
 InsufficientTrainingData   422     ``won``, ``lost``, ``minimum``
 PermissionDenied           403     (when the error exists)
@@ -35,13 +36,14 @@ LeadkitError               500     (any other leadkit error)
 An error maps by its class hierarchy: the nearest class in the table decides, so a new
 subclass gets its parent's status until it is given its own entry
 (:func:`register_problem`). A value is shown only when it is safe to echo back: a short
-string, number, boolean or null, never an object's ``repr``.
+string, number, boolean or null, never an object's ``repr``; ``label`` is the field's label
+as users know it (:mod:`leadkit.labels`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Final
@@ -54,6 +56,7 @@ from leadkit.errors import (
     ConfigurationError,
     DomainRuleViolation,
     DuplicatesUnresolved,
+    FieldProblem,
     IllegalTransition,
     InvalidValue,
     LeadClosed,
@@ -63,6 +66,7 @@ from leadkit.errors import (
     QualificationIncomplete,
     RepositoryError,
     StorageUnavailable,
+    UnmergeConflict,
 )
 from leadkit.scoring.predictive import InsufficientTrainingData
 
@@ -70,7 +74,6 @@ __all__ = [
     "PROBLEM_MEDIA_TYPE",
     "PROBLEM_TYPE_PREFIX",
     "ProblemType",
-    "field_label",
     "problem",
     "problem_type",
     "register_problem",
@@ -124,33 +127,14 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-_LABELS: Final[Mapping[str, str]] = {
-    "name.first": "First Name",
-    "name.last": "Last Name",
-    "name.full": "Full Name",
-    "business_phone": "Business Phone",
-    "mobile_phone": "Mobile Phone",
-    "email": "Email",
-    "website": "Website",
-    "source": "Lead Source",
-    "budget_amount": "Budget Amount",
-    "estimated_value": "Est. Value",
-    "estimated_close_date": "Est. Close Date",
-    "purchase_timeframe": "Purchase Timeframe",
-    "purchase_process": "Purchase Process",
-    "address.postal_code": "ZIP/Postal Code",
-    "address.state_or_province": "State/Province",
-}
-
-
-def field_label(path: str) -> str:
-    """A person's label for a field path: the Dynamics 365 display name when there is one
-    (``name.last`` -> "Last Name"), else the path's last part in words ("Job Title")."""
-    bare = re.sub(r"\[\d+\]", "", path)
-    if bare in _LABELS:
-        return _LABELS[bare]
-    last = bare.rsplit(".", 1)[-1] or path
-    return last.replace("_", " ").strip().title() or path
+def _label(problem: FieldProblem) -> str:
+    """The field's label as users know it (``FieldProblem.label``), else its path's last part
+    in words ("Postal Code")."""
+    if problem.label:
+        return problem.label
+    bare = re.sub(r"\[\d+\]", "", problem.field)
+    last = bare.rsplit(".", 1)[-1] or problem.field
+    return last.replace("_", " ").strip().title() or problem.field
 
 
 def _invalid(error: InvalidValue) -> dict[str, object]:
@@ -158,7 +142,7 @@ def _invalid(error: InvalidValue) -> dict[str, object]:
     for p in error.problems:
         entry: dict[str, object] = {
             "field": p.field,
-            "label": field_label(p.field),
+            "label": _label(p),
             "reason": p.reason,
         }
         if _safe(p.value):
@@ -260,6 +244,15 @@ _TABLE: dict[type[LeadkitError], ProblemType] = {
         409, "concurrency-conflict", "Changed by someone else since it was read", _conflict
     ),
     StorageUnavailable: ProblemType(503, "storage-unavailable", "The store is unavailable"),
+    UnmergeConflict: ProblemType(
+        409,
+        "unmerge-conflict",
+        "Changed since the merge",
+        lambda e: {
+            "merge_id": _plain(e.merge_id),
+            "fields": [{"record_id": _plain(key), "field": name} for key, name in e.fields],
+        },
+    ),
     InsufficientTrainingData: ProblemType(
         422,
         "insufficient-training-data",

@@ -407,3 +407,12 @@ def test_with_policy_shares_the_store_and_the_index(desk: Desk) -> None:
     assert prompt.qualify(lead.id, **answers).lead.state is LeadState.QUALIFIED
     with pytest.raises(InvalidValue):
         desk.with_policy("prompt")  # type: ignore[arg-type]
+
+
+def test_an_update_checks_the_profile_the_lead_was_created_under(store: MemoryStore) -> None:
+    bcm = Desk(store, clock=_clock(), ids=_ids(), profile=BCM_PROFILE).acting_as(ANNA)
+    lead = bcm.create(name="Ada Lovelace")  # no topic: fine under BCM
+    d365 = Desk(store, clock=_clock(), ids=_ids()).acting_as(ANNA)
+    assert d365.update(lead.id, company="Engines Ltd").company == "Engines Ltd"
+    with pytest.raises(InvalidValue):
+        d365.update(lead.id, name="")  # BCM still wants a full name

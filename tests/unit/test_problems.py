@@ -31,11 +31,11 @@ from leadkit.errors import (
     QualificationIncomplete,
     RepositoryError,
     StorageUnavailable,
+    UnmergeConflict,
 )
 from leadkit.problems import (
     PROBLEM_TYPE_PREFIX,
     ProblemType,
-    field_label,
     problem,
     problem_type,
     register_problem,
@@ -60,6 +60,7 @@ _import_everything()
 ERRORS = sorted(set(_tree(LeadkitError)), key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
 SAMPLES: dict[str, Callable[[], LeadkitError]] = {
+    "UnmergeConflict": lambda: UnmergeConflict("M-1", [(LeadId("L-1"), "company")]),
     "ImportInterrupted": lambda: _import_interrupted(),
     "MappingIncomplete": lambda: _mapping_incomplete(),
     "QualificationIncomplete": lambda: QualificationIncomplete(
@@ -193,6 +194,12 @@ def test_qualification_incomplete_lists_the_questions() -> None:
     ]
 
 
+def test_unmerge_conflict_lists_the_changed_fields() -> None:
+    status, document = problem(UnmergeConflict("M-1", [(LeadId("L-1"), "company")]))
+    assert status == 409
+    assert document["fields"] == [{"record_id": "L-1", "field": "company"}]
+
+
 def test_an_error_that_is_not_leadkits_is_not_mapped() -> None:
     with pytest.raises(InvalidValue) as caught:
         problem(KeyError("x"))
@@ -231,5 +238,6 @@ def test_register_problem_refuses_a_foreign_class_or_a_success_status(
     ("path", "label"),
     [("name.last", "Last Name"), ("job_title", "Job Title"), ("notes[0].text", "Text")],
 )
-def test_field_labels_read_like_the_form(path: str, label: str) -> None:
-    assert field_label(path) == label
+def test_each_field_entry_has_the_label_users_know(path: str, label: str) -> None:
+    _, document = problem(InvalidValue(path, "", "bad"))
+    assert document["errors"] == [{"field": path, "label": label, "reason": "bad", "value": ""}]
