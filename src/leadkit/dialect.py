@@ -29,13 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import cache
 from typing import Any, Final
 
 from leadkit.errors import FieldProblem, InvalidValue
 from leadkit.fields import OptionSet
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
-from leadkit.serialization import make_converter
+from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.values import Address, Money, PersonName, PhoneNumber
 
 __all__ = ["OPTION_FIELDS", "lead_json", "parse_lead_fields", "parse_money"]
@@ -194,7 +195,10 @@ def _field_problems(converted: Mapping[str, object]) -> list[FieldProblem]:
     return problems
 
 
-_CONVERTER: Final = make_converter()
+@cache
+def _converter() -> LeadkitConverter:
+    """One converter for :func:`lead_json`, built on first use (not when leadkit loads)."""
+    return make_converter()
 
 
 def _labelled(value: object, option: OptionSet | None) -> object:
@@ -208,7 +212,7 @@ def lead_json(lead: Lead) -> dict[str, Any]:
     :func:`~leadkit.serialization.make_converter`) with option sets as ``{"code", "label"}``,
     ``state`` and ``reason`` as ``{"code", "label"}`` too, and no pending events. Raises
     nothing for a lead built by leadkit."""
-    data: dict[str, Any] = _CONVERTER.unstructure(lead)
+    data: dict[str, Any] = _converter().unstructure(lead)
     for name in OPTION_FIELDS:
         data[name] = _labelled(data.get(name), getattr(lead, name))
     data["state"] = {"code": lead.state.value, "label": lead.state.label}
