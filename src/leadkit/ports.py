@@ -519,7 +519,10 @@ _KINDS: Final[Mapping[str, tuple[type[RecordId], type]]] = {
 def checked_key(kind: str, value: object) -> Any:
     """For adapters, at the boundary of ``get`` and ``delete``: the id of a ``kind`` record
     ("lead", "account", "contact", "opportunity"), given as its id type or its text. Raises
-    InvalidValue naming ``<kind>_id`` for any other type or malformed text."""
+    InvalidValue naming ``<kind>_id`` for any other type or malformed text. Another ``kind``
+    (a store's own record type) is returned unchecked."""
+    if kind not in _KINDS:
+        return value  # a kind of record leadkit's ids do not cover: the adapter checks it
     id_type = _KINDS[kind][0]
     if isinstance(value, id_type):
         return value
@@ -534,6 +537,8 @@ def checked_key(kind: str, value: object) -> Any:
 def checked_record(kind: str, value: object) -> None:
     """For adapters, at the boundary of ``add`` and ``save``: refuse anything but a ``kind``
     record (InvalidValue naming ``kind``), so nothing of another type is ever stored."""
+    if kind not in _KINDS:
+        return
     record_type = _KINDS[kind][1]
     if not isinstance(value, record_type):
         raise InvalidValue(kind, type(value).__name__, f"must be a {record_type.__name__}")
