@@ -71,6 +71,7 @@ from leadkit.ports import (
     LeadQuery,
     LeadRepository,
     LeadStore,
+    MergeRepository,
     OpportunityRepository,
     Page,
     UnitOfWork,
@@ -279,6 +280,8 @@ class IndexingUnitOfWork:
         self.contacts = _WatchedContacts(self, inner.contacts)
         self.leads = _WatchedLeads(self, inner.leads) if check.indexes_leads else inner.leads
         self.opportunities = inner.opportunities
+        if hasattr(inner, "merges"):  # a store that keeps merge records: passed through
+            self.merges: MergeRepository = inner.merges
 
     @property
     def inner(self) -> UnitOfWork:
