@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from leadkit import (
     AccountId,
     ContactId,
+    Desk,
     DuplicatesUnresolved,
     EmailAddress,
     Lead,
@@ -22,6 +23,7 @@ from leadkit import (
     Url,
     UserRef,
 )
+from leadkit.adapters.memory import MemoryStore
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
     CheckMode,
@@ -147,6 +149,26 @@ def main() -> None:
         print(f"  group {', '.join(str(m) for m in group.members)}")
         for edge in group.edges:
             print("   ", edge.explain().replace("\n", "\n    "))
+    print()
+
+    # A host asks the front door the same question with plain fields: the desk's duplicate
+    # check indexes the stored leads, contacts and accounts, and answers with candidates.
+    store = MemoryStore()
+    with store.unit_of_work() as uow:
+        for lead in stored_leads:
+            uow.leads.add(lead)
+        uow.accounts.add(account)
+        uow.contacts.add(contact)
+        uow.commit()
+    desk = Desk(store, phone_region="PL")
+    candidates = desk.find_duplicates(
+        name="Malgorzata Wisniewska",
+        company="KOWALSKI TRANSPORT spółka z ograniczoną odpowiedzialnością",
+        mobile_phone="601-234-567",  # read with the desk's default region
+    )
+    print(f"The desk finds {len(candidates)} candidate(s):")
+    for candidate in candidates:
+        print(f"  {candidate.record_type.value} {candidate.record_id} ({candidate.score:.1f})")
 
 
 if __name__ == "__main__":

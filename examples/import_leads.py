@@ -15,15 +15,12 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from leadkit import EmailAddress, Lead, LeadId, LeadPatch, PersonName, UserRef
+from leadkit import Desk, EmailAddress, Lead, LeadId, LeadPatch, PersonName, UserRef
 from leadkit.io import (
     CsvSource,
-    ImportPolicy,
     Source,
     export_csv,
     export_xlsx,
-    plan_import,
-    run_import,
     suggest_mapping,
 )
 from leadkit.ports import LeadStore
@@ -90,22 +87,17 @@ def main() -> None:
         store = open_store(folder)
         try:
             seed(store, source)
-            policy = ImportPolicy(phone_region="SE", currency="SEK")
-            plan = plan_import(source, mapping, policy, store=store)
+            # The front door, wired once: the import uses its phone region and profile.
+            numbers = itertools.count(1)
+            desk = Desk(
+                store, clock=lambda: AT, ids=lambda: f"L-{next(numbers):04d}", phone_region="SE"
+            )
+            anna = desk.acting_as(IMPORTER)
+            plan = anna.import_file(source, mapping=mapping, currency="SEK")
             print("\npreview (nothing written yet):")
             print(plan.summary(limit=8))
-
-            numbers = itertools.count(1)
-            report = run_import(
-                store,
-                plan,
-                ids=lambda: f"L-{next(numbers):04d}",
-                at=AT,
-                by=IMPORTER,
-                batch_size=50,
-            )
+            report = anna.commit_import(plan, batch_size=50)
             print(f"\ncommitted in {report.batches} batches: {report.summary()}")
-
             with store.unit_of_work() as uow:
                 leads = list(uow.leads.stream())
             columns = (

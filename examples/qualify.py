@@ -2,9 +2,9 @@
 resolve a duplicate warning by linking the existing contact), one through AUTO_CREATE mode in
 another currency, then a look at what was stored.
 
-The duplicate check is the duplicate engine (``EngineDuplicateCheck``, default rules): it
-indexes the stored accounts and contacts, and qualifying through ``check.store`` keeps that
-index current.
+Everything goes through the front door, :class:`leadkit.Desk`: wired once with the clock, the
+id factory and the policy, its duplicate check is the duplicate engine (default rules), which
+indexes the stored records and is kept current by every write of the desk.
 
 Run it with ``python examples/qualify.py``.
 """
@@ -14,27 +14,20 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from leadkit import (
     ContactId,
+    Desk,
     EmailAddress,
-    Lead,
-    LeadId,
-    LeadPatch,
-    LeadSource,
-    Money,
     PersonName,
-    PhoneNumber,
-    PurchaseTimeframe,
     UserRef,
 )
 from leadkit.adapters.memory import MemoryStore
-from leadkit.conversion import QualifyRequest, Resolution
-from leadkit.duplicates import EngineDuplicateCheck
 from leadkit.errors import DuplicatesUnresolved
 from leadkit.policies import CurrencyRegistry, QualificationPolicy, QualifyMode
 from leadkit.records import Contact
-from leadkit.services import prepare_qualification, qualify, timeline_notes
+from leadkit.services import timeline_notes
 
 ANNA = UserRef("anna", "Anna Svensson")
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -66,7 +59,7 @@ def heading(text: str) -> None:
 def main() -> None:
     raw_store = MemoryStore()
 
-    # Åsa is already a contact (from last year's deal); she comes back as a new lead.
+    # Åsa is already a contact (from last year's deal).
     with raw_store.unit_of_work() as uow:
         uow.contacts.add(
             Contact(
@@ -76,65 +69,53 @@ def main() -> None:
                 job_title="Office manager",
             )
         )
-        lead = Lead.create(
-            LeadId("lead-fika"),
-            LeadPatch(
-                topic="Coffee machines for 12 offices",
-                name=PersonName(first="Åsa", last="Öberg"),
-                job_title="Head of Purchasing",
-                company="Fika Systems AB",
-                email="asa.oberg@fika.example",
-                mobile_phone=PhoneNumber("070-123 45 67", "SE"),
-                source=LeadSource.TRADE_SHOW,
-                budget_amount=Money("250000", "SEK"),
-                purchase_timeframe=PurchaseTimeframe.THIS_QUARTER,
-            ),
-            at=clock(),
-            by=ANNA,
-        )
-        lead = lead.add_note(
-            "Met at the Stockholm trade show; wants a pilot in Q1.", at=clock(), by=ANNA
-        )
-        uow.leads.add(lead)
         uow.commit()
 
-    # The duplicate engine as the qualification's check: index what is stored, then work
-    # through check.store so that every record a qualification creates is indexed too.
-    finder = EngineDuplicateCheck.from_store(raw_store)
-    store = finder.store
-    print(f"duplicate index: {finder.index.stats().records} stored account or contact")
+    # One line of wiring: the desk indexes the stored accounts and contacts for its duplicate
+    # check (the engine) and writes through it, so every record it creates is indexed too.
+    prompt = QualificationPolicy(mode=QualifyMode.PROMPT, currencies=REGISTRY)
+    desk = Desk(raw_store, clock=clock, ids=new_id, policy=prompt, phone_region="SE")
+    anna = desk.acting_as(ANNA)
+    print(f"duplicate index: {desk.duplicates.index.stats().records} stored record(s)")
+
+    # She comes back as a new lead, typed in by hand.
+    lead = anna.create(
+        topic="Coffee machines for 12 offices",
+        name="Åsa Öberg",
+        job_title="Head of Purchasing",
+        company="Fika Systems AB",
+        email="asa.oberg@fika.example",
+        mobile_phone="070-123 45 67",  # the desk's default region reads it
+        source="Trade Show",
+        budget_amount="250000 SEK",
+        purchase_timeframe="This Quarter",
+    )
+    anna.note(lead.id, "Met at the Stockholm trade show; wants a pilot in Q1.")
 
     # 1. PROMPT mode: the plan says what it would do and what it needs to know.
     heading("1. Prompt mode: the plan before any answer")
-    prompt = QualificationPolicy(mode=QualifyMode.PROMPT, currencies=REGISTRY)
-    request = QualifyRequest()
-    plan = prepare_qualification(
-        store, lead.id, request, prompt, at=clock(), by=ANNA, finder=finder, id_factory=new_id
-    )
+    plan = anna.plan_qualification(lead.id)
     for line in plan.describe():
         print(line)
 
     # The host shows the questions to its user; here we accept every suggestion.
     heading("2. Answering the questions")
+    answers: dict[str, Any] = {}
     for question in plan.questions:
         print(f"{question.text} -> {question.suggestion}")
-        request = request.answering(question, question.suggestion)
+        answers[question.field] = question.suggestion
 
     # Qualifying now stops at the duplicate warning: nothing is stored.
     try:
-        qualify(
-            store, lead.id, request, prompt, at=clock(), by=ANNA, finder=finder, id_factory=new_id
-        )
+        anna.qualify(lead.id, **answers)
     except DuplicatesUnresolved as warning:
         heading("3. Duplicate warning")
         for candidate in warning.candidates:
             print(f"possible duplicate: {candidate}")
         # The user says: "that is her, link the existing contact".
-        request = request.answer(warning.candidates[0], Resolution.LINK)
+        answers["link_contact"] = warning.candidates[0].record_id
 
-    result = qualify(
-        store, lead.id, request, prompt, at=clock(), by=ANNA, finder=finder, id_factory=new_id
-    )
+    result = anna.qualify(lead.id, **answers)
     heading("4. Qualified")
     for line in result.plan.describe():
         print(line)
@@ -143,6 +124,7 @@ def main() -> None:
     )
     for kind, fields in result.filled.items():
         print(f"filled on the linked {kind.value}: {', '.join(fields)} (nothing overwritten)")
+    store = desk.store
     with store.unit_of_work() as uow:
         asa = uow.contacts.get(ContactId("contact-asa"))
         assert result.opportunity_id is not None
@@ -158,36 +140,19 @@ def main() -> None:
 
     # 5. AUTO_CREATE in another currency: a US lead, budget in USD, opportunity in EUR.
     heading("5. Auto mode in another currency")
-    with store.unit_of_work() as uow:
-        us_lead = Lead.create(
-            LeadId("lead-acme"),
-            LeadPatch(
-                topic="Espresso bar for the Boston office",
-                name=PersonName(first="Grace", last="Hopper"),
-                company="Acme Inc.",
-                email="grace@acme.example",
-                budget_amount=Money("12000", "USD"),
-                estimated_value=Money("10000", "USD"),
-            ),
-            at=clock(),
-            by=ANNA,
-        )
-        uow.leads.add(us_lead)
-        uow.commit()
-    auto = QualificationPolicy(currencies=REGISTRY)
-    result = qualify(
-        store,
-        us_lead.id,
-        QualifyRequest(currency="EUR"),
-        auto,
-        at=clock(),
-        by=ANNA,
-        finder=finder,
-        id_factory=new_id,
+    auto = anna.with_policy(QualificationPolicy(currencies=REGISTRY))  # same store and index
+    us_lead = auto.create(
+        topic="Espresso bar for the Boston office",
+        name="Grace Hopper",
+        company="Acme Inc.",
+        email="grace@acme.example",
+        budget_amount={"amount": "12000", "currency": "USD"},
+        estimated_value={"amount": "10000", "currency": "USD"},
     )
+    result = auto.qualify(us_lead.id, currency="EUR")
     for line in result.plan.describe():
         print(line)
-    with store.unit_of_work() as uow:
+    with auto.store.unit_of_work() as uow:
         assert result.opportunity_id is not None
         opportunity = uow.opportunities.get(result.opportunity_id)
     print(
@@ -197,7 +162,7 @@ def main() -> None:
     )
 
     heading("6. Stored")
-    with store.unit_of_work() as uow:
+    with raw_store.unit_of_work() as uow:
         for account in uow.accounts.list():
             print(f"account {account.id}: {account.name}")
         for contact in uow.contacts.list():
@@ -206,8 +171,9 @@ def main() -> None:
             print(f"opportunity {opp.id}: {opp.name} ({opp.currency}), from {opp.originating_lead}")
         for stored in uow.leads.stream():
             print(f"lead {stored.id}: {stored.state}, contact {stored.qualified_contact}")
-    print(f"duplicate index: {finder.index.stats().records} accounts/contacts, kept current")
-    store.close()
+    records = desk.duplicates.index.stats().records
+    print(f"duplicate index: {records} records, kept current by the desk")
+    raw_store.close()
 
 
 if __name__ == "__main__":

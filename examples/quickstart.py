@@ -16,6 +16,7 @@ from pathlib import Path
 from leadkit import (
     ActivityKind,
     ContactId,
+    Desk,
     EmailAddress,
     Lead,
     LeadId,
@@ -158,8 +159,14 @@ def store_leads(leads: list[Lead], path: Path) -> None:
             uow.commit()
         with store.unit_of_work() as uow:
             total = uow.leads.count(Views.all_leads())
-            mine = uow.leads.query(Views.my_open_leads(MAREK)).items
+        # A host works through the front door: wired once, acting as a user.
+        marek = Desk(store, clock=clock).acting_as(MAREK)
+        mine = marek.views.my_open().items
         print(f"{total} leads in {path}; Marek's open leads: {[str(x.id) for x in mine]}")
+        krak = marek.note("lead-krak", "Booked a demo for next week.")
+        print(
+            f"{krak.id}: note {krak.timeline_seq} added through the desk (version {krak.version})"
+        )
     finally:
         store.close()
 

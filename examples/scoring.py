@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from leadkit import (
     Budget,
+    Desk,
     Lead,
     LeadId,
     LeadPatch,
@@ -26,13 +27,12 @@ from leadkit import (
     StatusReason,
     UserRef,
 )
+from leadkit.adapters.memory import MemoryStore
 from leadkit.scoring import (
     BCM_MODEL,
     Blend,
     backtest,
-    leads_by_owner_and_rating,
     score,
-    score_lead,
     train,
 )
 
@@ -118,9 +118,17 @@ for lead in leads:
         f"{after.value:>6} {after.star_text}  ({after.source.value})"
     )
 
-print("\n4. Recording the scores; the 'by assigned to and rating' report")
-recorded = [score_lead(lead, v2, at=AT, by=ADA) for lead in leads]
-for row in leads_by_owner_and_rating(recorded):
+print("\n4. Storing the leads; a desk scores them and reports 'by assigned to and rating'")
+store = MemoryStore()
+with store.unit_of_work() as uow:
+    for lead in leads:
+        uow.leads.add(lead)
+    uow.commit()
+desk = Desk(store, clock=lambda: AT, scoring=v2).acting_as(ADA)
+print(f"  stored scores not from {v2.name} v{v2.version}: {desk.reports.by_owner().stale}")
+by_rating = desk.reports.by_owner_and_rating(rescore=True)  # rescore the outdated, then report
+print(f"  rescored {by_rating.rescored}; stale now: {by_rating.stale}")
+for row in by_rating.rows:
     ids = ", ".join(str(i) for i in row.lead_ids)
     print(f"  {row.label:<18} {row.count} lead(s), mean {row.mean_score}: {ids}")
 

@@ -65,7 +65,7 @@ from leadkit.errors import (
 )
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
-from leadkit.mass_edit import (
+from leadkit.mass_editing import (
     ClearManualScore,
     LeadEdit,
     MassEditResult,

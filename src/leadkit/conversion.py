@@ -1158,15 +1158,11 @@ def _opportunity(
 def dump_plan(plan: ConversionPlan, converter: LeadkitConverter | None = None) -> dict[str, Any]:
     """The plan as JSON-safe data in the converter's envelope (``{"schema", "kind", "data"}``).
 
-    The opportunity's customer is written with its kind (``customer_kind``), which the plain
-    converter cannot tell from a bare id.
+    The opportunity's customer is written with its kind (``customer_kind``), as the
+    converter writes every opportunity.
     """
     conv = converter or make_converter()
-    envelope = conv.dump(plan)
-    if plan.opportunity is not None:
-        kind = "account" if isinstance(plan.opportunity.record.customer, AccountId) else "contact"
-        envelope["data"]["opportunity"]["customer_kind"] = kind
-    return envelope
+    return conv.dump(plan)
 
 
 def load_plan(data: object, converter: LeadkitConverter | None = None) -> ConversionPlan:
@@ -1198,29 +1194,17 @@ def load_plan(data: object, converter: LeadkitConverter | None = None) -> Conver
 
 
 def _load_planned_opportunity(conv: LeadkitConverter, data: object) -> PlannedOpportunity:
+    """The planned opportunity; a plan written before records carried their
+    ``customer_kind`` has it beside the record, and is read as well."""
     if not isinstance(data, Mapping):
         raise InvalidValue("opportunity", data, "must be an object")
     record = data.get("record")
     if not isinstance(record, Mapping):
         raise InvalidValue("opportunity.record", record, "must be an object")
-    kind = data.get("customer_kind")
-    raw_customer = record.get("customer")
-    if not isinstance(raw_customer, str):
-        raise InvalidValue("opportunity.record.customer", raw_customer, "must be an id")
-    customer: AccountId | ContactId
-    if kind == "account":
-        customer = AccountId(raw_customer)
-    elif kind == "contact":
-        customer = ContactId(raw_customer)
-    else:
-        raise InvalidValue("opportunity.customer_kind", kind, "must be account or contact")
-    opportunity = _structure_fields(
-        conv, Opportunity, record, {"customer": customer}, "opportunity.record"
-    )
     rest = {k: v for k, v in data.items() if k != "customer_kind"}
-    step: PlannedOpportunity = _structure_fields(
-        conv, PlannedOpportunity, rest, {"record": opportunity}, "opportunity"
-    )
+    if "customer_kind" in data and "customer_kind" not in record:
+        rest["record"] = {**record, "customer_kind": data["customer_kind"]}
+    step: PlannedOpportunity = _structure_fields(conv, PlannedOpportunity, rest, {}, "opportunity")
     return step
 
 

@@ -215,7 +215,12 @@ class QualificationIncomplete(DomainRuleViolation):
 
 
 class DuplicatesUnresolved(DomainRuleViolation):
-    """Duplicate warnings were left unanswered (link one or say "create anyway")."""
+    """Duplicate warnings were left unanswered (link one or say "create anyway").
+
+    ``candidates`` holds :class:`~leadkit.conversion.DuplicateCandidate` values wherever the
+    error comes from (qualification, e-mail intake, the front door): record type, id, score
+    and the explanation.
+    """
 
     def __init__(self, candidates: Sequence[Any]) -> None:
         self.candidates = tuple(candidates)

@@ -15,7 +15,7 @@ user, an expected version), never the call's time, new ids or the host's configu
 retry made a minute later, or after a deploy that changed the qualification policy, is still
 the same request.
 
-Services, :func:`~leadkit.mass_edit.mass_edit` and :func:`~leadkit.io.run.run_import` take
+Services, :func:`~leadkit.mass_editing.mass_edit` and :func:`~leadkit.io.run.run_import` take
 ``idempotency_key=``; any other operation (merge, a host's own) uses :func:`run_once`, or
 :func:`recall` and :func:`remember` around its own unit of work.
 See ``docs/idempotency.md``.

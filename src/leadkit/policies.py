@@ -26,6 +26,7 @@ from typing import Any, Final, Union, get_args, get_origin
 
 import attrs
 
+from leadkit._named import named
 from leadkit.errors import ConfigurationError, CurrencyMismatch, InvalidValue
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS
@@ -602,3 +603,15 @@ PROMPT_POLICY: Final = QualificationPolicy(mode=QualifyMode.PROMPT)
 
 BCM_POLICY: Final = QualificationPolicy(notes=NotesCarryOver.COPY)
 """Outlook Business Contact Manager: converting a lead carries its notes onto the contact."""
+
+
+for _preset, _name in (
+    (D365_ACCOUNT_MAP, "D365_ACCOUNT_MAP"),
+    (D365_CONTACT_MAP, "D365_CONTACT_MAP"),
+    (D365_OPPORTUNITY_MAP, "D365_OPPORTUNITY_MAP"),
+    (D365_MAPS, "D365_MAPS"),
+    (DEFAULT_POLICY, "DEFAULT_POLICY"),
+    (PROMPT_POLICY, "PROMPT_POLICY"),
+    (BCM_POLICY, "BCM_POLICY"),
+):
+    named(_preset, _name)  # help() shows the name, not the expanded preset

@@ -11,7 +11,7 @@ import base64
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -20,7 +20,7 @@ from typing import Any, Final, Generic, Protocol, Self, TypeVar
 
 import attrs
 
-from leadkit.errors import InvalidValue
+from leadkit.errors import ConcurrencyConflict, InvalidValue
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
@@ -33,6 +33,7 @@ from leadkit.values import (
     LeadId,
     MergeId,
     OpportunityId,
+    RecordId,
     UserRef,
     require_aware,
 )
@@ -60,7 +61,10 @@ __all__ = [
     "Views",
     "check_batch_size",
     "check_claim",
+    "check_expected_version",
     "check_limit",
+    "checked_key",
+    "checked_record",
     "claimable",
     "decode_cursor",
     "encode_cursor",
@@ -401,12 +405,14 @@ class LeadRepository(Protocol):
         """
         ...
 
-    def save(self, lead: Lead) -> Lead:
-        """Store ``lead`` if the stored version equals ``lead.version``.
+    def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        """Store ``lead`` if the stored version equals ``lead.version`` — and, when given,
+        ``expected_version`` (the version a client last saw: an HTTP ``If-Match``).
 
         Returns the stored copy (version + 1, no pending events); its pending events go to the
         unit of work. Raises ConcurrencyConflict if the stored version differs (with the
-        expected and actual versions), NotFound if there is none.
+        expected and actual versions), NotFound if there is none, InvalidValue for an
+        ``expected_version`` that is not an integer.
         """
         ...
 
@@ -536,6 +542,62 @@ class IdFactory(Protocol):
     """Makes new ids (uuid4 text, a database sequence ...); the core never invents one."""
 
     def __call__(self) -> str: ...
+
+
+_KINDS: Final[Mapping[str, tuple[type[RecordId], type]]] = {
+    "lead": (LeadId, Lead),
+    "account": (AccountId, Account),
+    "contact": (ContactId, Contact),
+    "opportunity": (OpportunityId, Opportunity),
+}
+
+
+def checked_key(kind: str, value: object) -> Any:
+    """For adapters, at the boundary of ``get`` and ``delete``: the id of a ``kind`` record
+    ("lead", "account", "contact", "opportunity"), given as its id type or its text. Raises
+    InvalidValue naming ``<kind>_id`` for any other type or malformed text. Another ``kind``
+    (a store's own record type) is returned unchecked."""
+    if kind not in _KINDS:
+        return value  # a kind of record leadkit's ids do not cover: the adapter checks it
+    id_type = _KINDS[kind][0]
+    if isinstance(value, id_type):
+        return value
+    if isinstance(value, str):
+        try:
+            return id_type(value)
+        except InvalidValue as e:
+            raise InvalidValue(f"{kind}_id", value, e.reason) from None
+    raise InvalidValue(f"{kind}_id", value, f"must be a {id_type.__name__} or its text")
+
+
+def checked_record(kind: str, value: object) -> None:
+    """For adapters, at the boundary of ``add`` and ``save``: refuse anything but a ``kind``
+    record (InvalidValue naming ``kind``), so nothing of another type is ever stored."""
+    if kind not in _KINDS:
+        return
+    record_type = _KINDS[kind][1]
+    if not isinstance(value, record_type):
+        raise InvalidValue(kind, type(value).__name__, f"must be a {record_type.__name__}")
+
+
+def check_expected_version(
+    lead: Lead, expected_version: int | None, stored_version: Callable[[], int]
+) -> None:
+    """For adapters' ``save(lead, expected_version=...)``: return when ``expected_version`` is
+    None or equals ``lead.version`` (the adapter's own check against the stored version
+    follows); otherwise raise ConcurrencyConflict with the version the store holds
+    (``stored_version()``, which raises NotFound when there is none). Raises InvalidValue
+    for an ``expected_version`` that is not an integer."""
+    if expected_version is None:
+        return
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise InvalidValue("expected_version", expected_version, "must be an integer version")
+    if expected_version == lead.version:
+        return
+    stored = stored_version()
+    raise ConcurrencyConflict(
+        lead.id, expected_version if stored != expected_version else lead.version, stored
+    )
 
 
 def check_limit(limit: int) -> None:

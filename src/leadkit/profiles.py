@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import attrs
 
+from leadkit._named import named
 from leadkit.errors import ConfigurationError, FieldProblem, InvalidValue
 from leadkit.patch import PATCH_FIELDS
 
@@ -176,11 +177,14 @@ def _profile(name: str, required: Iterable[str]) -> FieldProfile:
 D365_PROFILE: Final = _profile("Dynamics 365", ("topic", "name.last"))
 BCM_PROFILE: Final = _profile("Outlook Business Contact Manager", ("name.full",))
 DEFAULT_PROFILE: Final = D365_PROFILE
+named(DEFAULT_PROFILE, "DEFAULT_PROFILE")  # help() shows the name, not every field rule
+named(BCM_PROFILE, "BCM_PROFILE")
 
 LENGTHS_PROFILE: Final = _profile("Dynamics 365 lengths", ())
 """No required field, the Dynamics 365 column lengths: what a later command checks on a lead
 created under a host's own profile when it is given no profile (leadkit cannot know the
 host's required fields; pass the profile to check them)."""
+named(LENGTHS_PROFILE, "LENGTHS_PROFILE")
 
 PROFILES: Final[Mapping[str, FieldProfile]] = MappingProxyType(
     {profile.name: profile for profile in (D365_PROFILE, BCM_PROFILE)}

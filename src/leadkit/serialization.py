@@ -36,12 +36,22 @@ from leadkit.fastcodec import Codec, Fallback, Leaf, compile_codec, email_leaf
 from leadkit.fields import CustomFields, CustomValue, OptionSet, OptionValue, custom_kind
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
+from leadkit.records import Opportunity
 from leadkit.scoring.codec import register_scoring_hooks
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import ActivityKind, StakeholderRole
-from leadkit.values import EmailAddress, Money, PhoneNumber, RecordId, Url, require_aware
+from leadkit.values import (
+    AccountId,
+    ContactId,
+    EmailAddress,
+    Money,
+    PhoneNumber,
+    RecordId,
+    Url,
+    require_aware,
+)
 
-__all__ = ["SCHEMA_VERSION", "LeadkitConverter", "make_converter"]
+__all__ = ["CONVERTED_TYPES", "SCHEMA_VERSION", "LeadkitConverter", "make_converter"]
 
 SCHEMA_VERSION: Final = 1
 """The version written into every envelope; ``load`` refuses other versions."""
@@ -210,6 +220,46 @@ class LeadkitConverter:
         return self.load(data, kind)
 
 
+def _converted_types() -> tuple[type, ...]:
+    from leadkit.fields import OptionValue
+    from leadkit.records import Account, Contact
+    from leadkit.timeline import Activity, Attachment, Note, Stakeholder
+    from leadkit.values import Address, ContactId, LeadId, OpportunityId, PersonName, UserRef
+
+    return (
+        LeadId,
+        AccountId,
+        ContactId,
+        OpportunityId,
+        UserRef,
+        EmailAddress,
+        PhoneNumber,
+        Money,
+        PersonName,
+        Address,
+        Url,
+        CustomFields,
+        OptionValue,
+        Attachment,
+        StakeholderRole,
+        Stakeholder,
+        Note,
+        Activity,
+        StatusReason,
+        LeadPatch,
+        Account,
+        Contact,
+        Opportunity,
+        Lead,
+        *EVENT_TYPES.values(),
+    )
+
+
+CONVERTED_TYPES: Final[tuple[type, ...]] = _converted_types()
+"""Every type the converter writes and reads back equal (a property test holds it to that):
+the values, the records, the lead and every event type."""
+
+
 def make_converter() -> LeadkitConverter:
     """A new converter for every leadkit value, event and lead."""
     return LeadkitConverter()
@@ -284,11 +334,57 @@ def _register(c: cattrs.Converter) -> None:
     c.register_unstructure_hook(Lead, unstructure_lead)
     c.register_structure_hook(Lead, structure_lead)
 
+    _register_opportunity(c)
+
     for event_type in EVENT_TYPES.values():
         c.register_unstructure_hook(event_type, _event_unstructurer(c, event_type))
         c.register_structure_hook(event_type, _event_structurer(c, event_type))
     c.register_unstructure_hook(LeadEvent, lambda v: c.unstructure(v, type(v)))
     c.register_structure_hook(LeadEvent, lambda v, _: _structure_event(c, v))
+
+
+CUSTOMER_KINDS: Final[Mapping[str, type[AccountId] | type[ContactId]]] = {
+    "account": AccountId,
+    "contact": ContactId,
+}
+"""An opportunity's ``customer_kind``: what its ``customer`` id names."""
+
+
+def _register_opportunity(c: cattrs.Converter) -> None:
+    """An opportunity's customer is an account or a contact id: the document says which in
+    ``customer_kind`` beside the bare ``customer`` id, so that it reads back as written."""
+    plain = cattrs.gen.make_dict_unstructure_fn(Opportunity, c)
+    typed = cattrs.gen.make_dict_structure_fn(
+        Opportunity,
+        c,
+        customer=cattrs.gen.override(struct_hook=lambda v, _: v),
+        _cattrs_forbid_extra_keys=True,
+    )
+
+    def unstructure(opportunity: Opportunity) -> dict[str, Any]:
+        data: dict[str, Any] = plain(opportunity)
+        data["customer_kind"] = (
+            "account" if isinstance(opportunity.customer, AccountId) else "contact"
+        )
+        return data
+
+    def structure(value: object, _: object) -> Opportunity:
+        if not isinstance(value, Mapping):
+            raise _MalformedError(value, "must be an object")
+        data = dict(value)
+        kind = data.pop("customer_kind", None)
+        if kind not in CUSTOMER_KINDS:
+            raise InvalidValue(
+                "customer_kind", kind, "must be account or contact (what the customer id names)"
+            )
+        customer = data.get("customer")
+        if not isinstance(customer, str):
+            raise InvalidValue("customer", customer, "must be an id string")
+        data["customer"] = CUSTOMER_KINDS[str(kind)](customer)
+        return typed(data, Opportunity)
+
+    c.register_unstructure_hook(Opportunity, unstructure)
+    c.register_structure_hook(Opportunity, structure)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from leadkit.cli import cli
 from leadkit.errors import InvalidValue
 from leadkit.io.columns import lead_cell
 from leadkit.lead import Lead
-from leadkit.mass_edit import EDITABLE_FIELDS, field_path, mass_edit, set_field
+from leadkit.mass_editing import EDITABLE_FIELDS, field_path, mass_edit, set_field
 from leadkit.patch import PATCH_FIELDS, UNSET
 from leadkit.status import LeadState
 from leadkit.testing.strategies import custom_values, lead_patches, leads

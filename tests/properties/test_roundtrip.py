@@ -39,7 +39,8 @@ from leadkit import (
     make_converter,
 )
 from leadkit.errors import InvalidValue
-from leadkit.serialization import _to_invalid
+from leadkit.records import Account, Contact, Opportunity
+from leadkit.serialization import CONVERTED_TYPES, _to_invalid
 from leadkit.testing import strategies as s
 
 VALUES: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
@@ -63,6 +64,9 @@ VALUES: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
     (Activity, s.activities()),
     (StatusReason, s.status_reasons()),
     (LeadPatch, s.lead_patches(required=False)),
+    (Account, s.accounts()),
+    (Contact, s.contacts()),
+    (Opportunity, s.opportunities()),
 ]
 
 converter = make_converter()
@@ -79,6 +83,33 @@ def test_every_value_survives_a_json_round_trip(
     assert type(back) is type(value)
     assert back == value
     assert converter.dumps(back) == text
+
+
+def test_every_type_the_converter_claims_has_a_round_trip_property() -> None:
+    covered = {kind for kind, _ in VALUES} | {Lead, *EVENT_TYPES.values()}
+    missing = [kind.__name__ for kind in CONVERTED_TYPES if kind not in covered]
+    assert not missing
+
+
+@pytest.mark.parametrize("kind", [AccountId, ContactId])
+def test_an_opportunity_keeps_its_customers_kind(kind: type[AccountId | ContactId]) -> None:
+    opportunity = Opportunity(
+        id=OpportunityId("O-1"), name="Coffee", customer=kind("X-1"), currency="EUR"
+    )
+    back = converter.loads(converter.dumps(opportunity), Opportunity)
+    assert type(back.customer) is kind
+    assert back == opportunity
+
+
+def test_an_opportunity_without_its_customer_kind_is_refused_naming_the_field() -> None:
+    data = converter.dump(
+        Opportunity(id=OpportunityId("O-1"), name="x", customer=AccountId("A-1"), currency="EUR")
+    )
+    del data["data"]["customer_kind"]
+    with pytest.raises(InvalidValue) as caught:
+        converter.load(data, Opportunity)
+    assert caught.value.field == "customer_kind"
+    assert "disambiguate" not in str(caught.value)
 
 
 @given(fields=s.custom_fields())

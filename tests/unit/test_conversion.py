@@ -757,7 +757,10 @@ def test_a_plan_without_an_opportunity_round_trips() -> None:
     [
         (lambda d: d.update(kind="Lead"), "kind"),
         (lambda d: d.update(schema=99), "schema"),
-        (lambda d: d["data"]["opportunity"].update(customer_kind="lead"), "customer_kind"),
+        (
+            lambda d: d["data"]["opportunity"]["record"].update(customer_kind="lead"),
+            "opportunity.record.customer_kind",
+        ),
         (lambda d: d["data"].update(lead_version="one"), "lead_version"),
         (lambda d: d["data"].update(colour="red"), "colour"),
         (lambda d: d["data"]["opportunity"]["record"].update(customer=7), "customer"),
@@ -769,6 +772,14 @@ def test_malformed_plan_data_is_refused_naming_the_field(mutate: Any, field: str
     with pytest.raises(InvalidValue) as error:
         load_plan(data, CONVERTER)
     assert field in error.value.field
+
+
+def test_a_plan_with_the_customer_kind_beside_the_record_still_loads() -> None:
+    original = plan(make_lead())
+    data = dump_plan(original, CONVERTER)
+    record = data["data"]["opportunity"]["record"]
+    data["data"]["opportunity"]["customer_kind"] = record.pop("customer_kind")
+    assert load_plan(data, CONVERTER) == original
 
 
 def test_malformed_plan_text_is_refused() -> None:

@@ -39,7 +39,7 @@ from leadkit.idempotency import (
 )
 from leadkit.io import ImportInterrupted, ImportPolicy, plan_import, run_import
 from leadkit.lead import Lead
-from leadkit.mass_edit import EditStatus, mass_edit, set_field
+from leadkit.mass_editing import EditStatus, mass_edit, set_field
 from leadkit.merging import Survivorship, plan_merge
 from leadkit.patch import LeadPatch
 from leadkit.policies import DEFAULT_POLICY

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from leadkit.adapters.memory import MemoryStore
+from leadkit.conversion import DuplicateCandidate
 from leadkit.errors import DuplicatesUnresolved, InvalidValue
 from leadkit.fields import CustomFields, LeadSource
 from leadkit.io import (
@@ -129,8 +130,13 @@ def test_a_sender_known_as_a_lead_or_contact_is_reported_not_silently_duplicated
         index = build_duplicate_index(uow)
     known = lead_from_email(ENCODED, duplicates=index)
     assert [str(m.candidate) for m in known.matches] == ["lead:L-9"]
-    with pytest.raises(DuplicatesUnresolved):
+    with pytest.raises(DuplicatesUnresolved) as caught:
         known.create(LeadId("L-10"), at=AT, by=BY)
+    assert caught.value.candidates == known.candidates
+    assert [(c.record_type.value, c.record_id) for c in caught.value.candidates] == [
+        ("lead", "L-9")
+    ]
+    assert all(isinstance(c, DuplicateCandidate) and c.reason for c in caught.value.candidates)
     assert known.create(LeadId("L-10"), at=AT, by=BY, create_anyway=True).id == LeadId("L-10")
     contact = lead_from_email(HTML_ONLY, duplicates=index)
     assert [str(m.candidate) for m in contact.matches] == ["contact:C-1"]

@@ -14,7 +14,7 @@ from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead, replay
-from leadkit.mass_edit import EditStatus, mass_edit, set_field
+from leadkit.mass_editing import EditStatus, mass_edit, set_field
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadStore
 from leadkit.profiles import (

@@ -1,4 +1,4 @@
-"""Specification of mass edit (leadkit.mass_edit): one change, many leads, one unit of work."""
+"""Specification of mass edit (leadkit.mass_editing): one change, many leads, one unit of work."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from leadkit.errors import InvalidValue, LeadClosed, NotFound
 from leadkit.events import LeadAssigned
 from leadkit.fields import LeadSource
 from leadkit.lead import Lead
-from leadkit.mass_edit import (
+from leadkit.mass_editing import (
     ClearManualScore,
     EditStatus,
     Reassign,
@@ -160,6 +160,15 @@ def test_edits_are_validated_once_when_built() -> None:
         SetManualScore(11)
     with pytest.raises(InvalidValue):
         SetFields(LeadPatch())
+
+
+def test_the_function_does_not_shadow_its_module() -> None:
+    import leadkit
+    import leadkit.mass_editing as module
+
+    assert callable(leadkit.mass_edit)
+    assert module.mass_edit is leadkit.mass_edit
+    assert module.SetFields is leadkit.SetFields
 
 
 def test_a_part_of_the_name_address_or_custom_fields_changes_only_that_part() -> None:

@@ -80,7 +80,10 @@ from leadkit.ports import (
     StoredResponse,
     check_batch_size,
     check_claim,
+    check_expected_version,
     check_limit,
+    checked_key,
+    checked_record,
     claimable,
     decode_cursor,
     encode_cursor,
@@ -698,6 +701,7 @@ class _Repository(Generic[K, V]):
 
     def get(self, record_id: K) -> V:
         self._uow._require_open()
+        record_id = checked_key(self._changes.kind, record_id)
         found, _ = self._changes.lookup(record_id)
         if found is None:
             raise NotFound(self._changes.kind, record_id)
@@ -705,6 +709,7 @@ class _Repository(Generic[K, V]):
 
     def add(self, record: V) -> V:
         self._uow._require_open()
+        checked_record(self._changes.kind, record)
         if record.version != 0:
             raise InvalidValue(
                 "version",
@@ -722,6 +727,7 @@ class _Repository(Generic[K, V]):
 
     def save(self, record: V) -> V:
         self._uow._require_open()
+        checked_record(self._changes.kind, record)
         key: K = record.id  # type: ignore[assignment]
         found, base = self._changes.lookup(key)
         if found is None:
@@ -735,6 +741,7 @@ class _Repository(Generic[K, V]):
 
     def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
         self._uow._require_open()
+        record_id = checked_key(self._changes.kind, record_id)
         found, base = self._changes.lookup(record_id)
         if found is None:
             raise NotFound(self._changes.kind, record_id)
@@ -765,7 +772,11 @@ class _LeadRepository(_Repository[LeadId, Lead]):
     def add(self, lead: Lead) -> Lead:
         return super().add(lead)
 
-    def save(self, lead: Lead) -> Lead:
+    def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        checked_record("lead", lead)
+        check_expected_version(
+            lead, expected_version, lambda: super(_LeadRepository, self).get(lead.id).version
+        )
         return super().save(lead)
 
     def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:

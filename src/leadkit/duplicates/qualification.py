@@ -74,6 +74,7 @@ from leadkit.ports import (
     OpportunityRepository,
     Page,
     UnitOfWork,
+    checked_key,
 )
 from leadkit.records import Account, Contact
 from leadkit.values import AccountId, ContactId, LeadId
@@ -181,6 +182,7 @@ class _WatchedAccounts:
         return stored
 
     def delete(self, record_id: AccountId, *, expected_version: int | None = None) -> None:
+        record_id = checked_key("account", record_id)
         self._inner.delete(record_id, expected_version=expected_version)
         self._uow._account_written(record_id, None, renamed=True)
 
@@ -209,6 +211,7 @@ class _WatchedContacts:
         return stored
 
     def delete(self, record_id: ContactId, *, expected_version: int | None = None) -> None:
+        record_id = checked_key("contact", record_id)
         self._inner.delete(record_id, expected_version=expected_version)
         self._uow._deleted(RecordRef(RecordType.CONTACT, record_id.value))
 
@@ -231,12 +234,13 @@ class _WatchedLeads:
         self._uow._written(stored)
         return stored
 
-    def save(self, lead: Lead) -> Lead:
-        stored = self._inner.save(lead)
+    def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        stored = self._inner.save(lead, expected_version=expected_version)
         self._uow._written(stored)
         return stored
 
     def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:
+        lead_id = checked_key("lead", lead_id)
         self._inner.delete(lead_id, expected_version=expected_version)
         self._uow._deleted(RecordRef(RecordType.LEAD, lead_id.value))
 

@@ -23,6 +23,7 @@ from typing import Final, TypeVar
 
 import attrs
 
+from leadkit._named import named
 from leadkit.duplicates.normalize import (
     DEFAULT_NICKNAMES,
     NORMALIZERS,
@@ -959,3 +960,6 @@ DEFAULT_LEAD_RULES: Final[DuplicateRuleSet] = DuplicateRuleSet(
 def default_rule_set(mode: CheckMode = CheckMode.WARN) -> DuplicateRuleSet:
     """:data:`DEFAULT_LEAD_RULES`, with ``mode`` as its check mode."""
     return DEFAULT_LEAD_RULES.with_mode(mode)
+
+
+named(DEFAULT_LEAD_RULES, "DEFAULT_LEAD_RULES")  # help() shows the name, not every rule

@@ -31,8 +31,10 @@ from typing import Final
 
 import attrs
 
+from leadkit.conversion import DuplicateCandidate
 from leadkit.duplicates.index import DuplicateIndex
 from leadkit.duplicates.matches import DuplicateMatch
+from leadkit.duplicates.qualification import candidate_from_match
 from leadkit.errors import DuplicatesUnresolved, InvalidValue
 from leadkit.fields import CustomFields, LeadSource
 from leadkit.io.drafts import LEAD_DEFAULTS, DraftView, draft_record
@@ -72,6 +74,12 @@ class EmailIntake:
     matches: tuple[DuplicateMatch, ...] = ()
 
     @property
+    def candidates(self) -> tuple[DuplicateCandidate, ...]:
+        """The matches as duplicate candidates (type, id, score and the explanation), the
+        type every DuplicatesUnresolved carries."""
+        return tuple(candidate_from_match(match) for match in self.matches)
+
+    @property
     def is_known_sender(self) -> bool:
         """True when the sender matches a stored lead or contact."""
         return bool(self.matches)
@@ -86,10 +94,11 @@ class EmailIntake:
         profile: FieldProfile = DEFAULT_PROFILE,
         create_anyway: bool = False,
     ) -> Lead:
-        """The new lead. Raises DuplicatesUnresolved (carrying the matches) when the sender
-        matches stored records, unless ``create_anyway``; InvalidValue as Lead.create does."""
+        """The new lead. Raises DuplicatesUnresolved when the sender matches stored records,
+        unless ``create_anyway``: its ``candidates`` are :attr:`candidates`, the same
+        DuplicateCandidate values qualification reports; InvalidValue as Lead.create does."""
         if self.matches and not create_anyway:
-            raise DuplicatesUnresolved(self.matches)
+            raise DuplicatesUnresolved(self.candidates)
         return Lead.create(lead_id, self.patch, at=at, by=by, owner=owner, profile=profile)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from leadkit._named import named
 from leadkit.fields import Budget, LeadSource, Need, PurchaseTimeframe
 from leadkit.scoring.model import Criterion, Importance, ScoringModel
 from leadkit.scoring.predicates import (
@@ -108,3 +109,6 @@ BCM_MODEL: Final = ScoringModel(
     ),
 )
 """The Outlook BCM style default model (version 1)."""
+
+
+named(BCM_MODEL, "BCM_MODEL")  # help() shows the name, not every criterion

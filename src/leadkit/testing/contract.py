@@ -843,6 +843,47 @@ class LeadStoreContract(IdempotencyContract, OutboxContract):
             uow.leads.add(lead)
             assert list(uow.events) == list(lead.pending_events)
 
+    # types at the boundary ---------------------------------------------------------------------
+
+    def test_an_id_given_as_text_is_converted(self, empty_store: LeadStore) -> None:
+        (stored,) = _store_leads(empty_store, _lead("a1"))
+        with empty_store.unit_of_work() as uow:
+            assert uow.leads.get("a1") == stored  # type: ignore[arg-type]
+            uow.leads.delete("a1")  # type: ignore[arg-type]
+            uow.commit()
+        assert not _exists(empty_store, LeadId("a1"))
+
+    @pytest.mark.parametrize("bad", [42, None, b"a1", AccountId("a1")])
+    def test_an_id_of_another_type_is_refused_naming_it(
+        self, empty_store: LeadStore, bad: object
+    ) -> None:
+        _store_leads(empty_store, _lead("a1"))
+        with empty_store.unit_of_work() as uow:
+            with pytest.raises(InvalidValue) as caught:
+                uow.leads.get(bad)  # type: ignore[arg-type]
+            assert caught.value.field == "lead_id"
+            with pytest.raises(InvalidValue):
+                uow.leads.delete(bad)  # type: ignore[arg-type]
+            with pytest.raises(InvalidValue) as caught:
+                uow.accounts.get(LeadId("a1"))  # type: ignore[arg-type]
+            assert caught.value.field == "account_id"
+
+    def test_a_value_of_another_type_is_never_stored(self, empty_store: LeadStore) -> None:
+        account = _account(1, None)
+        with empty_store.unit_of_work() as uow:
+            with pytest.raises(InvalidValue) as caught:
+                uow.leads.add(account)  # type: ignore[arg-type]
+            assert caught.value.field == "lead"
+            with pytest.raises(InvalidValue):
+                uow.leads.save(account)  # type: ignore[arg-type]
+            with pytest.raises(InvalidValue) as caught:
+                uow.contacts.add(account)  # type: ignore[arg-type]
+            assert caught.value.field == "contact"
+            uow.commit()
+        with empty_store.unit_of_work() as uow:
+            assert uow.leads.count(LeadQuery()) == 0
+            assert list(uow.contacts.list()) == []
+
     # save -------------------------------------------------------------------------------------
 
     def test_save_bumps_the_version_and_returns_the_stored_copy(
@@ -899,6 +940,45 @@ class LeadStoreContract(IdempotencyContract, OutboxContract):
         with empty_store.unit_of_work() as uow, pytest.raises(ConcurrencyConflict) as caught:
             uow.leads.save(attrs.evolve(stored, version=5))
         _check_conflict(caught.value, "s1", expected=5, actual=1)
+
+    def test_save_with_the_expected_version_stores_the_lead(self, empty_store: LeadStore) -> None:
+        (stored,) = _store_leads(empty_store, _lead("s1"))
+        with empty_store.unit_of_work() as uow:
+            saved = uow.leads.save(_touch(stored, "mine"), expected_version=1)
+            uow.commit()
+        assert saved.version == 2
+        assert _read(empty_store, LeadId("s1")).description == "mine"
+
+    def test_save_with_an_expected_version_the_store_no_longer_holds_conflicts(
+        self, empty_store: LeadStore
+    ) -> None:
+        (stored,) = _store_leads(empty_store, _lead("s1"))
+        with empty_store.unit_of_work() as uow:
+            current = uow.leads.save(_touch(stored, "theirs"))
+            uow.commit()
+        # A client saw version 1 (If-Match: "1"); the host read version 2 and changed it.
+        with empty_store.unit_of_work() as uow:
+            with pytest.raises(ConcurrencyConflict) as caught:
+                uow.leads.save(_touch(current, "mine"), expected_version=1)
+            uow.commit()
+        _check_conflict(caught.value, "s1", expected=1, actual=2)
+        got = _read(empty_store, LeadId("s1"))
+        assert (got.version, got.description) == (2, "theirs")
+
+    def test_save_with_an_expected_version_of_a_missing_lead_raises_not_found(
+        self, empty_store: LeadStore
+    ) -> None:
+        with empty_store.unit_of_work() as uow, pytest.raises(NotFound):
+            uow.leads.save(attrs.evolve(_lead("ghost"), version=1), expected_version=3)
+
+    @pytest.mark.parametrize("bad", ["1", 1.0, True])
+    def test_save_refuses_an_expected_version_that_is_not_an_integer(
+        self, empty_store: LeadStore, bad: object
+    ) -> None:
+        (stored,) = _store_leads(empty_store, _lead("s1"))
+        with empty_store.unit_of_work() as uow, pytest.raises(InvalidValue) as caught:
+            uow.leads.save(stored, expected_version=bad)  # type: ignore[arg-type]
+        assert caught.value.field == "expected_version"
 
     def test_save_of_a_lead_never_stored_raises_not_found(self, empty_store: LeadStore) -> None:
         with empty_store.unit_of_work() as uow:

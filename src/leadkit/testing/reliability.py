@@ -46,7 +46,7 @@ from leadkit.errors import (
 from leadkit.events import LeadEvent
 from leadkit.idempotency import IdempotencyKey, prune_keys, run_once
 from leadkit.lead import Lead
-from leadkit.mass_edit import mass_edit, set_field
+from leadkit.mass_editing import mass_edit, set_field
 from leadkit.patch import LeadPatch
 from leadkit.policies import DEFAULT_POLICY
 from leadkit.ports import (

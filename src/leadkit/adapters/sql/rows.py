@@ -140,8 +140,9 @@ def customer_kind(opportunity: Opportunity) -> str:
 def load_opportunity(converter: LeadkitConverter, document: str, kind: str) -> Opportunity:
     """Read an opportunity document; ``kind`` says what its customer id names.
 
-    The converter writes the customer as a bare id, which it cannot read back into
-    ``AccountId | ContactId``; every other field goes through the converter.
+    The row's ``customer_kind`` column decides what the customer id names (documents
+    written before the converter recorded ``customer_kind`` do not say); every other field
+    goes through the converter.
     Raises InvalidValue for a malformed document.
     """
     try:

@@ -152,7 +152,10 @@ from leadkit.ports import (
     StoredResponse,
     check_batch_size,
     check_claim,
+    check_expected_version,
     check_limit,
+    checked_key,
+    checked_record,
     claimable,
     encode_cursor,
 )
@@ -966,7 +969,9 @@ class SqlLeadRepository(_Rows):
         self._sql = uow._store._statements
 
     def get(self, lead_id: LeadId) -> Lead:
-        """The stored lead (no pending events). Raises NotFound."""
+        """The stored lead (no pending events). Raises NotFound, InvalidValue for an id that
+        is neither a LeadId nor its text."""
+        lead_id = checked_key("lead", lead_id)
         store = self._store
         try:
             row = self._sql.get_lead.run(self._uow._reader(), {"key": lead_id.value}).first()
@@ -984,6 +989,7 @@ class SqlLeadRepository(_Rows):
         batch (see :class:`SqlUnitOfWork`): should that fail, the call inserting the batch
         (at the latest ``commit``) raises StorageUnavailable and the unit of work is rolled back.
         """
+        checked_record("lead", lead)
         if lead.version != 0:
             raise InvalidValue(
                 "version", lead.version, "a new lead has version 0 (save a stored lead instead)"
@@ -1010,12 +1016,16 @@ class SqlLeadRepository(_Rows):
         uow._record(lead.pending_events)
         return stored
 
-    def save(self, lead: Lead) -> Lead:
-        """Store ``lead`` if the stored version equals ``lead.version``; returns the stored
-        copy (version + 1, no pending events).
+    def save(self, lead: Lead, *, expected_version: int | None = None) -> Lead:
+        """Store ``lead`` if the stored version equals ``lead.version`` (and
+        ``expected_version``, when given); returns the stored copy (version + 1, no pending
+        events).
 
-        Raises ConcurrencyConflict (expected and actual versions) or NotFound.
+        Raises ConcurrencyConflict (expected and actual versions) or NotFound; InvalidValue
+        for an ``expected_version`` that is not an integer.
         """
+        checked_record("lead", lead)
+        check_expected_version(lead, expected_version, lambda: self.get(lead.id).version)
         stored = _stored_lead(lead, lead.version + 1, ())
         values = self._row(stored)
         values["key"] = lead.id.value
@@ -1039,6 +1049,7 @@ class SqlLeadRepository(_Rows):
 
         Raises NotFound, or ConcurrencyConflict when ``expected_version`` differs.
         """
+        lead_id = checked_key("lead", lead_id)
         store = self._store
         conn = self._uow._writer()
         try:
@@ -1201,7 +1212,8 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         self._sql = uow._store._statements.records[kind.table.name]
 
     def get(self, record_id: K) -> R:
-        """The stored record. Raises NotFound."""
+        """The stored record. Raises NotFound, InvalidValue for an id of another type."""
+        record_id = checked_key(self._kind.name, record_id)
         store = self._store
         try:
             row = self._sql.get.run(self._uow._reader(), {"key": record_id.value}).first()
@@ -1212,10 +1224,12 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         return self._decode(dict(zip(self._sql.columns, row, strict=True)))
 
     def add(self, record: R) -> R:
-        """Store a new record (version 0); returns it with version 1.
+        """Store a new record (version 0); returns it with version 1 (InvalidValue for a
+        value that is not a record of this kind).
 
         Raises AlreadyExists, or InvalidValue when its version is not 0.
         """
+        checked_record(self._kind.name, record)
         if record.version != 0:
             raise InvalidValue("version", record.version, f"a new {self._kind.name} has version 0")
         stored = attrs.evolve(record, version=1)  # type: ignore[misc]
@@ -1230,7 +1244,9 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
 
     def save(self, record: R) -> R:
         """Store a changed record if the stored version equals its version; returns it with
-        version + 1. Raises ConcurrencyConflict or NotFound."""
+        version + 1. Raises ConcurrencyConflict or NotFound; InvalidValue for a value that
+        is not a record of this kind."""
+        checked_record(self._kind.name, record)
         stored = attrs.evolve(record, version=record.version + 1)  # type: ignore[misc]
         values = self._row(stored)
         values["key"] = record.id.value
@@ -1245,7 +1261,9 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         return stored
 
     def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
-        """Remove the record. Raises NotFound or ConcurrencyConflict."""
+        """Remove the record. Raises NotFound or ConcurrencyConflict; InvalidValue for an id
+        of another type."""
+        record_id = checked_key(self._kind.name, record_id)
         store = self._store
         conn = self._uow._writer()
         try:

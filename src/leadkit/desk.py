@@ -1,0 +1,956 @@
+"""The front door for host applications: :class:`Desk`, wired once, one call per task.
+
+::
+
+    desk = Desk(SqlStore.open("sqlite:///crm.db"), phone_region="SE")
+    anna = desk.acting_as(UserRef("anna", "Anna Svensson"))
+    lead = anna.create(topic="Coffee machines", name="Åsa Öberg", email="asa@fika.example")
+    result = anna.qualify(lead.id)                      # account, contact, opportunity
+
+A desk holds what every call would otherwise repeat: the store, the clock, the id factory,
+the qualification policy, the duplicate check, the scoring model, the field profile and the
+default phone region. Each method is one call of the existing services (or of a lead
+command inside one unit of work): no rule lives here. Plain values are accepted where the
+services want typed ones — a lead id as text, a user as its id, fields by name in the API
+dialect of :mod:`leadkit.dialect` — and anything else is refused with InvalidValue naming
+the argument.
+
+Writes go through the duplicate check's store (:attr:`Desk.store`), so the check's index
+stays current without the host juggling two stores. The lower-level API stays public.
+
+This module sits at the edge: its defaults read the clock (:func:`utc_now`) and draw random
+ids (:func:`uuid4_text`).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
+
+import attrs
+
+from leadkit.conversion import (
+    Choice,
+    ConversionPlan,
+    CustomerChoice,
+    DuplicateAnswer,
+    DuplicateCandidate,
+    QualifyRequest,
+)
+from leadkit.dialect import parse_lead_fields
+from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingStore
+from leadkit.errors import ConcurrencyConflict, DuplicatesUnresolved, InvalidValue
+from leadkit.lead import Lead
+from leadkit.mass_editing import LeadEdit, MassEditResult, Selection
+from leadkit.mass_editing import mass_edit as run_mass_edit
+from leadkit.policies import DEFAULT_POLICY, QualificationPolicy
+from leadkit.ports import IdFactory, LeadQuery, LeadStore, Page, Views
+from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
+from leadkit.scoring import BCM_MODEL, ScoringModel
+from leadkit.scoring.engine import is_outdated, score_lead
+from leadkit.scoring.reports import (
+    ReportRow,
+    RescoreProgress,
+    leads_by_owner,
+    leads_by_owner_and_rating,
+    leads_by_score_band,
+    rescore_repository,
+)
+from leadkit.services import (
+    DisqualifyResult,
+    QualifyOutcome,
+    QualifyResult,
+    convert_to_business_contact,
+    delete_lead,
+    disqualify,
+    prepare_qualification,
+    qualify,
+    qualify_many,
+    reactivate,
+)
+from leadkit.status import DEFAULT_STATUS_MODEL, StatusReason
+from leadkit.timeline import ActivityKind
+from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, RecordId, UserRef
+
+if TYPE_CHECKING:
+    from leadkit.io import ColumnMapping, ImportPlan, ImportReport, Source
+
+__all__ = [
+    "DEFAULT_RETRIES",
+    "Desk",
+    "DeskReport",
+    "DeskReports",
+    "DeskViews",
+    "qualify_request",
+    "retry_on_conflict",
+    "utc_now",
+    "uuid4_text",
+]
+
+T = TypeVar("T")
+IdT = TypeVar("IdT", bound=RecordId)
+
+DEFAULT_RETRIES: Final = 5
+"""How many times :func:`retry_on_conflict` runs an operation that keeps conflicting."""
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the desk's default clock)."""
+    return datetime.now(UTC)
+
+
+def uuid4_text() -> str:
+    """A random 32-character hex id (the desk's default id factory)."""
+    return uuid.uuid4().hex
+
+
+def retry_on_conflict(operation: Callable[[], T], *, attempts: int = DEFAULT_RETRIES) -> T:
+    """Run a read-modify-write ``operation`` again while it raises ConcurrencyConflict (each
+    run must read the current version itself), at most ``attempts`` times in all.
+
+    Returns what the first successful run returns. Raises the last ConcurrencyConflict when
+    every attempt conflicted, InvalidValue for ``attempts`` below 1, and anything else the
+    operation raises at once.
+    """
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise InvalidValue("attempts", attempts, "must be a positive integer")
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except ConcurrencyConflict:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain arguments in, typed values out
+
+
+def _typed_id(kind: type[IdT], field: str, value: object) -> IdT:
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        return kind(value)
+    raise InvalidValue(field, value, f"must be a {kind.__name__} or its text")
+
+
+def _optional_id(kind: type[IdT], field: str, value: object) -> IdT | None:
+    return None if value is None else _typed_id(kind, field, value)
+
+
+def _user(field: str, value: object) -> UserRef:
+    if isinstance(value, UserRef):
+        return value
+    if isinstance(value, str):
+        return UserRef(value)
+    raise InvalidValue(field, value, "must be a UserRef or a user id")
+
+
+def _choice(field: str, value: object) -> Choice:
+    if value is None:
+        return Choice.POLICY
+    if isinstance(value, bool):
+        return Choice.YES if value else Choice.NO
+    if isinstance(value, Choice):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {c.value for c in Choice}:
+        return Choice(value.strip().lower())
+    raise InvalidValue(
+        field, value, 'must be True, False, "yes", "no" or None / "policy" (the policy decides)'
+    )
+
+
+def _candidate_keys(field: str, values: Iterable[object]) -> list[tuple[str, str]]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise InvalidValue(field, values, "must be a list of candidates")
+    keys: list[tuple[str, str]] = []
+    for i, value in enumerate(values):
+        if isinstance(value, DuplicateCandidate):
+            keys.append((value.record_type.value, value.record_id))
+        elif isinstance(value, Mapping) and {"record_type", "record_id"} <= set(value):
+            keys.append((str(value["record_type"]), str(value["record_id"])))
+        elif isinstance(value, tuple) and len(value) == 2:
+            keys.append((str(value[0]), str(value[1])))
+        else:
+            raise InvalidValue(
+                f"{field}[{i}]", value, "must be a candidate, (record_type, record_id) or an object"
+            )
+    return keys
+
+
+_ANSWER_KEYS: Final = frozenset(
+    {
+        "create_account",
+        "create_contact",
+        "create_opportunity",
+        "link_account",
+        "link_contact",
+        "link_opportunity",
+        "currency",
+        "customer",
+        "owner",
+        "create_anyway",
+    }
+)
+
+
+def qualify_request(answers: Mapping[str, Any]) -> QualifyRequest:
+    """The :class:`~leadkit.conversion.QualifyRequest` plain answers ask for: ``create_*``
+    as True/False/None (or "yes"/"no"/"policy", a question's suggestion), ``link_*`` as ids
+    (text), ``currency``, ``customer`` ("account" or "contact"), ``owner`` (a user id) and
+    ``create_anyway`` (the duplicate candidates to create a record beside). Raises
+    InvalidValue naming an unknown or bad answer."""
+    unknown = sorted(set(answers) - _ANSWER_KEYS)
+    if unknown:
+        raise InvalidValue(unknown[0], answers[unknown[0]], "not a qualification answer")
+    customer = answers.get("customer")
+    if customer is not None and not isinstance(customer, CustomerChoice):
+        try:
+            customer = CustomerChoice(str(customer).strip().lower())
+        except ValueError:
+            raise InvalidValue("customer", customer, "must be 'account' or 'contact'") from None
+    owner = answers.get("owner")
+    return QualifyRequest(
+        create_account=_choice("create_account", answers.get("create_account")),
+        create_contact=_choice("create_contact", answers.get("create_contact")),
+        create_opportunity=_choice("create_opportunity", answers.get("create_opportunity")),
+        link_account=_optional_id(AccountId, "link_account", answers.get("link_account")),
+        link_contact=_optional_id(ContactId, "link_contact", answers.get("link_contact")),
+        link_opportunity=_optional_id(
+            OpportunityId, "link_opportunity", answers.get("link_opportunity")
+        ),
+        currency=answers.get("currency"),
+        customer=customer,
+        owner=None if owner is None else _user("owner", owner),
+        duplicate_answers=tuple(
+            DuplicateAnswer.create_anyway(DuplicateCandidate(kind, key))
+            for kind, key in _candidate_keys("create_anyway", answers.get("create_anyway", ()))
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports and views
+
+
+@attrs.frozen
+class DeskReport:
+    """A report's rows and how far the scores they read can be trusted: ``stale`` counts the
+    leads never scored, or scored by another model or version than the desk's (their score
+    columns are out of date until :meth:`Desk.rescore_all`); ``rescored`` counts the leads
+    rescored (and stored) before the report was made."""
+
+    rows: tuple[ReportRow, ...]
+    stale: int
+    rescored: int = 0
+
+    @property
+    def is_current(self) -> bool:
+        """True when every lead's stored score is the desk model's."""
+        return self.stale == 0
+
+
+class DeskReports:
+    """The score reports of a desk's leads (``desk.reports``): each says how many stored
+    scores are stale, or with ``rescore=True`` rescores the outdated leads first (stored in
+    their own unit of work)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self._desk = desk
+
+    def _run(
+        self, build: Callable[[list[Lead]], tuple[ReportRow, ...]], rescore: bool
+    ) -> DeskReport:
+        rescored = self._desk.rescore_all(only_outdated=True).rescored if rescore else 0
+        model = self._desk.scoring
+        with self._desk.store.unit_of_work() as uow:
+            leads = list(uow.leads.stream())
+        stale = sum(1 for lead in leads if is_outdated(lead, model))
+        return DeskReport(build(leads), stale, rescored)
+
+    def by_owner(self, *, rescore: bool = False) -> DeskReport:
+        """Leads per owner with their mean score. Raises RepositoryError (and, with
+        ``rescore``, what :meth:`Desk.rescore_all` raises)."""
+        return self._run(leads_by_owner, rescore)
+
+    def by_owner_and_rating(self, *, rescore: bool = False) -> DeskReport:
+        """Leads per owner and score rating. Raises as :meth:`by_owner`."""
+        return self._run(leads_by_owner_and_rating, rescore)
+
+    def by_score_band(self, *, rescore: bool = False) -> DeskReport:
+        """Leads per score band. Raises as :meth:`by_owner`."""
+        return self._run(leads_by_score_band, rescore)
+
+
+class DeskViews:
+    """The named views of a desk's leads (``desk.views``), one page each."""
+
+    def __init__(self, desk: Desk) -> None:
+        self._desk = desk
+
+    def _page(self, query: LeadQuery, limit: int, after: str | None) -> Page:
+        with self._desk.store.unit_of_work() as uow:
+            return uow.leads.query(query, limit=limit, after=after)
+
+    def my_open(
+        self, user: UserRef | str | None = None, *, limit: int = 50, after: str | None = None
+    ) -> Page:
+        """ "My open leads" of ``user`` (default: the acting user). Raises InvalidValue
+        without a user or for a bad limit or cursor, RepositoryError."""
+        owner = self._desk._acting(None) if user is None else _user("user", user)
+        return self._page(Views.my_open_leads(owner), limit, after)
+
+    def open(self, *, limit: int = 50, after: str | None = None) -> Page:
+        """Every open lead. Raises InvalidValue for a bad limit or cursor, RepositoryError."""
+        return self._page(Views.open_leads(), limit, after)
+
+    def closed(self, *, limit: int = 50, after: str | None = None) -> Page:
+        """The "Closed leads" view. Raises as :meth:`open`."""
+        return self._page(Views.closed_leads(), limit, after)
+
+    def all(self, *, limit: int = 50, after: str | None = None) -> Page:
+        """Every lead. Raises as :meth:`open`."""
+        return self._page(Views.all_leads(), limit, after)
+
+
+# ---------------------------------------------------------------------------------------------
+# The desk
+
+
+@attrs.frozen
+class _Wiring:
+    store: IndexingStore
+    check: EngineDuplicateCheck
+    clock: Callable[[], datetime]
+    ids: IdFactory
+    policy: QualificationPolicy
+    scoring: ScoringModel
+    profile: FieldProfile
+    phone_region: str | None
+
+
+class Desk:
+    """leadkit for a host application, wired once (see the module doc).
+
+    ``store`` is any :class:`~leadkit.ports.LeadStore`; ``clock`` returns aware datetimes;
+    ``ids`` makes record ids; ``policy`` is the qualification policy; ``duplicates`` the
+    duplicate check (default: the engine over the store's accounts, contacts and leads,
+    built now, shared by every thread of the desk); ``scoring`` the scoring model;
+    ``profile`` the required-field profile used on create and on every update;
+    ``phone_region`` the region of phone numbers typed without ``+country`` (used by create,
+    update and import).
+
+    :meth:`acting_as` gives a desk whose methods act as that user; on a desk without a user,
+    pass ``by=`` to each method (else InvalidValue naming ``by``).
+
+    Raises InvalidValue for a bad ``phone_region``; RepositoryError when the duplicate index
+    cannot be built from the store.
+    """
+
+    def __init__(
+        self,
+        store: LeadStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        ids: IdFactory = uuid4_text,
+        policy: QualificationPolicy = DEFAULT_POLICY,
+        duplicates: EngineDuplicateCheck | None = None,
+        scoring: ScoringModel = BCM_MODEL,
+        profile: FieldProfile = DEFAULT_PROFILE,
+        phone_region: str | None = None,
+    ) -> None:
+        if phone_region is not None:
+            from leadkit.values import PhoneNumber
+
+            try:
+                PhoneNumber("+46 8 123 456 78", phone_region)  # checks the region only
+            except InvalidValue as e:
+                raise InvalidValue("phone_region", phone_region, e.reason) from None
+            phone_region = phone_region.upper()
+        if duplicates is None:
+            duplicates = EngineDuplicateCheck.from_store(store, leads=True, lock=threading.Lock())
+        self._wiring = _Wiring(
+            store=duplicates.store,
+            check=duplicates,
+            clock=clock,
+            ids=ids,
+            policy=policy,
+            scoring=scoring,
+            profile=profile,
+            phone_region=phone_region,
+        )
+        self._user: UserRef | None = None
+        self.views: Final = DeskViews(self)
+        """The named views (``desk.views.my_open()``)."""
+        self.reports: Final = DeskReports(self)
+        """The score reports (``desk.reports.by_owner()``)."""
+
+    # Wiring -------------------------------------------------------------------------------
+
+    def acting_as(self, user: UserRef | str) -> Desk:
+        """This desk acting as ``user`` (a UserRef or a user id): same wiring, no ``by=``
+        needed. Raises InvalidValue for a bad user."""
+        return self._copy(self._wiring, _user("user", user))
+
+    def _copy(self, wiring: _Wiring, user: UserRef | None) -> Desk:
+        other = Desk.__new__(Desk)
+        other._wiring = wiring
+        other._user = user
+        other.views = DeskViews(other)  # type: ignore[misc]
+        other.reports = DeskReports(other)  # type: ignore[misc]
+        return other
+
+    def with_policy(self, policy: QualificationPolicy) -> Desk:
+        """This desk (same store, duplicate check and user) qualifying under ``policy``.
+        Raises InvalidValue when ``policy`` is not a QualificationPolicy."""
+        if not isinstance(policy, QualificationPolicy):
+            raise InvalidValue("policy", type(policy).__name__, "must be a QualificationPolicy")
+        return self._copy(attrs.evolve(self._wiring, policy=policy), self._user)
+
+    @property
+    def user(self) -> UserRef | None:
+        """The acting user (None on a desk made by the constructor)."""
+        return self._user
+
+    @property
+    def store(self) -> IndexingStore:
+        """The store seen through the duplicate check: open units of work on it."""
+        return self._wiring.store
+
+    @property
+    def duplicates(self) -> EngineDuplicateCheck:
+        """The duplicate check."""
+        return self._wiring.check
+
+    @property
+    def policy(self) -> QualificationPolicy:
+        """The qualification policy."""
+        return self._wiring.policy
+
+    @property
+    def scoring(self) -> ScoringModel:
+        """The scoring model."""
+        return self._wiring.scoring
+
+    @property
+    def profile(self) -> FieldProfile:
+        """The required-field profile of create and update."""
+        return self._wiring.profile
+
+    @property
+    def phone_region(self) -> str | None:
+        """The default region of phone numbers without ``+country``."""
+        return self._wiring.phone_region
+
+    def _acting(self, by: UserRef | str | None) -> UserRef:
+        if by is not None:
+            return _user("by", by)
+        if self._user is None:
+            raise InvalidValue("by", None, "no acting user: use desk.acting_as(user) or by=")
+        return self._user
+
+    def _profile_of(self, lead: Lead) -> FieldProfile | None:
+        """The desk's profile for a lead created under it (its own rules, required fields
+        included); None for another lead, which then checks the profile it was created
+        under (``Lead.profile``)."""
+        return self.profile if lead.profile == self.profile.name else None
+
+    def _now(self) -> datetime:
+        return self._wiring.clock()
+
+    def _change(
+        self,
+        lead_id: LeadId | str,
+        command: Callable[[Lead], Lead],
+        expected_version: int | None,
+    ) -> Lead:
+        """Read the lead, run one of its commands, save it: one unit of work."""
+        key = _typed_id(LeadId, "lead_id", lead_id)
+        with self.store.unit_of_work() as uow:
+            lead = uow.leads.get(key)
+            if expected_version is not None and lead.version != expected_version:
+                raise ConcurrencyConflict(key, expected_version, lead.version)
+            changed = command(lead)
+            if changed is lead:
+                return lead
+            stored = uow.leads.save(changed, expected_version=expected_version)
+            uow.commit()
+        return stored
+
+    # Single leads ---------------------------------------------------------------------------
+
+    def create(
+        self, *, owner: UserRef | str | None = None, by: UserRef | str | None = None, **fields: Any
+    ) -> Lead:
+        """Create and store an Open lead from fields by name (``topic=``, ``name=``,
+        ``email=``, ``budget_amount=("25000", "EUR")``, ... in the dialect of
+        :mod:`leadkit.dialect`); returns the stored lead.
+
+        Raises InvalidValue listing every unknown or bad field and every field the profile
+        finds missing; RepositoryError.
+        """
+        user = self._acting(by)
+        patch = parse_lead_fields(fields, phone_region=self.phone_region)
+        lead = Lead.create(
+            LeadId(self._wiring.ids()),
+            patch,
+            at=self._now(),
+            by=user,
+            owner=None if owner is None else _user("owner", owner),
+            profile=self.profile,
+        )
+        with self.store.unit_of_work() as uow:
+            stored = uow.leads.add(lead)
+            uow.commit()
+        return stored
+
+    def get(self, lead_id: LeadId | str) -> Lead:
+        """The stored lead. Raises NotFound, InvalidValue for a bad id, RepositoryError."""
+        key = _typed_id(LeadId, "lead_id", lead_id)
+        with self.store.unit_of_work() as uow:
+            return uow.leads.get(key)
+
+    def update(
+        self,
+        lead_id: LeadId | str,
+        *,
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+        **fields: Any,
+    ) -> Lead:
+        """Change fields by name (as :meth:`create`); returns the stored lead (the same lead
+        when nothing changed). The lead keeps the profile it was created under: the desk's
+        (with all its rules) for a lead the desk created, else ``Lead.profile``.
+
+        Raises NotFound, ConcurrencyConflict (not at ``expected_version``), LeadClosed,
+        InvalidValue (unknown or bad fields, the profile's findings), RepositoryError.
+        """
+        user = self._acting(by)
+        patch = parse_lead_fields(fields, phone_region=self.phone_region)
+        return self._change(
+            lead_id,
+            lambda lead: lead.update(
+                patch, at=self._now(), by=user, profile=self._profile_of(lead)
+            ),
+            expected_version,
+        )
+
+    def note(
+        self,
+        lead_id: LeadId | str,
+        text: str,
+        *,
+        title: str = "",
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+    ) -> Lead:
+        """Add a note to the lead's timeline; returns the stored lead. Raises NotFound,
+        ConcurrencyConflict, InvalidValue (empty or over-long text), RepositoryError."""
+        user = self._acting(by)
+        return self._change(
+            lead_id,
+            lambda lead: lead.add_note(text, at=self._now(), by=user, title=title),
+            expected_version,
+        )
+
+    def log_activity(
+        self,
+        lead_id: LeadId | str,
+        kind: ActivityKind | str,
+        subject: str,
+        *,
+        description: str = "",
+        due_at: datetime | None = None,
+        done_at: datetime | None = None,
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+    ) -> Lead:
+        """Log a phone call, e-mail, meeting or task (``kind`` as an ActivityKind, its name
+        or its value: "phone_call", "phonecall"). Raises NotFound, ConcurrencyConflict,
+        InvalidValue, RepositoryError."""
+        user = self._acting(by)
+        activity = _activity_kind(kind)
+        return self._change(
+            lead_id,
+            lambda lead: lead.log_activity(
+                activity,
+                subject,
+                at=self._now(),
+                by=user,
+                description=description,
+                due_at=due_at,
+                done_at=done_at,
+            ),
+            expected_version,
+        )
+
+    def assign(
+        self,
+        lead_id: LeadId | str,
+        owner: UserRef | str,
+        *,
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+    ) -> Lead:
+        """Give the lead to ``owner``. Raises NotFound, ConcurrencyConflict, LeadClosed,
+        InvalidValue, RepositoryError."""
+        user = self._acting(by)
+        new_owner = _user("owner", owner)
+        return self._change(
+            lead_id, lambda lead: lead.assign(new_owner, at=self._now(), by=user), expected_version
+        )
+
+    def disqualify(
+        self,
+        lead_id: LeadId | str,
+        reason: StatusReason | str | int = "lost",
+        *,
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+    ) -> DisqualifyResult:
+        """Close the lead as disqualified; ``reason`` by label ("Lost", "cannot contact"),
+        code or value. Raises as :func:`leadkit.services.disqualify` does, and InvalidValue
+        for an unknown reason."""
+        return disqualify(
+            self.store,
+            _typed_id(LeadId, "lead_id", lead_id),
+            _reason(reason),
+            at=self._now(),
+            by=self._acting(by),
+            expected_version=expected_version,
+        )
+
+    def reactivate(
+        self,
+        lead_id: LeadId | str,
+        *,
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+    ) -> Lead:
+        """Reopen a closed lead (Open/New). Raises as :func:`leadkit.services.reactivate`."""
+        return reactivate(
+            self.store,
+            _typed_id(LeadId, "lead_id", lead_id),
+            at=self._now(),
+            by=self._acting(by),
+            expected_version=expected_version,
+        )
+
+    def delete(
+        self, lead_id: LeadId | str, *, expected_version: int | None = None
+    ) -> tuple[RecordId, ...]:
+        """Delete the lead (its notes copied onto the records showing them). Raises as
+        :func:`leadkit.services.delete_lead`."""
+        return delete_lead(
+            self.store, _typed_id(LeadId, "lead_id", lead_id), expected_version=expected_version
+        )
+
+    def receive_email(
+        self,
+        message: bytes,
+        *,
+        owner: UserRef | str | None = None,
+        create_anyway: bool = False,
+        by: UserRef | str | None = None,
+    ) -> Lead:
+        """Make and store a lead from an RFC 5322 message (Outlook BCM's e-mail intake, see
+        :func:`leadkit.io.lead_from_email`) under the desk's profile, after the desk's
+        duplicate check. Returns the stored lead.
+
+        Raises DuplicatesUnresolved (its ``candidates`` are DuplicateCandidate values, as
+        qualification's) when the sender may already be stored, unless ``create_anyway``;
+        MalformedMessage, InvalidValue, RepositoryError.
+        """
+        from leadkit.io import EmailIntakePolicy, lead_from_email
+
+        user = self._acting(by)
+        intake = lead_from_email(message, policy=EmailIntakePolicy(profile=self.profile))
+        lead = intake.create(
+            LeadId(self._wiring.ids()),
+            at=self._now(),
+            by=user,
+            owner=None if owner is None else _user("owner", owner),
+            profile=self.profile,
+            create_anyway=True,  # the desk's check below decides
+        )
+        with self.store.unit_of_work() as uow:
+            if not create_anyway:
+                found = self.duplicates.find(lead, uow)
+                if found:
+                    raise DuplicatesUnresolved(found)
+            stored = uow.leads.add(lead)
+            uow.commit()
+        return stored
+
+    # Duplicates -----------------------------------------------------------------------------
+
+    def find_duplicates(
+        self, lead_id: LeadId | str | None = None, **fields: Any
+    ) -> tuple[DuplicateCandidate, ...]:
+        """The stored leads, contacts and accounts that the stored lead ``lead_id`` — or a
+        record with ``fields`` (as :meth:`create` takes them) — may duplicate, best first,
+        each with its explanation. The lead itself is never its own candidate.
+
+        Raises InvalidValue when given both or neither, or bad fields; NotFound;
+        RepositoryError.
+        """
+        if (lead_id is None) == (not fields):
+            raise InvalidValue("lead_id", lead_id, "give a lead id or fields, not both")
+        with self.store.unit_of_work() as uow:
+            if lead_id is not None:
+                lead = uow.leads.get(_typed_id(LeadId, "lead_id", lead_id))
+            else:
+                lead = Lead.create(
+                    LeadId("unsaved-draft"),
+                    parse_lead_fields(fields, phone_region=self.phone_region),
+                    at=self._now(),
+                    by=UserRef("leadkit"),
+                    profile=_ANY_FIELDS,
+                )
+            return tuple(
+                c
+                for c in self.duplicates.find(lead, uow)
+                if not (c.record_type.value == "lead" and c.record_id == lead.id.value)
+            )
+
+    # Qualification --------------------------------------------------------------------------
+
+    def plan_qualification(
+        self, lead_id: LeadId | str, *, by: UserRef | str | None = None, **answers: Any
+    ) -> ConversionPlan:
+        """The plan :meth:`qualify` would carry out with these answers, storing nothing:
+        its ``questions`` and ``unresolved`` candidates say what is missing. Raises as
+        :func:`leadkit.services.prepare_qualification`, InvalidValue for a bad answer."""
+        return prepare_qualification(
+            self.store,
+            _typed_id(LeadId, "lead_id", lead_id),
+            qualify_request(answers),
+            self.policy,
+            at=self._now(),
+            by=self._acting(by),
+            finder=self.duplicates,
+            id_factory=self._wiring.ids,
+        )
+
+    def qualify(
+        self,
+        lead_id: LeadId | str,
+        *,
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+        **answers: Any,
+    ) -> QualifyResult:
+        """Qualify the lead: create or link account, contact and opportunity and close it,
+        in one unit of work. Answers as :func:`qualify_request` takes them
+        (``link_contact="C-7"``, ``create_anyway=[candidate]``, ``currency="EUR"``, ...).
+
+        Raises DuplicatesUnresolved (with the candidates), QualificationIncomplete, NotFound,
+        ConcurrencyConflict, IllegalTransition, InvalidValue as
+        :func:`leadkit.services.qualify` does — and then nothing is stored.
+        """
+        return qualify(
+            self.store,
+            _typed_id(LeadId, "lead_id", lead_id),
+            qualify_request(answers),
+            self.policy,
+            at=self._now(),
+            by=self._acting(by),
+            finder=self.duplicates,
+            id_factory=self._wiring.ids,
+            expected_version=expected_version,
+        )
+
+    def qualify_many(
+        self, lead_ids: Iterable[LeadId | str], *, by: UserRef | str | None = None, **answers: Any
+    ) -> tuple[QualifyOutcome, ...]:
+        """Qualify each lead in its own unit of work; one outcome per id. Raises InvalidValue
+        for a bad id or answer; a lead's own problem is in its outcome."""
+        keys = [_typed_id(LeadId, "lead_ids", i) for i in lead_ids]
+        return qualify_many(
+            self.store,
+            keys,
+            qualify_request(answers),
+            self.policy,
+            at=self._now(),
+            by=self._acting(by),
+            finder=self.duplicates,
+            id_factory=self._wiring.ids,
+        )
+
+    def convert_to_business_contact(
+        self,
+        lead_id: LeadId | str,
+        *,
+        link_contact: ContactId | str | None = None,
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+    ) -> QualifyResult:
+        """Outlook BCM's "Convert to Business Contact" (a contact only). Raises as
+        :func:`leadkit.services.convert_to_business_contact`."""
+        return convert_to_business_contact(
+            self.store,
+            _typed_id(LeadId, "lead_id", lead_id),
+            at=self._now(),
+            by=self._acting(by),
+            finder=self.duplicates,
+            id_factory=self._wiring.ids,
+            link_contact=_optional_id(ContactId, "link_contact", link_contact),
+            expected_version=expected_version,
+        )
+
+    # Scoring, bulk edits ----------------------------------------------------------------------
+
+    def score(
+        self,
+        lead_id: LeadId | str,
+        *,
+        expected_version: int | None = None,
+        by: UserRef | str | None = None,
+    ) -> Lead:
+        """Score the lead with the desk's model and store the score (unchanged when already
+        current). Raises NotFound, ConcurrencyConflict, RepositoryError."""
+        user = self._acting(by)
+        return self._change(
+            lead_id,
+            lambda lead: score_lead(lead, self.scoring, at=self._now(), by=user),
+            expected_version,
+        )
+
+    def rescore_all(
+        self, *, only_outdated: bool = False, by: UserRef | str | None = None
+    ) -> RescoreProgress:
+        """Rescore every stored lead (only those not scored by this model version, with
+        ``only_outdated``) in one unit of work. Raises RepositoryError."""
+        user = self._acting(by)
+        with self.store.unit_of_work() as uow:
+            done = rescore_repository(
+                uow.leads, self.scoring, at=self._now(), by=user, only_outdated=only_outdated
+            )
+            uow.commit()
+        return done
+
+    def mass_edit(
+        self,
+        selection: Selection | Sequence[str],
+        edit: LeadEdit,
+        *,
+        all_or_nothing: bool = True,
+        by: UserRef | str | None = None,
+    ) -> MassEditResult:
+        """Apply ``edit`` to the selected leads (ids, as text too, or a query) in one unit of
+        work. Raises as :func:`leadkit.mass_editing.mass_edit`."""
+        chosen: Selection = (
+            selection
+            if isinstance(selection, LeadQuery)
+            else [_typed_id(LeadId, "selection", i) for i in selection]
+        )
+        return run_mass_edit(
+            self.store,
+            chosen,
+            edit,
+            at=self._now(),
+            by=self._acting(by),
+            all_or_nothing=all_or_nothing,
+        )
+
+    # Files ------------------------------------------------------------------------------------
+
+    @overload
+    def import_file(
+        self,
+        path: str | Path | Source,
+        *,
+        mapping: ColumnMapping | None = None,
+        currency: str | None = None,
+        dry_run: Literal[True] = True,
+        by: UserRef | str | None = None,
+    ) -> ImportPlan: ...
+
+    @overload
+    def import_file(
+        self,
+        path: str | Path | Source,
+        *,
+        mapping: ColumnMapping | None = None,
+        currency: str | None = None,
+        dry_run: Literal[False],
+        by: UserRef | str | None = None,
+    ) -> ImportReport: ...
+
+    def import_file(
+        self,
+        path: str | Path | Source,
+        *,
+        mapping: ColumnMapping | None = None,
+        currency: str | None = None,
+        dry_run: bool = True,
+        by: UserRef | str | None = None,
+    ) -> ImportPlan | ImportReport:
+        """Import leads from a CSV, xlsx or XML file or a read source (``leadkit[io]``) with
+        the desk's phone region and profile (``mapping``: the columns, default suggested from
+        the headers;
+        ``currency``: of amounts without one). With ``dry_run`` (the default) return the
+        preview (:class:`~leadkit.io.ImportPlan`) and write nothing — :meth:`commit_import`
+        writes it later — else write it now and return the :class:`~leadkit.io.ImportReport`.
+        Raises what :func:`leadkit.io.plan_import` and :func:`leadkit.io.run_import` raise."""
+        from leadkit.io import ImportPolicy, plan_import
+
+        source = Path(path) if isinstance(path, str) else path
+        policy = ImportPolicy(
+            phone_region=self.phone_region, profile=self.profile, currency=currency
+        )
+        plan = plan_import(source, mapping, policy, store=self.store)
+        if dry_run:
+            return plan
+        return self.commit_import(plan, by=by)
+
+    def commit_import(
+        self, plan: ImportPlan, *, batch_size: int | None = None, by: UserRef | str | None = None
+    ) -> ImportReport:
+        """Write a previewed import (all or nothing per batch of ``batch_size`` rows; default
+        the plan's policy). Raises what :func:`leadkit.io.run_import` raises
+        (ImportInterrupted with the checkpoint of the batches stored before a failure)."""
+        from leadkit.io import run_import
+
+        return run_import(
+            self.store,
+            plan,
+            ids=self._wiring.ids,
+            at=self._now(),
+            by=self._acting(by),
+            batch_size=batch_size,
+        )
+
+    def export(self, path: str | Path, query: LeadQuery | None = None) -> int:
+        """Write the leads ``query`` selects (all by default) to a CSV file; returns how many.
+        Raises RepositoryError, OSError from the file system."""
+        from leadkit.io import export_csv
+
+        with self.store.unit_of_work() as uow:
+            return export_csv(uow.leads.stream(query), Path(path))
+
+
+def _activity_kind(value: ActivityKind | str) -> ActivityKind:
+    if isinstance(value, ActivityKind):
+        return value
+    if isinstance(value, str):
+        key = value.strip().lower()
+        for kind in ActivityKind:
+            if key in (kind.name.lower(), kind.value):
+                return kind
+    choices = ", ".join(k.name.lower() for k in ActivityKind)
+    raise InvalidValue("kind", value, f"not an activity kind ({choices})")
+
+
+def _reason(value: StatusReason | str | int) -> StatusReason:
+    if isinstance(value, str):
+        value = value.replace("-", " ").replace("_", " ")
+    return DEFAULT_STATUS_MODEL.parse(value)
+
+
+_ANY_FIELDS: Final = FieldProfile("any fields", ())
