@@ -29,11 +29,13 @@ from leadkit.values import (
     ContactId,
     LeadId,
     OpportunityId,
+    RecordId,
     UserRef,
     require_aware,
 )
 
 __all__ = [
+    "KEY_TYPES",
     "MAX_PAGE_SIZE",
     "AccountRepository",
     "ContactRepository",
@@ -49,12 +51,15 @@ __all__ = [
     "UnitOfWork",
     "Views",
     "check_batch_size",
+    "check_key",
     "check_limit",
     "decode_cursor",
     "encode_cursor",
     "score_sort_value",
     "search_texts",
     "sort_key",
+    "stored_copy",
+    "utc_text",
 ]
 
 MAX_PAGE_SIZE: Final = 1000
@@ -280,10 +285,47 @@ def sort_key(lead: Lead, sort: LeadSort, *, descending: bool = False) -> tuple[A
     return value, lead.id.value
 
 
-def _utc_text(value: datetime) -> str:
+def utc_text(value: datetime) -> str:
+    """The UTC ISO text of an aware datetime, ``2024-05-01T09:30:00.000000``: what the time
+    sorts of :func:`sort_key` compare, and what an adapter storing text compares the date
+    bounds of a :class:`LeadQuery` (``created_from`` ...) against. Fixed width, so a plain
+    text comparison orders it like the instants. Raises nothing for an aware datetime."""
     # isoformat pads the year to four digits (strftime's %Y does not below year 1000), so the
     # text sorts like the instant.
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+_utc_text = utc_text
+
+
+KEY_TYPES: Final[dict[str, type[RecordId]]] = {
+    "lead": LeadId,
+    "account": AccountId,
+    "contact": ContactId,
+    "opportunity": OpportunityId,
+}
+"""The ``kind`` strings a store gives :class:`~leadkit.errors.NotFound` and
+:class:`~leadkit.errors.AlreadyExists`, each with the id type of its records."""
+
+
+def check_key(kind: str, key: object) -> None:
+    """Refuse a key that is not the id type of ``kind`` (a :data:`KEY_TYPES` name).
+
+    Raises InvalidValue naming ``{kind}_id`` for anything else, such as a plain ``str``
+    (``LeadId("x")``, not ``"x"``); KeyError for an unknown ``kind``.
+    """
+    wanted = KEY_TYPES[kind]
+    if type(key) is not wanted and not isinstance(key, wanted):
+        raise InvalidValue(
+            f"{kind}_id", key, f"must be a {wanted.__name__}, not {type(key).__name__}"
+        )
+
+
+def stored_copy(lead: Lead, version: int) -> Lead:
+    """What a store returns and reads back for ``lead`` stored at ``version``: the same lead
+    with that version and no pending events (``add`` gives version 1, ``save`` the copy's
+    version + 1). Raises nothing."""
+    return attrs.evolve(lead, version=version, pending_events=())
 
 
 def encode_cursor(sort: LeadSort, descending: bool, key: tuple[Any, str]) -> str:

@@ -64,6 +64,7 @@ from leadkit.testing.contract import LeadStoreContract, StoreFactory
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, PersonName, UserRef
 from support.pages import paged_leads
+from support.postgres import DatabasePool
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 ANN = UserRef("ann", "Ann")
@@ -93,6 +94,31 @@ class TestSqlStore(LeadStoreContract):
         assert store.path is not None
         store.close()
         return SqlStore.open(path=store.path, create=False)
+
+
+class TestSqlStorePostgres(LeadStoreContract):
+    """The contract on PostgreSQL (the test server of ``scripts/with-postgres``). A writer
+    holds its row locks until it commits, so two units of work of one thread writing one lead
+    would wait on each other (until the lock timeout)."""
+
+    supports_concurrent_writers = False
+    supports_reopen = True
+
+    @pytest.fixture
+    def make_store(self, pg_databases: DatabasePool) -> StoreFactory:
+        def make(*, event_sink: EventSink | None = None) -> LeadStore:
+            url = pg_databases.take()
+            store = SqlStore.open(url, event_sink=event_sink, create=False)
+            self._urls[id(store)] = url
+            return store
+
+        self._urls: dict[int, str] = {}
+        return make
+
+    def reopen_store(self, store: LeadStore) -> LeadStore:
+        assert isinstance(store, SqlStore)
+        store.close()
+        return SqlStore.open(self._urls[id(store)], create=False)
 
 
 @pytest.fixture(scope="session")

@@ -70,6 +70,7 @@ from leadkit.ports import (
     OpportunityRepository,
     Page,
     check_batch_size,
+    check_key,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -456,6 +457,7 @@ class _Repository(Generic[K, V]):
 
     def get(self, record_id: K) -> V:
         self._uow._require_open()
+        check_key(self._changes.kind, record_id)
         found, _ = self._changes.lookup(record_id)
         if found is None:
             raise NotFound(self._changes.kind, record_id)
@@ -493,6 +495,7 @@ class _Repository(Generic[K, V]):
 
     def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
         self._uow._require_open()
+        check_key(self._changes.kind, record_id)
         found, base = self._changes.lookup(record_id)
         if found is None:
             raise NotFound(self._changes.kind, record_id)

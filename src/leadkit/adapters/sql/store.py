@@ -62,6 +62,7 @@ commit. SQLite inserts about twice as fast in a run as between bursts of Python 
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import os
 import threading
@@ -82,6 +83,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     inspect,
     select,
@@ -136,6 +138,7 @@ from leadkit.ports import (
     OpportunityRepository,
     Page,
     check_batch_size,
+    check_key,
     check_limit,
     encode_cursor,
 )
@@ -143,11 +146,42 @@ from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, RecordId
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "SqlLeadRepository", "SqlRecordRepository", "SqlStore",
-           "SqlUnitOfWork"]  # fmt: skip
+__all__ = ["BUSY_TIMEOUT_SECONDS", "POOL_OVERFLOW", "POOL_SIZE", "SqlLeadRepository",
+           "SqlRecordRepository", "SqlStore", "SqlUnitOfWork"]  # fmt: skip
 
 BUSY_TIMEOUT_SECONDS: Final = 5.0
-"""How long a SQLite writer waits by default for another connection's write lock."""
+"""How long a writer waits by default for another connection's lock (SQLite's write lock, a
+PostgreSQL row lock), and a server connection for the pool or the server."""
+
+POOL_SIZE: Final = 5
+"""Connections a server store keeps open (``pool_size`` of :meth:`SqlStore.open`)."""
+
+POOL_OVERFLOW: Final = 10
+"""Connections a server store opens beyond :data:`POOL_SIZE` under load."""
+
+_CONFLICT_STATES: Final = frozenset({"40001", "40P01"})
+"""SQLSTATEs of a serialization failure and a deadlock: the transaction lost a race."""
+
+_LOCK_TIMEOUT_STATE: Final = "55P03"
+
+
+def _server_settings(url: URL, busy_timeout: float) -> dict[str, Any]:
+    """The driver's connect arguments for a server: the lock timeout (``busy_timeout``, added
+    to the URL's own ``options``) and a connect timeout unless the URL sets one."""
+    options = str(url.query.get("options", ""))
+    args: dict[str, Any] = {}
+    if "lock_timeout" not in options:
+        args["options"] = f"{options} -c lock_timeout={max(1, int(busy_timeout * 1000))}".strip()
+    if "connect_timeout" not in url.query:
+        args["connect_timeout"] = max(1, round(busy_timeout))
+    return args
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a driver error (wrapped by SQLAlchemy or not), None when it has none."""
+    code = getattr(getattr(error, "orig", None) or error, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
 
 _READ: Final = "read"
 _WRITE: Final = "write"
@@ -366,6 +400,7 @@ class SqlStore:
             ),
         )
         self._schema_version = 0
+        self._secret: str | None = None  # the URL's password, kept out of every message
 
     # -----------------------------------------------------------------------------------------
     # Opening and closing
@@ -379,23 +414,36 @@ class SqlStore:
         event_sink: EventSink | None = None,
         create: bool = True,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        pool_size: int = POOL_SIZE,
+        max_overflow: int = POOL_OVERFLOW,
     ) -> SqlStore:
         """Open (and with ``create``, create or migrate) the store at a SQLAlchemy ``url`` or
         at a SQLite file ``path``; give exactly one.
 
-        ``event_sink`` receives the events of every committed unit of work; a SQLite writer
-        waits up to ``busy_timeout`` seconds for another connection's write lock. Raises
+        ``event_sink`` receives the events of every committed unit of work; a writer waits up
+        to ``busy_timeout`` seconds for another connection's lock (SQLite's write lock, a
+        PostgreSQL row lock: ``lock_timeout``). On a server (``postgresql+psycopg://...``) the
+        engine keeps up to ``pool_size`` connections (``max_overflow`` more under load, a unit
+        of work waits ``busy_timeout`` for one), pings each before use (a connection the server
+        dropped is replaced), and connecting gives up after ``busy_timeout`` (at least 1 s)
+        unless the URL sets ``connect_timeout``. Raises
         InvalidValue for a malformed URL or an in-memory SQLite URL (use ``MemoryStore``),
         StorageUnavailable naming the database when it cannot be used: a missing file with
         ``create=False``, a file that is not a database or belongs to another application,
-        a schema newer than this leadkit, a driver that is not installed.
+        a schema newer than this leadkit, a driver that is not installed, a server that
+        cannot be reached (named by its URL without the password).
         """
         if (url is None) == (path is None):
             raise InvalidValue(
                 "url", url, "give either a SQLAlchemy URL or a path to a SQLite file"
             )
         sa_url = cls._parse_url(url) if url is not None else cls._file_url(path)
+        if pool_size < 1:
+            raise InvalidValue("pool_size", pool_size, "a store needs at least 1 connection")
+        if max_overflow < 0:
+            raise InvalidValue("max_overflow", max_overflow, "must be 0 or more")
         file: Path | None = None
+        secret: str | None = None
         if sa_url.get_backend_name() == "sqlite":
             database = sa_url.database or ""
             if database in ("", ":memory:") or sa_url.query.get("mode") == "memory":
@@ -411,11 +459,19 @@ class SqlStore:
                 raise StorageUnavailable(f"no leadkit database at {file}: the file does not exist")
         else:
             where = f"database {sa_url.render_as_string(hide_password=True)}"
+            secret = sa_url.password
         try:
-            engine = create_engine(
-                sa_url,
-                connect_args={"timeout": busy_timeout} if file is not None else {},
-            )
+            if file is not None:
+                engine = create_engine(sa_url, connect_args={"timeout": busy_timeout})
+            else:
+                engine = create_engine(
+                    sa_url,
+                    pool_pre_ping=True,
+                    pool_size=pool_size,
+                    max_overflow=max_overflow,
+                    pool_timeout=busy_timeout,
+                    connect_args=_server_settings(sa_url, busy_timeout),
+                )
         except (ArgumentError, NoSuchModuleError) as e:
             raise InvalidValue("url", url, f"not a usable SQLAlchemy URL ({e})") from None
         except ImportError as e:
@@ -425,6 +481,7 @@ class SqlStore:
         store = cls(
             engine, where=where, path=file, event_sink=event_sink, busy_timeout=busy_timeout
         )
+        store._secret = str(secret) if secret else None
         try:
             store._prepare(create=create)
         except BaseException:
@@ -525,9 +582,15 @@ class SqlStore:
         return version
 
     def _migrate(self, conn: Connection) -> None:
+        """Migrate under a lock: SQLite's write lock, elsewhere an advisory lock (PostgreSQL)
+        held until the migration commits, so that of several processes opening a new
+        database at once one migrates and the others find the work done."""
         conn.rollback()
         if self._sqlite:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '60s'")  # a long backfill
+            conn.execute(select(func.pg_advisory_xact_lock(APPLICATION_ID)))
         # Another process may have migrated while we looked; check again under the lock.
         if self._inspect(conn) != SCHEMA_VERSION:
             migrate(conn)
@@ -583,8 +646,16 @@ class SqlStore:
             raise StorageUnavailable(f"the store for {self._where} is closed")
 
     def _unavailable(self, action: str, error: BaseException) -> StorageUnavailable:
-        reason = getattr(error, "orig", None) or error
-        return StorageUnavailable(f"{action} failed on {self._where}: {reason}")
+        reason = str(getattr(error, "orig", None) or error).strip()
+        if _sqlstate(error) == _LOCK_TIMEOUT_STATE:
+            reason = (
+                f"another unit of work kept a lock longer than {self._busy_timeout:g} s "
+                f"(busy_timeout): {reason}"
+            )
+        message = f"{action} failed on {self._where}: {reason}"
+        if self._secret:
+            message = message.replace(self._secret, "***")
+        return StorageUnavailable(message)
 
     def _fail(self, action: str, error: BaseException) -> NoReturn:
         raise self._unavailable(action, error) from error
@@ -820,7 +891,13 @@ class SqlUnitOfWork:
 
 def _storable(document: str, kind: str, key: object) -> str:
     """``document`` if a database can hold it. Raises InvalidValue for text holding an
-    unpaired surrogate (JSON keeps it; no UTF-8 database can store it)."""
+    unpaired surrogate (JSON keeps it; no UTF-8 database can store it) or a NUL character
+    (PostgreSQL text cannot hold one; refused on every engine, so a store moves between them).
+    """
+    if "\\u0000" in document and _holds_nul(json.loads(document)):
+        raise InvalidValue(
+            kind, key, "holds text with a NUL character (U+0000), which cannot be stored"
+        )
     if document.isascii():
         return document
     try:
@@ -832,10 +909,39 @@ def _storable(document: str, kind: str, key: object) -> str:
     return document
 
 
+def _holds_nul(value: object) -> bool:
+    """True when a decoded JSON value holds a NUL character in any text or key."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class _Rows:
     """What the lead and record repositories share: writing one row by its key."""
 
     _store: SqlStore
+    _uow: SqlUnitOfWork
+
+    def _write_failed(self, error: BaseException, action: str, key: Any, expected: int) -> NoReturn:
+        """Raise for a driver error of a write: a deadlock or serialization failure (the
+        server aborted the transaction, so the unit of work is rolled back: nothing since the
+        last commit is stored) as ConcurrencyConflict with the version stored now, anything
+        else as StorageUnavailable."""
+        store = self._store
+        if _sqlstate(error) not in _CONFLICT_STATES:
+            store._fail(action, error)
+        uow = self._uow
+        try:
+            uow.rollback()
+            with store._engine.connect() as conn:
+                actual = self._version_of(conn, key)
+        except store._driver_errors as e:
+            store._fail(action, e)
+        raise ConcurrencyConflict(key, expected, actual) from error
 
     def _version_of(self, conn: Connection, key: Any) -> int | None:
         raise NotImplementedError
@@ -907,7 +1013,9 @@ class SqlLeadRepository(_Rows):
         self._sql = uow._store._statements
 
     def get(self, lead_id: LeadId) -> Lead:
-        """The stored lead (no pending events). Raises NotFound."""
+        """The stored lead (no pending events). Raises NotFound, InvalidValue for a key that
+        is not a LeadId."""
+        check_key("lead", lead_id)
         store = self._store
         try:
             row = self._sql.get_lead.run(self._uow._reader(), {"key": lead_id.value}).first()
@@ -947,7 +1055,7 @@ class SqlLeadRepository(_Rows):
                 self._insert_new(conn, self._sql.insert_lead, values, "lead", lead.id)
                 self._insert_children(conn, stored)
         except store._driver_errors as e:
-            store._fail(f"adding lead {lead.id}", e)
+            self._write_failed(e, f"adding lead {lead.id}", lead.id, 0)
         uow._record(lead.pending_events)
         return stored
 
@@ -971,15 +1079,17 @@ class SqlLeadRepository(_Rows):
                 remove.run(conn, key)
             self._insert_children(conn, stored)
         except store._driver_errors as e:
-            store._fail(f"saving lead {lead.id}", e)
+            self._write_failed(e, f"saving lead {lead.id}", lead.id, lead.version)
         self._uow._record(lead.pending_events)
         return stored
 
     def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:
         """Remove the lead; its notes, activities and stakeholder rows go with it (cascade).
 
-        Raises NotFound, or ConcurrencyConflict when ``expected_version`` differs.
+        Raises NotFound, or ConcurrencyConflict when ``expected_version`` differs,
+        InvalidValue for a key that is not a LeadId.
         """
+        check_key("lead", lead_id)
         store = self._store
         conn = self._uow._writer()
         try:
@@ -992,7 +1102,7 @@ class SqlLeadRepository(_Rows):
                 expected_version,
             )
         except store._driver_errors as e:
-            store._fail(f"deleting lead {lead_id}", e)
+            self._write_failed(e, f"deleting lead {lead_id}", lead_id, expected_version or 0)
 
     def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
         """One page of matching leads in the query's order (keyset pagination).
@@ -1139,7 +1249,8 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         self._sql = uow._store._statements.records[kind.table.name]
 
     def get(self, record_id: K) -> R:
-        """The stored record. Raises NotFound."""
+        """The stored record. Raises NotFound, InvalidValue for a key of another type."""
+        check_key(self._kind.name, record_id)
         store = self._store
         try:
             row = self._sql.get.run(self._uow._reader(), {"key": record_id.value}).first()
@@ -1163,7 +1274,7 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         try:
             self._insert_new(conn, self._sql.insert, values, self._kind.name, record.id)
         except store._driver_errors as e:
-            store._fail(f"adding {self._kind.name} {record.id}", e)
+            self._write_failed(e, f"adding {self._kind.name} {record.id}", record.id, 0)
         return stored
 
     def save(self, record: R) -> R:
@@ -1179,11 +1290,14 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
             updated = self._sql.update.run(conn, values).rowcount
             self._require_one(conn, updated, self._kind.name, record.id, record.version)
         except store._driver_errors as e:
-            store._fail(f"saving {self._kind.name} {record.id}", e)
+            action = f"saving {self._kind.name} {record.id}"
+            self._write_failed(e, action, record.id, record.version)
         return stored
 
     def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
-        """Remove the record. Raises NotFound or ConcurrencyConflict."""
+        """Remove the record. Raises NotFound or ConcurrencyConflict, InvalidValue for a key
+        of another type."""
+        check_key(self._kind.name, record_id)
         store = self._store
         conn = self._uow._writer()
         try:
@@ -1196,7 +1310,8 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
                 expected_version,
             )
         except store._driver_errors as e:
-            store._fail(f"deleting {self._kind.name} {record_id}", e)
+            action = f"deleting {self._kind.name} {record_id}"
+            self._write_failed(e, action, record_id, expected_version or 0)
 
     def list(self, *, originating_lead: LeadId | None = None) -> Sequence[R]:
         """Every stored record (those created from ``originating_lead`` when given), by id."""
