@@ -106,10 +106,17 @@ class TestSqlStorePostgres(LeadStoreContract):
 
     @pytest.fixture
     def make_store(self, pg_databases: DatabasePool) -> StoreFactory:
+        made: list[tuple[SqlStore, str]] = []
+
         def make(*, event_sink: EventSink | None = None) -> LeadStore:
+            for old, used in list(made):  # the state machine makes a store per example
+                if old.closed:
+                    made.remove((old, used))
+                    pg_databases.give_back(used)
             url = pg_databases.take()
             store = SqlStore.open(url, event_sink=event_sink, create=False)
             self._urls[id(store)] = url
+            made.append((store, url))
             return store
 
         self._urls: dict[int, str] = {}

@@ -141,6 +141,14 @@ class DatabasePool:
         self._taken.append(url)
         return url
 
+    def give_back(self, url: str) -> None:
+        """Empty a database taken from the pool whose stores are all closed, for reuse now."""
+        self._taken.remove(url)
+        if _empty(url):
+            self._free.append(url)
+        else:
+            drop_database(url)
+
     def reset(self) -> None:
         """Empty every database taken since the last reset and put it back in the pool."""
         taken, self._taken = self._taken, []

@@ -89,6 +89,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -297,11 +298,21 @@ class _Statements:
         def prepared(stmt: ClauseElement, columns: Sequence[str] | None = None) -> _Prepared:
             return _Prepared(stmt, dialect, columns)
 
+        def insert_new(table: Table) -> _Prepared:
+            """``INSERT``; on PostgreSQL ``ON CONFLICT (id) DO NOTHING``, so that a taken id
+            inserts no row (``rowcount`` 0) instead of aborting the transaction."""
+            if dialect.name == "postgresql":
+                stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["id"])
+                return prepared(stmt, _columns(table))
+            return prepared(insert(table), _columns(table))
+
+        self.skips_taken_ids = dialect.name == "postgresql"
+
         self.get_lead = prepared(
             select(leads.c.id, leads.c.version, leads.c.document).where(leads.c.id == key)
         )
         self.lead_version = prepared(select(leads.c.version).where(leads.c.id == key))
-        self.insert_lead = prepared(insert(leads), _columns(leads))
+        self.insert_lead = insert_new(leads)
         self.update_lead = prepared(
             update(leads).where(leads.c.id == key, leads.c.version == bindparam("expected")),
             _columns(leads, without=("id",)),
@@ -322,7 +333,7 @@ class _Statements:
                 columns=tuple(c.key for c in table.c),
                 get=prepared(select(*table.c).where(table.c.id == key)),
                 version=prepared(select(table.c.version).where(table.c.id == key)),
-                insert=prepared(insert(table), _columns(table)),
+                insert=insert_new(table),
                 update=prepared(
                     update(table).where(
                         table.c.id == key, table.c.version == bindparam("expected")
@@ -752,6 +763,8 @@ class SqlUnitOfWork:
         conn, self._conn, self._phase = self._conn, None, None
         try:
             if conn is not None:
+                if self._store._closed:  # the pool is gone: close the driver connection
+                    conn.invalidate()
                 conn.close()  # the pool rolls back whatever is still open
         except self._store._driver_errors as e:
             self._store._fail("releasing the connection", e)
@@ -949,12 +962,17 @@ class _Rows:
     def _insert_new(
         self, conn: Connection, insert: _Prepared, values: Mapping[str, Any], kind: str, key: Any
     ) -> None:
-        """Insert a new row (in a savepoint outside SQLite); raises AlreadyExists when ``key``
-        is taken, else re-raises the integrity error."""
+        """Insert a new row; raises AlreadyExists when ``key`` is taken, else re-raises the
+        integrity error. PostgreSQL inserts nothing for a taken id (``ON CONFLICT DO
+        NOTHING``: one round trip, and a concurrent insert of the id is waited for); other
+        servers insert in a savepoint."""
         store = self._store
         try:
             if store._sqlite:
                 insert.run(conn, values)
+            elif store._statements.skips_taken_ids:
+                if insert.run(conn, values).rowcount == 0:
+                    raise AlreadyExists(kind, key)
             else:
                 with conn.begin_nested():
                     insert.run(conn, values)
