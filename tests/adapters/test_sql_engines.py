@@ -43,6 +43,7 @@ from sqlalchemy.pool import NullPool
 from leadkit.adapters.sql import SCHEMA_VERSION, SqlStore
 from leadkit.adapters.sql.rows import lead_columns
 from leadkit.adapters.sql.schema import MIGRATIONS, migrate
+from leadkit.fields import Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery, LeadSort
@@ -185,7 +186,7 @@ def _scored(n: int, value: str | None) -> Lead:
         value=number,
         stars=3,
         max_stars=5,
-        rating=None,
+        rating=Rating.WARM,
         source=ScoreSource.CRITERIA,
         model_id="test",
         model_version=1,
@@ -239,6 +240,7 @@ _OPENER = (
     + """
 import sys, time
 from datetime import UTC, datetime
+from leadkit.fields import Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.values import LeadId, PersonName, UserRef
@@ -386,6 +388,7 @@ from datetime import UTC, datetime
 
 import attrs
 
+from leadkit.fields import Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.values import LeadId, PersonName, UserRef
