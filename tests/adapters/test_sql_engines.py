@@ -614,3 +614,64 @@ def test_a_process_killed_in_a_10000_lead_unit_of_work_leaves_all_or_nothing(
             assert uow.leads.count(LeadQuery()) == outcome.leads
             versions = {lead.version for lead in uow.leads.stream(LeadQuery(), batch_size=1000)}
             assert versions <= {1}
+
+
+# ---------------------------------------------------------------------------------------------
+# Text both engines must store and order alike
+
+
+def test_text_with_a_nul_character_is_refused_on_both_engines(engine: Engine) -> None:
+    from leadkit.errors import InvalidValue
+
+    location = engine.new_location()
+    with engine.open(location) as store:
+        bad = new_lead(1).update(LeadPatch(description="a\x00b"), at=T0, by=ANN)
+        with store.unit_of_work() as uow:
+            with pytest.raises(InvalidValue, match="NUL"):
+                uow.leads.add(attrs.evolve(bad, version=0))
+            uow.leads.add(new_lead(2))  # the unit of work goes on
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.leads.count(LeadQuery()) == 1
+            quoted = new_lead(3).update(LeadPatch(description="a\\u0000b"), at=T0, by=ANN)
+            uow.leads.add(attrs.evolve(quoted, version=0))  # the text \u0000 is fine
+            uow.commit()
+            assert uow.leads.get(LeadId("lead-00003")).description == "a\\u0000b"
+
+
+_TOPICS = ["apple", "Zebra", "äpfel", "Über", "zoo", "éclair", "Straße", "STRASSE", "日本", "ǅ",
+           "a b", "a-b", "a_b", "A", "ß", "ss", "ſ", "İstanbul", "ﬁx", "😀", "~", "Ω"]  # fmt: skip
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_text_sorts_and_matches_like_the_memory_store(engine: Engine, descending: bool) -> None:
+    from leadkit.adapters.memory import MemoryStore
+
+    leads = [
+        Lead.create(
+            LeadId(f"t{n:02}"),
+            LeadPatch(topic=topic, name=PersonName(last=topic), company=topic),
+            at=T0,
+            by=ANN,
+            owner=ANN,
+        )
+        for n, topic in enumerate(_TOPICS)
+    ]
+    memory = MemoryStore()
+    queries = [
+        LeadQuery(sort=sort, descending=descending)
+        for sort in (LeadSort.TOPIC, LeadSort.COMPANY, LeadSort.LAST_NAME, LeadSort.ID)
+    ] + [LeadQuery(text=needle) for needle in ("ß", "SS", "strasse", "ä", "_", "%", "日")]
+    with engine.open(engine.new_location()) as store:
+        found = {}
+        for each in (memory, store):
+            with each.unit_of_work() as uow:
+                for lead in leads:
+                    uow.leads.add(lead)
+                uow.commit()
+            with each.unit_of_work() as uow:
+                found[each is memory] = [
+                    [lead.id.value for lead in uow.leads.query(query, limit=100).items]
+                    for query in queries
+                ]
+    assert found[False] == found[True]

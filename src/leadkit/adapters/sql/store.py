@@ -61,6 +61,7 @@ commit. SQLite inserts about twice as fast in a run as between bursts of Python 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import operator
@@ -746,7 +747,11 @@ class SqlUnitOfWork:
             store._event_sink(events)
 
     def rollback(self) -> None:
-        """Forget every change made since the last commit."""
+        """Forget every change made since the last commit.
+
+        Raises StorageUnavailable when the database fails to roll back; not when the
+        connection was lost (the server has forgotten the changes then already).
+        """
         self._events = []
         self._forget_deferred()
         if self._phase is not None and self._conn is not None:
@@ -754,9 +759,31 @@ class SqlUnitOfWork:
             try:
                 self._conn.rollback()
             except self._store._driver_errors as e:
-                self._store._fail("rollback", e)
+                if not self._connection_lost(e):
+                    self._store._fail("rollback", e)
+                self._drop_connection()
             finally:
                 self._unlock()
+
+    def _connection_lost(self, error: BaseException) -> bool:
+        """True when ``error`` says the server connection is gone (not on SQLite)."""
+        if self._store._sqlite:
+            return False
+        if getattr(error, "connection_invalidated", False):
+            return True
+        try:
+            raw = self._conn.connection.driver_connection  # type: ignore[union-attr]
+        except Exception:
+            return True
+        return bool(getattr(raw, "closed", False))
+
+    def _drop_connection(self) -> None:
+        """Close a lost connection for good, so that the pool never hands it out again."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.invalidate()
+                conn.close()
 
     def _release(self) -> None:
         self._forget_deferred()
