@@ -237,6 +237,21 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> N
     print(line)
 
 
+def reads_table(title: str, figures: dict[str, list[float]]) -> None:
+    """Print the read latencies with their ratios to the hand-written SQL of the same kind."""
+    rows = []
+    for name, values in figures.items():
+        kind = name.split(":")[0].split(" ")[0]
+        kind = "page" if kind == "next" else kind
+        fetch = statistics.median(figures[f"{kind}: hand-written SQL, fetch"])
+        decode = statistics.median(figures[f"{kind}: hand-written SQL, fetch + decode"])
+        median = statistics.median(values)
+        rows.append(
+            [name, ms(median), ms(p99(values)), f"{median / fetch:6.2f}", f"{median / decode:6.2f}"]
+        )
+    table(title, ["", "median ms", "p99 ms", "x SQL fetch", "x SQL fetch+decode"], rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Bulk insert
 
@@ -471,21 +486,10 @@ def bench_reads(
             )
         memory.close()
 
-    rows = []
-    for name, values in figures.items():
-        kind = name.split(":")[0].split(" ")[0]
-        kind = "page" if kind == "next" else kind
-        fetch = statistics.median(figures[f"{kind}: hand-written SQL, fetch"])
-        decode = statistics.median(figures[f"{kind}: hand-written SQL, fetch + decode"])
-        median = statistics.median(values)
-        rows.append(
-            [name, ms(median), ms(p99(values)), f"{median / fetch:6.2f}", f"{median / decode:6.2f}"]
-        )
-    table(
+    reads_table(
         f"2./3. Reads among {count:,} leads ({samples:,} samples; page = {PAGE} of "
         f'"My open leads", {OWNERS} owners)',
-        ["", "median ms", "p99 ms", "x SQL fetch", "x SQL fetch+decode"],
-        rows,
+        figures,
     )
 
 
@@ -669,21 +673,10 @@ def bench_reads_pg(server: Server, count: int, samples: int) -> None:
                 samples,
             )
         )
-    rows = []
-    for name, values in figures.items():
-        kind = name.split(":")[0].split(" ")[0]
-        kind = "page" if kind == "next" else kind
-        fetch = statistics.median(figures[f"{kind}: hand-written SQL, fetch"])
-        decode = statistics.median(figures[f"{kind}: hand-written SQL, fetch + decode"])
-        median = statistics.median(values)
-        rows.append(
-            [name, ms(median), ms(p99(values)), f"{median / fetch:6.2f}", f"{median / decode:6.2f}"]
-        )
-    table(
+    reads_table(
         f"5. PostgreSQL: reads among {count:,} leads ({samples:,} samples; page = {PAGE} of "
         f'"My open leads", {OWNERS} owners)',
-        ["", "median ms", "p99 ms", "x SQL fetch", "x SQL fetch+decode"],
-        rows,
+        figures,
     )
 
 

@@ -227,6 +227,7 @@ from leadkit.policies import (
     mappable_targets,
 )
 from leadkit.ports import (
+    KEY_TYPES,
     MAX_PAGE_SIZE,
     AccountRepository,
     ContactRepository,
@@ -242,12 +243,15 @@ from leadkit.ports import (
     UnitOfWork,
     Views,
     check_batch_size,
+    check_key,
     check_limit,
     decode_cursor,
     encode_cursor,
     score_sort_value,
     search_texts,
     sort_key,
+    stored_copy,
+    utc_text,
 )
 from leadkit.profiles import (
     BCM_PROFILE,
@@ -451,6 +455,7 @@ __all__ = [
     "EVENT_TYPES",
     "FIELDS",
     "FREE_MAIL_DOMAINS",
+    "KEY_TYPES",
     "LEGAL_FORMS",
     "MAX_DECIMALS",
     "MAX_PAGE_SIZE",
@@ -722,6 +727,7 @@ __all__ = [
     "candidate_from_match",
     "check_batch_size",
     "check_import",
+    "check_key",
     "check_limit",
     "check_on_save",
     "convert_to_business_contact",
@@ -797,7 +803,9 @@ __all__ = [
     "set_field",
     "set_source",
     "sort_key",
+    "stored_copy",
     "strip_accents",
     "timeline_notes",
     "train",
+    "utc_text",
 ]

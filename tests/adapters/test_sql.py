@@ -57,7 +57,6 @@ from leadkit.ports import (
     sort_key,
 )
 from leadkit.records import Opportunity
-from leadkit.scoring.result import Explanation, Score, ScoreSource
 from leadkit.serialization import make_converter
 from leadkit.status import LeadState, StatusReason
 from leadkit.testing.contract import LeadStoreContract, StoreFactory
@@ -65,6 +64,7 @@ from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, PersonName, UserRef
 from support.pages import paged_leads
 from support.postgres import DatabasePool
+from support.scores import scored as score_of
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 ANN = UserRef("ann", "Ann")
@@ -154,28 +154,7 @@ def new_lead(n: int, *, owner: UserRef = ANN, at: datetime = T0, company: str = 
 
 def scored(lead: Lead, value: str | None) -> Lead:
     """``lead`` with ``value`` recorded as its score (None: unscored)."""
-    if value is None:
-        return lead
-    number = Decimal(value)
-    explanation = Explanation(
-        base=number,
-        contributions=(),
-        criteria_value=number,
-        met_weight=Decimal(0),
-        total_weight=Decimal(1),
-    )
-    score = Score(
-        lead_id=lead.id,
-        value=number,
-        stars=3,
-        max_stars=5,
-        rating=Rating.WARM,
-        source=ScoreSource.CRITERIA,
-        model_id="test",
-        model_version=1,
-        explanation=explanation,
-    )
-    return lead.record_score(score, at=T0, by=ANN)
+    return score_of(lead, value, at=T0, by=ANN)
 
 
 def busy_lead() -> Lead:

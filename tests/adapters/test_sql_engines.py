@@ -43,13 +43,13 @@ from sqlalchemy.pool import NullPool
 from leadkit.adapters.sql import SCHEMA_VERSION, SqlStore
 from leadkit.adapters.sql.rows import lead_columns
 from leadkit.adapters.sql.schema import MIGRATIONS, migrate
-from leadkit.fields import Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery, LeadSort
 from leadkit.serialization import make_converter
 from leadkit.values import LeadId, PersonName, UserRef
 from support.postgres import fresh_database, postgres_url
+from support.scores import scored
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 ANN = UserRef("ann")
@@ -168,31 +168,7 @@ def _write_as_version(engine: Engine, location: str, version: int, items: list[L
 
 
 def _scored(n: int, value: str | None) -> Lead:
-    from leadkit.scoring.result import Explanation, Score, ScoreSource
-
-    lead = new_lead(n)
-    if value is None:
-        return lead
-    number = Decimal(value)
-    explanation = Explanation(
-        base=number,
-        contributions=(),
-        criteria_value=number,
-        met_weight=Decimal(0),
-        total_weight=Decimal(1),
-    )
-    score = Score(
-        lead_id=lead.id,
-        value=number,
-        stars=3,
-        max_stars=5,
-        rating=Rating.WARM,
-        source=ScoreSource.CRITERIA,
-        model_id="test",
-        model_version=1,
-        explanation=explanation,
-    )
-    return lead.record_score(score, at=T0, by=ANN)
+    return scored(new_lead(n), value, at=T0, by=ANN)
 
 
 def _shape(engine: Engine, location: str) -> dict[str, Any]:
