@@ -22,12 +22,14 @@ from leadkit.errors import InvalidValue
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
+from leadkit.merging import MergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.status import LeadState
 from leadkit.values import (
     AccountId,
     ContactId,
     LeadId,
+    MergeId,
     OpportunityId,
     RecordId,
     UserRef,
@@ -45,6 +47,7 @@ __all__ = [
     "LeadRepository",
     "LeadSort",
     "LeadStore",
+    "MergeRepository",
     "OpportunityRepository",
     "Page",
     "RecordRepository",
@@ -473,6 +476,10 @@ class RecordRepository(Protocol, Generic[R, K]):
 AccountRepository = RecordRepository[Account, AccountId]
 ContactRepository = RecordRepository[Contact, ContactId]
 OpportunityRepository = RecordRepository[Opportunity, OpportunityId]
+MergeRepository = RecordRepository[MergeRecord, MergeId]
+"""Stored merges (``uow.merges`` on stores that keep them: both leadkit adapters do;
+``list(originating_lead=master)`` lists a master's merges). Optional for third-party
+adapters: ``leadkit.services.merge`` raises ConfigurationError on a store without it."""
 
 
 class EventSink(Protocol):

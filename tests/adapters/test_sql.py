@@ -46,6 +46,7 @@ from leadkit.errors import ConcurrencyConflict, InvalidValue, NotFound, StorageU
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
+from leadkit.merging import Survivorship, plan_merge
 from leadkit.patch import LeadPatch
 from leadkit.ports import (
     EventSink,
@@ -58,6 +59,7 @@ from leadkit.ports import (
 )
 from leadkit.records import Opportunity
 from leadkit.serialization import make_converter
+from leadkit.services import merge
 from leadkit.status import LeadState, StatusReason
 from leadkit.testing.contract import LeadStoreContract, StoreFactory
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
@@ -236,10 +238,25 @@ def test_opening_an_older_schema_applies_the_missing_migrations(db_path: Path) -
     with SqlStore.open(path=db_path, create=False) as store:
         assert store.schema_version == SCHEMA_VERSION
         store_all(store, new_lead(1))
-    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [1, 2, 3]
+    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [
+        m.version for m in MIGRATIONS
+    ]
     assert raw(
         db_path, "SELECT name FROM sqlite_master WHERE name = 'ix_leads_owner_state_created'"
     )
+
+
+def test_migration_4_adds_the_merge_records_table_to_an_older_file(db_path: Path) -> None:
+    schema_at(db_path, 3)
+    assert not raw(db_path, "SELECT name FROM sqlite_master WHERE name = 'merges'")
+    with SqlStore.open(path=db_path, create=False) as store:
+        a, b = store_all(store, new_lead(1), new_lead(2))
+        plan = plan_merge(a, [b], Survivorship())
+        result = merge(store, plan, ids=lambda: "merge-1", at=a.created_at, by=a.created_by)
+        with store.unit_of_work() as uow:
+            assert uow.merges.get(result.merge_id) == result.record
+            assert uow.merges.list(originating_lead=a.id) == (result.record,)
+    assert raw(db_path, "SELECT id, originating_lead FROM merges") == [("merge-1", a.id.value)]
 
 
 def schema_at(path: Path, version: int) -> None:
@@ -292,7 +309,7 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
     monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
 
     with SqlStore.open(path=db_path, create=False) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION >= 3
         with store.unit_of_work() as uow:
             high = LeadQuery(score_min=Decimal("42.50"), sort=LeadSort.SCORE, descending=True)
             found = [lead.id.value for lead in uow.leads.query(high).items]
@@ -301,7 +318,9 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
             assert uow.leads.count(LeadQuery(score_min=0)) == 6
             assert uow.leads.count(LeadQuery()) == 8
 
-    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [1, 2, 3]
+    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [
+        m.version for m in MIGRATIONS
+    ]
     stored = dict(raw(db_path, "SELECT id, score_key FROM leads"))
     assert stored == {
         f"lead-{n:04}": None if value is None else score_sort_value(Decimal(value))

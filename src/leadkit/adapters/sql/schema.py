@@ -109,6 +109,7 @@ __all__ = [
     "lead_notes",
     "lead_stakeholders",
     "leads",
+    "merges",
     "metadata",
     "migrate",
     "opportunities",
@@ -230,6 +231,8 @@ contacts: Final = _record_table("contacts")
 opportunities: Final = _record_table(
     "opportunities", Column("customer_kind", String(10), nullable=False)
 )
+
+merges: Final = _record_table("merges")  # migration 4; ``originating_lead`` is the master
 
 CHILD_TABLES: Final = (lead_notes, lead_activities, lead_stakeholders)
 RECORD_TABLES: Final = (accounts, contacts, opportunities)
@@ -365,12 +368,27 @@ def _add_score(conn: Connection) -> None:
         conn.execute(CreateIndex(index))
 
 
+def _add_merges(conn: Connection) -> None:
+    # Frozen here as migration 4 created it (a later migration that alters it copies this).
+    table = Table(
+        "merges",
+        MetaData(),
+        Column("id", _key_text(_ID), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("originating_lead", String(_ID), nullable=True),
+        Column("document", Text, nullable=False),
+    )
+    conn.execute(CreateTable(table))
+    conn.execute(CreateIndex(Index("ix_merges_master", table.c.originating_lead)))
+
+
 MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
               _create_tables),
     Migration(2, "indexes for the lead views and record look-ups", _create_indexes),
     Migration(3, "lead score column (sortable text), filled from the documents, and its index",
               _add_score),
+    Migration(4, "merges: the records unmerge restores leads from", _add_merges),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
