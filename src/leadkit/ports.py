@@ -306,6 +306,7 @@ KEY_TYPES: Final[dict[str, type[RecordId]]] = {
     "account": AccountId,
     "contact": ContactId,
     "opportunity": OpportunityId,
+    "merge": MergeId,
 }
 """The ``kind`` strings a store gives :class:`~leadkit.errors.NotFound` and
 :class:`~leadkit.errors.AlreadyExists`, each with the id type of its records."""
