@@ -256,6 +256,19 @@ def reads_table(title: str, figures: dict[str, list[float]]) -> None:
 # 1. Bulk insert
 
 
+def best_of(variants: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """The best time of each variant over ``rounds`` rounds; each round rotates the order, so
+    that a noisy minute hits every variant."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for round_ in range(rounds):
+        names = list(variants)
+        names = names[round_ % len(names) :] + names[: round_ % len(names)]
+        for name in names:
+            times[name].append(variants[name]())
+        print(f"  round {round_ + 1} of {rounds} done", flush=True)
+    return {name: min(values) for name, values in times.items()}
+
+
 def add_all(store: LeadStore, leads: Sequence[Lead], batch: int) -> None:
     for start in range(0, len(leads), batch):
         with store.unit_of_work() as uow:
@@ -299,14 +312,7 @@ def bench_insert(
         variants["memory adapter, one unit of work"] = lambda: timed(
             lambda: add_all(memory_store(), leads, n)
         )
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    for round_ in range(rounds):  # rotate the order: a noisy minute hits every variant
-        names = list(variants)
-        names = names[round_ % len(names) :] + names[: round_ % len(names)]
-        for name in names:
-            times[name].append(variants[name]())
-        print(f"  round {round_ + 1} of {rounds} done", flush=True)
-    results = {name: min(values) for name, values in times.items()}
+    results = best_of(variants, rounds)
     raw_full = results["raw executemany, rows built in the timed section"]
     raw_sql = results["raw executemany, rows built beforehand"]
     rows = [
@@ -578,14 +584,7 @@ def bench_insert_pg(server: Server, n: int, rounds: int) -> None:
         "adapter, one unit of work": lambda: adapter(n),
         "adapter, units of work of 1,000": lambda: adapter(1000),
     }
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    for round_ in range(rounds):
-        names = list(variants)
-        names = names[round_ % len(names) :] + names[: round_ % len(names)]
-        for name in names:
-            times[name].append(variants[name]())
-        print(f"  round {round_ + 1} of {rounds} done", flush=True)
-    results = {name: min(values) for name, values in times.items()}
+    results = best_of(variants, rounds)
     many = results["raw executemany, rows built in the timed section"]
     copied = results["raw COPY, rows built in the timed section"]
     rows = [
