@@ -278,13 +278,34 @@ def insert_as_version_2(path: Path, *items: Lead) -> None:
         for lead in items:
             stored = attrs.evolve(lead, version=1, pending_events=())
             values = lead_columns(stored)
-            del values["score_key"]
+            del values["score_key"], values["search_key"]
             values["version"] = 1
             values["document"] = converter.dumps(stored)
             names = ", ".join(values)
             marks = ", ".join("?" * len(values))
             db.execute(f"INSERT INTO leads ({names}) VALUES ({marks})", tuple(values.values()))
         db.commit()
+
+
+def test_migration_5_fills_the_search_key_so_text_filters_ignore_accents(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema_at(db_path, 2)
+    people = ["Jürgen Müller", "Åsa Öström", "Łukasz Wiśniewski", "Ada Lovelace"]
+    insert_as_version_2(
+        db_path,
+        *(
+            attrs.evolve(new_lead(n), name=PersonName.parse(name))
+            for n, name in enumerate(people, 1)
+        ),
+    )
+    monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
+    with SqlStore.open(path=db_path, create=False) as store, store.unit_of_work() as uow:
+        for text, expected in [("mueller", 1), ("MULLER", 1), ("ostrom", 1), ("lukasz", 1),
+                               ("wisniewski", 1), ("love", 1), ("xyz", 0)]:  # fmt: skip
+            assert uow.leads.count(LeadQuery(text=text)) == expected, text
+    keys = dict(raw(db_path, "SELECT id, search_key FROM leads"))
+    assert keys["lead-0001"].startswith("jurgen muller\n")
 
 
 def columns_of(path: Path, table: str) -> list[tuple[Any, ...]]:

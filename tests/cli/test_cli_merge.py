@@ -23,7 +23,8 @@ def run(db: str, *args: str, answers: str | None = None) -> Result:
 
 
 def add(db: str, *args: str) -> str:
-    result = run(db, "add", "--topic", "Deal", *args)
+    # The same person on purpose: add's own duplicate check is tested in test_cli_daily.py.
+    result = run(db, "add", "--topic", "Deal", "--create-anyway", *args)
     assert result.exit_code == 0, result.output
     return result.stdout.strip()
 

@@ -16,6 +16,8 @@ Tables
       hold case-folded text: the sort keys and the haystacks of the text filter.
     - ``state`` is the Dynamics 365 ``statecode``; ``reason_code``, ``rating`` and
       ``source`` are option-set codes.
+    - ``search_key`` holds :func:`leadkit.ports.search_key` (the folded name, company and
+      e-mail, one per line): text filters match it accent-insensitively (migration 5).
     - ``score_key`` holds ``Lead.score`` as :func:`leadkit.ports.score_sort_value` text, NULL
       for a lead without a score (added by migration 3). Why text and not a number: a REAL
       column rounds (``0.1`` is not a binary fraction), so filters and order would not be
@@ -37,6 +39,16 @@ Tables
     ``id``, ``version``, ``originating_lead`` and the converter's JSON ``document``;
     ``opportunities.customer_kind`` records whether the customer id names an account or a
     contact (the JSON text alone does not say).
+``idempotency_keys`` (migration 6)
+    One row per idempotency key: the request's fingerprint, the result's JSON text and the
+    UTC times it was stored and expires (``expires_at`` indexed for pruning). Written in the
+    same transaction as the change it guards.
+``outbox`` (migration 6)
+    Every committed event: ``position`` (an auto-incremented integer, the outbox order),
+    a stable ``event_id``, ``lead_id``, ``type``, the converter's JSON ``payload``, the
+    event's ``occurred_at``, and the delivery state (``attempts``, ``leased_until``,
+    ``delivered_at``, UTC text; ``(delivered_at, position)`` indexed so that the waiting
+    events are one index range). Written at commit, in the transaction of the changes.
 ``schema_version``
     One row per applied migration.
 
@@ -91,19 +103,21 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable
 from sqlalchemy.types import TypeEngine
 
-from leadkit.ports import score_sort_value
+from leadkit.ports import fold_search, score_sort_value
 
 __all__ = [
     "APPLICATION_ID",
     "CHILD_TABLES",
     "INDEXES",
     "MIGRATIONS",
+    "OUTBOX_INDEXES",
     "RECORD_TABLES",
     "SCHEMA_VERSION",
     "SCORE_INDEXES",
     "Migration",
     "accounts",
     "contacts",
+    "idempotency_keys",
     "lead_activities",
     "lead_columns_at",
     "lead_notes",
@@ -113,6 +127,7 @@ __all__ = [
     "metadata",
     "migrate",
     "opportunities",
+    "outbox",
     "schema_version",
 ]
 
@@ -159,6 +174,7 @@ leads: Final = Table(
     Column("email_key", Text, nullable=False),
     Column("document", Text, nullable=False),
     Column("score_key", _key_text(), nullable=True),  # migration 3; after document, as added
+    Column("search_key", Text, nullable=True),  # migration 5
 )
 
 
@@ -234,6 +250,37 @@ opportunities: Final = _record_table(
 
 merges: Final = _record_table("merges")  # migration 4; ``originating_lead`` is the master
 
+# Migration 6.
+idempotency_keys: Final = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", _key_text(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", String(_STAMP), nullable=False),
+    Column("expires_at", _key_text(_STAMP), nullable=False),
+)
+
+outbox: Final = Table(
+    "outbox",
+    metadata,
+    # INTEGER on SQLite, so that the column is the rowid (auto-incremented); BIGINT elsewhere.
+    Column(
+        "position",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("event_id", String(40), nullable=False, unique=True),
+    Column("lead_id", String(_ID), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("occurred_at", String(_STAMP), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("leased_until", _key_text(_STAMP), nullable=True),
+    Column("delivered_at", _key_text(_STAMP), nullable=True),
+)
+
 CHILD_TABLES: Final = (lead_notes, lead_activities, lead_stakeholders)
 RECORD_TABLES: Final = (accounts, contacts, opportunities)
 
@@ -258,6 +305,13 @@ INDEXES: Final = (
 # Created by migration 3: the score sort and score range filters read an index range (the
 # unscored leads, NULL, sit together in it, ordered by id, for the end of a score sort).
 SCORE_INDEXES: Final = (Index("ix_leads_score", leads.c.score_key, leads.c.id),)
+
+# Created by migration 6 with their tables: pruning reads the expiry range; publishers read
+# the waiting events (delivered_at NULL) in position order.
+OUTBOX_INDEXES: Final = (
+    Index("ix_idempotency_keys_expires", idempotency_keys.c.expires_at),
+    Index("ix_outbox_waiting", outbox.c.delivered_at, outbox.c.position),
+)
 
 
 @attrs.frozen
@@ -293,6 +347,7 @@ _leads_v1: Final = Table(
 _LEAD_COLUMNS_ADDED: Final[dict[int, frozenset[str]]] = {
     1: frozenset(c.key for c in _leads_v1.c),
     3: frozenset({"score_key"}),
+    5: frozenset({"search_key"}),
 }
 
 
@@ -335,13 +390,16 @@ def _document_score(document: str) -> str | None:
     return score_sort_value(score) if score.is_finite() else None
 
 
-def _add_score(conn: Connection) -> None:
-    """Migration 3: add ``leads.score_key``, fill it from every stored lead's document, then
-    index it; all inside the caller's migration transaction (all or nothing)."""
-    column = CreateColumn(leads.c.score_key).compile(dialect=conn.dialect)
-    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {column}")
+def _backfill(
+    conn: Connection,
+    sources: Sequence[Column[Any]],
+    target: str,
+    compute: Callable[[Sequence[Any]], str | None],
+) -> None:
+    """Fill the new ``leads`` column ``target`` with ``compute(source values)`` for every
+    stored lead, in batches of ids (None leaves the column NULL)."""
     batch = (
-        select(leads.c.id, leads.c.document)
+        select(leads.c.id, *sources)
         .where(leads.c.id > bindparam("after"))
         .order_by(leads.c.id)
         .limit(_BACKFILL_BATCH)
@@ -349,23 +407,49 @@ def _add_score(conn: Connection) -> None:
     fill = (
         update(leads)
         .where(leads.c.id == bindparam("lead_id"))
-        .values(score_key=bindparam("new_score_key"))
+        .values({target: bindparam("new_value")})
     )
     after = ""
     while True:
         rows = conn.execute(batch, {"after": after}).all()
         if not rows:
             break
-        scored: list[dict[str, Any]] = []
-        for lead_id, document in rows:
-            key = _document_score(document)
-            if key is not None:
-                scored.append({"lead_id": lead_id, "new_score_key": key})
-        if scored:
-            conn.execute(fill, scored)
+        values: list[dict[str, Any]] = []
+        for lead_id, *row in rows:
+            value = compute(row)
+            if value is not None:
+                values.append({"lead_id": lead_id, "new_value": value})
+        if values:
+            conn.execute(fill, values)
         after = rows[-1][0]
+
+
+def _add_column(conn: Connection, column: Column[Any]) -> None:
+    compiled = CreateColumn(column).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {compiled}")
+
+
+def _add_score(conn: Connection) -> None:
+    """Migration 3: add ``leads.score_key``, fill it from every stored lead's document, then
+    index it; all inside the caller's migration transaction (all or nothing)."""
+    _add_column(conn, leads.c.score_key)
+    _backfill(conn, [leads.c.document], "score_key", lambda row: _document_score(row[0]))
     for index in SCORE_INDEXES:
         conn.execute(CreateIndex(index))
+
+
+def _add_search_key(conn: Connection) -> None:
+    """Migration 5: add ``leads.search_key`` (the folded name, company and e-mail a text
+    filter searches, :func:`leadkit.ports.search_key`) and fill it from the stored
+    case-folded keys; inside the caller's migration transaction."""
+    _add_column(conn, leads.c.search_key)
+    c = leads.c
+    _backfill(
+        conn,
+        [c.full_name_key, c.company_key, c.email_key],
+        "search_key",
+        lambda row: "\n".join(fold_search(text) for text in row),
+    )
 
 
 def _add_merges(conn: Connection) -> None:
@@ -382,6 +466,14 @@ def _add_merges(conn: Connection) -> None:
     conn.execute(CreateIndex(Index("ix_merges_master", table.c.originating_lead)))
 
 
+def _add_idempotency_and_outbox(conn: Connection) -> None:
+    """Migration 6: the ``idempotency_keys`` and ``outbox`` tables and their indexes."""
+    for table in (idempotency_keys, outbox):
+        conn.execute(CreateTable(table))
+    for index in OUTBOX_INDEXES:
+        conn.execute(CreateIndex(index))
+
+
 MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
               _create_tables),
@@ -389,6 +481,9 @@ MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(3, "lead score column (sortable text), filled from the documents, and its index",
               _add_score),
     Migration(4, "merges: the records unmerge restores leads from", _add_merges),
+    Migration(5, "lead search column (folded name, company and e-mail for accent-insensitive "
+                 "text filters), filled from the stored keys", _add_search_key),
+    Migration(6, "idempotency keys and the transactional outbox", _add_idempotency_and_outbox),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
