@@ -42,7 +42,7 @@ from sqlalchemy.pool import NullPool
 
 from leadkit.adapters.sql import SCHEMA_VERSION, SqlStore
 from leadkit.adapters.sql.rows import lead_columns
-from leadkit.adapters.sql.schema import MIGRATIONS, migrate
+from leadkit.adapters.sql.schema import MIGRATIONS, lead_columns_at, migrate
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery, LeadSort
@@ -156,9 +156,8 @@ def _write_as_version(engine: Engine, location: str, version: int, items: list[L
         assert migrate(conn, target=version) == list(range(1, version + 1))
         for lead in items if version >= 1 else []:
             stored = attrs.evolve(lead, version=1, pending_events=())
-            values = lead_columns(stored)
-            if version < 3:
-                del values["score_key"]
+            present = lead_columns_at(version)  # the columns that version had
+            values = {k: v for k, v in lead_columns(stored).items() if k in present}
             values["version"] = 1
             values["document"] = converter.dumps(stored)
             names = ", ".join(values)
