@@ -3,6 +3,7 @@ in-memory adapter, all measured in one run.
 
     python benchmarks/bench_storage.py                       # 100k inserts, 1M leads to read
     python benchmarks/bench_storage.py --n 20000 --big 100000  # a quick run
+    python benchmarks/bench_storage.py --url postgresql+psycopg://leadkit@127.0.0.1:5432/postgres
 
 1. Bulk insert of ``--n`` leads through the adapter (one unit of work, and units of 1,000)
    against ``sqlite3.executemany`` of the same rows (the same columns and JSON document) into
@@ -16,6 +17,10 @@ in-memory adapter, all measured in one run.
    and a page under 5 ms median. The big database is filled with raw inserts of
    adapter-compatible rows (through the adapter's schema) to save time.
 3. The same figures for the in-memory adapter (``MemoryStore``).
+4./5. With ``--url postgresql+psycopg://...``: sections 1 and 2 on that PostgreSQL server (in a
+   scratch database created and dropped by the run), against psycopg's ``executemany`` and
+   ``COPY`` of the same rows and hand-written SQL plus decode. Start a throwaway server with
+   ``scripts/with-postgres --serve`` (it prints the URL).
 
 Not part of the test suite. Prints one table per section.
 """
@@ -232,8 +237,36 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> N
     print(line)
 
 
+def reads_table(title: str, figures: dict[str, list[float]]) -> None:
+    """Print the read latencies with their ratios to the hand-written SQL of the same kind."""
+    rows = []
+    for name, values in figures.items():
+        kind = name.split(":")[0].split(" ")[0]
+        kind = "page" if kind == "next" else kind
+        fetch = statistics.median(figures[f"{kind}: hand-written SQL, fetch"])
+        decode = statistics.median(figures[f"{kind}: hand-written SQL, fetch + decode"])
+        median = statistics.median(values)
+        rows.append(
+            [name, ms(median), ms(p99(values)), f"{median / fetch:6.2f}", f"{median / decode:6.2f}"]
+        )
+    table(title, ["", "median ms", "p99 ms", "x SQL fetch", "x SQL fetch+decode"], rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Bulk insert
+
+
+def best_of(variants: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """The best time of each variant over ``rounds`` rounds; each round rotates the order, so
+    that a noisy minute hits every variant."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for round_ in range(rounds):
+        names = list(variants)
+        names = names[round_ % len(names) :] + names[: round_ % len(names)]
+        for name in names:
+            times[name].append(variants[name]())
+        print(f"  round {round_ + 1} of {rounds} done", flush=True)
+    return {name: min(values) for name, values in times.items()}
 
 
 def add_all(store: LeadStore, leads: Sequence[Lead], batch: int) -> None:
@@ -279,14 +312,7 @@ def bench_insert(
         variants["memory adapter, one unit of work"] = lambda: timed(
             lambda: add_all(memory_store(), leads, n)
         )
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    for round_ in range(rounds):  # rotate the order: a noisy minute hits every variant
-        names = list(variants)
-        names = names[round_ % len(names) :] + names[: round_ % len(names)]
-        for name in names:
-            times[name].append(variants[name]())
-        print(f"  round {round_ + 1} of {rounds} done", flush=True)
-    results = {name: min(values) for name, values in times.items()}
+    results = best_of(variants, rounds)
     raw_full = results["raw executemany, rows built in the timed section"]
     raw_sql = results["raw executemany, rows built beforehand"]
     rows = [
@@ -310,55 +336,60 @@ def bench_insert(
 # 2. Reads among a big store
 
 
-def build_big(path: Path, count: int) -> list[str]:
-    """Fill the adapter's schema with ``count`` adapter-compatible rows by raw inserts;
-    returns the ids. Documents are made from one converter-written template, field by field."""
-    fresh_database(path)
+def big_rows(count: int, ids: list[str]) -> Iterator[tuple[Any, ...]]:
+    """``count`` adapter-compatible ``leads`` rows (appending their ids to ``ids``); documents
+    are made from one converter-written template, field by field."""
     template = json.loads(CONVERTER.dumps(make_leads(1, seed=2)[0]))
     rng = random.Random(3)
-    ids = []
+    for n in range(count):
+        key = BIG_ID.format(n=n)
+        ids.append(key)
+        user = owner(n)
+        at = T0 + timedelta(seconds=n * 7 + rng.randrange(7))
+        changed = at + timedelta(hours=n % 48)
+        state, reason = rng.choices(STATES, STATE_WEIGHTS)[0]
+        rating = (Rating.HOT, Rating.WARM, Rating.COLD, None)[n % 4]
+        last = f"Lovelace {n}"
+        company = f"Company {n % 5000} AB"
+        email = f"lead{n}@example.com"
+        topic = f"Solar panels {n % 1000}"
+        who = {"id": user.id, "name": user.name}
+        data = dict(template["data"])
+        data.update(
+            id=key,
+            topic=topic,
+            name={**data["name"], "last": last},
+            company=company,
+            email=email,
+            rating=None if rating is None else rating.code,
+            owner=who,
+            created_by=who,
+            modified_by=who,
+            created_at=at.isoformat(),
+            modified_at=changed.isoformat(),
+            state=state.name,
+            reason={"code": reason.code, "label": reason.label, "state": reason.state.name},
+            version=1,
+        )
+        document = json.dumps({**template, "data": data}, ensure_ascii=False, separators=(",", ":"))
+        stamp = "%Y-%m-%dT%H:%M:%S.%f"
+        yield (
+            key, 1, state.code, reason.code, user.id,
+            None if rating is None else rating.code, data["source"],
+            at.strftime(stamp), changed.strftime(stamp), topic.casefold(),
+            company.casefold(), last.casefold(), f"ada {last}".casefold(), email, document,
+        )  # fmt: skip
+
+
+def build_big(path: Path, count: int) -> list[str]:
+    """Fill the adapter's schema with ``count`` adapter-compatible rows by raw inserts;
+    returns the ids."""
+    fresh_database(path)
+    rng = random.Random(3)
+    ids: list[str] = []
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for n in range(count):
-            key = BIG_ID.format(n=n)
-            ids.append(key)
-            user = owner(n)
-            at = T0 + timedelta(seconds=n * 7 + rng.randrange(7))
-            changed = at + timedelta(hours=n % 48)
-            state, reason = rng.choices(STATES, STATE_WEIGHTS)[0]
-            rating = (Rating.HOT, Rating.WARM, Rating.COLD, None)[n % 4]
-            last = f"Lovelace {n}"
-            company = f"Company {n % 5000} AB"
-            email = f"lead{n}@example.com"
-            topic = f"Solar panels {n % 1000}"
-            who = {"id": user.id, "name": user.name}
-            data = dict(template["data"])
-            data.update(
-                id=key,
-                topic=topic,
-                name={**data["name"], "last": last},
-                company=company,
-                email=email,
-                rating=None if rating is None else rating.code,
-                owner=who,
-                created_by=who,
-                modified_by=who,
-                created_at=at.isoformat(),
-                modified_at=changed.isoformat(),
-                state=state.name,
-                reason={"code": reason.code, "label": reason.label, "state": reason.state.name},
-                version=1,
-            )
-            document = json.dumps(
-                {**template, "data": data}, ensure_ascii=False, separators=(",", ":")
-            )
-            stamp = "%Y-%m-%dT%H:%M:%S.%f"
-            yield (
-                key, 1, state.code, reason.code, user.id,
-                None if rating is None else rating.code, data["source"],
-                at.strftime(stamp), changed.strftime(stamp), topic.casefold(),
-                company.casefold(), last.casefold(), f"ada {last}".casefold(), email, document,
-            )  # fmt: skip
+        return big_rows(count, ids)
 
     with closing(sqlite3.connect(path, isolation_level=None)) as db:
         db.execute("PRAGMA synchronous = OFF")
@@ -461,21 +492,190 @@ def bench_reads(
             )
         memory.close()
 
-    rows = []
-    for name, values in figures.items():
-        kind = name.split(":")[0].split(" ")[0]
-        kind = "page" if kind == "next" else kind
-        fetch = statistics.median(figures[f"{kind}: hand-written SQL, fetch"])
-        decode = statistics.median(figures[f"{kind}: hand-written SQL, fetch + decode"])
-        median = statistics.median(values)
-        rows.append(
-            [name, ms(median), ms(p99(values)), f"{median / fetch:6.2f}", f"{median / decode:6.2f}"]
-        )
-    table(
+    reads_table(
         f"2./3. Reads among {count:,} leads ({samples:,} samples; page = {PAGE} of "
         f'"My open leads", {OWNERS} owners)',
-        ["", "median ms", "p99 ms", "x SQL fetch", "x SQL fetch+decode"],
+        figures,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. PostgreSQL (--url)
+
+PG_INSERT: Final = (
+    f"INSERT INTO leads ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+)
+PG_COPY: Final = f"COPY leads ({', '.join(COLUMNS)}) FROM STDIN"
+PG_GET: Final = GET_SQL.replace("?", "%s")
+PG_PAGE: Final = PAGE_SQL.replace("?", "%s")
+
+
+class Server:
+    """A scratch database on the server of ``--url`` (created here, dropped at the end)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        self._psycopg = psycopg
+        base = make_url(url)
+        self.name = f"leadkit_bench_{random.randrange(16**8):08x}"
+        self._admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(self._admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        self.url = base.set(database=self.name).render_as_string(hide_password=False)
+        self.plain = make_url(self.url).set(drivername="postgresql").render_as_string(False)
+        SqlStore.open(self.url).close()
+
+    def connect(self) -> Any:
+        return self._psycopg.connect(self.plain)
+
+    def empty(self) -> None:
+        with self.connect() as conn:
+            conn.execute("TRUNCATE leads CASCADE")
+            conn.commit()
+
+    def drop(self) -> None:
+        with self._psycopg.connect(self._admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def bench_insert_pg(server: Server, n: int, rounds: int) -> None:
+    print(f"\nPostgreSQL: building {n:,} leads ...", flush=True)
+    leads = make_leads(n, seed=1)
+    prebuilt = [raw_row(lead) for lead in leads]
+
+    def adapter(batch: int) -> float:
+        server.empty()
+        with SqlStore.open(server.url, create=False) as store:
+            return timed(lambda: add_all(store, leads, batch))
+
+    def executemany(rows: Callable[[], Iterator[tuple[Any, ...]]]) -> float:
+        server.empty()
+        with server.connect() as conn:
+
+            def run() -> None:
+                with conn.cursor() as cursor:
+                    cursor.executemany(PG_INSERT, rows())
+                conn.commit()
+
+            return timed(run)
+
+    def copy(rows: Callable[[], Iterator[tuple[Any, ...]]]) -> float:
+        server.empty()
+        with server.connect() as conn:
+
+            def run() -> None:
+                with conn.cursor() as cursor, cursor.copy(PG_COPY) as stream:
+                    for row in rows():
+                        stream.write_row(row)
+                conn.commit()
+
+            return timed(run)
+
+    def built() -> Iterator[tuple[Any, ...]]:
+        return (raw_row(lead) for lead in leads)
+
+    variants: dict[str, Callable[[], float]] = {
+        "raw executemany, rows built in the timed section": lambda: executemany(built),
+        "raw executemany, rows built beforehand": lambda: executemany(lambda: iter(prebuilt)),
+        "raw COPY, rows built in the timed section": lambda: copy(built),
+        "raw COPY, rows built beforehand": lambda: copy(lambda: iter(prebuilt)),
+        "adapter, one unit of work": lambda: adapter(n),
+        "adapter, units of work of 1,000": lambda: adapter(1000),
+    }
+    results = best_of(variants, rounds)
+    many = results["raw executemany, rows built in the timed section"]
+    copied = results["raw COPY, rows built in the timed section"]
+    rows = [
+        [
+            name,
+            f"{seconds:7.2f}",
+            f"{n / seconds:10,.0f}",
+            f"{many / seconds:5.2f}",
+            f"{copied / seconds:5.2f}",
+        ]
+        for name, seconds in results.items()
+    ]
+    table(
+        f"4. PostgreSQL: bulk insert of {n:,} leads (best of {rounds})",
+        ["", "seconds", "leads/s", "x executemany (rows built)", "x COPY (rows built)"],
         rows,
+    )
+
+
+def bench_reads_pg(server: Server, count: int, samples: int) -> None:
+    print(f"\nPostgreSQL: building a store of {count:,} leads with COPY ...", flush=True)
+    started = time.perf_counter()
+    server.empty()
+    ids: list[str] = []
+    with server.connect() as conn:
+        with conn.cursor() as cursor, cursor.copy(PG_COPY) as stream:
+            for row in big_rows(count, ids):
+                stream.write_row(row)
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE leads")
+    print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+    rng = random.Random(4)
+    keys = [rng.choice(ids) for _ in range(samples)]
+    owners = [owner(rng.randrange(OWNERS)).id for _ in range(samples)]
+    figures: dict[str, list[float]] = {}
+    with (
+        server.connect() as db,
+        SqlStore.open(server.url, create=False) as store,
+        store.unit_of_work() as uow,
+    ):
+        db.autocommit = True
+        check = uow.leads.get(LeadId(keys[0]))
+        assert CONVERTER.loads(db.execute(PG_GET, (keys[0],)).fetchone()[2], Lead) == check
+
+        def get_raw(i: int) -> Any:
+            return db.execute(PG_GET, (keys[i],)).fetchone()
+
+        def page_raw(i: int) -> list[Any]:
+            rows: list[Any] = db.execute(PG_PAGE, (owners[i], PAGE + 1)).fetchall()
+            return rows
+
+        def get_in_own_unit(i: int) -> Lead:
+            with store.unit_of_work() as own:
+                return own.leads.get(LeadId(keys[i]))
+
+        cursors = [uow.leads.query(Views.my_open_leads(o), limit=PAGE).next_cursor for o in owners]
+        figures.update(
+            latencies(
+                {
+                    "get: hand-written SQL, fetch": get_raw,
+                    "get: hand-written SQL, fetch + decode": lambda i: CONVERTER.loads(
+                        get_raw(i)[2], Lead
+                    ),
+                    "get: SQL adapter": lambda i: uow.leads.get(LeadId(keys[i])),
+                    "get: SQL adapter, a unit of work per get": get_in_own_unit,
+                },
+                samples,
+            )
+        )
+        figures.update(
+            latencies(
+                {
+                    "page: hand-written SQL, fetch": page_raw,
+                    "page: hand-written SQL, fetch + decode": lambda i: [
+                        CONVERTER.loads(row[2], Lead) for row in page_raw(i)[:PAGE]
+                    ],
+                    "page: SQL adapter": lambda i: uow.leads.query(
+                        Views.my_open_leads(owners[i]), limit=PAGE
+                    ),
+                    "next page (cursor): SQL adapter": lambda i: uow.leads.query(
+                        Views.my_open_leads(owners[i]), limit=PAGE, after=cursors[i]
+                    ),
+                },
+                samples,
+            )
+        )
+    reads_table(
+        f"5. PostgreSQL: reads among {count:,} leads ({samples:,} samples; page = {PAGE} of "
+        f'"My open leads", {OWNERS} owners)',
+        figures,
     )
 
 
@@ -499,14 +699,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="bulk inserts per variant (best)")
     parser.add_argument("--dir", type=Path, default=None, help="where to put the databases")
     parser.add_argument("--no-memory", action="store_true", help="skip the in-memory adapter")
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="a PostgreSQL server (postgresql+psycopg://user@host:port/db): run sections 4 and 5 "
+        "on a scratch database created there, beside the SQLite figures",
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="only the server (with --url)")
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}", flush=True)
     memory = None if args.no_memory else memory_factory()
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
         work = Path(scratch)
         started = time.perf_counter()
-        bench_insert(args.n, args.rounds, work, memory)
-        bench_reads(args.big, args.samples, work, memory)
+        if not args.no_sqlite:
+            bench_insert(args.n, args.rounds, work, memory)
+            bench_reads(args.big, args.samples, work, memory)
+        if args.url:
+            server = Server(args.url)
+            try:
+                bench_insert_pg(server, args.n, args.rounds)
+                bench_reads_pg(server, args.big, args.samples)
+            finally:
+                server.drop()
         print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 

@@ -16,3 +16,13 @@ from hypothesis import settings
 settings.register_profile("ci", deadline=None, max_examples=100, derandomize=False, print_blob=True)
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+from support.postgres import drop_every_database, pg_databases  # noqa: E402  (a fixture)
+
+__all__ = ["pg_databases"]
+
+
+def pytest_sessionfinish(session: object, exitstatus: object) -> None:
+    """Drop the PostgreSQL databases the tests of this process made."""
+    drop_every_database()

@@ -288,6 +288,7 @@ from leadkit.policies import (
     mappable_targets,
 )
 from leadkit.ports import (
+    KEY_TYPES,
     MAX_PAGE_SIZE,
     AccountRepository,
     ContactRepository,
@@ -309,6 +310,7 @@ from leadkit.ports import (
     UnitOfWork,
     Views,
     check_batch_size,
+    check_key,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -317,6 +319,8 @@ from leadkit.ports import (
     search_key,
     search_texts,
     sort_key,
+    stored_copy,
+    utc_text,
 )
 from leadkit.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -559,6 +563,7 @@ __all__ = [
     "FIELD_LABELS",
     "FREE_MAIL_DOMAINS",
     "JSON_SCHEMA_DIALECT",
+    "KEY_TYPES",
     "LABEL_LANGUAGES",
     "LEGAL_FORMS",
     "LENGTHS_PROFILE",
@@ -872,6 +877,7 @@ __all__ = [
     "candidate_from_match",
     "check_batch_size",
     "check_import",
+    "check_key",
     "check_limit",
     "check_on_save",
     "convert_to_business_contact",
@@ -979,11 +985,13 @@ __all__ = [
     "set_fields",
     "set_source",
     "sort_key",
+    "stored_copy",
     "strip_accents",
     "timeline_notes",
     "train",
     "unmerge",
     "unrelate_opportunity",
     "utc_now",
+    "utc_text",
     "uuid4_text",
 ]

@@ -39,6 +39,7 @@ from leadkit.values import (
 )
 
 __all__ = [
+    "KEY_TYPES",
     "MAX_PAGE_SIZE",
     "AccountRepository",
     "ContactRepository",
@@ -62,8 +63,8 @@ __all__ = [
     "check_batch_size",
     "check_claim",
     "check_expected_version",
+    "check_key",
     "check_limit",
-    "checked_key",
     "checked_record",
     "claimable",
     "decode_cursor",
@@ -73,6 +74,8 @@ __all__ = [
     "search_key",
     "search_texts",
     "sort_key",
+    "stored_copy",
+    "utc_text",
 ]
 
 MAX_PAGE_SIZE: Final = 1000
@@ -322,10 +325,48 @@ def sort_key(lead: Lead, sort: LeadSort, *, descending: bool = False) -> tuple[A
     return value, lead.id.value
 
 
-def _utc_text(value: datetime) -> str:
+def utc_text(value: datetime) -> str:
+    """The UTC ISO text of an aware datetime, ``2024-05-01T09:30:00.000000``: what the time
+    sorts of :func:`sort_key` compare, and what an adapter storing text compares the date
+    bounds of a :class:`LeadQuery` (``created_from`` ...) against. Fixed width, so a plain
+    text comparison orders it like the instants. Raises nothing for an aware datetime."""
     # isoformat pads the year to four digits (strftime's %Y does not below year 1000), so the
     # text sorts like the instant.
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+_utc_text = utc_text
+
+
+KEY_TYPES: Final[dict[str, type[RecordId]]] = {
+    "lead": LeadId,
+    "account": AccountId,
+    "contact": ContactId,
+    "opportunity": OpportunityId,
+    "merge": MergeId,
+}
+"""The ``kind`` strings a store gives :class:`~leadkit.errors.NotFound` and
+:class:`~leadkit.errors.AlreadyExists`, each with the id type of its records."""
+
+
+def check_key(kind: str, key: object) -> None:
+    """Refuse a key that is not the id type of ``kind`` (a :data:`KEY_TYPES` name).
+
+    Raises InvalidValue naming ``{kind}_id`` for anything else, such as a plain ``str``
+    (``LeadId("x")``, not ``"x"``); KeyError for an unknown ``kind``.
+    """
+    wanted = KEY_TYPES[kind]
+    if type(key) is not wanted and not isinstance(key, wanted):
+        raise InvalidValue(
+            f"{kind}_id", key, f"must be a {wanted.__name__}, not {type(key).__name__}"
+        )
+
+
+def stored_copy(lead: Lead, version: int) -> Lead:
+    """What a store returns and reads back for ``lead`` stored at ``version``: the same lead
+    with that version and no pending events (``add`` gives version 1, ``save`` the copy's
+    version + 1). Raises nothing."""
+    return attrs.evolve(lead, version=version, pending_events=())
 
 
 def encode_cursor(sort: LeadSort, descending: bool, key: tuple[Any, str]) -> str:
@@ -550,24 +591,6 @@ _KINDS: Final[Mapping[str, tuple[type[RecordId], type]]] = {
     "contact": (ContactId, Contact),
     "opportunity": (OpportunityId, Opportunity),
 }
-
-
-def checked_key(kind: str, value: object) -> Any:
-    """For adapters, at the boundary of ``get`` and ``delete``: the id of a ``kind`` record
-    ("lead", "account", "contact", "opportunity"), given as its id type or its text. Raises
-    InvalidValue naming ``<kind>_id`` for any other type or malformed text. Another ``kind``
-    (a store's own record type) is returned unchecked."""
-    if kind not in _KINDS:
-        return value  # a kind of record leadkit's ids do not cover: the adapter checks it
-    id_type = _KINDS[kind][0]
-    if isinstance(value, id_type):
-        return value
-    if isinstance(value, str):
-        try:
-            return id_type(value)
-        except InvalidValue as e:
-            raise InvalidValue(f"{kind}_id", value, e.reason) from None
-    raise InvalidValue(f"{kind}_id", value, f"must be a {id_type.__name__} or its text")
 
 
 def checked_record(kind: str, value: object) -> None:

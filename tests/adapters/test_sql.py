@@ -58,7 +58,6 @@ from leadkit.ports import (
     sort_key,
 )
 from leadkit.records import Opportunity
-from leadkit.scoring.result import Explanation, Score, ScoreSource
 from leadkit.serialization import make_converter
 from leadkit.services import merge
 from leadkit.status import LeadState, StatusReason
@@ -66,6 +65,8 @@ from leadkit.testing.contract import LeadStoreContract, StoreFactory
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, PersonName, UserRef
 from support.pages import paged_leads
+from support.postgres import DatabasePool
+from support.scores import scored as score_of
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 ANN = UserRef("ann", "Ann")
@@ -97,6 +98,38 @@ class TestSqlStore(LeadStoreContract):
         return SqlStore.open(path=store.path, create=False)
 
 
+class TestSqlStorePostgres(LeadStoreContract):
+    """The contract on PostgreSQL (the test server of ``scripts/with-postgres``). A writer
+    holds its row locks until it commits, so two units of work of one thread writing one lead
+    would wait on each other (until the lock timeout)."""
+
+    supports_concurrent_writers = False
+    supports_reopen = True
+
+    @pytest.fixture
+    def make_store(self, pg_databases: DatabasePool) -> StoreFactory:
+        made: list[tuple[SqlStore, str]] = []
+
+        def make(*, event_sink: EventSink | None = None) -> LeadStore:
+            for old, used in list(made):  # the state machine makes a store per example
+                if old.closed:
+                    made.remove((old, used))
+                    pg_databases.give_back(used)
+            url = pg_databases.take()
+            store = SqlStore.open(url, event_sink=event_sink, create=False)
+            self._urls[id(store)] = url
+            made.append((store, url))
+            return store
+
+        self._urls: dict[int, str] = {}
+        return make
+
+    def reopen_store(self, store: LeadStore) -> LeadStore:
+        assert isinstance(store, SqlStore)
+        store.close()
+        return SqlStore.open(self._urls[id(store)], create=False)
+
+
 @pytest.fixture(scope="session")
 def empty_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A freshly created, empty leadkit database file (closed, so the WAL is folded in)."""
@@ -123,28 +156,7 @@ def new_lead(n: int, *, owner: UserRef = ANN, at: datetime = T0, company: str = 
 
 def scored(lead: Lead, value: str | None) -> Lead:
     """``lead`` with ``value`` recorded as its score (None: unscored)."""
-    if value is None:
-        return lead
-    number = Decimal(value)
-    explanation = Explanation(
-        base=number,
-        contributions=(),
-        criteria_value=number,
-        met_weight=Decimal(0),
-        total_weight=Decimal(1),
-    )
-    score = Score(
-        lead_id=lead.id,
-        value=number,
-        stars=3,
-        max_stars=5,
-        rating=Rating.WARM,
-        source=ScoreSource.CRITERIA,
-        model_id="test",
-        model_version=1,
-        explanation=explanation,
-    )
-    return lead.record_score(score, at=T0, by=ANN)
+    return score_of(lead, value, at=T0, by=ANN)
 
 
 def busy_lead() -> Lead:

@@ -81,8 +81,8 @@ from leadkit.ports import (
     check_batch_size,
     check_claim,
     check_expected_version,
+    check_key,
     check_limit,
-    checked_key,
     checked_record,
     claimable,
     decode_cursor,
@@ -701,7 +701,7 @@ class _Repository(Generic[K, V]):
 
     def get(self, record_id: K) -> V:
         self._uow._require_open()
-        record_id = checked_key(self._changes.kind, record_id)
+        check_key(self._changes.kind, record_id)
         found, _ = self._changes.lookup(record_id)
         if found is None:
             raise NotFound(self._changes.kind, record_id)
@@ -741,7 +741,7 @@ class _Repository(Generic[K, V]):
 
     def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
         self._uow._require_open()
-        record_id = checked_key(self._changes.kind, record_id)
+        check_key(self._changes.kind, record_id)
         found, base = self._changes.lookup(record_id)
         if found is None:
             raise NotFound(self._changes.kind, record_id)

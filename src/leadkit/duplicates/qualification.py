@@ -74,7 +74,7 @@ from leadkit.ports import (
     OpportunityRepository,
     Page,
     UnitOfWork,
-    checked_key,
+    check_key,
 )
 from leadkit.records import Account, Contact
 from leadkit.values import AccountId, ContactId, LeadId
@@ -182,7 +182,7 @@ class _WatchedAccounts:
         return stored
 
     def delete(self, record_id: AccountId, *, expected_version: int | None = None) -> None:
-        record_id = checked_key("account", record_id)
+        check_key("account", record_id)
         self._inner.delete(record_id, expected_version=expected_version)
         self._uow._account_written(record_id, None, renamed=True)
 
@@ -211,7 +211,7 @@ class _WatchedContacts:
         return stored
 
     def delete(self, record_id: ContactId, *, expected_version: int | None = None) -> None:
-        record_id = checked_key("contact", record_id)
+        check_key("contact", record_id)
         self._inner.delete(record_id, expected_version=expected_version)
         self._uow._deleted(RecordRef(RecordType.CONTACT, record_id.value))
 
@@ -240,7 +240,7 @@ class _WatchedLeads:
         return stored
 
     def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:
-        lead_id = checked_key("lead", lead_id)
+        check_key("lead", lead_id)
         self._inner.delete(lead_id, expected_version=expected_version)
         self._uow._deleted(RecordRef(RecordType.LEAD, lead_id.value))
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import attrs
 
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead
-from leadkit.ports import LeadSort, score_sort_value, search_key, search_texts, sort_key
+from leadkit.ports import LeadSort, score_sort_value, search_key, search_texts, sort_key, utc_text
 from leadkit.records import Opportunity
 from leadkit.serialization import SCHEMA_VERSION, LeadkitConverter
 from leadkit.values import AccountId, ContactId
@@ -30,11 +30,6 @@ __all__ = [
     "stakeholder_rows",
     "utc_text",
 ]
-
-
-def utc_text(value: datetime) -> str:
-    """UTC ISO text of an aware datetime, the format :func:`leadkit.ports.sort_key` uses."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def _maybe_utc(value: datetime | None) -> str | None:

@@ -61,7 +61,9 @@ commit. SQLite inserts about twice as fast in a run as between bursts of Python 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import operator
 import os
 import threading
@@ -91,6 +93,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -153,8 +156,8 @@ from leadkit.ports import (
     check_batch_size,
     check_claim,
     check_expected_version,
+    check_key,
     check_limit,
-    checked_key,
     checked_record,
     claimable,
     encode_cursor,
@@ -171,11 +174,43 @@ from leadkit.values import (
     require_aware,
 )
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "SqlIdempotencyRepository", "SqlLeadRepository", "SqlOutbox",
-           "SqlRecordRepository", "SqlStore", "SqlUnitOfWork"]  # fmt: skip
+__all__ = ["BUSY_TIMEOUT_SECONDS", "POOL_OVERFLOW", "POOL_SIZE", "SqlIdempotencyRepository",
+           "SqlLeadRepository", "SqlOutbox", "SqlRecordRepository", "SqlStore",
+           "SqlUnitOfWork"]  # fmt: skip
 
 BUSY_TIMEOUT_SECONDS: Final = 5.0
-"""How long a SQLite writer waits by default for another connection's write lock."""
+"""How long a writer waits by default for another connection's lock (SQLite's write lock, a
+PostgreSQL row lock), and a server connection for the pool or the server."""
+
+POOL_SIZE: Final = 5
+"""Connections a server store keeps open (``pool_size`` of :meth:`SqlStore.open`)."""
+
+POOL_OVERFLOW: Final = 10
+"""Connections a server store opens beyond :data:`POOL_SIZE` under load."""
+
+_CONFLICT_STATES: Final = frozenset({"40001", "40P01"})
+"""SQLSTATEs of a serialization failure and a deadlock: the transaction lost a race."""
+
+_LOCK_TIMEOUT_STATE: Final = "55P03"
+
+
+def _server_settings(url: URL, busy_timeout: float) -> dict[str, Any]:
+    """The driver's connect arguments for a server: the lock timeout (``busy_timeout``, added
+    to the URL's own ``options``) and a connect timeout unless the URL sets one."""
+    options = str(url.query.get("options", ""))
+    args: dict[str, Any] = {}
+    if "lock_timeout" not in options:
+        args["options"] = f"{options} -c lock_timeout={max(1, int(busy_timeout * 1000))}".strip()
+    if "connect_timeout" not in url.query:
+        args["connect_timeout"] = max(1, round(busy_timeout))
+    return args
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a driver error (wrapped by SQLAlchemy or not), None when it has none."""
+    code = getattr(getattr(error, "orig", None) or error, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
 
 _READ: Final = "read"
 _WRITE: Final = "write"
@@ -291,11 +326,21 @@ class _Statements:
         def prepared(stmt: ClauseElement, columns: Sequence[str] | None = None) -> _Prepared:
             return _Prepared(stmt, dialect, columns)
 
+        def insert_new(table: Table) -> _Prepared:
+            """``INSERT``; on PostgreSQL ``ON CONFLICT (id) DO NOTHING``, so that a taken id
+            inserts no row (``rowcount`` 0) instead of aborting the transaction."""
+            if dialect.name == "postgresql":
+                stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["id"])
+                return prepared(stmt, _columns(table))
+            return prepared(insert(table), _columns(table))
+
+        self.skips_taken_ids = dialect.name == "postgresql"
+
         self.get_lead = prepared(
             select(leads.c.id, leads.c.version, leads.c.document).where(leads.c.id == key)
         )
         self.lead_version = prepared(select(leads.c.version).where(leads.c.id == key))
-        self.insert_lead = prepared(insert(leads), _columns(leads))
+        self.insert_lead = insert_new(leads)
         self.update_lead = prepared(
             update(leads).where(leads.c.id == key, leads.c.version == bindparam("expected")),
             _columns(leads, without=("id",)),
@@ -320,7 +365,7 @@ class _Statements:
                 columns=tuple(c.key for c in table.c),
                 get=prepared(select(*table.c).where(table.c.id == key)),
                 version=prepared(select(table.c.version).where(table.c.id == key)),
-                insert=prepared(insert(table), _columns(table)),
+                insert=insert_new(table),
                 update=prepared(
                     update(table).where(
                         table.c.id == key, table.c.version == bindparam("expected")
@@ -398,6 +443,7 @@ class SqlStore:
             ),
         )
         self._schema_version = 0
+        self._secret: str | None = None  # the URL's password, kept out of every message
 
     # -----------------------------------------------------------------------------------------
     # Opening and closing
@@ -411,23 +457,36 @@ class SqlStore:
         event_sink: EventSink | None = None,
         create: bool = True,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        pool_size: int = POOL_SIZE,
+        max_overflow: int = POOL_OVERFLOW,
     ) -> SqlStore:
         """Open (and with ``create``, create or migrate) the store at a SQLAlchemy ``url`` or
         at a SQLite file ``path``; give exactly one.
 
-        ``event_sink`` receives the events of every committed unit of work; a SQLite writer
-        waits up to ``busy_timeout`` seconds for another connection's write lock. Raises
+        ``event_sink`` receives the events of every committed unit of work; a writer waits up
+        to ``busy_timeout`` seconds for another connection's lock (SQLite's write lock, a
+        PostgreSQL row lock: ``lock_timeout``). On a server (``postgresql+psycopg://...``) the
+        engine keeps up to ``pool_size`` connections (``max_overflow`` more under load, a unit
+        of work waits ``busy_timeout`` for one), pings each before use (a connection the server
+        dropped is replaced), and connecting gives up after ``busy_timeout`` (at least 1 s)
+        unless the URL sets ``connect_timeout``. Raises
         InvalidValue for a malformed URL or an in-memory SQLite URL (use ``MemoryStore``),
         StorageUnavailable naming the database when it cannot be used: a missing file with
         ``create=False``, a file that is not a database or belongs to another application,
-        a schema newer than this leadkit, a driver that is not installed.
+        a schema newer than this leadkit, a driver that is not installed, a server that
+        cannot be reached (named by its URL without the password).
         """
         if (url is None) == (path is None):
             raise InvalidValue(
                 "url", url, "give either a SQLAlchemy URL or a path to a SQLite file"
             )
         sa_url = cls._parse_url(url) if url is not None else cls._file_url(path)
+        if pool_size < 1:
+            raise InvalidValue("pool_size", pool_size, "a store needs at least 1 connection")
+        if max_overflow < 0:
+            raise InvalidValue("max_overflow", max_overflow, "must be 0 or more")
         file: Path | None = None
+        secret: str | None = None
         if sa_url.get_backend_name() == "sqlite":
             database = sa_url.database or ""
             if database in ("", ":memory:") or sa_url.query.get("mode") == "memory":
@@ -443,11 +502,19 @@ class SqlStore:
                 raise StorageUnavailable(f"no leadkit database at {file}: the file does not exist")
         else:
             where = f"database {sa_url.render_as_string(hide_password=True)}"
+            secret = sa_url.password
         try:
-            engine = create_engine(
-                sa_url,
-                connect_args={"timeout": busy_timeout} if file is not None else {},
-            )
+            if file is not None:
+                engine = create_engine(sa_url, connect_args={"timeout": busy_timeout})
+            else:
+                engine = create_engine(
+                    sa_url,
+                    pool_pre_ping=True,
+                    pool_size=pool_size,
+                    max_overflow=max_overflow,
+                    pool_timeout=busy_timeout,
+                    connect_args=_server_settings(sa_url, busy_timeout),
+                )
         except (ArgumentError, NoSuchModuleError) as e:
             raise InvalidValue("url", url, f"not a usable SQLAlchemy URL ({e})") from None
         except ImportError as e:
@@ -457,6 +524,7 @@ class SqlStore:
         store = cls(
             engine, where=where, path=file, event_sink=event_sink, busy_timeout=busy_timeout
         )
+        store._secret = str(secret) if secret else None
         try:
             store._prepare(create=create)
         except BaseException:
@@ -557,9 +625,15 @@ class SqlStore:
         return version
 
     def _migrate(self, conn: Connection) -> None:
+        """Migrate under a lock: SQLite's write lock, elsewhere an advisory lock (PostgreSQL)
+        held until the migration commits, so that of several processes opening a new
+        database at once one migrates and the others find the work done."""
         conn.rollback()
         if self._sqlite:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '60s'")  # a long backfill
+            conn.execute(select(func.pg_advisory_xact_lock(APPLICATION_ID)))
         # Another process may have migrated while we looked; check again under the lock.
         if self._inspect(conn) != SCHEMA_VERSION:
             migrate(conn)
@@ -621,8 +695,16 @@ class SqlStore:
             raise StorageUnavailable(f"the store for {self._where} is closed")
 
     def _unavailable(self, action: str, error: BaseException) -> StorageUnavailable:
-        reason = getattr(error, "orig", None) or error
-        return StorageUnavailable(f"{action} failed on {self._where}: {reason}")
+        reason = str(getattr(error, "orig", None) or error).strip()
+        if _sqlstate(error) == _LOCK_TIMEOUT_STATE:
+            reason = (
+                f"another unit of work kept a lock longer than {self._busy_timeout:g} s "
+                f"(busy_timeout): {reason}"
+            )
+        message = f"{action} failed on {self._where}: {reason}"
+        if self._secret:
+            message = message.replace(self._secret, "***")
+        return StorageUnavailable(message)
 
     def _fail(self, action: str, error: BaseException) -> NoReturn:
         raise self._unavailable(action, error) from error
@@ -705,7 +787,11 @@ class SqlUnitOfWork:
             store._event_sink(events)
 
     def rollback(self) -> None:
-        """Forget every change made since the last commit."""
+        """Forget every change made since the last commit.
+
+        Raises StorageUnavailable when the database fails to roll back; not when the
+        connection was lost (the server has forgotten the changes then already).
+        """
         self._events = []
         self._forget_deferred()
         if self._phase is not None and self._conn is not None:
@@ -713,15 +799,39 @@ class SqlUnitOfWork:
             try:
                 self._conn.rollback()
             except self._store._driver_errors as e:
-                self._store._fail("rollback", e)
+                if not self._connection_lost(e):
+                    self._store._fail("rollback", e)
+                self._drop_connection()
             finally:
                 self._unlock()
+
+    def _connection_lost(self, error: BaseException) -> bool:
+        """True when ``error`` says the server connection is gone (not on SQLite)."""
+        if self._store._sqlite:
+            return False
+        if getattr(error, "connection_invalidated", False):
+            return True
+        try:
+            raw = self._conn.connection.driver_connection  # type: ignore[union-attr]
+        except Exception:
+            return True
+        return bool(getattr(raw, "closed", False))
+
+    def _drop_connection(self) -> None:
+        """Close a lost connection for good, so that the pool never hands it out again."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.invalidate()
+                conn.close()
 
     def _release(self) -> None:
         self._forget_deferred()
         conn, self._conn, self._phase = self._conn, None, None
         try:
             if conn is not None:
+                if self._store._closed:  # the pool is gone: close the driver connection
+                    conn.invalidate()
                 conn.close()  # the pool rolls back whatever is still open
         except self._store._driver_errors as e:
             self._store._fail("releasing the connection", e)
@@ -882,7 +992,13 @@ class SqlUnitOfWork:
 
 def _storable(document: str, kind: str, key: object) -> str:
     """``document`` if a database can hold it. Raises InvalidValue for text holding an
-    unpaired surrogate (JSON keeps it; no UTF-8 database can store it)."""
+    unpaired surrogate (JSON keeps it; no UTF-8 database can store it) or a NUL character
+    (PostgreSQL text cannot hold one; refused on every engine, so a store moves between them).
+    """
+    if "\\u0000" in document and _holds_nul(json.loads(document)):
+        raise InvalidValue(
+            kind, key, "holds text with a NUL character (U+0000), which cannot be stored"
+        )
     if document.isascii():
         return document
     try:
@@ -894,10 +1010,39 @@ def _storable(document: str, kind: str, key: object) -> str:
     return document
 
 
+def _holds_nul(value: object) -> bool:
+    """True when a decoded JSON value holds a NUL character in any text or key."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class _Rows:
     """What the lead and record repositories share: writing one row by its key."""
 
     _store: SqlStore
+    _uow: SqlUnitOfWork
+
+    def _write_failed(self, error: BaseException, action: str, key: Any, expected: int) -> NoReturn:
+        """Raise for a driver error of a write: a deadlock or serialization failure (the
+        server aborted the transaction, so the unit of work is rolled back: nothing since the
+        last commit is stored) as ConcurrencyConflict with the version stored now, anything
+        else as StorageUnavailable."""
+        store = self._store
+        if _sqlstate(error) not in _CONFLICT_STATES:
+            store._fail(action, error)
+        uow = self._uow
+        try:
+            uow.rollback()
+            with store._engine.connect() as conn:
+                actual = self._version_of(conn, key)
+        except store._driver_errors as e:
+            store._fail(action, e)
+        raise ConcurrencyConflict(key, expected, actual) from error
 
     def _version_of(self, conn: Connection, key: Any) -> int | None:
         raise NotImplementedError
@@ -905,12 +1050,17 @@ class _Rows:
     def _insert_new(
         self, conn: Connection, insert: _Prepared, values: Mapping[str, Any], kind: str, key: Any
     ) -> None:
-        """Insert a new row (in a savepoint outside SQLite); raises AlreadyExists when ``key``
-        is taken, else re-raises the integrity error."""
+        """Insert a new row; raises AlreadyExists when ``key`` is taken, else re-raises the
+        integrity error. PostgreSQL inserts nothing for a taken id (``ON CONFLICT DO
+        NOTHING``: one round trip, and a concurrent insert of the id is waited for); other
+        servers insert in a savepoint."""
         store = self._store
         try:
             if store._sqlite:
                 insert.run(conn, values)
+            elif store._statements.skips_taken_ids:
+                if insert.run(conn, values).rowcount == 0:
+                    raise AlreadyExists(kind, key)
             else:
                 with conn.begin_nested():
                     insert.run(conn, values)
@@ -969,9 +1119,9 @@ class SqlLeadRepository(_Rows):
         self._sql = uow._store._statements
 
     def get(self, lead_id: LeadId) -> Lead:
-        """The stored lead (no pending events). Raises NotFound, InvalidValue for an id that
-        is neither a LeadId nor its text."""
-        lead_id = checked_key("lead", lead_id)
+        """The stored lead (no pending events). Raises NotFound, InvalidValue for a key that
+        is not a LeadId."""
+        check_key("lead", lead_id)
         store = self._store
         try:
             row = self._sql.get_lead.run(self._uow._reader(), {"key": lead_id.value}).first()
@@ -1012,7 +1162,7 @@ class SqlLeadRepository(_Rows):
                 self._insert_new(conn, self._sql.insert_lead, values, "lead", lead.id)
                 self._insert_children(conn, stored)
         except store._driver_errors as e:
-            store._fail(f"adding lead {lead.id}", e)
+            self._write_failed(e, f"adding lead {lead.id}", lead.id, 0)
         uow._record(lead.pending_events)
         return stored
 
@@ -1040,16 +1190,17 @@ class SqlLeadRepository(_Rows):
                 remove.run(conn, key)
             self._insert_children(conn, stored)
         except store._driver_errors as e:
-            store._fail(f"saving lead {lead.id}", e)
+            self._write_failed(e, f"saving lead {lead.id}", lead.id, lead.version)
         self._uow._record(lead.pending_events)
         return stored
 
     def delete(self, lead_id: LeadId, *, expected_version: int | None = None) -> None:
         """Remove the lead; its notes, activities and stakeholder rows go with it (cascade).
 
-        Raises NotFound, or ConcurrencyConflict when ``expected_version`` differs.
+        Raises NotFound, or ConcurrencyConflict when ``expected_version`` differs,
+        InvalidValue for a key that is not a LeadId.
         """
-        lead_id = checked_key("lead", lead_id)
+        check_key("lead", lead_id)
         store = self._store
         conn = self._uow._writer()
         try:
@@ -1062,7 +1213,7 @@ class SqlLeadRepository(_Rows):
                 expected_version,
             )
         except store._driver_errors as e:
-            store._fail(f"deleting lead {lead_id}", e)
+            self._write_failed(e, f"deleting lead {lead_id}", lead_id, expected_version or 0)
 
     def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
         """One page of matching leads in the query's order (keyset pagination).
@@ -1212,8 +1363,8 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         self._sql = uow._store._statements.records[kind.table.name]
 
     def get(self, record_id: K) -> R:
-        """The stored record. Raises NotFound, InvalidValue for an id of another type."""
-        record_id = checked_key(self._kind.name, record_id)
+        """The stored record. Raises NotFound, InvalidValue for a key of another type."""
+        check_key(self._kind.name, record_id)
         store = self._store
         try:
             row = self._sql.get.run(self._uow._reader(), {"key": record_id.value}).first()
@@ -1239,7 +1390,7 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         try:
             self._insert_new(conn, self._sql.insert, values, self._kind.name, record.id)
         except store._driver_errors as e:
-            store._fail(f"adding {self._kind.name} {record.id}", e)
+            self._write_failed(e, f"adding {self._kind.name} {record.id}", record.id, 0)
         return stored
 
     def save(self, record: R) -> R:
@@ -1257,13 +1408,14 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
             updated = self._sql.update.run(conn, values).rowcount
             self._require_one(conn, updated, self._kind.name, record.id, record.version)
         except store._driver_errors as e:
-            store._fail(f"saving {self._kind.name} {record.id}", e)
+            action = f"saving {self._kind.name} {record.id}"
+            self._write_failed(e, action, record.id, record.version)
         return stored
 
     def delete(self, record_id: K, *, expected_version: int | None = None) -> None:
-        """Remove the record. Raises NotFound or ConcurrencyConflict; InvalidValue for an id
+        """Remove the record. Raises NotFound or ConcurrencyConflict, InvalidValue for a key
         of another type."""
-        record_id = checked_key(self._kind.name, record_id)
+        check_key(self._kind.name, record_id)
         store = self._store
         conn = self._uow._writer()
         try:
@@ -1276,7 +1428,8 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
                 expected_version,
             )
         except store._driver_errors as e:
-            store._fail(f"deleting {self._kind.name} {record_id}", e)
+            action = f"deleting {self._kind.name} {record_id}"
+            self._write_failed(e, action, record_id, expected_version or 0)
 
     def list(self, *, originating_lead: LeadId | None = None) -> Sequence[R]:
         """Every stored record (those created from ``originating_lead`` when given), by id."""
