@@ -42,8 +42,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import time
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from types import TracebackType
@@ -78,6 +79,10 @@ from leadkit.ports import (
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.status import LeadState
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId
+
+KEY_LOCK_TIMEOUT_SECONDS: Final = 30.0
+"""How long :meth:`MemoryUnitOfWork.lock_keys` waits by default for keys another unit of work
+holds."""
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]
 
@@ -357,6 +362,8 @@ class MemoryStore:
         self._accounts: _Table[AccountId, Account] = _Table()
         self._contacts: _Table[ContactId, Contact] = _Table()
         self._opportunities: _Table[OpportunityId, Opportunity] = _Table()
+        self._key_locks = threading.Condition()
+        self._key_owners: dict[str, MemoryUnitOfWork] = {}
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work. Raises StorageUnavailable once the store is closed."""
@@ -383,6 +390,33 @@ class MemoryStore:
     def _require_open(self) -> None:
         if self._closed:
             raise StorageUnavailable("the memory store is closed")
+
+    def _lock_keys(self, owner: MemoryUnitOfWork, keys: Collection[str], timeout: float) -> None:
+        """Give ``owner`` every one of ``keys`` at once, waiting while another unit of work
+        holds any of them. Raises StorageUnavailable after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        owners = self._key_owners
+        with self._key_locks:
+            while True:
+                if all(owners.get(key, owner) is owner for key in keys):
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StorageUnavailable(
+                        f"the memory store: another unit of work kept {len(keys)} locked "
+                        f"key(s) for {timeout:g} s"
+                    )
+                self._key_locks.wait(remaining)
+            for key in keys:
+                owners[key] = owner
+
+    def _unlock_keys(self, owner: MemoryUnitOfWork, keys: Collection[str]) -> None:
+        owners = self._key_owners
+        with self._key_locks:
+            for key in keys:
+                if owners.get(key) is owner:
+                    del owners[key]
+            self._key_locks.notify_all()
 
     def _commit(self, change_sets: Sequence[_ChangeSet[Any, Any]]) -> None:
         """Apply every change set, or none: raises ConcurrencyConflict if a touched key's
@@ -694,6 +728,7 @@ class MemoryUnitOfWork:
         self.accounts = _RecordRepository(self, accounts)
         self.contacts = _RecordRepository(self, contacts)
         self.opportunities = _RecordRepository(self, opportunities)
+        self._held_keys: set[str] = set()
 
     def __enter__(self) -> Self:
         self._require_open()
@@ -732,10 +767,31 @@ class MemoryUnitOfWork:
         self._require_open()
         self._forget()
 
+    def lock_keys(
+        self, keys: Collection[str], *, timeout: float = KEY_LOCK_TIMEOUT_SECONDS
+    ) -> None:
+        """Lock named keys (the duplicate check's blocking keys, say) until this unit of work
+        commits, rolls back or ends: another unit of work of the store that locks one of them
+        waits until then. The keys asked for together are taken together, so two units of
+        work that each lock one set never deadlock; a unit of work that locks a second set
+        while another holds part of it may wait ``timeout`` seconds.
+
+        Raises StorageUnavailable when the keys stay locked for ``timeout`` seconds, or the
+        unit of work is closed.
+        """
+        self._require_open()
+        wanted = set(keys) - self._held_keys
+        if wanted:
+            self._store._lock_keys(self, wanted, timeout)
+            self._held_keys |= wanted
+
     def _forget(self) -> None:
         for change_set in self._change_sets:
             change_set.forget()
         self._events.clear()
+        if self._held_keys:
+            held, self._held_keys = self._held_keys, set()
+            self._store._unlock_keys(self, held)
 
     def _require_open(self) -> None:
         if self._closed:

@@ -62,11 +62,12 @@ commit. SQLite inserts about twice as fast in a run as between bursts of Python 
 from __future__ import annotations
 
 import functools
+import hashlib
 import operator
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, NoReturn, Protocol, Self, TypeVar, cast
@@ -143,11 +144,15 @@ from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, RecordId
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "SqlLeadRepository", "SqlRecordRepository", "SqlStore",
-           "SqlUnitOfWork"]  # fmt: skip
+__all__ = ["BUSY_TIMEOUT_SECONDS", "KEY_LOCK_CLASS", "SqlLeadRepository", "SqlRecordRepository",
+           "SqlStore", "SqlUnitOfWork", "key_lock_id"]  # fmt: skip
 
 BUSY_TIMEOUT_SECONDS: Final = 5.0
 """How long a SQLite writer waits by default for another connection's write lock."""
+
+KEY_LOCK_CLASS: Final = 0x4C4B
+"""The first key of the PostgreSQL advisory locks :meth:`SqlUnitOfWork.lock_keys` takes (the
+second is :func:`key_lock_id` of the key)."""
 
 _READ: Final = "read"
 _WRITE: Final = "write"
@@ -168,6 +173,13 @@ def _sqlite_configurer(busy_timeout: float) -> Callable[[Any, Any], None]:
             cursor.close()
 
     return configure
+
+
+def key_lock_id(key: str) -> int:
+    """The 32-bit signed number standing for ``key`` in an advisory lock (two keys may share
+    one: they are then serialised together, which is safe)."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class _Prepared:
@@ -548,6 +560,11 @@ class SqlStore:
         """True after :meth:`close`."""
         return self._closed
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine of the store (share it with ``SqlKeyStore``, say)."""
+        return self._engine
+
     def close(self) -> None:
         """Release the connections; later use raises StorageUnavailable."""
         self._closed = True
@@ -613,6 +630,7 @@ class SqlUnitOfWork:
         self._deferred: list[Any] = []  # driver parameters of leads to insert
         self._deferred_ids: set[str] = set()
         self._id_cursor: Any = None  # the driver cursor of _taken
+        self._locked: set[int] = set()  # advisory lock ids held in this transaction
         self.leads: LeadRepository = SqlLeadRepository(self)
         self.accounts: AccountRepository = SqlRecordRepository(self, _ACCOUNTS)
         self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
@@ -658,6 +676,7 @@ class SqlUnitOfWork:
             except store._driver_errors as e:
                 store._fail("commit", e)
             self._phase = None
+            self._locked.clear()
             self._unlock()
         events, self._events = tuple(self._events), []
         if events and store._event_sink is not None:
@@ -669,6 +688,7 @@ class SqlUnitOfWork:
         self._forget_deferred()
         if self._phase is not None and self._conn is not None:
             self._phase = None
+            self._locked.clear()
             try:
                 self._conn.rollback()
             except self._store._driver_errors as e:
@@ -676,9 +696,48 @@ class SqlUnitOfWork:
             finally:
                 self._unlock()
 
+    @property
+    def store(self) -> SqlStore:
+        """The store this unit of work belongs to."""
+        return self._store
+
+    def connection(self) -> Connection:
+        """The connection of this unit of work inside its write transaction (begun now if
+        need be; on SQLite that takes the write lock): for an extension that stores its own
+        rows together with the unit of work, committed or rolled back with it (leadkit's
+        ``SqlKeyStore`` keeps the duplicate keys so). Do not commit or roll it back.
+
+        Raises StorageUnavailable when the database fails or the unit of work has ended.
+        """
+        return self._writer()
+
+    def lock_keys(self, keys: Collection[str]) -> None:
+        """Lock named keys (the duplicate check's blocking keys, say) until this unit of work
+        commits, rolls back or ends, so that another unit of work — in any thread or process
+        — that locks one of them waits until then.
+
+        On SQLite this is the write lock (``BEGIN IMMEDIATE``), which serialises every
+        writer of the database anyway. On PostgreSQL each key is a transaction-scoped
+        advisory lock (``pg_advisory_xact_lock``), taken in one order. Raises
+        StorageUnavailable when the database fails.
+        """
+        conn = self._writer()
+        if self._store._sqlite or self._store._engine.dialect.name != "postgresql":
+            return
+        wanted = sorted({key_lock_id(key) for key in keys} - self._locked)
+        store = self._store
+        try:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            for lock_id in wanted:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", (KEY_LOCK_CLASS, lock_id))
+                self._locked.add(lock_id)
+        except store._driver_errors as e:
+            store._fail(f"locking {len(wanted)} key(s)", e)
+
     def _release(self) -> None:
         self._forget_deferred()
         conn, self._conn, self._phase = self._conn, None, None
+        self._locked.clear()
         try:
             if conn is not None:
                 conn.close()  # the pool rolls back whatever is still open
