@@ -39,11 +39,12 @@ def open_sql(tmp_path: Path) -> Iterator[Callable[..., SqlStore]]:
     """Open a SqlStore on SQLite (a file of ``tmp_path``) or on a fresh PostgreSQL database."""
     opened: list[SqlStore] = []
 
-    def open_store(engine: str, **options: float) -> SqlStore:
+    def open_store(engine: str, busy_timeout: float = 5.0) -> SqlStore:
         if engine == "sqlite":
-            store = SqlStore.open(path=tmp_path / f"leads-{len(opened)}.db", **options)
+            path = tmp_path / f"leads-{len(opened)}.db"
+            store = SqlStore.open(path=path, busy_timeout=busy_timeout)
         else:
-            store = SqlStore.open(fresh_database(), **options)
+            store = SqlStore.open(fresh_database(), busy_timeout=busy_timeout)
         opened.append(store)
         return store
 
