@@ -65,7 +65,11 @@ from leadkit.duplicates.normalize import (
     normalize_text,
     strip_accents,
 )
-from leadkit.duplicates.qualification import EngineDuplicateCheck, candidate_from_match
+from leadkit.duplicates.qualification import (
+    EngineDuplicateCheck,
+    candidate_from_match,
+    keys_fingerprint,
+)
 from leadkit.duplicates.records import (
     FIELDS,
     DuplicateFieldKind,
@@ -149,6 +153,7 @@ __all__ = [
     "duplicate_record",
     "find_duplicates",
     "get_normalizer",
+    "keys_fingerprint",
     "nickname_table",
     "normalize_business_domain",
     "normalize_company",

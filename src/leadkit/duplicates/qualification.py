@@ -21,9 +21,26 @@ when leads are indexed) written through them:
 - :meth:`EngineDuplicateCheck.find` in that unit of work also compares the lead with the
   records written in it, and no longer with their committed versions: a contact created for
   one lead is a candidate for the next lead qualified in the same unit of work;
-- ``commit()`` hands them to the index once the store has committed them (one key-store call);
-- ``rollback()``, or leaving the block without a commit, forgets them: the index never holds a
+- ``commit()`` hands them to the index with the store's commit: inside the store's transaction
+  when the keys live in its database (``SqlKeyStore`` on the same database, see below), else
+  just before the store commits (one key-store call), put back should the commit fail;
+- ``rollback()``, or leaving the block without a commit, forgets them: the index never keeps a
   record that was not committed.
+
+One person, one contact
+-----------------------
+Before its lookup, :meth:`EngineDuplicateCheck.find` locks the lead's blocking keys in the
+store's unit of work (its ``lock_keys``, when it has one: ``MemoryUnitOfWork`` and
+``SqlUnitOfWork`` do): the keys the lead is looked up by and those of the contact and account
+made from it (:meth:`EngineDuplicateCheck.lock_keys_of`). Two leads of one person share one,
+so two qualifications of that person take turns, and the second sees the first one's records.
+The locks end with the unit of work, after its records (and keys) are in place.
+
+With ``key_store=SqlKeyStore(store.engine)`` the keys are read and written on the unit of
+work's connection, inside its transaction (``SqlKeyStore.attach``): this holds across
+processes. The keys then carry the :attr:`EngineDuplicateCheck.fingerprint` of the rules they
+were built for; a lookup on keys built for other rules (or never built) raises
+ConfigurationError until :meth:`EngineDuplicateCheck.refresh` (or ``rebuild``) rebuilt them.
 
 A match from the index is read through the unit of work before it is reported, so a record
 deleted since it was indexed (by another process, say) is never a candidate. Records written
@@ -32,7 +49,7 @@ around ``check.store`` are indexed by the next :meth:`EngineDuplicateCheck.rebui
 A contact is matched with the name of its account as its company (else its own ``company``
 text); renaming or deleting an account through ``check.store`` re-indexes its contacts.
 
-The index is not thread-safe: a host whose threads share one check passes a lock
+The in-memory index is not thread-safe: a host whose threads share one check passes a lock
 (``lock=threading.Lock()``), which the check holds around every use of the index.
 """
 
@@ -281,8 +298,7 @@ class IndexingUnitOfWork:
     when — the store commits them.
 
     Get one from ``check.store.unit_of_work()``. Raises what the store's unit of work raises;
-    ``commit`` may also raise the key store's StorageUnavailable after the store committed
-    (then :meth:`EngineDuplicateCheck.rebuild` the index).
+    ``commit`` may also raise the key store's StorageUnavailable (then nothing is stored).
     """
 
     leads: LeadRepository
@@ -596,7 +612,8 @@ class EngineDuplicateCheck:
         leads) stored in ``store`` now.
 
         With a persistent ``key_store`` that an earlier check kept current, pass
-        ``rebuild=False`` to use its keys as they are. Raises ConfigurationError as the
+        ``rebuild=False`` and call :meth:`refresh`, which rebuilds only keys that are missing
+        or were built for other rules. Raises ConfigurationError as the
         constructor does, StorageUnavailable (or another RepositoryError) when the store or
         the key store fails.
         """
@@ -725,9 +742,11 @@ class EngineDuplicateCheck:
         """The accounts and contacts (and leads, when indexed) ``lead`` may duplicate, as
         qualification candidates, best first (see :func:`candidate_from_match`).
 
-        ``uow`` must come from :attr:`store`. Raises ConfigurationError when it does not (the
-        records the qualification creates would not be indexed), RepositoryError when the
-        store or the key store fails.
+        ``uow`` must come from :attr:`store`; the lead's keys are locked in it first (see the
+        module docs). Raises ConfigurationError when it does not (the records the
+        qualification creates would not be indexed) or when the keys in the database were
+        built for other rules (or never built); RepositoryError when the store or the key
+        store fails (StorageUnavailable when the keys stay locked too long).
         """
         descriptions = self._descriptions
         return tuple(
