@@ -594,6 +594,7 @@ class EngineDuplicateCheck:
         self._reader: UnitOfWork | None = None
         self._lock: AbstractContextManager[Any] = nullcontext() if lock is None else lock
         self._built = False
+        self._fingerprint = keys_fingerprint(rule_set, leads=self._leads)
 
     @classmethod
     def from_store(
@@ -666,7 +667,7 @@ class EngineDuplicateCheck:
         """What the keys depend on, as a short text: the rule set's rules, the record types
         indexed and :data:`~leadkit.duplicates.compiled.KEY_FORMAT_VERSION`. Stored with
         persistent keys, so that keys built for other rules are rebuilt, never used."""
-        return keys_fingerprint(self.rule_set, leads=self._leads)
+        return self._fingerprint
 
     def rebuild(self) -> IndexStats:
         """Index every account and contact (and lead, when indexed) the store holds now,
