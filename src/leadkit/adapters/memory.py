@@ -25,6 +25,11 @@ How it works:
   events. A failed commit also forgets the unit of work's changes, as a failed database
   transaction would.
 
+Key locks: ``MemoryUnitOfWork.lock_keys`` locks named keys (the duplicate check's blocking
+keys) until the unit of work commits, rolls back or ends; the keys of one call are taken
+together, under a condition variable of the store, so units of work of different threads that
+lock overlapping keys take turns.
+
 Queries filter with :meth:`LeadQuery.matches` (the reference semantics) and order as
 :func:`leadkit.ports.sort_key` does (the datetime sorts compare microseconds since the epoch,
 which is the same order and much cheaper than formatting UTC text; cursors still carry the

@@ -27,6 +27,14 @@ On other databases SQLAlchemy's own transaction (the driver's ``BEGIN``, READ CO
 PostgreSQL) serves: the conditional ``UPDATE`` waits for a concurrent writer's row lock and
 then re-checks the version, so no update is lost there either.
 
+Key locks
+---------
+``SqlUnitOfWork.lock_keys`` serialises units of work on named keys (the duplicate check's
+blocking keys) until the unit of work ends: on SQLite by beginning the write transaction (one
+writer at a time anyway), on PostgreSQL with one transaction-scoped advisory lock per key
+(``pg_advisory_xact_lock(KEY_LOCK_CLASS, key_lock_id(key))``, taken in one order). Extensions
+that store their own rows with a unit of work (``SqlKeyStore``) use ``SqlUnitOfWork.connection``.
+
 Durability
 ----------
 SQLite runs in WAL mode with ``synchronous = FULL``: every ``COMMIT`` is fsynced before
