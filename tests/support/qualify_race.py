@@ -5,7 +5,8 @@ in shuffled order; ``qualify_linking`` qualifies one as a user would (a possible
 linked, best of each kind); ``qualify_in_threads`` runs them from several threads and the
 module, run as ``python -m support.qualify_race URL WORKER WORKERS``, is the worker process of
 the multi-process test (it reads the lead ids of the whole run from stdin, waits for "go" and
-qualifies every WORKERS-th one from WORKER on, then prints a JSON summary).
+qualifies every WORKERS-th one from WORKER on, then prints a JSON summary). A worker refreshes
+the duplicate keys (builds them when missing) before it reports "ready".
 """
 
 from __future__ import annotations
