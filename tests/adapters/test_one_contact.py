@@ -179,6 +179,7 @@ def test_processes_qualifying_the_same_people_create_one_contact_each(
             [sys.executable, "-m", "support.qualify_race", url, str(n), str(workers)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env=env,
         )
@@ -193,15 +194,16 @@ def test_processes_qualifying_the_same_people_create_one_contact_each(
             process.stdin.flush()
         for process in processes:
             assert process.stdout is not None
-            assert process.stdout.readline().strip() == "ready"
+            ready = process.stdout.readline().strip()
+            assert ready == "ready", process.communicate()[1][-3000:]
         for process in processes:  # all at once
             assert process.stdin is not None
             process.stdin.write("go\n")
             process.stdin.flush()
         summaries = []
         for process in processes:
-            out, _ = process.communicate(timeout=300)
-            assert process.returncode == 0, out
+            out, err = process.communicate(timeout=300)
+            assert process.returncode == 0, err[-3000:]
             summaries.append(json.loads(out.strip().splitlines()[-1]))
     finally:
         for process in processes:

@@ -178,7 +178,9 @@ def _main(argv: Sequence[str]) -> None:
 
     url, number, workers = argv[0], int(argv[1]), int(argv[2])
     lead_ids = [LeadId(line) for line in sys.stdin.readline().split()]
-    store = SqlStore.open(url, create=False)
+    # SQLite's busy handler can starve a writer for seconds on a loaded machine: the test is
+    # about duplicates, not about waiting, so the workers wait long.
+    store = SqlStore.open(url, create=False, busy_timeout=120.0)
     check = EngineDuplicateCheck.from_store(
         store, key_store=SqlKeyStore(store.engine), rebuild=False
     )
