@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -21,12 +22,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, Final, NoReturn, cast
 
 import attrs
 import click
 import platformdirs
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -36,6 +38,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from leadkit import reports
 from leadkit.adapters.sql import SqlStore
@@ -65,12 +68,14 @@ from leadkit.mass_edit import (
     LeadEdit,
     MassEditResult,
     Reassign,
-    SetFields,
+    SetField,
     SetManualScore,
+    field_path,
     mass_assign,
     mass_edit,
+    set_fields,
 )
-from leadkit.patch import PATCH_FIELDS, LeadPatch
+from leadkit.patch import PATCH_FIELDS
 from leadkit.ports import LeadQuery, LeadSort, LeadStore, UnitOfWork, Views
 from leadkit.scoring.engine import score
 from leadkit.scoring.presets import BCM_MODEL
@@ -78,7 +83,7 @@ from leadkit.scoring.reports import RescoreProgress, rescore_repository
 from leadkit.services import disqualify as disqualify_lead
 from leadkit.services import reactivate as reactivate_lead
 from leadkit.status import LeadState, StatusReason
-from leadkit.values import Address, LeadId, UserRef
+from leadkit.values import LeadId, UserRef
 
 if TYPE_CHECKING:
     from leadkit.conversion import ConversionPlan, QualifyRequest, Question
@@ -121,7 +126,63 @@ def _exit_code(error: BaseException) -> int:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return " ".join(
+        part.strip() for part in _plain(text, multiline=True).splitlines() if part.strip()
+    )
+
+
+# Terminal control sequences: CSI (ESC [ or 0x9B) with its parameters, OSC (ESC ] or 0x9D, OSC 8
+# links and window titles) up to BEL or ST, DCS/SOS/PM/APC strings up to ST, and any other
+# two-character ESC sequence.
+_SEQUENCES: Final = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"
+    r"|\x1b.?",
+    re.DOTALL,
+)
+# What is left: C0 controls, DEL, C1 controls, and the bidirectional overrides and isolates
+# that reorder what a terminal shows.
+_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_JSON: Final = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS: Final = re.compile(r"[\t\n]")
+
+
+def _plain(value: object, *, multiline: bool = False) -> str:
+    """Text that cannot drive the terminal: every escape sequence (CSI, OSC incl. OSC 8
+    links, DCS ...) and every other control character removed; tabs and newlines kept only
+    for a ``multiline`` field, else made spaces."""
+    text = _SEQUENCES.sub("", value if isinstance(value, str) else str(value))
+    text = _CONTROLS.sub("", text)
+    return text if multiline else _LINE_BREAKS.sub(" ", text)
+
+
+def _esc(value: object) -> str:
+    """Lead (or other outside) text to put inside rich markup: plain, with ``[`` escaped."""
+    return escape(_plain(value))
+
+
+def _cell(value: object, *, multiline: bool = False) -> Text:
+    """A table cell or title that rich shows literally (no markup, no emoji codes)."""
+    return Text(_plain(value, multiline=multiline))
+
+
+class _Table(Table):
+    """A rich table whose string title and cells are shown literally (never markup)."""
+
+    def __init__(self, *columns: Any, title: str | Text | None = None, **options: Any) -> None:
+        shown = _cell(title) if isinstance(title, str) else title
+        super().__init__(*columns, title=shown, **options)
+
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        """Add a row; string cells become literal text."""
+        super().add_row(*(_cell(c) if isinstance(c, str) else c for c in cells), **options)
+
+
+def _echo(message: object = "", *, err: bool = False) -> None:
+    """``click.echo`` of text that may hold lead text: control characters removed, line
+    breaks kept."""
+    click.echo(_plain(message, multiline=True), err=err)  # the one echo
 
 
 class _LeadkitGroup(click.Group):
@@ -142,18 +203,18 @@ class _LeadkitGroup(click.Group):
                 argv, prog_name or "leadkit", complete_var, standalone_mode=False, **extra
             )
         except click.exceptions.Abort:
-            click.echo("leadkit: aborted", err=True)
+            _echo("leadkit: aborted", err=True)
             sys.exit(EXIT_CODES["error"])
         except click.ClickException as e:
             if debug:
                 traceback.print_exc()
-            click.echo(f"leadkit: error: {_one_line(e.format_message())}", err=True)
+            _echo(f"leadkit: error: {_one_line(e.format_message())}", err=True)
             sys.exit(e.code if isinstance(e, _Failed) else e.exit_code)
         except Exception as e:
             if debug:
                 traceback.print_exc()
             what = str(e) if isinstance(e, LeadkitError) else f"{type(e).__name__}: {e}"
-            click.echo(f"leadkit: error: {_one_line(what)}", err=True)
+            _echo(f"leadkit: error: {_one_line(what)}", err=True)
             sys.exit(_exit_code(e))
         sys.exit(result if isinstance(result, int) else 0)
 
@@ -169,6 +230,9 @@ class _Settings:
     json: bool
     debug: bool
     busy_timeout: float
+    currency: str | None = None
+    date_order: str = "DMY"
+    phone_region: str | None = None
 
     def target(self) -> tuple[str | None, Path | None]:
         """(url, path): a URL when ``db`` has a scheme, else a SQLite file path."""
@@ -219,16 +283,16 @@ def _new_id() -> str:
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False, width=max(Console().width, 120))
+    return Console(highlight=False, emoji=False, soft_wrap=False, width=max(Console().width, 120))
 
 
 def _err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description:<22}"),
+        TextColumn("{task.description:<22}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -239,7 +303,9 @@ def _progress() -> Progress:
 
 
 def _emit_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    # json escapes C0 controls; escape C1 controls and bidi overrides too (still valid JSON).
+    click.echo(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _json_default(value: object) -> object:
@@ -267,26 +333,85 @@ def _pairs(values: Sequence[str], option: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _patch(values: Sequence[tuple[str, str]], base: Lead | None = None) -> LeadPatch:
-    """A patch from FIELD=VALUE pairs; address parts (``city``, ``country`` ...) may be
-    given on their own."""
-    fields: dict[str, object] = {}
-    address: dict[str, str] = {}
-    for key, value in values:
-        name = key.replace("-", "_")
-        if name.startswith("address.") or name in _ADDRESS_PARTS:
-            address[name.removeprefix("address.")] = value
-        elif name in PATCH_FIELDS:
-            fields[name] = value
-        else:
-            raise InvalidValue(key, value, "not an editable lead field")
-    if address:
-        unknown = sorted(set(address) - set(_ADDRESS_PARTS))
-        if unknown:
-            raise InvalidValue(f"address.{unknown[0]}", address[unknown[0]], "no such part")
-        current = base.address if base is not None else Address()
-        fields["address"] = attrs.evolve(current, **address)
-    return LeadPatch.from_mapping(fields)
+def _changes(values: Sequence[tuple[str, str]]) -> SetField:
+    """The edit FIELD=VALUE pairs make: a part of the address (``city``), of the name
+    (``first_name``) or one custom field (``custom.industry``) changes only that part. Each
+    value is read by the importer's parsers (see :func:`_field_value`)."""
+    return set_fields(dict(_field_value(name, text) for name, text in values))
+
+
+_MONEY_TEXT: Final = re.compile(r"^\s*([A-Za-z]{3})?\s*(.*?)\s*([A-Za-z]{3})?\s*$")
+_COLUMN_OF_PART: Final = {
+    "name.first": "first_name",
+    "name.middle": "middle_name",
+    "name.last": "last_name",
+    "name.salutation": "salutation",
+    "name.suffix": "suffix",
+    "address.line1": "street1",
+    "address.line2": "street2",
+    "address.line3": "street3",
+}
+_CURRENCY_COLUMN: Final = {
+    "budget_amount": "budget_currency",
+    "estimated_value": "estimated_value_currency",
+}
+
+
+def _field_value(name: str, text: str) -> tuple[str, object]:
+    """(field, value) from FIELD=VALUE text, read with the importer's parsers: money as
+    ``5000 SEK`` (or ``5000`` with --currency), dates as ISO or in --date-order, options by
+    label, name or code (in English, Swedish, Polish or German), phone numbers in
+    --phone-region, a custom field as text or as ``custom.NAME:KIND`` (integer, decimal,
+    boolean, date, datetime, option). Empty text clears the field. Raises InvalidValue
+    naming the field."""
+    from leadkit.io.mapping import ColumnMapping, ParseOptions, RowParser
+
+    kind = "text"
+    if name.strip().startswith(("custom.", "custom_fields.")) and ":" in name:
+        name, _, kind = name.partition(":")
+    path = field_path(name)
+    if not text.strip():
+        return path, None
+    head, _, part = path.partition(".")
+    if path in ("address", "custom_fields"):
+        hint = "line1, city, postal_code, country" if path == "address" else "custom.NAME"
+        raise InvalidValue(name, text, f"set its parts one by one ({hint})")
+    column = {"name": "full_name"}.get(path) or _COLUMN_OF_PART.get(path) or part or head
+    if head == "custom_fields":
+        column = f"custom.{part}"
+    cells = {column: text}
+    settings = _settings()
+    if path in _CURRENCY_COLUMN:
+        match = _MONEY_TEXT.match(text)
+        code = (match[1] or match[3]) if match else None
+        currency = code or settings.currency
+        if not currency:
+            raise InvalidValue(
+                name, text, "needs a currency: write it with one (5000 SEK) or give --currency"
+            )
+        cells = {column: match[2] if match and code else text, _CURRENCY_COLUMN[path]: currency}
+    options = ParseOptions(
+        phone_region=settings.phone_region,
+        currency=settings.currency,
+        date_order="MDY" if settings.date_order == "MDY" else "DMY",
+    )
+    try:
+        mapping = ColumnMapping(
+            [(key, key) for key in cells],
+            custom_kinds={part: kind} if head == "custom_fields" else {},
+        )
+    except ConfigurationError as e:
+        raise InvalidValue(name, kind, e.reason) from None
+    parsed = RowParser(mapping, mapping.headers, options).parse(1, list(cells.values()))
+    if parsed.errors or parsed.patch is None:
+        reason = parsed.errors[0].reason if parsed.errors else "cannot be read"
+        if "default region" in reason:
+            reason += " (write it with +country or give --phone-region)"
+        raise InvalidValue(name, text, reason)
+    value = getattr(parsed.patch, head)
+    if head == "custom_fields":
+        return path, value[part]
+    return path, getattr(value, part) if part else value
 
 
 def _lead_id(text: str) -> LeadId:
@@ -386,20 +511,25 @@ def _summary(lead: Lead) -> dict[str, object]:
 
 
 def _lead_table(leads: Sequence[Lead], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = _Table(title=title, title_justify="left")
     for column in ("id", "topic", "name", "company", "status", "owner", "score"):
         table.add_column(column, overflow="fold")
     for lead in leads:
         status = f"{lead.state.name.title()} / {lead.reason.label}"
         score_text = "" if lead.score is None else f"{lead.score} ({lead.stars}★)"
         table.add_row(
-            lead.id.value,
-            lead.topic,
-            lead.full_name,
-            lead.company,
-            status,
-            lead.owner.id,
-            score_text,
+            *(
+                _cell(text)
+                for text in (
+                    lead.id.value,
+                    lead.topic,
+                    lead.full_name,
+                    lead.company,
+                    status,
+                    lead.owner.id,
+                    score_text,
+                )
+            )
         )
     return table
 
@@ -450,14 +580,49 @@ def _fields_of(lead: Lead) -> list[tuple[str, str]]:
     show_default=True,
     help="Seconds to wait for a locked SQLite database.",
 )
+@click.option(
+    "--currency",
+    envvar="LEADKIT_CURRENCY",
+    help="Currency of amounts typed without one, e.g. --set budget_amount=5000 (env "
+    "LEADKIT_CURRENCY).",
+)
+@click.option(
+    "--date-order",
+    envvar="LEADKIT_DATE_ORDER",
+    type=click.Choice(["DMY", "MDY"], case_sensitive=False),
+    default="DMY",
+    show_default=True,
+    help="Order of slash dates such as 31/12/2026 (env LEADKIT_DATE_ORDER); ISO dates always work.",
+)
+@click.option(
+    "--phone-region",
+    "phone_region",
+    envvar="LEADKIT_PHONE_REGION",
+    help="Region of phone numbers typed without +country, e.g. SE (env LEADKIT_PHONE_REGION).",
+)
 @click.version_option(package_name="leadkit")
 @click.pass_context
 def cli(
-    ctx: click.Context, db: str | None, user: str, as_json: bool, debug: bool, busy_timeout: float
+    ctx: click.Context,
+    db: str | None,
+    user: str,
+    as_json: bool,
+    debug: bool,
+    busy_timeout: float,
+    currency: str | None,
+    date_order: str,
+    phone_region: str | None,
 ) -> None:
     """leadkit: sales leads from the terminal."""
     ctx.obj = _Settings(
-        db=db, user=UserRef(user), json=as_json, debug=debug, busy_timeout=busy_timeout
+        db=db,
+        user=UserRef(user),
+        json=as_json,
+        debug=debug,
+        busy_timeout=busy_timeout,
+        currency=currency,
+        date_order=date_order.upper(),
+        phone_region=phone_region,
     )
 
 
@@ -466,7 +631,7 @@ def init() -> None:
     """Create (or migrate) the database."""
     with _store(create=True):
         pass
-    click.echo(f"database ready: {_settings().describe()}")
+    _echo(f"database ready: {_settings().describe()}")
 
 
 @cli.command()
@@ -492,7 +657,7 @@ def add(
     given = [("topic", topic), ("name", name)]
     given += [(k, v) for k, v in (("company", company), ("email", email)) if v]
     given += [(k, v) for k, v in (("business_phone", phone), ("source", source)) if v]
-    patch = _patch([*given, *_pairs(extra, "--set")])
+    patch = _changes([*given, *_pairs(extra, "--set")]).patch_for(None)
     settings = _settings()
     at = _now()
     lead = Lead.create(
@@ -508,7 +673,7 @@ def add(
     if settings.json:
         _emit_json(_summary(stored))
     else:
-        click.echo(stored.id.value)
+        _echo(stored.id.value)
 
 
 @cli.command(name="list")
@@ -574,23 +739,28 @@ def show(lead_id: str) -> None:
         _emit_json(data)
         return
     console = _console()
-    table = Table(title=f"{lead.id} — {lead.topic}", show_header=False, title_justify="left")
+    table = _Table(title=f"{lead.id} — {lead.topic}", show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    table.add_row("status", f"{lead.state.name.title()} / {lead.reason.label}")
-    table.add_row("owner", str(lead.owner))
-    table.add_row("created", f"{lead.created_at:%Y-%m-%d %H:%M} by {lead.created_by}")
-    for name, text in _fields_of(lead):
-        table.add_row(name, text)
+    rows = [
+        ("status", f"{lead.state.name.title()} / {lead.reason.label}"),
+        ("owner", str(lead.owner)),
+        ("created", f"{lead.created_at:%Y-%m-%d %H:%M} by {lead.created_by}"),
+        *_fields_of(lead),
+    ]
+    for name, text in rows:
+        table.add_row(_cell(name), _cell(text, multiline=name == "description"))
     console.print(table)
-    console.print(f"[bold]score[/bold] (model {BCM_MODEL.id}, now): {explained.describe()}")
+    described = _esc(explained.describe())
+    console.print(f"[bold]score[/bold] (model {_esc(BCM_MODEL.id)}, now): {described}")
     for line in explained.explanation.lines():
-        console.print(f"  {line}", markup=False)
+        console.print(_cell(f"  {line}"))
     entries = lead.timeline()
     console.print(f"[bold]timeline[/bold] ({len(entries)} entries)")
     for entry in entries:
         body = getattr(entry, "text", "") or getattr(entry, "title", "")
-        console.print(f"  {entry.at:%Y-%m-%d %H:%M} {entry.by.id}: {body}")
+        when = f"{entry.at:%Y-%m-%d %H:%M}"
+        console.print(_cell(f"  {when} {entry.by.id}: {body}", multiline=True))
 
 
 def _save_one(lead_id: str, change: Callable[[Lead], Lead]) -> Lead:
@@ -608,11 +778,9 @@ def _save_one(lead_id: str, change: Callable[[Lead], Lead]) -> Lead:
 def edit(lead_id: str, values: tuple[str, ...]) -> None:
     """Change fields of an open lead."""
     settings = _settings()
-    pairs = _pairs(values, "--set")
-    stored = _save_one(
-        lead_id, lambda lead: lead.update(_patch(pairs, lead), at=_now(), by=settings.user)
-    )
-    click.echo(f"{stored.id}: version {stored.version}")
+    change = _changes(_pairs(values, "--set"))
+    stored = _save_one(lead_id, lambda lead: change.apply(lead, at=_now(), by=settings.user))
+    _echo(f"{stored.id}: version {stored.version}")
 
 
 @cli.command()
@@ -625,7 +793,52 @@ def note(lead_id: str, text: str, title: str) -> None:
     stored = _save_one(
         lead_id, lambda lead: lead.add_note(text, at=_now(), by=settings.user, title=title)
     )
-    click.echo(f"{stored.id}: note {stored.timeline_seq} added")
+    _echo(f"{stored.id}: note {stored.timeline_seq} added")
+
+
+def _criterion(criterion: str) -> str:
+    known = [c.id for c in BCM_MODEL.criteria]
+    key = criterion.strip().replace("-", "_").lower()
+    if key not in known:
+        raise InvalidValue(
+            "criterion",
+            criterion,
+            f"not a criterion of the {BCM_MODEL.id} model; known: " + ", ".join(known),
+        )
+    return key
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("criteria", nargs=-1, required=True)
+def tick(lead_id: str, criteria: tuple[str, ...]) -> None:
+    """Tick scoring criteria of a lead (budget_confirmed, decision_maker_identified ...)."""
+    _tick(lead_id, criteria, on=True)
+
+
+@cli.command()
+@click.argument("lead_id")
+@click.argument("criteria", nargs=-1, required=True)
+def untick(lead_id: str, criteria: tuple[str, ...]) -> None:
+    """Untick scoring criteria of a lead."""
+    _tick(lead_id, criteria, on=False)
+
+
+def _tick(lead_id: str, criteria: Sequence[str], *, on: bool) -> None:
+    ids = [_criterion(c) for c in criteria]
+    user = _settings().user
+
+    def change(lead: Lead) -> Lead:
+        for criterion in ids:
+            if on:
+                lead = lead.tick_criterion(criterion, at=_now(), by=user)
+            else:
+                lead = lead.untick_criterion(criterion, at=_now(), by=user)
+        return lead
+
+    stored = _save_one(lead_id, change)
+    ticked = ", ".join(sorted(stored.ticked_criteria)) or "none"
+    _echo(f"{stored.id}: ticked {ticked}")
 
 
 @cli.command()
@@ -643,7 +856,7 @@ def disqualify(lead_id: str, reason: str) -> None:
         result = disqualify_lead(
             store, _lead_id(lead_id), _DISQUALIFY_REASONS[reason], at=_now(), by=settings.user
         )
-    click.echo(f"{result.lead.id}: disqualified ({result.lead.reason.label})")
+    _echo(f"{result.lead.id}: disqualified ({result.lead.reason.label})")
 
 
 @cli.command()
@@ -652,7 +865,7 @@ def reactivate(lead_id: str) -> None:
     """Reopen a qualified or disqualified lead."""
     with _store() as store:
         lead = reactivate_lead(store, _lead_id(lead_id), at=_now(), by=_settings().user)
-    click.echo(f"{lead.id}: reopened ({lead.reason.label})")
+    _echo(f"{lead.id}: reopened ({lead.reason.label})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,9 +905,9 @@ def _report_outcomes(result: MassEditResult, what: str) -> None:
     else:
         counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
         state = "stored" if result.committed else "nothing stored"
-        click.echo(f"{what}: {counts} ({state})")
+        _echo(f"{what}: {counts} ({state})")
         for outcome in result.failed[:20]:
-            click.echo(f"  {outcome.lead_id}: failed: {_one_line(str(outcome.error))}")
+            _echo(f"  {outcome.lead_id}: failed: {_one_line(str(outcome.error))}")
     if not result.committed:
         first = result.failed[0]
         raise _Failed(
@@ -710,7 +923,7 @@ class _Failed(click.ClickException):
         self.code = code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"leadkit: error: {self.format_message()}", err=True)
+        _echo(f"leadkit: error: {self.format_message()}", err=True)
 
 
 def _parse_sellers(text: str) -> tuple[Seller, ...]:
@@ -774,7 +987,7 @@ def assign(
         )
     _report_outcomes(result, "assign")
     if team and not settings.json:
-        click.echo(f"next round-robin cursor: {after.cursor('cli')}")
+        _echo(f"next round-robin cursor: {after.cursor('cli')}")
 
 
 @cli.command(name="mass-edit")
@@ -801,7 +1014,7 @@ def mass_edit_command(
     """Apply one change to many leads: all or nothing unless --per-lead."""
     edits: list[LeadEdit] = []
     if values:
-        edits.append(SetFields(_patch(_pairs(values, "--set"))))
+        edits.append(_changes(_pairs(values, "--set")))
     if manual_score is not None:
         edits.append(SetManualScore(manual_score, reason=score_reason))
     if clear_manual_score:
@@ -853,7 +1066,7 @@ def score_command(outdated: bool) -> None:
     if _settings().json:
         _emit_json({"seen": final.seen, "rescored": final.rescored, "unchanged": final.unchanged})
     else:
-        click.echo(f"scored {final.seen} leads: {final.rescored} changed")
+        _echo(f"scored {final.seen} leads: {final.rescored} changed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -939,7 +1152,7 @@ _TABLE_TITLES = {
 
 def _print_report(console: Console, kind: str, value: Any) -> None:
     if kind in ("owner", "owner-rating", "score-band", "source"):
-        table = Table(title=_TABLE_TITLES[kind], title_justify="left")
+        table = _Table(title=_TABLE_TITLES[kind], title_justify="left")
         for column in ("group", "leads", "mean score"):
             table.add_column(column)
         for row in value:
@@ -947,7 +1160,7 @@ def _print_report(console: Console, kind: str, value: Any) -> None:
             table.add_row(row.label, str(row.count), mean)
         console.print(table)
     elif kind == "rates":
-        table = Table(title="qualification rate by source", title_justify="left")
+        table = _Table(title="qualification rate by source", title_justify="left")
         for column in ("source", "leads", "open", "qualified", "disqualified", "rate"):
             table.add_column(column)
         for r in value:
@@ -958,7 +1171,7 @@ def _print_report(console: Console, kind: str, value: Any) -> None:
         console.print(table)
     elif kind == "funnel":
         f = cast(reports.Funnel, value)
-        table = Table(title="funnel", title_justify="left")
+        table = _Table(title="funnel", title_justify="left")
         table.add_column("step")
         table.add_column("leads")
         for step, count in (
@@ -974,7 +1187,7 @@ def _print_report(console: Console, kind: str, value: Any) -> None:
         console.print(table)
     else:
         a = cast(reports.AgingReport, value)
-        table = Table(title="open lead aging", title_justify="left")
+        table = _Table(title="open lead aging", title_justify="left")
         table.add_column("age")
         table.add_column("open leads")
         for bucket in a.buckets:
@@ -1064,7 +1277,7 @@ def report(
 
         kind = chosen[0]
         written = render_chart(built[kind], chart, format=chart_format, title=_CHART_TITLES[kind])
-        click.echo(f"chart written: {written}", err=settings.json)
+        _echo(f"chart written: {written}", err=settings.json)
 
 
 @cli.command()
@@ -1097,11 +1310,11 @@ def dedupe(limit: int) -> None:
             }
         )
         return
-    click.echo(f"{len(found.groups)} duplicate group(s) among {found.records} leads")
+    _echo(f"{len(found.groups)} duplicate group(s) among {found.records} leads")
     for group in found.groups[:limit]:
-        click.echo(", ".join(str(m) for m in group.members))
+        _echo(", ".join(str(m) for m in group.members))
         for edge in group.edges:
-            click.echo("  " + edge.explain().replace("\n", "\n  "))
+            _echo("  " + edge.explain().replace("\n", "\n  "))
 
 
 def _duplicate_check(store: SqlStore) -> EngineDuplicateCheck:
@@ -1138,17 +1351,20 @@ def _ask(question: Question) -> str:
         choices = click.Choice(question.choices) if question.choices else None
         return str(
             click.prompt(
-                question.text,
+                _plain(question.text),
                 default=question.suggestion,
                 type=choices,
                 value_proc=None if choices else check,
             )
         )
     if question.choices == ("yes", "no"):
-        return "yes" if click.confirm(question.text, default=question.suggestion == "yes") else "no"
+        asked = click.confirm(_plain(question.text), default=question.suggestion == "yes")
+        return "yes" if asked else "no"
     return str(
         click.prompt(
-            question.text, default=question.suggestion, type=click.Choice(question.choices)
+            _plain(question.text),
+            default=question.suggestion,
+            type=click.Choice(question.choices),
         )
     )
 
@@ -1187,7 +1403,7 @@ def _answer_one(
         )
     kind = candidate.record_type.value
     choice = click.prompt(
-        f"possible duplicate {kind}: {candidate}. Link it, or create a new {kind}?",
+        _plain(f"possible duplicate {kind}: {candidate}. Link it, or create a new {kind}?"),
         type=click.Choice(["link", "create"]),
     )
     resolution = Resolution.LINK if choice == "link" else Resolution.CREATE_ANYWAY
@@ -1277,7 +1493,7 @@ def qualify(
 
         plan = plan_for(request)
         for line in plan.describe():
-            click.echo(line)
+            _echo(line)
         used_links: set[str] = set()
         rounds = 0
         while not plan.is_complete:
@@ -1294,9 +1510,9 @@ def qualify(
             )
             plan = plan_for(request)
         if rounds:
-            click.echo("the plan now:")
+            _echo("the plan now:")
             for line in plan.describe():
-                click.echo(line)
+                _echo(line)
         unused = [link for link in links if link not in used_links]
         if unused:
             raise InvalidValue("--link", unused[0], "is not a possible duplicate of this lead")
@@ -1314,7 +1530,7 @@ def qualify(
         for name, step in steps
         if step is not None
     )
-    click.echo(f"{result.lead.id}: qualified" + (f" ({made})" if made else ""))
+    _echo(f"{result.lead.id}: qualified" + (f" ({made})" if made else ""))
 
 
 @cli.command(name="export")
@@ -1326,7 +1542,7 @@ def export_command(path: str, **query_options: Any) -> None:
 
     with _store() as store, store.unit_of_work() as uow:
         written = export_csv(uow.leads.stream(_query(**query_options)), path)
-    click.echo(f"exported {written} leads to {path}")
+    _echo(f"exported {written} leads to {path}")
 
 
 @cli.command(name="import")
@@ -1340,7 +1556,7 @@ def import_command(path: str, yes: bool, phone_region: str | None) -> None:
     settings = _settings()
     with _store() as store:
         plan = plan_import(path, None, ImportPolicy(phone_region=phone_region), store=store)
-        click.echo(plan.summary())
+        _echo(plan.summary())
         if not yes:
             click.confirm("import?", abort=True)
         with _progress() as progress:
@@ -1353,7 +1569,7 @@ def import_command(path: str, yes: bool, phone_region: str | None) -> None:
                 by=settings.user,
                 on_batch=lambda _c: progress.advance(task),
             )
-    click.echo(
+    _echo(
         f"created {imported.created}, updated {imported.updated}, skipped {imported.skipped}, "
         f"rejected {imported.rejected}"
     )
@@ -1375,7 +1591,7 @@ class _Steps:
         self.progress.console.print(f"[green]✓[/green] {name}: {seconds:.2f} s")
 
     def table(self) -> Table:
-        table = Table(title="demo step timings", title_justify="left")
+        table = _Table(title="demo step timings", title_justify="left")
         table.add_column("step")
         table.add_column("seconds", justify="right")
         for name, seconds in self.done:
@@ -1515,7 +1731,7 @@ def demo(count: int, seed: int) -> None:
 
                 _in_batches(check.store, qualifying, progress, "qualifying", qualify_one)
             if linked:
-                click.echo(
+                _echo(
                     f"  {len(linked)} qualified lead(s) had a possible duplicate contact or"
                     f" account: linked to it, none created twice (e.g. {linked[0]})"
                 )
@@ -1560,7 +1776,7 @@ def demo(count: int, seed: int) -> None:
         f"{scanned.comparisons} comparisons"
     )
     _err_console().print(steps.table())
-    out.print(f"database: {settings.describe()}")
+    out.print(f"database: {_esc(settings.describe())}")
 
 
 def main() -> None:
