@@ -29,7 +29,6 @@ the SQL adapter's are). Driver errors are raised as
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final, NoReturn
@@ -279,16 +278,15 @@ def _write(
 
 
 def _same_database(a: Engine, b: Engine) -> bool:
-    """True when two engines reach the same database (the same SQLite file)."""
+    """True when two engines reach the same database (the same SQLite file, spelled the same:
+    pass the store's own engine, ``SqlKeyStore(store.engine)``, to be sure)."""
     if a is b:
         return True
     if a.dialect.name != b.dialect.name:
         return False
     ua, ub = a.url, b.url
-    if a.dialect.name == "sqlite":
-        if not ua.database or not ub.database:
-            return False
-        return os.path.realpath(ua.database) == os.path.realpath(ub.database)
+    if a.dialect.name == "sqlite":  # SqlStore spells its file as an absolute path
+        return bool(ua.database) and ua.database == ub.database
     return (ua.host, ua.port, ua.database) == (ub.host, ub.port, ub.database)
 
 
