@@ -4,11 +4,12 @@ subprocess costs an interpreter start."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from leadkit.adapters.sql import SqlStore
 from leadkit.fields import Budget, LeadSource, Need, PurchaseTimeframe, Rating
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.values import Address, LeadId, PersonName, UserRef
+from leadkit.status import LeadState
+from leadkit.values import Address, LeadId, Money, PersonName, UserRef
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ME = UserRef("me")
@@ -217,3 +219,341 @@ def test_every_field_is_settable_with_the_importers_parsers_and_criteria_tick(
     assert refused.stderr.startswith("leadkit: error: invalid x: not an editable lead field;")
     assert "first_name" in refused.stderr
     assert "city" in refused.stderr
+
+
+def _varied_leads() -> list[Lead]:
+    people = [
+        ("Ada Lovelace", "Analytical AB", "ada@analytical.se", "+46 40 38 86 89", "Malmö"),
+        ("Dr. Jürgen Groß Jr.", "Groß GmbH", "jg@gross.de", "+49 30 1234567", "Berlin"),
+        ("Łukasz Wiśniewski", "Wisła Sp. z o.o.", "lw@wisla.pl", "", "Kraków"),
+        ("Sofia Hägglund", "=cmd|' /C calc'!A0", "", "+46 70 123 45 67", ""),
+    ]
+    leads = []
+    for i, (name, company, email, phone, city) in enumerate(people):
+        patch = LeadPatch.from_mapping(
+            {
+                "topic": f"Deal {i}",
+                "name": name,
+                "company": company,
+                "email": email or None,
+                "business_phone": phone or None,
+                "address": Address(line1=f"Gatan {i}", city=city, postal_code=f"2{i}1 20"),
+                "source": "Web" if i % 2 else "Partner",
+                "rating": "Hot" if i % 2 else None,
+                "budget_amount": Money(f"{1000 * (i + 1)}.50", "SEK") if i != 2 else None,
+                "estimated_close_date": date(2027, 1, 1 + i),
+                "description": "two\nlines" if i == 0 else "",
+                "custom_fields": {"segment": f"S{i}"} if i != 3 else {},
+            }
+        )
+        leads.append(Lead.create(LeadId(f"L-{i:04d}"), patch, at=T0, by=ME))
+    return leads
+
+
+def test_export_import_export_gives_the_same_file_and_xlsx_is_a_workbook(
+    store: tuple[Path, SqlStore], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    path, sql = store
+    with sql.unit_of_work() as uow:
+        for lead in _varied_leads():
+            uow.leads.add(lead)
+        uow.commit()
+    empty = tmp_path / "empty.db"
+    SqlStore.open(path=empty, create=True).close()
+    first, second, book = tmp_path / "first.csv", tmp_path / "second.csv", tmp_path / "all.xlsx"
+
+    exported = leadkit(path, "export", str(first))
+    imported = leadkit(empty, "import", str(first), "--yes")
+    again = leadkit(empty, "export", str(second))
+    full = leadkit(path, "export", str(book), "--columns", "full", "--state", "open")
+
+    for done in (exported, imported, again, full):
+        assert done.returncode == 0, done.stderr
+    assert "created 4, updated 0, skipped 0, rejected 0" in imported.stdout
+    assert second.read_bytes() == first.read_bytes()
+    header = first.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("Lead ID,Topic,Salutation,First Name")
+    assert header.endswith("custom.segment")
+    assert oct(first.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    rows = list(load_workbook(book, read_only=True)["Leads"].iter_rows(values_only=True))
+    assert len(rows) == 5
+    assert rows[0][-7:] == (
+        "Status", "Status Reason", "Owner", "Score", "Stars", "Created On", "Modified On",
+    )  # fmt: skip
+    assert rows[1][-7:-3] == ("Open", "New", "me", None)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_import_mapping_preview_dry_run_and_phone_region_from_the_rows_country(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "leads.db"
+    SqlStore.open(path=db, create=True).close()
+    source = tmp_path / "people.csv"
+    source.write_text(
+        "Subject,Given,Surname,Firm,Mail,Phone,Country,Notes\n"
+        "Deal,Ada,Lovelace,Acme,ada@acme.se,040-38 86 89,Sverige,x\n"
+        "Offer,Jan,Kowalski,Wisła,jan@wisla.pl,22 123 45 67,Polska,y\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"Firm": "company", "Mail": "email", "Notes": null}', encoding="utf-8")
+
+    preview = leadkit(db, "import", str(source), "--dry-run", "--map", "Given=first_name")
+    imported = leadkit(
+        db, "import", str(source), "--yes", "--mapping", str(mapping), "--map", "Given=first_name"
+    )
+    sample = leadkit(db, "import", str(SAMPLE), "--dry-run")
+
+    assert preview.returncode == 0, preview.stderr
+    lines = preview.stdout.splitlines()
+    assert lines[0] == "columns:"
+    assert "  Given   -> first_name" in lines
+    assert "  Firm    -> (ignored)" in lines
+    assert "ignored columns: Firm\n" in preview.stdout
+    assert preview.stdout.rstrip().endswith("dry run: nothing written")
+    assert imported.returncode == 0, imported.stderr
+    assert "  Firm    -> company" in imported.stdout
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        leads = sorted(uow.leads.stream(), key=lambda lead: lead.topic)
+    assert [(lead.name.first, lead.company, str(lead.email)) for lead in leads] == [
+        ("Ada", "Acme", "ada@acme.se"),
+        ("Jan", "Wisła", "jan@wisla.pl"),
+    ]
+    phones = [lead.business_phone.e164 if lead.business_phone else "" for lead in leads]
+    assert phones == ["+4640388689", "+48221234567"]
+    # The shipped Swedish sample: every row names its country, no phone needs --phone-region.
+    assert sample.returncode == 0, sample.stderr
+    assert "default region" not in sample.stdout
+    assert "Kundnummer   -> (ignored)" in sample.stdout
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "data" / "leads_sample.csv"
+
+
+def test_show_lists_linked_records_and_labels_both_ratings_records_are_listed(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from leadkit.cli import cli
+
+    db = tmp_path / "leads.db"
+
+    def inline(*args: str) -> str:  # setup in-process; the checks run the real command
+        result = CliRunner().invoke(cli, ["--db", str(db), *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout.strip()
+
+    inline("init")
+    lead_id = inline(
+        "add", "--topic", "Fleet", "--name", "Ada Lovelace", "--company", "Acme",
+        "--email", "ada@acme.se", "--set", "rating=Hot", "--set", "estimated_value=900 EUR",
+    )  # fmt: skip
+    inline("mass-edit", lead_id, "--manual-score", "4", "--score-reason", "met at fair")
+    inline("qualify", lead_id, "--yes")
+
+    shown = leadkit(db, "show", lead_id)
+    accounts = leadkit(db, "--json", "accounts")
+    opportunities = leadkit(db, "opportunities", "--lead", lead_id)
+    too_many = leadkit(db, "mass-edit", lead_id, "--manual-score", "6")
+
+    assert shown.returncode == 0, shown.stderr
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in shown.stdout.splitlines()
+        if line.startswith("│")
+    }
+    assert rows["rating (yours)"] == "Hot"
+    assert rows["manual score"] == "4 of 5 stars by me: met at fair"
+    assert rows["account"].endswith("Acme (created)")
+    assert rows["contact"].endswith("Ada Lovelace (created)")
+    assert rows["opportunity"].endswith("Fleet (created)")
+    assert rows["qualified"].endswith("by me")
+    assert "the model's rating" in shown.stdout
+    assert accounts.returncode == 0, accounts.stderr
+    listed = json.loads(accounts.stdout)
+    assert [(a["name"], a["originating_lead"]) for a in listed] == [("Acme", lead_id)]
+    assert "Fleet" in opportunities.stdout
+    assert "900.00 EUR" in opportunities.stdout
+    assert too_many.returncode == 2
+    assert "6 is not in the range 0<=x<=5" in too_many.stderr
+
+
+def test_add_checks_duplicates_with_the_engine_and_links_or_creates_anyway(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from leadkit.cli import cli
+
+    db = tmp_path / "leads.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    first = runner.invoke(
+        cli, ["--db", str(db), "add", "--topic", "A", "--name", "Ada Lovelace",
+              "--email", "ada@acme.se", "--company", "Acme"],
+    ).stdout.strip()  # fmt: skip
+    assert runner.invoke(cli, ["--db", str(db), "qualify", first, "--yes"]).exit_code == 0
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        contact = uow.contacts.list()[0].id.value
+    again = ("add", "--topic", "B", "--name", "Ada Lovelace", "--email", "ADA@acme.se")
+
+    refused = leadkit(db, *again)
+    linked = leadkit(db, *again, "--link", contact)
+    anyway = leadkit(db, "--json", *again, "--create-anyway")
+
+    assert refused.returncode == 4
+    assert refused.stderr.startswith("leadkit: error: ")
+    assert "nothing added" in refused.stderr
+    assert contact in refused.stdout  # the table: the contact the first lead became
+    assert linked.returncode == 0, linked.stderr
+    assert anyway.returncode == 0, anyway.stderr
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        added = {lead.id.value: lead for lead in uow.leads.stream()}
+    assert len(added) == 3
+    link = added[linked.stdout.strip()]
+    assert link.existing_contact is not None
+    assert link.existing_contact.value == contact
+    assert json.loads(anyway.stdout)["id"] in added
+
+
+def test_text_search_ignores_accents_in_the_sql_store(store: tuple[Path, SqlStore]) -> None:
+    path, sql = store
+    names = ["Jürgen Müller", "Åsa Öström", "Ada Lovelace"]
+    with sql.unit_of_work() as uow:
+        for i, name in enumerate(names):
+            patch = LeadPatch(topic=f"Deal {i}", name=name)
+            uow.leads.add(Lead.create(LeadId(f"L-{i}"), patch, at=T0, by=ME))
+        uow.commit()
+
+    found = leadkit(path, "--json", "list", "--text", "mueller")
+    also = leadkit(path, "--json", "list", "--text", "Ostrom")
+
+    assert [lead["name"] for lead in json.loads(found.stdout)["leads"]] == ["Jürgen Müller"]
+    assert [lead["name"] for lead in json.loads(also.stdout)["leads"]] == ["Åsa Öström"]
+
+
+@pytest.mark.parametrize(
+    ("needle", "hay"),
+    [("mueller", "Müller"), ("muller", "MÜLLER"), ("ostrom", "Öström"), ("gross", "Groß"),
+     ("lukasz", "Łukasz"), ("sorensen", "Sørensen"), ("jose", "José"), ("a  b", "A\tB")],
+)  # fmt: skip
+def test_fold_search_folds_accents_case_and_umlaut_spellings(needle: str, hay: str) -> None:
+    from leadkit.ports import fold_search
+
+    assert fold_search(needle) == fold_search(hay)
+
+
+def test_the_fast_help_page_is_the_real_one_and_lists_every_command() -> None:
+
+    from leadkit.cli import cli
+    from leadkit_cli import COMMANDS, help_page
+
+    with cli.make_context("leadkit", [], resilient_parsing=True, terminal_width=100) as ctx:
+        assert help_page(100) == cli.get_help(ctx)
+        assert "-h, --help" in help_page(100)
+        assert sorted(COMMANDS) == sorted(cli.list_commands(ctx))
+
+
+def test_help_and_version_answer_without_importing_leadkit() -> None:
+    probe = (
+        "import sys\n"
+        "from leadkit_cli import main\n"
+        "sys.argv = ['leadkit', sys.argv[1]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('IMPORTED' if 'leadkit' in sys.modules else 'LIGHT')\n"
+    )
+    for flag, shown in (
+        ("--help", "Usage: leadkit [OPTIONS] COMMAND"),
+        ("--version", "leadkit, version"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, flag], capture_output=True, text=True, timeout=60
+        )
+        assert shown in done.stdout
+        assert done.stdout.rstrip().endswith("LIGHT"), flag
+
+
+def test_the_demos_numbers_agree_and_every_seller_gets_a_mix(tmp_path: Path) -> None:
+    import re
+    from collections import Counter
+
+    db = tmp_path / "demo.db"
+    demo = leadkit(db, "demo", "--leads", "600")
+    funnel = leadkit(db, "--json", "report", "funnel")
+
+    assert demo.returncode == 0, demo.stderr
+    summary = " ".join(demo.stdout.split())
+    numbers = json.loads(funnel.stdout)["funnel"]
+    said = re.search(
+        r"(\d+) contacted .* (\d+) qualified, (\d+) disqualified, (\d+) still open", summary
+    )
+    assert said is not None, summary
+    assert [int(n) for n in said.groups()] == [
+        numbers["contacted"],
+        numbers["qualified"],
+        numbers["disqualified"],
+        numbers["open"],
+    ]
+    typed = re.search(
+        r"of the (\d+) leads typed in twice, (\d+) are grouped with their original, (\d+) have a "
+        r"copy or original that is closed .* (\d+) differ too much",
+        summary,
+    )
+    assert typed is not None, summary
+    total, grouped, closed, missed = (int(n) for n in typed.groups())
+    assert grouped + closed + missed == total > 0
+    with SqlStore.open(path=db) as sql, sql.unit_of_work() as uow:
+        states = Counter((lead.owner.id, lead.state) for lead in uow.leads.stream())
+    owners = {owner for owner, _ in states}
+    assert len(owners) == 5
+    for owner in owners:  # nobody gets all the qualified or all the disqualified leads
+        assert states[owner, LeadState.QUALIFIED] < numbers["qualified"]
+        assert states[owner, LeadState.DISQUALIFIED] < numbers["disqualified"]
+        assert states[owner, LeadState.DISQUALIFIED] > 0
+
+
+def test_unlink_lets_a_reactivated_lead_be_disqualified_and_json_gives_fields(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from leadkit.cli import cli
+
+    db = tmp_path / "leads.db"
+
+    def inline(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["--db", str(db), *args])
+        return result.exit_code, result.stdout.strip()
+
+    inline("init")
+    _, lead_id = inline("add", "--topic", "T", "--name", "Ada Lovelace", "--email", "a@b.se")
+    inline("add", "--topic", "T2", "--name", "Ada Lovelace", "--email", "a@b.se", "--create-anyway")
+    assert inline("qualify", lead_id, "--yes")[0] == 0
+    assert inline("reactivate", lead_id)[0] == 0
+    assert inline("disqualify", lead_id)[0] == 4  # its opportunity is still linked
+
+    unlinked = leadkit(db, "unlink", lead_id, "opportunity")
+    shown = leadkit(db, "--json", "show", lead_id)
+    scan = leadkit(db, "--json", "dedupe")
+
+    assert unlinked.returncode == 0, unlinked.stderr
+    assert unlinked.stdout.strip() == f"{lead_id}: opportunity unlinked"
+    assert inline("disqualify", lead_id)[0] == 0
+    criteria = json.loads(shown.stdout)["score_explanation"]["criteria"]
+    assert {"id", "description", "weight", "met", "points"} <= set(criteria[0])
+    evidence = json.loads(scan.stdout)["groups"][0]["evidence"][0]
+    assert evidence["rule"] == "lead-same-email"
+    assert evidence["conditions"][0]["value"] == "a@b.se"
+    assert evidence["conditions"][0]["field"] == "email"

@@ -41,6 +41,7 @@ class Layer(IntEnum):
 # The layer of each module, by the longest matching dotted prefix.
 LAYERS: Mapping[str, Layer] = {
     "leadkit.errors": Layer.KERNEL,
+    "leadkit.labels": Layer.KERNEL,
     "leadkit.values": Layer.DOMAIN,
     "leadkit.status": Layer.DOMAIN,
     "leadkit.fields": Layer.DOMAIN,
@@ -49,6 +50,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.profiles": Layer.DOMAIN,
     "leadkit.events": Layer.DOMAIN,
     "leadkit.lead": Layer.DOMAIN,
+    "leadkit.merging": Layer.DOMAIN,
     "leadkit.records": Layer.DOMAIN,
     "leadkit.policies": Layer.DOMAIN,
     "leadkit.conversion": Layer.DOMAIN,
@@ -65,6 +67,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.adapters": Layer.EDGE,
     "leadkit.io": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,
+    "leadkit.cli_merge": Layer.OUTER,
     "leadkit.charts": Layer.OUTER,
     "leadkit.demo": Layer.OUTER,
     "leadkit.testing": Layer.OUTER,

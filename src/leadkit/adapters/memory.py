@@ -66,6 +66,7 @@ from leadkit.errors import (
 )
 from leadkit.events import LeadEvent
 from leadkit.lead import Lead
+from leadkit.merging import MergeRecord
 from leadkit.ports import (
     AccountRepository,
     ContactRepository,
@@ -73,6 +74,7 @@ from leadkit.ports import (
     LeadQuery,
     LeadRepository,
     LeadSort,
+    MergeRepository,
     OpportunityRepository,
     Page,
     check_batch_size,
@@ -83,7 +85,7 @@ from leadkit.ports import (
 )
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.status import LeadState
-from leadkit.values import AccountId, ContactId, LeadId, OpportunityId
+from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId
 
 KEY_LOCK_TIMEOUT_SECONDS: Final = 30.0
 """How long :meth:`MemoryUnitOfWork.lock_keys` waits by default for keys another unit of work
@@ -367,6 +369,7 @@ class MemoryStore:
         self._accounts: _Table[AccountId, Account] = _Table()
         self._contacts: _Table[ContactId, Contact] = _Table()
         self._opportunities: _Table[OpportunityId, Opportunity] = _Table()
+        self._merges: _Table[MergeId, MergeRecord] = _Table()
         self._key_locks = threading.Condition()
         self._key_owners: dict[str, MemoryUnitOfWork] = {}
 
@@ -390,7 +393,7 @@ class MemoryStore:
     # Internals used by the unit of work ------------------------------------------------------
 
     def _tables(self) -> tuple[_Table[Any, Any], ...]:
-        return (self._leads, self._accounts, self._contacts, self._opportunities)
+        return (self._leads, self._accounts, self._contacts, self._opportunities, self._merges)
 
     def _require_open(self) -> None:
         if self._closed:
@@ -713,6 +716,7 @@ class MemoryUnitOfWork:
     accounts: AccountRepository
     contacts: ContactRepository
     opportunities: OpportunityRepository
+    merges: MergeRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -723,16 +727,19 @@ class MemoryUnitOfWork:
         accounts = _ChangeSet("account", store._accounts, lock)
         contacts = _ChangeSet("contact", store._contacts, lock)
         opportunities = _ChangeSet("opportunity", store._opportunities, lock)
+        merges = _ChangeSet("merge", store._merges, lock)
         self._change_sets: tuple[_ChangeSet[Any, Any], ...] = (
             leads,
             accounts,
             contacts,
             opportunities,
+            merges,
         )
         self.leads = _LeadRepository(self, leads)
         self.accounts = _RecordRepository(self, accounts)
         self.contacts = _RecordRepository(self, contacts)
         self.opportunities = _RecordRepository(self, opportunities)
+        self.merges = _RecordRepository(self, merges)
         self._held_keys: set[str] = set()
 
     def __enter__(self) -> Self:
