@@ -45,7 +45,10 @@ def run(db: str, *args: str) -> Result:
 
 def add(db: str, name: str, email: str, company: str) -> str:
     result = run(
-        db, "add", "--topic", "Deal", "--name", name, "--email", email, "--company", company
+        db,
+        "add",
+        *("--topic", "Deal", "--name", name, "--email", email, "--company", company),
+        "--create-anyway",  # a lead of the same person, on purpose
     )
     assert result.exit_code == 0, result.output
     return result.stdout.strip()

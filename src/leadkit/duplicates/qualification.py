@@ -318,6 +318,12 @@ class IndexingUnitOfWork:
         self.contacts = _WatchedContacts(self, inner.contacts)
         self.leads = _WatchedLeads(self, inner.leads) if check.indexes_leads else inner.leads
         self.opportunities = inner.opportunities
+        idempotency = getattr(inner, "idempotency", None)
+        if idempotency is not None:  # the store's idempotency keys, in the same transaction
+            self.idempotency = idempotency
+        merges = getattr(inner, "merges", None)
+        if merges is not None:  # the store's merge records, in the same transaction
+            self.merges = merges
 
     @property
     def inner(self) -> UnitOfWork:
