@@ -528,6 +528,12 @@ class IndexingStore:
         """The check whose index the units of work keep current."""
         return self._check
 
+    @property
+    def outbox(self) -> Any:
+        """The store's outbox (:class:`leadkit.ports.Outbox`). Raises AttributeError when the
+        store has none."""
+        return self._inner.outbox  # type: ignore[attr-defined]
+
     def unit_of_work(self) -> IndexingUnitOfWork:
         """A new unit of work of the store, keeping the index current. Raises
         StorageUnavailable if the store cannot be used."""
