@@ -1682,12 +1682,20 @@ def _evidence_json(edge: Any) -> dict[str, object]:
 
 def _duplicate_check(store: SqlStore) -> EngineDuplicateCheck:
     """The duplicate engine over the stored accounts and contacts, which qualification checks
-    every lead against; qualify through ``check.store`` so the records it creates are seen by
-    the next lead. The index is rebuilt from the database for each command (a read of every
-    account and contact)."""
-    from leadkit.duplicates import EngineDuplicateCheck
+    every lead against; qualify through ``check.store`` so the records it creates are indexed.
 
-    return EngineDuplicateCheck.from_store(store)
+    The blocking keys live in the database (``duplicate_keys``), written in the same
+    transaction as the records: a command reads the keys it needs and rebuilds them from
+    every account and contact only when they are missing or were built for other rules (or
+    by another leadkit key format)."""
+    from leadkit.duplicates import EngineDuplicateCheck
+    from leadkit.duplicates.sql_keys import SqlKeyStore
+
+    check = EngineDuplicateCheck.from_store(
+        store, key_store=SqlKeyStore(store.engine), rebuild=False
+    )
+    check.refresh()
+    return check
 
 
 def _ask(question: Question) -> str:

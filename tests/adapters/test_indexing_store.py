@@ -66,7 +66,8 @@ class TestIndexingStore(LeadStoreContract):
 
 class TestIndexingSqlStore(LeadStoreContract):
     """The same over SQLite files, with the index keys in a ``SqlKeyStore`` on the store's own
-    file (written after the store's commit, never inside its write transaction)."""
+    file: read and written inside the store's transaction (``SqlKeyStore.attach``), so they
+    commit and roll back with the records."""
 
     supports_concurrent_writers = False
 

@@ -25,6 +25,11 @@ How it works:
   events. A failed commit also forgets the unit of work's changes, as a failed database
   transaction would.
 
+Key locks: ``MemoryUnitOfWork.lock_keys`` locks named keys (the duplicate check's blocking
+keys) until the unit of work commits, rolls back or ends; the keys of one call are taken
+together, under a condition variable of the store, so units of work of different threads that
+lock overlapping keys take turns.
+
 Queries filter with :meth:`LeadQuery.matches` (the reference semantics) and order as
 :func:`leadkit.ports.sort_key` does (the datetime sorts compare microseconds since the epoch,
 which is the same order and much cheaper than formatting UTC text; cursors still carry the
@@ -43,9 +48,10 @@ import functools
 import heapq
 import itertools
 import threading
+import time
 import uuid
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from types import TracebackType
@@ -94,7 +100,11 @@ from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.status import LeadState
 from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId, require_aware
 
-__all__ = ["MemoryOutbox", "MemoryStore", "MemoryUnitOfWork"]
+KEY_LOCK_TIMEOUT_SECONDS: Final = 30.0
+"""How long :meth:`MemoryUnitOfWork.lock_keys` waits by default for keys another unit of work
+holds."""
+
+__all__ = ["KEY_LOCK_TIMEOUT_SECONDS", "MemoryOutbox", "MemoryStore", "MemoryUnitOfWork"]
 
 
 class _Versioned(Protocol):
@@ -378,6 +388,8 @@ class MemoryStore:
         self._outbox_pending: dict[int, _OutboxEntry] = {}
         self._next_position = 1
         self._outbox = MemoryOutbox(self)
+        self._key_locks = threading.Condition()
+        self._key_owners: dict[str, MemoryUnitOfWork] = {}
 
     @property
     def outbox(self) -> MemoryOutbox:
@@ -413,6 +425,33 @@ class MemoryStore:
     def _require_open(self) -> None:
         if self._closed:
             raise StorageUnavailable("the memory store is closed")
+
+    def _lock_keys(self, owner: MemoryUnitOfWork, keys: Collection[str], timeout: float) -> None:
+        """Give ``owner`` every one of ``keys`` at once, waiting while another unit of work
+        holds any of them. Raises StorageUnavailable after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        owners = self._key_owners
+        with self._key_locks:
+            while True:
+                if all(owners.get(key, owner) is owner for key in keys):
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StorageUnavailable(
+                        f"the memory store: another unit of work kept {len(keys)} locked "
+                        f"key(s) for {timeout:g} s"
+                    )
+                self._key_locks.wait(remaining)
+            for key in keys:
+                owners[key] = owner
+
+    def _unlock_keys(self, owner: MemoryUnitOfWork, keys: Collection[str]) -> None:
+        owners = self._key_owners
+        with self._key_locks:
+            for key in keys:
+                if owners.get(key) is owner:
+                    del owners[key]
+            self._key_locks.notify_all()
 
     def _commit(
         self,
@@ -954,6 +993,7 @@ class MemoryUnitOfWork:
         self.contacts = _RecordRepository(self, contacts)
         self.opportunities = _RecordRepository(self, opportunities)
         self.merges = _RecordRepository(self, merges)
+        self._held_keys: set[str] = set()
 
     def __enter__(self) -> Self:
         self._require_open()
@@ -992,11 +1032,32 @@ class MemoryUnitOfWork:
         self._require_open()
         self._forget()
 
+    def lock_keys(
+        self, keys: Collection[str], *, timeout: float = KEY_LOCK_TIMEOUT_SECONDS
+    ) -> None:
+        """Lock named keys (the duplicate check's blocking keys, say) until this unit of work
+        commits, rolls back or ends: another unit of work of the store that locks one of them
+        waits until then. The keys asked for together are taken together, so two units of
+        work that each lock one set never deadlock; a unit of work that locks a second set
+        while another holds part of it may wait ``timeout`` seconds.
+
+        Raises StorageUnavailable when the keys stay locked for ``timeout`` seconds, or the
+        unit of work is closed.
+        """
+        self._require_open()
+        wanted = set(keys) - self._held_keys
+        if wanted:
+            self._store._lock_keys(self, wanted, timeout)
+            self._held_keys |= wanted
+
     def _forget(self) -> None:
         for change_set in self._change_sets:
             change_set.forget()
         self._keys.forget()
         self._events.clear()
+        if self._held_keys:
+            held, self._held_keys = self._held_keys, set()
+            self._store._unlock_keys(self, held)
 
     def _require_open(self) -> None:
         if self._closed:

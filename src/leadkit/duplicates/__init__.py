@@ -76,7 +76,11 @@ from leadkit.duplicates.probabilistic import (
     ProbabilisticRule,
     fit,
 )
-from leadkit.duplicates.qualification import EngineDuplicateCheck, candidate_from_match
+from leadkit.duplicates.qualification import (
+    EngineDuplicateCheck,
+    candidate_from_match,
+    keys_fingerprint,
+)
 from leadkit.duplicates.records import (
     CUSTOM_FIELD_KINDS,
     FIELDS,
@@ -174,6 +178,7 @@ __all__ = [
     "find_duplicates",
     "fit",
     "get_normalizer",
+    "keys_fingerprint",
     "nickname_table",
     "normalize_business_domain",
     "normalize_company",

@@ -49,6 +49,7 @@ from leadkit.duplicates.rules import (
 )
 
 __all__ = [
+    "KEY_FORMAT_VERSION",
     "CompiledCondition",
     "CompiledRule",
     "CompiledRuleSet",
@@ -60,6 +61,11 @@ __all__ = [
     "sort_evidence",
     "word_similarity",
 ]
+
+KEY_FORMAT_VERSION: Final = 1
+"""The version of the blocking keys' form and normalisation: bump it whenever a change to this
+module (or to the normalisers it calls) gives a record other keys, so that persisted keys are
+rebuilt (it is part of ``EngineDuplicateCheck.fingerprint``)."""
 
 Values = tuple[str, ...]
 Outcome = tuple[float, str, str] | None

@@ -16,6 +16,7 @@ The index is not thread-safe: a host that shares one between threads guards it w
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Final, Protocol
 
@@ -264,6 +265,16 @@ class DuplicateIndex:
                     "records, or clear the store and rebuild",
                 )
             self._prepared = {}
+
+    def with_store(self, store: DuplicateKeyStore, loader: CandidateLoader) -> DuplicateIndex:
+        """The same index (rule set, compiled rules, block size) over another key store and
+        loader: the keys seen inside one database transaction, say. Nothing is copied; the
+        two indexes share what they compiled."""
+        other = copy.copy(self)
+        other._store = store
+        other._loader = loader
+        other._prepared = None
+        return other
 
     # Properties ---------------------------------------------------------------------------
 

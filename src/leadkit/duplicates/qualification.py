@@ -21,9 +21,26 @@ when leads are indexed) written through them:
 - :meth:`EngineDuplicateCheck.find` in that unit of work also compares the lead with the
   records written in it, and no longer with their committed versions: a contact created for
   one lead is a candidate for the next lead qualified in the same unit of work;
-- ``commit()`` hands them to the index once the store has committed them (one key-store call);
-- ``rollback()``, or leaving the block without a commit, forgets them: the index never holds a
+- ``commit()`` hands them to the index with the store's commit: inside the store's transaction
+  when the keys live in its database (``SqlKeyStore`` on the same database, see below), else
+  just before the store commits (one key-store call), put back should the commit fail;
+- ``rollback()``, or leaving the block without a commit, forgets them: the index never keeps a
   record that was not committed.
+
+One person, one contact
+-----------------------
+Before its lookup, :meth:`EngineDuplicateCheck.find` locks the lead's blocking keys in the
+store's unit of work (its ``lock_keys``, when it has one: ``MemoryUnitOfWork`` and
+``SqlUnitOfWork`` do): the keys the lead is looked up by and those of the contact and account
+made from it (:meth:`EngineDuplicateCheck.lock_keys_of`). Two leads of one person share one,
+so two qualifications of that person take turns, and the second sees the first one's records.
+The locks end with the unit of work, after its records (and keys) are in place.
+
+With ``key_store=SqlKeyStore(store.engine)`` the keys are read and written on the unit of
+work's connection, inside its transaction (``SqlKeyStore.attach``): this holds across
+processes. The keys then carry the :attr:`EngineDuplicateCheck.fingerprint` of the rules they
+were built for; a lookup on keys built for other rules (or never built) raises
+ConfigurationError until :meth:`EngineDuplicateCheck.refresh` (or ``rebuild``) rebuilt them.
 
 A match from the index is read through the unit of work before it is reported, so a record
 deleted since it was indexed (by another process, say) is never a candidate. Records written
@@ -32,21 +49,22 @@ around ``check.store`` are indexed by the next :meth:`EngineDuplicateCheck.rebui
 A contact is matched with the name of its account as its company (else its own ``company``
 text); renaming or deleting an account through ``check.store`` re-indexes its contacts.
 
-The index is not thread-safe: a host whose threads share one check passes a lock
+The in-memory index is not thread-safe: a host whose threads share one check passes a lock
 (``lock=threading.Lock()``), which the check holds around every use of the index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
-from typing import Any, Final, Self, cast
+from typing import Any, Final, Protocol, Self, cast
 
 import attrs
 
 from leadkit.conversion import DuplicateCandidate
-from leadkit.duplicates.compiled import CompiledRule
+from leadkit.duplicates.compiled import KEY_FORMAT_VERSION, CompiledRule
 from leadkit.duplicates.index import (
     DEFAULT_MAX_BLOCK_SIZE,
     DuplicateIndex,
@@ -84,11 +102,34 @@ __all__ = [
     "IndexingStore",
     "IndexingUnitOfWork",
     "candidate_from_match",
+    "keys_fingerprint",
 ]
 
 _StoredRecord = Lead | Account | Contact
 
 _WHAT: Final = "engine duplicate check"
+_LOCK_PREFIX: Final = "duplicate-key:"  # the check's keys among the store's key locks
+
+
+class _AttachedKeys(DuplicateKeyStore, Protocol):
+    """A key store inside one unit of work's transaction (``SqlKeyTransaction``)."""
+
+    def lock_for_writing(self) -> None: ...
+
+    def lock_for_rebuild(self) -> None: ...
+
+    def fingerprint(self) -> str | None: ...
+
+    def set_fingerprint(self, fingerprint: str | None) -> None: ...
+
+
+def keys_fingerprint(rule_set: DuplicateRuleSet, *, leads: bool = False) -> str:
+    """The fingerprint of the keys an :class:`EngineDuplicateCheck` with ``rule_set`` (and
+    ``leads``) keeps: a hash of the rules (their names, types, conditions and flags; not the
+    set's mode), the indexed record types and the key format version. Raises nothing."""
+    types = "lead,contact,account" if leads else "contact,account"
+    text = f"{KEY_FORMAT_VERSION}|{types}|{rule_set.rules!r}"
+    return "v1:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def candidate_from_match(
@@ -261,8 +302,7 @@ class IndexingUnitOfWork:
     when — the store commits them.
 
     Get one from ``check.store.unit_of_work()``. Raises what the store's unit of work raises;
-    ``commit`` may also raise the key store's StorageUnavailable after the store committed
-    (then :meth:`EngineDuplicateCheck.rebuild` the index).
+    ``commit`` may also raise the key store's StorageUnavailable (then nothing is stored).
     """
 
     leads: LeadRepository
@@ -273,15 +313,18 @@ class IndexingUnitOfWork:
     def __init__(self, inner: UnitOfWork, check: EngineDuplicateCheck) -> None:
         self._inner = inner
         self._check = check
+        self._keys = check._attach(inner)  # the keys inside the store's transaction
+        self._attached: DuplicateIndex | None = None  # the check's index over them
+        self._writing = False  # the key table is locked for writing in this transaction
         self._changes: dict[RecordRef, _Change] = {}
         self._overlay: DuplicateIndex | None = None  # the changes, indexed once looked up
         self.accounts = _WatchedAccounts(self, inner.accounts)
         self.contacts = _WatchedContacts(self, inner.contacts)
         self.leads = _WatchedLeads(self, inner.leads) if check.indexes_leads else inner.leads
         self.opportunities = inner.opportunities
-        keys = getattr(inner, "idempotency", None)
-        if keys is not None:  # the store's idempotency keys, in the same transaction
-            self.idempotency = keys
+        idempotency = getattr(inner, "idempotency", None)
+        if idempotency is not None:  # the store's idempotency keys, in the same transaction
+            self.idempotency = idempotency
         merges = getattr(inner, "merges", None)
         if merges is not None:  # the store's merge records, in the same transaction
             self.merges = merges
@@ -318,28 +361,81 @@ class IndexingUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._forget()
+        self._writing = False
         self._inner.__exit__(exc_type, exc, tb)
 
     def commit(self) -> None:
-        """Commit the store's unit of work, then index what it wrote.
+        """Commit the store's unit of work and index what it wrote.
 
-        Raises what the store's commit raises — the index then gets only what the store did
-        commit (an event sink may raise after the commit) — or the key store's error after
-        the commit.
+        With keys in the store's database (:meth:`EngineDuplicateCheck.attached`), the keys
+        are written in the store's transaction and committed with the records. Otherwise the
+        index gets the changes just before the store commits (while the unit of work still
+        holds its key locks, so a concurrent lookup of the same person finds them); should
+        the commit fail, the index is put back to what the store holds.
+
+        Raises what the store's commit raises (nothing is stored then, unless an event sink
+        raised after the commit) or the key store's error (then nothing is stored).
         """
-        changes = self._changes
+        changes = list(self._changes.values())
         self._forget()
+        keys = self._keys
+        if keys is not None:
+            if changes:
+                if not self._writing:
+                    keys.lock_for_writing()
+                self._check._apply(changes, self._attached_index(keys))
+            self._writing = False
+            self._inner.commit()
+            return
+        self._check._apply(changes)
         try:
             self._inner.commit()
         except BaseException:
-            self._check._settle(self._inner, changes.values())
+            self._check._revert(changes)
             raise
-        self._check._apply(changes.values())
 
     def rollback(self) -> None:
         """Forget every change made since the last commit; the index never sees them."""
         self._forget()
+        self._writing = False
         self._inner.rollback()
+
+    # Locks and the keys of the transaction ------------------------------------------------
+
+    def lock_keys(self, keys: Collection[str]) -> None:
+        """Lock named keys through the store's unit of work, when it can lock keys (as
+        ``MemoryUnitOfWork`` and ``SqlUnitOfWork`` can); held until it commits, rolls back
+        or ends. Raises what the store's ``lock_keys`` raises (StorageUnavailable)."""
+        lock = getattr(self._inner, "lock_keys", None)
+        if callable(lock):
+            lock(keys)
+
+    def _lock_for(self, lead: Lead) -> None:
+        """Before looking up ``lead``'s duplicates: lock the keys of its lookup and of the
+        contact and account a qualification would create from it, then (keys in the
+        database) make sure the keys are the check's. Raises ConfigurationError for keys
+        built for other rules, StorageUnavailable."""
+        check = self._check
+        keys = self._keys
+        if keys is not None and not self._writing:
+            keys.lock_for_writing()
+            self._writing = True
+            found = keys.fingerprint()
+            if found != check.fingerprint:
+                state = "were never built" if found is None else "were built for other rules"
+                raise ConfigurationError(
+                    _WHAT,
+                    f"the duplicate keys in the database {state}: rebuild them "
+                    "(EngineDuplicateCheck.rebuild or refresh) before qualifying",
+                )
+        self.lock_keys(check._lock_keys(lead))
+
+    def _attached_index(self, keys: _AttachedKeys) -> DuplicateIndex:
+        if self._attached is None:
+            self._attached = self._check._index.with_store(
+                keys, lambda refs: self._check._views(self._inner, refs)
+            )
+        return self._attached
 
     # Noting writes ------------------------------------------------------------------------
 
@@ -513,6 +609,8 @@ class EngineDuplicateCheck:
         self._descriptions = {rule.name: rule.description for rule in rule_set.rules}
         self._reader: UnitOfWork | None = None
         self._lock: AbstractContextManager[Any] = nullcontext() if lock is None else lock
+        self._built = False
+        self._fingerprint = keys_fingerprint(rule_set, leads=self._leads)
 
     @classmethod
     def from_store(
@@ -531,7 +629,8 @@ class EngineDuplicateCheck:
         leads) stored in ``store`` now.
 
         With a persistent ``key_store`` that an earlier check kept current, pass
-        ``rebuild=False`` to use its keys as they are. Raises ConfigurationError as the
+        ``rebuild=False`` and call :meth:`refresh`, which rebuilds only keys that are missing
+        or were built for other rules. Raises ConfigurationError as the
         constructor does, StorageUnavailable (or another RepositoryError) when the store or
         the key store fails.
         """
@@ -579,24 +678,80 @@ class EngineDuplicateCheck:
 
     # Building -----------------------------------------------------------------------------
 
+    @property
+    def fingerprint(self) -> str:
+        """What the keys depend on, as a short text: the rule set's rules, the record types
+        indexed and :data:`~leadkit.duplicates.compiled.KEY_FORMAT_VERSION`. Stored with
+        persistent keys, so that keys built for other rules are rebuilt, never used."""
+        return self._fingerprint
+
     def rebuild(self) -> IndexStats:
         """Index every account and contact (and lead, when indexed) the store holds now,
-        forgetting everything indexed before. Raises StorageUnavailable (or another
-        RepositoryError) when the store or the key store fails."""
+        forgetting everything indexed before, and store the :attr:`fingerprint` with
+        persistent keys. With the keys in the store's database this is one transaction that
+        waits for the units of work writing keys and keeps new ones out until it commits.
+
+        Raises StorageUnavailable (or another RepositoryError) when the store or the key
+        store fails; then the keys are as they were.
+        """
+        stats = self._rebuild(only_if_stale=False)
+        assert stats is not None
+        return stats
+
+    def refresh(self) -> bool:
+        """Rebuild the keys only when they are missing or were built for other rules (their
+        stored fingerprint differs from :attr:`fingerprint`); a check whose keys are in
+        memory rebuilds when it has not been built yet. Returns True when it rebuilt.
+
+        Processes that refresh at once rebuild once: the fingerprint is read again under the
+        rebuild's lock. Raises as :meth:`rebuild` does.
+        """
+        if not self._stale():
+            return False
+        return self._rebuild(only_if_stale=True) is not None
+
+    def _stale(self) -> bool:
+        read = getattr(self._index.store, "fingerprint", None)
+        if not callable(read):
+            return not self._built
+        return bool(read() != self.fingerprint)
+
+    def _rebuild(self, *, only_if_stale: bool) -> IndexStats | None:
         with self._raw.unit_of_work() as uow:
-            accounts = uow.accounts.list()
-            names = {account.id: account.name for account in accounts}
-            views = [duplicate_record(account) for account in accounts]
-            views += [
-                duplicate_record(contact, company=names.get(contact.account_id))
-                if contact.account_id is not None
-                else duplicate_record(contact)
-                for contact in uow.contacts.list()
-            ]
-            if self._leads:
-                views += [duplicate_record(lead) for lead in uow.leads.stream()]
+            keys = self._attach(uow)
+            if keys is not None:
+                keys.lock_for_rebuild()  # SQLite: the write transaction, before any read
+                if only_if_stale and keys.fingerprint() == self.fingerprint:
+                    return None
+            views = self._stored_views(uow)
+            if keys is not None:
+                index = self._index.with_store(keys, lambda refs: self._views(uow, refs))
+                stats = index.rebuild(views)
+                keys.set_fingerprint(self.fingerprint)
+                uow.commit()
+                self._built = True
+                return stats
         with self._lock:
-            return self._index.rebuild(views)
+            stats = self._index.rebuild(views)
+            mark = getattr(self._index.store, "set_fingerprint", None)
+            if callable(mark):
+                mark(self.fingerprint)
+            self._built = True
+            return stats
+
+    def _stored_views(self, uow: UnitOfWork) -> list[DuplicateRecord]:
+        accounts = uow.accounts.list()
+        names = {account.id: account.name for account in accounts}
+        views = [duplicate_record(account) for account in accounts]
+        views += [
+            duplicate_record(contact, company=names.get(contact.account_id))
+            if contact.account_id is not None
+            else duplicate_record(contact)
+            for contact in uow.contacts.list()
+        ]
+        if self._leads:
+            views += [duplicate_record(lead) for lead in uow.leads.stream()]
+        return views
 
     # The check ----------------------------------------------------------------------------
 
@@ -604,9 +759,11 @@ class EngineDuplicateCheck:
         """The accounts and contacts (and leads, when indexed) ``lead`` may duplicate, as
         qualification candidates, best first (see :func:`candidate_from_match`).
 
-        ``uow`` must come from :attr:`store`. Raises ConfigurationError when it does not (the
-        records the qualification creates would not be indexed), RepositoryError when the
-        store or the key store fails.
+        ``uow`` must come from :attr:`store`; the lead's keys are locked in it first (see the
+        module docs). Raises ConfigurationError when it does not (the records the
+        qualification creates would not be indexed) or when the keys in the database were
+        built for other rules (or never built); RepositoryError when the store or the key
+        store fails (StorageUnavailable when the keys stay locked too long).
         """
         descriptions = self._descriptions
         return tuple(
@@ -618,23 +775,29 @@ class EngineDuplicateCheck:
         index (less those changed in ``uow``) and the records written in ``uow``, each
         stored record confirmed through ``uow``; best first, at most :attr:`limit`.
 
-        Raises as :meth:`find` does.
+        First locks the lead's keys in ``uow`` (see the module docs), so the lookup sees
+        every record a concurrent qualification of the same person committed. Raises as
+        :meth:`find` does.
         """
         work = self._own(uow)
-        index = self._index
+        work._lock_for(lead)
         view = duplicate_record(lead)
-        prepared = index.compiled.prepare(view)
+        prepared = self._index.compiled.prepare(view)
         rules = [r for r in self._rules if r.rule.base_type is prepared.ref.record_type]
         if not rules:
             return []
         changes = work._changes
         inner = work.inner
-        with self._lock:
-            self._reader = inner
-            try:
-                stored = index.search(prepared, rules)
-            finally:
-                self._reader = None
+        keys = work._keys
+        if keys is not None:
+            stored = work._attached_index(keys).search(prepared, rules)
+        else:
+            with self._lock:
+                self._reader = inner
+                try:
+                    stored = self._index.search(prepared, rules)
+                finally:
+                    self._reader = None
         loaded = self._loads  # read through ``inner`` already: what is gone was skipped
         found = [
             match
@@ -651,6 +814,25 @@ class EngineDuplicateCheck:
             )
         found.sort(key=match_order)
         return found if self._limit is None else found[: self._limit]
+
+    def lock_keys_of(self, lead: Lead) -> frozenset[str]:
+        """The keys a qualification of ``lead`` locks before its lookup: the keys the lead
+        is looked up by (rules from leads to contacts and accounts) and those the contact
+        and the account made from it would be indexed under. Two leads of one person share
+        at least one, so their qualifications take turns."""
+        compiled = self._index.compiled
+        view = duplicate_record(lead)
+        prepared = compiled.prepare(view)
+        keys: set[str] = set()
+        for rule in compiled.by_base.get(RecordType.LEAD, ()):
+            if rule.rule.matching_type is RecordType.LEAD:
+                continue
+            for condition_keys in rule.query_keys(prepared) or ():
+                keys.update(condition_keys)
+        for kind in (RecordType.CONTACT, RecordType.ACCOUNT):
+            made = compiled.prepare(attrs.evolve(view, record_type=kind))
+            keys.update(compiled.index_keys(made))
+        return frozenset(keys)
 
     # Internals ----------------------------------------------------------------------------
 
@@ -680,33 +862,44 @@ class EngineDuplicateCheck:
                 found.append(_view(uow, record))
         return found
 
-    def _apply(self, changes: Iterable[_Change]) -> None:
-        """Hand committed changes to the index."""
-        listed = list(changes)
-        if not listed:
+    def _attach(self, uow: UnitOfWork) -> _AttachedKeys | None:
+        """The keys inside ``uow``'s transaction, when the key store lives in the store's
+        database (``SqlKeyStore.attach``); else None."""
+        attach = getattr(self._index.store, "attach", None)
+        if not callable(attach):
+            return None
+        return cast("_AttachedKeys | None", attach(uow))
+
+    def _lock_keys(self, lead: Lead) -> list[str]:
+        """:meth:`lock_keys_of`, named apart from other users of the store's key locks and
+        sorted."""
+        return sorted(_LOCK_PREFIX + key for key in self.lock_keys_of(lead))
+
+    def _apply(self, changes: Sequence[_Change], index: DuplicateIndex | None = None) -> None:
+        """Hand changes to the index (``index``: the check's index in one transaction)."""
+        if not changes:
+            return
+        views = [c.view for c in changes if c.view is not None]
+        gone = [c.ref for c in changes if c.view is None]
+        if index is not None:
+            index.update_many(views, gone)
             return
         with self._lock:
-            self._index.update_many(
-                [c.view for c in listed if c.view is not None],
-                [c.ref for c in listed if c.view is None],
-            )
+            self._index.update_many(views, gone)
 
-    def _settle(self, uow: UnitOfWork, changes: Iterable[_Change]) -> None:
-        """After a commit that raised: index the changes the store holds all the same (an
-        event sink raises after the commit); never raises."""
+    def _revert(self, changes: Sequence[_Change]) -> None:
+        """After a commit that raised: give the index what the store holds for the changed
+        records (an event sink raises after the commit; a failed commit stored nothing);
+        never raises."""
         try:
-            committed = [c for c in changes if _committed(uow, c)]
-            self._apply(committed)
+            with self._raw.unit_of_work() as uow:
+                stored = [(c.ref, _read(uow, c.ref)) for c in changes]
+                views = [_view(uow, record) for _, record in stored if record is not None]
+            gone = [ref for ref, record in stored if record is None]
+            with self._lock:
+                self._index.update_many(views, gone)
         except Exception:  # the commit's own error is the one to report
             return
-
-
-def _committed(uow: UnitOfWork, change: _Change) -> bool:
-    """True when the store holds ``change`` as the unit of work wrote it."""
-    stored = _read(uow, change.ref)
-    if change.record is None:
-        return stored is None
-    return stored is not None and stored.version == change.record.version
 
 
 def _candidate(match: DuplicateMatch, description: str) -> DuplicateCandidate:

@@ -10,7 +10,16 @@ does not rebuild the index in memory at every start-up::
 
 The table is ``duplicate_keys(key, record_type, record_id)`` with that primary key, an index
 on ``key`` (lookups) and one on ``(record_type, record_id)`` (re-indexing a record). The keys
-depend on the rule set: rebuild after changing it.
+depend on the rule set: ``duplicate_keys_meta`` holds the fingerprint of the rule set they were
+built for (:meth:`SqlKeyStore.fingerprint`), so a check with other rules knows to rebuild them.
+
+Keys inside a unit of work
+--------------------------
+When the keys live in the store's own database, :meth:`SqlKeyStore.attach` gives a
+:class:`SqlKeyTransaction`: the same table read and written on the unit of work's connection,
+inside its transaction, so the keys of a record commit (or roll back) with the record, and a
+lookup sees every key committed before the unit of work took its locks.
+``EngineDuplicateCheck`` uses it on its own.
 
 Every change runs in one transaction. On SQLite the store emits ``BEGIN IMMEDIATE`` itself,
 so it behaves the same on an engine whose driver-managed transactions are switched off (as
@@ -20,8 +29,8 @@ the SQL adapter's are). Driver errors are raised as
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final, NoReturn
 
 from sqlalchemy import (
@@ -42,13 +51,14 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadkit.duplicates.records import RecordRef, RecordType
 from leadkit.errors import StorageUnavailable
 
-__all__ = ["SqlKeyStore", "duplicate_keys", "metadata"]
+__all__ = ["SqlKeyStore", "SqlKeyTransaction", "duplicate_keys", "duplicate_keys_meta", "metadata"]
 
 metadata: Final = MetaData()
 """The metadata holding :data:`duplicate_keys` (kept apart from the SQL adapter's tables)."""
@@ -64,6 +74,20 @@ duplicate_keys: Final = Table(
 )
 """One row per (blocking key, record)."""
 
+duplicate_keys_meta: Final = Table(
+    "duplicate_keys_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+"""What the keys were built for: the row ``fingerprint`` holds the fingerprint of the rule set
+(and record types) of the last rebuild; no row means the keys were never built (or cleared)."""
+
+_FINGERPRINT: Final = "fingerprint"
+_LOCK_CLASS: Final = 0x4C4C  # PostgreSQL advisory locks of the key table (first key)
+_REBUILD_LOCK: Final = 0  # shared by writers of keys, exclusive for a rebuild
+_CREATE_LOCK: Final = 1  # creating the tables
+
 _CHUNK: Final = 500  # bound parameters per IN list, well under every database's limit
 
 
@@ -72,54 +96,20 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]
         yield items[start : start + size]
 
 
-class SqlKeyStore:
-    """A :class:`~leadkit.duplicates.index.DuplicateKeyStore` in the ``duplicate_keys`` table.
+class _KeyTable:
+    """The queries and changes of the key table over some connection (see the subclasses)."""
 
-    ``engine`` may be shared with the rest of the application; ``create`` creates the table
-    (and its indexes) when missing. Thread-safe as far as the engine's pool is: every call
-    checks out its own connection. Raises StorageUnavailable when the database fails.
-    """
+    _engine: Engine
 
-    def __init__(self, engine: Engine, *, create: bool = True) -> None:
-        self._engine = engine
-        self._sqlite = engine.dialect.name == "sqlite"
-        if create:
-            try:
-                with self._transaction() as conn:
-                    metadata.create_all(conn, checkfirst=True)
-            except SQLAlchemyError as e:
-                self._fail("creating the duplicate_keys table", e)
+    def _writing(self) -> AbstractContextManager[Connection]:
+        raise NotImplementedError
 
-    @classmethod
-    def open(cls, url: str, *, create: bool = True) -> SqlKeyStore:
-        """A store on a new engine for a SQLAlchemy ``url`` (``sqlite+pysqlite:///keys.db``).
-        Raises StorageUnavailable when the database cannot be used."""
-        try:
-            engine = create_engine(url)
-        except (SQLAlchemyError, ImportError) as e:
-            raise StorageUnavailable(f"cannot open {url}: {e}") from e
-        return cls(engine, create=create)
-
-    @property
-    def engine(self) -> Engine:
-        """The engine the keys are stored through."""
-        return self._engine
+    def _reading(self) -> AbstractContextManager[Connection]:
+        raise NotImplementedError
 
     def _fail(self, doing: str, error: BaseException) -> NoReturn:
         where = self._engine.url.render_as_string(hide_password=True)
         raise StorageUnavailable(f"duplicate keys at {where}: {doing} failed: {error}") from error
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn:
-            if self._sqlite:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
 
     # Changes ------------------------------------------------------------------------------
 
@@ -135,7 +125,7 @@ class SqlKeyStore:
         )
         add = insert(duplicate_keys)
         try:
-            with self._transaction() as conn:
+            with self._writing() as conn:
                 refs: list[dict[str, str]] = []
                 rows: list[dict[str, str]] = []
                 for ref, keys in entries:
@@ -145,24 +135,11 @@ class SqlKeyStore:
                         {"key": k, "record_type": kind, "record_id": ref.record_id} for k in keys
                     ]
                     if len(rows) >= 5000:
-                        self._write(conn, forget, add, refs, rows)
+                        _write(conn, forget, add, refs, rows)
                         refs, rows = [], []
-                self._write(conn, forget, add, refs, rows)
+                _write(conn, forget, add, refs, rows)
         except SQLAlchemyError as e:
             self._fail("storing keys", e)
-
-    @staticmethod
-    def _write(
-        conn: Connection,
-        forget: Delete,
-        add: Insert,
-        refs: list[dict[str, str]],
-        rows: list[dict[str, str]],
-    ) -> None:
-        if refs:
-            conn.execute(forget, refs)
-        if rows:
-            conn.execute(add, rows)
 
     def remove(self, ref: RecordRef) -> bool:
         """Forget the keys of ``ref``; False if it had none."""
@@ -171,20 +148,44 @@ class SqlKeyStore:
             duplicate_keys.c.record_id == ref.record_id,
         )
         try:
-            with self._transaction() as conn:
+            with self._writing() as conn:
                 return bool(conn.execute(stmt).rowcount)
         except SQLAlchemyError as e:
             self._fail("removing keys", e)
 
     def clear(self) -> None:
-        """Forget every key."""
+        """Forget every key, and the fingerprint of what they were built for."""
         try:
-            with self._transaction() as conn:
+            with self._writing() as conn:
                 conn.execute(delete(duplicate_keys))
+                conn.execute(delete(duplicate_keys_meta))
         except SQLAlchemyError as e:
             self._fail("clearing keys", e)
 
+    def set_fingerprint(self, fingerprint: str | None) -> None:
+        """Record what the keys were built for (None: forget it)."""
+        meta = duplicate_keys_meta
+        try:
+            with self._writing() as conn:
+                conn.execute(delete(meta).where(meta.c.name == _FINGERPRINT))
+                if fingerprint is not None:
+                    conn.execute(insert(meta).values(name=_FINGERPRINT, value=fingerprint))
+        except SQLAlchemyError as e:
+            self._fail("storing the fingerprint of the keys", e)
+
     # Queries ------------------------------------------------------------------------------
+
+    def fingerprint(self) -> str | None:
+        """The fingerprint of the rule set the keys were built for; None when they were never
+        built (or were cleared since)."""
+        meta = duplicate_keys_meta
+        stmt = select(meta.c.value).where(meta.c.name == _FINGERPRINT)
+        try:
+            with self._reading() as conn:
+                found = conn.execute(stmt).scalar()
+        except SQLAlchemyError as e:
+            self._fail("reading the fingerprint of the keys", e)
+        return None if found is None else str(found)
 
     def keys_of(self, ref: RecordRef) -> frozenset[str]:
         """The keys of ``ref`` (empty if it is not stored)."""
@@ -193,7 +194,7 @@ class SqlKeyStore:
             duplicate_keys.c.record_id == ref.record_id,
         )
         try:
-            with self._engine.connect() as conn:
+            with self._reading() as conn:
                 return frozenset(conn.execute(stmt).scalars())
         except SQLAlchemyError as e:
             self._fail("reading keys", e)
@@ -203,7 +204,7 @@ class SqlKeyStore:
         found: dict[str, int] = {}
         wanted = sorted(set(keys))
         try:
-            with self._engine.connect() as conn:
+            with self._reading() as conn:
                 for chunk in _chunks(wanted):
                     stmt = (
                         select(duplicate_keys.c.key, func.count())
@@ -221,7 +222,7 @@ class SqlKeyStore:
         wanted = sorted(set(keys))
         cols = duplicate_keys.c
         try:
-            with self._engine.connect() as conn:
+            with self._reading() as conn:
                 for chunk in _chunks(wanted):
                     stmt = select(cols.key, cols.record_type, cols.record_id).where(
                         cols.key.in_(chunk)
@@ -240,7 +241,7 @@ class SqlKeyStore:
             .having(func.count() > max_block_size)
         )
         try:
-            with self._engine.connect() as conn:
+            with self._reading() as conn:
                 return [(key, int(count)) for key, count in conn.execute(stmt)]
         except SQLAlchemyError as e:
             self._fail("counting keys", e)
@@ -257,7 +258,152 @@ class SqlKeyStore:
 
     def _scalar(self, stmt: Select[Any]) -> int:
         try:
-            with self._engine.connect() as conn:
+            with self._reading() as conn:
                 return int(conn.execute(stmt).scalar_one())
         except SQLAlchemyError as e:
             self._fail("counting keys", e)
+
+
+def _write(
+    conn: Connection,
+    forget: Delete,
+    add: Insert,
+    refs: list[dict[str, str]],
+    rows: list[dict[str, str]],
+) -> None:
+    if refs:
+        conn.execute(forget, refs)
+    if rows:
+        conn.execute(add, rows)
+
+
+def _same_database(a: Engine, b: Engine) -> bool:
+    """True when two engines reach the same database (the same SQLite file, spelled the same:
+    pass the store's own engine, ``SqlKeyStore(store.engine)``, to be sure)."""
+    if a is b:
+        return True
+    if a.dialect.name != b.dialect.name:
+        return False
+    ua, ub = a.url, b.url
+    if a.dialect.name == "sqlite":  # SqlStore spells its file as an absolute path
+        return bool(ua.database) and ua.database == ub.database
+    return (ua.host, ua.port, ua.database) == (ub.host, ub.port, ub.database)
+
+
+class SqlKeyStore(_KeyTable):
+    """A :class:`~leadkit.duplicates.index.DuplicateKeyStore` in the ``duplicate_keys`` table.
+
+    ``engine`` may be shared with the rest of the application (``SqlStore.engine``);
+    ``create`` creates the tables (and indexes) when missing. Thread-safe as far as the
+    engine's pool is: every call checks out its own connection. Raises StorageUnavailable
+    when the database fails.
+    """
+
+    def __init__(self, engine: Engine, *, create: bool = True) -> None:
+        self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._postgres = engine.dialect.name == "postgresql"
+        if create:
+            try:
+                with self._transaction() as conn:
+                    if self._postgres:  # processes starting together create the tables once
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                            {"a": _LOCK_CLASS, "b": _CREATE_LOCK},
+                        )
+                    metadata.create_all(conn, checkfirst=True)
+            except SQLAlchemyError as e:
+                self._fail("creating the duplicate_keys tables", e)
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True) -> SqlKeyStore:
+        """A store on a new engine for a SQLAlchemy ``url`` (``sqlite+pysqlite:///keys.db``).
+        Raises StorageUnavailable when the database cannot be used."""
+        try:
+            engine = create_engine(url)
+        except (SQLAlchemyError, ImportError) as e:
+            raise StorageUnavailable(f"cannot open {url}: {e}") from e
+        return cls(engine, create=create)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine the keys are stored through."""
+        return self._engine
+
+    def attach(self, uow: object) -> SqlKeyTransaction | None:
+        """The keys inside ``uow``'s transaction, when ``uow`` is a unit of work of a
+        ``SqlStore`` on the same database (else None: the keys then live in a transaction
+        of their own).
+
+        Raises nothing itself; the returned keys raise StorageUnavailable when used and the
+        database fails.
+        """
+        connection = getattr(uow, "connection", None)
+        engine = getattr(getattr(uow, "store", None), "engine", None)
+        if not callable(connection) or not isinstance(engine, Engine):
+            return None
+        if not _same_database(engine, self._engine):
+            return None
+        return SqlKeyTransaction(self._engine, connection)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            if self._sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return self._transaction()
+
+    def _reading(self) -> AbstractContextManager[Connection]:
+        return self._engine.connect()
+
+
+class SqlKeyTransaction(_KeyTable):
+    """The ``duplicate_keys`` table inside a unit of work's transaction (from
+    :meth:`SqlKeyStore.attach`): a :class:`~leadkit.duplicates.index.DuplicateKeyStore` whose
+    reads and writes run on the unit of work's connection and are committed or rolled back
+    with it. Raises StorageUnavailable when the database fails.
+    """
+
+    def __init__(self, engine: Engine, connection: Callable[[], Connection]) -> None:
+        self._engine = engine
+        self._connection = connection
+        self._postgres = engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def _on_connection(self) -> Iterator[Connection]:
+        yield self._connection()
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return self._on_connection()
+
+    def _reading(self) -> AbstractContextManager[Connection]:
+        return self._on_connection()
+
+    def lock_for_writing(self) -> None:
+        """Wait while a rebuild runs (PostgreSQL: a shared advisory lock until the unit of
+        work ends; SQLite: the write transaction does it). Raises StorageUnavailable."""
+        self._advisory("pg_advisory_xact_lock_shared")
+
+    def lock_for_rebuild(self) -> None:
+        """Wait until no unit of work writes keys, and keep the others out until this one
+        ends (PostgreSQL: an exclusive advisory lock; SQLite: the write transaction).
+        Raises StorageUnavailable."""
+        self._advisory("pg_advisory_xact_lock")
+
+    def _advisory(self, function: str) -> None:
+        try:
+            conn = self._connection()
+            if self._postgres:
+                conn.execute(
+                    text(f"SELECT {function}(:a, :b)"), {"a": _LOCK_CLASS, "b": _REBUILD_LOCK}
+                )
+        except SQLAlchemyError as e:
+            self._fail("locking the key table", e)

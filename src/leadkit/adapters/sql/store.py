@@ -27,6 +27,14 @@ On other databases SQLAlchemy's own transaction (the driver's ``BEGIN``, READ CO
 PostgreSQL) serves: the conditional ``UPDATE`` waits for a concurrent writer's row lock and
 then re-checks the version, so no update is lost there either.
 
+Key locks
+---------
+``SqlUnitOfWork.lock_keys`` serialises units of work on named keys (the duplicate check's
+blocking keys) until the unit of work ends: on SQLite by beginning the write transaction (one
+writer at a time anyway), on PostgreSQL with one transaction-scoped advisory lock per key
+(``pg_advisory_xact_lock(KEY_LOCK_CLASS, key_lock_id(key))``, taken in one order). Extensions
+that store their own rows with a unit of work (``SqlKeyStore``) use ``SqlUnitOfWork.connection``.
+
 Durability
 ----------
 SQLite runs in WAL mode with ``synchronous = FULL``: every ``COMMIT`` is fsynced before
@@ -63,13 +71,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import operator
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -174,9 +183,9 @@ from leadkit.values import (
     require_aware,
 )
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "POOL_OVERFLOW", "POOL_SIZE", "SqlIdempotencyRepository",
-           "SqlLeadRepository", "SqlOutbox", "SqlRecordRepository", "SqlStore",
-           "SqlUnitOfWork"]  # fmt: skip
+__all__ = ["BUSY_TIMEOUT_SECONDS", "KEY_LOCK_CLASS", "POOL_OVERFLOW", "POOL_SIZE",
+           "SqlIdempotencyRepository", "SqlLeadRepository", "SqlOutbox", "SqlRecordRepository",
+           "SqlStore", "SqlUnitOfWork", "key_lock_id"]  # fmt: skip
 
 BUSY_TIMEOUT_SECONDS: Final = 5.0
 """How long a writer waits by default for another connection's lock (SQLite's write lock, a
@@ -212,6 +221,10 @@ def _sqlstate(error: BaseException) -> str | None:
     return code if isinstance(code, str) else None
 
 
+KEY_LOCK_CLASS: Final = 0x4C4B
+"""The first key of the PostgreSQL advisory locks :meth:`SqlUnitOfWork.lock_keys` takes (the
+second is :func:`key_lock_id` of the key)."""
+
 _READ: Final = "read"
 _WRITE: Final = "write"
 
@@ -231,6 +244,13 @@ def _sqlite_configurer(busy_timeout: float) -> Callable[[Any, Any], None]:
             cursor.close()
 
     return configure
+
+
+def key_lock_id(key: str) -> int:
+    """The 32-bit signed number standing for ``key`` in an advisory lock (two keys may share
+    one: they are then serialised together, which is safe)."""
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class _Prepared:
@@ -660,6 +680,11 @@ class SqlStore:
         """True after :meth:`close`."""
         return self._closed
 
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine of the store (share it with ``SqlKeyStore``, say)."""
+        return self._engine
+
     def close(self) -> None:
         """Release the connections; later use raises StorageUnavailable."""
         self._closed = True
@@ -733,6 +758,7 @@ class SqlUnitOfWork:
         self._deferred: list[Any] = []  # driver parameters of leads to insert
         self._deferred_ids: set[str] = set()
         self._id_cursor: Any = None  # the driver cursor of _taken
+        self._locked: set[int] = set()  # advisory lock ids held in this transaction
         self.leads: LeadRepository = SqlLeadRepository(self)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(self)
         self.accounts: AccountRepository = SqlRecordRepository(self, _ACCOUNTS)
@@ -781,6 +807,7 @@ class SqlUnitOfWork:
             except store._driver_errors as e:
                 store._fail("commit", e)
             self._phase = None
+            self._locked.clear()
             self._unlock()
         events, self._events = tuple(self._events), []
         if events and store._event_sink is not None:
@@ -796,6 +823,7 @@ class SqlUnitOfWork:
         self._forget_deferred()
         if self._phase is not None and self._conn is not None:
             self._phase = None
+            self._locked.clear()
             try:
                 self._conn.rollback()
             except self._store._driver_errors as e:
@@ -825,9 +853,48 @@ class SqlUnitOfWork:
                 conn.invalidate()
                 conn.close()
 
+    @property
+    def store(self) -> SqlStore:
+        """The store this unit of work belongs to."""
+        return self._store
+
+    def connection(self) -> Connection:
+        """The connection of this unit of work inside its write transaction (begun now if
+        need be; on SQLite that takes the write lock): for an extension that stores its own
+        rows together with the unit of work, committed or rolled back with it (leadkit's
+        ``SqlKeyStore`` keeps the duplicate keys so). Do not commit or roll it back.
+
+        Raises StorageUnavailable when the database fails or the unit of work has ended.
+        """
+        return self._writer()
+
+    def lock_keys(self, keys: Collection[str]) -> None:
+        """Lock named keys (the duplicate check's blocking keys, say) until this unit of work
+        commits, rolls back or ends, so that another unit of work — in any thread or process
+        — that locks one of them waits until then.
+
+        On SQLite this is the write lock (``BEGIN IMMEDIATE``), which serialises every
+        writer of the database anyway. On PostgreSQL each key is a transaction-scoped
+        advisory lock (``pg_advisory_xact_lock``), taken in one order. Raises
+        StorageUnavailable when the database fails.
+        """
+        conn = self._writer()
+        if self._store._sqlite or self._store._engine.dialect.name != "postgresql":
+            return
+        wanted = sorted({key_lock_id(key) for key in keys} - self._locked)
+        store = self._store
+        try:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            for lock_id in wanted:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", (KEY_LOCK_CLASS, lock_id))
+                self._locked.add(lock_id)
+        except store._driver_errors as e:
+            store._fail(f"locking {len(wanted)} key(s)", e)
+
     def _release(self) -> None:
         self._forget_deferred()
         conn, self._conn, self._phase = self._conn, None, None
+        self._locked.clear()
         try:
             if conn is not None:
                 if self._store._closed:  # the pool is gone: close the driver connection
