@@ -96,6 +96,9 @@ EDITS: dict[str, Edit] = {
     ),
     "mark_contacted": lambda lead, data, at, by: lead.mark_contacted(at=at, by=by),
     "unlink_opportunity": lambda lead, data, at, by: lead.unlink_opportunity(at=at, by=by),
+    "relate_opportunity": lambda lead, data, at, by: lead.relate_opportunity(
+        data.draw(s.opportunity_ids()), at=at, by=by
+    ),
     "tick_criterion": lambda lead, data, at, by: lead.tick_criterion(
         data.draw(s.criterion_ids()), at=at, by=by
     ),
@@ -125,6 +128,12 @@ ACCEPTED = frozenset(
 )
 
 
+# The merge machinery: leadkit.merging runs these on any lead, open or closed (a closed master
+# when the merge policy allows it, the merged leads whatever their state), and refuses them on
+# a lead already merged; tests/unit/test_merging.py and the merge properties hold them to that.
+MERGING = frozenset({"absorb", "merge_into", "restore"})
+
+
 def _commands() -> set[str]:
     """Every public command of Lead: the methods taking keyword-only ``at`` and ``by``."""
     found = set()
@@ -138,7 +147,7 @@ def _commands() -> set[str]:
 
 def test_every_command_is_classified_as_an_edit_a_transition_or_accepted() -> None:
     # A new command must be added to one of the lists above, and so gets tested here.
-    assert _commands() == set(EDITS) - {"update_nothing"} | set(TRANSITIONS) | ACCEPTED
+    assert _commands() == set(EDITS) - {"update_nothing"} | set(TRANSITIONS) | ACCEPTED | MERGING
 
 
 def _differences(before: Lead, after: Lead) -> set[str]:
