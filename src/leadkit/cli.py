@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import sys
 import time
@@ -160,6 +161,12 @@ class _LeadkitGroup(click.Group):
 
 # ---------------------------------------------------------------------------------------------
 # Context
+
+
+def _finite_seconds(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value) or not 0 <= value <= 86_400:
+        raise click.BadParameter("must be a number of seconds from 0 to 86400", param=param)
+    return value
 
 
 @attrs.define
@@ -446,6 +453,7 @@ def _fields_of(lead: Lead) -> list[tuple[str, str]]:
 @click.option(
     "--busy-timeout",
     type=float,
+    callback=_finite_seconds,
     default=5.0,
     show_default=True,
     help="Seconds to wait for a locked SQLite database.",
@@ -1325,13 +1333,23 @@ def export_command(path: str, **query_options: Any) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", is_flag=True, help="Commit without asking.")
 @click.option("--phone-region", help="Region of phone numbers without +country (SE).")
-def import_command(path: str, yes: bool, phone_region: str | None) -> None:
+@click.option("--encoding", help="Text encoding of a CSV file (cp1252, utf-16); else detected.")
+@click.option(
+    "--delimiter", help="Field delimiter of a CSV file (',', ';' or 'tab'); else detected."
+)
+def import_command(
+    path: str, yes: bool, phone_region: str | None, encoding: str | None, delimiter: str | None
+) -> None:
     """Preview an import (CSV, xlsx, XML), then commit it."""
-    from leadkit.io import ImportPolicy, plan_import, run_import
+    from leadkit.io import ImportPolicy, open_source, plan_import, run_import
 
     settings = _settings()
+    policy = ImportPolicy(phone_region=phone_region)
+    if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
+    source = open_source(path, encoding=encoding, delimiter=delimiter, limits=policy.limits)
     with _store() as store:
-        plan = plan_import(path, None, ImportPolicy(phone_region=phone_region), store=store)
+        plan = plan_import(source, None, policy, store=store)
         click.echo(plan.summary())
         if not yes:
             click.confirm("import?", abort=True)

@@ -6,7 +6,9 @@ the field, the value and the reason. Nothing here does I/O (e-mail syntax only, 
 
 from __future__ import annotations
 
+import decimal
 import re
+from collections.abc import Callable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
@@ -307,6 +309,10 @@ def _to_decimal(value: object) -> Decimal:
         raise InvalidValue("amount", value, "not a decimal number") from None
     if not amount.is_finite():
         raise InvalidValue("amount", value, "must be a finite number")
+    # The exponent is checked before any arithmetic: abs() or rounding of 1e1000000 would
+    # overflow the decimal context.
+    if amount and amount.adjusted() >= 15:
+        raise InvalidValue("amount", value, "must be less than 10^15 in magnitude")
     return amount
 
 
@@ -319,6 +325,20 @@ def _to_currency(value: object) -> str:
 
 
 _MAX_AMOUNT: Final = Decimal("1e15")
+_MONEY_CONTEXT: Final = decimal.Context(
+    prec=60, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[decimal.InvalidOperation]
+)
+
+
+def _money_of(compute: Callable[[], Decimal], currency: str) -> Money:
+    """``Money(compute(), currency)`` with the arithmetic done in a wide, exact-enough
+    context: overflow or a signalling NaN becomes InvalidValue, never a decimal signal."""
+    try:
+        with decimal.localcontext(_MONEY_CONTEXT):
+            amount = compute()
+    except decimal.DecimalException:
+        raise InvalidValue("amount", None, "the result is not a finite number") from None
+    return Money(amount, currency)
 
 
 @attrs.frozen(order=False)
@@ -359,21 +379,25 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return _money_of(lambda: self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return _money_of(lambda: self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
+        """The amount times ``factor`` (an int or a finite Decimal), rounded to the currency.
+        Raises InvalidValue for a NaN or infinite factor or a product of 10^15 or more."""
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
             return NotImplemented
-        return Money(self.amount * factor, self.currency)
+        if isinstance(factor, Decimal) and not factor.is_finite():
+            raise InvalidValue("factor", factor, "must be a finite number")
+        return _money_of(lambda: self.amount * factor, self.currency)
 
     __rmul__ = __mul__
 
