@@ -445,6 +445,8 @@ class CsvSource:
                     where = f"row {number}"
                     _check_lengths(where, record, limits)
                     yield SourceRow(number, _fit(record, width))
+            except LeadkitError:
+                raise
             except UnicodeDecodeError as e:
                 raise MalformedSource(
                     f"row {number + 1}", e.object[e.start : e.end], self._encoding_advice()
