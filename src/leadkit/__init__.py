@@ -801,3 +801,7 @@ __all__ = [
     "timeline_notes",
     "train",
 ]
+
+from leadkit._typecheck import check_constructors as _check_constructors
+
+_check_constructors(globals()[name] for name in __all__)

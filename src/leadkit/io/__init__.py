@@ -133,3 +133,7 @@ __all__ = [
     "run_import",
     "suggest_mapping",
 ]
+
+from leadkit._typecheck import check_constructors as _check_constructors
+
+_check_constructors(globals()[name] for name in __all__)
