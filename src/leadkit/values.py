@@ -9,7 +9,7 @@ from __future__ import annotations
 import decimal
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import ClassVar, Final
@@ -45,11 +45,20 @@ _ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$")
 
 
 def require_aware(field: str, value: datetime) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime. Raises InvalidValue otherwise."""
+    """Return ``value`` if it is a timezone-aware datetime that can be expressed in UTC (not
+    ``datetime.max`` west of Greenwich, say). Raises InvalidValue otherwise."""
     if not isinstance(value, datetime):
         raise InvalidValue(field, value, "must be a datetime")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+    try:
+        offset = value.utcoffset()
+    except Exception:  # a tzinfo of the caller's that fails or returns nonsense
+        raise InvalidValue(field, value, "has a time zone that gives no valid offset") from None
+    if offset is None:
         raise InvalidValue(field, value, "must be timezone-aware (a naive datetime is refused)")
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidValue(field, value, "is out of range once converted to UTC") from None
     return value
 
 

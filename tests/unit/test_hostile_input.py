@@ -204,3 +204,66 @@ def test_the_cli_refuses_a_busy_timeout_of_nan(tmp_path: Path) -> None:
     assert done.exit_code != 0
     assert "busy-timeout" in done.output
     assert "ValueError" not in done.output
+
+
+def test_json_nested_too_deep_is_an_invalid_value() -> None:
+    from leadkit import Lead, make_converter
+
+    with pytest.raises(InvalidValue, match="nested too deep"):
+        make_converter().loads("[" * 100_000, Lead)
+
+
+def test_a_datetime_that_overflows_in_utc_is_refused_at_create_and_in_queries() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from leadkit import Lead, LeadId, LeadPatch, LeadQuery, UserRef
+
+    late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-14)))
+    with pytest.raises(InvalidValue, match="out of range once converted to UTC") as caught:
+        LeadQuery(created_from=late)
+    assert caught.value.field == "created_from"
+    patch = LeadPatch(topic="t", name=PersonName(last="N"))
+    with pytest.raises(InvalidValue, match="UTC") as caught:
+        Lead.create(LeadId("L-1"), patch, at=late, by=UserRef("u"))
+    assert caught.value.field == "at"
+
+
+def test_a_nul_in_a_text_filter_is_refused_for_every_adapter() -> None:
+    from leadkit import LeadQuery
+
+    with pytest.raises(InvalidValue, match="NUL") as caught:
+        LeadQuery(text="a\x00b")
+    assert caught.value.field == "text"
+
+
+def test_a_hand_edited_sql_row_is_storage_unavailable_naming_the_lead(tmp_path: Path) -> None:
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from leadkit import Lead, LeadId, LeadPatch, LeadQuery, StorageUnavailable, UserRef
+    from leadkit.adapters.sql import SqlStore
+
+    path = tmp_path / "leads.db"
+    store = SqlStore.open(path=path, create=True)
+    lead = Lead.create(
+        LeadId("L-1"), LeadPatch(topic="t", name=PersonName(last="N")),
+        at=datetime(2026, 1, 1, tzinfo=UTC), by=UserRef("u"),
+    )  # fmt: skip
+    with store.unit_of_work() as uow:
+        uow.leads.add(lead)
+        uow.commit()
+    store.close()
+    deep = '{"schema":1,"kind":"Lead","data":' + "[" * 100_000 + "]" * 100_000 + "}"
+    for column, value in (("version", "abc"), ("document", deep)):
+        with sqlite3.connect(path) as connection:
+            connection.execute(f"UPDATE leads SET {column} = ?", (value,))
+        store = SqlStore.open(path=path)
+        try:
+            with pytest.raises(StorageUnavailable, match="L-1"), store.unit_of_work() as uow:
+                uow.leads.get(LeadId("L-1"))
+            with pytest.raises(StorageUnavailable, match="L-1"), store.unit_of_work() as uow:
+                list(uow.leads.stream(LeadQuery()))
+        finally:
+            store.close()
+        with sqlite3.connect(path) as connection:
+            connection.execute("UPDATE leads SET version = 1")
