@@ -160,6 +160,24 @@ def test_the_worked_example_of_the_docs() -> None:
     assert [c.signed_weight for c in explanation.contributions] == [3, -2, 1]
 
 
+def test_the_left_over_unit_goes_to_the_largest_remainder_not_the_smallest() -> None:
+    weights = DEMO.set_weight("budget", 1).set_weight("timeframe", 2).set_weight("company", 4)
+    lead = make_lead(budget=Budget.CAN_BUY, company="ACME").tick_criterion(
+        "timeframe", at=AT, by=USER
+    )
+    result = score(lead, weights, AT)
+    # Shares of 50 over weight 7: 7.1428..., 14.2857..., 28.5714...; rounded down they add up
+    # to 49.99, and the one hundredth left goes to the largest remainder (timeframe, .57), not
+    # to the smallest (company, .14) nor by id order (budget).
+    points = {c.criterion_id: c.points for c in result.explanation.contributions}
+    assert points == {
+        "budget": Decimal("7.14"),
+        "timeframe": Decimal("14.29"),
+        "company": Decimal("28.57"),
+    }
+    assert result.value == 100
+
+
 def test_the_score_is_a_hundred_times_the_met_share_of_the_weight() -> None:
     lead = make_lead(budget=Budget.CAN_BUY)
     for decimals, expected in [(0, "50"), (1, "50.0"), (4, "50.0000")]:
@@ -286,9 +304,11 @@ def test_manual_stars_beyond_the_model_scale_count_as_full_stars() -> None:
     ],
 )
 def test_a_bad_manual_score_is_refused(kwargs: dict[str, Any]) -> None:
-    stars = kwargs.pop("stars")
+    # A copy: parametrize shares the dict between runs, so the test must not change it.
+    rest = dict(kwargs)
+    stars = rest.pop("stars")
     with pytest.raises(InvalidValue):
-        make_lead().set_manual_score(stars, at=AT, by=USER, **kwargs)
+        make_lead().set_manual_score(stars, at=AT, by=USER, **rest)
 
 
 def test_setting_the_same_manual_score_again_changes_nothing() -> None:

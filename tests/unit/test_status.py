@@ -94,6 +94,25 @@ def test_a_reason_label_must_be_1_to_100_characters(bad: object) -> None:
     assert caught.value.field == "reason.label"
 
 
+def test_the_boundaries_of_code_and_label_are_accepted() -> None:
+    zero = StatusReason(0, "x" * 100, OPEN)
+    assert (zero.code, zero.label) == (0, "x" * 100)
+    # The label is stripped before it is measured: 100 characters inside spaces still fit.
+    assert StatusReason(1, "  " + "y" * 100 + "  ", OPEN).label == "y" * 100
+
+
+def test_a_refused_code_or_label_keeps_the_value_and_says_why() -> None:
+    with pytest.raises(InvalidValue) as code:
+        StatusReason(-1, "X", OPEN)
+    assert (code.value.value, code.value.reason) == (-1, "must be a non-negative integer")
+    with pytest.raises(InvalidValue) as label:
+        StatusReason(9, "x" * 101, OPEN)
+    assert (label.value.value, label.value.reason) == (
+        "x" * 101,
+        "must be 1-100 characters of text",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Transitions
 

@@ -25,7 +25,8 @@ def _hypothesis_setup_hook() -> None:
     from leadkit.fields import CustomFields, OptionValue
     from leadkit.lead import Lead
     from leadkit.patch import LeadPatch
-    from leadkit.records import Account, Contact
+    from leadkit.ports import LeadQuery
+    from leadkit.records import Account, Contact, Opportunity
     from leadkit.status import StatusReason
     from leadkit.timeline import Activity, Attachment, Note, Stakeholder, StakeholderRole
     from leadkit.values import (
@@ -66,6 +67,8 @@ def _hypothesis_setup_hook() -> None:
         StatusReason: _lazy("status_reasons"),
         Account: _lazy("accounts"),
         Contact: _lazy("contacts"),
+        Opportunity: _lazy("opportunities"),
+        LeadQuery: _lazy("lead_queries"),
         LeadEvent: _lazy("lead_events"),
     }
     for kind, make in table.items():

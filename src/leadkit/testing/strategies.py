@@ -43,16 +43,20 @@ from leadkit.events import (
     LeadCreated,
     LeadDisqualified,
     LeadEvent,
+    LeadMergedInto,
     LeadQualified,
     LeadRated,
     LeadReactivated,
     LeadScored,
+    LeadsMerged,
+    LeadUnmerged,
     LeadUpdated,
     ManualScoreCleared,
     ManualScoreSet,
     NoteAdded,
     NoteEdited,
     NoteRemoved,
+    OpportunityRelated,
     OpportunityUnlinked,
     StakeholderAdded,
     StakeholderRemoved,
@@ -71,7 +75,8 @@ from leadkit.fields import (
 )
 from leadkit.lead import Lead
 from leadkit.patch import UNSET, LeadPatch
-from leadkit.records import Account, Contact
+from leadkit.ports import LeadQuery, LeadSort
+from leadkit.records import Account, Contact, Opportunity, OpportunityState
 from leadkit.scoring.result import (
     MAX_STARS,
     Blend,
@@ -98,6 +103,7 @@ from leadkit.values import (
     ContactId,
     EmailAddress,
     LeadId,
+    MergeId,
     Money,
     OpportunityId,
     PersonName,
@@ -111,6 +117,7 @@ from leadkit.values import (
 __all__ = [
     "CURRENCIES",
     "Command",
+    "LinkedRecords",
     "account_ids",
     "accounts",
     "activities",
@@ -126,11 +133,14 @@ __all__ = [
     "lead_histories",
     "lead_ids",
     "lead_patches",
+    "lead_queries",
     "leads",
+    "linked_records",
     "manual_scores",
     "money",
     "notes",
     "notes_attachments",
+    "opportunities",
     "opportunity_ids",
     "option_values",
     "person_names",
@@ -707,6 +717,123 @@ def contacts() -> SearchStrategy[Contact]:
 
 
 @_cached
+def opportunities(
+    customers: SearchStrategy[AccountId | ContactId] | None = None,
+) -> SearchStrategy[Opportunity]:
+    """Opportunities as qualification makes them: a name of 1-300 characters, a customer
+    (an account or a contact id, or drawn from ``customers``), amounts in the opportunity's
+    own currency, and sometimes the contact to talk to and the originating lead."""
+    return st.sampled_from(CURRENCIES).flatmap(
+        lambda currency: st.builds(
+            Opportunity,
+            id=opportunity_ids(),
+            name=_text(1, 300),
+            customer=customers if customers is not None else account_ids() | contact_ids(),
+            currency=st.just(currency),
+            estimated_value=_optional(money(currency)),
+            budget_amount=_optional(money(currency)),
+            budget=_optional(st.sampled_from(Budget)),
+            need=_optional(st.sampled_from(Need)),
+            estimated_close_date=_optional(st.dates(date(2000, 1, 1), date(2100, 12, 31))),
+            purchase_timeframe=_optional(st.sampled_from(PurchaseTimeframe)),
+            purchase_process=_optional(st.sampled_from(PurchaseProcess)),
+            source=_optional(st.sampled_from(LeadSource)),
+            description=_text(0, 300),
+            contact=_optional(contact_ids()),
+            owner=_optional(user_refs()),
+            originating_lead=_optional(lead_ids()),
+            state=st.sampled_from(OpportunityState),
+        )
+    )
+
+
+@attrs.frozen
+class LinkedRecords:
+    """Accounts, contacts and opportunities that refer only to each other: every contact's
+    account, every account's primary contact and every opportunity's customer and contact is
+    one of the records here (or none), so a store can hold them all without dangling links."""
+
+    accounts: tuple[Account, ...]
+    contacts: tuple[Contact, ...]
+    opportunities: tuple[Opportunity, ...]
+
+
+@_cached
+@st.composite
+def linked_records(draw: st.DrawFn, max_size: int = 5) -> LinkedRecords:
+    """:class:`LinkedRecords`: up to ``max_size`` accounts and contacts with valid links
+    between them, and up to ``max_size`` opportunities of those customers."""
+    firms = draw(st.lists(accounts(), max_size=max_size, unique_by=lambda a: a.id))
+    people = draw(st.lists(contacts(), max_size=max_size, unique_by=lambda c: c.id))
+    firm_ids = [a.id for a in firms]
+    people_ids = [c.id for c in people]
+    people = [
+        attrs.evolve(c, account_id=draw(_optional(st.sampled_from(firm_ids)))) if firm_ids else c
+        for c in people
+    ]
+    firms = [
+        attrs.evolve(a, primary_contact=draw(_optional(st.sampled_from(people_ids))))
+        if people_ids
+        else a
+        for a in firms
+    ]
+    deals: list[Opportunity] = []
+    customers: list[AccountId | ContactId] = [*firm_ids, *people_ids]
+    if customers:
+        deals = draw(
+            st.lists(
+                opportunities(st.sampled_from(customers)),
+                max_size=max_size,
+                unique_by=lambda o: o.id,
+            )
+        )
+        deals = [
+            attrs.evolve(d, contact=draw(st.sampled_from(people_ids)) if people_ids else None)
+            for d in deals
+        ]
+    return LinkedRecords(tuple(firms), tuple(people), tuple(deals))
+
+
+@_cached
+@st.composite
+def lead_queries(draw: st.DrawFn) -> LeadQuery:
+    """Valid :class:`~leadkit.ports.LeadQuery` values: any mix of filters (states, reasons,
+    owner, ratings, sources, half-open date ranges with ``from <= to``, text, an inclusive
+    score range with ``min <= max``), a sort key and a direction."""
+
+    def maybe(strategy: SearchStrategy[T]) -> T | None:
+        return draw(_optional(strategy))
+
+    def span() -> tuple[datetime | None, datetime | None]:
+        low, high = maybe(aware_datetimes()), maybe(aware_datetimes())
+        if low is not None and high is not None and low > high:
+            low, high = high, low
+        return low, high
+
+    created, modified = span(), span()
+    score_min = maybe(st.decimals(min_value=0, max_value=100, places=2))
+    score_max = maybe(st.decimals(min_value=0, max_value=100, places=2))
+    if score_min is not None and score_max is not None and score_min > score_max:
+        score_min, score_max = score_max, score_min
+    return LeadQuery(
+        states=maybe(st.frozensets(st.sampled_from(LeadState), min_size=1)),
+        reason_codes=maybe(st.frozensets(st.integers(0, 12), min_size=1)),
+        owner_id=maybe(user_refs().map(lambda u: u.id)),
+        ratings=maybe(st.frozensets(st.sampled_from(Rating), min_size=1)),
+        sources=maybe(st.frozensets(st.sampled_from(LeadSource), min_size=1)),
+        created_from=created[0],
+        created_to=created[1],
+        modified_from=modified[0],
+        modified_to=modified[1],
+        text=maybe(_text(1, 20).filter(bool)),
+        score_min=score_min,
+        score_max=score_max,
+        sort=draw(st.sampled_from(LeadSort)),
+        descending=draw(st.booleans()),
+    )
+
+
+@_cached
 def _gaps() -> SearchStrategy[timedelta]:
     return st.integers(0, 3 * 24 * 3600).map(lambda s: timedelta(seconds=s))
 
@@ -774,6 +901,25 @@ def _event_fields(kind: type[LeadEvent]) -> dict[str, SearchStrategy[Any]]:
             | status_reasons(LeadState.DISQUALIFIED),
         },
         OpportunityUnlinked: lambda: {"opportunity_id": opportunity_ids()},
+        OpportunityRelated: lambda: {"opportunity_id": opportunity_ids()},
+        LeadsMerged: lambda: {
+            "merge_id": _record_ids(MergeId),
+            "merged": st.lists(lead_ids(), min_size=1, max_size=3).map(tuple),
+            "changed": lead_patches(False),
+            "ticked_criteria": st.frozensets(criterion_ids(), max_size=3),
+            "manual_score": _optional(manual_scores()),
+            "notes": st.lists(notes(), max_size=2).map(tuple),
+            "activities": st.lists(activities(), max_size=2).map(tuple),
+            "stakeholders": st.lists(stakeholders(), max_size=2, unique=True).map(tuple),
+            "before": st.lists(leads(), max_size=1).map(tuple),
+        },
+        LeadMergedInto: lambda: {
+            "merge_id": _record_ids(MergeId),
+            "master_id": lead_ids(),
+            "previous_state": st.sampled_from(LeadState),
+            "previous": status_reasons(),
+        },
+        LeadUnmerged: lambda: {"merge_id": _record_ids(MergeId), "restored": leads()},
         CriterionTicked: lambda: {"criterion_id": criterion_ids()},
         CriterionUnticked: lambda: {"criterion_id": criterion_ids()},
         ManualScoreSet: lambda: {
@@ -1055,37 +1201,72 @@ def _drive(
 @_cached
 @st.composite
 def lead_histories(
-    draw: st.DrawFn, state: LeadState | None = None, max_steps: int = 12
+    draw: st.DrawFn,
+    state: LeadState | None = None,
+    max_steps: int = 12,
+    *,
+    owner: UserRef | None = None,
+    scored: bool | None = None,
+    ids: SearchStrategy[LeadId] | None = None,
 ) -> tuple[Lead, list[Command]]:
     """A lead made by ``Lead.create`` and up to ``max_steps`` random valid commands, and the
     commands applied after the creation, in order (``pending_events`` holds the events).
 
     With ``state`` the last commands drive the lead to that state (reactivate, unlink the
-    opportunity, qualify or disqualify as needed). Timestamps never go backwards.
+    opportunity, qualify or disqualify as needed). ``owner`` fixes the owner (no command
+    reassigns the lead); ``scored=True`` ends with a recorded score, ``scored=False`` records
+    none; ``ids`` draws the lead's id. Timestamps never go backwards.
     """
     users = draw(st.lists(user_refs(), min_size=1, max_size=3, unique_by=lambda u: u.id))
+    if owner is not None:
+        users = [owner, *(u for u in users if u.id != owner.id)]
     at = draw(aware_datetimes(max_value=_HISTORY_END))
     by = _pick(draw, users)
     lead = Lead.create(
-        draw(lead_ids()), draw(lead_patches()), at=at, by=by, owner=_pick(draw, users)
+        draw(ids if ids is not None else lead_ids()),
+        draw(lead_patches()),
+        at=at,
+        by=by,
+        owner=owner if owner is not None else _pick(draw, users),
     )
+    skipped = {_assign if owner is not None else None, _record_score if scored is False else None}
     applied: list[Command] = []
     for _ in range(draw(st.integers(0, max_steps))):
         at = at + draw(_gaps())
-        build = _pick(draw, _builders(lead))
+        build = _pick(draw, [b for b in _builders(lead) if b not in skipped])
         command = build(draw, lead, at, _pick(draw, users), users)
         lead = command(lead)
         applied.append(command)
-    if state is not None:
-        at = at + draw(_gaps())
-        for command in _drive(draw, lead, state, at, _pick(draw, users)):
-            lead = command(lead)
-            applied.append(command)
+    at = at + draw(_gaps())
+    finish = _drive(draw, lead, state, at, _pick(draw, users)) if state is not None else []
+    if scored:
+        finish.append(_record_score(draw, lead, at, _pick(draw, users), users))
+    for command in finish:
+        lead = command(lead)
+        applied.append(command)
     return lead, applied
 
 
 @_cached
-def leads(state: LeadState | None = None) -> SearchStrategy[Lead]:
-    """Valid leads built through ``Lead.create`` and a few random commands; ``state`` drives
-    them to Open, Qualified or Disqualified. ``pending_events`` holds their whole history."""
-    return lead_histories(state=state, max_steps=6).map(lambda history: history[0])
+def leads(
+    state: LeadState | None = None,
+    *,
+    owner: UserRef | None = None,
+    scored: bool | None = None,
+    ids: SearchStrategy[LeadId] | None = None,
+) -> SearchStrategy[Lead]:
+    """Valid leads built through ``Lead.create`` and a few random commands; ``pending_events``
+    holds their whole history.
+
+    ``state`` drives them to Open, Qualified or Disqualified; without it the three states come
+    about equally often. ``owner`` fixes the owner, ``scored`` asks for a recorded score
+    (``True``) or none (``False``), ``ids`` draws the ids (e.g. ``st.just(LeadId("L-1"))`` or a
+    strategy of a few ids for collisions).
+    """
+    if state is None:
+        return st.sampled_from(LeadState).flatmap(
+            lambda s: leads(s, owner=owner, scored=scored, ids=ids)
+        )
+    return lead_histories(state=state, max_steps=6, owner=owner, scored=scored, ids=ids).map(
+        lambda history: history[0]
+    )
