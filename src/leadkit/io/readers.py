@@ -557,16 +557,8 @@ class XlsxSource:
         name: str | None = None,
         limits: ReadLimits = DEFAULT_READ_LIMITS,
     ) -> None:
-        if not isinstance(limits, ReadLimits):
-            raise MalformedSource("limits", limits, "must be a ReadLimits")
-        if sheet is not None and not isinstance(sheet, str):
-            raise MalformedSource("sheet", sheet, "must be a sheet name")
-        if not isinstance(data, str | os.PathLike | bytes | bytearray):
-            data = _read_all(data, name)
-        self._data: str | os.PathLike[str] | bytes = (
-            bytes(data) if isinstance(data, bytearray) else data
-        )
         self._name = _name_of(data, name)
+        self._data: str | os.PathLike[str] | bytes = _sheet_data(data, sheet, name, limits)
         self._sheet = sheet
         self._limits = limits
         self._header_row = 0
@@ -702,6 +694,22 @@ class XlsxSource:
                 yield SourceRow(number, values)
 
 
+def _sheet_data(
+    data: Data, sheet: object, name: str | None, limits: object
+) -> str | os.PathLike[str] | bytes:
+    """The arguments of a sheet reader checked: the data as a path or bytes (a stream read
+    whole). Raises MalformedSource for a limits or sheet of the wrong type."""
+    if not isinstance(limits, ReadLimits):
+        raise MalformedSource("limits", limits, "must be a ReadLimits")
+    if sheet is not None and not isinstance(sheet, str):
+        raise MalformedSource("sheet", sheet, "must be a sheet name")
+    if isinstance(data, bytearray):
+        return bytes(data)
+    if not isinstance(data, str | os.PathLike | bytes):
+        return _read_all(data, name)
+    return data
+
+
 def _read_all(data: Any, name: str | None) -> bytes:
     if not hasattr(data, "read"):
         raise MalformedSource("source", name or data, "must be a path, bytes or a binary stream")
@@ -818,14 +826,8 @@ class XmlSpreadsheetSource:
         name: str | None = None,
         limits: ReadLimits = DEFAULT_READ_LIMITS,
     ) -> None:
-        if not isinstance(limits, ReadLimits):
-            raise MalformedSource("limits", limits, "must be a ReadLimits")
-        if sheet is not None and not isinstance(sheet, str):
-            raise MalformedSource("sheet", sheet, "must be a sheet name")
-        if not isinstance(data, str | os.PathLike | bytes | bytearray):
-            data = _read_all(data, name)
-        self._data: Data = data
         self._name = _name_of(data, name)
+        self._data: Data = _sheet_data(data, sheet, name, limits)
         self._sheet = sheet
         self._limits = limits
         self._header_row = 0
