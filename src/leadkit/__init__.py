@@ -997,3 +997,7 @@ __all__ = [
     "utc_text",
     "uuid4_text",
 ]
+
+from leadkit._typecheck import check_constructors as _check_constructors
+
+_check_constructors(globals()[name] for name in __all__)

@@ -2010,13 +2010,13 @@ def _read_mapping_file(path: str) -> dict[str, Any]:
 
 
 def _import_mapping(
-    path: str, maps: Sequence[str], mapping_file: str | None, unknown_as_custom: bool
+    source: Any, maps: Sequence[str], mapping_file: str | None, unknown_as_custom: bool
 ) -> Any:
-    """The mapping to import with: suggested from the headers, then the --mapping file, then
-    each --map HEADER=KEY (``-`` or empty ignores the column)."""
-    from leadkit.io import open_source, suggest_mapping
+    """The mapping to import with: suggested from the headers of ``source``, then the
+    --mapping file, then each --map HEADER=KEY (``-`` or empty ignores the column)."""
+    from leadkit.io import suggest_mapping
 
-    headers = open_source(path).headers
+    headers = source.headers
     changes: dict[str, str | None] = {}
     kinds: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -2083,6 +2083,10 @@ def _mapping_lines(mapping: Any) -> list[str]:
     show_default=True,
     help="Rows flagged as possible duplicates: skip them or create them anyway.",
 )
+@click.option("--encoding", help="Text encoding of a CSV file (cp1252, utf-16); else detected.")
+@click.option(
+    "--delimiter", help="Field delimiter of a CSV file (',', ';' or 'tab'); else detected."
+)
 def import_command(
     path: str,
     yes: bool,
@@ -2092,6 +2096,8 @@ def import_command(
     custom_columns: bool,
     phone_region: str | None,
     duplicates: str,
+    encoding: str | None,
+    delimiter: str | None,
 ) -> None:
     """Preview an import (CSV, xlsx, XML): the column mapping, then what each row becomes;
     then commit it.
@@ -2099,12 +2105,15 @@ def import_command(
     A phone number without +country is read in the row's country (Land, Country ...), else
     in --phone-region.
     """
-    from leadkit.io import DuplicateAction, ImportPolicy, plan_import, run_import
+    from leadkit.io import DuplicateAction, ImportPolicy, open_source, plan_import, run_import
 
     settings = _settings()
     if not Path(path).is_file():
         raise _Failed(f"no file {path}", EXIT_CODES["not found"])
-    mapping = _import_mapping(path, maps, mapping_file, custom_columns)
+    if delimiter is not None and delimiter.lower() in ("tab", "\\t"):
+        delimiter = "\t"
+    source = open_source(path, encoding=encoding, delimiter=delimiter)
+    mapping = _import_mapping(source, maps, mapping_file, custom_columns)
     policy = ImportPolicy(
         phone_region=phone_region or settings.phone_region,
         currency=settings.currency,
@@ -2113,7 +2122,7 @@ def import_command(
         owner=settings.user,
     )
     with _store() as store:
-        plan = plan_import(path, mapping, policy, store=store)
+        plan = plan_import(source, mapping, policy, store=store)
         for line in _mapping_lines(plan.mapping):
             _echo(line)
         summary = plan.summary()

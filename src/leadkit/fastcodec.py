@@ -173,6 +173,8 @@ def trivial_init(cls: type) -> bool:
     constructor of every other class, so value invariants are always checked.
     """
     init = cls.__dict__.get("__init__")
+    # leadkit's argument type checks wrap the generated __init__ (leadkit._typecheck).
+    init = getattr(init, "__wrapped__", init)
     code = getattr(init, "__code__", None)
     if code is None or not code.co_filename.startswith("<attrs generated"):
         return False

@@ -143,7 +143,8 @@ class LeadQuery:
     bound. The bounds take a Decimal or an int (stored as a Decimal); floats are refused, as
     :class:`~leadkit.values.Money` refuses them.
 
-    Raises InvalidValue for a naive datetime, an empty text filter, an inverted range
+    Raises InvalidValue for a naive datetime or one out of range in UTC, an empty text filter
+    or one holding NUL, a field of the wrong type (``sort="x"``), an inverted range
     (``score_min`` above ``score_max`` included), or a score bound that is not a Decimal or an
     int, or is NaN or infinite (naming the field).
     """
@@ -172,6 +173,9 @@ class LeadQuery:
                 raise InvalidValue(hi, high, f"must not be before {lo}")
         if self.text is not None and not self.text.strip():
             raise InvalidValue("text", self.text, "an empty text filter matches nothing useful")
+        if self.text is not None and "\x00" in self.text:
+            # SQL adapters and Python's ``in`` disagree about NUL: refused for every adapter.
+            raise InvalidValue("text", self.text, "must not hold a NUL character")
         if (
             self.score_min is not None
             and self.score_max is not None

@@ -212,11 +212,16 @@ class LeadkitConverter:
         return _JSON.encode(self.dump(value))
 
     def loads(self, text: str | bytes, kind: type[T]) -> T:
-        """Read JSON text written by :meth:`dumps`. Raises InvalidValue for bad JSON too."""
+        """Read JSON text written by :meth:`dumps`. Raises InvalidValue for bad JSON too (text
+        that is not JSON, or nested deeper than the interpreter's recursion limit)."""
+        if not isinstance(text, str | bytes | bytearray):
+            raise InvalidValue("", text, "must be JSON text (str or bytes)")
         try:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as e:
             raise InvalidValue("", text[:60], f"not JSON: {e}") from None
+        except RecursionError:
+            raise InvalidValue("", text[:60], "not JSON leadkit reads: nested too deep") from None
         return self.load(data, kind)
 
 

@@ -6,8 +6,10 @@ the field, the value and the reason. Nothing here does I/O (e-mail syntax only, 
 
 from __future__ import annotations
 
+import decimal
 import re
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import ClassVar, Final
@@ -44,11 +46,20 @@ _ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$")
 
 
 def require_aware(field: str, value: datetime) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime. Raises InvalidValue otherwise."""
+    """Return ``value`` if it is a timezone-aware datetime that can be expressed in UTC (not
+    ``datetime.max`` west of Greenwich, say). Raises InvalidValue otherwise."""
     if not isinstance(value, datetime):
         raise InvalidValue(field, value, "must be a datetime")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+    try:
+        offset = value.utcoffset()
+    except Exception:  # a tzinfo of the caller's that fails or returns nonsense
+        raise InvalidValue(field, value, "has a time zone that gives no valid offset") from None
+    if offset is None:
         raise InvalidValue(field, value, "must be timezone-aware (a naive datetime is refused)")
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidValue(field, value, "is out of range once converted to UTC") from None
     return value
 
 
@@ -316,6 +327,10 @@ def _to_decimal(value: object) -> Decimal:
         raise InvalidValue("amount", value, "not a decimal number") from None
     if not amount.is_finite():
         raise InvalidValue("amount", value, "must be a finite number")
+    # The exponent is checked before any arithmetic: abs() or rounding of 1e1000000 would
+    # overflow the decimal context.
+    if amount and amount.adjusted() >= 15:
+        raise InvalidValue("amount", value, "must be less than 10^15 in magnitude")
     return amount
 
 
@@ -328,6 +343,20 @@ def _to_currency(value: object) -> str:
 
 
 _MAX_AMOUNT: Final = Decimal("1e15")
+_MONEY_CONTEXT: Final = decimal.Context(
+    prec=60, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[decimal.InvalidOperation]
+)
+
+
+def _money_of(compute: Callable[[], Decimal], currency: str) -> Money:
+    """``Money(compute(), currency)`` with the arithmetic done in a wide, exact-enough
+    context: overflow or a signalling NaN becomes InvalidValue, never a decimal signal."""
+    try:
+        with decimal.localcontext(_MONEY_CONTEXT):
+            amount = compute()
+    except decimal.DecimalException:
+        raise InvalidValue("amount", None, "the result is not a finite number") from None
+    return Money(amount, currency)
 
 
 @attrs.frozen(order=False)
@@ -368,21 +397,25 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return _money_of(lambda: self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return _money_of(lambda: self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
+        """The amount times ``factor`` (an int or a finite Decimal), rounded to the currency.
+        Raises InvalidValue for a NaN or infinite factor or a product of 10^15 or more."""
         if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
             return NotImplemented
-        return Money(self.amount * factor, self.currency)
+        if isinstance(factor, Decimal) and not factor.is_finite():
+            raise InvalidValue("factor", factor, "must be a finite number")
+        return _money_of(lambda: self.amount * factor, self.currency)
 
     __rmul__ = __mul__
 

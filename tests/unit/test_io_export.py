@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -138,10 +139,23 @@ def test_an_xlsx_export_holds_text_cells_never_formulas(tmp_path: Path) -> None:
 
 def test_a_failed_export_leaves_no_partial_file(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
-    bad = _lead(description="bell \x07 character")
-    with pytest.raises(InvalidValue, match="control characters"):
-        export_xlsx([_lead(), bad], path, ["topic", "description"])
+
+    def leads() -> Iterator[Lead]:
+        yield _lead()
+        raise InvalidValue("lead", None, "the store failed half-way")
+
+    with pytest.raises(InvalidValue, match="half-way"):
+        export_xlsx(leads(), path, ["topic", "description"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_control_character_spoils_only_its_own_cell(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    bad = _lead("L-2", description="bell \x07 and NUL \x00 here")
+    assert export_xlsx([_lead(), bad], path, ["topic", "description"]) == 2
+    rows = list(XlsxSource(path).rows())
+    assert rows[1].cells[1] == "bell \ufffd and NUL \ufffd here"
+    assert rows[0].cells == (_lead().topic, _lead().description)
 
 
 def test_money_and_custom_values_export_as_plain_text() -> None:

@@ -38,6 +38,7 @@ from leadkit.io.errors import (
     UnsafeXml,
 )
 from leadkit.io.export import export_csv, export_rows, export_xlsx, header_row
+from leadkit.io.limits import DEFAULT_READ_LIMITS, ReadLimits
 from leadkit.io.mail import EmailIntake, EmailIntakePolicy, html_to_text, lead_from_email
 from leadkit.io.mapping import (
     ColumnMapping,
@@ -76,6 +77,7 @@ __all__ = [
     "COLUMNS",
     "CUSTOM_KINDS",
     "DEFAULT_EXPORT_COLUMNS",
+    "DEFAULT_READ_LIMITS",
     "EXPORT_ONLY",
     "FORMULA_TRIGGERS",
     "LANGUAGES",
@@ -99,6 +101,7 @@ __all__ = [
     "MappingIncomplete",
     "ParseOptions",
     "PlannedRow",
+    "ReadLimits",
     "RowAction",
     "RowError",
     "RowOutcome",
@@ -130,3 +133,7 @@ __all__ = [
     "run_import",
     "suggest_mapping",
 ]
+
+from leadkit._typecheck import check_constructors as _check_constructors
+
+_check_constructors(globals()[name] for name in __all__)

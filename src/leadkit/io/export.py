@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final, TextIO, cast
 
-from leadkit.errors import ConfigurationError, InvalidValue
+from leadkit.errors import ConfigurationError
 from leadkit.io.cells import neutralise
 from leadkit.io.columns import DEFAULT_EXPORT_COLUMNS, LANGUAGES, column_spec, lead_cell
 from leadkit.lead import Lead
@@ -124,10 +124,10 @@ def export_csv(
     return write(target)
 
 
-def _xlsx_cell(text: str, column: str) -> str:
-    if _XLSX_ILLEGAL.search(text):
-        raise InvalidValue(column, text, "holds control characters an .xlsx cell cannot hold")
-    return text
+def _xlsx_cell(text: str) -> str:
+    """The cell as a workbook can hold it: control characters XML 1.0 forbids (NUL, ESC...)
+    each become U+FFFD, so one bad cell never spoils the whole export."""
+    return _XLSX_ILLEGAL.sub("\ufffd", text)
 
 
 def export_xlsx(
@@ -142,9 +142,10 @@ def export_xlsx(
     """Write ``leads`` to an ``.xlsx`` workbook (openpyxl, write-only: streamed); returns the
     number of lead rows written. Every cell is a text cell.
 
-    ``target`` is a path (written atomically) or a binary stream. Raises InvalidValue for
-    text with control characters a workbook cannot hold, ConfigurationError as
-    :func:`export_csv` does. Needs the ``io`` extra (openpyxl).
+    ``target`` is a path (written atomically) or a binary stream. A control character a
+    workbook cannot hold (NUL, ESC and the other C0 controls but tab and line breaks) is
+    written as U+FFFD in its cell; the rest of the export is unchanged. Raises
+    ConfigurationError as :func:`export_csv` does. Needs the ``io`` extra (openpyxl).
     """
     import openpyxl
 
@@ -155,7 +156,7 @@ def export_xlsx(
     count = -1
     try:
         for row in rows:
-            worksheet.append([_xlsx_cell(c, k) for c, k in zip(row, columns, strict=True)])
+            worksheet.append([_xlsx_cell(c) for c in row])
             count += 1
     except BaseException:
         # Finish the write-only sheet in memory so openpyxl releases its temporary file.

@@ -21,13 +21,15 @@ matches and :meth:`EmailIntake.create` refuses to make a second lead silently.
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
+import email.utils
 import re
 from datetime import datetime
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from html.parser import HTMLParser
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -35,10 +37,11 @@ from leadkit.conversion import DuplicateCandidate
 from leadkit.duplicates.index import DuplicateIndex
 from leadkit.duplicates.matches import DuplicateMatch
 from leadkit.duplicates.qualification import candidate_from_match
-from leadkit.errors import DuplicatesUnresolved, InvalidValue
+from leadkit.errors import ConfigurationError, DuplicatesUnresolved, InvalidValue, LeadkitError
 from leadkit.fields import CustomFields, LeadSource
 from leadkit.io.drafts import LEAD_DEFAULTS, DraftView, draft_record
 from leadkit.io.errors import MalformedMessage
+from leadkit.io.limits import positive_limit
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
@@ -54,12 +57,43 @@ _DESCRIPTION_MAX: Final = 2000
 class EmailIntakePolicy:
     """How a message becomes a lead: the lead source to set, the custom field (and value)
     that records the e-mail origin (``origin_field=None`` sets none), and the profile the lead
-    must satisfy."""
+    must satisfy.
 
-    source: LeadSource | None = LeadSource.OTHER
-    origin_field: str | None = "origin"
-    origin_value: str = "email"
-    profile: FieldProfile = DEFAULT_PROFILE
+    The limits bound the work a message can cause: ``max_message_bytes`` (the whole message,
+    25 MiB), ``max_header_chars`` (one unfolded header, 64 Ki characters: header decoding
+    grows faster than the header), ``max_mime_depth`` (multipart nesting, 16) and
+    ``max_multiparts`` (multipart containers, 256, counted before parsing). A message
+    over one is refused with MalformedMessage naming the header or part. Raises
+    ConfigurationError for a setting of the wrong type.
+    """
+
+    source: LeadSource | None = attrs.field(default=LeadSource.OTHER)
+    origin_field: str | None = attrs.field(default="origin")
+    origin_value: str = attrs.field(default="email")
+    profile: FieldProfile = attrs.field(default=DEFAULT_PROFILE)
+    max_message_bytes: int = attrs.field(
+        default=25 << 20, validator=positive_limit("e-mail intake policy")
+    )
+    max_header_chars: int = attrs.field(
+        default=64 << 10, validator=positive_limit("e-mail intake policy")
+    )
+    max_mime_depth: int = attrs.field(
+        default=16, validator=positive_limit("e-mail intake policy", 500)
+    )
+    max_multiparts: int = attrs.field(
+        default=256, validator=positive_limit("e-mail intake policy", 10_000)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        what = "e-mail intake policy"
+        if self.source is not None and not isinstance(self.source, LeadSource):
+            raise ConfigurationError(what, "source must be a LeadSource or None")
+        if self.origin_field is not None and not isinstance(self.origin_field, str):
+            raise ConfigurationError(what, "origin_field must be text or None")
+        if not isinstance(self.origin_value, str):
+            raise ConfigurationError(what, "origin_value must be text")
+        if not isinstance(self.profile, FieldProfile):
+            raise ConfigurationError(what, "profile must be a FieldProfile")
 
 
 @attrs.frozen
@@ -156,18 +190,116 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_CONTROLS: Final = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _plain(text: str) -> str:
+    """Header text with control characters (CR and LF from an encoded word) made spaces."""
+    return " ".join(_CONTROLS.sub(" ", text).split())
+
+
 def _sender(message: EmailMessage) -> tuple[str, str]:
-    header = message.get("From")
-    if header is None:
+    if "From" not in message:
         raise MalformedMessage("From", None, "the message has no From header (no sender)")
     try:
+        header: Any = message.get("From")
         addresses: tuple[Address, ...] = header.addresses
     except AttributeError:
         raise MalformedMessage("From", str(header), "the From header has no address") from None
+    except ValueError:
+        # An encoded display name may decode to CR or LF, which the header registry refuses
+        # outright; read the raw header with the tolerant parser instead.
+        return _sender_fallback(message)
     if len(addresses) != 1 or not addresses[0].addr_spec or "@" not in addresses[0].addr_spec:
         raise MalformedMessage("From", str(header), "must hold exactly one sender address")
     address = addresses[0]
-    return address.display_name.strip(), address.addr_spec
+    return _plain(address.display_name), address.addr_spec
+
+
+def _sender_fallback(message: EmailMessage) -> tuple[str, str]:
+    raw = next((str(v) for k, v in message.raw_items() if k.lower() == "from"), "")
+    display, addr_spec = email.utils.parseaddr(raw)
+    if not addr_spec or "@" not in addr_spec:
+        raise MalformedMessage("From", _plain(raw), "must hold exactly one sender address")
+    try:
+        decoded = str(email.header.make_header(email.header.decode_header(display)))
+    except (LookupError, ValueError, UnicodeError):
+        decoded = display
+    return _plain(decoded), addr_spec
+
+
+_MULTIPART: Final = re.compile(rb"(?i)content-type\s*:\s*multipart/")
+
+
+def _split_head(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """The header block, the blank line after it and the body."""
+    ends = [(i, sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
+    if not ends:
+        return data, b"", b""
+    index, sep = min(ends)
+    return data[:index], sep, data[index + len(sep) :]
+
+
+def _check_headers(head: bytes, limit: int) -> None:
+    """Refuse a header whose unfolded value is over ``limit`` characters (linear)."""
+    name = b""
+    size = 0
+    for line in head.splitlines():
+        if line[:1] in (b" ", b"\t") and name:
+            size += len(line)
+        else:
+            name, _, value = line.partition(b":")
+            size = len(value)
+        if size > limit:
+            raise MalformedMessage(
+                name.decode("ascii", "replace").strip() or "header",
+                f"over {limit:,} characters",
+                "the header is longer than the limit (EmailIntakePolicy.max_header_chars)",
+            )
+
+
+def _parse(data: bytes, policy: EmailIntakePolicy) -> EmailMessage:
+    """The message, its top-level headers decoded as UTF-8 where they hold 8-bit bytes (the
+    RFC 6532 form mail clients send), else Windows-1252."""
+    head, sep, body = _split_head(data)
+    _check_headers(head, policy.max_header_chars)
+    multiparts = len(_MULTIPART.findall(data))
+    if multiparts > policy.max_multiparts:
+        raise MalformedMessage(
+            "message",
+            f"{multiparts:,} multipart parts",
+            f"holds more than {policy.max_multiparts:,} multipart containers "
+            "(EmailIntakePolicy.max_multiparts)",
+        )
+    try:
+        header_text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        header_text = head.decode("cp1252", errors="replace")
+    text = header_text + sep.decode("ascii") + body.decode("ascii", errors="surrogateescape")
+    try:
+        message = email.message_from_string(text, policy=email.policy.default)
+    except RecursionError:
+        raise MalformedMessage(
+            "message", "MIME parts", f"nested deeper than {policy.max_mime_depth} levels"
+        ) from None
+    assert isinstance(message, EmailMessage)
+    _check_depth(message, policy.max_mime_depth)
+    return message
+
+
+def _check_depth(message: EmailMessage, limit: int) -> None:
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if depth > limit:
+            raise MalformedMessage(
+                "message",
+                part.get_content_type(),
+                f"MIME parts nest deeper than {limit} levels (EmailIntakePolicy.max_mime_depth)",
+            )
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend((child, depth + 1) for child in payload if isinstance(child, Message))
 
 
 def _body(message: EmailMessage) -> str:
@@ -202,15 +334,44 @@ def lead_from_email(
     ``duplicates`` is an index of the stored records
     (:func:`leadkit.io.build_duplicate_index`); the sender's matches among them are reported.
     Raises MalformedMessage for input that is not bytes, has no headers, no From header or a
-    From header without exactly one valid address.
+    From header without exactly one valid address, breaks a limit of ``policy`` (size,
+    header length, MIME depth) or that the standard library's parser cannot read; InvalidValue
+    as the policy's profile does.
     """
     policy = policy if policy is not None else EmailIntakePolicy()
+    if not isinstance(policy, EmailIntakePolicy):
+        raise MalformedMessage("policy", policy, "must be an EmailIntakePolicy")
+    if duplicates is not None and not isinstance(duplicates, DuplicateIndex):
+        raise MalformedMessage("duplicates", duplicates, "must be a DuplicateIndex or None")
     if not isinstance(message_bytes, bytes | bytearray):
         raise MalformedMessage("message", type(message_bytes).__name__, "must be bytes")
+    if len(message_bytes) > policy.max_message_bytes:
+        raise MalformedMessage(
+            "message",
+            f"{len(message_bytes):,} bytes",
+            f"is larger than {policy.max_message_bytes:,} bytes "
+            "(EmailIntakePolicy.max_message_bytes)",
+        )
     if not message_bytes.strip():
         raise MalformedMessage("message", "", "is empty")
-    message = email.message_from_bytes(bytes(message_bytes), policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    try:
+        return _intake(bytes(message_bytes), policy, duplicates)
+    except LeadkitError:
+        raise
+    except RecursionError:
+        raise MalformedMessage(
+            "message", "MIME parts", f"nested deeper than {policy.max_mime_depth} levels"
+        ) from None
+    except Exception as e:  # the standard library's parser on hostile input
+        raise MalformedMessage(
+            "message", type(e).__name__, f"cannot be read: {_plain(str(e))}"
+        ) from None
+
+
+def _intake(
+    message_bytes: bytes, policy: EmailIntakePolicy, duplicates: DuplicateIndex | None
+) -> EmailIntake:
+    message = _parse(message_bytes, policy)
     if not message.keys():
         raise MalformedMessage("message", bytes(message_bytes[:60]), "has no RFC 5322 headers")
     display, address = _sender(message)
@@ -222,7 +383,7 @@ def lead_from_email(
         name = PersonName.parse(display) if display else PersonName(last=address.split("@")[0])
     except InvalidValue as e:
         raise MalformedMessage("From", display, e.reason) from None
-    subject = " ".join(str(message.get("Subject", "")).split())
+    subject = _plain(str(message.get("Subject", "")))
     topic = _clip(subject or f"E-mail from {display or address}", _TOPIC_MAX)
     description = _clip(_body(message), _DESCRIPTION_MAX)
     custom = (
@@ -246,7 +407,7 @@ def lead_from_email(
     return EmailIntake(
         patch=patch,
         sender=sender,
-        message_id=str(message.get("Message-ID", "")).strip(),
+        message_id=_plain(str(message.get("Message-ID", ""))),
         sent_at=sent_at,
         matches=_known(duplicates, patch),
     )

@@ -28,6 +28,7 @@ from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
 from leadkit.errors import ConfigurationError, InvalidValue, NotFound
 from leadkit.fields import CustomFields, LeadSource
 from leadkit.io.drafts import LEAD_DEFAULTS, DraftView, draft_record
+from leadkit.io.limits import DEFAULT_READ_LIMITS, ReadLimits
 from leadkit.io.mapping import (
     ColumnMapping,
     DateOrder,
@@ -130,6 +131,8 @@ class ImportPolicy:
     - ``batch_size``: rows per unit of work in :func:`run_import` (None: all in one).
     - ``owner``: owner of created leads (default: the importing user); ``default_source``:
       the lead source of rows without one.
+    - ``limits``: the :class:`~leadkit.io.ReadLimits` a file opened by :func:`plan_import`
+      must keep (columns, cell size, archive sizes; see docs/import-export.md).
     """
 
     profile: FieldProfile = DEFAULT_PROFILE
@@ -144,8 +147,11 @@ class ImportPolicy:
     batch_size: int | None = None
     owner: UserRef | None = None
     default_source: LeadSource | None = None
+    limits: ReadLimits = DEFAULT_READ_LIMITS
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.limits, ReadLimits):
+            raise ConfigurationError("import policy", "limits must be a ReadLimits")
         if self.date_order not in ("DMY", "MDY"):
             raise ConfigurationError("import policy", "date_order must be 'DMY' or 'MDY'")
         size = self.batch_size
@@ -462,7 +468,7 @@ def plan_import(
     a mapping made for other headers.
     """
     policy = policy if policy is not None else ImportPolicy()
-    table = _as_source(source)
+    table = _as_source(source, limits=policy.limits)
     mapping = mapping if mapping is not None else suggest_mapping(table.headers)
     mapping.check(policy.profile)
     parser = RowParser(mapping, table.headers, policy.parse_options)

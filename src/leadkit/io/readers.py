@@ -31,6 +31,8 @@ import codecs
 import csv
 import io
 import os
+import re
+import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -38,8 +40,10 @@ from typing import IO, Any, BinaryIO, Final, Protocol
 
 import attrs
 
+from leadkit.errors import LeadkitError
 from leadkit.io.cells import cell_text, restore
 from leadkit.io.errors import MalformedSource, UnsafeXml
+from leadkit.io.limits import DEFAULT_READ_LIMITS, ReadLimits
 
 __all__ = [
     "SAMPLE_SIZE",
@@ -96,10 +100,19 @@ class Source(Protocol):
         ...
 
 
-def _check_headers(headers: Sequence[str]) -> tuple[str, ...]:
+def _check_headers(
+    headers: Sequence[str], limits: ReadLimits = DEFAULT_READ_LIMITS
+) -> tuple[str, ...]:
     cleaned = [restore(h).strip() for h in headers]
     while cleaned and not cleaned[-1]:
         cleaned.pop()
+    if len(cleaned) > limits.max_columns:
+        raise MalformedSource(
+            "header",
+            f"{len(cleaned):,} columns",
+            f"has more columns than the limit of {limits.max_columns:,} (ReadLimits.max_columns)",
+        )
+    _check_lengths("header", cleaned, limits)
     if not cleaned:
         raise MalformedSource("header", "", "the file has no header row (the first row is empty)")
     named: list[str] = []
@@ -111,6 +124,34 @@ def _check_headers(headers: Sequence[str]) -> tuple[str, ...]:
         seen.add(name.casefold())
         named.append(name)
     return tuple(named)
+
+
+def _check_lengths(where: str, cells: Sequence[str], limits: ReadLimits) -> None:
+    for index, cell in enumerate(cells, start=1):
+        if len(cell) > limits.max_cell_chars:
+            raise MalformedSource(
+                where,
+                cell[:40],
+                f"cell {_column_letter(index)} holds {len(cell):,} characters; the limit is "
+                f"{limits.max_cell_chars:,} (ReadLimits.max_cell_chars)",
+            )
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _fit(cells: list[str], width: int) -> tuple[str, ...]:
+    """The cells of a data row cut to ``width`` columns, keeping one filled cell beyond it
+    (the importer reports it as a cell the header has no column for)."""
+    if len(cells) > width:
+        extra = next((c for c in cells[width:] if c.strip()), None)
+        cells = cells[:width] if extra is None else [*cells[:width], extra]
+    return tuple(cells)
 
 
 def _name_of(data: Data, name: str | None) -> str:
@@ -200,7 +241,7 @@ def _sniff_delimiter(text: str) -> str:
     choice = ","
     for order, delimiter in enumerate(_DELIMITERS):
         try:
-            records = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:20]
+            records = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))[:20]
         except csv.Error:
             continue
         if not records:
@@ -239,13 +280,46 @@ class _Prefixed(io.RawIOBase):
         super().close()
 
 
+class _Budget(io.RawIOBase):
+    """A binary stream that refuses to give more than ``budget`` bytes (None: no limit)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.budget: int | None = None
+        self.used = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        want = len(view)
+        if self.budget is not None:
+            if self.used >= self.budget:
+                raise _OverBudget
+            want = min(want, self.budget - self.used + 1)
+        data = self._stream.read(want)
+        view[: len(data)] = data
+        self.used += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+class _OverBudget(Exception):
+    """The header record is longer than ReadLimits.max_header_bytes."""
+
+
 class CsvSource:
     """A CSV file read as a stream of rows (see the module doc for what is detected).
 
     ``data`` is a path, bytes or a binary stream (a stream can be read once). ``encoding``
-    and ``delimiter`` override detection. Raises MalformedSource when there is no header row
-    or the header repeats a name; reading rows raises it for undecodable bytes or broken
-    quoting, naming the row.
+    and ``delimiter`` override detection; ``limits`` bounds the header and the cells. Lines
+    may end in CR LF, LF or a lone CR. Raises MalformedSource when there is no header row,
+    the header repeats a name or breaks a limit; reading rows raises it for undecodable bytes,
+    broken quoting or a cell over the limit, naming the row.
     """
 
     def __init__(
@@ -255,22 +329,35 @@ class CsvSource:
         encoding: str | None = None,
         delimiter: str | None = None,
         name: str | None = None,
+        limits: ReadLimits = DEFAULT_READ_LIMITS,
     ) -> None:
+        if not isinstance(limits, ReadLimits):
+            raise MalformedSource("limits", limits, "must be a ReadLimits")
+        if encoding is not None and not isinstance(encoding, str):
+            raise MalformedSource("encoding", encoding, "must be the name of a text encoding")
+        if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+            raise MalformedSource("delimiter", delimiter, "must be one character")
+        if delimiter is not None and delimiter in '\r\n"\0':
+            raise MalformedSource("delimiter", delimiter, "cannot be a quote, NUL or line break")
         self._opener = _Opener(data)
         self._name = _name_of(data, name)
+        self._limits = limits
         stream = self._opener.open()
         try:
             sample = stream.read(SAMPLE_SIZE + 1)
-        except OSError as e:
+        except (OSError, ValueError) as e:
             stream.close()
             raise MalformedSource("source", self._name, f"cannot be read: {e}") from e
+        if not isinstance(sample, bytes):
+            stream.close()
+            raise MalformedSource("source", self._name, "must be a binary stream")
         complete = len(sample) <= SAMPLE_SIZE
         sample = sample[:SAMPLE_SIZE] if not complete else sample
+        pending: BinaryIO | None = None
         if self._opener.reusable:
             stream.close()
-            self._pending: BinaryIO | None = None
         else:
-            self._pending = stream
+            pending = stream
         self._head = sample
         if encoding is not None:
             try:
@@ -279,11 +366,58 @@ class CsvSource:
                 raise MalformedSource("encoding", encoding, "not a known text encoding") from None
         self.encoding: str = encoding or detect_encoding(sample, complete=complete)
         text = sample.decode(self.encoding, errors="replace").lstrip("\ufeff")
-        if delimiter is not None and delimiter not in _DELIMITERS and len(delimiter) != 1:
-            raise MalformedSource("delimiter", delimiter, "must be one character")
         self.delimiter: str = delimiter or _sniff_delimiter(text)
-        first = next(csv.reader(io.StringIO(text), delimiter=self.delimiter), [])
-        self._headers = _check_headers(first)
+        binary = (
+            io.BufferedReader(_Prefixed(self._head, pending))
+            if pending is not None
+            else self._opener.open()
+        )
+        # The header is read from the file itself, not the sample: it may be wider.
+        self._reader: tuple[Iterator[list[str]], IO[str]] | None = None
+        reader, handle = self._open_reader(binary)
+        self._headers = _check_headers(self._first(reader, handle), limits)
+        if pending is not None:
+            self._reader = (reader, handle)
+        else:
+            handle.close()
+
+    def _open_reader(self, binary: IO[bytes]) -> tuple[Iterator[list[str]], IO[str]]:
+        budget = _Budget(binary)
+        budget.budget = self._limits.max_header_bytes
+        text = io.TextIOWrapper(
+            io.BufferedReader(budget), encoding=self.encoding, errors="strict", newline=""
+        )
+        self._budget = budget
+        return csv.reader(text, delimiter=self.delimiter, strict=True), text
+
+    def _first(self, reader: Iterator[list[str]], handle: IO[str]) -> list[str]:
+        try:
+            first = next(reader, [])
+        except _OverBudget:
+            handle.close()
+            raise MalformedSource(
+                "header",
+                f"over {self._limits.max_header_bytes:,} bytes",
+                "the header record is longer than the limit (ReadLimits.max_header_bytes)",
+            ) from None
+        except UnicodeDecodeError as e:
+            handle.close()
+            raise MalformedSource(
+                "header", e.object[e.start : e.end], self._encoding_advice()
+            ) from None
+        except (csv.Error, ValueError, OSError) as e:
+            handle.close()
+            raise MalformedSource("header", "", f"broken CSV: {e}") from None
+        self._budget.budget = None
+        if first and first[0].startswith("\ufeff"):
+            first[0] = first[0][1:]
+        return first
+
+    def _encoding_advice(self) -> str:
+        return (
+            f"bytes that are not {self.encoding}; give the file's encoding "
+            "(encoding='cp1252' in Python, --encoding cp1252 on the command line)"
+        )
 
     @property
     def name(self) -> str:
@@ -295,34 +429,30 @@ class CsvSource:
         """The header row."""
         return self._headers
 
-    def _binary(self) -> IO[bytes]:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            return io.BufferedReader(_Prefixed(self._head, pending))
-        return self._opener.open()
-
     def rows(self) -> Iterator[SourceRow]:
         """The data rows (record 2 onwards), decoded and split lazily."""
-        binary = self._binary()
-        text = io.TextIOWrapper(binary, encoding=self.encoding, errors="strict", newline="")
-        reader = csv.reader(text, delimiter=self.delimiter, strict=True)
+        if self._reader is not None:
+            (reader, text), self._reader = self._reader, None
+        else:
+            reader, text = self._open_reader(self._opener.open())
+            self._first(reader, text)
+        width = len(self._headers)
+        limits = self._limits
         number = 1
         try:
             try:
-                next(reader)
                 for number, record in enumerate(reader, start=2):
-                    yield SourceRow(number, tuple(record))
+                    where = f"row {number}"
+                    _check_lengths(where, record, limits)
+                    yield SourceRow(number, _fit(record, width))
+            except LeadkitError:
+                raise
             except UnicodeDecodeError as e:
                 raise MalformedSource(
-                    f"row {number + 1}",
-                    e.object[e.start : e.end],
-                    f"bytes that are not {self.encoding} near this row; give the file's "
-                    "encoding (encoding='cp1252', say)",
+                    f"row {number + 1}", e.object[e.start : e.end], self._encoding_advice()
                 ) from None
-            except csv.Error as e:
+            except (csv.Error, ValueError, OSError) as e:
                 raise MalformedSource(f"row {number + 1}", "", f"broken CSV: {e}") from None
-            except StopIteration:  # pragma: no cover - the header was read already
-                return
         finally:
             text.close()
 
@@ -331,31 +461,118 @@ class CsvSource:
 # Excel
 
 
+_SHARED_STRING: Final = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]")
+_MIB: Final = 1 << 20
+
+
+def _check_archive(data: str | os.PathLike[str] | bytes, name: str, limits: ReadLimits) -> None:
+    """Refuse an ``.xlsx`` archive whose parts would be too large once inflated, before any
+    part is parsed: the declared sizes bound what zipfile will ever return."""
+    target: Any = io.BytesIO(data) if isinstance(data, bytes) else data
+    try:
+        with zipfile.ZipFile(target) as archive:
+            members = archive.infolist()
+            if len(members) > limits.max_archive_members:
+                raise MalformedSource(
+                    "source",
+                    name,
+                    f"the archive holds {len(members):,} files; the limit is "
+                    f"{limits.max_archive_members:,} (ReadLimits.max_archive_members)",
+                )
+            total = 0
+            for member in members:
+                size = member.file_size
+                total += size
+                if size > limits.max_member_bytes:
+                    raise MalformedSource(
+                        "source",
+                        member.filename,
+                        f"inflates to {size:,} bytes; the limit is "
+                        f"{limits.max_member_bytes:,} (ReadLimits.max_member_bytes)",
+                    )
+                ratio = size / max(member.compress_size, 1)
+                if size >= _MIB and ratio > limits.max_compression_ratio:
+                    raise MalformedSource(
+                        "source",
+                        member.filename,
+                        f"compresses {ratio:,.0f} to 1, over the "
+                        f"limit of {limits.max_compression_ratio:,} (a zip bomb?; "
+                        "ReadLimits.max_compression_ratio)",
+                    )
+            if total > limits.max_total_bytes:
+                raise MalformedSource(
+                    "source",
+                    name,
+                    f"inflates to {total:,} bytes; the limit is "
+                    f"{limits.max_total_bytes:,} (ReadLimits.max_total_bytes)",
+                )
+            for member in members:
+                if member.filename.lower().endswith("sharedstrings.xml"):
+                    _count_shared_strings(archive, member, limits)
+    except LeadkitError:
+        raise
+    except Exception as e:
+        raise MalformedSource("source", name, f"not an .xlsx workbook: {e}") from None
+
+
+def _count_shared_strings(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: ReadLimits
+) -> None:
+    count = 0
+    tail = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(_MIB):
+            block = tail + chunk
+            count += len(_SHARED_STRING.findall(block))
+            # Keep the last bytes that cannot hold a whole match for the next block.
+            cut = max(block.rfind(b"<"), len(block) - 64)
+            if _SHARED_STRING.match(block, cut):
+                cut = len(block)
+            tail = block[cut:]
+            if count > limits.max_shared_strings:
+                raise MalformedSource(
+                    "source",
+                    member.filename,
+                    f"holds over {limits.max_shared_strings:,} "
+                    "shared strings (ReadLimits.max_shared_strings)",
+                )
+
+
 class XlsxSource:
     """The first sheet (or the sheet named ``sheet``) of an ``.xlsx`` workbook, read with
     openpyxl in read-only mode. The header is the first non-blank row.
 
-    Raises MalformedSource for a file that is not a workbook, an unknown sheet or a missing
-    header. Needs the ``io`` extra (openpyxl).
+    The archive's part sizes and compression ratios are checked against ``limits`` before
+    anything is parsed, the sheet's declared ``<dimension>`` is ignored (only cells present
+    in the file are read) and no row is made wider than the header. Raises MalformedSource
+    for a file that is not a workbook, an unknown sheet, a missing header, a broken cell or a
+    limit broken, naming the row or cell. Needs the ``io`` extra (openpyxl).
     """
 
-    def __init__(self, data: Data, *, sheet: str | None = None, name: str | None = None) -> None:
-        if not isinstance(data, str | os.PathLike | bytes | bytearray):
-            data = data.read()
-        self._data: str | os.PathLike[str] | bytes = (
-            bytes(data) if isinstance(data, bytearray) else data
-        )
+    def __init__(
+        self,
+        data: Data,
+        *,
+        sheet: str | None = None,
+        name: str | None = None,
+        limits: ReadLimits = DEFAULT_READ_LIMITS,
+    ) -> None:
         self._name = _name_of(data, name)
+        self._data: str | os.PathLike[str] | bytes = _sheet_data(data, sheet, name, limits)
         self._sheet = sheet
+        self._limits = limits
         self._header_row = 0
+        self._width = limits.max_columns
+        _check_archive(self._data, self._name, limits)
         headers: tuple[str, ...] | None = None
         for number, values in self._raw_rows():
             if any(v.strip() for v in values):
-                headers, self._header_row = _check_headers(values), number
+                headers, self._header_row = _check_headers(values, limits), number
                 break
         if headers is None:
             raise MalformedSource("header", "", "the sheet has no header row (it is empty)")
         self._headers = headers
+        self._width = len(headers)
 
     @property
     def name(self) -> str:
@@ -370,18 +587,25 @@ class XlsxSource:
     def _raw_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
         try:
             import openpyxl
-            from openpyxl.utils.exceptions import InvalidFileException
+            from openpyxl.worksheet._reader import WorkSheetParser
         except ImportError as e:  # pragma: no cover - the io extra is missing
             raise MalformedSource(
                 "source", self._name, 'reading .xlsx needs openpyxl: pip install "leadkit[io]"'
             ) from e
         target = io.BytesIO(self._data) if isinstance(self._data, bytes) else self._data
         try:
-            book = openpyxl.load_workbook(target, read_only=True, data_only=True, keep_links=False)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                book: Any = openpyxl.load_workbook(
+                    target, read_only=True, data_only=True, keep_links=False
+                )
+        except Exception as e:
             raise MalformedSource("source", self._name, f"not an .xlsx workbook: {e}") from None
+        number = 0
         try:
             if self._sheet is None:
+                if not book.worksheets:
+                    raise MalformedSource("sheet", None, "the workbook has no worksheet")
                 worksheet = book.worksheets[0]
             elif self._sheet in book.sheetnames:
                 worksheet = book[self._sheet]
@@ -389,16 +613,113 @@ class XlsxSource:
                 raise MalformedSource(
                     "sheet", self._sheet, f"no such sheet; the workbook has {book.sheetnames}"
                 )
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                yield number, tuple(cell_text(v) for v in values)
+            if not hasattr(worksheet, "_get_source"):
+                raise MalformedSource("sheet", self._sheet, "is not a worksheet")
+            source = worksheet._get_source()
+            try:
+                parser = WorkSheetParser(
+                    source,
+                    book.shared_strings,
+                    data_only=True,
+                    epoch=book.epoch,
+                    date_formats=book._date_formats,
+                    timedelta_formats=book._timedelta_formats,
+                )
+                rows = parser.parse()
+                while True:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        found = next(rows, None)
+                    if found is None:
+                        break
+                    number, cells = found
+                    yield number, self._row(number, cells)
+            finally:
+                source.close()
+        except LeadkitError:
+            raise
+        except Exception as e:
+            raise MalformedSource(
+                f"row {number + 1}", self._name, f"broken worksheet: {type(e).__name__}: {e}"
+            ) from None
         finally:
             book.close()
+
+    def _row(self, number: int, cells: list[dict[str, Any]]) -> tuple[str, ...]:
+        limits = self._limits
+        where = f"row {number}"
+        if not 1 <= number <= limits.max_rows:
+            raise MalformedSource(
+                where,
+                number,
+                f"row numbers run from 1 to {limits.max_rows:,} (ReadLimits.max_rows)",
+            )
+        width = self._width
+        values: list[str] = []
+        extra: str | None = None
+        for cell in cells:
+            column = cell["column"]
+            text = cell_text(cell["value"])
+            if len(text) > limits.max_cell_chars:
+                raise MalformedSource(
+                    where,
+                    text[:40],
+                    f"cell {_column_letter(column)}{number} holds "
+                    f"{len(text):,} characters; the limit is {limits.max_cell_chars:,} "
+                    "(ReadLimits.max_cell_chars)",
+                )
+            if column > width:
+                if self._header_row == 0 and text.strip():
+                    raise MalformedSource(
+                        where,
+                        f"column {column:,}",
+                        f"is beyond the limit of "
+                        f"{limits.max_columns:,} columns (ReadLimits.max_columns)",
+                    )
+                if extra is None and text.strip():
+                    extra = text
+                continue
+            if column > len(values):
+                values.extend([""] * (column - len(values)))
+            values[column - 1] = text
+        if extra is not None:
+            values.extend([""] * (width - len(values)))
+            values.append(extra)
+        return tuple(values)
 
     def rows(self) -> Iterator[SourceRow]:
         """The rows after the header row, with their sheet row numbers."""
         for number, values in self._raw_rows():
             if number > self._header_row:
                 yield SourceRow(number, values)
+
+
+def _sheet_data(
+    data: Data, sheet: object, name: str | None, limits: object
+) -> str | os.PathLike[str] | bytes:
+    """The arguments of a sheet reader checked: the data as a path or bytes (a stream read
+    whole). Raises MalformedSource for a limits or sheet of the wrong type."""
+    if not isinstance(limits, ReadLimits):
+        raise MalformedSource("limits", limits, "must be a ReadLimits")
+    if sheet is not None and not isinstance(sheet, str):
+        raise MalformedSource("sheet", sheet, "must be a sheet name")
+    if isinstance(data, bytearray):
+        return bytes(data)
+    if not isinstance(data, str | os.PathLike | bytes):
+        return _read_all(data, name)
+    return data
+
+
+def _read_all(data: Any, name: str | None) -> bytes:
+    if not hasattr(data, "read"):
+        raise MalformedSource("source", name or data, "must be a path, bytes or a binary stream")
+    try:
+        content = data.read()
+    except (OSError, ValueError) as e:
+        raise MalformedSource("source", name or "<data>", f"cannot be read: {e}") from e
+    if not isinstance(content, bytes | bytearray):
+        raise MalformedSource("source", name or "<data>", "must be a binary stream")
+    return bytes(content)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,10 +748,27 @@ def _iterparse(data: Data, name: str) -> Iterator[tuple[str, Any]]:
         raise UnsafeXml("a document type declaration", str(e.name)) from None
     except DefusedXmlException as e:
         raise UnsafeXml("external references", str(e)) from None
-    except ParseError as e:
+    except (ParseError, ValueError, LookupError) as e:
         raise MalformedSource("xml", name, f"not well-formed XML: {e}") from None
     finally:
         stream.close()
+
+
+def _text(element: Any) -> str:
+    """The text of ``element`` and its descendants, like ``itertext`` but without recursion
+    (a document nested thousands deep cannot exhaust the stack)."""
+    parts: list[str] = []
+    stack: list[tuple[Any, bool]] = [(element, True)]
+    while stack:
+        node, opening = stack.pop()
+        if opening:
+            if isinstance(node.tag, str) and node.text:
+                parts.append(node.text)
+            stack.append((node, False))
+            stack.extend((child, True) for child in reversed(node))
+        elif node is not element and node.tail:
+            parts.append(node.tail)
+    return "".join(parts)
 
 
 def _local(tag: str) -> str:
@@ -441,23 +779,26 @@ def _ss(name: str) -> str:
     return f"{{{SS_NAMESPACE}}}{name}"
 
 
-def _index(element: Any, default: int) -> int:
+def _index(element: Any, default: int, where: str, limit: int, what: str) -> int:
     raw = element.get(_ss("Index"))
     if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise MalformedSource("xml", raw, "ss:Index is not a number") from None
-    if value < default:
-        raise MalformedSource("xml", raw, "ss:Index goes backwards")
+        value = default
+    else:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise MalformedSource(where, raw, "ss:Index is not a number") from None
+        if value < default:
+            raise MalformedSource(where, raw, "ss:Index goes backwards")
+    if value > limit:
+        raise MalformedSource(where, raw, f"ss:Index is beyond the limit of {limit:,} {what}")
     return value
 
 
 def _ss_value(data: Any) -> str:
     if data is None:
         return ""
-    text = "".join(data.itertext())
+    text = _text(data)
     kind = data.get(_ss("Type"), "String")
     if kind == "Boolean":
         return "true" if text.strip() in ("1", "true") else "false"
@@ -477,17 +818,25 @@ class XmlSpreadsheetSource:
     MalformedSource for other broken or foreign XML.
     """
 
-    def __init__(self, data: Data, *, sheet: str | None = None, name: str | None = None) -> None:
-        if not isinstance(data, str | os.PathLike | bytes | bytearray):
-            data = data.read()
-        self._data: Data = data
+    def __init__(
+        self,
+        data: Data,
+        *,
+        sheet: str | None = None,
+        name: str | None = None,
+        limits: ReadLimits = DEFAULT_READ_LIMITS,
+    ) -> None:
         self._name = _name_of(data, name)
+        self._data: Data = _sheet_data(data, sheet, name, limits)
         self._sheet = sheet
+        self._limits = limits
         self._header_row = 0
+        self._width = limits.max_columns
         for number, values in self._raw_rows():
             if any(v.strip() for v in values):
-                self._headers = _check_headers(values)
+                self._headers = _check_headers(values, limits)
                 self._header_row = number
+                self._width = len(self._headers)
                 break
         else:
             raise MalformedSource("header", "", "the worksheet has no header row")
@@ -532,20 +881,10 @@ class XmlSpreadsheetSource:
                 in_sheet = False
                 element.clear()
             elif element.tag == _ss("Row") and in_sheet:
-                row_number = _index(element, row_number + 1)
-                cells: list[str] = []
-                for cell in element:
-                    if cell.tag != _ss("Cell"):
-                        continue
-                    position = _index(cell, len(cells) + 1)
-                    cells.extend([""] * (position - 1 - len(cells)))
-                    cells.append(_ss_value(cell.find(_ss("Data"))))
-                    across = cell.get(_ss("MergeAcross"))
-                    if across is not None and across.isdigit():
-                        cells.extend([""] * int(across))
-                while cells and not cells[-1]:
-                    cells.pop()
-                yield row_number, tuple(cells)
+                limits = self._limits
+                where = f"row {row_number + 1}"
+                row_number = _index(element, row_number + 1, where, limits.max_rows, "rows")
+                yield row_number, self._cells(element, f"row {row_number}")
                 if table is not None:
                     table.clear()
                 else:  # pragma: no cover - a Row outside a Table
@@ -553,6 +892,55 @@ class XmlSpreadsheetSource:
         if not seen_sheet:
             wanted = "a worksheet" if self._sheet is None else f"worksheet {self._sheet!r}"
             raise MalformedSource("sheet", self._sheet, f"no {wanted}; the file has {sheets}")
+
+    def _cells(self, row: Any, where: str) -> tuple[str, ...]:
+        """The cells of one ``Row``: ``ss:Index`` and ``ss:MergeAcross`` never pad past the
+        header width (before the header: ``max_columns``); a filled cell further right is
+        kept as one extra cell, which the importer reports."""
+        limits = self._limits
+        width = self._width
+        cells: list[str] = []
+        extra: str | None = None
+        position = 0
+        for cell in row:
+            if cell.tag != _ss("Cell"):
+                continue
+            position = _index(cell, position + 1, where, limits.max_columns, "columns")
+            text = _ss_value(cell.find(_ss("Data")))
+            if len(text) > limits.max_cell_chars:
+                raise MalformedSource(
+                    where,
+                    text[:40],
+                    f"cell {_column_letter(position)} holds {len(text):,} "
+                    f"characters; the limit is {limits.max_cell_chars:,} "
+                    "(ReadLimits.max_cell_chars)",
+                )
+            if position > width:
+                if extra is None and text.strip():
+                    extra = text
+            else:
+                cells.extend([""] * (position - 1 - len(cells)))
+                cells.append(text)
+            across = cell.get(_ss("MergeAcross"))
+            if across is not None:
+                try:
+                    span = int(across)
+                except ValueError:
+                    raise MalformedSource(where, across, "ss:MergeAcross is not a number") from None
+                if span < 0 or position + span > limits.max_columns:
+                    raise MalformedSource(
+                        where,
+                        across,
+                        f"ss:MergeAcross reaches beyond the limit of "
+                        f"{limits.max_columns:,} columns (ReadLimits.max_columns)",
+                    )
+                position += span
+        while cells and not cells[-1]:
+            cells.pop()
+        if extra is not None:
+            cells.extend([""] * (width - len(cells)))
+            cells.append(extra)
+        return tuple(cells)
 
     def rows(self) -> Iterator[SourceRow]:
         """The rows after the header row, with their sheet row numbers."""
@@ -574,15 +962,27 @@ class LeadkitXmlSource:
     Raises UnsafeXml / MalformedSource as :class:`XmlSpreadsheetSource` does.
     """
 
-    def __init__(self, data: Data, *, name: str | None = None) -> None:
+    def __init__(
+        self, data: Data, *, name: str | None = None, limits: ReadLimits = DEFAULT_READ_LIMITS
+    ) -> None:
+        if not isinstance(limits, ReadLimits):
+            raise MalformedSource("limits", limits, "must be a ReadLimits")
         if not isinstance(data, str | os.PathLike | bytes | bytearray):
-            data = data.read()
+            data = _read_all(data, name)
         self._data: Data = data
         self._name = _name_of(data, name)
+        self._limits = limits
         keys: dict[str, None] = {}
         for record in self._records():
             keys.update(dict.fromkeys(record))
-        self._headers = _check_headers(list(keys)) if keys else ()
+            if len(keys) > limits.max_columns:
+                raise MalformedSource(
+                    "header",
+                    f"{len(keys):,} fields",
+                    f"the leads use more fields than the "
+                    f"limit of {limits.max_columns:,} columns (ReadLimits.max_columns)",
+                )
+        self._headers = _check_headers(list(keys), limits) if keys else ()
         if not keys:
             raise MalformedSource("header", "", "the file has no <lead> with any field")
 
@@ -599,6 +999,8 @@ class LeadkitXmlSource:
     def _records(self) -> Iterator[dict[str, str]]:
         first = True
         root: Any = None
+        number = 1
+        limit = self._limits.max_cell_chars
         for event, element in _iterparse(self._data, self._name):
             if first:
                 first = False
@@ -609,9 +1011,18 @@ class LeadkitXmlSource:
                     )
                 continue
             if event == "end" and _local(element.tag) == "lead":
+                number += 1
                 record = {_local(k): v for k, v in element.attrib.items()}
                 for child in element:
-                    record[_local(child.tag)] = "".join(child.itertext())
+                    record[_local(child.tag)] = _text(child)
+                for key, text in record.items():
+                    if len(text) > limit:
+                        raise MalformedSource(
+                            f"row {number}",
+                            text[:40],
+                            f"<{key}> holds {len(text):,} "
+                            f"characters; the limit is {limit:,} (ReadLimits.max_cell_chars)",
+                        )
                 yield record
                 root.clear()
 
@@ -646,16 +1057,18 @@ def open_source(
     encoding: str | None = None,
     delimiter: str | None = None,
     name: str | None = None,
+    limits: ReadLimits = DEFAULT_READ_LIMITS,
 ) -> Source:
     """Open a lead file as a :class:`Source`, choosing the reader from ``format``
     (``"csv"``, ``"xlsx"``, ``"xml"``), else from the content: a zip archive is ``.xlsx``, a
     document starting with ``<`` is XML (a ``Workbook`` root is XML Spreadsheet 2003, a
     ``leads`` root the leadkit format), anything else CSV.
 
-    Raises MalformedSource for an unknown format or as the readers do.
+    ``limits`` bounds what the reader accepts (:class:`~leadkit.io.ReadLimits`). Raises
+    MalformedSource for an unknown format or as the readers do.
     """
     if not isinstance(data, str | os.PathLike | bytes | bytearray):
-        data = data.read()
+        data = _read_all(data, name)
     head = _peek(data)
     kind = format
     if kind is None:
@@ -667,11 +1080,11 @@ def open_source(
         else:
             kind = "csv"
     if kind == "csv":
-        return CsvSource(data, encoding=encoding, delimiter=delimiter, name=name)
+        return CsvSource(data, encoding=encoding, delimiter=delimiter, name=name, limits=limits)
     if kind == "xlsx":
-        return XlsxSource(data, sheet=sheet, name=name)
+        return XlsxSource(data, sheet=sheet, name=name, limits=limits)
     if kind == "xml":
         if b"urn:schemas-microsoft-com:office:spreadsheet" in head or b"<Workbook" in head:
-            return XmlSpreadsheetSource(data, sheet=sheet, name=name)
-        return LeadkitXmlSource(data, name=name)
+            return XmlSpreadsheetSource(data, sheet=sheet, name=name, limits=limits)
+        return LeadkitXmlSource(data, name=name, limits=limits)
     raise MalformedSource("format", format, "must be csv, xlsx or xml")

@@ -1337,10 +1337,15 @@ class SqlLeadRepository(_Rows):
         store = self._store
         try:
             lead = store._converter.loads(document, Lead)
-        except InvalidValue as e:
+        except Exception as e:  # InvalidValue, or anything a hand-edited row provokes
             raise StorageUnavailable(
                 f"lead {lead_id} in {store._where} has an unreadable document: {e}"
             ) from e
+        if type(version) is not int:
+            raise StorageUnavailable(
+                f"lead {lead_id} in {store._where} has a version that is not an integer: "
+                f"{version!r}"
+            )
         return lead if lead.version == version else attrs.evolve(lead, version=version)
 
     def _row(self, stored: Lead) -> dict[str, Any]:
@@ -1360,7 +1365,7 @@ class SqlLeadRepository(_Rows):
 
     def _version_of(self, conn: Connection, lead_id: LeadId) -> int | None:
         found = self._sql.lead_version.run(conn, {"key": lead_id.value}).scalar()
-        return None if found is None else int(found)
+        return None if found is None else _version_number(found, "lead", lead_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1397,6 +1402,13 @@ def _plain_loader(kind: type[R]) -> Callable[[LeadkitConverter, Mapping[Any, Any
         return converter.loads(row["document"], kind)
 
     return load
+
+
+def _version_number(found: object, kind: str, key: object) -> int:
+    """A stored version as an int; StorageUnavailable naming the row when it is not one."""
+    if type(found) is int:
+        return found
+    raise StorageUnavailable(f"{kind} {key} has a version that is not an integer: {found!r}")
 
 
 def _no_extra(_record: Any) -> dict[str, Any]:
@@ -1515,10 +1527,11 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
         store = self._store
         try:
             record = self._kind.load(store._converter, row)
-        except InvalidValue as e:
+        except Exception as e:  # InvalidValue, or anything a hand-edited row provokes
             raise StorageUnavailable(
                 f"{self._kind.name} {row['id']} in {store._where} has an unreadable document: {e}"
             ) from e
+        _version_number(row["version"], self._kind.name, row["id"])
         if record.version != row["version"]:
             record = attrs.evolve(record, version=row["version"])  # type: ignore[misc]
         return record
@@ -1536,7 +1549,7 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
 
     def _version_of(self, conn: Connection, record_id: RecordId) -> int | None:
         found = self._sql.version.run(conn, {"key": record_id.value}).scalar()
-        return None if found is None else int(found)
+        return None if found is None else _version_number(found, self._kind.name, record_id)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,297 @@
+"""Argument type checks for every public constructor.
+
+:func:`check_constructors` wraps the ``__init__`` of each given class so that an argument of
+the wrong type is refused before the class sees it: InvalidValue (or ConfigurationError for
+rules, models and policies) naming the parameter and the type it must have, never a bare
+TypeError or AttributeError from deep inside. The checks are built once per class from its
+type hints (attrs fields, else the ``__init__`` signature); a hint that cannot be checked at
+run time (a protocol, a type variable, an unresolvable name) is not checked.
+"""
+
+from __future__ import annotations
+
+import collections.abc as abc
+import enum
+import functools
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+import attrs
+
+from leadkit.errors import ConfigurationError, InvalidValue, LeadkitError
+
+__all__ = ["check_constructors"]
+
+Check = Callable[[object], bool]
+
+_CONFIG_MODULES: Final = (
+    "leadkit.policies",
+    "leadkit.scoring",
+    "leadkit.duplicates.rules",
+    "leadkit.duplicates.conditions",
+    "leadkit.assignment",
+    "leadkit.profiles",
+    "leadkit.status",
+    "leadkit.io.plan",
+    "leadkit.io.mail",
+    "leadkit.io.limits",
+)
+_SKIP: Final = object()
+
+
+def _describe(hint: Any) -> str:
+    text = getattr(hint, "__name__", None) if isinstance(hint, type) else None
+    if text is None:
+        text = str(hint).replace("typing.", "").replace("collections.abc.", "")
+        text = text.replace("leadkit.", "")
+    return text
+
+
+def _plain(kind: type) -> Check:
+    if kind is float:
+        return lambda v: isinstance(v, int | float) and not isinstance(v, bool)
+    if kind is int:
+        return lambda v: isinstance(v, int) and not isinstance(v, bool)
+    if kind is complex:
+        return lambda v: isinstance(v, int | float | complex) and not isinstance(v, bool)
+    return lambda v: isinstance(v, kind)
+
+
+def _all(check: Check, values: Iterable[object]) -> bool:
+    return all(check(v) for v in values)
+
+
+def _checker(hint: Any, depth: int = 0) -> Check | object:
+    """A predicate for ``hint``, or _SKIP when it cannot be checked."""
+    if depth > 6 or hint is Any or hint is object or isinstance(hint, typing.TypeVar | str):
+        return _SKIP
+    supertype = getattr(hint, "__supertype__", None)
+    if supertype is not None:  # a NewType
+        return _checker(supertype, depth + 1)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Annotated:
+        return _checker(args[0], depth + 1)
+    if origin in (typing.ClassVar, typing.Final):
+        return _SKIP
+    if origin is typing.Literal:
+        allowed = tuple((type(a), a) for a in args)
+        return lambda v: (
+            any(type(v) is t and v == a for t, a in allowed)
+            or any(isinstance(a, enum.Enum) and v is a for _, a in allowed)
+        )
+    if origin is typing.Union or origin is types.UnionType:
+        members = [_checker(a, depth + 1) for a in args]
+        if any(m is _SKIP for m in members):
+            return _SKIP
+        checks = typing.cast(list[Check], members)
+        return lambda v: any(c(v) for c in checks)
+    if hint is None or hint is type(None):
+        return lambda v: v is None
+    if origin is None:
+        if not isinstance(hint, type):
+            return _SKIP
+        if getattr(hint, "_is_protocol", False) and not getattr(
+            hint, "_is_runtime_protocol", False
+        ):
+            return _SKIP
+        if hint is abc.Callable:
+            return callable
+        if issubclass(hint, typing.IO):  # BinaryIO, TextIO: nominal, but streams are duck-typed
+            return _SKIP
+        return _plain(hint)
+    if origin is abc.Callable:
+        return callable
+    if not isinstance(origin, type):
+        return _SKIP
+    outer = _plain(origin)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            each = _checker(args[0], depth + 1)
+            if each is _SKIP:
+                return outer
+            check = typing.cast(Check, each)
+            return lambda v: isinstance(v, tuple) and _all(check, v)
+        if args == ((),) or not args:
+            return outer
+        items = [_checker(a, depth + 1) for a in args]
+        return lambda v: (
+            isinstance(v, tuple)
+            and len(v) == len(items)
+            and all(c is _SKIP or typing.cast(Check, c)(x) for c, x in zip(items, v, strict=True))
+        )
+    if issubclass(origin, abc.Mapping) and len(args) == 2:
+        key, value = _checker(args[0], depth + 1), _checker(args[1], depth + 1)
+
+        def mapping(v: object) -> bool:
+            if not isinstance(v, origin):
+                return False
+            items = typing.cast(abc.Mapping[object, object], v)
+            if key is not _SKIP and not _all(typing.cast(Check, key), items.keys()):
+                return False
+            return value is _SKIP or _all(typing.cast(Check, value), items.values())
+
+        return mapping
+    if issubclass(origin, abc.Iterable) and len(args) == 1 and origin is not str:
+        each = _checker(args[0], depth + 1)
+        if each is _SKIP:
+            return outer
+        check = typing.cast(Check, each)
+
+        def collection(v: object) -> bool:
+            if not isinstance(v, origin) or isinstance(v, str | bytes):
+                return False
+            # Only containers are checked item by item: an iterator would be consumed.
+            if isinstance(v, abc.Collection):
+                return _all(check, v)
+            return True
+
+        return collection
+    return outer
+
+
+def _hints(cls: type) -> list[tuple[str, Check, str]]:
+    """(parameter name, check, description) for each checkable parameter of ``cls``."""
+    found: list[tuple[str, Check, str]] = []
+    if attrs.has(cls):
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:
+            hints = {}
+        for field in attrs.fields(cls):
+            if not field.init or field.name not in hints:
+                continue
+            check = _checker(hints[field.name])
+            if check is not _SKIP:
+                # A converted field is checked after the constructor, on the stored value.
+                name = f".{field.name}" if field.converter is not None else field.alias
+                found.append((name or field.name, typing.cast(Check, check),
+                              _describe(hints[field.name])))  # fmt: skip
+        return found
+    init = cls.__dict__.get("__init__")
+    if init is None or not inspect.isfunction(init):
+        return found
+    try:
+        hints = typing.get_type_hints(init)
+    except Exception:
+        return found
+    for name, parameter in inspect.signature(init).parameters.items():
+        if (
+            name == "self"
+            or name not in hints
+            or parameter.kind
+            in (
+                inspect.Parameter.VAR_POSITIONAL,
+                inspect.Parameter.VAR_KEYWORD,
+            )
+        ):
+            continue
+        check = _checker(hints[name])
+        if check is not _SKIP:
+            found.append((name, typing.cast(Check, check), _describe(hints[name])))
+    return found
+
+
+def _short(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _wrap(cls: type) -> None:
+    original = cls.__dict__.get("__init__")
+    if original is None or getattr(original, "__leadkit_checked__", False):
+        return
+    config = cls.__module__.startswith(_CONFIG_MODULES)
+    signature: inspect.Signature | None = None
+    checks: list[tuple[str, Check, str]] | None = None
+
+    @functools.wraps(original)
+    def checked_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal signature, checks
+        if checks is None:
+            checks = _hints(cls)
+            signature = inspect.signature(original)
+        wrong: tuple[str, object, str] | None = None
+        bound: dict[str, Any] = {}
+        if checks:
+            assert signature is not None
+            try:
+                bound = signature.bind(self, *args, **kwargs).arguments
+            except TypeError:
+                bound = {}  # a wrong number of arguments: Python's own TypeError follows
+            for name, check, description in checks:
+                if name in bound and not name.startswith("."):
+                    value = bound[name]
+                    try:
+                        good = check(value)
+                    except Exception:
+                        good = False
+                    if not good:
+                        wrong = (name, value, f"must be {description}")
+                        break
+        try:
+            original(self, *args, **kwargs)
+        except LeadkitError:
+            raise  # the class's own, more precise refusal
+        except _BUILD_ERRORS as e:
+            if wrong is not None:
+                _refuse(cls, config, *wrong)
+            if isinstance(e, TypeError) and _arity_error(e):
+                raise
+            _refuse(cls, config, "arguments", _arguments(args, kwargs),
+                    f"cannot build a {cls.__name__}: {type(e).__name__}: {e}")  # fmt: skip
+        if wrong is not None:
+            _refuse(cls, config, *wrong)
+        for name, check, description in checks:
+            if name.startswith("."):
+                value = getattr(self, name[1:], None)
+                if not check(value):
+                    given = bound.get(name[1:], value) if checks else value
+                    _refuse(cls, config, name[1:], given, f"must be {description}")
+
+    checked_init.__leadkit_checked__ = True  # type: ignore[attr-defined]
+    cls.__init__ = checked_init  # type: ignore[misc]
+
+
+_BUILD_ERRORS: Final = (
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    ArithmeticError,
+    RecursionError,
+    UnicodeError,
+)
+
+
+def _arity_error(error: TypeError) -> bool:
+    text = str(error)
+    return "positional argument" in text or "keyword argument" in text or "__init__()" in text
+
+
+def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+    return kwargs if not args else (args if not kwargs else (args, kwargs))
+
+
+def _refuse(cls: type, config: bool, name: str, value: object, reason: str) -> typing.NoReturn:
+    if config:
+        raise ConfigurationError(cls.__name__, f"{name} {reason} (got {_short(value)})")
+    raise InvalidValue(name, value, reason)
+
+
+def check_constructors(classes: Iterable[object]) -> None:
+    """Wrap the constructor of each class given (other objects, exceptions, enums and
+    protocols are left alone) with the type checks of the module doc."""
+    for cls in classes:
+        if not isinstance(cls, type) or issubclass(cls, BaseException | enum.Enum):
+            continue
+        if getattr(cls, "_is_protocol", False) or not cls.__module__.startswith("leadkit"):
+            continue
+        _wrap(cls)
