@@ -22,6 +22,8 @@ from leadkit import (
     Need,
     OptionValue,
     PhoneNumber,
+    PurchaseProcess,
+    PurchaseTimeframe,
     Rating,
     UserRef,
     make_converter,
@@ -46,7 +48,12 @@ from leadkit.scoring import (
     predicate_from_data,
     predicate_to_data,
 )
-from leadkit.scoring.predicates import compile_predicate, field_reader
+from leadkit.scoring.predicates import (
+    ScorableField,
+    _fields,
+    compile_predicate,
+    field_reader,
+)
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 USER = UserRef("u1", "Ada")
@@ -402,3 +409,158 @@ def test_a_predicate_the_registry_refuses_is_an_invalid_value_when_read(
         predicate_from_data({"op": "one_of", "field": "budget", "values": []})
     with pytest.raises(InvalidValue):
         converter.structure({"op": "is_set", "field": "email"}, Equals)
+
+
+# ---------------------------------------------------------------------------------------------
+# The scorable fields (built by _fields when the module is imported; called again here)
+
+_TEXT_FIELDS = (
+    "topic", "job_title", "company", "initiated_by", "description", "name.first", "name.last",
+    "name.full", "address.city", "address.state_or_province", "address.postal_code",
+    "address.country", "email", "website", "business_phone", "mobile_phone", "owner.id",
+)  # fmt: skip
+
+
+def test_the_scorable_fields_are_the_lead_fields_a_criterion_may_read() -> None:
+    kind = ScoringFieldKind
+    expected = {
+        **{path: ScorableField(path, kind.TEXT) for path in _TEXT_FIELDS},
+        "source": ScorableField("source", kind.OPTION, LeadSource),
+        "rating": ScorableField("rating", kind.OPTION, Rating),
+        "budget": ScorableField("budget", kind.OPTION, Budget),
+        "need": ScorableField("need", kind.OPTION, Need),
+        "purchase_timeframe": ScorableField("purchase_timeframe", kind.OPTION, PurchaseTimeframe),
+        "purchase_process": ScorableField("purchase_process", kind.OPTION, PurchaseProcess),
+        "budget_amount": ScorableField("budget_amount", kind.MONEY),
+        "estimated_value": ScorableField("estimated_value", kind.MONEY),
+        "estimated_close_date": ScorableField("estimated_close_date", kind.DATE),
+        "created_at": ScorableField("created_at", kind.DATETIME),
+        "modified_at": ScorableField("modified_at", kind.DATETIME),
+        "stakeholders": ScorableField("stakeholders", kind.COUNT),
+        "notes": ScorableField("notes", kind.COUNT),
+        "activities": ScorableField("activities", kind.COUNT),
+    }
+
+    assert _fields() == expected
+    assert dict(SCORABLE_FIELDS) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Descriptions
+
+
+@pytest.mark.parametrize(
+    ("predicate", "text"),
+    [
+        (Ticked(), "ticked by a user"),
+        (IsSet("email"), "email is set"),
+        (Equals("rating", "hot"), "rating = Hot"),
+        (Equals("topic", " Printers "), "topic = 'Printers'"),
+        (
+            Equals("custom_fields.segment", OptionValue(3, "Retail")),
+            "custom_fields.segment = Retail",
+        ),
+        (Equals("custom_fields.segment", OptionValue(3)), "custom_fields.segment = 3"),
+        (Equals("custom_fields.size", Decimal("10.5")), "custom_fields.size = 10.5"),
+        (OneOf("rating", ["Hot", "Warm"]), "rating in (Hot, Warm)"),
+        (OneOf("company", ["Contoso", "Fabrikam"]), "company in ('Contoso', 'Fabrikam')"),
+        (AtLeast("budget_amount", 100, "eur"), "budget_amount >= 100 EUR"),
+        (AtLeast("stakeholders", 2), "stakeholders >= 2"),
+        (AtMost("budget_amount", "5000", "SEK"), "budget_amount <= 5000 SEK"),
+        (AtMost("notes", 3), "notes <= 3"),
+        (
+            WithinDays("estimated_close_date", 30, Window.AHEAD),
+            "estimated_close_date within 30 days ahead",
+        ),
+        (Contains("company", " Contoso "), "company contains 'Contoso'"),
+        (AllOf([IsSet("email"), Ticked()]), "(email is set and ticked by a user)"),
+        (AnyOf([IsSet("email"), Ticked()]), "(email is set or ticked by a user)"),
+        (Not(IsSet("email")), "not email is set"),
+    ],
+)
+def test_each_predicate_describes_itself(predicate: Predicate, text: str) -> None:
+    assert predicate.describe() == text
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusals say why
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        (lambda: OneOf("budget", []), "one_of on 'budget' needs at least one value"),
+        (
+            lambda: AtMost("company", 1),
+            "at_most does not apply to text field 'company' (money, count, custom)",
+        ),
+        (
+            lambda: AtLeast("company", 1),
+            "at_least does not apply to text field 'company' (money, count, custom)",
+        ),
+        (
+            lambda: WithinDays("company", 3),
+            "within_days does not apply to text field 'company' (date, datetime, custom)",
+        ),
+        (
+            lambda: WithinDays("estimated_close_date", 1.5),  # type: ignore[arg-type]
+            "days must be a whole number, not 1.5",
+        ),
+        (
+            lambda: Contains("budget", "x"),
+            "contains does not apply to option field 'budget' (text, custom)",
+        ),
+        (lambda: Contains("company", " "), "contains on 'company' needs non-empty text"),
+    ],
+)
+def test_a_refused_predicate_names_the_rule_it_breaks(build: Any, reason: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        build()
+
+    assert (caught.value.what, caught.value.reason) == ("predicate", reason)
+
+
+def test_contains_applies_to_custom_text() -> None:
+    lead = make_lead(custom_fields={"segment": "Retail banking"})
+
+    assert holds(Contains("custom_fields.segment", "BANK"), lead)
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits include their boundary for every kind
+
+
+def test_a_currency_limit_includes_its_boundary() -> None:
+    lead = make_lead(estimated_value=Money("10000", "EUR"))
+
+    assert holds(AtLeast("estimated_value", 10000, currency="EUR"), lead)
+    assert holds(AtMost("estimated_value", 10000, currency="EUR"), lead)
+    assert not holds(AtMost("estimated_value", "9999.99", currency="EUR"), lead)
+
+
+def test_a_count_limit_includes_its_boundary() -> None:
+    lead = make_lead()  # no stakeholders
+    assert holds(AtMost("stakeholders", 0), lead)
+    assert holds(AtLeast("stakeholders", 0), lead)
+    assert not holds(AtLeast("stakeholders", 1), lead)
+
+
+def test_a_custom_number_limit_includes_its_boundary() -> None:
+    lead = make_lead(custom_fields={"seats": 12, "name": "x"})
+
+    assert holds(AtMost("custom_fields.seats", 12), lead)
+    assert not holds(AtMost("custom_fields.seats", 11), lead)
+    assert not holds(AtMost("custom_fields.name", 100), lead)
+
+
+def test_within_days_reads_a_custom_datetime_in_the_scoring_time_zone() -> None:
+    late = datetime(2024, 4, 30, 23, 30, tzinfo=UTC)  # 1 May in UTC+5
+    lead = make_lead(custom_fields={"visit": late})
+    plus_five = timezone(timedelta(hours=5))
+
+    assert holds(
+        WithinDays("custom_fields.visit", 0), lead, datetime(2024, 5, 1, 9, tzinfo=plus_five)
+    )
+    assert not holds(
+        WithinDays("custom_fields.visit", 0), lead, datetime(2024, 5, 1, 9, tzinfo=UTC)
+    )
