@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -54,6 +55,7 @@ from leadkit.scoring.predicates import (
     compile_predicate,
     field_reader,
 )
+from leadkit.values import currency_exponent
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 USER = UserRef("u1", "Ada")
@@ -511,6 +513,24 @@ def test_each_predicate_describes_itself(predicate: Predicate, text: str) -> Non
             "contains does not apply to option field 'budget' (text, custom)",
         ),
         (lambda: Contains("company", " "), "contains on 'company' needs non-empty text"),
+        (
+            lambda: AtLeast("estimated_value", 1.5),
+            "a limit must be a Decimal, an int or a decimal string, not 1.5",
+        ),
+        (lambda: AtLeast("estimated_value", "lots"), "'lots' is not a decimal number"),
+        (
+            lambda: AtLeast("stakeholders", 1, currency="EUR"),
+            "a currency applies only to amount fields, not 'stakeholders'",
+        ),
+        (lambda: AllOf([]), "all_of needs at least one predicate"),
+        (lambda: AnyOf([]), "any_of needs at least one predicate"),
+        (lambda: AnyOf(["x"]), "any_of combines predicates, not 'x'"),  # type: ignore[list-item]
+        (lambda: AllOf([Predicate()]), "all_of combines predicates, not Predicate()"),
+        (lambda: Not(Predicate()), "not combines predicates, not Predicate()"),
+        (
+            lambda: Not(Ticked()),
+            "not(ticked) is refused: ticking a criterion must never lower a score",
+        ),
     ],
 )
 def test_a_refused_predicate_names_the_rule_it_breaks(build: Any, reason: str) -> None:
@@ -518,6 +538,22 @@ def test_a_refused_predicate_names_the_rule_it_breaks(build: Any, reason: str) -
         build()
 
     assert (caught.value.what, caught.value.reason) == ("predicate", reason)
+
+
+@pytest.mark.parametrize("currency", ["XYZ", 978])
+def test_a_limit_in_an_unknown_currency_says_why(currency: Any) -> None:
+    with pytest.raises(InvalidValue) as unknown:
+        currency_exponent(currency)
+    with pytest.raises(ConfigurationError) as caught:
+        AtMost("estimated_value", 1, currency=currency)
+
+    assert (caught.value.what, caught.value.reason) == ("predicate", str(unknown.value))
+
+
+@pytest.mark.parametrize("field", ["email", "website", "business_phone", "mobile_phone"])
+def test_a_missing_email_website_or_phone_reads_as_empty_text(field: str) -> None:
+    assert not holds(Contains(field, "x"), make_lead())
+    assert not holds(Equals(field, "x"), make_lead())
 
 
 def test_contains_applies_to_custom_text() -> None:
@@ -564,3 +600,19 @@ def test_within_days_reads_a_custom_datetime_in_the_scoring_time_zone() -> None:
     assert not holds(
         WithinDays("custom_fields.visit", 0), lead, datetime(2024, 5, 1, 9, tzinfo=UTC)
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# all_of / any_of over one, two and many predicates: every truth table
+
+
+@pytest.mark.parametrize(
+    "truths", [t for n in (1, 2, 3, 4) for t in itertools.product((False, True), repeat=n)]
+)
+def test_all_of_needs_every_predicate_and_any_of_needs_one(truths: tuple[bool, ...]) -> None:
+    lead = make_lead(estimated_close_date=AT.date())
+    met = WithinDays("estimated_close_date", 0)  # reads the scoring time: it must be passed on
+    children = [met if truth else Not(met) for truth in truths]
+
+    assert holds(AllOf(children), lead) is all(truths)
+    assert holds(AnyOf(children), lead) is any(truths)
