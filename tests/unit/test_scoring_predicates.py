@@ -29,6 +29,7 @@ from leadkit import (
     UserRef,
     make_converter,
 )
+from leadkit.fields import custom_kind
 from leadkit.scoring import (
     SCORABLE_FIELDS,
     AllOf,
@@ -522,6 +523,24 @@ def test_each_predicate_describes_itself(predicate: Predicate, text: str) -> Non
             lambda: AtLeast("stakeholders", 1, currency="EUR"),
             "a currency applies only to amount fields, not 'stakeholders'",
         ),
+        (lambda: Equals("company", 3), "'company' compares with non-empty text, not 3"),
+        (lambda: Equals("custom_fields.x", "  "), "'custom_fields.x' compares with non-empty text"),
+        (
+            lambda: Equals("custom_fields.x", Decimal("NaN")),
+            "'custom_fields.x': a number must be finite",
+        ),
+        (
+            lambda: Equals("estimated_value", 3),
+            "equals / one_of do not apply to money field 'estimated_value'",
+        ),
+        (
+            lambda: WithinDays("estimated_close_date", 36501),
+            "days must be from 0 to 36500, not 36501",
+        ),
+        (
+            lambda: WithinDays("estimated_close_date", 3, "ahead"),  # type: ignore[arg-type]
+            "window must be a Window, not 'ahead'",
+        ),
         (lambda: AllOf([]), "all_of needs at least one predicate"),
         (lambda: AnyOf([]), "any_of needs at least one predicate"),
         (lambda: AnyOf(["x"]), "any_of combines predicates, not 'x'"),  # type: ignore[list-item]
@@ -554,6 +573,40 @@ def test_a_limit_in_an_unknown_currency_says_why(currency: Any) -> None:
 def test_a_missing_email_website_or_phone_reads_as_empty_text(field: str) -> None:
     assert not holds(Contains(field, "x"), make_lead())
     assert not holds(Equals(field, "x"), make_lead())
+
+
+def test_an_option_or_custom_value_the_field_cannot_hold_says_why() -> None:
+    with pytest.raises(InvalidValue) as option:
+        Budget.parse("maybe", "budget")
+    with pytest.raises(InvalidValue) as custom:
+        custom_kind(1.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as bad_option:
+        Equals("budget", "maybe")
+    with pytest.raises(ConfigurationError) as bad_custom:
+        Equals("custom_fields.x", 1.5)  # type: ignore[arg-type]
+
+    assert bad_option.value.reason == str(option.value)
+    assert bad_custom.value.reason == f"'custom_fields.x': {custom.value.reason}"
+
+
+def test_a_custom_text_operand_is_trimmed() -> None:
+    assert Equals("custom_fields.segment", " Retail ").value == "Retail"
+
+
+def test_within_days_accepts_up_to_a_hundred_years() -> None:
+    assert WithinDays("estimated_close_date", 36500).days == 36500
+
+
+def test_one_of_on_a_custom_number_compares_numbers() -> None:
+    assert holds(OneOf("custom_fields.seats", [12, 13]), make_lead(custom_fields={"seats": 12}))
+    assert not holds(OneOf("custom_fields.seats", [12, 13]), make_lead())
+
+
+def test_a_tick_inside_all_of_or_any_of_is_the_criterion_s_own() -> None:
+    lead = make_lead().tick_criterion("crit", at=AT, by=USER)
+
+    assert holds(AllOf([Ticked(), IsSet("topic")]), lead)
+    assert holds(AnyOf([Ticked(), IsSet("email")]), lead)
 
 
 def test_contains_applies_to_custom_text() -> None:
