@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 from leadkit import (
@@ -541,6 +542,13 @@ def test_each_predicate_describes_itself(predicate: Predicate, text: str) -> Non
             lambda: WithinDays("estimated_close_date", 3, "ahead"),  # type: ignore[arg-type]
             "window must be a Window, not 'ahead'",
         ),
+        (lambda: AtLeast("estimated_value", "Infinity"), "a limit must be finite, not 'Infinity'"),
+        (
+            lambda: IsSet("nmae"),
+            "unknown field 'nmae'; scorable fields: "
+            + ", ".join(sorted(SCORABLE_FIELDS))
+            + ", custom_fields.<name>",
+        ),
         (lambda: AllOf([]), "all_of needs at least one predicate"),
         (lambda: AnyOf([]), "any_of needs at least one predicate"),
         (lambda: AnyOf(["x"]), "any_of combines predicates, not 'x'"),  # type: ignore[list-item]
@@ -607,6 +615,18 @@ def test_a_tick_inside_all_of_or_any_of_is_the_criterion_s_own() -> None:
 
     assert holds(AllOf([Ticked(), IsSet("topic")]), lead)
     assert holds(AnyOf([Ticked(), IsSet("email")]), lead)
+
+
+def test_a_predicate_of_an_unknown_kind_cannot_be_compiled() -> None:
+    @attrs.frozen
+    class Odd(Predicate):
+        def describe(self) -> str:
+            return "odd"
+
+    with pytest.raises(ConfigurationError) as caught:
+        compile_predicate(Odd(), "crit")
+
+    assert (caught.value.what, caught.value.reason) == ("predicate", f"cannot compile {Odd()!r}")
 
 
 def test_contains_applies_to_custom_text() -> None:
