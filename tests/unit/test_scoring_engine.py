@@ -370,6 +370,38 @@ def test_a_blended_score_rounds_half_a_unit_up() -> None:
     assert quick_score(lead, m, AT, predictive=coin_flip()).value == Decimal("55.56")
 
 
+def test_quick_scores_match_quick_score_with_or_without_a_blend() -> None:
+    expires = AT + timedelta(days=1)
+    leads = [
+        make_lead(need=Need.SHOULD_HAVE).set_manual_score(2, at=AT, by=USER),
+        make_lead(budget=Budget.CAN_BUY, company="x"),
+        make_lead().set_manual_score(5, at=AT, by=USER, expires_at=expires),
+        best_lead(),
+    ]
+    blended = DEMO.set_blend(Blend(1, 2))
+    for model, predictive, at in (
+        (DEMO, None, AT),
+        (DEMO, None, expires),
+        (blended, coin_flip(), AT),
+        (blended, coin_flip(), expires),
+    ):
+        bulk = list(quick_scores(leads, model, at, predictive=predictive))
+        assert bulk == [quick_score(lead, model, at, predictive=predictive) for lead in leads]
+    assert [q.source for q in quick_scores(leads, blended, AT, predictive=coin_flip())] == [
+        ScoreSource.MANUAL,
+        ScoreSource.BLENDED,
+        ScoreSource.MANUAL,
+        ScoreSource.BLENDED,
+    ]
+
+
+def test_quick_scores_of_a_blend_need_the_predictive_model() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        list(quick_scores([make_lead()], DEMO.set_blend(Blend(1, 1)), AT))
+
+    assert caught.value.field == "predictive"
+
+
 def test_a_blend_needs_a_predictive_model_and_only_a_blend_takes_one() -> None:
     with pytest.raises(InvalidValue, match="pass the trained model"):
         score(make_lead(), DEMO.set_blend(Blend(1, 1)), AT)
