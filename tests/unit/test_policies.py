@@ -39,6 +39,7 @@ from leadkit.policies import (
     QualificationPolicy,
     QualifyMode,
     RecordKind,
+    _contact_map,
     mappable_targets,
 )
 
@@ -288,3 +289,16 @@ def test_a_bad_map_in_stored_data_is_refused_when_loaded(converter: LeadkitConve
     data = {"kind": "account", "mappings": [{"source": "rating", "target": "name"}]}
     with pytest.raises((ConfigurationError, InvalidValue)):
         converter.structure(data, FieldMap)
+
+
+def test_the_d365_contact_map_copies_the_person_fields_of_the_lead() -> None:
+    # _contact_map builds D365_CONTACT_MAP when leadkit.policies is imported; called again here.
+    same = (
+        "name.salutation", "name.first", "name.middle", "name.last", "name.suffix", "job_title",
+        "company", "business_phone", "mobile_phone", "email", "address", "source", "owner",
+    )  # fmt: skip
+    built = _contact_map()
+
+    assert built.kind is RecordKind.CONTACT
+    assert built.mappings == tuple(FieldMapping(path, path) for path in same)
+    assert built == D365_CONTACT_MAP
