@@ -415,3 +415,16 @@ def test_the_registry_is_read_only() -> None:
 def test_an_unknown_normaliser_name_is_a_configuration_error_listing_the_known_ones() -> None:
     with pytest.raises(ConfigurationError, match=r"unknown normalizer 'soundex'; known: company"):
         n.get_normalizer("soundex")
+
+
+# The legal-form table is built by _legal_forms when the module is imported; called again here.
+
+
+def test_a_legal_form_is_matched_with_its_periods_and_spaces_glued_back_any_way() -> None:
+    assert n._legal_forms(["A.B c", "GmbH", "S.à r.l."]) == {
+        ("a", "b", "c"), ("ab", "c"), ("a", "bc"), ("abc",),
+        ("gmbh",),
+        ("s", "a", "r", "l"), ("sa", "r", "l"), ("s", "ar", "l"), ("s", "a", "rl"),
+        ("sar", "l"), ("sa", "rl"), ("s", "arl"), ("sarl",),
+    }  # fmt: skip
+    assert n._legal_forms(n._LEGAL_FORM_SPELLINGS) == n.LEGAL_FORMS
