@@ -8,8 +8,8 @@ Usage (from the repository root, with the dev virtualenv)::
     scripts/mutation --report           # rewrite docs/mutation.md from the stored results
 
 Each group mutates one module and runs only that module's unit and property tests (with the
-hypothesis profile ``dev``), so a run stays short; it runs in its own copy of the sources under
-``.mutation/<group>/`` with the shared ``[tool.mutmut]`` settings of pyproject.toml and the
+hypothesis profile ``mutation``: 5 examples a property), so a run stays short; it runs in its
+own copy of the sources under ``.mutation/<group>/`` with the shared ``[tool.mutmut]`` settings of pyproject.toml and the
 group's ``only_mutate`` and test selection. mutmut's verdict for every mutant is kept in
 ``mutation/results.json``; ``mutation/equivalent.toml`` lists the surviving mutants judged
 equivalent, each with a one-line reason; the report ``docs/mutation.md`` is computed from both.
@@ -201,11 +201,12 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def run_group(group: str, *, again: bool, max_children: int) -> dict[str, int | None]:
-    """Run mutmut on one group and return its exit code for every mutant.
+def run_group(group: str, *, again: bool, max_children: int) -> tuple[dict[str, int | None], str]:
+    """Run mutmut on one group; return its exit code for every mutant and the command.
 
     With ``again`` the group's previous work directory is kept and only the mutants that were
-    not killed are tested again (after the tests changed).
+    not killed are tested again (after the tests changed); without a previous run the group
+    runs in full.
     """
     work = WORK / group
     names: list[str] = []
@@ -213,15 +214,17 @@ def run_group(group: str, *, again: bool, max_children: int) -> dict[str, int | 
         previous = _meta(work, group)
         names = [n for n, code in previous.items() if code not in KILLED]
         if not names:
-            return previous
+            return previous, f"scripts/mutation --again {group}"
     work = _prepare(group, fresh=not names)
-    env = dict(os.environ, HYPOTHESIS_PROFILE="dev")
+    # The "mutation" profile of tests/conftest.py: few examples per property, so a group runs
+    # in minutes; each property still runs, and a mutant that breaks it fails most examples.
+    env = dict(os.environ, HYPOTHESIS_PROFILE="mutation")
     env.pop("CI", None)
     command = ["nice", "-n", "19", _mutmut(), "run", "--max-children", str(max_children), *names]
     note = f" ({len(names)} mutants not killed last time)" if names else ""
     print(f"== {group}: {' '.join(command[:6])}{note}", flush=True)
     subprocess.run(command, cwd=work, env=env, check=True, stdout=subprocess.DEVNULL)
-    return _meta(work, group)
+    return _meta(work, group), f"scripts/mutation {'--again ' if names else ''}{group}"
 
 
 def _load_equivalent() -> dict[str, str]:
@@ -329,8 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
     if not args.report:
         for group in args.groups or list(GROUPS):
-            codes = run_group(group, again=args.again, max_children=args.max_children)
-            command = f"scripts/mutation {'--again ' if args.again else ''}{group}"
+            codes, command = run_group(group, again=args.again, max_children=args.max_children)
             results = _load_results()  # another run may have stored other groups meanwhile
             results[group] = GroupResult(_now(), command, codes)
             _save_results(results)
