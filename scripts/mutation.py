@@ -10,9 +10,10 @@ Usage (from the repository root, with the dev virtualenv)::
 Each group mutates one module and runs only that module's unit and property tests (with the
 hypothesis profile ``mutation``: 5 examples a property), so a run stays short; it runs in its
 own copy of the sources under ``.mutation/<group>/`` with the shared ``[tool.mutmut]``
-settings of pyproject.toml and the group's ``only_mutate`` and test selection. mutmut's verdict for every mutant is kept in
-``mutation/results.json``; ``mutation/equivalent.toml`` lists the surviving mutants judged
-equivalent, each with a one-line reason; the report ``docs/mutation.md`` is computed from both.
+settings of pyproject.toml and the group's ``only_mutate`` and test selection. mutmut's
+verdict for every mutant is kept in ``mutation/results.json``; ``mutation/equivalent.toml``
+lists the surviving mutants judged equivalent, each with a one-line reason; the report
+``docs/mutation.md`` is computed from both.
 
 Mutants of code that runs at import time (e.g. the transition-table checks of status.py) are
 reachable only through tests that call that code again: mutmut activates a mutant after the
