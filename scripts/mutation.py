@@ -72,6 +72,8 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
+GOAL = 85.0  # per cent, the raw score every module should reach
+
 # mutmut's exit codes (mutmut.stats.status_by_exit_code) folded into the report's columns.
 KILLED = {1, 3}
 TIMEOUT = {36, 24, -24, 152, 255}
@@ -291,7 +293,20 @@ def write_report(results: dict[str, GroupResult]) -> str:
         total.update(result.exit_codes)
         row = _row(group, _figures(result.exit_codes, equivalent))
         lines.append(f"{row} {result.run} | `{result.command}` |")
-    lines.append(_row("**all**", _figures(total, equivalent)) + " | |")
+    lines.append(_row("**all run**", _figures(total, equivalent)) + " | |")
+    reached = [
+        g
+        for g in GROUPS
+        if g in results and _figures(results[g].exit_codes, equivalent).score >= GOAL
+    ]
+    below = [g for g in GROUPS if g in results and g not in reached]
+    missing = [g for g in GROUPS if g not in results]
+    lines += [
+        "",
+        f"Goal: a raw score of at least {GOAL:.0f} % on every module. Reached by {len(reached)} of"
+        f" {len(GROUPS)}; below it: {', '.join(below) or 'none'}; not run yet:"
+        f" {', '.join(missing) or 'none'}.",
+    ]
     survivors = sorted(
         n for n, c in total.items() if c not in KILLED | TIMEOUT and n not in equivalent
     )
