@@ -219,6 +219,10 @@ def run_group(group: str, *, again: bool, max_children: int) -> tuple[dict[str, 
         if not names:
             return previous, f"scripts/mutation --again {group}"
     work = _prepare(group, fresh=not names)
+    if names:
+        # Which tests cover which function is known from mutmut's first run; a test that was
+        # changed since (not only added) must be traced again, so the map is rebuilt.
+        (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     # The "mutation" profile of tests/conftest.py: few examples per property, so a group runs
     # in minutes; each property still runs, and a mutant that breaks it fails most examples.
     env = dict(os.environ, HYPOTHESIS_PROFILE="mutation")
