@@ -403,10 +403,22 @@ def test_quick_scores_of_a_blend_need_the_predictive_model() -> None:
 
 
 def test_a_blend_needs_a_predictive_model_and_only_a_blend_takes_one() -> None:
-    with pytest.raises(InvalidValue, match="pass the trained model"):
-        score(make_lead(), DEMO.set_blend(Blend(1, 1)), AT)
-    with pytest.raises(InvalidValue, match="does not blend"):
+    blended = DEMO.set_blend(Blend(1, 1))
+    with pytest.raises(InvalidValue) as missing:
+        score(make_lead(), blended, AT)
+    with pytest.raises(InvalidValue) as unexpected:
         score(make_lead(), DEMO, AT, predictive=coin_flip())
+
+    assert (missing.value.field, missing.value.value, missing.value.reason) == (
+        "predictive",
+        None,
+        f"model {blended.key} blends a predictive probability; pass the trained model",
+    )
+    assert (unexpected.value.field, unexpected.value.value, unexpected.value.reason) == (
+        "predictive",
+        coin_flip().id,
+        f"model {DEMO.key} does not blend a predictive score",
+    )
 
 
 def test_a_manual_override_wins_over_a_blend() -> None:
