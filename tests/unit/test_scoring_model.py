@@ -132,8 +132,14 @@ def test_manual_criteria_are_those_a_tick_decides() -> None:
 
 
 def test_criterion_lookup_names_the_missing_id() -> None:
-    with pytest.raises(InvalidValue, match="no such criterion"):
+    with pytest.raises(InvalidValue) as caught:
         model().criterion("zzz")
+
+    assert (caught.value.field, caught.value.value, caught.value.reason) == (
+        "criterion_id",
+        "zzz",
+        "model m has no such criterion",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,8 +175,12 @@ def test_removing_the_last_criterion_or_adding_a_duplicate_is_refused() -> None:
         m.remove_criterion("a")
     with pytest.raises(ConfigurationError):
         m.add_criterion(criterion("a"))
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError) as version:
         m.edit(version=7)
+    assert (version.value.what, version.value.reason) == (
+        "scoring model 'm'",
+        "versions are not edited",
+    )
     with pytest.raises(InvalidValue):
         m.replace_criterion(criterion("zzz"))
 
