@@ -21,6 +21,8 @@ from leadkit.scoring import (
     StarScale,
     Ticked,
 )
+from leadkit.scoring.predicates import Predicate
+from leadkit.scoring.result import check_slug
 
 
 @pytest.fixture(scope="module")
@@ -460,3 +462,42 @@ def test_the_boundaries_of_weights_limits_and_texts_are_accepted() -> None:
     assert model(decimals=0).decimals == 0
     assert ScoringModel(id="m", name="x" * 200, criteria=(criterion("a"),)).name == "x" * 200
     assert model(description=" d " + "x" * 1997).description == "d " + "x" * 1997
+
+
+@pytest.mark.parametrize(
+    ("build", "what"),
+    [
+        (lambda: Criterion(id="Bad Id", description="A"), "criterion.id"),
+        (
+            lambda: ScoringModel(id="Bad Id", name="Model", criteria=(criterion("a"),)),
+            "scoring model id",
+        ),
+    ],
+)
+def test_a_bad_id_is_refused_with_the_slug_rule(build: Any, what: str) -> None:
+    with pytest.raises(InvalidValue) as rule:
+        check_slug(what, "Bad Id")
+    with pytest.raises(ConfigurationError) as caught:
+        build()
+
+    assert (caught.value.what, caught.value.reason) == (what, f"{rule.value.reason} (got 'Bad Id')")
+
+
+def test_a_rule_must_be_a_real_predicate_and_a_threshold_a_number() -> None:
+    with pytest.raises(ConfigurationError) as base:
+        Criterion(id="a", description="A", rule=Predicate())
+    with pytest.raises(ConfigurationError) as threshold:
+        StarScale((10, "x"))
+
+    assert (base.value.what, base.value.reason) == (
+        "criterion a",
+        "rule must be a predicate: Predicate()",
+    )
+    assert (threshold.value.what, threshold.value.reason) == (
+        "stars.thresholds",
+        "'x' is not a number",
+    )
+
+
+def test_a_model_may_be_given_a_single_criterion() -> None:
+    assert ScoringModel(id="m", name="Model", criteria=criterion("a")).criteria == (criterion("a"),)
