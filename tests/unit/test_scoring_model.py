@@ -501,3 +501,10 @@ def test_a_rule_must_be_a_real_predicate_and_a_threshold_a_number() -> None:
 
 def test_a_model_may_be_given_a_single_criterion() -> None:
     assert ScoringModel(id="m", name="Model", criteria=criterion("a")).criteria == (criterion("a"),)
+
+
+def test_an_even_scale_rounds_each_threshold_half_up_to_the_cent() -> None:
+    # 100 * (2s - 1) / 14 for s = 1..7: 7.142..., 21.428..., 35.714..., 50, 64.285..., ...
+    assert StarScale.even(7).thresholds == tuple(
+        Decimal(t) for t in ("7.14", "21.43", "35.71", "50.00", "64.29", "78.57", "92.86")
+    )
