@@ -367,6 +367,12 @@ def test_legal_forms_are_only_stripped_from_the_end() -> None:
         ("shop.acme.co.uk", "shop.acme.co.uk"),
         ("www.com", "www.com"),
         ("http://[2001:db8::1]:8080/", "[2001:db8::1]"),
+        ("anna@example.se", "example.se"),
+        # mailto: is dropped only before an address: here "example.se" reads as a port
+        ("mailto:example.se", "mailto"),
+        ("[::1]]", "[::1]"),  # an IPv6 literal ends at its first "]"
+        ("a]b.com", "a]b.com"),  # a "]" without a leading "[" is no IPv6 literal
+        ("www..com", ".com"),  # a www. label goes when a dot follows it
     ],
 )
 def test_domain_is_the_bare_host(text: str, expected: str) -> None:
@@ -413,8 +419,14 @@ def test_the_registry_is_read_only() -> None:
 
 
 def test_an_unknown_normaliser_name_is_a_configuration_error_listing_the_known_ones() -> None:
-    with pytest.raises(ConfigurationError, match=r"unknown normalizer 'soundex'; known: company"):
+    with pytest.raises(ConfigurationError) as caught:
         n.get_normalizer("soundex")
+
+    assert (caught.value.what, caught.value.reason) == (
+        "normalizer",
+        "unknown normalizer 'soundex'; known: company, domain, email, none, person_name, phone,"
+        " postal_code, text",
+    )
 
 
 # The legal-form table is built by _legal_forms when the module is imported; called again here.
