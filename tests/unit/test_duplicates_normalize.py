@@ -145,6 +145,9 @@ def test_email_provider_rules_are_off_by_default() -> None:
         ("anna.berg@example.se", "anna.berg@example.se"),  # dots only matter at gmail
         ("+only-tag@example.se", "+only-tag@example.se"),  # nothing before the +: kept
         ("...@gmail.com", "...@gmail.com"),  # would leave an empty local part: kept
+        ("a+tag@example.se", "a@example.se"),  # one character before the + is enough
+        ("anna+news+eu@example.se", "anna@example.se"),  # the tag starts at the first +
+        ("@googlemail.com", "@googlemail.com"),  # not an address: no provider rules
     ],
 )
 def test_email_provider_rules(text: str, expected: str) -> None:
