@@ -11,7 +11,10 @@ build their message from it, so an application can both show and inspect them::
     │   ├── LeadClosed                              lead_id, state, action
     │   ├── OpportunityLinked                       lead_id, opportunity_id
     │   ├── QualificationIncomplete                 questions
-    │   └── DuplicatesUnresolved                    candidates
+    │   ├── DuplicatesUnresolved                    candidates
+    │   ├── LeadMerged                              lead_id, master_id, action
+    │   ├── MergeRefused                            lead_id, reason
+    │   └── UnmergeConflict                         merge_id, fields
     ├── ConfigurationError                          bad rule, weight, map or policy
     └── RepositoryError                             adapters raise only these
         ├── NotFound(RepositoryError, LookupError)  kind, key
@@ -27,6 +30,8 @@ from typing import Any
 
 import attrs
 
+from leadkit.labels import field_label
+
 __all__ = [
     "AlreadyExists",
     "ConcurrencyConflict",
@@ -38,12 +43,15 @@ __all__ = [
     "IllegalTransition",
     "InvalidValue",
     "LeadClosed",
+    "LeadMerged",
     "LeadkitError",
+    "MergeRefused",
     "NotFound",
     "OpportunityLinked",
     "QualificationIncomplete",
     "RepositoryError",
     "StorageUnavailable",
+    "UnmergeConflict",
 ]
 
 
@@ -56,17 +64,31 @@ class LeadkitError(Exception):
     """Base class of every error leadkit raises."""
 
 
+def _label(problem: FieldProblem) -> str:
+    return field_label(problem.field)
+
+
 @attrs.frozen
 class FieldProblem:
-    """One bad field: its dotted path (``address.postal_code``), the value given and why."""
+    """One bad field: its dotted path (``address.postal_code``), the value given and why,
+    and the field's label as users know it (``label``, English; ``""`` when the field has
+    none; :meth:`label_in` and :meth:`describe` take a language of the import headers)."""
 
     field: str
     value: object
     reason: str
+    label: str = attrs.field(default=attrs.Factory(_label, takes_self=True), eq=False)
 
-    def describe(self) -> str:
-        """Return ``field: reason (got value)``."""
-        return f"{self.field}: {self.reason} (got {_short(self.value)})"
+    def label_in(self, language: str = "en") -> str:
+        """The field's label in ``language`` (en, sv, pl, de; English for another)."""
+        return field_label(self.field, language) if language != "en" else self.label
+
+    def describe(self, language: str = "en") -> str:
+        """Return ``Label (field): reason (got value)``, or ``field: reason (got value)`` for
+        a field without a label: "Last Name (name.last): is required (got '')"."""
+        label = self.label_in(language)
+        named = f"{label} ({self.field})" if label else self.field
+        return f"{named}: {self.reason} (got {_short(self.value)})"
 
 
 class InvalidValue(LeadkitError, ValueError):
@@ -122,11 +144,16 @@ class InvalidValue(LeadkitError, ValueError):
         ]
         return InvalidValue.many(moved)
 
-    def _message(self) -> str:
+    def describe(self, language: str = "en") -> str:
+        """The message with every field named by its label in ``language`` (en, sv, pl, de)
+        and its path; ``str(error)`` is the English one."""
         if len(self.problems) == 1:
-            return f"invalid {self.problems[0].describe()}"
-        listed = "; ".join(p.describe() for p in self.problems)
+            return f"invalid {self.problems[0].describe(language)}"
+        listed = "; ".join(p.describe(language) for p in self.problems)
         return f"{len(self.problems)} invalid fields: {listed}"
+
+    def _message(self) -> str:
+        return self.describe()
 
 
 class CurrencyMismatch(InvalidValue):
@@ -191,6 +218,42 @@ class DuplicatesUnresolved(DomainRuleViolation):
     def __init__(self, candidates: Sequence[Any]) -> None:
         self.candidates = tuple(candidates)
         super().__init__(f"{len(self.candidates)} possible duplicate(s) left unresolved")
+
+
+class LeadMerged(DomainRuleViolation):
+    """A command was refused because the lead was merged into another (it stays readable;
+    ``unmerge`` brings it back)."""
+
+    def __init__(self, lead_id: object, master_id: object, action: str) -> None:
+        self.lead_id = lead_id
+        self.master_id = master_id
+        self.action = action
+        super().__init__(
+            f"cannot {action} lead {lead_id}: it was merged into {master_id} (unmerge it first)"
+        )
+
+
+class MergeRefused(DomainRuleViolation):
+    """A merge was refused for ``lead_id``: ``reason`` says why (a closed master the policy
+    does not allow, a lead already merged, more leads than the policy allows, a lead given
+    twice)."""
+
+    def __init__(self, lead_id: object, reason: str) -> None:
+        self.lead_id = lead_id
+        self.reason = reason
+        super().__init__(f"cannot merge lead {lead_id}: {reason}")
+
+
+class UnmergeConflict(DomainRuleViolation):
+    """An unmerge was refused: the records were changed since the merge. ``fields`` lists
+    each (record id, field) touched since and not forced; pass the field names as ``force``
+    to overwrite them with the values from before the merge."""
+
+    def __init__(self, merge_id: object, fields: Sequence[tuple[object, str]]) -> None:
+        self.merge_id = merge_id
+        self.fields = tuple(fields)
+        listed = ", ".join(f"{key}.{name}" for key, name in self.fields)
+        super().__init__(f"cannot unmerge {merge_id}: changed since the merge: {listed}")
 
 
 class ConfigurationError(LeadkitError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final, TypeAlias
 
 import attrs
 
@@ -18,7 +18,20 @@ from leadkit.patch import LeadPatch
 from leadkit.scoring.result import ManualScore, Score
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import Activity, Attachment, Note, Stakeholder
-from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, UserRef, require_aware
+from leadkit.values import (
+    AccountId,
+    ContactId,
+    LeadId,
+    MergeId,
+    OpportunityId,
+    UserRef,
+    require_aware,
+)
+
+_Lead: TypeAlias = Any
+"""``leadkit.lead.Lead`` in the merge events. ``leadkit.lead`` imports this module, so this one
+cannot import it; ``leadkit.lead`` resolves these annotations to ``Lead`` once it exists (the
+converter and the strategies then read the real type)."""
 
 __all__ = [
     "EVENT_TYPES",
@@ -34,16 +47,20 @@ __all__ = [
     "LeadCreated",
     "LeadDisqualified",
     "LeadEvent",
+    "LeadMergedInto",
     "LeadQualified",
     "LeadRated",
     "LeadReactivated",
     "LeadScored",
+    "LeadUnmerged",
     "LeadUpdated",
+    "LeadsMerged",
     "ManualScoreCleared",
     "ManualScoreSet",
     "NoteAdded",
     "NoteEdited",
     "NoteRemoved",
+    "OpportunityRelated",
     "OpportunityUnlinked",
     "StakeholderAdded",
     "StakeholderRemoved",
@@ -70,11 +87,13 @@ class LeadEvent:
 
 @attrs.frozen(kw_only=True)
 class LeadCreated(LeadEvent):
-    """A lead was created with these fields, owner and initial status reason."""
+    """A lead was created with these fields, owner and initial status reason, under the field
+    profile named ``profile`` (its later commands check the same profile)."""
 
     fields: LeadPatch
     owner: UserRef
     reason: StatusReason
+    profile: str = "Dynamics 365"
 
 
 @attrs.frozen(kw_only=True)
@@ -232,6 +251,56 @@ class OpportunityUnlinked(LeadEvent):
 
 
 @attrs.frozen(kw_only=True)
+class OpportunityRelated(LeadEvent):
+    """An existing opportunity was related to the open lead as its originating lead (outside
+    qualification); while it is related the lead cannot be disqualified."""
+
+    opportunity_id: OpportunityId
+
+
+@attrs.frozen(kw_only=True)
+class LeadsMerged(LeadEvent):
+    """Other leads were merged into this one (the master).
+
+    ``changed`` sets the editable fields that survivorship took from the others;
+    ``ticked_criteria`` and ``manual_score`` are the surviving values; ``notes``,
+    ``activities`` and ``stakeholders`` are the children moved here (renumbered on this
+    lead's timeline; the merge record keeps where each came from). ``before`` holds every
+    lead as it was before the merge, the master first.
+    """
+
+    merge_id: MergeId
+    merged: tuple[LeadId, ...]
+    changed: LeadPatch
+    ticked_criteria: frozenset[str]
+    manual_score: ManualScore | None
+    notes: tuple[Note, ...] = ()
+    activities: tuple[Activity, ...] = ()
+    stakeholders: tuple[Stakeholder, ...] = ()
+    before: tuple[_Lead, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class LeadMergedInto(LeadEvent):
+    """The lead was merged into ``master_id``: it is now Disqualified (Canceled) with a
+    reference to its master, its notes, activities and stakeholders moved there."""
+
+    merge_id: MergeId
+    master_id: LeadId
+    previous_state: LeadState
+    previous: StatusReason
+
+
+@attrs.frozen(kw_only=True)
+class LeadUnmerged(LeadEvent):
+    """A merge was undone: the lead is back to ``restored`` (its image from before the merge,
+    with any note or activity added to it since)."""
+
+    merge_id: MergeId
+    restored: _Lead
+
+
+@attrs.frozen(kw_only=True)
 class CriterionTicked(LeadEvent):
     """A user ticked a manual scoring criterion on the lead (an Outlook BCM check box)."""
 
@@ -291,6 +360,10 @@ EVENT_TYPES: Final[dict[str, type[LeadEvent]]] = {
         LeadQualified,
         LeadReactivated,
         OpportunityUnlinked,
+        OpportunityRelated,
+        LeadsMerged,
+        LeadMergedInto,
+        LeadUnmerged,
         CriterionTicked,
         CriterionUnticked,
         ManualScoreSet,

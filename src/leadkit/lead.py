@@ -24,7 +24,14 @@ from typing import Any, Final, Protocol
 
 import attrs
 
-from leadkit.errors import IllegalTransition, InvalidValue, LeadClosed, OpportunityLinked
+from leadkit import events as _events
+from leadkit.errors import (
+    IllegalTransition,
+    InvalidValue,
+    LeadClosed,
+    LeadMerged,
+    OpportunityLinked,
+)
 from leadkit.events import (
     ActivityCompleted,
     ActivityLogged,
@@ -38,16 +45,20 @@ from leadkit.events import (
     LeadCreated,
     LeadDisqualified,
     LeadEvent,
+    LeadMergedInto,
     LeadQualified,
     LeadRated,
     LeadReactivated,
     LeadScored,
+    LeadsMerged,
+    LeadUnmerged,
     LeadUpdated,
     ManualScoreCleared,
     ManualScoreSet,
     NoteAdded,
     NoteEdited,
     NoteRemoved,
+    OpportunityRelated,
     OpportunityUnlinked,
     StakeholderAdded,
     StakeholderRemoved,
@@ -63,7 +74,7 @@ from leadkit.fields import (
     Rating,
 )
 from leadkit.patch import PATCH_FIELDS, UNSET, LeadPatch
-from leadkit.profiles import DEFAULT_PROFILE, FieldProfile, is_blank
+from leadkit.profiles import DEFAULT_PROFILE, FieldProfile, is_blank, profile_named
 from leadkit.scoring.result import ManualScore, Score, check_slug
 from leadkit.status import LeadState, StatusReason, can_transition
 from leadkit.timeline import (
@@ -80,6 +91,7 @@ from leadkit.values import (
     ContactId,
     EmailAddress,
     LeadId,
+    MergeId,
     Money,
     OpportunityId,
     PersonName,
@@ -152,6 +164,12 @@ class Lead:
     ``manual_score`` a user's star override; ``score``, ``stars``, ``score_rating``,
     ``score_model`` and ``score_model_version`` summarise the last recorded score (the
     ``LeadScored`` event holds it in full, with its explanation).
+
+    Merging (``leadkit.merging``): a lead merged into another is Disqualified with the
+    reason Canceled, as Dynamics 365 deactivates a merged lead, and names its master in
+    ``merged_into`` (D365 ``masterid``) and the merge in ``merge_id``. It stays readable;
+    its notes, activities and stakeholders moved to the master. Commands that reopen it or
+    add to its timeline raise LeadMerged: ``unmerge`` is the way back.
     """
 
     id: LeadId
@@ -176,6 +194,7 @@ class Lead:
     estimated_value: Money | None = None
     estimated_close_date: date | None = None
     custom_fields: CustomFields = CustomFields()
+    profile: str = DEFAULT_PROFILE.name
 
     owner: UserRef
     existing_account: AccountId | None = None
@@ -190,6 +209,8 @@ class Lead:
     qualified_account: AccountId | None = None
     qualified_contact: ContactId | None = None
     qualifying_opportunity: OpportunityId | None = None
+    merged_into: LeadId | None = None
+    merge_id: MergeId | None = None
 
     ticked_criteria: frozenset[str] = frozenset()
     manual_score: ManualScore | None = None
@@ -223,14 +244,24 @@ class Lead:
     ) -> Lead:
         """Create an Open lead from ``fields``, owned by ``owner`` (default: ``by``).
 
+        The lead keeps the name of ``profile`` (``Lead.profile``): ``update``,
+        ``link_account`` and ``link_contact`` check the same profile unless given another.
         Raises InvalidValue listing every field the profile finds missing or too long, for a
         naive ``at``, or for an initial reason that is not an Open reason.
         """
         require_aware("at", at)
         if reason.state is not LeadState.OPEN:
             raise InvalidValue("reason", reason, "a new lead needs an Open reason")
+        if not isinstance(profile, FieldProfile):
+            raise InvalidValue("profile", profile, "must be a FieldProfile")
         event = LeadCreated(
-            lead_id=lead_id, at=at, by=by, fields=fields, owner=owner or by, reason=reason
+            lead_id=lead_id,
+            at=at,
+            by=by,
+            fields=fields,
+            owner=owner or by,
+            reason=reason,
+            profile=profile.name,
         )
         lead = _apply(None, event)
         profile.check(lead)
@@ -248,6 +279,11 @@ class Lead:
     def is_closed(self) -> bool:
         """True when Qualified or Disqualified (read-only)."""
         return self.state.is_closed
+
+    @property
+    def is_merged(self) -> bool:
+        """True when the lead was merged into another (``merged_into`` names it)."""
+        return self.merged_into is not None
 
     @property
     def full_name(self) -> str:
@@ -298,12 +334,15 @@ class Lead:
         *,
         at: datetime,
         by: UserRef,
-        profile: FieldProfile = DEFAULT_PROFILE,
+        profile: FieldProfile | None = None,
     ) -> Lead:
         """Change editable fields. A patch that changes nothing returns the lead unchanged.
 
-        Raises LeadClosed on a closed lead; InvalidValue listing every field the profile finds
-        missing or too long (nothing is changed then).
+        ``profile`` defaults to the profile the lead was created under (``Lead.profile``; a
+        host's own profile, which the lead knows only by name, falls back to the Dynamics 365
+        column lengths: pass it to check its required fields). Raises LeadClosed on a closed
+        lead; InvalidValue listing every field the profile finds missing or too long (nothing
+        is changed then).
         """
         self._require_open("update")
         before: dict[str, Any] = {}
@@ -318,7 +357,7 @@ class Lead:
         event = LeadUpdated(
             lead_id=self.id, at=at, by=by, before=LeadPatch(**before), after=LeadPatch(**after)
         )
-        return self._record(event, profile)
+        return self._record(event, self._profile(profile))
 
     def rate(self, rating: Rating | None, *, at: datetime, by: UserRef) -> Lead:
         """Set (or clear) the rating. Raises LeadClosed on a closed lead."""
@@ -336,12 +375,12 @@ class Lead:
         *,
         at: datetime,
         by: UserRef,
-        profile: FieldProfile = DEFAULT_PROFILE,
+        profile: FieldProfile | None = None,
     ) -> Lead:
         """Link an existing account; autofill copies its name into an empty company field.
 
         A company the user typed is never overwritten. Raises LeadClosed on a closed lead and
-        InvalidValue when the filled value breaks the profile.
+        InvalidValue when the filled value breaks the profile (default: the lead's own).
         """
         self._require_open("link account")
         filled = (
@@ -352,7 +391,7 @@ class Lead:
         event = ExistingAccountLinked(
             lead_id=self.id, at=at, by=by, account_id=account.id, filled=filled
         )
-        return self._record(event, profile)
+        return self._record(event, self._profile(profile))
 
     def unlink_account(self, *, at: datetime, by: UserRef) -> Lead:
         """Remove the existing-account link; values it filled stay. Raises LeadClosed, or
@@ -370,13 +409,13 @@ class Lead:
         *,
         at: datetime,
         by: UserRef,
-        profile: FieldProfile = DEFAULT_PROFILE,
+        profile: FieldProfile | None = None,
     ) -> Lead:
         """Link an existing contact; autofill fills the lead's empty first and last name, job
         title, business phone, mobile phone and e-mail from it, never a value the user typed.
 
         The event records exactly what was filled. Raises LeadClosed on a closed lead and
-        InvalidValue when a filled value breaks the profile.
+        InvalidValue when a filled value breaks the profile (default: the lead's own).
         """
         self._require_open("link contact")
         fill: dict[str, Any] = {}
@@ -391,7 +430,7 @@ class Lead:
         event = ExistingContactLinked(
             lead_id=self.id, at=at, by=by, contact_id=contact.id, filled=LeadPatch(**fill)
         )
-        return self._record(event, profile)
+        return self._record(event, self._profile(profile))
 
     def unlink_contact(self, *, at: datetime, by: UserRef) -> Lead:
         """Remove the existing-contact link; values it filled stay. Raises LeadClosed, or
@@ -420,6 +459,7 @@ class Lead:
         The note gets the next timeline number. Raises InvalidValue for an empty note, an
         over-long text or title, or a naive ``at``.
         """
+        self._require_not_merged("add a note to")
         note = Note(
             id=self.timeline_seq + 1, text=text, at=at, by=by, title=title, attachment=attachment
         )
@@ -487,6 +527,7 @@ class Lead:
 
         Raises InvalidValue for an empty subject, a bad kind or a naive timestamp.
         """
+        self._require_not_merged("log an activity on")
         activity = Activity(
             id=self.timeline_seq + 1,
             kind=kind,
@@ -506,6 +547,7 @@ class Lead:
 
         Raises InvalidValue for an unknown activity or one already done.
         """
+        self._require_not_merged("complete an activity of")
         activity = self.activity(activity_id)
         if activity.is_done:
             raise InvalidValue("activity_id", activity_id, "the activity is already done")
@@ -645,6 +687,7 @@ class Lead:
         """
         if reason.state is not LeadState.OPEN:
             raise InvalidValue("reason", reason, "not an Open reason")
+        self._require_not_merged("reactivate")
         self._require_transition(LeadState.OPEN)
         return self._record(
             LeadReactivated(
@@ -655,6 +698,32 @@ class Lead:
                 previous_state=self.state,
                 previous=self.reason,
             )
+        )
+
+    def relate_opportunity(
+        self, opportunity_id: OpportunityId, *, at: datetime, by: UserRef
+    ) -> Lead:
+        """Relate an existing opportunity to this open lead as its originating lead (outside
+        qualification, as Dynamics 365 allows); ``unlink_opportunity`` unrelates it. While it
+        is related the lead cannot be disqualified. Relating the one already related changes
+        nothing.
+
+        Raises LeadClosed on a closed lead, InvalidValue for an id that is not an
+        OpportunityId or when another opportunity is already related.
+        """
+        self._require_open("relate opportunity")
+        if not isinstance(opportunity_id, OpportunityId):
+            raise InvalidValue("opportunity_id", opportunity_id, "must be an OpportunityId")
+        if self.qualifying_opportunity == opportunity_id:
+            return self
+        if self.qualifying_opportunity is not None:
+            raise InvalidValue(
+                "qualifying_opportunity",
+                self.qualifying_opportunity,
+                "another opportunity is already related (unlink it first)",
+            )
+        return self._record(
+            OpportunityRelated(lead_id=self.id, at=at, by=by, opportunity_id=opportunity_id)
         )
 
     def unlink_opportunity(self, *, at: datetime, by: UserRef) -> Lead:
@@ -765,6 +834,92 @@ class Lead:
         )
 
     # -----------------------------------------------------------------------------------------
+    # Commands: merging (see ``leadkit.merging``: build these from a MergePlan)
+
+    def absorb(
+        self,
+        merge_id: MergeId,
+        merged: tuple[LeadId, ...],
+        changed: LeadPatch,
+        *,
+        at: datetime,
+        by: UserRef,
+        ticked_criteria: frozenset[str],
+        manual_score: ManualScore | None,
+        notes: tuple[Note, ...] = (),
+        activities: tuple[Activity, ...] = (),
+        stakeholders: tuple[Stakeholder, ...] = (),
+        before: tuple[Lead, ...] = (),
+    ) -> Lead:
+        """Take the surviving values and the moved children of the leads ``merged`` into this
+        one (the master of a merge). Allowed on a closed master: the merge policy decides.
+
+        Raises LeadMerged when this lead was itself merged into another, InvalidValue when a
+        moved note or activity does not follow this lead's timeline numbering.
+        """
+        self._require_not_merged("merge into")
+        numbers = [note.id for note in notes] + [activity.id for activity in activities]
+        if sorted(numbers) != list(
+            range(self.timeline_seq + 1, self.timeline_seq + 1 + len(numbers))
+        ):
+            raise InvalidValue("notes", numbers, "moved entries must follow the timeline numbering")
+        return self._record(
+            LeadsMerged(
+                lead_id=self.id,
+                at=at,
+                by=by,
+                merge_id=merge_id,
+                merged=merged,
+                changed=changed,
+                ticked_criteria=ticked_criteria,
+                manual_score=manual_score,
+                notes=notes,
+                activities=activities,
+                stakeholders=stakeholders,
+                before=tuple(lead.clear_events() for lead in before),
+            )
+        )
+
+    def merge_into(
+        self, master_id: LeadId, merge_id: MergeId, *, at: datetime, by: UserRef
+    ) -> Lead:
+        """Deactivate this lead as merged into ``master_id``: Disqualified, reason Canceled,
+        ``merged_into`` set; its notes, activities and stakeholders leave it (the master's
+        ``absorb`` takes them).
+
+        Raises LeadMerged when the lead was already merged, InvalidValue when ``master_id``
+        is the lead itself.
+        """
+        self._require_not_merged("merge")
+        if master_id == self.id:
+            raise InvalidValue("master_id", master_id, "a lead cannot be merged into itself")
+        return self._record(
+            LeadMergedInto(
+                lead_id=self.id,
+                at=at,
+                by=by,
+                merge_id=merge_id,
+                master_id=master_id,
+                previous_state=self.state,
+                previous=self.reason,
+            )
+        )
+
+    def restore(self, merge_id: MergeId, restored: Lead, *, at: datetime, by: UserRef) -> Lead:
+        """Undo a merge on this lead: every field takes its value from ``restored`` (built by
+        ``leadkit.merging.plan_unmerge``); ``version`` stays the stored one.
+
+        Raises InvalidValue when ``restored`` is another lead's image.
+        """
+        if restored.id != self.id:
+            raise InvalidValue("restored", restored.id, f"not an image of lead {self.id}")
+        return self._record(
+            LeadUnmerged(
+                lead_id=self.id, at=at, by=by, merge_id=merge_id, restored=restored.clear_events()
+            )
+        )
+
+    # -----------------------------------------------------------------------------------------
     # Internals
 
     def apply(self, event: LeadEvent) -> Lead:
@@ -785,6 +940,14 @@ class Lead:
     def _require_open(self, action: str) -> None:
         if self.state.is_closed:
             raise LeadClosed(self.id, self.state, action)
+
+    def _profile(self, given: FieldProfile | None) -> FieldProfile:
+        """``given``, else the profile the lead was created under."""
+        return profile_named(self.profile) if given is None else given
+
+    def _require_not_merged(self, action: str) -> None:
+        if self.merged_into is not None:
+            raise LeadMerged(self.id, self.merged_into, action)
 
     def _require_transition(self, requested: LeadState) -> None:
         if not can_transition(self.state, requested):
@@ -807,6 +970,7 @@ def _apply(lead: Lead | None, event: LeadEvent) -> Lead:
             id=event.lead_id,
             owner=event.owner,
             reason=event.reason,
+            profile=event.profile,
             created_at=event.at,
             created_by=event.by,
             modified_at=event.at,
@@ -815,6 +979,12 @@ def _apply(lead: Lead | None, event: LeadEvent) -> Lead:
         )
     if lead is None:
         raise InvalidValue("events", event, "the first event must be LeadCreated")
+    if isinstance(event, LeadUnmerged):
+        image = event.restored
+        return attrs.evolve(
+            lead,
+            **{name: getattr(image, name) for name in _IMAGE_FIELDS},
+        )
     if isinstance(event, LeadScored):
         # Derived data, not an edit: the lead's modified time stays.
         score = event.score
@@ -889,6 +1059,29 @@ def _apply(lead: Lead | None, event: LeadEvent) -> Lead:
             )
         case LeadReactivated(reason=reason):
             touched.update(state=LeadState.OPEN, reason=reason)
+        case OpportunityRelated(opportunity_id=opportunity_id):
+            touched["qualifying_opportunity"] = opportunity_id
+        case LeadsMerged():
+            entries = [n.id for n in event.notes] + [a.id for a in event.activities]
+            touched.update(
+                event.changed.as_dict(),
+                ticked_criteria=event.ticked_criteria,
+                manual_score=event.manual_score,
+                notes=(*lead.notes, *event.notes),
+                activities=(*lead.activities, *event.activities),
+                stakeholders=(*lead.stakeholders, *event.stakeholders),
+                timeline_seq=max((lead.timeline_seq, *entries)),
+            )
+        case LeadMergedInto():
+            touched.update(
+                state=LeadState.DISQUALIFIED,
+                reason=StatusReason.CANCELED,
+                merged_into=event.master_id,
+                merge_id=event.merge_id,
+                notes=(),
+                activities=(),
+                stakeholders=(),
+            )
         case OpportunityUnlinked():
             touched["qualifying_opportunity"] = None
         case CriterionTicked(criterion_id=criterion_id):
@@ -902,6 +1095,18 @@ def _apply(lead: Lead | None, event: LeadEvent) -> Lead:
         case _:
             raise InvalidValue("events", event, f"unknown event type {type(event).__name__}")
     return attrs.evolve(lead, **touched)
+
+
+_IMAGE_FIELDS: Final = tuple(
+    a.name for a in attrs.fields(Lead) if a.name not in ("id", "version", "pending_events")
+)
+"""The fields an unmerge restores from a lead's image."""
+
+# ``leadkit.events`` names ``Lead`` only for type checkers (it cannot import this module):
+# resolve the merge events' annotations now that ``Lead`` exists, so that converters and
+# strategies read real types.
+for _kind in (LeadsMerged, LeadUnmerged):
+    attrs.resolve_types(_kind, globalns={**vars(_events), "_Lead": Lead})
 
 
 def replay(events: Iterable[LeadEvent]) -> Lead:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,12 +24,14 @@ from leadkit.errors import InvalidValue
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
+from leadkit.merging import MergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.status import LeadState
 from leadkit.values import (
     AccountId,
     ContactId,
     LeadId,
+    MergeId,
     OpportunityId,
     UserRef,
     require_aware,
@@ -43,6 +47,7 @@ __all__ = [
     "LeadRepository",
     "LeadSort",
     "LeadStore",
+    "MergeRepository",
     "OpportunityRepository",
     "Page",
     "RecordRepository",
@@ -52,7 +57,9 @@ __all__ = [
     "check_limit",
     "decode_cursor",
     "encode_cursor",
+    "fold_search",
     "score_sort_value",
+    "search_key",
     "search_texts",
     "sort_key",
 ]
@@ -179,8 +186,7 @@ class LeadQuery:
         ):
             return False
         if self.text is not None:
-            needle = self.text.strip().casefold()
-            return any(needle in hay for hay in search_texts(lead))
+            return fold_search(self.text) in search_key(lead)
         return True
 
 
@@ -191,6 +197,31 @@ def search_texts(lead: Lead) -> tuple[str, str, str]:
         lead.company.casefold(),
         lead.email.text.casefold() if lead.email else "",
     )
+
+
+_SPELLED_OUT: Final = str.maketrans(
+    {"ß": "ss", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "đ": "d", "Đ": "d",
+     "œ": "oe", "Œ": "oe", "\u0131": "i"}
+)  # fmt: skip
+# German and Scandinavian spellings without umlauts: "ue" for "ü", "oe" for "ö", "ae" for "ä".
+_UMLAUT_SPELLING: Final = re.compile(r"(?<=[aou])e")
+_SPACES: Final = re.compile(r"\s+")
+
+
+def fold_search(text: str) -> str:
+    """Text as a text filter compares it: case-folded, accents dropped, ``ß``/``ł``/``ø``/``æ``
+    spelled out, the umlaut spellings ``ue``/``oe``/``ae`` read as ``u``/``o``/``a`` and every
+    run of white space one space, so ``mueller``, ``muller`` and ``Müller`` fold alike, and
+    ``Ostrom`` and ``Öström``. Both adapters compare folded texts."""
+    text = unicodedata.normalize("NFKD", text.casefold().translate(_SPELLED_OUT))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return _SPACES.sub(" ", _UMLAUT_SPELLING.sub("", text)).strip()
+
+
+def search_key(lead: Lead) -> str:
+    """What a text filter searches: the folded (:func:`fold_search`) full name, company and
+    e-mail, one per line (a folded filter has no line break, so it matches within one)."""
+    return "\n".join(fold_search(text) for text in search_texts(lead))
 
 
 def _in_range(value: datetime, low: datetime | None, high: datetime | None) -> bool:
@@ -431,6 +462,10 @@ class RecordRepository(Protocol, Generic[R, K]):
 AccountRepository = RecordRepository[Account, AccountId]
 ContactRepository = RecordRepository[Contact, ContactId]
 OpportunityRepository = RecordRepository[Opportunity, OpportunityId]
+MergeRepository = RecordRepository[MergeRecord, MergeId]
+"""Stored merges (``uow.merges`` on stores that keep them: both leadkit adapters do;
+``list(originating_lead=master)`` lists a master's merges). Optional for third-party
+adapters: ``leadkit.services.merge`` raises ConfigurationError on a store without it."""
 
 
 class EventSink(Protocol):

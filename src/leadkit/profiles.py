@@ -8,7 +8,8 @@ raises one :class:`InvalidValue` listing every missing or too-long field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
@@ -21,11 +22,14 @@ __all__ = [
     "D365_LENGTHS",
     "D365_PROFILE",
     "DEFAULT_PROFILE",
+    "LENGTHS_PROFILE",
+    "PROFILES",
     "RULE_FIELDS",
     "FieldProfile",
     "FieldRule",
     "field_value",
     "is_blank",
+    "profile_named",
 ]
 
 # Dynamics 365 lead column lengths.
@@ -172,3 +176,23 @@ def _profile(name: str, required: Iterable[str]) -> FieldProfile:
 D365_PROFILE: Final = _profile("Dynamics 365", ("topic", "name.last"))
 BCM_PROFILE: Final = _profile("Outlook Business Contact Manager", ("name.full",))
 DEFAULT_PROFILE: Final = D365_PROFILE
+
+LENGTHS_PROFILE: Final = _profile("Dynamics 365 lengths", ())
+"""No required field, the Dynamics 365 column lengths: what a later command checks on a lead
+created under a host's own profile when it is given no profile (leadkit cannot know the
+host's required fields; pass the profile to check them)."""
+
+PROFILES: Final[Mapping[str, FieldProfile]] = MappingProxyType(
+    {profile.name: profile for profile in (D365_PROFILE, BCM_PROFILE)}
+)
+"""The shipped profiles by name. A lead records the name of the profile it was created under
+(``Lead.profile``), and its later commands check that profile unless given another."""
+
+
+def profile_named(name: str) -> FieldProfile:
+    """The shipped profile called ``name``; for any other name (a host's own profile)
+    :data:`LENGTHS_PROFILE`. Raises InvalidValue naming ``profile`` for a name that is not
+    text."""
+    if not isinstance(name, str):
+        raise InvalidValue("profile", name, "must be the name of a profile")
+    return PROFILES.get(name, LENGTHS_PROFILE)

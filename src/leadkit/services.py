@@ -66,8 +66,10 @@ from leadkit.errors import (
     InvalidValue,
     NotFound,
     QualificationIncomplete,
+    UnmergeConflict,
 )
 from leadkit.lead import Lead
+from leadkit.merging import MergePlan, MergeRecord, MovedOpportunity, plan_unmerge
 from leadkit.policies import (
     BCM_POLICY,
     DEFAULT_POLICY,
@@ -75,7 +77,7 @@ from leadkit.policies import (
     QualificationPolicy,
     RecordKind,
 )
-from leadkit.ports import IdFactory, LeadStore, RecordRepository, UnitOfWork
+from leadkit.ports import IdFactory, LeadStore, MergeRepository, RecordRepository, UnitOfWork
 from leadkit.records import Account, Contact, Opportunity, Record, append_notes, record_notes
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import Note
@@ -83,6 +85,7 @@ from leadkit.values import (
     AccountId,
     ContactId,
     LeadId,
+    MergeId,
     OpportunityId,
     RecordId,
     UserRef,
@@ -91,19 +94,25 @@ from leadkit.values import (
 
 __all__ = [
     "DisqualifyResult",
+    "MergeResult",
     "OutcomeStatus",
     "QualifyOutcome",
     "QualifyResult",
     "Target",
+    "UnmergeResult",
     "convert_to_business_contact",
     "delete_lead",
     "disqualify",
     "execute_plan",
+    "merge",
     "prepare_qualification",
     "qualify",
     "qualify_many",
     "reactivate",
+    "relate_opportunity",
     "timeline_notes",
+    "unmerge",
+    "unrelate_opportunity",
 ]
 
 Target = UnitOfWork | LeadStore
@@ -748,3 +757,211 @@ def timeline_notes(target: Target, record: Record) -> tuple[Note, ...]:
             except NotFound:
                 lead = None
     return record_notes(record, lead)
+
+
+# ---------------------------------------------------------------------------------------------
+# Relating an opportunity
+
+
+def relate_opportunity(
+    target: Target,
+    lead_id: LeadId,
+    opportunity_id: OpportunityId,
+    *,
+    at: datetime,
+    by: UserRef,
+    expected_version: int | None = None,
+) -> Lead:
+    """Relate an existing opportunity to an open lead (its originating lead, as Dynamics 365
+    does outside qualification): the lead's ``qualifying_opportunity`` names it and the
+    opportunity's ``originating_lead`` names the lead. While related, the lead cannot be
+    disqualified; :func:`unrelate_opportunity` undoes it. Returns the stored lead.
+
+    Raises NotFound (lead or opportunity), ConcurrencyConflict, LeadClosed, InvalidValue
+    (another opportunity is related, or the opportunity came from another lead).
+    """
+    with _working_on(target, lead_id, expected_version) as (uow, lead):
+        opportunity = uow.opportunities.get(opportunity_id)
+        origin = opportunity.originating_lead
+        if origin is not None and origin != lead.id:
+            raise InvalidValue(
+                "opportunity.originating_lead", origin, "the opportunity came from another lead"
+            )
+        related = lead.relate_opportunity(opportunity_id, at=at, by=by)
+        with _all_or_nothing(uow):
+            if origin is None:
+                uow.opportunities.save(attrs.evolve(opportunity, originating_lead=lead.id))
+            return uow.leads.save(related) if related is not lead else lead
+
+
+def unrelate_opportunity(
+    target: Target,
+    lead_id: LeadId,
+    *,
+    at: datetime,
+    by: UserRef,
+    expected_version: int | None = None,
+) -> Lead:
+    """Unrelate the opportunity related to an open lead (it may be disqualified again); the
+    opportunity keeps its ``originating_lead`` (provenance). Returns the stored lead.
+
+    Raises NotFound, ConcurrencyConflict, LeadClosed, InvalidValue (none is related).
+    """
+    with _working_on(target, lead_id, expected_version) as (uow, lead):
+        unlinked = lead.unlink_opportunity(at=at, by=by)
+        with _all_or_nothing(uow):
+            return uow.leads.save(unlinked)
+
+
+# ---------------------------------------------------------------------------------------------
+# Merge and unmerge
+
+
+@attrs.frozen
+class MergeResult:
+    """A stored merge: its record (``record.id`` is what :func:`unmerge` takes) and the
+    stored leads, master first."""
+
+    record: MergeRecord
+    leads: tuple[Lead, ...]
+
+    @property
+    def merge_id(self) -> MergeId:
+        """The id of the stored merge."""
+        return self.record.id
+
+    @property
+    def master(self) -> Lead:
+        """The stored master lead."""
+        return self.leads[0]
+
+
+def _merges(uow: UnitOfWork) -> MergeRepository:
+    merges = getattr(uow, "merges", None)
+    if merges is None:
+        raise ConfigurationError("store", "it does not keep merge records (no `merges` repository)")
+    return cast(MergeRepository, merges)
+
+
+def merge(
+    target: Target, plan: MergePlan, *, ids: IdFactory, at: datetime, by: UserRef
+) -> MergeResult:
+    """Store a merge planned by :func:`~leadkit.merging.plan_merge`, all or nothing: the
+    master takes the surviving values and the moved notes, activities and stakeholders; the
+    others become Disqualified (Canceled), merged into the master; opportunities whose
+    originating lead was one of the others are re-pointed to the master; a
+    :class:`~leadkit.merging.MergeRecord` keeps the images from before for :func:`unmerge`.
+    The master's ``LeadsMerged`` event carries the before-images.
+
+    Raises NotFound, ConcurrencyConflict (a lead changed since the plan was made), LeadMerged,
+    ConfigurationError (the store keeps no merge records), InvalidValue, StorageUnavailable.
+    """
+    require_aware("at", at)
+    merge_id = MergeId(ids())
+    with _working(target) as uow:
+        merges = _merges(uow)
+        for planned in plan.leads:
+            current = uow.leads.get(planned.id)
+            if current.version != planned.version:
+                raise ConcurrencyConflict(planned.id, planned.version, current.version)
+        changed = plan.apply(merge_id, at=at, by=by)
+        with _all_or_nothing(uow):
+            stored = tuple(uow.leads.save(lead) for lead in changed)
+            moves: list[MovedOpportunity] = []
+            for other in plan.others:
+                for opportunity in uow.opportunities.list(originating_lead=other.id):
+                    notes = opportunity.notes_from_lead == other.id
+                    uow.opportunities.save(
+                        attrs.evolve(
+                            opportunity,
+                            originating_lead=plan.master.id,
+                            notes_from_lead=plan.master.id
+                            if notes
+                            else opportunity.notes_from_lead,
+                        )
+                    )
+                    moves.append(MovedOpportunity(opportunity.id, other.id, notes))
+            record = merges.add(
+                MergeRecord(
+                    id=merge_id,
+                    master=plan.master.id,
+                    merged=tuple(lead.id for lead in plan.others),
+                    at=at,
+                    by=by,
+                    before=plan.leads,
+                    after=stored,
+                    moved=plan.moved,
+                    opportunities=tuple(moves),
+                )
+            )
+        return MergeResult(record, stored)
+
+
+@attrs.frozen
+class UnmergeResult:
+    """An undone merge: the record (now with ``undone_at``) and the restored leads, master
+    first."""
+
+    record: MergeRecord
+    leads: tuple[Lead, ...]
+
+
+def unmerge(
+    target: Target,
+    merge_id: MergeId,
+    *,
+    at: datetime,
+    by: UserRef,
+    force: Iterable[str] = (),
+) -> UnmergeResult:
+    """Undo a stored merge, all or nothing: every lead goes back to its image from before the
+    merge (notes or activities added to it since stay), what moved moves back and the
+    re-pointed opportunities point at their lead again.
+
+    A field changed since the merge is a conflict unless its name is in ``force`` (then the
+    value from before the merge wins); an opportunity re-pointed since is a conflict on
+    ``originating_lead`` unless forced.
+
+    Raises NotFound (no such merge), UnmergeConflict listing the fields touched since,
+    MergeRefused (already undone), ConfigurationError (the store keeps no merge records),
+    ConcurrencyConflict, StorageUnavailable.
+    """
+    require_aware("at", at)
+    forced = frozenset(force)
+    with _working(target) as uow:
+        merges = _merges(uow)
+        record = merges.get(merge_id)
+        current = {lead.id: uow.leads.get(lead.id) for lead in record.after}
+        opportunities = []
+        conflicts: list[tuple[object, str]] = []
+        for move in record.opportunities:
+            try:
+                opportunity = uow.opportunities.get(move.opportunity_id)
+            except NotFound:
+                continue  # deleted since: nothing to point back
+            if opportunity.originating_lead != record.master and "originating_lead" not in forced:
+                conflicts.append((move.opportunity_id, "originating_lead"))
+            opportunities.append((opportunity, move))
+        try:
+            restored = plan_unmerge(record, current, forced)
+        except UnmergeConflict as e:
+            raise UnmergeConflict(merge_id, (*e.fields, *conflicts)) from None
+        if conflicts:
+            raise UnmergeConflict(merge_id, conflicts)
+        with _all_or_nothing(uow):
+            stored = tuple(
+                uow.leads.save(current[image.id].restore(merge_id, image, at=at, by=by))
+                for image in restored
+            )
+            for opportunity, move in opportunities:
+                uow.opportunities.save(
+                    attrs.evolve(
+                        opportunity,
+                        originating_lead=move.from_lead,
+                        notes_from_lead=move.from_lead
+                        if move.notes_re_pointed
+                        else opportunity.notes_from_lead,
+                    )
+                )
+            done = merges.save(attrs.evolve(record, undone_at=at, undone_by=by))
+        return UnmergeResult(done, stored)

@@ -27,6 +27,7 @@ __all__ = [
     "ContactId",
     "EmailAddress",
     "LeadId",
+    "MergeId",
     "Money",
     "NoteId",
     "OpportunityId",
@@ -120,6 +121,14 @@ class OpportunityId(RecordId):
     """The identity of an opportunity. Raises InvalidValue for a malformed id."""
 
     kind: ClassVar[str] = "opportunity"
+
+
+@attrs.frozen(order=True)
+class MergeId(RecordId):
+    """The identity of a stored merge (what ``unmerge`` takes). Raises InvalidValue for a
+    malformed id."""
+
+    kind: ClassVar[str] = "merge"
 
 
 NoteId = int

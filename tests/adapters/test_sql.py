@@ -46,6 +46,7 @@ from leadkit.errors import ConcurrencyConflict, InvalidValue, NotFound, StorageU
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
+from leadkit.merging import Survivorship, plan_merge
 from leadkit.patch import LeadPatch
 from leadkit.ports import (
     EventSink,
@@ -59,6 +60,7 @@ from leadkit.ports import (
 from leadkit.records import Opportunity
 from leadkit.scoring.result import Explanation, Score, ScoreSource
 from leadkit.serialization import make_converter
+from leadkit.services import merge
 from leadkit.status import LeadState, StatusReason
 from leadkit.testing.contract import LeadStoreContract, StoreFactory
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
@@ -224,10 +226,25 @@ def test_opening_an_older_schema_applies_the_missing_migrations(db_path: Path) -
     with SqlStore.open(path=db_path, create=False) as store:
         assert store.schema_version == SCHEMA_VERSION
         store_all(store, new_lead(1))
-    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [1, 2, 3]
+    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [
+        m.version for m in MIGRATIONS
+    ]
     assert raw(
         db_path, "SELECT name FROM sqlite_master WHERE name = 'ix_leads_owner_state_created'"
     )
+
+
+def test_migration_4_adds_the_merge_records_table_to_an_older_file(db_path: Path) -> None:
+    schema_at(db_path, 3)
+    assert not raw(db_path, "SELECT name FROM sqlite_master WHERE name = 'merges'")
+    with SqlStore.open(path=db_path, create=False) as store:
+        a, b = store_all(store, new_lead(1), new_lead(2))
+        plan = plan_merge(a, [b], Survivorship())
+        result = merge(store, plan, ids=lambda: "merge-1", at=a.created_at, by=a.created_by)
+        with store.unit_of_work() as uow:
+            assert uow.merges.get(result.merge_id) == result.record
+            assert uow.merges.list(originating_lead=a.id) == (result.record,)
+    assert raw(db_path, "SELECT id, originating_lead FROM merges") == [("merge-1", a.id.value)]
 
 
 def schema_at(path: Path, version: int) -> None:
@@ -249,13 +266,34 @@ def insert_as_version_2(path: Path, *items: Lead) -> None:
         for lead in items:
             stored = attrs.evolve(lead, version=1, pending_events=())
             values = lead_columns(stored)
-            del values["score_key"]
+            del values["score_key"], values["search_key"]
             values["version"] = 1
             values["document"] = converter.dumps(stored)
             names = ", ".join(values)
             marks = ", ".join("?" * len(values))
             db.execute(f"INSERT INTO leads ({names}) VALUES ({marks})", tuple(values.values()))
         db.commit()
+
+
+def test_migration_5_fills_the_search_key_so_text_filters_ignore_accents(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema_at(db_path, 2)
+    people = ["Jürgen Müller", "Åsa Öström", "Łukasz Wiśniewski", "Ada Lovelace"]
+    insert_as_version_2(
+        db_path,
+        *(
+            attrs.evolve(new_lead(n), name=PersonName.parse(name))
+            for n, name in enumerate(people, 1)
+        ),
+    )
+    monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
+    with SqlStore.open(path=db_path, create=False) as store, store.unit_of_work() as uow:
+        for text, expected in [("mueller", 1), ("MULLER", 1), ("ostrom", 1), ("lukasz", 1),
+                               ("wisniewski", 1), ("love", 1), ("xyz", 0)]:  # fmt: skip
+            assert uow.leads.count(LeadQuery(text=text)) == expected, text
+    keys = dict(raw(db_path, "SELECT id, search_key FROM leads"))
+    assert keys["lead-0001"].startswith("jurgen muller\n")
 
 
 def columns_of(path: Path, table: str) -> list[tuple[Any, ...]]:
@@ -280,7 +318,7 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
     monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
 
     with SqlStore.open(path=db_path, create=False) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION >= 3
         with store.unit_of_work() as uow:
             high = LeadQuery(score_min=Decimal("42.50"), sort=LeadSort.SCORE, descending=True)
             found = [lead.id.value for lead in uow.leads.query(high).items]
@@ -289,7 +327,9 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
             assert uow.leads.count(LeadQuery(score_min=0)) == 6
             assert uow.leads.count(LeadQuery()) == 8
 
-    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [1, 2, 3]
+    assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [
+        m.version for m in MIGRATIONS
+    ]
     stored = dict(raw(db_path, "SELECT id, score_key FROM leads"))
     assert stored == {
         f"lead-{n:04}": None if value is None else score_sort_value(Decimal(value))

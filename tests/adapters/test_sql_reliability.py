@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from leadkit.adapters.sql import SqlStore, SqlUnitOfWork
+from leadkit.adapters.sql.schema import MIGRATIONS
 from leadkit.errors import ConcurrencyConflict, StorageUnavailable
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
@@ -112,7 +113,9 @@ def test_stores_opening_a_new_file_at_once_create_the_schema_once(db_path: Path)
         thread.join(timeout=60)
     assert not errors, errors
     with closing(sqlite3.connect(db_path)) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,), (2,), (3,)]
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [
+            (m.version,) for m in MIGRATIONS
+        ]
         assert db.execute("SELECT count(*) FROM leads").fetchone() == (4,)
 
 

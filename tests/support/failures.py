@@ -20,6 +20,7 @@ from leadkit.ports import (
     ContactRepository,
     LeadRepository,
     LeadStore,
+    MergeRepository,
     OpportunityRepository,
     UnitOfWork,
 )
@@ -76,6 +77,9 @@ class FailingUnitOfWork:
         self.opportunities = cast(
             OpportunityRepository, _FailingRepository(inner.opportunities, writes)
         )
+        merges = getattr(inner, "merges", None)
+        if merges is not None:  # stores that keep merge records
+            self.merges = cast(MergeRepository, _FailingRepository(merges, writes))
 
     def __enter__(self) -> Self:
         self._inner.__enter__()

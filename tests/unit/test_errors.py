@@ -63,7 +63,9 @@ def test_invalid_value_keeps_field_value_and_reason_and_builds_its_message() -> 
     assert error.reason == "bad characters"
     assert error.fields == ("address.postal_code",)
     assert error.problems == (FieldProblem("address.postal_code", "12#4", "bad characters"),)
-    assert str(error) == "invalid address.postal_code: bad characters (got '12#4')"
+    assert (
+        str(error) == "invalid ZIP/Postal Code (address.postal_code): bad characters (got '12#4')"
+    )
 
 
 def test_invalid_value_many_lists_every_problem_and_exposes_the_first() -> None:
@@ -73,8 +75,8 @@ def test_invalid_value_many_lists_every_problem_and_exposes_the_first() -> None:
 
     assert error.fields == ("topic", "name.last")
     assert error.field == "topic"
-    assert str(error).startswith("2 invalid fields: topic: is required")
-    assert "name.last: is required" in str(error)
+    assert str(error).startswith("2 invalid fields: Topic (topic): is required")
+    assert "Last Name (name.last): is required" in str(error)
 
 
 def test_invalid_value_many_refuses_an_empty_list_of_problems() -> None:
@@ -96,9 +98,9 @@ def test_field_problem_describe_shortens_a_long_value() -> None:
 
     text = problem.describe()
 
-    assert text.startswith("description: too long (got 'xxx")
+    assert text.startswith("Description (description): too long (got 'xxx")
     assert text.endswith("...)")
-    assert len(text) < 100
+    assert len(text) < 120
 
 
 def test_currency_mismatch_keeps_left_and_right() -> None:
@@ -187,3 +189,34 @@ def test_storage_unavailable_wraps_the_driver_error() -> None:
 
     assert caught.value.reason == "cannot write"
     assert caught.value.__cause__ is cause
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "invalid Last Name (name.last): is required (got '')"),
+        ("sv", "invalid Efternamn (name.last): is required (got '')"),
+        ("pl", "invalid Nazwisko (name.last): is required (got '')"),
+        ("de", "invalid Nachname (name.last): is required (got '')"),
+        ("fi", "invalid Last Name (name.last): is required (got '')"),
+    ],
+)
+def test_invalid_value_names_the_field_by_its_label_in_every_header_language(
+    language: str, expected: str
+) -> None:
+    error = InvalidValue("name.last", "", "is required")
+    assert error.describe(language) == expected
+    assert error.problems[0].label == "Last Name"
+
+
+def test_a_field_without_a_label_is_named_by_its_path_only() -> None:
+    error = InvalidValue("limit", 0, "must be positive")
+    assert error.problems[0].label == ""
+    assert str(error) == "invalid limit: must be positive (got 0)"
+
+
+def test_a_nested_path_takes_the_label_of_its_field() -> None:
+    problem = FieldProblem("fields.name.last", "", "is required")
+    assert problem.label == "Last Name"
+    assert problem.label_in("de") == "Nachname"
+    assert problem == FieldProblem("fields.name.last", "", "is required", label="other")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import attrs
@@ -22,15 +22,17 @@ from leadkit.mass_edit import (
     Reassign,
     SetFields,
     SetManualScore,
+    field_path,
     mass_assign,
     mass_edit,
     set_field,
+    set_fields,
     set_source,
 )
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery, LeadSort, LeadStore
 from leadkit.status import LeadState, StatusReason
-from leadkit.values import LeadId, UserRef
+from leadkit.values import Address, LeadId, Money, PersonName, UserRef
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 T1 = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
@@ -158,3 +160,59 @@ def test_edits_are_validated_once_when_built() -> None:
         SetManualScore(11)
     with pytest.raises(InvalidValue):
         SetFields(LeadPatch())
+
+
+def test_a_part_of_the_name_address_or_custom_fields_changes_only_that_part() -> None:
+    lead = Lead.create(
+        LeadId("L-x"),
+        LeadPatch(
+            topic="T",
+            name="Dr. Ada Lovelace",
+            address=Address(city="Lund", postal_code="222 22", country="Sverige"),
+            custom_fields={"industry": "Retail", "size": 5},
+        ),
+        at=T0,
+        by=ME,
+    )
+    dr = {"salutation": "Dr."}
+    sweden = {"postal_code": "222 22", "country": "Sverige"}
+    cases: list[tuple[str, object, str, object]] = [
+        ("first_name", "Augusta", "name", PersonName("Augusta", "Lovelace", **dr)),
+        ("name.last", "King", "name", PersonName("Ada", "King", **dr)),
+        ("city", "Oslo", "address", Address(city="Oslo", **sweden)),
+        ("address.postal_code", "", "address", Address(city="Lund", country="Sverige")),
+        ("custom.industry", "Shops", "custom_fields", {"industry": "Shops", "size": 5}),
+        ("custom_fields.size", None, "custom_fields", {"industry": "Retail"}),
+    ]
+    for name, value, attribute, expected in cases:
+        edited = getattr(set_field(name, value).apply(lead, at=T1, by=ME), attribute)
+        assert (dict(edited) if attribute == "custom_fields" else edited) == expected, name
+
+
+def test_an_unknown_field_lists_the_editable_ones() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        set_field("firstname", "Ada")
+    assert caught.value.field == "firstname"
+    assert "first_name" in caught.value.reason
+    assert "custom.<name>" in caught.value.reason
+    assert field_path("street1") == "address.line1"
+    assert field_path("custom.industry") == "custom_fields.industry"
+
+
+def test_descriptions_show_values_as_a_user_writes_them() -> None:
+    assert set_field("city", "Oslo").description == "set city = Oslo"
+    assert set_field("first_name", "Ada").description == "set first_name = Ada"
+    assert set_field("rating", "hot").description == "set rating = Hot"
+    assert set_field("budget_amount", Money("5000", "SEK")).description == (
+        "set budget_amount = 5000.00 SEK"
+    )
+    assert set_field("estimated_close_date", date(2026, 12, 31)).description == (
+        "set estimated_close_date = 2026-12-31"
+    )
+    assert set_fields({"custom.vip": True, "company": ""}).description == (
+        "set custom.vip = true, company = (empty)"
+    )
+    address = set_field("address", Address(city="Oslo", country="Norge")).description
+    assert address == "set address = Oslo, Norge"
+    with pytest.raises(InvalidValue):
+        set_fields({})

@@ -60,6 +60,7 @@ from leadkit.errors import (
 )
 from leadkit.events import LeadEvent
 from leadkit.lead import Lead
+from leadkit.merging import MergeRecord
 from leadkit.ports import (
     AccountRepository,
     ContactRepository,
@@ -67,6 +68,7 @@ from leadkit.ports import (
     LeadQuery,
     LeadRepository,
     LeadSort,
+    MergeRepository,
     OpportunityRepository,
     Page,
     check_batch_size,
@@ -77,7 +79,7 @@ from leadkit.ports import (
 )
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.status import LeadState
-from leadkit.values import AccountId, ContactId, LeadId, OpportunityId
+from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]
 
@@ -357,6 +359,7 @@ class MemoryStore:
         self._accounts: _Table[AccountId, Account] = _Table()
         self._contacts: _Table[ContactId, Contact] = _Table()
         self._opportunities: _Table[OpportunityId, Opportunity] = _Table()
+        self._merges: _Table[MergeId, MergeRecord] = _Table()
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work. Raises StorageUnavailable once the store is closed."""
@@ -378,7 +381,7 @@ class MemoryStore:
     # Internals used by the unit of work ------------------------------------------------------
 
     def _tables(self) -> tuple[_Table[Any, Any], ...]:
-        return (self._leads, self._accounts, self._contacts, self._opportunities)
+        return (self._leads, self._accounts, self._contacts, self._opportunities, self._merges)
 
     def _require_open(self) -> None:
         if self._closed:
@@ -674,6 +677,7 @@ class MemoryUnitOfWork:
     accounts: AccountRepository
     contacts: ContactRepository
     opportunities: OpportunityRepository
+    merges: MergeRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -684,16 +688,19 @@ class MemoryUnitOfWork:
         accounts = _ChangeSet("account", store._accounts, lock)
         contacts = _ChangeSet("contact", store._contacts, lock)
         opportunities = _ChangeSet("opportunity", store._opportunities, lock)
+        merges = _ChangeSet("merge", store._merges, lock)
         self._change_sets: tuple[_ChangeSet[Any, Any], ...] = (
             leads,
             accounts,
             contacts,
             opportunities,
+            merges,
         )
         self.leads = _LeadRepository(self, leads)
         self.accounts = _RecordRepository(self, accounts)
         self.contacts = _RecordRepository(self, contacts)
         self.opportunities = _RecordRepository(self, opportunities)
+        self.merges = _RecordRepository(self, merges)
 
     def __enter__(self) -> Self:
         self._require_open()

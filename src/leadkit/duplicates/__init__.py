@@ -15,6 +15,7 @@ import, qualify and batch scans (see docs/duplicates.md)::
 - :mod:`~leadkit.duplicates.rules`: conditions, rules, rule sets, the default rule set.
 - :mod:`~leadkit.duplicates.index`: the blocking index and the key-store protocol.
 - :mod:`~leadkit.duplicates.engine`: find, check on save / import, scan.
+- :mod:`~leadkit.duplicates.probabilistic`: the Fellegi-Sunter rule kind (m/u by EM).
 - :mod:`~leadkit.duplicates.qualification`: :class:`EngineDuplicateCheck`, the engine as
   qualification's duplicate check (``finder=`` of :mod:`leadkit.services`).
 - :mod:`~leadkit.duplicates.sql_keys`: the SQL key store (needs SQLAlchemy; not imported here).
@@ -65,8 +66,19 @@ from leadkit.duplicates.normalize import (
     normalize_text,
     strip_accents,
 )
+from leadkit.duplicates.probabilistic import (
+    DEFAULT_PROBABILISTIC_RULE,
+    Comparison,
+    FieldWeight,
+    FittedRule,
+    LevelParameters,
+    ProbabilisticMatch,
+    ProbabilisticRule,
+    fit,
+)
 from leadkit.duplicates.qualification import EngineDuplicateCheck, candidate_from_match
 from leadkit.duplicates.records import (
+    CUSTOM_FIELD_KINDS,
     FIELDS,
     DuplicateFieldKind,
     DuplicateRecord,
@@ -74,6 +86,8 @@ from leadkit.duplicates.records import (
     Matchable,
     RecordRef,
     RecordType,
+    custom_field,
+    duplicate_field_spec,
     duplicate_record,
     record_ref,
 )
@@ -99,9 +113,11 @@ from leadkit.duplicates.rules import (
 )
 
 __all__ = [
+    "CUSTOM_FIELD_KINDS",
     "DEFAULT_LEAD_RULES",
     "DEFAULT_MAX_BLOCK_SIZE",
     "DEFAULT_NICKNAMES",
+    "DEFAULT_PROBABILISTIC_RULE",
     "FIELDS",
     "FREE_MAIL_DOMAINS",
     "LEGAL_FORMS",
@@ -113,6 +129,7 @@ __all__ = [
     "BlockingMethod",
     "CandidateLoader",
     "CheckMode",
+    "Comparison",
     "Condition",
     "ConditionEvidence",
     "DuplicateFieldKind",
@@ -127,14 +144,19 @@ __all__ = [
     "EngineDuplicateCheck",
     "ExhaustiveFinder",
     "FieldSpec",
+    "FieldWeight",
+    "FittedRule",
     "ImportCheck",
     "ImportRow",
     "IndexStats",
     "IndexedFinder",
+    "LevelParameters",
     "Matchable",
     "MemoryKeyStore",
     "Operator",
     "Phonetic",
+    "ProbabilisticMatch",
+    "ProbabilisticRule",
     "RecordRef",
     "RecordType",
     "RuleEvidence",
@@ -145,9 +167,12 @@ __all__ = [
     "candidate_from_match",
     "check_import",
     "check_on_save",
+    "custom_field",
     "default_rule_set",
+    "duplicate_field_spec",
     "duplicate_record",
     "find_duplicates",
+    "fit",
     "get_normalizer",
     "nickname_table",
     "normalize_business_domain",

@@ -34,6 +34,7 @@ from leadkit.duplicates.records import (
     DuplicateRecord,
     RecordRef,
     RecordType,
+    duplicate_field_spec,
 )
 from leadkit.duplicates.rules import (
     Blocking,
@@ -218,7 +219,20 @@ Feature = tuple[str, str | None, bool]  # field, normaliser, case-sensitive
 
 def _feature_reader(feature: Feature) -> Callable[[DuplicateRecord], Values]:
     field, normalizer, case_sensitive = feature
-    kind = FIELDS[field].kind
+    kind = duplicate_field_spec(field).kind
+    if field not in FIELDS:  # a custom field: read through the view, then normalise
+        normalize_custom = (
+            _feature_normalizer(normalizer, case_sensitive) if normalizer is not None else None
+        )
+
+        def custom(record: DuplicateRecord) -> Values:
+            found = record.values(field)
+            if normalize_custom is None:
+                return found
+            normalized = tuple(v for v in (normalize_custom(x) for x in found) if v)
+            return normalized
+
+        return custom
     if kind not in (DuplicateFieldKind.TEXT, DuplicateFieldKind.MULTI_TEXT):
 
         def raw(record: DuplicateRecord) -> Values:

@@ -9,20 +9,24 @@ conditions refer to (:data:`FIELDS`). Phones are stored in E.164 form, domains a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
 from typing import Final
 
 import attrs
 
-from leadkit.errors import InvalidValue
+from leadkit.errors import ConfigurationError, InvalidValue
+from leadkit.fields import CustomFields, CustomValue, OptionValue
 from leadkit.lead import Lead
 from leadkit.records import Account, Contact
 from leadkit.values import PersonName, PhoneNumber, RecordId, require_aware
 
 __all__ = [
+    "CUSTOM_FIELD_KINDS",
     "FIELDS",
     "DuplicateFieldKind",
     "DuplicateRecord",
@@ -30,6 +34,8 @@ __all__ = [
     "Matchable",
     "RecordRef",
     "RecordType",
+    "custom_field",
+    "duplicate_field_spec",
     "duplicate_record",
     "record_ref",
 ]
@@ -85,6 +91,8 @@ class DuplicateFieldKind(Enum):
     """A timezone-aware point in time, compared in UTC."""
     OPTION = "option"
     """An option-set code."""
+    NUMBER = "number"
+    """A number (an integer or a Decimal; ``10`` and ``10.0`` are the same number)."""
 
 
 @attrs.frozen
@@ -147,6 +155,89 @@ A contact's ``company`` is the name of its account, which the host passes to
 
 _TEXT_FIELDS: Final = tuple(n for n, s in FIELDS.items() if s.kind is DuplicateFieldKind.TEXT)
 
+CUSTOM_FIELD_KINDS: Final[Mapping[str, DuplicateFieldKind]] = MappingProxyType(
+    {
+        "text": DuplicateFieldKind.TEXT,
+        "date": DuplicateFieldKind.DATE,
+        "datetime": DuplicateFieldKind.DATETIME,
+        "option": DuplicateFieldKind.OPTION,
+        "number": DuplicateFieldKind.NUMBER,
+    }
+)
+"""The kinds a custom field may take part in rules as: ``custom.<name>`` is text,
+``custom.<name>:<kind>`` names the kind (``custom.birth_date:date``)."""
+
+_CUSTOM_FIELD: Final = re.compile(r"^custom\.([a-z][a-z0-9_]{0,63})(?::([a-z]+))?$")
+
+
+def custom_field(name: str, kind: str = "text") -> str:
+    """The field name a condition uses for the custom field ``name`` read as ``kind``
+    (``custom_field("birth_date", "date")`` -> ``"custom.birth_date:date"``).
+
+    Raises ConfigurationError for a bad name or an unknown kind.
+    """
+    field = f"custom.{name}" if kind == "text" else f"custom.{name}:{kind}"
+    duplicate_field_spec(field)
+    return field
+
+
+def duplicate_field_spec(name: object) -> FieldSpec:
+    """The spec of a field a condition may name: one of :data:`FIELDS`, or a custom field
+    ``custom.<name>[:<kind>]`` (any record type may have one; a record without it, or with a
+    value of another type, has no value there).
+
+    Raises ConfigurationError for anything else.
+    """
+    if isinstance(name, str):
+        found = FIELDS.get(name)
+        if found is not None:
+            return found
+        custom = _CUSTOM_FIELD.fullmatch(name)
+        if custom is not None:
+            kind = CUSTOM_FIELD_KINDS.get(custom.group(2) or "text")
+            if kind is None:
+                known = ", ".join(CUSTOM_FIELD_KINDS)
+                raise ConfigurationError(
+                    "condition field", f"unknown custom field kind in {name!r}; known: {known}"
+                )
+            normalizer = "text" if kind is DuplicateFieldKind.TEXT else None
+            return FieldSpec(kind, normalizer, _ALL, f"custom field {custom.group(1)}")
+    known = ", ".join(sorted(FIELDS))
+    raise ConfigurationError(
+        "condition field", f"unknown field {name!r}; known: {known}, custom.<name>[:<kind>]"
+    )
+
+
+def _custom_values(custom: CustomFields, field: str, kind: DuplicateFieldKind) -> tuple[str, ...]:
+    name = field.split(":", 1)[0].removeprefix("custom.")
+    value: CustomValue | None = custom.get(name)
+    if value is None:
+        return ()
+    if kind is DuplicateFieldKind.TEXT:
+        return (value,) if isinstance(value, str) and value.strip() else ()
+    if kind is DuplicateFieldKind.DATETIME:
+        if isinstance(value, datetime):
+            return (value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),)
+        return ()
+    if kind is DuplicateFieldKind.DATE:
+        if isinstance(value, datetime):
+            return (value.astimezone(UTC).date().isoformat(),)
+        return (value.isoformat(),) if isinstance(value, date) else ()
+    if kind is DuplicateFieldKind.OPTION:
+        return (str(value.code),) if isinstance(value, OptionValue) else ()
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return ()
+    number = Decimal(value).normalize()
+    return (format(number, "f"),)
+
+
+def _custom(value: object) -> CustomFields:
+    if isinstance(value, CustomFields):
+        return value
+    if isinstance(value, Mapping):
+        return CustomFields(value)
+    raise InvalidValue("custom_fields", value, "must be CustomFields or a mapping")
+
 
 def _phones(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
@@ -199,6 +290,7 @@ class DuplicateRecord:
     rating: int | None = None
     created_at: datetime | None = attrs.field(default=None, converter=_aware_or_none)
     estimated_close_date: date | None = None
+    custom_fields: CustomFields = attrs.field(default=CustomFields(), converter=_custom)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.record_id, str) or not self.record_id.strip():
@@ -217,10 +309,17 @@ class DuplicateRecord:
 
     def values(self, field: str) -> tuple[str, ...]:
         """The non-blank values of ``field`` as text: dates ISO, date-times ISO in UTC to the
-        second, option codes as digits. Raises InvalidValue for an unknown field."""
+        second, option codes as digits, numbers in plain decimal form. Raises InvalidValue
+        for an unknown field."""
         spec = FIELDS.get(field)
         if spec is None:
-            raise InvalidValue("field", field, "not a duplicate-matching field")
+            if not field.startswith("custom."):
+                raise InvalidValue("field", field, "not a duplicate-matching field")
+            try:
+                custom = duplicate_field_spec(field)
+            except ConfigurationError:
+                raise InvalidValue("field", field, "not a duplicate-matching field") from None
+            return _custom_values(self.custom_fields, field, custom.kind)
         return _values(self, field, spec.kind)
 
 
@@ -302,6 +401,7 @@ def _from_lead(lead: Lead, company: str | None) -> DuplicateRecord:
         rating=lead.rating.code if lead.rating is not None else None,
         created_at=lead.created_at,
         estimated_close_date=lead.estimated_close_date,
+        custom_fields=lead.custom_fields,
     )
 
 

@@ -32,7 +32,12 @@ from leadkit.duplicates.normalize import (
     normalize_person_name,
     normalize_text,
 )
-from leadkit.duplicates.records import FIELDS, DuplicateFieldKind, FieldSpec, RecordType
+from leadkit.duplicates.records import (
+    DuplicateFieldKind,
+    FieldSpec,
+    RecordType,
+    duplicate_field_spec,
+)
 from leadkit.errors import ConfigurationError
 
 __all__ = [
@@ -393,7 +398,8 @@ _TEXT_KINDS: Final = frozenset({DuplicateFieldKind.TEXT, DuplicateFieldKind.MULT
 _DATE_KINDS: Final = frozenset({DuplicateFieldKind.DATE, DuplicateFieldKind.DATETIME})
 _OPERATOR_KINDS: Final[Mapping[Operator, frozenset[DuplicateFieldKind]]] = MappingProxyType(
     {
-        Operator.EXACT: _TEXT_KINDS | {DuplicateFieldKind.DATE, DuplicateFieldKind.OPTION},
+        Operator.EXACT: _TEXT_KINDS
+        | {DuplicateFieldKind.DATE, DuplicateFieldKind.OPTION, DuplicateFieldKind.NUMBER},
         Operator.SAME_FIRST_CHARACTERS: _TEXT_KINDS,
         Operator.SAME_LAST_CHARACTERS: _TEXT_KINDS,
         Operator.SAME_DATE: frozenset({DuplicateFieldKind.DATE, DuplicateFieldKind.DATETIME}),
@@ -413,10 +419,10 @@ def _blockings(value: Iterable[Blocking] | Blocking) -> tuple[Blocking, ...]:
 
 
 def _field_spec(role: str, name: object) -> FieldSpec:
-    if not isinstance(name, str) or name not in FIELDS:
-        known = ", ".join(sorted(FIELDS))
-        raise ConfigurationError(f"condition {role}", f"unknown field {name!r}; known: {known}")
-    return FIELDS[name]
+    try:
+        return duplicate_field_spec(name)
+    except ConfigurationError as e:
+        raise ConfigurationError(f"condition {role}", e.reason) from None
 
 
 @attrs.frozen(kw_only=True)
@@ -719,7 +725,7 @@ class DuplicateRule:
                 (condition.base_field, self.base_type),
                 (condition.matching_field, self.matching_type),
             ):
-                if record_type not in FIELDS[field].record_types:
+                if record_type not in duplicate_field_spec(field).record_types:
                     raise ConfigurationError(what, f"a {record_type.value} has no {field} field")
         for flag in ("ignore_blank", "exclude_inactive"):
             if not isinstance(getattr(self, flag), bool):

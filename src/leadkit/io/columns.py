@@ -360,6 +360,8 @@ _SPECS: Final = (
         importable=False,
     ),
     _spec("owner", (), ("Owner",), ("Ägare",), ("Właściciel",), ("Besitzer",), importable=False),
+    _spec("score", (), ("Score",), ("Poäng",), ("Wynik",), ("Punktzahl",), importable=False),
+    _spec("stars", (), ("Stars",), ("Stjärnor",), ("Gwiazdki",), ("Sterne",), importable=False),
     _spec(
         "created_at",
         (),
@@ -559,6 +561,8 @@ _READERS: Final[Mapping[str, Callable[[Lead], str]]] = MappingProxyType(
         "state": lambda lead: lead.state.label,
         "status_reason": lambda lead: lead.reason.label,
         "owner": lambda lead: lead.owner.id,
+        "score": lambda lead: "" if lead.score is None else format(lead.score, "f"),
+        "stars": lambda lead: "" if lead.stars is None else str(lead.stars),
         "created_at": lambda lead: _iso(lead.created_at),
         "modified_at": lambda lead: _iso(lead.modified_at),
     }

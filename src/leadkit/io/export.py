@@ -71,12 +71,20 @@ def _atomic(target: str | os.PathLike[str], mode: str, **options: Any) -> Iterat
     path = Path(target)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); give it the mode a new file gets here.
+        os.chmod(temp, 0o666 & ~_umask())
         with os.fdopen(fd, mode, **options) as handle:
             yield handle
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def export_csv(

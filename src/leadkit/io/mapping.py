@@ -41,6 +41,7 @@ from leadkit.io.columns import (
     header_key,
     suggest_key,
 )
+from leadkit.io.countries import region_of_country
 from leadkit.io.errors import MappingIncomplete
 from leadkit.patch import LeadPatch
 from leadkit.profiles import FieldProfile
@@ -73,10 +74,12 @@ class RowError:
     reason: str
 
     def describe(self) -> str:
-        """``row 12, column "E-post" (email): not a valid address (got 'anna@')``."""
+        """``row 12, column "E-post" (email): not a valid address (got "anna@")``; the cell
+        as it was written, nothing when it was empty."""
         where = f'column "{self.column}"' if self.column else "the row"
         field = f" ({self.field})" if self.field and self.field != self.column else ""
-        return f"row {self.row}, {where}{field}: {self.reason} (got {self.value!r})"
+        got = "" if self.value is None or self.value == "" else f' (got "{self.value}")'
+        return f"row {self.row}, {where}{field}: {self.reason}{got}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,6 +513,9 @@ class RowParser:
                 )
         values: dict[str, Any] = {}
         opts = self._options
+        # A number without +country is read in the row's country, else the default region.
+        country = region_of_country(texts["country"][0]) if "country" in texts else None
+        phone_region = country or opts.phone_region
 
         def fail(key: str, e: InvalidValue) -> None:
             text, header = texts[key]
@@ -521,7 +527,7 @@ class RowParser:
                 if key in _TEXT_KEYS:
                     values[key] = text
                 elif key in ("business_phone", "mobile_phone"):
-                    values[key] = PhoneNumber(text, opts.phone_region)
+                    values[key] = PhoneNumber(text, phone_region)
                 elif key == "email":
                     values[key] = EmailAddress(text)
                 elif key == "website":

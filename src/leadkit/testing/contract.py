@@ -30,6 +30,9 @@ Capability flags (class attributes) switch off the tests of optional behaviour:
     Several threads may run their own units of work against one store at the same time.
 ``supports_reopen`` (default False)
     The store keeps its data when closed and opened again; override :meth:`reopen_store`.
+``supports_merges`` (default True)
+    Its units of work have a ``merges`` repository (:data:`leadkit.ports.MergeRepository`),
+    so ``leadkit.services.merge`` and ``unmerge`` work on it.
 
 The suite also runs a hypothesis :class:`~hypothesis.stateful.RuleBasedStateMachine`
 (:func:`make_store_machine`) that drives random adds, saves (fresh and stale), deletes,
@@ -81,6 +84,7 @@ from leadkit.fields import (
     Rating,
 )
 from leadkit.lead import Lead
+from leadkit.merging import MergeRecord, Survivorship, plan_merge
 from leadkit.patch import LeadPatch
 from leadkit.ports import (
     MAX_PAGE_SIZE,
@@ -98,6 +102,7 @@ from leadkit.ports import (
 )
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
 from leadkit.scoring.result import Explanation, Score, ScoreSource
+from leadkit.services import merge, unmerge
 from leadkit.status import LeadState, StatusReason
 from leadkit.testing.strategies import leads
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
@@ -107,6 +112,7 @@ from leadkit.values import (
     ContactId,
     EmailAddress,
     LeadId,
+    MergeId,
     Money,
     OpportunityId,
     PersonName,
@@ -654,6 +660,7 @@ class LeadStoreContract:
     supports_concurrent_writers: ClassVar[bool] = True
     supports_threads: ClassVar[bool] = True
     supports_reopen: ClassVar[bool] = False
+    supports_merges: ClassVar[bool] = True
     state_machine_examples: ClassVar[int] = 30
     state_machine_steps: ClassVar[int] = 20
 
@@ -707,6 +714,72 @@ class LeadStoreContract:
     def _require(self, flag: str) -> None:
         if not getattr(self, flag):
             pytest.skip(f"the store does not declare {flag}")
+
+    # merges (supports_merges) -----------------------------------------------------------------
+
+    def test_merge_records_are_stored_versioned_and_listed_by_master(
+        self, empty_store: LeadStore
+    ) -> None:
+        self._require("supports_merges")
+        master, other = _store_leads(
+            empty_store, _lead("m01", company="Contoso"), _lead("m02", email="a@b.example")
+        )
+        plan = plan_merge(master, [other], Survivorship())
+        with empty_store.unit_of_work() as uow:
+            merged = plan.apply(MergeId("merge-1"), at=_hours(1), by=_ALICE)
+            after = tuple(uow.leads.save(lead) for lead in merged)
+            record = MergeRecord(
+                id=MergeId("merge-1"),
+                master=master.id,
+                merged=(other.id,),
+                at=_hours(1),
+                by=_ALICE,
+                before=(master, other),
+                after=after,
+                moved=plan.moved,
+            )
+            stored = uow.merges.add(record)  # type: ignore[attr-defined]
+            assert stored == attrs.evolve(record, version=1)
+            uow.rollback()
+        with empty_store.unit_of_work() as uow:
+            with pytest.raises(NotFound):
+                uow.merges.get(MergeId("merge-1"))  # type: ignore[attr-defined]
+            uow.merges.add(record)  # type: ignore[attr-defined]
+            uow.commit()
+        with empty_store.unit_of_work() as uow:
+            assert uow.merges.get(MergeId("merge-1")) == stored  # type: ignore[attr-defined]
+            assert list(uow.merges.list(originating_lead=master.id)) == [stored]  # type: ignore[attr-defined]
+            assert list(uow.merges.list(originating_lead=other.id)) == []  # type: ignore[attr-defined]
+            done = attrs.evolve(stored, undone_at=_hours(2), undone_by=_BOB)
+            assert uow.merges.save(done).version == 2  # type: ignore[attr-defined]
+            with pytest.raises(ConcurrencyConflict):
+                uow.merges.save(done)  # type: ignore[attr-defined]
+            uow.commit()
+
+    def test_merge_then_unmerge_restores_every_lead(self, empty_store: LeadStore) -> None:
+        self._require("supports_merges")
+        master = _lead("m01").add_note("Mine", at=_T0, by=_ALICE)
+        other = (
+            _lead("m02", company="Fabrikam")
+            .add_note("Theirs", at=_T0, by=_BOB)
+            .add_stakeholder(ContactId("c1"), StakeholderRole.DECISION_MAKER, at=_T0, by=_BOB)
+        )
+        stored = _store_leads(empty_store, master, other)
+        plan = plan_merge(stored[0], stored[1:], Survivorship())
+        result = merge(empty_store, plan, ids=lambda: "merge-1", at=_hours(1), by=_ALICE)
+        with empty_store.unit_of_work() as uow:
+            merged_master = uow.leads.get(master.id)
+            merged_other = uow.leads.get(other.id)
+        assert [n.text for n in merged_master.notes] == ["Mine", "Theirs"]
+        assert merged_master.company == "Fabrikam"
+        assert merged_other.merged_into == master.id
+        assert merged_other.state is LeadState.DISQUALIFIED
+        unmerge(empty_store, result.merge_id, at=_hours(2), by=_ALICE)
+        with empty_store.unit_of_work() as uow:
+            back = [uow.leads.get(lead.id) for lead in stored]
+        assert [attrs.evolve(lead, version=0) for lead in back] == [
+            attrs.evolve(lead, version=0) for lead in stored
+        ]
 
     # get / add --------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from leadkit.adapters.sql.rows import utc_text
 from leadkit.adapters.sql.schema import leads
 from leadkit.errors import InvalidValue
-from leadkit.ports import LeadQuery, LeadSort, decode_cursor, score_sort_value
+from leadkit.ports import LeadQuery, LeadSort, decode_cursor, fold_search, score_sort_value
 
 __all__ = ["SORT_COLUMNS", "count_statement", "page_statement", "read_cursor"]
 
@@ -98,14 +98,8 @@ def filters(query: LeadQuery, *, state: int | None = None) -> list[ColumnElement
     if query.score_max is not None:
         where.append(c.score_key <= score_sort_value(query.score_max))
     if query.text is not None:
-        needle = query.text.strip().casefold()
-        where.append(
-            or_(
-                c.full_name_key.contains(needle, autoescape=True),
-                c.company_key.contains(needle, autoescape=True),
-                c.email_key.contains(needle, autoescape=True),
-            )
-        )
+        # The folded texts, as LeadQuery.matches compares them (accent-insensitive).
+        where.append(c.search_key.contains(fold_search(query.text), autoescape=True))
     return where
 
 

@@ -15,7 +15,7 @@ import attrs
 
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead
-from leadkit.ports import LeadSort, score_sort_value, search_texts, sort_key
+from leadkit.ports import LeadSort, score_sort_value, search_key, search_texts, sort_key
 from leadkit.records import Opportunity
 from leadkit.serialization import SCHEMA_VERSION, LeadkitConverter
 from leadkit.values import AccountId, ContactId
@@ -65,6 +65,7 @@ def lead_columns(lead: Lead) -> dict[str, Any]:
         "full_name_key": full_name,
         "email_key": email,
         "score_key": None if score is None else score_sort_value(score),
+        "search_key": search_key(lead),
     }
 
 

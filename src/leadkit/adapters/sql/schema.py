@@ -16,6 +16,8 @@ Tables
       hold case-folded text: the sort keys and the haystacks of the text filter.
     - ``state`` is the Dynamics 365 ``statecode``; ``reason_code``, ``rating`` and
       ``source`` are option-set codes.
+    - ``search_key`` holds :func:`leadkit.ports.search_key` (the folded name, company and
+      e-mail, one per line): text filters match it accent-insensitively (migration 5).
     - ``score_key`` holds ``Lead.score`` as :func:`leadkit.ports.score_sort_value` text, NULL
       for a lead without a score (added by migration 3). Why text and not a number: a REAL
       column rounds (``0.1`` is not a binary fraction), so filters and order would not be
@@ -91,7 +93,7 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable
 from sqlalchemy.types import TypeEngine
 
-from leadkit.ports import score_sort_value
+from leadkit.ports import fold_search, score_sort_value
 
 __all__ = [
     "APPLICATION_ID",
@@ -109,6 +111,7 @@ __all__ = [
     "lead_notes",
     "lead_stakeholders",
     "leads",
+    "merges",
     "metadata",
     "migrate",
     "opportunities",
@@ -158,6 +161,7 @@ leads: Final = Table(
     Column("email_key", Text, nullable=False),
     Column("document", Text, nullable=False),
     Column("score_key", _key_text(), nullable=True),  # migration 3; after document, as added
+    Column("search_key", Text, nullable=True),  # migration 5
 )
 
 
@@ -231,6 +235,8 @@ opportunities: Final = _record_table(
     "opportunities", Column("customer_kind", String(10), nullable=False)
 )
 
+merges: Final = _record_table("merges")  # migration 4; ``originating_lead`` is the master
+
 CHILD_TABLES: Final = (lead_notes, lead_activities, lead_stakeholders)
 RECORD_TABLES: Final = (accounts, contacts, opportunities)
 
@@ -290,6 +296,7 @@ _leads_v1: Final = Table(
 _LEAD_COLUMNS_ADDED: Final[dict[int, frozenset[str]]] = {
     1: frozenset(c.key for c in _leads_v1.c),
     3: frozenset({"score_key"}),
+    5: frozenset({"search_key"}),
 }
 
 
@@ -332,13 +339,16 @@ def _document_score(document: str) -> str | None:
     return score_sort_value(score) if score.is_finite() else None
 
 
-def _add_score(conn: Connection) -> None:
-    """Migration 3: add ``leads.score_key``, fill it from every stored lead's document, then
-    index it; all inside the caller's migration transaction (all or nothing)."""
-    column = CreateColumn(leads.c.score_key).compile(dialect=conn.dialect)
-    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {column}")
+def _backfill(
+    conn: Connection,
+    sources: Sequence[Column[Any]],
+    target: str,
+    compute: Callable[[Sequence[Any]], str | None],
+) -> None:
+    """Fill the new ``leads`` column ``target`` with ``compute(source values)`` for every
+    stored lead, in batches of ids (None leaves the column NULL)."""
     batch = (
-        select(leads.c.id, leads.c.document)
+        select(leads.c.id, *sources)
         .where(leads.c.id > bindparam("after"))
         .order_by(leads.c.id)
         .limit(_BACKFILL_BATCH)
@@ -346,23 +356,63 @@ def _add_score(conn: Connection) -> None:
     fill = (
         update(leads)
         .where(leads.c.id == bindparam("lead_id"))
-        .values(score_key=bindparam("new_score_key"))
+        .values({target: bindparam("new_value")})
     )
     after = ""
     while True:
         rows = conn.execute(batch, {"after": after}).all()
         if not rows:
             break
-        scored: list[dict[str, Any]] = []
-        for lead_id, document in rows:
-            key = _document_score(document)
-            if key is not None:
-                scored.append({"lead_id": lead_id, "new_score_key": key})
-        if scored:
-            conn.execute(fill, scored)
+        values: list[dict[str, Any]] = []
+        for lead_id, *row in rows:
+            value = compute(row)
+            if value is not None:
+                values.append({"lead_id": lead_id, "new_value": value})
+        if values:
+            conn.execute(fill, values)
         after = rows[-1][0]
+
+
+def _add_column(conn: Connection, column: Column[Any]) -> None:
+    compiled = CreateColumn(column).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {leads.name} ADD COLUMN {compiled}")
+
+
+def _add_score(conn: Connection) -> None:
+    """Migration 3: add ``leads.score_key``, fill it from every stored lead's document, then
+    index it; all inside the caller's migration transaction (all or nothing)."""
+    _add_column(conn, leads.c.score_key)
+    _backfill(conn, [leads.c.document], "score_key", lambda row: _document_score(row[0]))
     for index in SCORE_INDEXES:
         conn.execute(CreateIndex(index))
+
+
+def _add_search_key(conn: Connection) -> None:
+    """Migration 5: add ``leads.search_key`` (the folded name, company and e-mail a text
+    filter searches, :func:`leadkit.ports.search_key`) and fill it from the stored
+    case-folded keys; inside the caller's migration transaction."""
+    _add_column(conn, leads.c.search_key)
+    c = leads.c
+    _backfill(
+        conn,
+        [c.full_name_key, c.company_key, c.email_key],
+        "search_key",
+        lambda row: "\n".join(fold_search(text) for text in row),
+    )
+
+
+def _add_merges(conn: Connection) -> None:
+    # Frozen here as migration 4 created it (a later migration that alters it copies this).
+    table = Table(
+        "merges",
+        MetaData(),
+        Column("id", _key_text(_ID), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("originating_lead", String(_ID), nullable=True),
+        Column("document", Text, nullable=False),
+    )
+    conn.execute(CreateTable(table))
+    conn.execute(CreateIndex(Index("ix_merges_master", table.c.originating_lead)))
 
 
 MIGRATIONS: Final[Sequence[Migration]] = (
@@ -371,6 +421,9 @@ MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(2, "indexes for the lead views and record look-ups", _create_indexes),
     Migration(3, "lead score column (sortable text), filled from the documents, and its index",
               _add_score),
+    Migration(4, "merges: the records unmerge restores leads from", _add_merges),
+    Migration(5, "lead search column (folded name, company and e-mail for accent-insensitive "
+                 "text filters), filled from the stored keys", _add_search_key),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

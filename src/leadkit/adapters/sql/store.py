@@ -112,6 +112,7 @@ from leadkit.adapters.sql.schema import (
     lead_notes,
     lead_stakeholders,
     leads,
+    merges,
     migrate,
     opportunities,
     schema_version,
@@ -127,12 +128,14 @@ from leadkit.errors import (
 from leadkit.events import LeadEvent
 from leadkit.fastcodec import compile_evolver
 from leadkit.lead import Lead
+from leadkit.merging import MergeRecord
 from leadkit.ports import (
     AccountRepository,
     ContactRepository,
     EventSink,
     LeadQuery,
     LeadRepository,
+    MergeRepository,
     OpportunityRepository,
     Page,
     check_batch_size,
@@ -141,7 +144,7 @@ from leadkit.ports import (
 )
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
-from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, RecordId
+from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId, RecordId
 
 __all__ = ["BUSY_TIMEOUT_SECONDS", "SqlLeadRepository", "SqlRecordRepository", "SqlStore",
            "SqlUnitOfWork"]  # fmt: skip
@@ -300,7 +303,7 @@ class _Statements:
                     delete(table).where(table.c.id == key, table.c.version == bindparam("expected"))
                 ),
             )
-            for table in (accounts, contacts, opportunities)
+            for table in (accounts, contacts, opportunities, merges)
         }
 
 
@@ -617,6 +620,7 @@ class SqlUnitOfWork:
         self.accounts: AccountRepository = SqlRecordRepository(self, _ACCOUNTS)
         self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
         self.opportunities: OpportunityRepository = SqlRecordRepository(self, _OPPORTUNITIES)
+        self.merges: MergeRepository = SqlRecordRepository(self, _MERGES)
 
     def __enter__(self) -> Self:
         self._connection()
@@ -1126,6 +1130,9 @@ _OPPORTUNITIES: Final = _RecordKind[Opportunity, OpportunityId](
     opportunities,
     lambda o: {"customer_kind": customer_kind(o)},
     lambda converter, row: load_opportunity(converter, row["document"], row["customer_kind"]),
+)
+_MERGES: Final = _RecordKind[MergeRecord, MergeId](
+    "merge", merges, _no_extra, _plain_loader(MergeRecord)
 )
 
 
