@@ -108,7 +108,6 @@ DOMAIN_LIBRARIES = frozenset(
         # third-party: the core dependencies
         "attrs",
         "cattrs",
-        "dateutil",
         "email_validator",
         "iso4217",
         "jellyfish",
