@@ -179,6 +179,8 @@ def test_unparseable_email_is_returned_trimmed_and_casefolded(text: str) -> None
         ("030 1234567", "DE", "+49301234567"),
         ("22 123 45 67", "PL", "+48221234567"),
         ("１２０２５５５０１４３", "US", "+12025550143"),
+        ("1-800-FLOWERS", "US", "+18003569377"),  # letters of a vanity number are digits
+        ("202-555-0143#", "US", "+12025550143"),  # fails as written; its digits parse
     ],
 )
 def test_phone_numbers_become_e164(text: str, region: str, expected: str) -> None:
@@ -199,8 +201,13 @@ def test_unparseable_phone_falls_back_to_its_digits(text: str, expected: str) ->
 
 
 def test_phone_with_an_unknown_region_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="default_region"):
+    with pytest.raises(ConfigurationError) as caught:
         n.normalize_phone("08-123 456 78", default_region="XX")
+
+    assert (caught.value.what, caught.value.reason) == (
+        "default_region",
+        "unknown phone region 'XX'; use e.g. 'US' or 'SE'",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,16 +270,26 @@ def test_a_custom_nickname_table_is_normalised_when_built() -> None:
 
 
 @pytest.mark.parametrize(
-    "entries",
+    ("entries", "reason"),
     [
-        {"bob": "rob", "rob": "robert"},  # a chain would not be idempotent
-        {"bob smith": "robert"},  # a key must be one token
-        {"bob": " - "},  # a value must not be blank
+        ({"bob": "rob", "rob": "robert"}, None),  # a chain would not be idempotent
+        ({"bob smith": "robert"}, "nickname 'bob smith' must be exactly one name token"),
+        ({"bob": " - "}, "nickname 'bob' maps to a blank name"),
     ],
 )
-def test_a_bad_nickname_table_is_a_configuration_error(entries: dict[str, str]) -> None:
-    with pytest.raises(ConfigurationError):
+def test_a_bad_nickname_table_is_a_configuration_error(
+    entries: dict[str, str], reason: str | None
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
         n.nickname_table(entries)
+
+    assert caught.value.what == "nicknames"
+    if reason is not None:
+        assert caught.value.reason == reason
+
+
+def test_a_nickname_table_may_be_given_as_pairs() -> None:
+    assert n.nickname_table([("Bob", "Robert")]) == {"bob": "robert"}
 
 
 # --------------------------------------------------------------------------------------------
