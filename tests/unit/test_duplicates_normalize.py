@@ -462,3 +462,21 @@ def test_a_legal_form_is_matched_with_its_periods_and_spaces_glued_back_any_way(
         ("sar", "l"), ("sa", "rl"), ("s", "arl"), ("sarl",),
     }  # fmt: skip
     assert n._legal_forms(n._LEGAL_FORM_SPELLINGS) == n.LEGAL_FORMS
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a\u20ddb", "ab"),  # an enclosing mark (Me) is dropped
+        ("a\u034fb", "ab"),  # a non-spacing mark (Mn) of combining class 0 is dropped too
+        ("किताब", "किताब"),  # spacing marks (Mc) are part of a word: no split
+    ],
+)
+def test_marks_are_dropped_from_names_but_spacing_marks_stay_in_the_word(
+    text: str, expected: str
+) -> None:
+    assert n.normalize_person_name(text) == expected
+
+
+def test_a_nickname_may_stand_for_several_name_tokens() -> None:
+    assert n.nickname_table({"AB": "Anna  Beth"}) == {"ab": "anna beth"}
