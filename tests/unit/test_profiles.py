@@ -15,12 +15,15 @@ from leadkit.profiles import (
     D365_LENGTHS,
     D365_PROFILE,
     DEFAULT_PROFILE,
+    LENGTHS_PROFILE,
+    PROFILES,
     RULE_FIELDS,
     FieldProfile,
     FieldRule,
     _profile,
     field_value,
     is_blank,
+    profile_named,
 )
 from leadkit.values import Address, EmailAddress, LeadId, PersonName, UserRef
 
@@ -291,3 +294,26 @@ def test_field_value_refuses_an_unknown_path() -> None:
 )
 def test_is_blank_knows_empty_values(value: object, blank: bool) -> None:
     assert is_blank(value) is blank
+
+
+def test_a_shipped_profile_is_found_by_name_and_any_other_name_gives_the_lengths_only() -> None:
+    assert PROFILES == {
+        "Dynamics 365": D365_PROFILE,
+        "Outlook Business Contact Manager": BCM_PROFILE,
+    }
+    assert profile_named("Dynamics 365") is D365_PROFILE
+    assert profile_named("Outlook Business Contact Manager") is BCM_PROFILE
+    assert profile_named("Our own") is LENGTHS_PROFILE
+    assert LENGTHS_PROFILE.required_fields == ()
+    assert {(r.field, r.max_length) for r in LENGTHS_PROFILE.rules} == set(D365_LENGTHS.items())
+
+
+def test_a_profile_name_must_be_text() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        profile_named(365)  # type: ignore[arg-type]
+
+    assert (caught.value.field, caught.value.value, caught.value.reason) == (
+        "profile",
+        365,
+        "must be the name of a profile",
+    )
