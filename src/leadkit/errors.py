@@ -19,6 +19,7 @@ build their message from it, so an application can both show and inspect them::
     └── RepositoryError                             adapters raise only these
         ├── NotFound(RepositoryError, LookupError)  kind, key
         ├── AlreadyExists                           kind, key
+        │   └── IdempotencyKeyReuse                 key, operation
         ├── ConcurrencyConflict                     key, expected_version, actual_version
         └── StorageUnavailable                      reason (wraps the driver error)
 """
@@ -40,6 +41,7 @@ __all__ = [
     "DomainRuleViolation",
     "DuplicatesUnresolved",
     "FieldProblem",
+    "IdempotencyKeyReuse",
     "IllegalTransition",
     "InvalidValue",
     "LeadClosed",
@@ -285,6 +287,24 @@ class AlreadyExists(RepositoryError):
         self.kind = kind
         self.key = key
         super().__init__(f"a {kind} with id {key} is already stored")
+
+
+class IdempotencyKeyReuse(AlreadyExists):
+    """An idempotency key came back with another request than the one it was first used with.
+
+    A retry must repeat its request exactly; a new request needs a new key. ``key`` is the
+    key, ``operation`` the operation it was used with this time. It is an
+    :class:`AlreadyExists` (the key is taken), so problem details map it to 409 Conflict.
+    """
+
+    def __init__(self, key: str, operation: str) -> None:
+        self.operation = operation
+        super().__init__("idempotency key", key)
+        self.args = (
+            f"the idempotency key {key!r} was used with another request; "
+            f"a retry of {operation} must repeat its request exactly (use a new key for a "
+            "new request)",
+        )
 
 
 class ConcurrencyConflict(RepositoryError):

@@ -7,7 +7,8 @@ raises InvalidValue before any lead is read): :class:`SetFields` (a typed :class
 assignment strategy. Each lead ends CHANGED, UNCHANGED, REFUSED_CLOSED or FAILED (with the
 error). By default the edit is all-or-nothing: one failure and nothing is stored, yet every
 lead's outcome is still reported. With ``all_or_nothing=False`` each lead that succeeds is
-stored and failures are only reported::
+stored and failures are only reported. With ``idempotency_key=`` a retry returns the stored
+result of the first committed run and changes nothing (see :mod:`leadkit.idempotency`)::
 
     result = mass_edit(store, ids, set_field("source", "Web"), at=now, by=me)
     if not result.committed:
@@ -16,7 +17,7 @@ stored and failures are only reported::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -33,10 +34,22 @@ from leadkit.assignment import (
 )
 from leadkit.errors import InvalidValue, LeadClosed
 from leadkit.fields import CustomFields, LeadSource
+from leadkit.idempotency import (
+    IdempotencyKey,
+    KeyArgument,
+    RecordedError,
+    as_key,
+    recall,
+    remember,
+    request_hash,
+    result_data,
+    result_from,
+)
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
 from leadkit.ports import LeadQuery, LeadStore, UnitOfWork
 from leadkit.scoring.result import ManualScore
+from leadkit.status import LeadState
 from leadkit.values import Address, LeadId, PersonName, UserRef, require_aware
 
 __all__ = [
@@ -454,10 +467,15 @@ def _load(uow: UnitOfWork, selection: Selection) -> Iterator[tuple[LeadId, Lead 
 
 
 def _store(
-    uow: UnitOfWork, opened: bool, planned: list[EditOutcome], all_or_nothing: bool
+    uow: UnitOfWork,
+    opened: bool,
+    planned: list[EditOutcome],
+    all_or_nothing: bool,
+    keep: Callable[[MassEditResult], None] | None = None,
 ) -> MassEditResult:
     """Save the CHANGED outcomes; commit (when this module opened the unit) unless an
-    all-or-nothing run failed."""
+    all-or-nothing run failed. ``keep`` stores the idempotency key of a run that is to be
+    committed, in its unit of work (a failure there rolls the unit of work back)."""
     if all_or_nothing and any(o.status is EditStatus.FAILED for o in planned):
         if opened:
             uow.rollback()
@@ -478,9 +496,17 @@ def _store(
             outcomes.append(failed)
             continue
         outcomes.append(attrs.evolve(outcome, lead=stored))
+    result = MassEditResult(tuple(outcomes), committed=True)
+    if keep is not None:
+        try:
+            keep(result)
+        except BaseException:
+            with suppress(Exception):
+                uow.rollback()
+            raise
     if opened:
         uow.commit()
-    return MassEditResult(tuple(outcomes), committed=True)
+    return result
 
 
 def mass_edit(
@@ -491,6 +517,7 @@ def mass_edit(
     at: datetime,
     by: UserRef,
     all_or_nothing: bool = True,
+    idempotency_key: KeyArgument = None,
 ) -> MassEditResult:
     """Apply ``edit`` to every selected lead in one unit of work.
 
@@ -499,15 +526,107 @@ def mass_edit(
     the error. All-or-nothing (the default): one failure and nothing is stored — the
     outcomes still say what each lead would have become. Per lead: every success is stored.
     With a store as ``target`` the run commits itself; with a unit of work the caller commits
-    (an all-or-nothing failure while saving rolls that unit of work back). Raises InvalidValue
-    for a naive ``at``; storage errors while committing propagate.
+    (an all-or-nothing failure while saving rolls that unit of work back).
+
+    With ``idempotency_key`` a committed run stores its result under the key in its unit of
+    work; a retry (same selection, edit, mode and user) returns that result and changes
+    nothing (a FAILED outcome's error comes back as a RecordedError); a run that was not
+    committed stores no key. Raises InvalidValue for a naive ``at``, IdempotencyKeyReuse when
+    the key came with another request; storage errors while committing propagate.
     """
     require_aware("at", at)
+    key = as_key(idempotency_key)
+    if not isinstance(selection, LeadQuery):
+        selection = tuple(selection)
+    fingerprint = ""
+    if key is not None:
+        fingerprint = request_hash(
+            "mass_edit",
+            {
+                "selection": selection,
+                "edit": {"type": type(edit).__name__, "value": edit},
+                "all_or_nothing": all_or_nothing,
+                "by": by,
+            },
+        )
     with _unit(target) as (uow, opened):
+        if key is not None:
+            stored = recall(uow, key, fingerprint, "mass_edit", at=at)
+            if stored is not None:
+                return _result_from(stored[0])
         planned: list[EditOutcome] = []
         for lead_id, loaded in _load(uow, selection):
             planned.append(_plan(lead_id, loaded, edit, at=at, by=by))
-        return _store(uow, opened, planned, all_or_nothing)
+        return _store(uow, opened, planned, all_or_nothing, _keeper(uow, key, fingerprint, at))
+
+
+def _keeper(
+    uow: UnitOfWork, key: IdempotencyKey | None, fingerprint: str, at: datetime
+) -> Callable[[MassEditResult], None] | None:
+    if key is None:
+        return None
+    found = key
+
+    def keep(result: MassEditResult) -> None:
+        remember(uow, found, fingerprint, _result_data(result), at=at)
+
+    return keep
+
+
+def _error_data(error: Exception | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    if isinstance(error, LeadClosed):
+        return {
+            "type": "LeadClosed",
+            "lead_id": str(error.lead_id),
+            "state": getattr(error.state, "name", str(error.state)),
+            "action": error.action,
+        }
+    if isinstance(error, RecordedError):
+        return {"type": error.kind, "message": error.message}
+    return {"type": type(error).__name__, "message": str(error)}
+
+
+def _error_from(data: dict[str, Any] | None) -> Exception | None:
+    if data is None:
+        return None
+    if data["type"] == "LeadClosed" and "state" in data:
+        state = (
+            LeadState[data["state"]] if data["state"] in LeadState.__members__ else data["state"]
+        )
+        return LeadClosed(LeadId(data["lead_id"]), state, data["action"])
+    return RecordedError(data["type"], data["message"])
+
+
+def _result_data(result: MassEditResult) -> dict[str, Any]:
+    return {
+        "committed": result.committed,
+        "outcomes": [
+            {
+                "lead_id": o.lead_id.value,
+                "status": o.status.value,
+                "lead": None if o.lead is None else result_data(o.lead),
+                "error": _error_data(o.error),
+            }
+            for o in result.outcomes
+        ],
+    }
+
+
+def _result_from(data: Any) -> MassEditResult:
+    return MassEditResult(
+        tuple(
+            EditOutcome(
+                LeadId(o["lead_id"]),
+                EditStatus(o["status"]),
+                None if o["lead"] is None else result_from(o["lead"], Lead),
+                _error_from(o["error"]),
+            )
+            for o in data["outcomes"]
+        ),
+        committed=bool(data["committed"]),
+    )
 
 
 def _plan(

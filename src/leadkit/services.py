@@ -31,6 +31,16 @@ check, or :class:`~leadkit.duplicates.qualification.EngineDuplicateCheck` for th
 engine (then qualify through its ``store``, so that the records created are indexed; it
 raises ConfigurationError, before anything is written, for a target that is not).
 
+Idempotency keys
+----------------
+:func:`create_lead`, :func:`qualify`, :func:`qualify_many` (a key per lead: ``key/lead id``),
+:func:`disqualify` and :func:`reactivate` take ``idempotency_key=`` (see
+:mod:`leadkit.idempotency`): the key, the request's fingerprint and the result are stored in
+the unit of work of the change; a retry with the key returns the first result and changes
+nothing; the key with another request raises IdempotencyKeyReuse. The fingerprint covers the
+lead, the request values, the user and an expected version, never ``at``, the policy, the
+duplicate check or new ids.
+
 Ids come from the injected :class:`~leadkit.ports.IdFactory`; time from ``at``.
 """
 
@@ -40,7 +50,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from enum import Enum
-from typing import TypeGuard, TypeVar, cast
+from typing import Any, TypeGuard, TypeVar, cast
 
 import attrs
 
@@ -55,7 +65,9 @@ from leadkit.conversion import (
     QualifyRequest,
     Question,
     StepAction,
+    dump_plan,
     link_targets,
+    load_plan,
     plan_qualification,
 )
 from leadkit.errors import (
@@ -68,8 +80,21 @@ from leadkit.errors import (
     QualificationIncomplete,
     UnmergeConflict,
 )
+from leadkit.idempotency import (
+    IdempotencyKey,
+    KeyArgument,
+    as_key,
+    recall,
+    remember,
+    request_hash,
+    result_data,
+    result_from,
+    run_once,
+)
+from leadkit.idempotency import _converter as _shared_converter
 from leadkit.lead import Lead
 from leadkit.merging import MergePlan, MergeRecord, MovedOpportunity, plan_unmerge
+from leadkit.patch import LeadPatch
 from leadkit.policies import (
     BCM_POLICY,
     DEFAULT_POLICY,
@@ -78,6 +103,7 @@ from leadkit.policies import (
     RecordKind,
 )
 from leadkit.ports import IdFactory, LeadStore, MergeRepository, RecordRepository, UnitOfWork
+from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
 from leadkit.records import Account, Contact, Opportunity, Record, append_notes, record_notes
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import Note
@@ -101,6 +127,7 @@ __all__ = [
     "Target",
     "UnmergeResult",
     "convert_to_business_contact",
+    "create_lead",
     "delete_lead",
     "disqualify",
     "execute_plan",
@@ -211,6 +238,31 @@ class DisqualifyResult:
 
     lead: Lead
     plan: ConversionPlan | None = None
+
+
+def _qualify_data(result: QualifyResult) -> dict[str, Any]:
+    """A stored qualification as JSON-safe data (the plan through :func:`dump_plan`, which
+    records the opportunity's customer kind)."""
+    return {
+        "plan": dump_plan(result.plan, _shared_converter()),
+        "lead": result_data(result.lead),
+    }
+
+
+def _qualify_from(data: Any) -> QualifyResult:
+    return QualifyResult(
+        load_plan(data["plan"], _shared_converter()), result_from(data["lead"], Lead)
+    )
+
+
+def _disqualify_data(result: DisqualifyResult) -> dict[str, Any]:
+    plan = None if result.plan is None else dump_plan(result.plan, _shared_converter())
+    return {"plan": plan, "lead": result_data(result.lead)}
+
+
+def _disqualify_from(data: Any) -> DisqualifyResult:
+    plan = None if data["plan"] is None else load_plan(data["plan"], _shared_converter())
+    return DisqualifyResult(result_from(data["lead"], Lead), plan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,18 +505,46 @@ def qualify(
     finder: DuplicateCheck,
     id_factory: IdFactory,
     expected_version: int | None = None,
+    idempotency_key: KeyArgument = None,
 ) -> QualifyResult:
     """Qualify a stored lead: plan it, check duplicates, create or link the records, mark the
     lead Qualified with references to them — all in one unit of work (see the module doc for
-    store vs. open unit of work).
+    store vs. open unit of work). With ``idempotency_key`` a retry returns the first result.
 
     Raises QualificationIncomplete (PROMPT questions left) or DuplicatesUnresolved (duplicate
     warnings left) before writing anything; NotFound, ConcurrencyConflict (the lead is not at
     ``expected_version``), IllegalTransition (the lead is not Open), InvalidValue (a request
-    that does not fit the lead), CurrencyMismatch, or a storage error — and then nothing is
-    stored.
+    that does not fit the lead), CurrencyMismatch, IdempotencyKeyReuse (the key came with
+    another request), or a storage error — and then nothing is stored.
     """
     require_aware("at", at)
+    if idempotency_key is not None:
+        return run_once(
+            target,
+            idempotency_key,
+            operation="qualify",
+            request={
+                "lead_id": lead_id,
+                "request": request,
+                "by": by,
+                "expected_version": expected_version,
+            },
+            at=at,
+            result_type=QualifyResult,
+            encode=_qualify_data,
+            decode=_qualify_from,
+            work=lambda uow: qualify(
+                uow,
+                lead_id,
+                request,
+                policy,
+                at=at,
+                by=by,
+                finder=finder,
+                id_factory=id_factory,
+                expected_version=expected_version,
+            ),
+        )
     with _working_on(target, lead_id, expected_version) as (uow, lead):
         plan = _plan(
             uow,
@@ -491,6 +571,7 @@ def qualify_many(
     by: UserRef,
     finder: DuplicateCheck,
     id_factory: IdFactory,
+    idempotency_key: KeyArgument = None,
 ) -> tuple[QualifyOutcome, ...]:
     """Qualify many leads with one request: one outcome per id given, in order (an id given
     twice gets two outcomes; the second is REFUSED as the lead is no longer Open).
@@ -499,8 +580,25 @@ def qualify_many(
     :func:`qualify`, and is stored only if it fully qualifies; records created for earlier
     leads are visible to the duplicate check of later ones. Never raises for one lead's
     problem: that lead's outcome carries the error.
+
+    With ``idempotency_key`` each lead's qualification is stored under ``key/lead id``: a
+    retry returns the stored outcome of every lead qualified before (QUALIFIED, the first
+    result) and tries the others again. Raises IdempotencyKeyReuse, before anything is done,
+    when a lead's key holds a result of another request; InvalidValue for a naive ``at``.
     """
     require_aware("at", at)
+    ids = tuple(lead_ids)
+    key = as_key(idempotency_key)
+    if key is not None:
+        with store.unit_of_work() as uow:
+            for lead_id in ids:  # refuse a reused key before qualifying anybody
+                recall(
+                    uow,
+                    key.scoped(lead_id.value),
+                    _many_fingerprint(lead_id, request, by),
+                    "qualify_many",
+                    at=at,
+                )
     return tuple(
         _qualify_one(
             store,
@@ -511,9 +609,14 @@ def qualify_many(
             by=by,
             finder=finder,
             id_factory=id_factory,
+            key=None if key is None else key.scoped(lead_id.value),
         )
-        for lead_id in lead_ids
+        for lead_id in ids
     )
+
+
+def _many_fingerprint(lead_id: LeadId, request: QualifyRequest, by: UserRef) -> str:
+    return request_hash("qualify_many", {"lead_id": lead_id, "request": request, "by": by})
 
 
 def _qualify_one(
@@ -526,10 +629,19 @@ def _qualify_one(
     by: UserRef,
     finder: DuplicateCheck,
     id_factory: IdFactory,
+    key: IdempotencyKey | None,
 ) -> QualifyOutcome:
     plan: ConversionPlan | None = None
+    fingerprint = "" if key is None else _many_fingerprint(lead_id, request, by)
     try:
         with store.unit_of_work() as uow:
+            if key is not None:
+                stored = recall(uow, key, fingerprint, "qualify_many", at=at)
+                if stored is not None:
+                    first = _qualify_from(stored[0])
+                    return QualifyOutcome(
+                        lead_id, OutcomeStatus.QUALIFIED, result=first, plan=first.plan
+                    )
             lead = uow.leads.get(lead_id)
             plan = _plan(
                 uow,
@@ -559,6 +671,9 @@ def _qualify_one(
                     lead_id, status, plan=plan, error=DuplicatesUnresolved(plan.unresolved)
                 )
             result = _execute(uow, lead, plan)
+            if key is not None:
+                with _all_or_nothing(uow):
+                    remember(uow, key, fingerprint, _qualify_data(result), at=at)
             uow.commit()
         return QualifyOutcome(lead_id, OutcomeStatus.QUALIFIED, result=result, plan=plan)
     except (DomainRuleViolation, InvalidValue, ConfigurationError) as e:
@@ -614,7 +729,59 @@ def convert_to_business_contact(
 
 
 # ---------------------------------------------------------------------------------------------
-# Disqualify, reactivate, delete
+# Create, disqualify, reactivate, delete
+
+
+def create_lead(
+    target: Target,
+    fields: LeadPatch,
+    *,
+    at: datetime,
+    by: UserRef,
+    lead_id: LeadId | None = None,
+    id_factory: IdFactory | None = None,
+    owner: UserRef | None = None,
+    reason: StatusReason = StatusReason.NEW,
+    profile: FieldProfile = DEFAULT_PROFILE,
+    idempotency_key: KeyArgument = None,
+) -> Lead:
+    """Create and store an Open lead from ``fields`` (see :meth:`Lead.create`) and return
+    the stored lead. Its id is ``lead_id``, else one drawn from ``id_factory``.
+
+    With ``idempotency_key`` a retry returns the lead the first call stored (with the id it
+    drew) and stores nothing; the fingerprint covers the fields, ``lead_id`` (when given),
+    the owner, the reason and ``by``.
+
+    Raises InvalidValue (the profile's missing or too-long fields, a naive ``at``, neither or
+    both of ``lead_id`` and ``id_factory``), AlreadyExists (the id is taken),
+    IdempotencyKeyReuse (the key came with another request), or a storage error.
+    """
+    require_aware("at", at)
+    if (lead_id is None) == (id_factory is None):
+        raise InvalidValue("lead_id", lead_id, "give either a lead id or an id factory")
+
+    def work(uow: UnitOfWork) -> Lead:
+        new_id = lead_id if lead_id is not None else LeadId(cast(IdFactory, id_factory)())
+        lead = Lead.create(new_id, fields, at=at, by=by, owner=owner, reason=reason,
+                           profile=profile)  # fmt: skip
+        with _all_or_nothing(uow):
+            return uow.leads.add(lead)
+
+    return run_once(
+        target,
+        idempotency_key,
+        operation="create_lead",
+        request={
+            "fields": fields,
+            "lead_id": lead_id,
+            "owner": owner,
+            "reason": reason,
+            "by": by,
+        },
+        at=at,
+        result_type=Lead,
+        work=work,
+    )
 
 
 def disqualify(
@@ -629,6 +796,7 @@ def disqualify(
     policy: QualificationPolicy = DEFAULT_POLICY,
     finder: DuplicateCheck | None = None,
     id_factory: IdFactory | None = None,
+    idempotency_key: KeyArgument = None,
 ) -> DisqualifyResult:
     """Close the lead as disqualified (Lost, Cannot Contact, ...).
 
@@ -638,11 +806,42 @@ def disqualify(
     ``policy.prospects_on_disqualify`` allows it (else DomainRuleViolation); ``finder`` and
     ``id_factory`` are then required.
 
+    With ``idempotency_key`` a retry returns the first result and changes nothing.
+
     Raises NotFound, ConcurrencyConflict (``expected_version``), InvalidValue (not a
     disqualification reason), OpportunityLinked (an opportunity is linked), IllegalTransition
-    (not Open).
+    (not Open), IdempotencyKeyReuse (the key came with another request).
     """
     require_aware("at", at)
+    if idempotency_key is not None:
+        return run_once(
+            target,
+            idempotency_key,
+            operation="disqualify",
+            request={
+                "lead_id": lead_id,
+                "reason": reason,
+                "by": by,
+                "expected_version": expected_version,
+                "prospect": prospect,
+            },
+            at=at,
+            result_type=DisqualifyResult,
+            encode=_disqualify_data,
+            decode=_disqualify_from,
+            work=lambda uow: disqualify(
+                uow,
+                lead_id,
+                reason,
+                at=at,
+                by=by,
+                expected_version=expected_version,
+                prospect=prospect,
+                policy=policy,
+                finder=finder,
+                id_factory=id_factory,
+            ),
+        )
     if reason.state is not LeadState.DISQUALIFIED:
         raise InvalidValue("reason", reason, "not a disqualification reason")
     if prospect is not None and (finder is None or id_factory is None):
@@ -679,14 +878,34 @@ def reactivate(
     by: UserRef,
     reason: StatusReason = StatusReason.NEW,
     expected_version: int | None = None,
+    idempotency_key: KeyArgument = None,
 ) -> Lead:
     """Reopen a Qualified or Disqualified lead (Open/New by default) and return the stored
     lead. Its notes and history are kept; the records a qualification created stay where
     they are and the qualifying opportunity stays linked (so qualifying it again links the
-    same records instead of creating new ones).
+    same records instead of creating new ones). With ``idempotency_key`` a retry returns the
+    first result and changes nothing.
 
-    Raises NotFound, ConcurrencyConflict, IllegalTransition (already Open), InvalidValue.
+    Raises NotFound, ConcurrencyConflict, IllegalTransition (already Open), InvalidValue,
+    IdempotencyKeyReuse (the key came with another request).
     """
+    if idempotency_key is not None:
+        return run_once(
+            target,
+            idempotency_key,
+            operation="reactivate",
+            request={
+                "lead_id": lead_id,
+                "reason": reason,
+                "by": by,
+                "expected_version": expected_version,
+            },
+            at=at,
+            result_type=Lead,
+            work=lambda uow: reactivate(
+                uow, lead_id, at=at, by=by, reason=reason, expected_version=expected_version
+            ),
+        )
     with _working_on(target, lead_id, expected_version) as (uow, lead):
         reopened = lead.reactivate(at=at, by=by, reason=reason)
         with _all_or_nothing(uow):
@@ -844,7 +1063,13 @@ def _merges(uow: UnitOfWork) -> MergeRepository:
 
 
 def merge(
-    target: Target, plan: MergePlan, *, ids: IdFactory, at: datetime, by: UserRef
+    target: Target,
+    plan: MergePlan,
+    *,
+    ids: IdFactory,
+    at: datetime,
+    by: UserRef,
+    idempotency_key: KeyArgument = None,
 ) -> MergeResult:
     """Store a merge planned by :func:`~leadkit.merging.plan_merge`, all or nothing: the
     master takes the surviving values and the moved notes, activities and stakeholders; the
@@ -853,10 +1078,24 @@ def merge(
     :class:`~leadkit.merging.MergeRecord` keeps the images from before for :func:`unmerge`.
     The master's ``LeadsMerged`` event carries the before-images.
 
+    With ``idempotency_key`` a retry (the same plan and user) returns the first result and
+    changes nothing.
+
     Raises NotFound, ConcurrencyConflict (a lead changed since the plan was made), LeadMerged,
-    ConfigurationError (the store keeps no merge records), InvalidValue, StorageUnavailable.
+    ConfigurationError (the store keeps no merge records), InvalidValue, StorageUnavailable,
+    IdempotencyKeyReuse (the key came with another request).
     """
     require_aware("at", at)
+    if idempotency_key is not None:
+        return run_once(
+            target,
+            idempotency_key,
+            operation="merge",
+            request={"plan": plan, "by": by},
+            at=at,
+            result_type=MergeResult,
+            work=lambda uow: merge(uow, plan, ids=ids, at=at, by=by),
+        )
     merge_id = MergeId(ids())
     with _working(target) as uow:
         merges = _merges(uow)
@@ -913,6 +1152,7 @@ def unmerge(
     at: datetime,
     by: UserRef,
     force: Iterable[str] = (),
+    idempotency_key: KeyArgument = None,
 ) -> UnmergeResult:
     """Undo a stored merge, all or nothing: every lead goes back to its image from before the
     merge (notes or activities added to it since stay), what moved moves back and the
@@ -924,10 +1164,21 @@ def unmerge(
 
     Raises NotFound (no such merge), UnmergeConflict listing the fields touched since,
     MergeRefused (already undone), ConfigurationError (the store keeps no merge records),
-    ConcurrencyConflict, StorageUnavailable.
+    ConcurrencyConflict, StorageUnavailable, IdempotencyKeyReuse (with ``idempotency_key``: the
+    key came with another request; a retry with the key returns the first result).
     """
     require_aware("at", at)
     forced = frozenset(force)
+    if idempotency_key is not None:
+        return run_once(
+            target,
+            idempotency_key,
+            operation="unmerge",
+            request={"merge_id": merge_id, "by": by, "force": sorted(forced)},
+            at=at,
+            result_type=UnmergeResult,
+            work=lambda uow: unmerge(uow, merge_id, at=at, by=by, force=forced),
+        )
     with _working(target) as uow:
         merges = _merges(uow)
         record = merges.get(merge_id)

@@ -64,6 +64,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.ports": Layer.PORTS,
     "leadkit.services": Layer.APPLICATION,
     "leadkit.mass_edit": Layer.APPLICATION,
+    "leadkit.idempotency": Layer.APPLICATION,
     "leadkit.adapters": Layer.EDGE,
     "leadkit.io": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,

@@ -1,10 +1,11 @@
 """Failure injection for tests: a real store whose Nth write raises.
 
 ``FailingStore(store, fail_at)`` wraps any :class:`~leadkit.ports.LeadStore`. Reads are
-forwarded; every ``add``, ``save`` and ``delete`` on any repository is performed on the real
-store first, then counted (over every unit of work the wrapper opens), and the ``fail_at``-th
-one raises :class:`~leadkit.errors.StorageUnavailable`. ``fail_at=None`` never fails, which
-counts the writes of an operation (``failing.writes.count``).
+forwarded; every ``add``, ``save`` and ``delete`` on any repository (and ``put`` of an
+idempotency key, when the store keeps them) is performed on the real store first, then
+counted (over every unit of work the wrapper opens), and the ``fail_at``-th one raises
+:class:`~leadkit.errors.StorageUnavailable`. ``fail_at=None`` never fails, which counts the
+writes of an operation (``failing.writes.count``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from leadkit.events import LeadEvent
 from leadkit.ports import (
     AccountRepository,
     ContactRepository,
+    IdempotencyRepository,
     LeadRepository,
     LeadStore,
     MergeRepository,
@@ -65,6 +67,10 @@ class _FailingRepository:
         self._inner.delete(key, expected_version=expected_version)
         self._writes.tick("delete")
 
+    def put(self, response: Any) -> None:
+        self._inner.put(response)
+        self._writes.tick("put")
+
 
 class FailingUnitOfWork:
     """A real unit of work whose repositories count (and may fail) their writes."""
@@ -77,6 +83,9 @@ class FailingUnitOfWork:
         self.opportunities = cast(
             OpportunityRepository, _FailingRepository(inner.opportunities, writes)
         )
+        keys = getattr(inner, "idempotency", None)
+        if keys is not None:
+            self.idempotency = cast(IdempotencyRepository, _FailingRepository(keys, writes))
         merges = getattr(inner, "merges", None)
         if merges is not None:  # stores that keep merge records
             self.merges = cast(MergeRepository, _FailingRepository(merges, writes))

@@ -39,9 +39,11 @@ by batch (the leads are in memory already; the stream holds references to them, 
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import threading
+import uuid
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -51,6 +53,7 @@ from typing import Any, Final, Generic, Protocol, Self, TypeVar
 
 import attrs
 
+from leadkit.adapters import now_or
 from leadkit.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -65,23 +68,30 @@ from leadkit.ports import (
     AccountRepository,
     ContactRepository,
     EventSink,
+    IdempotencyRepository,
     LeadQuery,
     LeadRepository,
     LeadSort,
     MergeRepository,
     OpportunityRepository,
+    OutboxBacklog,
+    OutboxEvent,
     Page,
+    StoredResponse,
     check_batch_size,
+    check_claim,
     check_limit,
+    claimable,
     decode_cursor,
     encode_cursor,
     sort_key,
 )
 from leadkit.records import Account, Contact, Opportunity
+from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.status import LeadState
-from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId
+from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId, require_aware
 
-__all__ = ["MemoryStore", "MemoryUnitOfWork"]
+__all__ = ["MemoryOutbox", "MemoryStore", "MemoryUnitOfWork"]
 
 
 class _Versioned(Protocol):
@@ -360,6 +370,17 @@ class MemoryStore:
         self._contacts: _Table[ContactId, Contact] = _Table()
         self._opportunities: _Table[OpportunityId, Opportunity] = _Table()
         self._merges: _Table[MergeId, MergeRecord] = _Table()
+        self._keys: dict[str, StoredResponse] = {}
+        self._outbox_entries: dict[int, _OutboxEntry] = {}
+        self._outbox_pending: dict[int, _OutboxEntry] = {}
+        self._next_position = 1
+        self._outbox = MemoryOutbox(self)
+
+    @property
+    def outbox(self) -> MemoryOutbox:
+        """The outbox: every committed event, for publishers to claim and ack (see
+        :class:`leadkit.ports.Outbox`)."""
+        return self._outbox
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         """A new unit of work. Raises StorageUnavailable once the store is closed."""
@@ -373,6 +394,9 @@ class MemoryStore:
             self._closed = True
             for table in self._tables():
                 table.clear()
+            self._keys.clear()
+            self._outbox_entries.clear()
+            self._outbox_pending.clear()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._leads.rows)} leads"
@@ -387,15 +411,230 @@ class MemoryStore:
         if self._closed:
             raise StorageUnavailable("the memory store is closed")
 
-    def _commit(self, change_sets: Sequence[_ChangeSet[Any, Any]]) -> None:
-        """Apply every change set, or none: raises ConcurrencyConflict if a touched key's
-        committed version is no longer the one its change was based on."""
+    def _commit(
+        self,
+        change_sets: Sequence[_ChangeSet[Any, Any]],
+        keys: _KeyChanges,
+        events: Sequence[LeadEvent],
+    ) -> None:
+        """Apply every change set, the idempotency keys and the outbox entries of ``events``,
+        or none: raises ConcurrencyConflict if a touched key's committed version is no longer
+        the one its change was based on, AlreadyExists if an idempotency key was stored by
+        another commit meanwhile."""
+        commit_id = uuid.uuid4().hex  # one draw per commit; the index makes each id unique
+        event_ids = [f"{commit_id}-{n}" for n in range(len(events))]
         with self._lock:
             self._require_open()
             for change_set in change_sets:
                 change_set.validate()
+            keys.validate(self._keys)
             for change_set in change_sets:
                 change_set.apply()
+            keys.apply(self._keys)
+            for event, event_id in zip(events, event_ids, strict=True):
+                entry = _OutboxEntry(event_id, self._next_position, event)
+                self._next_position += 1
+                self._outbox_entries[entry.position] = entry
+                self._outbox_pending[entry.position] = entry
+
+
+@functools.cache
+def _converter() -> LeadkitConverter:
+    """One converter for the outbox payloads of every memory store of the process."""
+    return make_converter()
+
+
+class _OutboxEntry:
+    """One event in the memory outbox (changed only under the store lock). The event is a
+    frozen value, so its JSON is written when it is first read, not at commit."""
+
+    __slots__ = ("attempts", "delivered_at", "event", "event_id", "leased_until", "position")
+
+    def __init__(self, event_id: str, position: int, event: LeadEvent) -> None:
+        self.event_id = event_id
+        self.position = position
+        self.event = event
+        self.attempts = 0
+        self.leased_until: datetime | None = None
+        self.delivered_at: datetime | None = None
+
+    def snapshot(self) -> tuple[str, int, LeadEvent, int]:
+        """What a view needs, read under the lock."""
+        return self.event_id, self.position, self.event, self.attempts
+
+
+def _view(snapshot: tuple[str, int, LeadEvent, int]) -> OutboxEvent:
+    """An :class:`OutboxEvent` (the payload written here, outside the store lock)."""
+    event_id, position, event, attempts = snapshot
+    payload = _converter().dumps(event)
+    return OutboxEvent(event_id, position, event.lead_id, event.type, payload, event.at, attempts)
+
+
+class MemoryOutbox:
+    """The outbox of a :class:`MemoryStore` (see :class:`leadkit.ports.Outbox`): entries are
+    appended by ``commit`` under the store lock, in the same step as the changes."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def claim(
+        self, limit: int, *, lease: timedelta, at: datetime | None = None
+    ) -> tuple[OutboxEvent, ...]:
+        """Lease up to ``limit`` events (see :meth:`leadkit.ports.Outbox.claim`). Raises
+        InvalidValue for bad arguments, StorageUnavailable once the store is closed."""
+        now = now_or(at)
+        check_claim(limit, lease, now)
+        store = self._store
+        with store._lock:
+            store._require_open()
+            pending = store._outbox_pending
+            chosen = claimable(
+                ((p, e.event.lead_id.value, e.leased_until) for p, e in pending.items()),
+                limit,
+                now,
+            )
+            claimed = []
+            for position in chosen:
+                entry = pending[position]
+                entry.leased_until = now + lease
+                entry.attempts += 1
+                claimed.append(entry.snapshot())
+        return tuple(map(_view, claimed))
+
+    def ack(self, event_ids: Iterable[str], *, at: datetime | None = None) -> int:
+        """Mark the events delivered; returns how many were waiting. Raises InvalidValue for a
+        naive ``at``, StorageUnavailable once the store is closed."""
+        now = now_or(at)
+        wanted = set(event_ids)
+        store = self._store
+        done = 0
+        with store._lock:
+            store._require_open()
+            pending = store._outbox_pending
+            for position in [p for p, e in pending.items() if e.event_id in wanted]:
+                entry = pending.pop(position)
+                entry.delivered_at = now
+                entry.leased_until = None
+                done += 1
+        return done
+
+    def purge(self, *, delivered_before: datetime) -> int:
+        """Delete the events delivered before ``delivered_before``; returns how many. Raises
+        InvalidValue for a naive datetime, StorageUnavailable once the store is closed."""
+        require_aware("delivered_before", delivered_before)
+        store = self._store
+        with store._lock:
+            store._require_open()
+            entries = store._outbox_entries
+            gone = [
+                p
+                for p, e in entries.items()
+                if e.delivered_at is not None and e.delivered_at < delivered_before
+            ]
+            for position in gone:
+                del entries[position]
+        return len(gone)
+
+    def backlog(self, *, at: datetime | None = None) -> OutboxBacklog:
+        """Counts of waiting, leased and delivered events. Raises InvalidValue for a naive
+        ``at``, StorageUnavailable once the store is closed."""
+        now = now_or(at)
+        store = self._store
+        with store._lock:
+            store._require_open()
+            pending = list(store._outbox_pending.values())
+            delivered = len(store._outbox_entries) - len(pending)
+        leased = sum(1 for e in pending if e.leased_until is not None and e.leased_until > now)
+        first = pending[0] if pending else None
+        return OutboxBacklog(
+            len(pending),
+            leased,
+            delivered,
+            None if first is None else first.position,
+            None if first is None else first.event.at,
+        )
+
+    def pending(self, limit: int = 50) -> tuple[OutboxEvent, ...]:
+        """The first ``limit`` undelivered events, unclaimed. Raises InvalidValue for a limit
+        outside 1..1000, StorageUnavailable once the store is closed."""
+        check_limit(limit)
+        store = self._store
+        with store._lock:
+            store._require_open()
+            found = [e.snapshot() for e in itertools.islice(store._outbox_pending.values(), limit)]
+        return tuple(map(_view, found))
+
+
+class _KeyChanges:
+    """A unit of work's idempotency keys: new responses (None: pruned) and, per key, the
+    committed response it was based on (compared by identity at commit)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.changes: dict[str, StoredResponse | None] = {}
+        self.bases: dict[str, StoredResponse | None] = {}
+
+    def lookup(self, key: str) -> StoredResponse | None:
+        if key in self.changes:
+            return self.changes[key]
+        with self.store._lock:
+            return self.store._keys.get(key)
+
+    def write(self, key: str, value: StoredResponse | None, base: StoredResponse | None) -> None:
+        if key not in self.bases:
+            self.bases[key] = base
+        self.changes[key] = value
+
+    def validate(self, committed: dict[str, StoredResponse]) -> None:
+        """Raise AlreadyExists for a key another commit stored meanwhile (lock held)."""
+        for key, value in self.changes.items():
+            if value is not None and committed.get(key) is not self.bases[key]:
+                raise AlreadyExists("idempotency key", key)
+
+    def apply(self, committed: dict[str, StoredResponse]) -> None:
+        for key, value in self.changes.items():
+            if value is not None:
+                committed[key] = value
+            elif committed.get(key) is self.bases[key]:  # pruned, and not replaced since
+                committed.pop(key, None)
+
+    def forget(self) -> None:
+        self.changes.clear()
+        self.bases.clear()
+
+
+class _IdempotencyRepository:
+    """The :class:`~leadkit.ports.IdempotencyRepository` of a memory unit of work."""
+
+    def __init__(self, uow: MemoryUnitOfWork, changes: _KeyChanges) -> None:
+        self._uow = uow
+        self._changes = changes
+
+    def get(self, key: str) -> StoredResponse | None:
+        self._uow._require_open()
+        return self._changes.lookup(key)
+
+    def put(self, response: StoredResponse) -> None:
+        self._uow._require_open()
+        changes = self._changes
+        found = changes.lookup(response.key)
+        base = changes.bases.get(response.key, found)
+        if found is not None and found.live_at(response.created_at):
+            raise AlreadyExists("idempotency key", response.key)
+        changes.write(response.key, response, base)
+
+    def prune(self, *, now: datetime) -> int:
+        self._uow._require_open()
+        require_aware("now", now)
+        changes = self._changes
+        with changes.store._lock:
+            committed = dict(changes.store._keys)
+        committed.update(changes.changes)  # type: ignore[arg-type]
+        expired = [k for k, v in committed.items() if v is not None and not v.live_at(now)]
+        for key in expired:
+            base = changes.bases[key] if key in changes.bases else committed[key]
+            changes.write(key, None, base)
+        return len(expired)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -678,6 +917,7 @@ class MemoryUnitOfWork:
     contacts: ContactRepository
     opportunities: OpportunityRepository
     merges: MergeRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -696,6 +936,8 @@ class MemoryUnitOfWork:
             opportunities,
             merges,
         )
+        self._keys = _KeyChanges(store)
+        self.idempotency = _IdempotencyRepository(self, self._keys)
         self.leads = _LeadRepository(self, leads)
         self.accounts = _RecordRepository(self, accounts)
         self.contacts = _RecordRepository(self, contacts)
@@ -727,7 +969,7 @@ class MemoryUnitOfWork:
         self._require_open()
         events = tuple(self._events)
         try:
-            self._store._commit(self._change_sets)
+            self._store._commit(self._change_sets, self._keys, events)
         finally:
             self._forget()
         sink = self._store._event_sink
@@ -742,6 +984,7 @@ class MemoryUnitOfWork:
     def _forget(self) -> None:
         for change_set in self._change_sets:
             change_set.forget()
+        self._keys.forget()
         self._events.clear()
 
     def _require_open(self) -> None:

@@ -275,6 +275,12 @@ class IndexingUnitOfWork:
         self.contacts = _WatchedContacts(self, inner.contacts)
         self.leads = _WatchedLeads(self, inner.leads) if check.indexes_leads else inner.leads
         self.opportunities = inner.opportunities
+        keys = getattr(inner, "idempotency", None)
+        if keys is not None:  # the store's idempotency keys, in the same transaction
+            self.idempotency = keys
+        merges = getattr(inner, "merges", None)
+        if merges is not None:  # the store's merge records, in the same transaction
+            self.merges = merges
 
     @property
     def inner(self) -> UnitOfWork:
@@ -425,6 +431,12 @@ class IndexingStore:
     def check(self) -> EngineDuplicateCheck:
         """The check whose index the units of work keep current."""
         return self._check
+
+    @property
+    def outbox(self) -> Any:
+        """The store's outbox (:class:`leadkit.ports.Outbox`). Raises AttributeError when the
+        store has none."""
+        return self._inner.outbox  # type: ignore[attr-defined]
 
     def unit_of_work(self) -> IndexingUnitOfWork:
         """A new unit of work of the store, keeping the index current. Raises

@@ -6,6 +6,11 @@ The report accounts for every data row of the file exactly once: created, update
 :class:`ImportInterrupted` carries a checkpoint of the batches committed before it; passing the
 checkpoint back as ``resume=`` continues with the next row, and the final report still covers
 every row once.
+
+With ``idempotency_key=`` each batch stores its row outcomes under ``key/batch-N`` (N: the
+batch's first row index) in its own unit of work: running the same plan again with the key
+(a retry after a crash, a timeout or an interruption) replays the committed batches' outcomes
+without writing them again and writes only the rest (see :mod:`leadkit.idempotency`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,15 @@ from typing import cast
 import attrs
 
 from leadkit.errors import ConcurrencyConflict, InvalidValue
+from leadkit.idempotency import (
+    KeyArgument,
+    as_key,
+    recall,
+    remember,
+    request_hash,
+    result_data,
+    result_from,
+)
 from leadkit.io.errors import ImportInterrupted
 from leadkit.io.mapping import RowError
 from leadkit.io.plan import ImportPlan, PlannedRow, RowAction, SkipReason
@@ -174,6 +188,7 @@ def run_import(
     batch_size: int | None = None,
     resume: ImportCheckpoint | None = None,
     on_batch: Callable[[ImportCheckpoint], None] | None = None,
+    idempotency_key: KeyArgument = None,
 ) -> ImportReport:
     """Write the plan's creates and updates, all or nothing per batch, and report every row.
 
@@ -186,9 +201,14 @@ def run_import(
     An update whose lead changed since the plan was made raises ConcurrencyConflict inside its
     batch. Any error in a batch rolls that batch back and raises ImportInterrupted (``from``
     the error) carrying the checkpoint of the batches committed before it.
-    Raises InvalidValue for a naive ``at``, a bad batch size or a checkpoint of another plan.
+
+    With ``idempotency_key`` a batch committed by an earlier run with the key (same plan,
+    batch size and user) is not written again: its stored outcomes are reported.
+    Raises InvalidValue for a naive ``at``, a bad batch size or a checkpoint of another plan;
+    IdempotencyKeyReuse (inside ImportInterrupted) when a batch's key holds another request.
     """
     require_aware("at", at)
+    key = as_key(idempotency_key)
     size = batch_size if batch_size is not None else plan.policy.batch_size
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise InvalidValue("batch_size", size, "must be a positive integer")
@@ -208,11 +228,29 @@ def run_import(
         try:
             with _unit(target) as uow:
                 try:
+                    batch_key = None if key is None else key.scoped(f"batch-{position}")
+                    fingerprint = ""
+                    if batch_key is not None:
+                        fingerprint = request_hash(
+                            "import_batch",
+                            {
+                                "plan": plan.fingerprint,
+                                "position": position,
+                                "size": step,
+                                "by": by,
+                            },
+                        )
+                        stored = recall(uow, batch_key, fingerprint, "run_import", at=at)
+                        if stored is not None:
+                            written = list(result_from(stored[0], tuple[RowOutcome, ...]))
+                            batch = ()
                     for row in batch:
                         if row.action in (RowAction.CREATE, RowAction.UPDATE):
                             written.append(_write(uow, row, plan, ids, at, by))
                         else:
                             written.append(_passive(row))
+                    if batch_key is not None and batch:
+                        remember(uow, batch_key, fingerprint, result_data(tuple(written)), at=at)
                     uow.commit()
                 except BaseException:
                     uow.rollback()
@@ -221,7 +259,7 @@ def run_import(
             checkpoint = ImportCheckpoint(plan.fingerprint, position, tuple(outcomes))
             raise ImportInterrupted(checkpoint, e) from e
         outcomes += written
-        position += len(batch)
+        position += len(written)
         batches += 1
         if on_batch is not None:
             on_batch(ImportCheckpoint(plan.fingerprint, position, tuple(outcomes)))

@@ -30,6 +30,9 @@ Capability flags (class attributes) switch off the tests of optional behaviour:
     Several threads may run their own units of work against one store at the same time.
 ``supports_reopen`` (default False)
     The store keeps its data when closed and opened again; override :meth:`reopen_store`.
+``supports_idempotency``, ``supports_outbox`` (default True)
+    Idempotency keys (``uow.idempotency``) and the transactional outbox (``store.outbox``):
+    the tests of :mod:`leadkit.testing.reliability`, which this suite inherits.
 ``supports_merges`` (default True)
     Its units of work have a ``merges`` repository (:data:`leadkit.ports.MergeRepository`),
     so ``leadkit.services.merge`` and ``unmerge`` work on it.
@@ -104,6 +107,7 @@ from leadkit.records import Account, Contact, Opportunity, OpportunityState
 from leadkit.scoring.result import Explanation, Score, ScoreSource
 from leadkit.services import merge, unmerge
 from leadkit.status import LeadState, StatusReason
+from leadkit.testing.reliability import IdempotencyContract, OutboxContract
 from leadkit.testing.strategies import leads
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
 from leadkit.values import (
@@ -649,7 +653,7 @@ def _check_conflict(
 # The suite
 
 
-class LeadStoreContract:
+class LeadStoreContract(IdempotencyContract, OutboxContract):
     """Mixin of tests every :class:`~leadkit.ports.LeadStore` adapter must pass.
 
     Override the ``make_store`` fixture; set the capability flags your store needs. Every

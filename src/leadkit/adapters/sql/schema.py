@@ -39,6 +39,16 @@ Tables
     ``id``, ``version``, ``originating_lead`` and the converter's JSON ``document``;
     ``opportunities.customer_kind`` records whether the customer id names an account or a
     contact (the JSON text alone does not say).
+``idempotency_keys`` (migration 6)
+    One row per idempotency key: the request's fingerprint, the result's JSON text and the
+    UTC times it was stored and expires (``expires_at`` indexed for pruning). Written in the
+    same transaction as the change it guards.
+``outbox`` (migration 6)
+    Every committed event: ``position`` (an auto-incremented integer, the outbox order),
+    a stable ``event_id``, ``lead_id``, ``type``, the converter's JSON ``payload``, the
+    event's ``occurred_at``, and the delivery state (``attempts``, ``leased_until``,
+    ``delivered_at``, UTC text; ``(delivered_at, position)`` indexed so that the waiting
+    events are one index range). Written at commit, in the transaction of the changes.
 ``schema_version``
     One row per applied migration.
 
@@ -100,12 +110,14 @@ __all__ = [
     "CHILD_TABLES",
     "INDEXES",
     "MIGRATIONS",
+    "OUTBOX_INDEXES",
     "RECORD_TABLES",
     "SCHEMA_VERSION",
     "SCORE_INDEXES",
     "Migration",
     "accounts",
     "contacts",
+    "idempotency_keys",
     "lead_activities",
     "lead_columns_at",
     "lead_notes",
@@ -115,6 +127,7 @@ __all__ = [
     "metadata",
     "migrate",
     "opportunities",
+    "outbox",
     "schema_version",
 ]
 
@@ -237,6 +250,37 @@ opportunities: Final = _record_table(
 
 merges: Final = _record_table("merges")  # migration 4; ``originating_lead`` is the master
 
+# Migration 6.
+idempotency_keys: Final = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", _key_text(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", String(_STAMP), nullable=False),
+    Column("expires_at", _key_text(_STAMP), nullable=False),
+)
+
+outbox: Final = Table(
+    "outbox",
+    metadata,
+    # INTEGER on SQLite, so that the column is the rowid (auto-incremented); BIGINT elsewhere.
+    Column(
+        "position",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("event_id", String(40), nullable=False, unique=True),
+    Column("lead_id", String(_ID), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("occurred_at", String(_STAMP), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("leased_until", _key_text(_STAMP), nullable=True),
+    Column("delivered_at", _key_text(_STAMP), nullable=True),
+)
+
 CHILD_TABLES: Final = (lead_notes, lead_activities, lead_stakeholders)
 RECORD_TABLES: Final = (accounts, contacts, opportunities)
 
@@ -261,6 +305,13 @@ INDEXES: Final = (
 # Created by migration 3: the score sort and score range filters read an index range (the
 # unscored leads, NULL, sit together in it, ordered by id, for the end of a score sort).
 SCORE_INDEXES: Final = (Index("ix_leads_score", leads.c.score_key, leads.c.id),)
+
+# Created by migration 6 with their tables: pruning reads the expiry range; publishers read
+# the waiting events (delivered_at NULL) in position order.
+OUTBOX_INDEXES: Final = (
+    Index("ix_idempotency_keys_expires", idempotency_keys.c.expires_at),
+    Index("ix_outbox_waiting", outbox.c.delivered_at, outbox.c.position),
+)
 
 
 @attrs.frozen
@@ -415,6 +466,14 @@ def _add_merges(conn: Connection) -> None:
     conn.execute(CreateIndex(Index("ix_merges_master", table.c.originating_lead)))
 
 
+def _add_idempotency_and_outbox(conn: Connection) -> None:
+    """Migration 6: the ``idempotency_keys`` and ``outbox`` tables and their indexes."""
+    for table in (idempotency_keys, outbox):
+        conn.execute(CreateTable(table))
+    for index in OUTBOX_INDEXES:
+        conn.execute(CreateIndex(index))
+
+
 MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
               _create_tables),
@@ -424,6 +483,7 @@ MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(4, "merges: the records unmerge restores leads from", _add_merges),
     Migration(5, "lead search column (folded name, company and e-mail for accent-insensitive "
                  "text filters), filled from the stored keys", _add_search_key),
+    Migration(6, "idempotency keys and the transactional outbox", _add_idempotency_and_outbox),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

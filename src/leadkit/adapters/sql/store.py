@@ -66,7 +66,9 @@ import operator
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, NoReturn, Protocol, Self, TypeVar, cast
@@ -82,9 +84,11 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Dialect, make_url
@@ -92,6 +96,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
+from leadkit.adapters import now_or
 from leadkit.adapters.sql.queries import count_statement, page_statement, read_cursor
 from leadkit.adapters.sql.rows import (
     activity_rows,
@@ -100,6 +105,7 @@ from leadkit.adapters.sql.rows import (
     load_opportunity,
     note_rows,
     stakeholder_rows,
+    utc_text,
 )
 from leadkit.adapters.sql.schema import (
     APPLICATION_ID,
@@ -107,6 +113,7 @@ from leadkit.adapters.sql.schema import (
     accounts,
     contacts,
     current_version,
+    idempotency_keys,
     lead_activities,
     lead_columns_at,
     lead_notes,
@@ -115,6 +122,7 @@ from leadkit.adapters.sql.schema import (
     merges,
     migrate,
     opportunities,
+    outbox,
     schema_version,
 )
 from leadkit.errors import (
@@ -133,21 +141,35 @@ from leadkit.ports import (
     AccountRepository,
     ContactRepository,
     EventSink,
+    IdempotencyRepository,
     LeadQuery,
     LeadRepository,
     MergeRepository,
     OpportunityRepository,
+    OutboxBacklog,
+    OutboxEvent,
     Page,
+    StoredResponse,
     check_batch_size,
+    check_claim,
     check_limit,
+    claimable,
     encode_cursor,
 )
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
-from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId, RecordId
+from leadkit.values import (
+    AccountId,
+    ContactId,
+    LeadId,
+    MergeId,
+    OpportunityId,
+    RecordId,
+    require_aware,
+)
 
-__all__ = ["BUSY_TIMEOUT_SECONDS", "SqlLeadRepository", "SqlRecordRepository", "SqlStore",
-           "SqlUnitOfWork"]  # fmt: skip
+__all__ = ["BUSY_TIMEOUT_SECONDS", "SqlIdempotencyRepository", "SqlLeadRepository", "SqlOutbox",
+           "SqlRecordRepository", "SqlStore", "SqlUnitOfWork"]  # fmt: skip
 
 BUSY_TIMEOUT_SECONDS: Final = 5.0
 """How long a SQLite writer waits by default for another connection's write lock."""
@@ -285,6 +307,10 @@ class _Statements:
                 prepared(delete(table).where(table.c.lead_id == key)),
             )
             for table in (lead_notes, lead_activities, lead_stakeholders)
+        )
+        self.insert_outbox = prepared(
+            insert(outbox),
+            ["event_id", "lead_id", "type", "payload", "occurred_at", "attempts"],
         )
         self.records = {
             table.name: _RecordStatements(
@@ -537,6 +563,12 @@ class SqlStore:
         conn.commit()
 
     @property
+    def outbox(self) -> SqlOutbox:
+        """The outbox: every committed event, for publishers to claim and ack (see
+        :class:`leadkit.ports.Outbox`)."""
+        return SqlOutbox(self)
+
+    @property
     def schema_version(self) -> int:
         """The schema version of the database (equal to ``schema.SCHEMA_VERSION``)."""
         return self._schema_version
@@ -617,6 +649,7 @@ class SqlUnitOfWork:
         self._deferred_ids: set[str] = set()
         self._id_cursor: Any = None  # the driver cursor of _taken
         self.leads: LeadRepository = SqlLeadRepository(self)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(self)
         self.accounts: AccountRepository = SqlRecordRepository(self, _ACCOUNTS)
         self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
         self.opportunities: OpportunityRepository = SqlRecordRepository(self, _OPPORTUNITIES)
@@ -658,6 +691,7 @@ class SqlUnitOfWork:
         if self._phase is not None:
             self._flush()
             try:
+                self._write_outbox(conn)
                 conn.commit()
             except store._driver_errors as e:
                 store._fail("commit", e)
@@ -771,6 +805,27 @@ class SqlUnitOfWork:
 
     def _record(self, events: Sequence[LeadEvent]) -> None:
         self._events.extend(events)
+
+    def _write_outbox(self, conn: Connection) -> None:
+        """Insert the collected events into the outbox, in the transaction about to commit
+        (after every other write, so a later commit touching the same lead gets later
+        positions: it waited for this one's row locks)."""
+        if not self._events:
+            return
+        dumps = self._store._converter.dumps
+        commit_id = uuid.uuid4().hex  # one draw per commit; the index makes each id unique
+        rows = [
+            {
+                "event_id": f"{commit_id}-{n}",
+                "lead_id": e.lead_id.value,
+                "type": e.type,
+                "payload": dumps(e),
+                "occurred_at": utc_text(e.at),
+                "attempts": 0,
+            }
+            for n, e in enumerate(self._events)
+        ]
+        self._store._statements.insert_outbox.run_many(conn, rows)
 
     def _defer(self, lead_id: str, parameters: Any) -> None:
         """Insert a lead row with the next batch (its id checked free by the caller)."""
@@ -1244,3 +1299,265 @@ class SqlRecordRepository(_Rows, Generic[R, K]):
     def _version_of(self, conn: Connection, record_id: RecordId) -> int | None:
         found = self._sql.version.run(conn, {"key": record_id.value}).scalar()
         return None if found is None else int(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Idempotency keys and the outbox
+
+
+def _stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+class SqlIdempotencyRepository:
+    """:class:`~leadkit.ports.IdempotencyRepository` over the ``idempotency_keys`` table, in
+    the unit of work's transaction."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+        self._store = uow._store
+
+    def get(self, key: str) -> StoredResponse | None:
+        """The stored response of ``key`` (expired or not), None when there is none."""
+        store = self._store
+        table = idempotency_keys
+        try:
+            row = self._uow._reader().execute(select(*table.c).where(table.c.key == key)).first()
+        except store._driver_errors as e:
+            store._fail(f"reading idempotency key {key!r}", e)
+        if row is None:
+            return None
+        return StoredResponse(
+            row.key, row.request_hash, row.result, _stamp(row.created_at), _stamp(row.expires_at)
+        )
+
+    def put(self, response: StoredResponse) -> None:
+        """Remember ``response``, replacing an expired one. Raises AlreadyExists when the key
+        holds a live response (also when a concurrent transaction stored it first)."""
+        store = self._store
+        table = idempotency_keys
+        conn = self._uow._writer()
+        try:
+            found = conn.execute(
+                select(table.c.expires_at).where(table.c.key == response.key)
+            ).scalar()
+            if found is not None:
+                if response.created_at < _stamp(found):
+                    raise AlreadyExists("idempotency key", response.key)
+                conn.execute(delete(table).where(table.c.key == response.key))
+            values = {
+                "key": response.key,
+                "request_hash": response.request_hash,
+                "result": response.result,
+                "created_at": utc_text(response.created_at),
+                "expires_at": utc_text(response.expires_at),
+            }
+            try:
+                if store._sqlite:
+                    conn.execute(insert(table).values(values))
+                else:
+                    with conn.begin_nested():
+                        conn.execute(insert(table).values(values))
+            except store._integrity_errors as e:
+                raise AlreadyExists("idempotency key", response.key) from e
+        except store._driver_errors as e:
+            store._fail(f"storing idempotency key {response.key!r}", e)
+
+    def prune(self, *, now: datetime) -> int:
+        """Delete every response expired by ``now``; returns how many."""
+        require_aware("now", now)
+        store = self._store
+        table = idempotency_keys
+        conn = self._uow._writer()
+        try:
+            result = conn.execute(delete(table).where(table.c.expires_at <= utc_text(now)))
+        except store._driver_errors as e:
+            store._fail("pruning idempotency keys", e)
+        return int(result.rowcount)
+
+
+_CLAIM_PAGE: Final = 500
+"""Waiting events a claim reads per query while it picks the ones to hand out."""
+_ACK_CHUNK: Final = 500
+_CLAIM_LOCK_KEY: Final = 0x4C4B4F42  # "LKOB": the PostgreSQL advisory lock of claims
+
+
+class SqlOutbox:
+    """The outbox of a :class:`SqlStore` (see :class:`leadkit.ports.Outbox`).
+
+    A claim is one short write transaction: on SQLite ``BEGIN IMMEDIATE`` (the database's
+    one writer), on PostgreSQL a transaction-scoped advisory lock. Claims are serialised so
+    that the per-lead rule (no event of a lead while an earlier one is leased elsewhere) sees
+    every other claim's leases; ``FOR UPDATE SKIP LOCKED`` alone would let two publishers
+    take consecutive events of one lead and deliver them out of order. Writers are never
+    blocked by claims on PostgreSQL (the lock is advisory) and only for the claim's few
+    statements on SQLite.
+    """
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+
+    def claim(
+        self, limit: int, *, lease: timedelta, at: datetime | None = None
+    ) -> tuple[OutboxEvent, ...]:
+        """Lease up to ``limit`` events (see :meth:`leadkit.ports.Outbox.claim`). Raises
+        InvalidValue for bad arguments, StorageUnavailable when the database fails."""
+        now = now_or(at)
+        check_claim(limit, lease, now)
+        store = self._store
+        table = outbox
+        with store.unit_of_work() as uow:
+            conn = uow._writer()
+            try:
+                if not store._sqlite and conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK_KEY})
+                chosen = claimable(self._waiting(conn), limit, now)
+                if not chosen:
+                    uow.rollback()
+                    return ()
+                until = utc_text(now + lease)
+                rows: list[Row[Any]] = []
+                for start in range(0, len(chosen), _ACK_CHUNK):
+                    part = chosen[start : start + _ACK_CHUNK]
+                    conn.execute(
+                        update(table)
+                        .where(table.c.position.in_(part))
+                        .values(leased_until=until, attempts=table.c.attempts + 1)
+                    )
+                    rows += conn.execute(select(*table.c).where(table.c.position.in_(part))).all()
+            except store._driver_errors as e:
+                store._fail("claiming outbox events", e)
+            uow.commit()
+        rows.sort(key=lambda r: r.position)
+        return tuple(_outbox_event(r) for r in rows)
+
+    def _waiting(self, conn: Connection) -> Iterator[tuple[int, str, datetime | None]]:
+        """The waiting events in order as (position, lead id, leased_until), a page at a
+        time."""
+        table = outbox
+        after = 0
+        while True:
+            rows = conn.execute(
+                select(table.c.position, table.c.lead_id, table.c.leased_until)
+                .where(table.c.delivered_at.is_(None), table.c.position > after)
+                .order_by(table.c.position)
+                .limit(_CLAIM_PAGE)
+            ).all()
+            for row in rows:
+                yield int(row[0]), row[1], None if row[2] is None else _stamp(row[2])
+            if len(rows) < _CLAIM_PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def ack(self, event_ids: Iterable[str], *, at: datetime | None = None) -> int:
+        """Mark the events delivered; returns how many were waiting. Raises InvalidValue for
+        a naive ``at``, StorageUnavailable when the database fails."""
+        now = utc_text(now_or(at))
+        ids = sorted(set(event_ids))
+        if not ids:
+            return 0
+        store = self._store
+        table = outbox
+        done = 0
+        with store.unit_of_work() as uow:
+            conn = uow._writer()
+            try:
+                for start in range(0, len(ids), _ACK_CHUNK):
+                    result = conn.execute(
+                        update(table)
+                        .where(
+                            table.c.event_id.in_(ids[start : start + _ACK_CHUNK]),
+                            table.c.delivered_at.is_(None),
+                        )
+                        .values(delivered_at=now, leased_until=None)
+                    )
+                    done += int(result.rowcount)
+            except store._driver_errors as e:
+                store._fail("acknowledging outbox events", e)
+            uow.commit()
+        return done
+
+    def purge(self, *, delivered_before: datetime) -> int:
+        """Delete the events delivered before ``delivered_before``; returns how many. Raises
+        InvalidValue for a naive datetime, StorageUnavailable when the database fails."""
+        require_aware("delivered_before", delivered_before)
+        store = self._store
+        table = outbox
+        with store.unit_of_work() as uow:
+            conn = uow._writer()
+            try:
+                result = conn.execute(
+                    delete(table).where(
+                        table.c.delivered_at.is_not(None),
+                        table.c.delivered_at < utc_text(delivered_before),
+                    )
+                )
+            except store._driver_errors as e:
+                store._fail("purging the outbox", e)
+            uow.commit()
+        return int(result.rowcount)
+
+    def backlog(self, *, at: datetime | None = None) -> OutboxBacklog:
+        """Counts of waiting, leased and delivered events. Raises InvalidValue for a naive
+        ``at``, StorageUnavailable when the database fails."""
+        now = utc_text(now_or(at))
+        store = self._store
+        table = outbox
+        waiting = table.c.delivered_at.is_(None)
+        with store.unit_of_work() as uow:
+            conn = uow._reader()
+            try:
+                pending = conn.execute(select(func.count()).where(waiting)).scalar_one()
+                leased = conn.execute(
+                    select(func.count()).where(waiting, table.c.leased_until > now)
+                ).scalar_one()
+                total = conn.execute(select(func.count()).select_from(table)).scalar_one()
+                first = conn.execute(
+                    select(table.c.position, table.c.occurred_at)
+                    .where(waiting)
+                    .order_by(table.c.position)
+                    .limit(1)
+                ).first()
+            except store._driver_errors as e:
+                store._fail("reading the outbox backlog", e)
+        return OutboxBacklog(
+            int(pending),
+            int(leased),
+            int(total) - int(pending),
+            None if first is None else int(first[0]),
+            None if first is None else _stamp(first[1]),
+        )
+
+    def pending(self, limit: int = 50) -> tuple[OutboxEvent, ...]:
+        """The first ``limit`` undelivered events, unclaimed. Raises InvalidValue for a limit
+        outside 1..1000, StorageUnavailable when the database fails."""
+        check_limit(limit)
+        store = self._store
+        table = outbox
+        with store.unit_of_work() as uow:
+            try:
+                rows = (
+                    uow._reader()
+                    .execute(
+                        select(*table.c)
+                        .where(table.c.delivered_at.is_(None))
+                        .order_by(table.c.position)
+                        .limit(limit)
+                    )
+                    .all()
+                )
+            except store._driver_errors as e:
+                store._fail("reading the outbox", e)
+        return tuple(_outbox_event(r) for r in rows)
+
+
+def _outbox_event(row: Row[Any]) -> OutboxEvent:
+    return OutboxEvent(
+        row.event_id,
+        int(row.position),
+        LeadId(row.lead_id),
+        row.type,
+        row.payload,
+        _stamp(row.occurred_at),
+        int(row.attempts),
+    )
