@@ -3,8 +3,8 @@
 ``ci`` (chosen when the CI environment variable is set) runs 100 examples per property with no
 deadline (CI machines are slow and noisy) and prints the blob to reproduce a failure; ``dev``
 (the local default) runs 20 for a quick loop, also without a deadline: leads are built through
-real commands and a shared machine's timings are too noisy for one. ``HYPOTHESIS_PROFILE``
-picks one explicitly.
+real commands and a shared machine's timings are too noisy for one. ``mutation`` (5 examples)
+is what scripts/mutation uses. ``HYPOTHESIS_PROFILE`` picks one explicitly.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from hypothesis import settings
 
 settings.register_profile("ci", deadline=None, max_examples=100, derandomize=False, print_blob=True)
 settings.register_profile("dev", max_examples=20, deadline=None)
+# scripts/mutation runs each module's tests once per mutant: a few examples per property.
+settings.register_profile("mutation", max_examples=5, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 

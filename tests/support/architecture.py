@@ -114,7 +114,6 @@ DOMAIN_LIBRARIES = frozenset(
         # third-party: the core dependencies
         "attrs",
         "cattrs",
-        "dateutil",
         "email_validator",
         "iso4217",
         "jellyfish",

@@ -145,6 +145,9 @@ def test_email_provider_rules_are_off_by_default() -> None:
         ("anna.berg@example.se", "anna.berg@example.se"),  # dots only matter at gmail
         ("+only-tag@example.se", "+only-tag@example.se"),  # nothing before the +: kept
         ("...@gmail.com", "...@gmail.com"),  # would leave an empty local part: kept
+        ("a+tag@example.se", "a@example.se"),  # one character before the + is enough
+        ("anna+news+eu@example.se", "anna@example.se"),  # the tag starts at the first +
+        ("@googlemail.com", "@googlemail.com"),  # not an address: no provider rules
     ],
 )
 def test_email_provider_rules(text: str, expected: str) -> None:
@@ -176,6 +179,8 @@ def test_unparseable_email_is_returned_trimmed_and_casefolded(text: str) -> None
         ("030 1234567", "DE", "+49301234567"),
         ("22 123 45 67", "PL", "+48221234567"),
         ("１２０２５５５０１４３", "US", "+12025550143"),
+        ("1-800-FLOWERS", "US", "+18003569377"),  # letters of a vanity number are digits
+        ("202-555-0143#", "US", "+12025550143"),  # fails as written; its digits parse
     ],
 )
 def test_phone_numbers_become_e164(text: str, region: str, expected: str) -> None:
@@ -196,8 +201,13 @@ def test_unparseable_phone_falls_back_to_its_digits(text: str, expected: str) ->
 
 
 def test_phone_with_an_unknown_region_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="default_region"):
+    with pytest.raises(ConfigurationError) as caught:
         n.normalize_phone("08-123 456 78", default_region="XX")
+
+    assert (caught.value.what, caught.value.reason) == (
+        "default_region",
+        "unknown phone region 'XX'; use e.g. 'US' or 'SE'",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,16 +270,28 @@ def test_a_custom_nickname_table_is_normalised_when_built() -> None:
 
 
 @pytest.mark.parametrize(
-    "entries",
+    ("entries", "reason"),
     [
-        {"bob": "rob", "rob": "robert"},  # a chain would not be idempotent
-        {"bob smith": "robert"},  # a key must be one token
-        {"bob": " - "},  # a value must not be blank
+        (  # a chain would not be idempotent
+            {"bob": "rob", "rob": "robert"},
+            "'bob' maps to 'rob', but 'rob' is itself mapped to 'robert';"
+            " map 'bob' straight to the canonical form",
+        ),
+        ({"bob smith": "robert"}, "nickname 'bob smith' must be exactly one name token"),
+        ({"bob": " - "}, "nickname 'bob' maps to a blank name"),
     ],
 )
-def test_a_bad_nickname_table_is_a_configuration_error(entries: dict[str, str]) -> None:
-    with pytest.raises(ConfigurationError):
+def test_a_bad_nickname_table_is_a_configuration_error(
+    entries: dict[str, str], reason: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
         n.nickname_table(entries)
+
+    assert (caught.value.what, caught.value.reason) == ("nicknames", reason)
+
+
+def test_a_nickname_table_may_be_given_as_pairs() -> None:
+    assert n.nickname_table([("Bob", "Robert")]) == {"bob": "robert"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,6 +389,12 @@ def test_legal_forms_are_only_stripped_from_the_end() -> None:
         ("shop.acme.co.uk", "shop.acme.co.uk"),
         ("www.com", "www.com"),
         ("http://[2001:db8::1]:8080/", "[2001:db8::1]"),
+        ("anna@example.se", "example.se"),
+        # mailto: is dropped only before an address: here "example.se" reads as a port
+        ("mailto:example.se", "mailto"),
+        ("[::1]]", "[::1]"),  # an IPv6 literal ends at its first "]"
+        ("a]b.com", "a]b.com"),  # a "]" without a leading "[" is no IPv6 literal
+        ("www..com", ".com"),  # a www. label goes when a dot follows it
     ],
 )
 def test_domain_is_the_bare_host(text: str, expected: str) -> None:
@@ -413,5 +441,42 @@ def test_the_registry_is_read_only() -> None:
 
 
 def test_an_unknown_normaliser_name_is_a_configuration_error_listing_the_known_ones() -> None:
-    with pytest.raises(ConfigurationError, match=r"unknown normalizer 'soundex'; known: company"):
+    with pytest.raises(ConfigurationError) as caught:
         n.get_normalizer("soundex")
+
+    assert (caught.value.what, caught.value.reason) == (
+        "normalizer",
+        "unknown normalizer 'soundex'; known: company, domain, email, none, person_name, phone,"
+        " postal_code, text",
+    )
+
+
+# The legal-form table is built by _legal_forms when the module is imported; called again here.
+
+
+def test_a_legal_form_is_matched_with_its_periods_and_spaces_glued_back_any_way() -> None:
+    assert n._legal_forms(["A.B c", "GmbH", "S.à r.l."]) == {
+        ("a", "b", "c"), ("ab", "c"), ("a", "bc"), ("abc",),
+        ("gmbh",),
+        ("s", "a", "r", "l"), ("sa", "r", "l"), ("s", "ar", "l"), ("s", "a", "rl"),
+        ("sar", "l"), ("sa", "rl"), ("s", "arl"), ("sarl",),
+    }  # fmt: skip
+    assert n._legal_forms(n._LEGAL_FORM_SPELLINGS) == n.LEGAL_FORMS
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a\u20ddb", "ab"),  # an enclosing mark (Me) is dropped
+        ("a\u034fb", "ab"),  # a non-spacing mark (Mn) of combining class 0 is dropped too
+        ("किताब", "किताब"),  # spacing marks (Mc) are part of a word: no split
+    ],
+)
+def test_marks_are_dropped_from_names_but_spacing_marks_stay_in_the_word(
+    text: str, expected: str
+) -> None:
+    assert n.normalize_person_name(text) == expected
+
+
+def test_a_nickname_may_stand_for_several_name_tokens() -> None:
+    assert n.nickname_table({"AB": "Anna  Beth"}) == {"ab": "anna beth"}

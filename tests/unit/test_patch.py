@@ -17,7 +17,7 @@ from leadkit.fields import (
     PurchaseTimeframe,
     Rating,
 )
-from leadkit.patch import PATCH_FIELDS, UNSET, LeadPatch, Unset
+from leadkit.patch import PATCH_FIELDS, UNSET, LeadPatch, Unset, _option, _text, _typed
 from leadkit.values import Address, EmailAddress, Money, PersonName, PhoneNumber, Url
 
 AT = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
@@ -205,6 +205,112 @@ def test_bad_input_is_refused_naming_its_field(field: str, bad: object) -> None:
     assert caught.value.reason
 
 
+@pytest.mark.parametrize(
+    ("field", "bad", "reason"),
+    [
+        ("topic", 5, "must be text"),
+        ("description", 1.5, "must be text"),
+        ("email", 5, "must be a EmailAddress or None"),
+        ("budget_amount", Decimal(100), "must be a Money or None"),
+        ("name", 5, "must be a PersonName or a full-name string"),
+        ("address", "Storgatan 1", "must be an Address or None"),
+        ("estimated_close_date", AT, "must be a date (not a datetime)"),
+        ("custom_fields", 5, "must be a mapping of name to value"),
+    ],
+)
+def test_a_value_of_the_wrong_type_says_what_the_field_takes(
+    field: str, bad: object, reason: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        LeadPatch.from_mapping({field: bad})
+
+    assert (caught.value.field, caught.value.value, caught.value.reason) == (field, bad, reason)
+
+
+@pytest.mark.parametrize("bad", [[1, 2], [("industry", "Retail", "extra")]])
+def test_custom_fields_that_are_not_name_value_pairs_are_refused(bad: object) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        LeadPatch(custom_fields=bad)  # type: ignore[arg-type]
+
+    assert (caught.value.field, caught.value.value, caught.value.reason) == (
+        "custom_fields",
+        bad,
+        "must be a mapping of name to value",
+    )
+
+
+def test_a_custom_fields_value_is_kept_as_given() -> None:
+    custom = CustomFields({"industry": "Retail"})
+
+    assert LeadPatch(custom_fields=custom).custom_fields is custom
+
+
+# The field converters are built by factories when leadkit.patch is imported; they are called
+# again here so that a change to a factory is noticed.
+
+
+def test_a_text_converter_trims_clears_on_none_and_refuses_other_types() -> None:
+    convert = _text("label")
+
+    assert convert(UNSET) is UNSET
+    assert convert("  Printers ") == "Printers"
+    assert convert(None) == ""
+    with pytest.raises(InvalidValue) as caught:
+        convert(5)
+    assert (caught.value.field, caught.value.value, caught.value.reason) == (
+        "label",
+        5,
+        "must be text",
+    )
+
+
+def test_a_typed_converter_keeps_its_type_parses_text_and_names_its_field() -> None:
+    convert = _typed("phone", PhoneNumber, PhoneNumber)
+    phone = PhoneNumber("+46701234567")
+
+    assert convert(UNSET) is UNSET
+    assert convert(None) is None
+    assert convert("   ") is None
+    assert convert(phone) is phone
+    assert convert("+46 70 123 45 67") == PhoneNumber("+46 70 123 45 67")
+    with pytest.raises(InvalidValue) as direct:
+        PhoneNumber("abc")
+    with pytest.raises(InvalidValue) as caught:
+        convert("abc")
+    assert (caught.value.field, caught.value.value, caught.value.reason) == (
+        "phone",
+        "abc",
+        direct.value.reason,
+    )
+    with pytest.raises(InvalidValue) as wrong_type:
+        convert(5)
+    assert (wrong_type.value.field, wrong_type.value.value, wrong_type.value.reason) == (
+        "phone",
+        5,
+        "must be a PhoneNumber or None",
+    )
+
+
+def test_a_typed_converter_without_a_parser_refuses_text() -> None:
+    convert = _typed("amount", Money)
+
+    with pytest.raises(InvalidValue) as caught:
+        convert("100 EUR")
+    assert (caught.value.field, caught.value.reason) == ("amount", "must be a Money or None")
+
+
+def test_an_option_converter_parses_labels_and_clears_on_none_or_blank() -> None:
+    convert = _option("temperature", Rating)
+
+    assert convert(UNSET) is UNSET
+    assert convert(None) is None
+    assert convert("  ") is None
+    assert convert("Hot") is Rating.HOT
+    with pytest.raises(InvalidValue) as caught:
+        convert("Lukewarm")
+    assert (caught.value.field, caught.value.value) == ("temperature", "Lukewarm")
+
+
 def test_an_over_long_full_name_names_the_full_name() -> None:
     with pytest.raises(InvalidValue) as caught:
         LeadPatch(name="x" * 401)
@@ -262,11 +368,12 @@ def test_from_mapping_builds_the_same_patch_as_the_constructor() -> None:
 
 
 def test_from_mapping_refuses_an_unknown_field() -> None:
-    with pytest.raises(InvalidValue, match="not an editable lead field") as caught:
+    with pytest.raises(InvalidValue) as caught:
         LeadPatch.from_mapping({"topic": "x", "state": "Qualified"})
 
     assert caught.value.field == "state"
     assert caught.value.value == "Qualified"
+    assert caught.value.reason == "not an editable lead field"
 
 
 def test_from_mapping_names_the_first_unknown_field_alphabetically() -> None:

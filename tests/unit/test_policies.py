@@ -39,6 +39,7 @@ from leadkit.policies import (
     QualificationPolicy,
     QualifyMode,
     RecordKind,
+    _contact_map,
     mappable_targets,
 )
 
@@ -288,3 +289,49 @@ def test_a_bad_map_in_stored_data_is_refused_when_loaded(converter: LeadkitConve
     data = {"kind": "account", "mappings": [{"source": "rating", "target": "name"}]}
     with pytest.raises((ConfigurationError, InvalidValue)):
         converter.structure(data, FieldMap)
+
+
+def test_the_d365_contact_map_copies_the_person_fields_of_the_lead() -> None:
+    # _contact_map builds D365_CONTACT_MAP when leadkit.policies is imported; called again here.
+    same = (
+        "name.salutation", "name.first", "name.middle", "name.last", "name.suffix", "job_title",
+        "company", "business_phone", "mobile_phone", "email", "address", "source", "owner",
+    )  # fmt: skip
+    built = _contact_map()
+
+    assert built.kind is RecordKind.CONTACT
+    assert built.mappings == tuple(FieldMapping(path, path) for path in same)
+    assert built == D365_CONTACT_MAP
+
+
+def test_a_registry_check_normalises_an_allowed_code_and_names_the_field_otherwise() -> None:
+    closed = CurrencyRegistry("SEK", {"EUR": Decimal("0.087")}, only_listed=True)
+
+    assert closed.check(" eur ") == "EUR"
+    assert CurrencyRegistry("SEK").check("usd", "budget") == "USD"
+    for code, field, reason in (
+        (978, "currency", "must be an ISO 4217 code such as 'EUR'"),
+        ("XXY", "currency", "not an ISO 4217 currency code"),
+        ("usd", "currency", "not a currency of this organisation (SEK, EUR)"),
+    ):
+        with pytest.raises(InvalidValue) as caught:
+            closed.check(code)  # type: ignore[arg-type]
+        assert (caught.value.field, caught.value.value, caught.value.reason) == (
+            field,
+            code,
+            reason,
+        )
+    with pytest.raises(InvalidValue) as named:
+        closed.check("usd", "budget")
+    assert named.value.field == "budget"
+
+
+def test_converting_to_an_unknown_currency_names_both_and_the_field() -> None:
+    registry = CurrencyRegistry("SEK", {"EUR": Decimal("0.087")})
+
+    with pytest.raises(CurrencyMismatch) as caught:
+        registry.convert(Money("10", "EUR"), "USD")
+
+    assert caught.value.field == "amount"
+    assert "EUR" in str(caught.value)
+    assert "USD" in str(caught.value)

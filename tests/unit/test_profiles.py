@@ -15,10 +15,15 @@ from leadkit.profiles import (
     D365_LENGTHS,
     D365_PROFILE,
     DEFAULT_PROFILE,
+    LENGTHS_PROFILE,
+    PROFILES,
+    RULE_FIELDS,
     FieldProfile,
     FieldRule,
+    _profile,
     field_value,
     is_blank,
+    profile_named,
 )
 from leadkit.values import Address, EmailAddress, LeadId, PersonName, UserRef
 
@@ -164,8 +169,13 @@ def test_a_lead_can_be_created_under_the_bcm_profile_without_a_topic() -> None:
 
 @pytest.mark.parametrize("bad", ["", "nmae.last", "name.nickname", "address.planet", "owner"])
 def test_a_field_rule_must_name_a_known_lead_field_when_built(bad: str) -> None:
-    with pytest.raises(ConfigurationError, match="unknown lead field"):
+    with pytest.raises(ConfigurationError) as caught:
         FieldRule(bad)
+
+    assert (caught.value.what, caught.value.reason) == (
+        "field rule",
+        f"unknown lead field {bad!r}; known: {', '.join(RULE_FIELDS)}",
+    )
 
 
 def test_a_field_rule_accepts_every_editable_field_and_name_and_address_part() -> None:
@@ -175,17 +185,55 @@ def test_a_field_rule_accepts_every_editable_field_and_name_and_address_part() -
 
 @pytest.mark.parametrize("bad", [0, -1])
 def test_a_field_rule_length_must_be_positive(bad: int) -> None:
-    with pytest.raises(ConfigurationError, match="max_length must be positive") as caught:
+    with pytest.raises(ConfigurationError) as caught:
         FieldRule("topic", max_length=bad)
 
-    assert caught.value.what == "field rule topic"
+    assert (caught.value.what, caught.value.reason) == (
+        "field rule topic",
+        "max_length must be positive",
+    )
+
+
+def test_a_field_rule_may_allow_a_single_character() -> None:
+    assert FieldRule("topic", max_length=1).max_length == 1
 
 
 def test_a_profile_naming_a_field_twice_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="named twice") as caught:
+    with pytest.raises(ConfigurationError) as caught:
         FieldProfile("Twice", [FieldRule("topic", True), FieldRule("topic", max_length=10)])
 
-    assert caught.value.what == "profile 'Twice'"
+    assert (caught.value.what, caught.value.reason) == ("profile 'Twice'", "a field is named twice")
+
+
+def test_a_missing_required_field_reports_the_blank_value_it_found() -> None:
+    profile = FieldProfile("Strict", (FieldRule("company", True),))
+
+    (problem,) = profile.problems(_lead(company="   "))
+
+    assert (problem.field, problem.value, problem.reason) == ("company", "   ", "is required")
+
+
+def test_an_empty_optional_field_is_never_too_long() -> None:
+    profile = FieldProfile("Short", (FieldRule("email", max_length=1),))
+
+    assert profile.problems(_lead()) == []
+
+
+def test_a_preset_profile_requires_its_fields_first_and_keeps_the_d365_lengths() -> None:
+    # _profile builds the presets when leadkit.profiles is imported; called again here.
+    profile = _profile("Custom", ["name.last", "address.city", "topic"])
+
+    assert profile.name == "Custom"
+    assert profile.rules == (
+        FieldRule("topic", True, 300),
+        FieldRule("name.last", True, 50),
+        FieldRule("address.city", True),
+        *(
+            FieldRule(f, False, n)
+            for f, n in D365_LENGTHS.items()
+            if f not in {"topic", "name.last"}
+        ),
+    )
 
 
 def test_a_custom_profile_checks_its_own_rules() -> None:
@@ -217,8 +265,13 @@ def test_field_value_reads_a_dotted_path_and_the_composed_full_name() -> None:
 
 
 def test_field_value_refuses_an_unknown_path() -> None:
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError) as caught:
         field_value(_lead(), "address.planet")
+
+    assert (caught.value.what, caught.value.reason) == (
+        "field rule",
+        "unknown lead field 'address.planet'",
+    )
 
 
 @pytest.mark.parametrize(
@@ -241,3 +294,26 @@ def test_field_value_refuses_an_unknown_path() -> None:
 )
 def test_is_blank_knows_empty_values(value: object, blank: bool) -> None:
     assert is_blank(value) is blank
+
+
+def test_a_shipped_profile_is_found_by_name_and_any_other_name_gives_the_lengths_only() -> None:
+    assert PROFILES == {
+        "Dynamics 365": D365_PROFILE,
+        "Outlook Business Contact Manager": BCM_PROFILE,
+    }
+    assert profile_named("Dynamics 365") is D365_PROFILE
+    assert profile_named("Outlook Business Contact Manager") is BCM_PROFILE
+    assert profile_named("Our own") is LENGTHS_PROFILE
+    assert LENGTHS_PROFILE.required_fields == ()
+    assert {(r.field, r.max_length) for r in LENGTHS_PROFILE.rules} == set(D365_LENGTHS.items())
+
+
+def test_a_profile_name_must_be_text() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        profile_named(365)  # type: ignore[arg-type]
+
+    assert (caught.value.field, caught.value.value, caught.value.reason) == (
+        "profile",
+        365,
+        "must be the name of a profile",
+    )

@@ -220,10 +220,15 @@ def test_ticked_ids_no_model_knows_are_ignored() -> None:
 
 
 def test_scoring_needs_an_aware_time() -> None:
-    with pytest.raises(InvalidValue):
-        score(make_lead(), BCM_MODEL, datetime(2024, 5, 1))
-    with pytest.raises(InvalidValue):
-        quick_score(make_lead(), BCM_MODEL, datetime(2024, 5, 1))
+    naive = datetime(2024, 5, 1)
+    for run in (
+        lambda: score(make_lead(), BCM_MODEL, naive),
+        lambda: quick_score(make_lead(), BCM_MODEL, naive),
+        lambda: list(quick_scores([make_lead()], BCM_MODEL, naive)),
+    ):
+        with pytest.raises(InvalidValue) as caught:
+            run()
+        assert (caught.value.field, caught.value.value) == ("at", naive)
 
 
 def test_quick_scores_match_full_scores() -> None:
@@ -272,6 +277,14 @@ def test_a_manual_override_wins_until_it_expires() -> None:
     assert after.explanation.manual is None
     assert after.explanation.expired_manual == lead.manual_score
     assert "expired" in after.explanation.lines()[0]
+
+
+def test_a_quick_score_also_drops_an_expired_override() -> None:
+    expires = AT + timedelta(days=7)
+    lead = make_lead().set_manual_score(5, at=AT, by=USER, expires_at=expires)
+
+    assert quick_score(lead, BCM_MODEL, expires - timedelta(microseconds=1)).stars == 5
+    assert quick_score(lead, BCM_MODEL, expires) == quick_score(make_lead(), BCM_MODEL, expires)
 
 
 def test_clearing_the_override_hands_the_score_back_to_the_criteria() -> None:
@@ -349,11 +362,63 @@ def test_a_blended_model_mixes_the_criteria_score_with_the_probability() -> None
     assert any(line.startswith("blend:") for line in result.explanation.lines())
 
 
+def test_a_blended_score_rounds_half_a_unit_up() -> None:
+    m = DEMO.set_blend(Blend(1, 2))
+    lead = make_lead(budget=Budget.CAN_BUY, company="x")  # criteria 200/3, P = 0.5
+    # (1 * 200/3 + 2 * 50) / 3 = 500/9 = 55.555...
+    assert score(lead, m, AT, predictive=coin_flip()).value == Decimal("55.56")
+    assert quick_score(lead, m, AT, predictive=coin_flip()).value == Decimal("55.56")
+
+
+def test_quick_scores_match_quick_score_with_or_without_a_blend() -> None:
+    expires = AT + timedelta(days=1)
+    leads = [
+        make_lead(need=Need.SHOULD_HAVE).set_manual_score(2, at=AT, by=USER),
+        make_lead(budget=Budget.CAN_BUY, company="x"),
+        make_lead().set_manual_score(5, at=AT, by=USER, expires_at=expires),
+        best_lead(),
+    ]
+    blended = DEMO.set_blend(Blend(1, 2))
+    for model, predictive, at in (
+        (DEMO, None, AT),
+        (DEMO, None, expires),
+        (blended, coin_flip(), AT),
+        (blended, coin_flip(), expires),
+    ):
+        bulk = list(quick_scores(leads, model, at, predictive=predictive))
+        assert bulk == [quick_score(lead, model, at, predictive=predictive) for lead in leads]
+    assert [q.source for q in quick_scores(leads, blended, AT, predictive=coin_flip())] == [
+        ScoreSource.MANUAL,
+        ScoreSource.BLENDED,
+        ScoreSource.MANUAL,
+        ScoreSource.BLENDED,
+    ]
+
+
+def test_quick_scores_of_a_blend_need_the_predictive_model() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        list(quick_scores([make_lead()], DEMO.set_blend(Blend(1, 1)), AT))
+
+    assert caught.value.field == "predictive"
+
+
 def test_a_blend_needs_a_predictive_model_and_only_a_blend_takes_one() -> None:
-    with pytest.raises(InvalidValue, match="pass the trained model"):
-        score(make_lead(), DEMO.set_blend(Blend(1, 1)), AT)
-    with pytest.raises(InvalidValue, match="does not blend"):
+    blended = DEMO.set_blend(Blend(1, 1))
+    with pytest.raises(InvalidValue) as missing:
+        score(make_lead(), blended, AT)
+    with pytest.raises(InvalidValue) as unexpected:
         score(make_lead(), DEMO, AT, predictive=coin_flip())
+
+    assert (missing.value.field, missing.value.value, missing.value.reason) == (
+        "predictive",
+        None,
+        f"model {blended.key} blends a predictive probability; pass the trained model",
+    )
+    assert (unexpected.value.field, unexpected.value.value, unexpected.value.reason) == (
+        "predictive",
+        coin_flip().id,
+        f"model {DEMO.key} does not blend a predictive score",
+    )
 
 
 def test_a_manual_override_wins_over_a_blend() -> None:

@@ -21,6 +21,8 @@ from leadkit.scoring import (
     StarScale,
     Ticked,
 )
+from leadkit.scoring.predicates import Predicate
+from leadkit.scoring.result import check_slug
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +134,14 @@ def test_manual_criteria_are_those_a_tick_decides() -> None:
 
 
 def test_criterion_lookup_names_the_missing_id() -> None:
-    with pytest.raises(InvalidValue, match="no such criterion"):
+    with pytest.raises(InvalidValue) as caught:
         model().criterion("zzz")
+
+    assert (caught.value.field, caught.value.value, caught.value.reason) == (
+        "criterion_id",
+        "zzz",
+        "model m has no such criterion",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,8 +177,12 @@ def test_removing_the_last_criterion_or_adding_a_duplicate_is_refused() -> None:
         m.remove_criterion("a")
     with pytest.raises(ConfigurationError):
         m.add_criterion(criterion("a"))
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError) as version:
         m.edit(version=7)
+    assert (version.value.what, version.value.reason) == (
+        "scoring model 'm'",
+        "versions are not edited",
+    )
     with pytest.raises(InvalidValue):
         m.replace_criterion(criterion("zzz"))
 
@@ -293,3 +305,206 @@ def test_a_malformed_model_is_an_invalid_value_naming_the_path(
     data["criteria"].append(data["criteria"][0])
     with pytest.raises(InvalidValue, match="duplicate criterion id"):
         converter.structure(data, ScoringModel)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every refusal names what was refused and why
+
+
+@pytest.mark.parametrize(
+    ("build", "what", "reason"),
+    [
+        (
+            lambda: ImportanceWeights(low=1.5),  # type: ignore[arg-type]
+            "weights.low",
+            "a weight must be a Decimal, an int or a decimal string (not 1.5)",
+        ),
+        (lambda: ImportanceWeights(normal="lots"), "weights.normal", "'lots' is not a number"),
+        (lambda: ImportanceWeights(high=0), "weights.high", "a weight must be positive, not 0"),
+        (
+            lambda: ImportanceWeights(high="Infinity"),
+            "weights.high",
+            "a weight must be positive, not Infinity",
+        ),
+        (
+            lambda: criterion("a", weight=1_000_001),
+            "criterion.weight",
+            "a weight must be at most 1000000, not 1000001",
+        ),
+        (
+            lambda: criterion("a", weight="0.0000001"),
+            "criterion.weight",
+            "a weight has at most 6 decimals",
+        ),
+        (
+            lambda: RatingThresholds(hot=True),
+            "ratings.hot",
+            "must be a Decimal, an int or a decimal string: True",
+        ),
+        (lambda: RatingThresholds(warm="warm"), "ratings.warm", "'warm' is not a number"),
+        (
+            lambda: RatingThresholds(hot="100.01"),
+            "ratings.hot",
+            "must be on the 0-100 score scale, not 100.01",
+        ),
+        (
+            lambda: RatingThresholds(warm=-1),
+            "ratings.warm",
+            "must be on the 0-100 score scale, not -1",
+        ),
+        (lambda: RatingThresholds(hot=50, warm=60), "ratings", "warm (60) is above hot (50)"),
+        (
+            lambda: Criterion(id="a", description=" "),
+            "criterion.description",
+            "must be 1-200 characters of text",
+        ),
+        (
+            lambda: Criterion(id="a", description="x" * 201),
+            "criterion.description",
+            "must be 1-200 characters of text",
+        ),
+        (
+            lambda: Criterion(id="a", description="A", importance="high"),  # type: ignore[arg-type]
+            "criterion a",
+            "importance must be an Importance: 'high'",
+        ),
+        (
+            lambda: Criterion(id="a", description="A", rule="budget"),  # type: ignore[arg-type]
+            "criterion a",
+            "rule must be a predicate: 'budget'",
+        ),
+        (lambda: StarScale(()), "stars", "a star scale has 1 to 10 stars"),
+        (lambda: StarScale(range(1, 12)), "stars", "a star scale has 1 to 10 stars"),
+        (
+            lambda: StarScale((0, 50)),
+            "stars",
+            "thresholds must be strictly increasing and above 0 (0 stars needs none)",
+        ),
+        (
+            lambda: StarScale((50, 50)),
+            "stars",
+            "thresholds must be strictly increasing and above 0 (0 stars needs none)",
+        ),
+        (lambda: StarScale.even(2.0), "stars", "max_stars must be a whole number: 2.0"),  # type: ignore[arg-type]
+        (lambda: StarScale.even(0), "stars", "a star scale has 1 to 10 stars"),
+        (lambda: StarScale.even(11), "stars", "a star scale has 1 to 10 stars"),
+        (lambda: model(version=0), "scoring model 'm'", "version must be a whole number from 1: 0"),
+        (
+            lambda: model(version=True),
+            "scoring model 'm'",
+            "version must be a whole number from 1: True",
+        ),
+        (
+            lambda: ScoringModel(id="m", name="Model", criteria=()),
+            "scoring model 'm'",
+            "a model needs at least one criterion",
+        ),
+        (
+            lambda: ScoringModel(id="m", name="Model", criteria=("a",)),  # type: ignore[arg-type]
+            "scoring model 'm'",
+            "not a criterion: 'a'",
+        ),
+        (
+            lambda: model(criterion("a"), criterion("a")),
+            "scoring model 'm'",
+            "duplicate criterion id 'a'",
+        ),
+        (
+            lambda: model(weights=(1, 2, 3)),
+            "scoring model 'm'",
+            "weights must be a ImportanceWeights",
+        ),
+        (lambda: model(stars=5), "scoring model 'm'", "stars must be a StarScale"),
+        (lambda: model(ratings=None), "scoring model 'm'", "ratings must be a RatingThresholds"),
+        (lambda: model(blend=(1, 1)), "scoring model 'm'", "blend must be a Blend or None"),
+        (lambda: model(decimals=1.0), "scoring model 'm'", "decimals must be a whole number: 1.0"),
+        (lambda: model(decimals=5), "scoring model 'm'", "decimals must be from 0 to 4"),
+        (lambda: model(decimals=-1), "scoring model 'm'", "decimals must be from 0 to 4"),
+        (
+            lambda: model(stars=StarScale(("0.5", 1)), decimals=0),
+            "scoring model 'm'",
+            "no score with 0 decimals earns 1 stars on this scale",
+        ),
+        (
+            lambda: ScoringModel(id="m", name=" ", criteria=(criterion("a"),)),
+            "scoring model",
+            "a name is 1-200 characters of text",
+        ),
+        (
+            lambda: ScoringModel(id="m", name="x" * 201, criteria=(criterion("a"),)),
+            "scoring model",
+            "a name is 1-200 characters of text",
+        ),
+        (
+            lambda: model(description="x" * 2001),
+            "scoring model",
+            "a description is text of at most 2000",
+        ),
+    ],
+)
+def test_a_refused_part_of_a_model_names_itself_and_the_rule(
+    build: Any, what: str, reason: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        build()
+
+    assert (caught.value.what, caught.value.reason) == (what, reason)
+
+
+def test_the_boundaries_of_weights_limits_and_texts_are_accepted() -> None:
+    assert ImportanceWeights(low="0.000001", high=1_000_000).high == 1_000_000
+    assert RatingThresholds(hot=100, warm=0) == RatingThresholds(hot=Decimal(100), warm=Decimal(0))
+    assert RatingThresholds(hot=50, warm=50).warm == 50
+    assert Criterion(id="a", description="x" * 200).description == "x" * 200
+    assert len(StarScale(range(1, 11)).thresholds) == 10
+    assert StarScale.even(10).max_stars == 10
+    assert model(decimals=4).decimals == 4
+    assert model(decimals=0).decimals == 0
+    assert ScoringModel(id="m", name="x" * 200, criteria=(criterion("a"),)).name == "x" * 200
+    assert model(description=" d " + "x" * 1997).description == "d " + "x" * 1997
+
+
+@pytest.mark.parametrize(
+    ("build", "what"),
+    [
+        (lambda: Criterion(id="Bad Id", description="A"), "criterion.id"),
+        (
+            lambda: ScoringModel(id="Bad Id", name="Model", criteria=(criterion("a"),)),
+            "scoring model id",
+        ),
+    ],
+)
+def test_a_bad_id_is_refused_with_the_slug_rule(build: Any, what: str) -> None:
+    with pytest.raises(InvalidValue) as rule:
+        check_slug(what, "Bad Id")
+    with pytest.raises(ConfigurationError) as caught:
+        build()
+
+    assert (caught.value.what, caught.value.reason) == (what, f"{rule.value.reason} (got 'Bad Id')")
+
+
+def test_a_rule_must_be_a_real_predicate_and_a_threshold_a_number() -> None:
+    with pytest.raises(ConfigurationError) as base:
+        Criterion(id="a", description="A", rule=Predicate())
+    with pytest.raises(ConfigurationError) as threshold:
+        StarScale((10, "x"))
+
+    assert (base.value.what, base.value.reason) == (
+        "criterion a",
+        "rule must be a predicate: Predicate()",
+    )
+    assert (threshold.value.what, threshold.value.reason) == (
+        "stars.thresholds",
+        "'x' is not a number",
+    )
+
+
+def test_a_model_may_be_given_a_single_criterion() -> None:
+    assert ScoringModel(id="m", name="Model", criteria=criterion("a")).criteria == (criterion("a"),)
+
+
+def test_an_even_scale_rounds_each_threshold_half_up_to_the_cent() -> None:
+    # 100 * (2s - 1) / 14 for s = 1..7: 7.142..., 21.428..., 35.714..., 50, 64.285..., ...
+    assert StarScale.even(7).thresholds == tuple(
+        Decimal(t) for t in ("7.14", "21.43", "35.71", "50.00", "64.29", "78.57", "92.86")
+    )

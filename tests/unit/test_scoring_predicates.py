@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
 from leadkit import (
@@ -22,10 +24,13 @@ from leadkit import (
     Need,
     OptionValue,
     PhoneNumber,
+    PurchaseProcess,
+    PurchaseTimeframe,
     Rating,
     UserRef,
     make_converter,
 )
+from leadkit.fields import custom_kind
 from leadkit.scoring import (
     SCORABLE_FIELDS,
     AllOf,
@@ -46,7 +51,13 @@ from leadkit.scoring import (
     predicate_from_data,
     predicate_to_data,
 )
-from leadkit.scoring.predicates import compile_predicate, field_reader
+from leadkit.scoring.predicates import (
+    ScorableField,
+    _fields,
+    compile_predicate,
+    field_reader,
+)
+from leadkit.values import currency_exponent
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 USER = UserRef("u1", "Ada")
@@ -402,3 +413,279 @@ def test_a_predicate_the_registry_refuses_is_an_invalid_value_when_read(
         predicate_from_data({"op": "one_of", "field": "budget", "values": []})
     with pytest.raises(InvalidValue):
         converter.structure({"op": "is_set", "field": "email"}, Equals)
+
+
+# ---------------------------------------------------------------------------------------------
+# The scorable fields (built by _fields when the module is imported; called again here)
+
+_TEXT_FIELDS = (
+    "topic", "job_title", "company", "initiated_by", "description", "name.first", "name.last",
+    "name.full", "address.city", "address.state_or_province", "address.postal_code",
+    "address.country", "email", "website", "business_phone", "mobile_phone", "owner.id",
+)  # fmt: skip
+
+
+def test_the_scorable_fields_are_the_lead_fields_a_criterion_may_read() -> None:
+    kind = ScoringFieldKind
+    expected = {
+        **{path: ScorableField(path, kind.TEXT) for path in _TEXT_FIELDS},
+        "source": ScorableField("source", kind.OPTION, LeadSource),
+        "rating": ScorableField("rating", kind.OPTION, Rating),
+        "budget": ScorableField("budget", kind.OPTION, Budget),
+        "need": ScorableField("need", kind.OPTION, Need),
+        "purchase_timeframe": ScorableField("purchase_timeframe", kind.OPTION, PurchaseTimeframe),
+        "purchase_process": ScorableField("purchase_process", kind.OPTION, PurchaseProcess),
+        "budget_amount": ScorableField("budget_amount", kind.MONEY),
+        "estimated_value": ScorableField("estimated_value", kind.MONEY),
+        "estimated_close_date": ScorableField("estimated_close_date", kind.DATE),
+        "created_at": ScorableField("created_at", kind.DATETIME),
+        "modified_at": ScorableField("modified_at", kind.DATETIME),
+        "stakeholders": ScorableField("stakeholders", kind.COUNT),
+        "notes": ScorableField("notes", kind.COUNT),
+        "activities": ScorableField("activities", kind.COUNT),
+    }
+
+    assert _fields() == expected
+    assert dict(SCORABLE_FIELDS) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Descriptions
+
+
+@pytest.mark.parametrize(
+    ("predicate", "text"),
+    [
+        (Ticked(), "ticked by a user"),
+        (IsSet("email"), "email is set"),
+        (Equals("rating", "hot"), "rating = Hot"),
+        (Equals("topic", " Printers "), "topic = 'Printers'"),
+        (
+            Equals("custom_fields.segment", OptionValue(3, "Retail")),
+            "custom_fields.segment = Retail",
+        ),
+        (Equals("custom_fields.segment", OptionValue(3)), "custom_fields.segment = 3"),
+        (Equals("custom_fields.size", Decimal("10.5")), "custom_fields.size = 10.5"),
+        (OneOf("rating", ["Hot", "Warm"]), "rating in (Hot, Warm)"),
+        (OneOf("company", ["Contoso", "Fabrikam"]), "company in ('Contoso', 'Fabrikam')"),
+        (AtLeast("budget_amount", 100, "eur"), "budget_amount >= 100 EUR"),
+        (AtLeast("stakeholders", 2), "stakeholders >= 2"),
+        (AtMost("budget_amount", "5000", "SEK"), "budget_amount <= 5000 SEK"),
+        (AtMost("notes", 3), "notes <= 3"),
+        (
+            WithinDays("estimated_close_date", 30, Window.AHEAD),
+            "estimated_close_date within 30 days ahead",
+        ),
+        (Contains("company", " Contoso "), "company contains 'Contoso'"),
+        (AllOf([IsSet("email"), Ticked()]), "(email is set and ticked by a user)"),
+        (AnyOf([IsSet("email"), Ticked()]), "(email is set or ticked by a user)"),
+        (Not(IsSet("email")), "not email is set"),
+    ],
+)
+def test_each_predicate_describes_itself(predicate: Predicate, text: str) -> None:
+    assert predicate.describe() == text
+
+
+# ---------------------------------------------------------------------------------------------
+# Refusals say why
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        (lambda: OneOf("budget", []), "one_of on 'budget' needs at least one value"),
+        (
+            lambda: AtMost("company", 1),
+            "at_most does not apply to text field 'company' (money, count, custom)",
+        ),
+        (
+            lambda: AtLeast("company", 1),
+            "at_least does not apply to text field 'company' (money, count, custom)",
+        ),
+        (
+            lambda: WithinDays("company", 3),
+            "within_days does not apply to text field 'company' (date, datetime, custom)",
+        ),
+        (
+            lambda: WithinDays("estimated_close_date", 1.5),  # type: ignore[arg-type]
+            "days must be a whole number, not 1.5",
+        ),
+        (
+            lambda: Contains("budget", "x"),
+            "contains does not apply to option field 'budget' (text, custom)",
+        ),
+        (lambda: Contains("company", " "), "contains on 'company' needs non-empty text"),
+        (
+            lambda: AtLeast("estimated_value", 1.5),
+            "a limit must be a Decimal, an int or a decimal string, not 1.5",
+        ),
+        (lambda: AtLeast("estimated_value", "lots"), "'lots' is not a decimal number"),
+        (
+            lambda: AtLeast("stakeholders", 1, currency="EUR"),
+            "a currency applies only to amount fields, not 'stakeholders'",
+        ),
+        (lambda: Equals("company", 3), "'company' compares with non-empty text, not 3"),
+        (lambda: Equals("custom_fields.x", "  "), "'custom_fields.x' compares with non-empty text"),
+        (
+            lambda: Equals("custom_fields.x", Decimal("NaN")),
+            "'custom_fields.x': a number must be finite",
+        ),
+        (
+            lambda: Equals("estimated_value", 3),
+            "equals / one_of do not apply to money field 'estimated_value'",
+        ),
+        (
+            lambda: WithinDays("estimated_close_date", 36501),
+            "days must be from 0 to 36500, not 36501",
+        ),
+        (
+            lambda: WithinDays("estimated_close_date", 3, "ahead"),  # type: ignore[arg-type]
+            "window must be a Window, not 'ahead'",
+        ),
+        (lambda: AtLeast("estimated_value", "Infinity"), "a limit must be finite, not 'Infinity'"),
+        (
+            lambda: IsSet("nmae"),
+            "unknown field 'nmae'; scorable fields: "
+            + ", ".join(sorted(SCORABLE_FIELDS))
+            + ", custom_fields.<name>",
+        ),
+        (lambda: AllOf([]), "all_of needs at least one predicate"),
+        (lambda: AnyOf([]), "any_of needs at least one predicate"),
+        (lambda: AnyOf(["x"]), "any_of combines predicates, not 'x'"),  # type: ignore[list-item]
+        (lambda: AllOf([Predicate()]), "all_of combines predicates, not Predicate()"),
+        (lambda: Not(Predicate()), "not combines predicates, not Predicate()"),
+        (
+            lambda: Not(Ticked()),
+            "not(ticked) is refused: ticking a criterion must never lower a score",
+        ),
+    ],
+)
+def test_a_refused_predicate_names_the_rule_it_breaks(build: Any, reason: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        build()
+
+    assert (caught.value.what, caught.value.reason) == ("predicate", reason)
+
+
+@pytest.mark.parametrize("currency", ["XYZ", 978])
+def test_a_limit_in_an_unknown_currency_says_why(currency: Any) -> None:
+    with pytest.raises(InvalidValue) as unknown:
+        currency_exponent(currency)
+    with pytest.raises(ConfigurationError) as caught:
+        AtMost("estimated_value", 1, currency=currency)
+
+    assert (caught.value.what, caught.value.reason) == ("predicate", str(unknown.value))
+
+
+@pytest.mark.parametrize("field", ["email", "website", "business_phone", "mobile_phone"])
+def test_a_missing_email_website_or_phone_reads_as_empty_text(field: str) -> None:
+    assert not holds(Contains(field, "x"), make_lead())
+    assert not holds(Equals(field, "x"), make_lead())
+
+
+def test_an_option_or_custom_value_the_field_cannot_hold_says_why() -> None:
+    with pytest.raises(InvalidValue) as option:
+        Budget.parse("maybe", "budget")
+    with pytest.raises(InvalidValue) as custom:
+        custom_kind(1.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as bad_option:
+        Equals("budget", "maybe")
+    with pytest.raises(ConfigurationError) as bad_custom:
+        Equals("custom_fields.x", 1.5)  # type: ignore[arg-type]
+
+    assert bad_option.value.reason == str(option.value)
+    assert bad_custom.value.reason == f"'custom_fields.x': {custom.value.reason}"
+
+
+def test_a_custom_text_operand_is_trimmed() -> None:
+    assert Equals("custom_fields.segment", " Retail ").value == "Retail"
+
+
+def test_within_days_accepts_up_to_a_hundred_years() -> None:
+    assert WithinDays("estimated_close_date", 36500).days == 36500
+
+
+def test_one_of_on_a_custom_number_compares_numbers() -> None:
+    assert holds(OneOf("custom_fields.seats", [12, 13]), make_lead(custom_fields={"seats": 12}))
+    assert not holds(OneOf("custom_fields.seats", [12, 13]), make_lead())
+
+
+def test_a_tick_inside_all_of_or_any_of_is_the_criterion_s_own() -> None:
+    lead = make_lead().tick_criterion("crit", at=AT, by=USER)
+
+    assert holds(AllOf([Ticked(), IsSet("topic")]), lead)
+    assert holds(AnyOf([Ticked(), IsSet("email")]), lead)
+
+
+def test_a_predicate_of_an_unknown_kind_cannot_be_compiled() -> None:
+    @attrs.frozen
+    class Odd(Predicate):
+        def describe(self) -> str:
+            return "odd"
+
+    with pytest.raises(ConfigurationError) as caught:
+        compile_predicate(Odd(), "crit")
+
+    assert (caught.value.what, caught.value.reason) == ("predicate", f"cannot compile {Odd()!r}")
+
+
+def test_contains_applies_to_custom_text() -> None:
+    lead = make_lead(custom_fields={"segment": "Retail banking"})
+
+    assert holds(Contains("custom_fields.segment", "BANK"), lead)
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits include their boundary for every kind
+
+
+def test_a_currency_limit_includes_its_boundary() -> None:
+    lead = make_lead(estimated_value=Money("10000", "EUR"))
+
+    assert holds(AtLeast("estimated_value", 10000, currency="EUR"), lead)
+    assert holds(AtMost("estimated_value", 10000, currency="EUR"), lead)
+    assert not holds(AtMost("estimated_value", "9999.99", currency="EUR"), lead)
+
+
+def test_a_count_limit_includes_its_boundary() -> None:
+    lead = make_lead()  # no stakeholders
+    assert holds(AtMost("stakeholders", 0), lead)
+    assert holds(AtLeast("stakeholders", 0), lead)
+    assert not holds(AtLeast("stakeholders", 1), lead)
+
+
+def test_a_custom_number_limit_includes_its_boundary() -> None:
+    lead = make_lead(custom_fields={"seats": 12, "name": "x"})
+
+    assert holds(AtMost("custom_fields.seats", 12), lead)
+    assert not holds(AtMost("custom_fields.seats", 11), lead)
+    assert not holds(AtMost("custom_fields.name", 100), lead)
+
+
+def test_within_days_reads_a_custom_datetime_in_the_scoring_time_zone() -> None:
+    late = datetime(2024, 4, 30, 23, 30, tzinfo=UTC)  # 1 May in UTC+5
+    lead = make_lead(custom_fields={"visit": late})
+    plus_five = timezone(timedelta(hours=5))
+
+    assert holds(
+        WithinDays("custom_fields.visit", 0), lead, datetime(2024, 5, 1, 9, tzinfo=plus_five)
+    )
+    assert not holds(
+        WithinDays("custom_fields.visit", 0), lead, datetime(2024, 5, 1, 9, tzinfo=UTC)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# all_of / any_of over one, two and many predicates: every truth table
+
+
+@pytest.mark.parametrize(
+    "truths", [t for n in (1, 2, 3, 4) for t in itertools.product((False, True), repeat=n)]
+)
+def test_all_of_needs_every_predicate_and_any_of_needs_one(truths: tuple[bool, ...]) -> None:
+    lead = make_lead(estimated_close_date=AT.date())
+    met = WithinDays("estimated_close_date", 0)  # reads the scoring time: it must be passed on
+    children = [met if truth else Not(met) for truth in truths]
+
+    assert holds(AllOf(children), lead) is all(truths)
+    assert holds(AnyOf(children), lead) is any(truths)

@@ -20,6 +20,7 @@ from leadkit.status import (
     StatusModel,
     StatusReason,
     _check_table,
+    _identity_labels,
     can_transition,
 )
 
@@ -160,7 +161,7 @@ def test_can_transition_follows_the_table(
                 QUALIFIED: frozenset({OPEN}),
                 DISQUALIFIED: frozenset({OPEN}),
             },
-            "unreachable states: \\['Disqualified'\\]",
+            "unreachable states: ['Disqualified']",
         ),
         (
             {
@@ -168,22 +169,42 @@ def test_can_transition_follows_the_table(
                 QUALIFIED: frozenset({OPEN}),
                 DISQUALIFIED: frozenset({OPEN}),
             },
-            "must not lead to itself",
+            "Open must not lead to itself",
+        ),
+        (
+            {
+                OPEN: frozenset({QUALIFIED, DISQUALIFIED}),
+                QUALIFIED: frozenset({OPEN}),
+                DISQUALIFIED: frozenset({OPEN, DISQUALIFIED}),
+            },
+            "Disqualified must not lead to itself",
         ),
     ],
 )
 def test_a_bad_transition_table_is_a_configuration_error(
     table: Mapping[LeadState, frozenset[LeadState]], message: str
 ) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+    # _check_table runs when leadkit.status is imported; called again here with bad tables.
+    with pytest.raises(ConfigurationError) as caught:
         _check_table(table, STANDARD_REASONS)
+
+    assert (caught.value.what, caught.value.reason) == ("TRANSITIONS", message)
+
+
+def test_the_standard_table_and_reasons_pass_the_check() -> None:
+    _check_table(TRANSITIONS, STANDARD_REASONS)
 
 
 def test_a_reason_set_missing_a_state_is_a_configuration_error() -> None:
     open_only = [StatusReason.NEW, StatusReason.QUALIFIED]
 
-    with pytest.raises(ConfigurationError, match="every state needs at least one reason"):
+    with pytest.raises(ConfigurationError) as caught:
         _check_table(TRANSITIONS, open_only)
+
+    assert (caught.value.what, caught.value.reason) == (
+        "reasons",
+        "every state needs at least one reason",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,25 +225,35 @@ def test_a_minimal_model_needs_one_label_per_state() -> None:
 
 
 def test_a_model_without_labels_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError, match="has no labels") as caught:
+    with pytest.raises(ConfigurationError) as caught:
         StatusModel("Empty", ())
 
-    assert caught.value.what == "status model 'Empty'"
+    assert (caught.value.what, caught.value.reason) == ("status model 'Empty'", "has no labels")
 
 
 def test_a_label_used_twice_is_a_configuration_error_whatever_its_case() -> None:
     labels = (*MINIMAL, StatusLabel("new", StatusReason.CONTACTED))
 
-    with pytest.raises(ConfigurationError, match="label 'new' is used twice"):
+    with pytest.raises(ConfigurationError) as caught:
         StatusModel("Twice", labels)
+
+    assert (caught.value.what, caught.value.reason) == (
+        "status model 'Twice'",
+        "label 'new' is used twice",
+    )
 
 
 def test_a_reason_code_given_two_states_is_a_configuration_error() -> None:
     clash = StatusReason(1, "Reborn", QUALIFIED)
     labels = (*MINIMAL, StatusLabel("Reborn", clash))
 
-    with pytest.raises(ConfigurationError, match="reason code 1 is given two states"):
+    with pytest.raises(ConfigurationError) as caught:
         StatusModel("Clash", labels)
+
+    assert (caught.value.what, caught.value.reason) == (
+        "status model 'Clash'",
+        "reason code 1 is given two states",
+    )
 
 
 @pytest.mark.parametrize(
@@ -236,8 +267,13 @@ def test_a_reason_code_given_two_states_is_a_configuration_error() -> None:
 def test_a_model_missing_a_state_is_a_configuration_error(
     labels: tuple[StatusLabel, ...], missing: str
 ) -> None:
-    with pytest.raises(ConfigurationError, match=f"no label for state.*{missing}"):
+    with pytest.raises(ConfigurationError) as caught:
         StatusModel("Partial", labels)
+
+    assert (caught.value.what, caught.value.reason) == (
+        "status model 'Partial'",
+        f"no label for state(s) ['{missing}']",
+    )
 
 
 @pytest.mark.parametrize(
@@ -258,8 +294,10 @@ def test_a_model_missing_a_state_is_a_configuration_error(
 def test_a_wrong_initial_reactivated_or_qualified_reason_is_a_configuration_error(
     role: str, reason: StatusReason, message: str
 ) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError) as caught:
         StatusModel("Roles", MINIMAL, **{role: reason})
+
+    assert (caught.value.what, caught.value.reason) == ("status model 'Roles'", message)
 
 
 def test_a_model_may_start_leads_on_its_own_open_reason() -> None:
@@ -281,6 +319,15 @@ def test_a_status_label_must_not_be_empty() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Presets
+
+
+def test_the_dynamics_365_model_labels_each_reason_with_its_own_label() -> None:
+    # _identity_labels builds the D365 model at import time; called again here.
+    assert _identity_labels([StatusReason.NEW, StatusReason.LOST]) == (
+        StatusLabel("New", StatusReason.NEW),
+        StatusLabel("Lost", StatusReason.LOST),
+    )
+    assert [e.label for e in D365_STATUS_MODEL.labels] == [r.label for r in STANDARD_REASONS]
 
 
 def test_the_default_model_is_dynamics_365() -> None:
@@ -375,7 +422,16 @@ def test_a_model_refuses_a_status_it_does_not_know(model: StatusModel, bad: obje
 
     assert caught.value.field == "reason"
     assert caught.value.value == bad
-    assert f"not a status of {model.name}" in caught.value.reason
+    assert caught.value.reason == (
+        f"not a status of {model.name}; known: {', '.join(e.label for e in model.labels)}"
+    )
+
+
+def test_a_refused_status_lists_the_labels_the_model_knows() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        ODOO_STATUS_MODEL.parse("Contacted")
+
+    assert caught.value.reason == "not a status of Odoo; known: New, Qualified, Converted, Lost"
 
 
 @pytest.mark.parametrize(

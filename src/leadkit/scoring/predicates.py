@@ -538,15 +538,6 @@ def _custom_equals(op: Operand) -> Callable[[Any], bool]:
     return lambda v: v is not None and custom_kind(v) == kind and v == op
 
 
-def _equals(spec: ScorableField, op: Operand) -> Callable[[Any], bool]:
-    if spec.kind is ScoringFieldKind.OPTION:
-        return lambda v: v is op
-    if spec.kind is ScoringFieldKind.TEXT:
-        folded = str(op).casefold()
-        return lambda v: v.strip().casefold() == folded
-    return _custom_equals(op)
-
-
 def _is_number(v: object) -> bool:
     return isinstance(v, int | Decimal) and not isinstance(v, bool)
 
@@ -590,7 +581,7 @@ def compile_predicate(predicate: Predicate, criterion_id: str) -> Test:
             if spec.kind is ScoringFieldKind.TEXT:
                 text = str(value).casefold()
                 return lambda lead, at: get(lead).strip().casefold() == text
-            same = _equals(spec, value)
+            same = _custom_equals(value)
             return lambda lead, at: same(get(lead))
         case OneOf(field=field, values=values):
             spec = field_spec(field)
@@ -601,7 +592,7 @@ def compile_predicate(predicate: Predicate, criterion_id: str) -> Test:
             if spec.kind is ScoringFieldKind.TEXT:
                 folded = frozenset(str(v).casefold() for v in values)
                 return lambda lead, at: get(lead).strip().casefold() in folded
-            checks = tuple(_equals(spec, v) for v in values)
+            checks = tuple(_custom_equals(v) for v in values)
             return lambda lead, at: any(check(get(lead)) for check in checks)
         case AtLeast(field=field, number=number, currency=currency):
             return _compare(field_spec(field), number, currency, at_least=True)
