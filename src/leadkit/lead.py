@@ -247,8 +247,19 @@ class Lead:
         The lead keeps the name of ``profile`` (``Lead.profile``): ``update``,
         ``link_account`` and ``link_contact`` check the same profile unless given another.
         Raises InvalidValue listing every field the profile finds missing or too long, for a
-        naive ``at``, or for an initial reason that is not an Open reason.
+        naive ``at``, for an initial reason that is not an Open reason, or for an argument of
+        the wrong type (naming it).
         """
+        for name, value, kind in (
+            ("lead_id", lead_id, LeadId),
+            ("fields", fields, LeadPatch),
+            ("by", by, UserRef),
+            ("reason", reason, StatusReason),
+        ):
+            if not isinstance(value, kind):
+                raise InvalidValue(name, value, f"must be a {kind.__name__}")
+        if owner is not None and not isinstance(owner, UserRef):
+            raise InvalidValue("owner", owner, "must be a UserRef or None")
         require_aware("at", at)
         if reason.state is not LeadState.OPEN:
             raise InvalidValue("reason", reason, "a new lead needs an Open reason")

@@ -5,6 +5,7 @@ TypeError or AttributeError (leadkit._typecheck)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,12 +14,17 @@ import leadkit.io
 from leadkit import (
     CustomFields,
     DuplicateRule,
+    Lead,
+    LeadId,
+    LeadPatch,
     LeadQuery,
     OneOf,
     PersonName,
     QualificationPolicy,
     RecordType,
+    UserRef,
 )
+from leadkit._typecheck import UNCHECKED
 from leadkit.errors import ConfigurationError, InvalidValue, LeadkitError
 from leadkit.io import EmailIntakePolicy, ImportPolicy
 
@@ -91,9 +97,42 @@ def test_every_public_class_with_its_own_init_is_checked() -> None:
     ]
     assert len(wrapped) > 100
     unchecked = [
-        c.__name__ for c in wrapped if not getattr(c.__init__, "__leadkit_checked__", False)
+        f"{c.__module__}.{c.__qualname__}"
+        for c in wrapped
+        if not getattr(c.__init__, "__leadkit_checked__", False)
     ]
-    assert unchecked == []
+    # Only the classes exempted on purpose, each with its reason.
+    assert sorted(unchecked) == sorted(UNCHECKED)
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("lead_id", lambda p, at, by: Lead.create("L-1", p, at=at, by=by)),  # type: ignore[arg-type]
+        ("fields", lambda p, at, by: Lead.create(LeadId("L-1"), {}, at=at, by=by)),  # type: ignore[arg-type]
+        ("by", lambda p, at, by: Lead.create(LeadId("L-1"), p, at=at, by="anna")),  # type: ignore[arg-type]
+        ("owner", lambda p, at, by: Lead.create(LeadId("L-1"), p, at=at, by=by, owner="bo")),  # type: ignore[arg-type]
+    ],
+)
+def test_lead_create_checks_its_arguments_since_lead_itself_is_exempt(
+    name: str, call: Callable[[LeadPatch, datetime, UserRef], Lead]
+) -> None:
+    patch = LeadPatch(topic="Pumps", name=PersonName(last="Berg"))
+    with pytest.raises(InvalidValue) as caught:
+        call(patch, datetime(2026, 1, 1, tzinfo=UTC), UserRef("anna", "Anna"))
+    assert caught.value.field == name
+
+
+def test_a_command_given_a_user_of_the_wrong_type_is_refused_by_its_event() -> None:
+    lead = Lead.create(
+        LeadId("L-1"),
+        LeadPatch(topic="Pumps", name=PersonName(last="Berg")),
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        by=UserRef("anna", "Anna"),
+    )
+    with pytest.raises(InvalidValue) as caught:
+        lead.add_note("Called", at=datetime(2026, 1, 2, tzinfo=UTC), by="anna")  # type: ignore[arg-type]
+    assert caught.value.field == "by"
 
 
 def test_the_right_types_still_build() -> None:
