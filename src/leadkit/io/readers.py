@@ -28,13 +28,14 @@ row numbers.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final, Protocol
 
@@ -565,10 +566,12 @@ class XlsxSource:
         self._width = limits.max_columns
         _check_archive(self._data, self._name, limits)
         headers: tuple[str, ...] | None = None
-        for number, values in self._raw_rows():
-            if any(v.strip() for v in values):
-                headers, self._header_row = _check_headers(values, limits), number
-                break
+        # Closed at once: a generator left half read would keep the file open until collected.
+        with contextlib.closing(self._raw_rows()) as raw:
+            for number, values in raw:
+                if any(v.strip() for v in values):
+                    headers, self._header_row = _check_headers(values, limits), number
+                    break
         if headers is None:
             raise MalformedSource("header", "", "the sheet has no header row (it is empty)")
         self._headers = headers
@@ -584,7 +587,7 @@ class XlsxSource:
         """The header row."""
         return self._headers
 
-    def _raw_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+    def _raw_rows(self) -> Generator[tuple[int, tuple[str, ...]], None, None]:
         try:
             import openpyxl
             from openpyxl.worksheet._reader import WorkSheetParser
@@ -689,9 +692,10 @@ class XlsxSource:
 
     def rows(self) -> Iterator[SourceRow]:
         """The rows after the header row, with their sheet row numbers."""
-        for number, values in self._raw_rows():
-            if number > self._header_row:
-                yield SourceRow(number, values)
+        with contextlib.closing(self._raw_rows()) as raw:
+            for number, values in raw:
+                if number > self._header_row:
+                    yield SourceRow(number, values)
 
 
 def _sheet_data(
@@ -832,14 +836,16 @@ class XmlSpreadsheetSource:
         self._limits = limits
         self._header_row = 0
         self._width = limits.max_columns
-        for number, values in self._raw_rows():
-            if any(v.strip() for v in values):
-                self._headers = _check_headers(values, limits)
-                self._header_row = number
-                self._width = len(self._headers)
-                break
-        else:
-            raise MalformedSource("header", "", "the worksheet has no header row")
+        # Closed at once: a generator left half read would keep the file open until collected.
+        with contextlib.closing(self._raw_rows()) as raw:
+            for number, values in raw:
+                if any(v.strip() for v in values):
+                    self._headers = _check_headers(values, limits)
+                    self._header_row = number
+                    self._width = len(self._headers)
+                    break
+            else:
+                raise MalformedSource("header", "", "the worksheet has no header row")
 
     @property
     def name(self) -> str:
@@ -851,7 +857,7 @@ class XmlSpreadsheetSource:
         """The header row."""
         return self._headers
 
-    def _raw_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+    def _raw_rows(self) -> Generator[tuple[int, tuple[str, ...]], None, None]:
         in_sheet = False
         seen_sheet = False
         first = True
@@ -944,9 +950,10 @@ class XmlSpreadsheetSource:
 
     def rows(self) -> Iterator[SourceRow]:
         """The rows after the header row, with their sheet row numbers."""
-        for number, values in self._raw_rows():
-            if number > self._header_row:
-                yield SourceRow(number, values)
+        with contextlib.closing(self._raw_rows()) as raw:
+            for number, values in raw:
+                if number > self._header_row:
+                    yield SourceRow(number, values)
 
 
 class LeadkitXmlSource:
