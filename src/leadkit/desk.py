@@ -334,6 +334,22 @@ class _Wiring:
     phone_region: str | None
 
 
+def _default_check(store: LeadStore) -> EngineDuplicateCheck:
+    """The engine check over ``store``'s accounts, contacts and leads: on a SQL store with the
+    blocking keys kept in its database (read in each unit of work's transaction, rebuilt only
+    when missing or built for other rules), elsewhere with an index built from the store now."""
+    engine = getattr(store, "engine", None)
+    if engine is not None:
+        from leadkit.duplicates.sql_keys import SqlKeyStore
+
+        check = EngineDuplicateCheck.from_store(
+            store, key_store=SqlKeyStore(engine), rebuild=False, leads=True
+        )
+        check.refresh()
+        return check
+    return EngineDuplicateCheck.from_store(store, leads=True, lock=threading.Lock())
+
+
 class Desk:
     """leadkit for a host application, wired once (see the module doc).
 
@@ -373,7 +389,7 @@ class Desk:
                 raise InvalidValue("phone_region", phone_region, e.reason) from None
             phone_region = phone_region.upper()
         if duplicates is None:
-            duplicates = EngineDuplicateCheck.from_store(store, leads=True, lock=threading.Lock())
+            duplicates = _default_check(store)
         self._wiring = _Wiring(
             store=duplicates.store,
             check=duplicates,

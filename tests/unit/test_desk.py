@@ -416,3 +416,25 @@ def test_an_update_checks_the_profile_the_lead_was_created_under(store: MemorySt
     assert d365.update(lead.id, company="Engines Ltd").company == "Engines Ltd"
     with pytest.raises(InvalidValue):
         d365.update(lead.id, name="")  # BCM still wants a full name
+
+
+def test_on_a_sql_store_the_desk_keeps_the_duplicate_keys_in_its_database(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import func, select
+
+    from leadkit.adapters.sql import SqlStore
+    from leadkit.duplicates.sql_keys import duplicate_keys
+
+    path = tmp_path / "leads.db"
+    with SqlStore.open(path=path) as store:
+        desk = Desk(store, clock=_clock(), ids=_ids()).acting_as(ANNA)
+        desk.create(topic="Pumps", name="Åsa Öberg", email="asa@fika.example")
+        with store.engine.connect() as conn:
+            keys = conn.execute(select(func.count()).select_from(duplicate_keys)).scalar()
+        assert keys  # written with the lead, in its transaction
+    with SqlStore.open(path=path) as store:
+        # A second desk (another process, say) finds the person through the stored keys.
+        again = Desk(store, clock=_clock(), ids=_ids()).acting_as(ANNA)
+        found = again.find_duplicates(topic="Pumps", name="Åsa Öberg", email="asa@fika.example")
+        assert [c.record_id for c in found] == ["id-1"]
