@@ -635,10 +635,19 @@ class ConversionPlan:
     def describe(self) -> tuple[str, ...]:
         """Lines for showing the plan to a person."""
         lines = [f"qualify lead {self.lead_id} (version {self.lead_version}) as {self.reason}"]
+        # A record to create has no id a person could look up yet (a refused plan never
+        # creates it): it is shown as "new", and a customer to create as "the new account".
+        created: dict[object, str] = {
+            step.record.id: f"the new {kind.value}"
+            for kind, step in self._kinds()
+            if step.action is StepAction.CREATE
+        }
         for kind, step in self._kinds():
-            verb = "create" if step.action is StepAction.CREATE else "link"
-            label = _label(step.record)
-            line = f"  {verb} {kind.value} {step.record.id}: {label}"
+            label = _label(step.record, created)
+            if step.action is StepAction.CREATE:
+                line = f"  create {kind.value} (new): {label}"
+            else:
+                line = f"  link {kind.value} {step.record.id}: {label}"
             if step.filled:
                 line += f" (fill {', '.join(step.filled)})"
             lines.append(line)
@@ -649,11 +658,12 @@ class ConversionPlan:
         return tuple(lines)
 
 
-def _label(record: Account | Contact | Opportunity) -> str:
+def _label(record: Account | Contact | Opportunity, created: Mapping[object, str]) -> str:
     if isinstance(record, Contact):
         return record.name.full
     if isinstance(record, Opportunity):
-        return f"{record.name} ({record.currency}, customer {record.customer})"
+        customer = created.get(record.customer, str(record.customer))
+        return f"{record.name} ({record.currency}, customer {customer})"
     return record.name
 
 
