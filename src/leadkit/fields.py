@@ -235,7 +235,9 @@ def _to_items(value: object) -> tuple[tuple[str, CustomValue], ...]:
     pairs: Iterable[tuple[str, CustomValue]]
     if isinstance(value, Mapping):
         pairs = value.items()
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, list | tuple) and all(
+        isinstance(pair, tuple | list) and len(pair) == 2 for pair in value
+    ):
         pairs = value
     else:
         raise InvalidValue("custom_fields", value, "must be a mapping of name to value")

@@ -70,6 +70,8 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.mass_editing": Layer.APPLICATION,
     "leadkit.idempotency": Layer.APPLICATION,
     "leadkit.adapters": Layer.EDGE,
+    # Wraps the public constructors by their type hints (inspect); run by the flat API and io.
+    "leadkit._typecheck": Layer.EDGE,
     "leadkit.io": Layer.EDGE,
     "leadkit.desk": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,

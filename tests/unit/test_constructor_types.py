@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 
 import leadkit
@@ -24,7 +25,7 @@ from leadkit import (
     RecordType,
     UserRef,
 )
-from leadkit._typecheck import UNCHECKED
+from leadkit._typecheck import UNCHECKED, check_constructors
 from leadkit.errors import ConfigurationError, InvalidValue, LeadkitError
 from leadkit.io import EmailIntakePolicy, ImportPolicy
 
@@ -70,10 +71,28 @@ def test_a_wrong_type_in_configuration_is_a_configuration_error(
 
 
 def test_a_constructor_that_would_fail_inside_reports_its_arguments() -> None:
+    def parts(value: object) -> tuple[int, ...]:
+        return tuple(int(x) for x in value)  # type: ignore[attr-defined]
+
+    @attrs.frozen
+    class Parts:
+        items: tuple[int, ...] = attrs.field(converter=parts)
+
+    Parts.__module__ = "leadkit.example"  # only leadkit's own classes are wrapped
+    check_constructors([Parts])
+    with pytest.raises(InvalidValue) as caught:
+        Parts(["1", "x"])
+    assert caught.value.field == "arguments"
+    assert "cannot build a Parts: ValueError" in caught.value.reason
+
+
+def test_custom_fields_that_are_not_pairs_keep_their_own_refusal() -> None:
     with pytest.raises(InvalidValue) as caught:
         CustomFields([1, 2])
-    assert caught.value.field == "arguments"
-    assert "CustomFields" in caught.value.reason
+    assert (caught.value.field, caught.value.reason) == (
+        "custom_fields",
+        "must be a mapping of name to value",
+    )
 
 
 def test_a_class_keeps_its_own_more_precise_refusal() -> None:

@@ -244,3 +244,10 @@ def test_dates_are_read_iso_dotted_and_slashed_in_the_chosen_order() -> None:
         parse_date("31.02.2026")
     with pytest.raises(InvalidValue):
         parse_date("tomorrow")
+
+
+def test_a_cell_holding_a_nul_character_is_a_row_error_not_a_failed_commit() -> None:
+    row = _parser(["Topic", "Company"]).parse(4, ["Pumps", "Acme\x00Corp"])
+    assert [(e.row, e.column, e.field, e.value, e.reason) for e in row.errors] == [
+        (4, "Company", "company", "Acme\\0Corp", "holds a NUL character (U+0000)")
+    ]

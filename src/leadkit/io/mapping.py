@@ -503,7 +503,13 @@ class RowParser:
         for index, key, header in self._plan:
             if index < len(cells):
                 text = restore(cells[index]).strip()
-                if text:
+                if "\x00" in text:
+                    # The SQL store refuses it on every engine (PostgreSQL text cannot hold
+                    # one): the row is refused here, not the whole import at commit.
+                    shown = text.replace("\x00", "\\0")
+                    nul = "holds a NUL character (U+0000)"
+                    errors.append(RowError(number, header, _primary(key), shown, nul))
+                elif text:
                     texts[key] = (text, header)
         if len(cells) > self._width:
             extra = [c for c in cells[self._width :] if c.strip()]
