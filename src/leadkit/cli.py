@@ -315,7 +315,7 @@ class _Settings:
         url, path = self.target()
         return url if url is not None else str(path)
 
-    def open(self, *, create: bool = False) -> SqlStore:
+    def open(self, *, create: bool = False, verify: bool = False) -> SqlStore:
         url, path = self.target()
         if math.isnan(self.busy_timeout) or not 0 <= self.busy_timeout <= 3600:
             raise InvalidValue("--busy-timeout", self.busy_timeout, "must be 0 to 3600 seconds")
@@ -330,9 +330,10 @@ class _Settings:
                 raise _Failed(
                     f"no database at {file}: run `leadkit init` first", EXIT_CODES["not found"]
                 )
+        timeout = self.busy_timeout
         if path is not None:
-            return SqlStore.open(path=path, create=create, busy_timeout=self.busy_timeout)
-        return SqlStore.open(url, create=create, busy_timeout=self.busy_timeout)
+            return SqlStore.open(path=path, create=create, verify=verify, busy_timeout=timeout)
+        return SqlStore.open(url, create=create, verify=verify, busy_timeout=timeout)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -354,8 +355,8 @@ def _settings() -> _Settings:
 
 
 @contextmanager
-def _store(*, create: bool = False) -> Iterator[SqlStore]:
-    store = _settings().open(create=create)
+def _store(*, create: bool = False, verify: bool = False) -> Iterator[SqlStore]:
+    store = _settings().open(create=create, verify=verify)
     try:
         yield store
     finally:
@@ -679,10 +680,10 @@ def cli(
 
 @cli.command()
 def init() -> None:
-    """Create (or migrate) the database."""
-    with _store(create=True):
+    """Create (or migrate) the database, after checking that it is not damaged."""
+    with _store(create=True, verify=True):
         pass
-    _echo(f"database ready: {_settings().describe()}")
+    _echo(f"database ready (integrity check passed): {_settings().describe()}")
 
 
 @cli.command()
