@@ -12,9 +12,9 @@ PACKAGE = ROOT / "src" / "leadkit"
 
 # Modules documented by a guide instead of the API reference, each with its reason.
 NOT_IN_REFERENCE = {
-    "leadkit.cli": "the command line; docs/cli.md describes every command",
+    "leadkit.cli": "the command line (a package, one module per command group); docs/cli.md "
+    "describes every command and docs/duplicates.md `dedupe --merge` and `unmerge`",
     "leadkit.demo": "sample data for `leadkit demo`; docs/cli.md describes it",
-    "leadkit.cli_merge": "the `dedupe --merge` and `unmerge` commands; docs/duplicates.md",
 }
 
 
@@ -35,8 +35,14 @@ def referenced_modules() -> set[str]:
     return set(re.findall(r"^::: ([\w.]+)$", text, flags=re.MULTILINE))
 
 
+def _guided(module: str) -> bool:
+    """Whether a guide documents the module: it or a package above it is in NOT_IN_REFERENCE."""
+    parts = module.split(".")
+    return any(".".join(parts[:n]) in NOT_IN_REFERENCE for n in range(1, len(parts) + 1))
+
+
 def test_every_public_module_is_in_the_api_reference() -> None:
-    missing = public_modules() - referenced_modules() - NOT_IN_REFERENCE.keys()
+    missing = {m for m in public_modules() - referenced_modules() if not _guided(m)}
     assert not missing, f"add these modules to a page under docs/reference/: {sorted(missing)}"
 
 
