@@ -12,9 +12,9 @@ PACKAGE = ROOT / "src" / "leadkit"
 
 # Modules documented by a guide instead of the API reference, each with its reason.
 NOT_IN_REFERENCE = {
-    "leadkit.cli": "the command line (a package, one module per command group); docs/cli.md "
-    "describes every command and docs/duplicates.md `dedupe --merge` and `unmerge`",
-    "leadkit.demo": "sample data for `leadkit demo`; docs/cli.md describes it",
+    "leadkit.cli": "the command line (a package: one module per command group, and demo_data, "
+    "the sample data of `leadkit demo`); docs/cli.md describes every command and "
+    "docs/duplicates.md `dedupe --merge` and `unmerge`",
 }
 
 

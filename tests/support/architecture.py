@@ -76,7 +76,6 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.desk": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,
     "leadkit.charts": Layer.OUTER,
-    "leadkit.demo": Layer.OUTER,
     "leadkit.testing": Layer.OUTER,
     "leadkit": Layer.API,
 }

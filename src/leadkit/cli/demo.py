@@ -112,8 +112,8 @@ def demo(count: int, seed: int) -> None:
     """Fill a fresh database with realistic generated leads and run the main flow end to end
     (score, assign, mass edit, contact, qualify, disqualify, dedupe, reports), timing each
     step."""
+    from leadkit.cli.demo_data import DEMO_SELLERS, demo_leads
     from leadkit.conversion import QualifyRequest, Resolution
-    from leadkit.demo import DEMO_SELLERS, demo_leads
     from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
     from leadkit.policies import DEFAULT_POLICY
     from leadkit.services import qualify as qualify_lead
