@@ -46,18 +46,11 @@ from leadkit.errors import (
 )
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
-from leadkit.mass_editing import (
-    SetField,
-    field_path,
-    set_fields,
-)
+from leadkit.mass_editing import SetField, field_path, set_fields
 from leadkit.patch import PATCH_FIELDS
 from leadkit.ports import LeadQuery, LeadSort, Views
 from leadkit.status import LeadState, StatusReason
-from leadkit.values import (
-    LeadId,
-    UserRef,
-)
+from leadkit.values import LeadId, UserRef
 
 EXIT_CODES: dict[str, int] = {
     "error": 1,

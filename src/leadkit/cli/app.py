@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import click
 
-from leadkit.cli._shared import (
-    _echo,
-    _LeadkitGroup,
-    _Settings,
-    _settings,
-    _store,
-)
+from leadkit.cli._shared import _echo, _LeadkitGroup, _Settings, _settings, _store
 from leadkit.values import UserRef
 from leadkit_cli import CONTEXT_SETTINGS, GROUP_HELP, VERSION_MESSAGE, global_options
 

@@ -45,10 +45,7 @@ from leadkit.mass_editing import (
 )
 from leadkit.ports import LeadQuery, Views
 from leadkit.scoring.presets import BCM_MODEL
-from leadkit.values import (
-    LeadId,
-    UserRef,
-)
+from leadkit.values import LeadId, UserRef
 
 # ---------------------------------------------------------------------------------------------
 # Bulk: assign, mass edit, score

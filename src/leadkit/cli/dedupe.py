@@ -10,15 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from leadkit.adapters.sql import SqlStore
-from leadkit.cli._shared import (
-    _console,
-    _echo,
-    _emit_json,
-    _now,
-    _progress,
-    _settings,
-    _store,
-)
+from leadkit.cli._shared import _console, _echo, _emit_json, _now, _progress, _settings, _store
 from leadkit.cli.app import cli
 from leadkit.ports import LeadQuery
 

@@ -14,11 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from leadkit import reports
-from leadkit.assignment import (
-    AssignmentState,
-    RoundRobin,
-    Team,
-)
+from leadkit.assignment import AssignmentState, RoundRobin, Team
 from leadkit.cli._shared import (
     _DISQUALIFY_REASONS,
     _console,
@@ -35,22 +31,12 @@ from leadkit.cli.app import cli
 from leadkit.cli.dedupe import _duplicate_check
 from leadkit.cli.report import _REPORTS, _build_reports, _print_report
 from leadkit.cli.score import _rescore
-from leadkit.errors import (
-    DuplicatesUnresolved,
-    InvalidValue,
-)
+from leadkit.errors import DuplicatesUnresolved, InvalidValue
 from leadkit.lead import Lead
-from leadkit.mass_editing import (
-    SetManualScore,
-    mass_assign,
-    mass_edit,
-)
+from leadkit.mass_editing import SetManualScore, mass_assign, mass_edit
 from leadkit.ports import LeadQuery, LeadStore, UnitOfWork
 from leadkit.services import disqualify as disqualify_lead
-from leadkit.values import (
-    LeadId,
-    UserRef,
-)
+from leadkit.values import LeadId, UserRef
 
 if TYPE_CHECKING:
     from leadkit.conversion import QualifyRequest

@@ -23,10 +23,7 @@ from leadkit.cli._shared import (
     _store,
 )
 from leadkit.cli.app import cli
-from leadkit.errors import (
-    ConfigurationError,
-    InvalidValue,
-)
+from leadkit.errors import ConfigurationError, InvalidValue
 from leadkit.lead import Lead
 
 _EXPORT_FORMATS: Final = {".csv": "csv", ".xlsx": "xlsx"}

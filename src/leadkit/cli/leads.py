@@ -34,10 +34,7 @@ from leadkit.cli._shared import (
     _Table,
 )
 from leadkit.cli.app import cli
-from leadkit.errors import (
-    InvalidValue,
-    NotFound,
-)
+from leadkit.errors import InvalidValue, NotFound
 from leadkit.lead import Lead
 from leadkit.ports import LeadSort, UnitOfWork
 from leadkit.scoring.engine import score
@@ -45,12 +42,7 @@ from leadkit.scoring.presets import BCM_MODEL
 from leadkit.services import disqualify as disqualify_lead
 from leadkit.services import reactivate as reactivate_lead
 from leadkit.status import LeadState
-from leadkit.values import (
-    AccountId,
-    ContactId,
-    PersonName,
-    UserRef,
-)
+from leadkit.values import AccountId, ContactId, PersonName, UserRef
 
 
 @cli.command()

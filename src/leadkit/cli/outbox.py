@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import click
 
-from leadkit.cli._shared import (
-    _emit_json,
-    _settings,
-    _store,
-)
+from leadkit.cli._shared import _emit_json, _settings, _store
 from leadkit.cli.app import cli
 
 # ---------------------------------------------------------------------------------------------

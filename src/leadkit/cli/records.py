@@ -8,22 +8,9 @@ from typing import Any
 import attrs
 import click
 
-from leadkit.cli._shared import (
-    _console,
-    _emit_json,
-    _label,
-    _lead_id,
-    _settings,
-    _store,
-    _Table,
-)
+from leadkit.cli._shared import _console, _emit_json, _label, _lead_id, _settings, _store, _Table
 from leadkit.cli.app import cli
-from leadkit.values import (
-    AccountId,
-    Address,
-    ContactId,
-    OpportunityId,
-)
+from leadkit.values import AccountId, Address, ContactId, OpportunityId
 
 # ---------------------------------------------------------------------------------------------
 # Accounts, contacts, opportunities

@@ -10,15 +10,7 @@ import click
 from rich.console import Console
 
 from leadkit import reports
-from leadkit.cli._shared import (
-    _console,
-    _echo,
-    _emit_json,
-    _now,
-    _settings,
-    _store,
-    _Table,
-)
+from leadkit.cli._shared import _console, _echo, _emit_json, _now, _settings, _store, _Table
 from leadkit.cli.app import cli
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead

@@ -6,14 +6,7 @@ import click
 from rich.progress import Progress
 
 from leadkit.adapters.sql import SqlStore
-from leadkit.cli._shared import (
-    _echo,
-    _emit_json,
-    _now,
-    _progress,
-    _settings,
-    _store,
-)
+from leadkit.cli._shared import _echo, _emit_json, _now, _progress, _settings, _store
 from leadkit.cli.app import cli
 from leadkit.scoring.presets import BCM_MODEL
 from leadkit.scoring.reports import RescoreProgress, rescore_repository
