@@ -1,7 +1,9 @@
-"""Benchmark of the ``leadkit`` command's start-up: CPU time of ``leadkit --help`` and
-``leadkit --version`` (answered by :mod:`leadkit_cli` without importing leadkit) against a bare
-interpreter measured in the same run, and against ``python -m leadkit.cli --help`` (the whole
-command group, which imports leadkit, SQLAlchemy and rich).
+"""Benchmark of start-up: CPU time of ``leadkit --help`` and ``leadkit --version`` (answered by
+:mod:`leadkit_cli` without importing leadkit), of ``import leadkit`` (lazy: no submodule),
+``import leadkit.status``, the first use of ``leadkit.Lead`` and ``import hypothesis`` (whose
+leadkit plugin loads no leadkit module) against a bare interpreter measured in the same run,
+and against ``python -m leadkit.cli --help`` (the whole command group, which imports leadkit,
+SQLAlchemy and rich).
 
 Printed, not asserted. Each command runs ``--runs`` times in a fresh interpreter; the CPU time
 (user + system) of each child comes from ``resource.getrusage(RUSAGE_CHILDREN)``; the median is
@@ -46,6 +48,13 @@ def main() -> None:
         ("leadkit --help", [*launcher, "--help"]),
         ("leadkit --version", [*launcher, "--version"]),
         ("leadkit (no arguments)", launcher),
+        ("python -c 'import leadkit'", [python, "-c", "import leadkit"]),
+        ("python -c 'import leadkit.status'", [python, "-c", "import leadkit.status"]),
+        (
+            "python -c 'import leadkit; leadkit.Lead'",
+            [python, "-c", "import leadkit; leadkit.Lead"],
+        ),
+        ("python -c 'import hypothesis'", [python, "-c", "import hypothesis"]),
         ("python -m leadkit.cli --help (full import)", [python, "-m", "leadkit.cli", "--help"]),
     ]
     baseline = None

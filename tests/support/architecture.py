@@ -72,6 +72,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.adapters": Layer.EDGE,
     # Wraps the public constructors by their type hints (inspect); run by the flat API and io.
     "leadkit._typecheck": Layer.EDGE,
+    "leadkit._lazy": Layer.EDGE,
     "leadkit.io": Layer.EDGE,
     "leadkit.desk": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,

@@ -1,8 +1,9 @@
-"""Hypothesis plugin hook: teaches ``st.from_type`` the leadkit types.
+"""Teaches ``st.from_type`` the leadkit types.
 
-Hypothesis calls :func:`_hypothesis_setup_hook` through the ``hypothesis`` entry point that
-leadkit's ``pyproject.toml`` declares, when hypothesis is imported. The strategies are
-registered deferred, so nothing is built until a test first draws from them.
+:func:`register` runs once per process: from the hypothesis entry point
+(``_leadkit_hypothesis``, outside this package) when hypothesis is imported after leadkit, or
+from ``import leadkit`` when hypothesis was imported first. The strategies are registered
+deferred, so nothing is built until a test first draws from them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,14 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 
-def _hypothesis_setup_hook() -> None:
-    """Register a strategy for ``Lead``, every value type and every event type."""
+_registered: list[bool] = []
+
+
+def register() -> None:
+    """Register a strategy for ``Lead``, every value type and every event type (once)."""
+    if _registered:
+        return
+    _registered.append(True)
     from hypothesis import strategies as st
 
     from leadkit.events import EVENT_TYPES, LeadEvent
