@@ -40,7 +40,6 @@ KNOWN_BREACHES = {
     "leadkit.scoring.reports (DOMAIN) imports leadkit.ports (PORTS)",
 }
 KNOWN_CYCLES = {
-    ("leadkit.io.errors", "leadkit.io.run"),
     ("leadkit.scoring.compiled", "leadkit.scoring.model"),
 }
 

@@ -73,8 +73,7 @@ SAMPLES: dict[str, Callable[[], LeadkitError]] = {
 
 
 def _import_interrupted() -> LeadkitError:
-    from leadkit.io import ImportCheckpoint
-    from leadkit.io.errors import ImportInterrupted
+    from leadkit.io import ImportCheckpoint, ImportInterrupted
 
     return ImportInterrupted(ImportCheckpoint("f", 3, ()), StorageUnavailable("disk full"))
 

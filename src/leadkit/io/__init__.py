@@ -31,7 +31,6 @@ from leadkit.io.columns import (
     lead_cell,
 )
 from leadkit.io.errors import (
-    ImportInterrupted,
     MalformedMessage,
     MalformedSource,
     MappingIncomplete,
@@ -71,7 +70,14 @@ from leadkit.io.readers import (
     detect_encoding,
     open_source,
 )
-from leadkit.io.run import ImportCheckpoint, ImportReport, RowOutcome, RowStatus, run_import
+from leadkit.io.run import (
+    ImportCheckpoint,
+    ImportInterrupted,
+    ImportReport,
+    RowOutcome,
+    RowStatus,
+    run_import,
+)
 
 __all__ = [
     "COLUMNS",

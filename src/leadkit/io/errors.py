@@ -7,22 +7,18 @@
     │   └── UnsafeXml          an XML file with entity declarations or external references
     ├── MappingIncomplete      a column mapping that leaves a required field unmapped
     └── MalformedMessage       an e-mail message that cannot become a lead
-    LeadkitError
-    └── ImportInterrupted      run_import stopped; carries the checkpoint to resume from
+
+``ImportInterrupted`` (a LeadkitError: ``run_import`` stopped, carrying the checkpoint to resume
+from) lives beside its checkpoint in :mod:`leadkit.io.run`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from leadkit.errors import FieldProblem, InvalidValue, LeadkitError
-
-if TYPE_CHECKING:
-    from leadkit.io.run import ImportCheckpoint
+from leadkit.errors import FieldProblem, InvalidValue
 
 __all__ = [
-    "ImportInterrupted",
     "MalformedMessage",
     "MalformedSource",
     "MappingIncomplete",
@@ -74,20 +70,3 @@ class MappingIncomplete(InvalidValue):
 class MalformedMessage(InvalidValue):
     """An e-mail message could not be read (no sender, an unparsable From header, not
     RFC 5322 at all). ``field`` names the header or part."""
-
-
-class ImportInterrupted(LeadkitError):
-    """``run_import`` stopped: a batch failed and was rolled back.
-
-    ``checkpoint`` holds every batch committed before the failure (pass it back as
-    ``resume=`` to continue where it stopped); ``__cause__`` is the error that stopped it.
-    """
-
-    def __init__(self, checkpoint: ImportCheckpoint, cause: BaseException) -> None:
-        self.checkpoint = checkpoint
-        self.cause = cause
-        done = checkpoint.position
-        super().__init__(
-            f"import stopped after {done} row(s) were committed; the failing batch was rolled "
-            f"back ({type(cause).__name__}: {cause}). Resume with the checkpoint."
-        )

@@ -23,7 +23,7 @@ from typing import cast
 
 import attrs
 
-from leadkit.errors import ConcurrencyConflict, InvalidValue
+from leadkit.errors import ConcurrencyConflict, InvalidValue, LeadkitError
 from leadkit.idempotency import (
     KeyArgument,
     as_key,
@@ -33,14 +33,20 @@ from leadkit.idempotency import (
     result_data,
     result_from,
 )
-from leadkit.io.errors import ImportInterrupted
 from leadkit.io.mapping import RowError
 from leadkit.io.plan import ImportPlan, PlannedRow, RowAction, SkipReason
 from leadkit.lead import Lead
 from leadkit.ports import IdFactory, LeadStore, UnitOfWork
 from leadkit.values import LeadId, UserRef, require_aware
 
-__all__ = ["ImportCheckpoint", "ImportReport", "RowOutcome", "RowStatus", "run_import"]
+__all__ = [
+    "ImportCheckpoint",
+    "ImportInterrupted",
+    "ImportReport",
+    "RowOutcome",
+    "RowStatus",
+    "run_import",
+]
 
 
 class RowStatus(Enum):
@@ -72,6 +78,23 @@ class ImportCheckpoint:
     fingerprint: str
     position: int
     outcomes: tuple[RowOutcome, ...]
+
+
+class ImportInterrupted(LeadkitError):
+    """``run_import`` stopped: a batch failed and was rolled back.
+
+    ``checkpoint`` holds every batch committed before the failure (pass it back as
+    ``resume=`` to continue where it stopped); ``__cause__`` is the error that stopped it.
+    """
+
+    def __init__(self, checkpoint: ImportCheckpoint, cause: BaseException) -> None:
+        self.checkpoint = checkpoint
+        self.cause = cause
+        done = checkpoint.position
+        super().__init__(
+            f"import stopped after {done} row(s) were committed; the failing batch was rolled "
+            f"back ({type(cause).__name__}: {cause}). Resume with the checkpoint."
+        )
 
 
 @attrs.frozen
