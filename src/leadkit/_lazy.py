@@ -14,26 +14,27 @@ checked too.
 
 from __future__ import annotations
 
-import ast
 import importlib
-import importlib.abc
 import importlib.machinery
+import os
 import sys
 import threading
 from collections.abc import Callable, Collection, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 __all__ = ["LazyModule", "exports_of"]
 
 
-def exports_of(init_file: str | Path) -> dict[str, str]:
+def exports_of(init_file: str | os.PathLike[str]) -> dict[str, str]:
     """The name -> module table of a package ``__init__``: the ``from X import a, b`` lines
     under its top-level ``if TYPE_CHECKING:``. Raises ImportError when the file has none
     (leadkit needs its sources, as every wheel and sdist ships them)."""
+    import ast  # only when a name is first asked for: `import leadkit` stays light
+
     try:
-        tree = ast.parse(Path(init_file).read_text(encoding="utf-8"))
+        with open(init_file, encoding="utf-8") as source:
+            tree = ast.parse(source.read())
     except OSError as e:
         raise ImportError(f"leadkit cannot read its own API table in {init_file}: {e}") from e
     table: dict[str, str] = {}
@@ -98,7 +99,7 @@ def _check(values: Collection[object]) -> None:
     check_constructors(values)
 
 
-class _CheckOnImport(importlib.abc.MetaPathFinder):
+class _CheckOnImport:  # a meta path finder (not the ABC: importlib.abc is slow to import)
     """Wraps the public classes of each leadkit module once the module has run."""
 
     def __init__(self, package: str, public: frozenset[str]) -> None:
