@@ -798,8 +798,8 @@ def linked_records(draw: st.DrawFn, max_size: int = 5) -> LinkedRecords:
 @st.composite
 def lead_queries(draw: st.DrawFn) -> LeadQuery:
     """Valid :class:`~leadkit.ports.LeadQuery` values: any mix of filters (states, reasons,
-    owner, an owner set, ratings, sources, half-open date ranges with ``from <= to``, text, an inclusive
-    score range with ``min <= max``), a sort key and a direction."""
+    owner, an owner set, ratings, sources, half-open date ranges with ``from <= to``, text,
+    an inclusive score range with ``min <= max``), a sort key and a direction."""
 
     def maybe(strategy: SearchStrategy[T]) -> T | None:
         return draw(_optional(strategy))
