@@ -136,13 +136,36 @@ class _Merges:
         return self._inner.list(originating_lead=originating_lead)
 
 
-class AuthorizedUnitOfWork:
+class _Wrapper:
+    """What both wrappers share: the guard, and the wrapped object's other attributes."""
+
+    _inner: object
+    _guard: _Guard
+
+    @property
+    def principal(self) -> Principal:
+        """Who acts."""
+        return self._guard.principal
+
+    @property
+    def authorizer(self) -> Authorizer:
+        """Who decides."""
+        return self._guard.authorizer
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+class AuthorizedUnitOfWork(_Wrapper):
     """A unit of work whose lead reads and writes are authorised (see the module doc).
 
     Everything else (``accounts``, ``idempotency``, ...) is the wrapped unit of work's
     (:attr:`inner`). Raises what the wrapped one raises, and PermissionDenied.
     """
 
+    _inner: UnitOfWork
     accounts: AccountRepository
     contacts: ContactRepository
     opportunities: OpportunityRepository
@@ -162,21 +185,6 @@ class AuthorizedUnitOfWork:
     def inner(self) -> UnitOfWork:
         """The wrapped unit of work."""
         return self._inner
-
-    @property
-    def principal(self) -> Principal:
-        """Who acts."""
-        return self._guard.principal
-
-    @property
-    def authorizer(self) -> Authorizer:
-        """Who decides."""
-        return self._guard.authorizer
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self._inner, name)
 
     def __enter__(self) -> Self:
         self._inner.__enter__()
@@ -204,10 +212,12 @@ class AuthorizedUnitOfWork:
         return self._inner.events
 
 
-class AuthorizedStore:
+class AuthorizedStore(_Wrapper):
     """``store`` as ``principal`` sees it under ``authorizer``: a
     :class:`~leadkit.ports.LeadStore` whose units of work are :class:`AuthorizedUnitOfWork`.
     Raises what the store raises."""
+
+    _inner: LeadStore
 
     def __init__(self, store: LeadStore, authorizer: Authorizer, principal: Principal) -> None:
         self._inner = store
@@ -217,21 +227,6 @@ class AuthorizedStore:
     def inner(self) -> LeadStore:
         """The wrapped store."""
         return self._inner
-
-    @property
-    def principal(self) -> Principal:
-        """Who acts."""
-        return self._guard.principal
-
-    @property
-    def authorizer(self) -> Authorizer:
-        """Who decides."""
-        return self._guard.authorizer
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self._inner, name)
 
     def unit_of_work(self) -> AuthorizedUnitOfWork:
         """A new authorised unit of work. Raises StorageUnavailable."""

@@ -43,6 +43,7 @@ from leadkit import (
 )
 from leadkit.adapters.memory import MemoryStore
 from leadkit.services import merge
+from leadkit.testing.clocks import StepClock
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TREE = UnitTree({"org": None, "north": "org", "south": "org"}, {"ann": "north", "bo": "north",
@@ -59,14 +60,12 @@ ROLES = [
 AUTHORIZER = RoleDepthAuthorizer(ROLES, TREE)
 
 
-def _clock() -> Callable[[], datetime]:
-    ticks = itertools.count()
-    return lambda: START + timedelta(minutes=next(ticks))
+def _clock() -> StepClock:
+    return StepClock(START, timedelta(minutes=1))
 
 
 def _ids() -> Callable[[], str]:
-    numbers = itertools.count(1)
-    return lambda: f"id-{next(numbers)}"
+    return map("id-{}".format, itertools.count(1)).__next__
 
 
 def _lead(key: str, owner: str, email: str | None = None) -> Lead:
