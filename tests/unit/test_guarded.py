@@ -316,3 +316,33 @@ def test_an_authoriser_that_raises_denies_at_the_front_door(store: MemoryStore) 
     for call in (lambda: desk.get("A1"), desk.count, desk.list, desk.views.all):
         with pytest.raises(PermissionDenied):
             call()
+
+
+MESSAGE = (
+    b"From: =?utf-8?q?=C3=85sa_=C3=96berg?= <asa@fika.example>\r\n"
+    b"To: sales@example.com\r\nSubject: Coffee machines\r\n\r\nPlease call me.\r\n"
+)
+
+
+def test_intake_and_import_create_under_the_principal(desk: Desk, tmp_path: Path) -> None:
+    ann = desk.acting_for(Principal("ann", roles={"own"}))
+    assert ann.receive_email(MESSAGE).owner.id == "ann"
+    with pytest.raises(PermissionDenied):
+        ann.receive_email(MESSAGE, owner="cai", create_anyway=True)
+    path = tmp_path / "in.csv"
+    path.write_text("Topic,Last Name\nCoffee,Öberg\nTea,Ek\n", "utf-8")
+    report = ann.import_file(path, dry_run=False)
+    assert report.created == 2
+    assert ann.count() == 5  # her two, the e-mail's and the two imported
+
+
+def test_a_reader_sees_a_hidden_lead_candidate_of_intake(desk: Desk) -> None:
+    cai = desk.acting_for(Principal("cai", roles={"own"}))
+    ann = desk.acting_for(Principal("ann", roles={"own"}))
+    hidden = cai.receive_email(MESSAGE)
+    with pytest.raises(DuplicatesUnresolved) as caught:
+        ann.receive_email(MESSAGE)
+    assert [(c.record_id, c.reason) for c in caught.value.candidates] == [
+        ("hidden-1", HIDDEN_REASON)
+    ]
+    assert hidden.id.value not in repr(caught.value.candidates)
