@@ -230,6 +230,7 @@ from leadkit.guarded import (
     AuthorizedFinder,
     AuthorizedStore,
     AuthorizedUnitOfWork,
+    require_permission,
 )
 from leadkit.idempotency import (
     DEFAULT_TTL,
@@ -1004,6 +1005,7 @@ __all__ = [
     "relate_opportunity",
     "replay",
     "require_aware",
+    "require_permission",
     "rescore",
     "rescore_repository",
     "restrict",

@@ -49,7 +49,13 @@ from leadkit.ports import (
 )
 from leadkit.values import AccountId, ContactId, LeadId, MergeId
 
-__all__ = ["HIDDEN_REASON", "AuthorizedFinder", "AuthorizedStore", "AuthorizedUnitOfWork"]
+__all__ = [
+    "HIDDEN_REASON",
+    "AuthorizedFinder",
+    "AuthorizedStore",
+    "AuthorizedUnitOfWork",
+    "require_permission",
+]
 
 HIDDEN_REASON: Final = "a record you cannot see"
 """The reason of a duplicate candidate the principal may not read."""
@@ -238,6 +244,18 @@ class AuthorizedStore(_Wrapper):
 
     def __repr__(self) -> str:
         return f"AuthorizedStore({self._inner!r}, {self._guard.principal.user_id!r})"
+
+
+def require_permission(target: object, action: Action, record: object) -> None:
+    """For a service that does more than the lead repository can see (erasure, say): when
+    ``target`` (the service's store or unit of work) is an :class:`AuthorizedStore` or
+    :class:`AuthorizedUnitOfWork`, check that its principal may do ``action`` to
+    ``record``; any other target allows (no principal, no authoriser).
+
+    Raises PermissionDenied when the authoriser denies (or raises).
+    """
+    if isinstance(target, AuthorizedStore | AuthorizedUnitOfWork):
+        target._guard.check(action, record)
 
 
 def _unwrapped(uow: UnitOfWork) -> UnitOfWork:

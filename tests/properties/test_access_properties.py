@@ -205,6 +205,9 @@ def check_world(store: LeadStore, world: World, tmp: Path) -> None:
     assert sorted(k.value for row in report.rows for k in row.lead_ids) == sorted(readable)
     assert sum(row.count for row in report.rows) == len(readable)
     outputs.append(repr(report))
+    bands = desk.reports.by_score_band()
+    assert sum(row.count for row in bands.rows) == len(readable)
+    outputs.append(repr(bands))
     # duplicates, by id and by fields
     for lead in leads:
         if lead.id.value not in readable_set:

@@ -39,6 +39,7 @@ from leadkit import (
     UserRef,
     mass_edit,
     plan_merge,
+    require_permission,
     set_field,
 )
 from leadkit.adapters.memory import MemoryStore
@@ -346,3 +347,15 @@ def test_a_reader_sees_a_hidden_lead_candidate_of_intake(desk: Desk) -> None:
         ("hidden-1", HIDDEN_REASON)
     ]
     assert hidden.id.value not in repr(caught.value.candidates)
+
+
+def test_require_permission_checks_an_authorised_target_only(store: MemoryStore) -> None:
+    record = _stored(store, "B1")
+    guarded = _as(store, "ann", "own")
+    with pytest.raises(PermissionDenied) as caught:
+        require_permission(guarded, Action.ERASE, record)
+    assert caught.value.action == "erase"
+    with guarded.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        require_permission(uow, Action.ERASE, record)
+    require_permission(_as(store, "eve", "boss"), Action.ERASE, record)
+    require_permission(store, Action.ERASE, record)  # no principal: allowed
