@@ -16,6 +16,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from leadkit.access import (
+        Action,
+        AllowAll,
+        Authorizer,
+        Depth,
+        Principal,
+        Role,
+        RoleDepthAuthorizer,
+        UnitTree,
+        allowed_scope,
+        authorize,
+        restrict,
+    )
     from leadkit.assignment import (
         ASSIGNMENT_FIELDS,
         AssignmentOutcome,
@@ -170,6 +183,7 @@ if TYPE_CHECKING:
         MergeRefused,
         NotFound,
         OpportunityLinked,
+        PermissionDenied,
         QualificationIncomplete,
         RepositoryError,
         StorageUnavailable,
@@ -220,6 +234,13 @@ if TYPE_CHECKING:
         PurchaseTimeframe,
         Rating,
         custom_kind,
+    )
+    from leadkit.guarded import (
+        HIDDEN_REASON,
+        AuthorizedFinder,
+        AuthorizedStore,
+        AuthorizedUnitOfWork,
+        require_permission,
     )
     from leadkit.idempotency import (
         DEFAULT_TTL,
@@ -537,8 +558,6 @@ if TYPE_CHECKING:
         require_aware,
     )
 
-    __version__ = "0.1.0"
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -575,6 +594,7 @@ __all__ = [
     "FIELDS",
     "FIELD_LABELS",
     "FREE_MAIL_DOMAINS",
+    "HIDDEN_REASON",
     "JSON_SCHEMA_DIALECT",
     "KEY_TYPES",
     "LABEL_LANGUAGES",
@@ -608,6 +628,7 @@ __all__ = [
     "Account",
     "AccountId",
     "AccountRepository",
+    "Action",
     "Activity",
     "ActivityCompleted",
     "ActivityId",
@@ -617,6 +638,7 @@ __all__ = [
     "AgeBucket",
     "AgingReport",
     "AllOf",
+    "AllowAll",
     "AlreadyExists",
     "AnyOf",
     "AssignmentOutcome",
@@ -629,6 +651,10 @@ __all__ = [
     "AtLeast",
     "AtMost",
     "Attachment",
+    "AuthorizedFinder",
+    "AuthorizedStore",
+    "AuthorizedUnitOfWork",
+    "Authorizer",
     "Backtest",
     "Blend",
     "Blocking",
@@ -662,6 +688,7 @@ __all__ = [
     "CustomValue",
     "CustomerChoice",
     "Decision",
+    "Depth",
     "Desk",
     "DeskReport",
     "DeskReports",
@@ -798,6 +825,7 @@ __all__ = [
     "OutcomeStatus",
     "Page",
     "Period",
+    "PermissionDenied",
     "PersonName",
     "PhoneNumber",
     "Phonetic",
@@ -807,6 +835,7 @@ __all__ = [
     "Predicate",
     "PredictiveExplanation",
     "PredictiveModel",
+    "Principal",
     "ProbabilisticMatch",
     "ProbabilisticRule",
     "ProblemType",
@@ -836,6 +865,8 @@ __all__ = [
     "RepositoryError",
     "RescoreProgress",
     "Resolution",
+    "Role",
+    "RoleDepthAuthorizer",
     "RoundRobin",
     "RuleEvidence",
     "SaveCheck",
@@ -873,6 +904,7 @@ __all__ = [
     "Team",
     "Ticked",
     "UnitOfWork",
+    "UnitTree",
     "UnmergeConflict",
     "UnmergeResult",
     "Unset",
@@ -882,9 +914,11 @@ __all__ = [
     "Views",
     "Window",
     "WithinDays",
+    "allowed_scope",
     "append_notes",
     "assign_leads",
     "auc",
+    "authorize",
     "backtest",
     "can_transition",
     "candidate_from_match",
@@ -981,8 +1015,10 @@ __all__ = [
     "relate_opportunity",
     "replay",
     "require_aware",
+    "require_permission",
     "rescore",
     "rescore_repository",
+    "restrict",
     "retry_on_conflict",
     "rule_normalizer",
     "run_once",
