@@ -25,6 +25,7 @@ from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
 from leadkit.merging import MergeRecord
+from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.status import LeadState
 from leadkit.values import (
@@ -56,6 +57,7 @@ __all__ = [
     "OutboxBacklog",
     "OutboxEvent",
     "Page",
+    "RecordMergeRepository",
     "RecordRepository",
     "StoredResponse",
     "UnitOfWork",
@@ -348,6 +350,7 @@ KEY_TYPES: Final[dict[str, type[RecordId]]] = {
     "contact": ContactId,
     "opportunity": OpportunityId,
     "merge": MergeId,
+    "record_merge": MergeId,
 }
 """The ``kind`` strings a store gives :class:`~leadkit.errors.NotFound` and
 :class:`~leadkit.errors.AlreadyExists`, each with the id type of its records."""
@@ -525,6 +528,10 @@ MergeRepository = RecordRepository[MergeRecord, MergeId]
 """Stored merges (``uow.merges`` on stores that keep them: both leadkit adapters do;
 ``list(originating_lead=master)`` lists a master's merges). Optional for third-party
 adapters: ``leadkit.services.merge`` raises ConfigurationError on a store without it."""
+RecordMergeRepository = RecordRepository[RecordMergeRecord, MergeId]
+"""Stored contact and account merges (``uow.record_merges``; both leadkit adapters keep
+them). Optional for third-party adapters: ``leadkit.record_merge_service`` raises
+ConfigurationError on a store without it."""
 
 
 class EventSink(Protocol):

@@ -53,6 +53,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.events": Layer.DOMAIN,
     "leadkit.lead": Layer.DOMAIN,
     "leadkit.merging": Layer.DOMAIN,
+    "leadkit.record_merging": Layer.DOMAIN,
     "leadkit.records": Layer.DOMAIN,
     "leadkit.policies": Layer.DOMAIN,
     "leadkit.conversion": Layer.DOMAIN,
@@ -68,6 +69,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.ports": Layer.PORTS,
     "leadkit.services": Layer.APPLICATION,
     "leadkit.mass_editing": Layer.APPLICATION,
+    "leadkit.record_merge_service": Layer.APPLICATION,
     "leadkit.idempotency": Layer.APPLICATION,
     "leadkit.adapters": Layer.EDGE,
     # Wraps the public constructors by their type hints (inspect); run by the flat API and io.

@@ -128,6 +128,7 @@ __all__ = [
     "migrate",
     "opportunities",
     "outbox",
+    "record_merges",
     "schema_version",
 ]
 
@@ -249,6 +250,7 @@ opportunities: Final = _record_table(
 )
 
 merges: Final = _record_table("merges")  # migration 4; ``originating_lead`` is the master
+record_merges: Final = _record_table("record_merges")  # migration 7: contact and account merges
 
 # Migration 6.
 idempotency_keys: Final = Table(
@@ -474,6 +476,19 @@ def _add_idempotency_and_outbox(conn: Connection) -> None:
         conn.execute(CreateIndex(index))
 
 
+def _add_record_merges(conn: Connection) -> None:
+    # Frozen here as migration 7 created it (a later migration that alters it copies this).
+    table = Table(
+        "record_merges",
+        MetaData(),
+        Column("id", _key_text(_ID), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("originating_lead", String(_ID), nullable=True),
+        Column("document", Text, nullable=False),
+    )
+    conn.execute(CreateTable(table))
+
+
 MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
               _create_tables),
@@ -484,6 +499,8 @@ MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(5, "lead search column (folded name, company and e-mail for accent-insensitive "
                  "text filters), filled from the stored keys", _add_search_key),
     Migration(6, "idempotency keys and the transactional outbox", _add_idempotency_and_outbox),
+    Migration(7, "record merges: the records a contact or account unmerge restores",
+              _add_record_merges),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
