@@ -75,6 +75,7 @@ from leadkit.duplicates.probabilistic import (
     ProbabilisticMatch,
     ProbabilisticRule,
     fit,
+    with_fitted_rule,
 )
 from leadkit.duplicates.qualification import (
     EngineDuplicateCheck,
@@ -197,4 +198,5 @@ __all__ = [
     "scan",
     "scan_report",
     "strip_accents",
+    "with_fitted_rule",
 ]

@@ -40,7 +40,13 @@ from leadkit.duplicates.records import (
     duplicate_field_spec,
     duplicate_record,
 )
-from leadkit.duplicates.rules import Condition, Operator, Similarity, rule_normalizer
+from leadkit.duplicates.rules import (
+    Condition,
+    DuplicateRuleSet,
+    Operator,
+    Similarity,
+    rule_normalizer,
+)
 from leadkit.errors import ConfigurationError, InvalidValue
 
 __all__ = [
@@ -52,6 +58,7 @@ __all__ = [
     "ProbabilisticMatch",
     "ProbabilisticRule",
     "fit",
+    "with_fitted_rule",
 ]
 
 
@@ -681,3 +688,20 @@ def _global_prior(
             return new
         prior = new
     return prior
+
+
+def with_fitted_rule(
+    rule_set: DuplicateRuleSet,
+    records: Iterable[Matchable],
+    rule: ProbabilisticRule = DEFAULT_PROBABILISTIC_RULE,
+) -> DuplicateRuleSet:
+    """``rule_set`` with ``rule`` fitted on ``records`` added (``rule_set`` itself when there
+    are fewer than two records to fit on). Pure and deterministic.
+
+    Raises InvalidValue for a record given twice, ConfigurationError when ``rule_set``
+    already has a rule of that name.
+    """
+    views = _views(records)
+    if len(views) < 2:
+        return rule_set
+    return attrs.evolve(rule_set, rules=(*rule_set.rules, fit(rule, views)))
