@@ -353,3 +353,23 @@ def test_the_stored_record_checks_its_images() -> None:
             contacts_before=(a, b),
             contacts_after=(a, b),
         )
+
+
+def test_a_merged_contact_or_account_is_inactive_for_the_duplicate_rules() -> None:
+    from leadkit.duplicates import duplicate_record
+
+    assert duplicate_record(_contact("a")).active
+    assert not duplicate_record(_contact("b", merged_into=ContactId("a"))).active
+    assert not duplicate_record(_account("b", merged_into=AccountId("a"))).active
+
+
+def test_record_merges_go_through_the_duplicate_checks_indexing_store() -> None:
+    from leadkit.duplicates import EngineDuplicateCheck
+
+    store = MemoryStore()
+    a, b = _stored_contacts(store)
+    check = EngineDuplicateCheck.from_store(store)
+    done = merge_records(check.store, plan_record_merge(a, [b], CONTACTS), ids=_ids(), at=AT, by=BY)
+    with store.unit_of_work() as uow:
+        assert uow.record_merges.get(done.merge_id) == done.record
+    unmerge_records(check.store, done.merge_id, at=AT, by=BY)
