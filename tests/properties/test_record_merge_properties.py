@@ -13,15 +13,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadkit.adapters.memory import MemoryStore
-from leadkit.adapters.sql import SqlStore
 from leadkit.errors import StorageUnavailable
 from leadkit.merging import SurvivorshipStrategy
 from leadkit.policies import RecordKind
@@ -36,7 +33,7 @@ from leadkit.records import Account, Contact, Opportunity
 from leadkit.testing.strategies import accounts, contacts, notes
 from leadkit.values import AccountId, ContactId, OpportunityId, UserRef
 from support.failures import FailingStore
-from support.postgres import fresh_database, postgres_url
+from support.merge_stores import ADAPTERS, stores
 
 AT = datetime(2031, 1, 1, tzinfo=UTC)
 BY = UserRef("merger")
@@ -44,34 +41,9 @@ BY = UserRef("merger")
 StoreFactory = Callable[[], LeadStore]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(params=ADAPTERS)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    made: list[LeadStore] = []
-    pg_url = fresh_database(postgres_url()) if request.param == "postgresql" else ""
-
-    def new() -> LeadStore:
-        store: LeadStore
-        if request.param == "memory":
-            store = MemoryStore()
-        elif request.param == "sqlite":
-            store = SqlStore.open(f"sqlite:///{tmp_path / uuid4().hex}.db")
-        else:
-            store = SqlStore.open(pg_url)
-            with store.unit_of_work() as uow:  # one database for every example: empty it
-                repositories: list[Any] = [uow.opportunities, uow.contacts, uow.accounts]
-                for repository in repositories:
-                    for record in repository.list():
-                        repository.delete(record.id)
-                merges = uow.record_merges
-                for done in merges.list():
-                    merges.delete(done.id)
-                uow.commit()
-        made.append(store)
-        return store
-
-    yield new
-    for store in made:
-        store.close()
+    yield from stores(request.param, tmp_path)
 
 
 _STRATEGIES = [

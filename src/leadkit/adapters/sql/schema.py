@@ -454,16 +454,21 @@ def _add_search_key(conn: Connection) -> None:
     )
 
 
-def _add_merges(conn: Connection) -> None:
-    # Frozen here as migration 4 created it (a later migration that alters it copies this).
-    table = Table(
-        "merges",
+def _frozen_document_table(name: str) -> Table:
+    """A record table of documents as migrations 4 and 7 created them (frozen here: a later
+    migration that alters one copies this)."""
+    return Table(
+        name,
         MetaData(),
         Column("id", _key_text(_ID), primary_key=True),
         Column("version", Integer, nullable=False),
         Column("originating_lead", String(_ID), nullable=True),
         Column("document", Text, nullable=False),
     )
+
+
+def _add_merges(conn: Connection) -> None:
+    table = _frozen_document_table("merges")
     conn.execute(CreateTable(table))
     conn.execute(CreateIndex(Index("ix_merges_master", table.c.originating_lead)))
 
@@ -477,16 +482,8 @@ def _add_idempotency_and_outbox(conn: Connection) -> None:
 
 
 def _add_record_merges(conn: Connection) -> None:
-    # Frozen here as migration 7 created it (a later migration that alters it copies this).
-    table = Table(
-        "record_merges",
-        MetaData(),
-        Column("id", _key_text(_ID), primary_key=True),
-        Column("version", Integer, nullable=False),
-        Column("originating_lead", String(_ID), nullable=True),
-        Column("document", Text, nullable=False),
-    )
-    conn.execute(CreateTable(table))
+    """Migration 7: the ``record_merges`` table (contact and account merges)."""
+    conn.execute(CreateTable(_frozen_document_table("record_merges")))
 
 
 MIGRATIONS: Final[Sequence[Migration]] = (
