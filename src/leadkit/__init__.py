@@ -26,6 +26,7 @@ from leadkit.assignment import (
     assign_leads,
     open_lead_counts,
 )
+from leadkit.bulk import rescore_store
 from leadkit.conversion import (
     CandidateType,
     Choice,
@@ -292,6 +293,7 @@ from leadkit.ports import (
     KEY_TYPES,
     MAX_PAGE_SIZE,
     AccountRepository,
+    BulkLeadRepository,
     ContactRepository,
     EventSink,
     IdempotencyRepository,
@@ -485,6 +487,7 @@ from leadkit.services import (
     unmerge,
     unrelate_opportunity,
 )
+from leadkit.shards import Shard
 from leadkit.status import (
     BCM_STATUS_MODEL,
     D365_STATUS_MODEL,
@@ -622,6 +625,7 @@ __all__ = [
     "Blocking",
     "BlockingMethod",
     "Budget",
+    "BulkLeadRepository",
     "CalibrationBin",
     "CandidateLoader",
     "CandidateType",
@@ -840,6 +844,7 @@ __all__ = [
     "SetField",
     "SetFields",
     "SetManualScore",
+    "Shard",
     "Similarity",
     "Stakeholder",
     "StakeholderAdded",
@@ -971,6 +976,7 @@ __all__ = [
     "require_aware",
     "rescore",
     "rescore_repository",
+    "rescore_store",
     "retry_on_conflict",
     "rule_normalizer",
     "run_once",
