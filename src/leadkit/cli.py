@@ -53,6 +53,7 @@ from leadkit.assignment import (
     Team,
     open_lead_counts,
 )
+from leadkit.bulk import rescore_store
 from leadkit.errors import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -81,7 +82,7 @@ from leadkit.patch import PATCH_FIELDS
 from leadkit.ports import LeadQuery, LeadSort, LeadStore, UnitOfWork, Views
 from leadkit.scoring.engine import score
 from leadkit.scoring.presets import BCM_MODEL
-from leadkit.scoring.reports import RescoreProgress, rescore_repository
+from leadkit.scoring.reports import RescoreProgress
 from leadkit.services import disqualify as disqualify_lead
 from leadkit.services import reactivate as reactivate_lead
 from leadkit.status import LeadState, StatusReason
@@ -1337,29 +1338,47 @@ def _rescore(store: SqlStore, progress: Progress, *, only_outdated: bool) -> Res
     def report(step: RescoreProgress) -> None:
         progress.update(task, completed=step.seen, total=step.total)
 
-    with store.unit_of_work() as uow:
-        final = rescore_repository(
-            uow.leads,
-            BCM_MODEL,
-            at=_now(),
-            by=_settings().user,
-            only_outdated=only_outdated,
-            progress=report,
-        )
-        uow.commit()
-    return final
+    user = _settings().user
+    return rescore_store(
+        store, BCM_MODEL, at=_now(), by=user, only_outdated=only_outdated, progress=report
+    )
 
 
 @cli.command(name="score")
 @click.option("--outdated", is_flag=True, help="Only leads not scored by this model version.")
-def score_command(outdated: bool) -> None:
-    """Rescore every lead with the default model, with a progress bar."""
-    with _store() as store, _progress() as progress:
-        final = _rescore(store, progress, only_outdated=outdated)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+    help="Processes to rescore with, each one shard of the leads.",
+)  # fmt: skip
+def score_command(outdated: bool, workers: int) -> None:
+    """Rescore every lead with the default model (a unit of work per batch), with a
+    progress bar."""
+    if workers > 1:
+        final = _rescore_in_processes(workers, only_outdated=outdated)
+    else:
+        with _store() as store, _progress() as progress:
+            final = _rescore(store, progress, only_outdated=outdated)
     if _settings().json:
         _emit_json({"seen": final.seen, "rescored": final.rescored, "unchanged": final.unchanged})
     else:
         _echo(f"scored {final.seen} leads: {final.rescored} changed")
+
+
+def _rescore_in_processes(workers: int, *, only_outdated: bool) -> RescoreProgress:
+    from leadkit import cli_bulk
+
+    settings = _settings()
+    with _store() as store, store.unit_of_work() as uow:  # opened here: checked, migrated
+        total = uow.leads.count(LeadQuery())
+    url, path = settings.target()
+    address = cli_bulk.StoreAddress(url, None if path is None else str(path), settings.busy_timeout)
+    with _progress() as progress:
+        task = progress.add_task(f"scoring ({workers} workers)", total=total)
+        return cli_bulk.rescore(
+            address, BCM_MODEL, at=_now(), by=settings.user, workers=workers,
+            only_outdated=only_outdated,
+            progress=lambda seen: progress.update(task, completed=seen),
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.desk": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,
     "leadkit.cli_merge": Layer.OUTER,
+    "leadkit.cli_bulk": Layer.OUTER,
     "leadkit.charts": Layer.OUTER,
     "leadkit.demo": Layer.OUTER,
     "leadkit.testing": Layer.OUTER,
