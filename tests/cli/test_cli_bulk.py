@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner, Result
 from leadkit.adapters.sql import SqlStore
 from leadkit.cli import cli
 from leadkit.cli_bulk import StoreAddress, rescore
+from leadkit.demo import DEMO_SELLERS
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
@@ -61,3 +63,17 @@ def test_the_process_runner_reports_progress_and_refuses_no_workers(db: str) -> 
     with pytest.raises(InvalidValue) as caught:
         rescore(address, BCM_MODEL, at=AT, by=UserRef("me"), workers=0)
     assert caught.value.field == "--workers"
+
+
+def test_the_demo_spreads_its_manually_scored_leads_over_every_seller(tmp_path: Path) -> None:
+    path = str(tmp_path / "demo.db")
+    result = run(path, "demo", "--leads", "400")
+    assert result.exit_code == 0, result.output
+    for step in ("generate + store 400 leads", "score all", "assign round-robin", "disqualify"):
+        assert step in result.stderr
+    with SqlStore.open(path=path) as store, store.unit_of_work() as uow:
+        manual = [lead for lead in uow.leads.stream() if lead.manual_score is not None]
+    per_seller = Counter(lead.owner.id for lead in manual)
+    assert len(manual) == 100
+    assert set(per_seller) == set(DEMO_SELLERS)
+    assert max(per_seller.values()) <= 35
