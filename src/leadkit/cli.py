@@ -1353,8 +1353,10 @@ def _rescore(store: SqlStore, progress: Progress, *, only_outdated: bool) -> Res
     help="Processes to rescore with, each one shard of the leads.",
 )  # fmt: skip
 def score_command(outdated: bool, workers: int) -> None:
-    """Rescore every lead with the default model (a unit of work per batch), with a
-    progress bar."""
+    """Rescore every lead with the default model, with a progress bar.
+
+    A unit of work per 1,000 leads; with --workers N, N processes each rescore one shard of
+    the leads."""
     if workers > 1:
         final = _rescore_in_processes(workers, only_outdated=outdated)
     else:
