@@ -44,7 +44,7 @@ from pathlib import Path
 from leadkit import BCM_MODEL, Lead, LeadId, UserRef, quick_scores, score_lead
 from leadkit.adapters.sql import SqlStore
 from leadkit.bulk import rescore_store
-from leadkit.demo import demo_leads
+from leadkit.cli.demo_data import demo_leads
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 USER = UserRef("bench")
@@ -150,7 +150,7 @@ def end_to_end(path: Path) -> None:
 
 
 def in_processes(path: Path, workers: int) -> None:
-    from leadkit.cli_bulk import StoreAddress, rescore
+    from leadkit.cli.workers import StoreAddress, rescore
 
     done = rescore(StoreAddress(None, str(path), 30.0), BCM_MODEL, at=AT, by=USER, workers=workers)
     assert done.rescored == done.seen, done
@@ -159,7 +159,7 @@ def in_processes(path: Path, workers: int) -> None:
 def demo(count: int, where: Path) -> float | None:
     db = where / "demo.db"
     run = subprocess.run(
-        [sys.executable, "-c", "from leadkit.cli import main; main()", "--db", str(db), "demo",
+        [sys.executable, "-m", "leadkit.cli", "--db", str(db), "demo",
          "--leads", str(count)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip

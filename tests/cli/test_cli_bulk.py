@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 
 from leadkit.adapters.sql import SqlStore
 from leadkit.cli import cli
-from leadkit.cli_bulk import StoreAddress, rescore
-from leadkit.demo import DEMO_SELLERS
+from leadkit.cli.demo_data import DEMO_SELLERS
+from leadkit.cli.workers import StoreAddress, rescore
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch

@@ -1,6 +1,6 @@
 """The bulk side of the ``leadkit`` command: ``score --workers N`` rescoring in processes.
 
-Self-contained (the ``score`` command in :mod:`leadkit.cli` only calls :func:`rescore`): each
+Self-contained (the ``score`` command in :mod:`leadkit.cli.score` only calls :func:`rescore`): each
 worker process opens the store itself and rescores one :class:`~leadkit.shards.Shard` of the
 leads with :func:`leadkit.bulk.rescore_store` (a unit of work per batch), reporting its
 progress through a queue; the shards together rescore every lead exactly once. On SQLite
