@@ -81,6 +81,19 @@ class BulkContract:
             found = self._bulk(uow).get_many([LeadId("b000"), LeadId("b001")])
         assert found == {LeadId("b000"): saved}
 
+    def test_leads_added_in_the_unit_of_work_are_read_and_saved_in_bulk(
+        self, empty_store: LeadStore
+    ) -> None:
+        with empty_store.unit_of_work() as uow:
+            bulk = self._bulk(uow)
+            added = [uow.leads.add(_new(f"n{n}", n)) for n in range(3)]
+            assert bulk.get_many([x.id for x in added]) == {x.id: x for x in added}
+            saved = bulk.save_many([_edited(x, "same unit") for x in added])
+            uow.commit()
+        with empty_store.unit_of_work() as uow:
+            assert [uow.leads.get(x.id) for x in added] == list(saved)
+            assert all(x.version == 2 for x in saved)
+
     def test_get_many_refuses_a_key_that_is_not_a_lead_id(self, empty_store: LeadStore) -> None:
         with empty_store.unit_of_work() as uow:
             bulk = self._bulk(uow)
