@@ -39,6 +39,7 @@ from leadkit.assignment import (
     assign_leads,
     open_lead_counts,
 )
+from leadkit.bulk import rescore_store
 from leadkit.conversion import (
     CandidateType,
     Choice,
@@ -255,9 +256,11 @@ from leadkit.lead import (
 from leadkit.mass_editing import (
     EDITABLE_FIELDS,
     ClearManualScore,
+    Disqualify,
     EditOutcome,
     EditStatus,
     LeadEdit,
+    MarkContacted,
     MassEditResult,
     Reassign,
     SetField,
@@ -314,6 +317,7 @@ from leadkit.ports import (
     KEY_TYPES,
     MAX_PAGE_SIZE,
     AccountRepository,
+    BulkLeadRepository,
     ContactRepository,
     EventSink,
     IdempotencyRepository,
@@ -521,6 +525,7 @@ from leadkit.services import (
     unmerge,
     unrelate_opportunity,
 )
+from leadkit.shards import Shard
 from leadkit.status import (
     BCM_STATUS_MODEL,
     D365_STATUS_MODEL,
@@ -666,6 +671,7 @@ __all__ = [
     "Blocking",
     "BlockingMethod",
     "Budget",
+    "BulkLeadRepository",
     "CalibrationBin",
     "CandidateLoader",
     "CandidateType",
@@ -699,6 +705,7 @@ __all__ = [
     "DeskReport",
     "DeskReports",
     "DeskViews",
+    "Disqualify",
     "DisqualifyResult",
     "DomainRuleViolation",
     "DuplicateAnswer",
@@ -789,6 +796,7 @@ __all__ = [
     "ManualScore",
     "ManualScoreCleared",
     "ManualScoreSet",
+    "MarkContacted",
     "MassEditResult",
     "Matchable",
     "MemoryKeyStore",
@@ -898,6 +906,7 @@ __all__ = [
     "SetField",
     "SetFields",
     "SetManualScore",
+    "Shard",
     "Similarity",
     "Stakeholder",
     "StakeholderAdded",
@@ -1037,6 +1046,7 @@ __all__ = [
     "require_permission",
     "rescore",
     "rescore_repository",
+    "rescore_store",
     "restrict",
     "retry_on_conflict",
     "rule_normalizer",
