@@ -83,6 +83,13 @@ def test_a_bulk_unit_of_work_stores_every_lead_with_its_children_and_events(
     assert count(store, "lead_activities") == with_children
     assert count(store, "lead_stakeholders") == with_children
     assert count(store, "outbox") == events
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT event_id, lead_id FROM outbox ORDER BY position")).all()
+    # The outbox holds the events in the order they were recorded (the positions follow it).
+    assert [int(event_id.rsplit("-", 1)[1]) for event_id, _ in stored] == list(range(events))
+    assert [lead_id for _, lead_id in stored] == [
+        event.lead_id.value for lead in leads for event in lead.pending_events
+    ]
 
 
 def test_a_read_in_a_bulk_unit_of_work_sees_the_queued_leads(store: SqlStore) -> None:

@@ -391,9 +391,15 @@ class _Statements:
             )
             for table in (lead_notes, lead_activities, lead_stakeholders)
         )
-        self.insert_outbox = prepared(
-            insert(outbox),
-            ["event_id", "lead_id", "type", "payload", "occurred_at", "attempts"],
+        outbox_columns = ["event_id", "lead_id", "type", "payload", "occurred_at", "attempts"]
+        self.insert_outbox = prepared(insert(outbox), outbox_columns)
+        # PostgreSQL: every event of a commit in one statement, one array per column; the
+        # positions are drawn in the events' order (ORDER BY the arrays' ordinality).
+        names = ", ".join(quote(c) for c in outbox_columns)
+        self.insert_outbox_arrays = (
+            f"INSERT INTO {quote(outbox.name)} ({names}) SELECT {names} FROM unnest("
+            "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::bigint[]) "
+            f"WITH ORDINALITY AS events ({names}, n) ORDER BY n"
         )
         self.records = {
             table.name: _RecordStatements(
@@ -1020,6 +1026,20 @@ class SqlUnitOfWork:
             return
         dumps = self._store._converter.dumps
         commit_id = uuid.uuid4().hex  # one draw per commit; the index makes each id unique
+        statements = self._store._statements
+        if statements.skips_taken_ids and len(self._events) > 1:  # PostgreSQL: one statement
+            events = self._events
+            columns = (
+                [f"{commit_id}-{n}" for n in range(len(events))],
+                [e.lead_id.value for e in events],
+                [e.type for e in events],
+                [dumps(e) for e in events],
+                [utc_text(e.at) for e in events],
+                [0] * len(events),
+            )
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(statements.insert_outbox_arrays, columns)
+            return
         rows = [
             {
                 "event_id": f"{commit_id}-{n}",
