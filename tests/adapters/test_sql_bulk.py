@@ -17,11 +17,13 @@ from sqlalchemy import text
 
 from leadkit.adapters.sql import SqlStore
 from leadkit.errors import AlreadyExists, StorageUnavailable
+from leadkit.io import plan_import, run_import
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery
 from leadkit.timeline import ActivityKind
 from leadkit.values import ContactId, LeadId, PersonName, UserRef
+from support.import_race import people_csv
 from support.postgres import DatabasePool
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
@@ -174,3 +176,13 @@ def test_a_closed_bulk_unit_of_work_refuses_adds(store: SqlStore) -> None:
         pass
     with pytest.raises(StorageUnavailable):
         uow.leads.add(new_lead(1))
+
+
+def test_an_import_into_a_bulk_unit_of_work_commits_each_batch(store: SqlStore) -> None:
+    plan = plan_import(people_csv(20, 1, seed=3), store=store)
+    numbers = iter(range(100))
+    with store.unit_of_work(bulk=True) as uow:
+        report = run_import(uow, plan, ids=lambda: f"i-{next(numbers)}", at=T0, by=ANN,
+                            batch_size=8)  # fmt: skip
+    assert (report.created, report.batches) == (20, 3)
+    assert len(stored_ids(store)) == 20
