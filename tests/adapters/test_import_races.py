@@ -9,7 +9,6 @@ rows of the same 20 people at once store 20 leads, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from leadkit.patch import LeadPatch
 from leadkit.values import LeadId, PersonName
 from support.import_race import AT, BY, email_of, people_csv
 from support.postgres import fresh_database
+from support.races import go_together
 
 PEOPLE = 20
 PER_PERSON = 3
@@ -138,25 +138,7 @@ def _race(url: str, *extra: str) -> list[dict[str, int]]:
         )
         for n in range(4)
     ]
-    try:
-        for process in processes:
-            assert process.stdout is not None
-            ready = process.stdout.readline().strip()
-            assert ready == "ready", process.communicate()[1][-3000:]
-        for process in processes:  # all at once
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        summaries = []
-        for process in processes:
-            out, err = process.communicate(timeout=300)
-            assert process.returncode == 0, err[-3000:]
-            summaries.append(json.loads(out.strip().splitlines()[-1]))
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-    return summaries
+    return go_together(processes)
 
 
 def _emails(url: str) -> list[str]:
