@@ -12,6 +12,12 @@ matching field, the normaliser and the key method (``lead|email|personal_email|=
 conditions that would produce the same keys share them, and keys of unrelated conditions never
 collide. A stored record is indexed under the keys of the conditions that may match it; a
 record being checked looks up the keys made from its base fields in the same namespaces.
+
+A rule of several conditions also gets *compound* keys: one per combination of a key of each
+condition (``&`` + the condition keys joined by ``\x1f``), so that its block holds only the
+records that share a key in every condition (a name at a company, not every lead at the
+company). A record whose combinations would exceed :data:`MAX_COMPOUND_KEYS` is indexed under
+the rule's overflow key instead, which every compound lookup of the rule also reads.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from leadkit.duplicates.rules import (
 
 __all__ = [
     "KEY_FORMAT_VERSION",
+    "MAX_COMPOUND_KEYS",
     "CompiledCondition",
     "CompiledRule",
     "CompiledRuleSet",
@@ -62,10 +69,15 @@ __all__ = [
     "word_similarity",
 ]
 
-KEY_FORMAT_VERSION: Final = 1
+KEY_FORMAT_VERSION: Final = 2
 """The version of the blocking keys' form and normalisation: bump it whenever a change to this
 module (or to the normalisers it calls) gives a record other keys, so that persisted keys are
 rebuilt (it is part of ``EngineDuplicateCheck.fingerprint``)."""
+
+MAX_COMPOUND_KEYS: Final = 32
+"""The most compound keys one record gets per rule; beyond, it takes the rule's overflow key."""
+
+_JOIN: Final = "\x1f"
 
 Values = tuple[str, ...]
 Outcome = tuple[float, str, str] | None
@@ -396,6 +408,15 @@ class CompiledCondition:
         namespace, key_values = self.namespace, self.key_values
         return [namespace + key for value in values for key in key_values(value)]
 
+    def compound_keys(self, values: Values) -> list[str]:
+        """The keys of ``values`` in a rule's compound keys: :meth:`keys`, plus for a
+        similarity condition the first letter of each word (distinct, in order)."""
+        keys = self.keys(values)
+        if self.condition.operator is Operator.SIMILAR:
+            namespace = self.namespace + "1:"
+            keys += [namespace + word[0] for value in values for word in value.split()]
+        return list(dict.fromkeys(keys))
+
     @property
     def blank_key(self) -> str:
         """The key blank values share when a rule does not ignore blanks."""
@@ -460,6 +481,46 @@ class CompiledRule:
     conditions: tuple[CompiledCondition, ...]
     order: tuple[int, ...]
     symmetric: bool
+    compound: bool = True
+
+    @property
+    def overflow_key(self) -> str:
+        """The key of records with more than :data:`MAX_COMPOUND_KEYS` combinations."""
+        return "&*" + _JOIN.join(c.namespace for c in self.conditions)
+
+    def compound_keys(self, record: Prepared, *, matching: bool) -> list[str] | None:
+        """The compound keys of ``record`` (as the matching record, or as the base record
+        looking up): one per combination of a key of each condition, a similarity
+        condition contributing its blocking keys and the first letter of each word (so that
+        "M. Vrunnmann" and "Michael Brunnmann" meet). None for a rule of one condition, a
+        blank value the rule ignores, or more than :data:`MAX_COMPOUND_KEYS` combinations."""
+        if not self.compound or len(self.conditions) < 2:
+            return None
+        lists: list[list[str]] = []
+        total = 1
+        for compiled in self.conditions:
+            values = record.values[compiled.matching if matching else compiled.base]
+            if values:
+                keys = compiled.compound_keys(values)
+            elif self.rule.ignore_blank:
+                return None
+            else:
+                keys = [compiled.blank_key]
+            total *= len(keys)
+            if total > MAX_COMPOUND_KEYS:
+                return None
+            lists.append(keys)
+        found = [""]
+        for keys in lists:
+            found = [f"{head}{_JOIN}{key}" for head in found for key in keys]
+        return ["&" + key[1:] for key in found]
+
+    def cannot_match(self, record: Prepared) -> bool:
+        """True when a blank value of ``record`` (as the matching record) means the rule
+        cannot match it."""
+        if not self.rule.ignore_blank:
+            return False
+        return any(not record.values[c.matching] for c in self.conditions)
 
     def query_keys(self, record: Prepared) -> list[list[str]] | None:
         """Per condition, the keys to look up for ``record`` as the base record; None when a
@@ -503,12 +564,14 @@ class CompiledRule:
         return RuleEvidence(self.rule.name, score, evidence)
 
 
-def _compile_rule(rule: DuplicateRule, features: dict[Feature, int]) -> CompiledRule:
+def _compile_rule(
+    rule: DuplicateRule, features: dict[Feature, int], compound: bool
+) -> CompiledRule:
     conditions = tuple(_compile_condition(c, rule, features) for c in rule.conditions)
     order = tuple(
         sorted(range(len(conditions)), key=lambda i: (_COST[rule.conditions[i].operator], i))
     )
-    return CompiledRule(rule, conditions, order, rule.is_symmetric)
+    return CompiledRule(rule, conditions, order, rule.is_symmetric, compound)
 
 
 @attrs.frozen
@@ -533,9 +596,12 @@ class CompiledRuleSet:
 
     def index_keys(self, record: Prepared) -> frozenset[str]:
         """The keys a stored record is indexed under: those of every condition of every rule
-        that may match it."""
+        that may match it, and the compound (or overflow) keys of those rules."""
         keys: set[str] = set()
         for rule in self.by_matching.get(record.ref.record_type, ()):
+            if rule.compound and len(rule.conditions) > 1 and not rule.cannot_match(record):
+                compound = rule.compound_keys(record, matching=True)
+                keys.update(compound if compound is not None else (rule.overflow_key,))
             for compiled in rule.conditions:
                 values = record.values[compiled.matching]
                 if values:
@@ -545,10 +611,11 @@ class CompiledRuleSet:
         return frozenset(keys)
 
 
-def compile_rule_set(rule_set: DuplicateRuleSet) -> CompiledRuleSet:
-    """Compile ``rule_set``."""
+def compile_rule_set(rule_set: DuplicateRuleSet, *, compound: bool = True) -> CompiledRuleSet:
+    """Compile ``rule_set``; ``compound=False`` leaves out the compound keys (the blocking
+    of key format 1, for comparisons in benchmarks)."""
     features: dict[Feature, int] = {}
-    rules = tuple(_compile_rule(rule, features) for rule in rule_set.rules)
+    rules = tuple(_compile_rule(rule, features, compound) for rule in rule_set.rules)
     needed: dict[RecordType, set[int]] = {}
     for compiled in rules:
         for c in compiled.conditions:

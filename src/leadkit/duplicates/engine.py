@@ -278,9 +278,13 @@ def scan_report(
     rule_set: DuplicateRuleSet,
     *,
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    compound_keys: bool = True,
 ) -> ScanReport:
-    """:func:`scan`, with what it cost. Raises InvalidValue if a record appears twice."""
-    index = DuplicateIndex(rule_set, max_block_size=max_block_size)
+    """:func:`scan`, with what it cost. ``compound_keys=False`` blocks each rule on one
+    condition (the blocking before compound keys, for comparisons).
+
+    Raises InvalidValue if a record appears twice."""
+    index = DuplicateIndex(rule_set, max_block_size=max_block_size, compound_keys=compound_keys)
     compiled = index.compiled
     prepared: dict[RecordRef, Prepared] = {}
     for record in records:
