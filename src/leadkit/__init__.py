@@ -126,6 +126,7 @@ from leadkit.duplicates import (
     find_duplicates,
     get_normalizer,
     keys_fingerprint,
+    merge_scan_reports,
     nickname_table,
     normalize_business_domain,
     normalize_company,
@@ -485,6 +486,7 @@ from leadkit.services import (
     unmerge,
     unrelate_opportunity,
 )
+from leadkit.shards import Shard, shard_of
 from leadkit.status import (
     BCM_STATUS_MODEL,
     D365_STATUS_MODEL,
@@ -840,6 +842,7 @@ __all__ = [
     "SetField",
     "SetFields",
     "SetManualScore",
+    "Shard",
     "Similarity",
     "Stakeholder",
     "StakeholderAdded",
@@ -927,6 +930,7 @@ __all__ = [
     "mass_assign",
     "mass_edit",
     "merge",
+    "merge_scan_reports",
     "nickname_table",
     "normalize_business_domain",
     "normalize_company",
@@ -986,6 +990,7 @@ __all__ = [
     "set_field",
     "set_fields",
     "set_source",
+    "shard_of",
     "sort_key",
     "stored_copy",
     "strip_accents",

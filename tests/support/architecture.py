@@ -59,6 +59,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.assignment": Layer.DOMAIN,
     "leadkit.reports": Layer.DOMAIN,
     "leadkit.duplicates": Layer.DOMAIN,
+    "leadkit.shards": Layer.DOMAIN,
     "leadkit.scoring": Layer.DOMAIN,
     "leadkit.scoring.codec": Layer.CODEC,
     "leadkit.serialization": Layer.CODEC,
