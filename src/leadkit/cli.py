@@ -1581,10 +1581,13 @@ def report(
     is_flag=True,
     help="Then walk the groups: show each merge plan side by side and ask whether to merge.",
 )
-def dedupe(limit: int, merge_groups: bool) -> None:
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Scan in this many processes (one shard of the leads each).")  # fmt: skip
+def dedupe(limit: int, merge_groups: bool, workers: int) -> None:
     """Scan every lead for duplicates (progress bar) and explain the groups; with --merge,
     offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`)."""
-    from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
+    from leadkit.duplicates import DEFAULT_LEAD_RULES
+    from leadkit.scan_workers import scan_in_processes
 
     with _store() as store, store.unit_of_work() as uow, _progress() as progress:
         total = uow.leads.count(LeadQuery())
@@ -1595,7 +1598,7 @@ def dedupe(limit: int, merge_groups: bool) -> None:
             if len(leads) % 500 == 0:
                 progress.update(task, completed=len(leads))
         progress.update(task, completed=len(leads))
-        found = scan_report(leads, DEFAULT_LEAD_RULES)
+        found = scan_in_processes(leads, DEFAULT_LEAD_RULES, workers=workers)
     if _settings().json:
         _emit_json(
             {

@@ -75,6 +75,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit._typecheck": Layer.EDGE,
     "leadkit.io": Layer.EDGE,
     "leadkit.desk": Layer.EDGE,
+    "leadkit.scan_workers": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,
     "leadkit.cli_merge": Layer.OUTER,
     "leadkit.charts": Layer.OUTER,
