@@ -28,7 +28,13 @@ from leadkit.duplicates.index import (
     to_match,
 )
 from leadkit.duplicates.matches import DuplicateGroup, DuplicateMatch, RuleEvidence
-from leadkit.duplicates.records import Matchable, RecordRef, duplicate_record, record_ref
+from leadkit.duplicates.records import (
+    DuplicateRecord,
+    Matchable,
+    RecordRef,
+    duplicate_record,
+    record_ref,
+)
 from leadkit.duplicates.rules import CheckMode, DuplicateRuleSet
 from leadkit.errors import DuplicatesUnresolved, InvalidValue
 from leadkit.lead import Lead
@@ -426,19 +432,25 @@ def check_import(
     stored_rules = index.rules_for(rule_set) if index is not None else ()
     batch = DuplicateIndex(rule_set, max_block_size=max_block_size)
     compiled = batch.compiled
-    views = [duplicate_record(record) for record in records]
-    rows = [compiled.prepare(view) for view in views]
+    # The views are kept only to check them against ``index`` (prepared with its rules).
+    views: list[DuplicateRecord] = []
+    rows: list[Prepared] = []
+    for record in records:
+        view = duplicate_record(record)
+        rows.append(compiled.prepare(view))
+        if index is not None:
+            views.append(view)
     batch.rebuild_prepared(rows)
     out: list[ImportRow] = []
     edges: list[DuplicateMatch] = []
-    for position, (view, item) in enumerate(zip(views, rows, strict=True)):
+    for position, item in enumerate(rows):
         record_type = item.ref.record_type
         in_batch = batch.search(item, compiled.by_base.get(record_type, ()))
         edges += in_batch
         stored: list[DuplicateMatch] = []
         if index is not None:
             mine = [r for r in stored_rules if r.rule.base_type is record_type]
-            stored = index.search(index.compiled.prepare(view), mine)
+            stored = index.search(index.compiled.prepare(views[position]), mine)
         out.append(ImportRow(position, item.ref, tuple(stored), tuple(in_batch)))
     return ImportCheck(tuple(out), _groups(edges))
 

@@ -49,6 +49,7 @@ from leadkit.io.mapping import (
     suggest_mapping,
 )
 from leadkit.io.plan import (
+    PLAN_BATCH_SIZE,
     DuplicateAction,
     ExistingAction,
     FileDuplicateGroup,
@@ -61,6 +62,7 @@ from leadkit.io.plan import (
     build_duplicate_index,
     plan_import,
 )
+from leadkit.io.progress import ImportProgress, ProgressCallback
 from leadkit.io.readers import (
     CsvSource,
     LeadkitXmlSource,
@@ -71,7 +73,14 @@ from leadkit.io.readers import (
     detect_encoding,
     open_source,
 )
-from leadkit.io.run import ImportCheckpoint, ImportReport, RowOutcome, RowStatus, run_import
+from leadkit.io.run import (
+    PROGRESS_EVERY,
+    ImportCheckpoint,
+    ImportReport,
+    RowOutcome,
+    RowStatus,
+    run_import,
+)
 
 __all__ = [
     "COLUMNS",
@@ -81,6 +90,8 @@ __all__ = [
     "EXPORT_ONLY",
     "FORMULA_TRIGGERS",
     "LANGUAGES",
+    "PLAN_BATCH_SIZE",
+    "PROGRESS_EVERY",
     "ColumnMapping",
     "ColumnSpec",
     "CsvSource",
@@ -93,6 +104,7 @@ __all__ = [
     "ImportInterrupted",
     "ImportPlan",
     "ImportPolicy",
+    "ImportProgress",
     "ImportReport",
     "ImportTotals",
     "LeadkitXmlSource",
@@ -101,6 +113,7 @@ __all__ = [
     "MappingIncomplete",
     "ParseOptions",
     "PlannedRow",
+    "ProgressCallback",
     "ReadLimits",
     "RowAction",
     "RowError",
