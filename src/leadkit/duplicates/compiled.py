@@ -392,6 +392,16 @@ _COST: Final[Mapping[Operator, int]] = {
 }
 
 
+_CACHE_SIZE: Final = 1 << 15
+
+
+def _remember(cache: dict[Values, tuple[str, ...]], values: Values, keys: tuple[str, ...]) -> None:
+    """Keep the keys of ``values`` (names and companies repeat); a full cache starts over."""
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[values] = keys
+
+
 @attrs.frozen
 class CompiledCondition:
     """A condition with its feature positions, comparison and key functions."""
@@ -402,20 +412,34 @@ class CompiledCondition:
     namespace: str
     compare: Callable[[Values, Values], Outcome]
     key_values: Callable[[str], list[str]]
+    _keys: dict[Values, tuple[str, ...]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
+    _compound: dict[Values, tuple[str, ...]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
     def keys(self, values: Values) -> list[str]:
         """The blocking keys of ``values`` (a record's values of one side's field)."""
-        namespace, key_values = self.namespace, self.key_values
-        return [namespace + key for value in values for key in key_values(value)]
+        found = self._keys.get(values)
+        if found is None:
+            namespace, key_values = self.namespace, self.key_values
+            found = tuple(namespace + key for value in values for key in key_values(value))
+            _remember(self._keys, values, found)
+        return list(found)
 
-    def compound_keys(self, values: Values) -> list[str]:
+    def compound_keys(self, values: Values) -> tuple[str, ...]:
         """The keys of ``values`` in a rule's compound keys: :meth:`keys`, plus for a
         similarity condition the first letter of each word (distinct, in order)."""
-        keys = self.keys(values)
-        if self.condition.operator is Operator.SIMILAR:
-            namespace = self.namespace + "1:"
-            keys += [namespace + word[0] for value in values for word in value.split()]
-        return list(dict.fromkeys(keys))
+        found = self._compound.get(values)
+        if found is None:
+            keys = self.keys(values)
+            if self.condition.operator is Operator.SIMILAR:
+                namespace = self.namespace + "1:"
+                keys += [namespace + word[0] for value in values for word in value.split()]
+            found = tuple(dict.fromkeys(keys))
+            _remember(self._compound, values, found)
+        return found
 
     @property
     def blank_key(self) -> str:
@@ -482,6 +506,9 @@ class CompiledRule:
     order: tuple[int, ...]
     symmetric: bool
     compound: bool = True
+    _compound_cache: dict[tuple[Values, ...], tuple[str, ...] | None] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
     @property
     def overflow_key(self) -> str:
@@ -496,23 +523,35 @@ class CompiledRule:
         blank value the rule ignores, or more than :data:`MAX_COMPOUND_KEYS` combinations."""
         if not self.compound or len(self.conditions) < 2:
             return None
-        lists: list[list[str]] = []
+        parts = tuple(record.values[c.matching if matching else c.base] for c in self.conditions)
+        cache = self._compound_cache
+        if parts in cache:
+            known = cache[parts]
+            return None if known is None else list(known)
+        made = self._combine(parts)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[parts] = None if made is None else tuple(made)
+        return made
+
+    def _combine(self, parts: tuple[Values, ...]) -> list[str] | None:
+        lists: list[Sequence[str]] = []
         total = 1
-        for compiled in self.conditions:
-            values = record.values[compiled.matching if matching else compiled.base]
+        for compiled, values in zip(self.conditions, parts, strict=True):
+            keys: Sequence[str]
             if values:
                 keys = compiled.compound_keys(values)
             elif self.rule.ignore_blank:
                 return None
             else:
-                keys = [compiled.blank_key]
+                keys = (compiled.blank_key,)
             total *= len(keys)
             if total > MAX_COMPOUND_KEYS:
                 return None
             lists.append(keys)
         found = [""]
-        for keys in lists:
-            found = [f"{head}{_JOIN}{key}" for head in found for key in keys]
+        for condition_keys in lists:
+            found = [f"{head}{_JOIN}{key}" for head in found for key in condition_keys]
         return ["&" + key[1:] for key in found]
 
     def cannot_match(self, record: Prepared) -> bool:
