@@ -1,5 +1,6 @@
-"""plan_import in batches and the import's progress: a plan made in batches of any size is
-the plan made in one, and the progress callbacks see every row once."""
+"""plan_import in batches and shards and the import's progress: a plan made in batches of any
+size is the plan made in one, the merged shards of a plan are the plan, and the progress
+callbacks see every row once."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from leadkit import InvalidValue, Shard
 from leadkit.adapters.memory import MemoryStore
 from leadkit.io import (
     DuplicateAction,
@@ -18,6 +20,7 @@ from leadkit.io import (
     ImportProgress,
     RowAction,
     SkipReason,
+    merge_import_plans,
     plan_import,
     run_import,
 )
@@ -169,3 +172,36 @@ def test_progress_rate_and_time_left() -> None:
     assert unknown.rows_per_second == 0.0
     assert unknown.eta_seconds is None
     assert unknown.describe() == "plan: 10 rows, 0 rows/s"
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7])
+def test_the_merged_shards_of_a_plan_are_the_plan(store: MemoryStore, count: int) -> None:
+    whole = plan_import(CSV, store=store)
+    assert whole.file_duplicates  # the file has duplicates of its own, and twice S-2
+    parts = [plan_import(CSV, store=store, shard=s) for s in Shard.all(count)]
+    assert sorted(r.number for p in parts for r in p.rows) == [r.number for r in whole.rows]
+    assert merge_import_plans(parts) == whole
+
+
+def test_rows_that_name_one_lead_meet_in_one_shard(store: MemoryStore) -> None:
+    parts = [plan_import(CSV, store=store, shard=s) for s in Shard.all(5)]
+    holding = [p for p in parts if any(r.number in (7, 8) for r in p.rows)]
+    assert len(holding) == 1
+    assert {r.number for r in holding[0].rows} >= {7, 8}
+
+
+def test_merging_refuses_no_plans_other_files_or_a_row_twice(store: MemoryStore) -> None:
+    plan = plan_import(CSV, store=store)
+    with pytest.raises(InvalidValue):
+        merge_import_plans([])
+    with pytest.raises(InvalidValue):
+        merge_import_plans([plan, plan])
+    other = plan_import(CSV, policy=ImportPolicy(match_by_email=False), store=store)
+    with pytest.raises(InvalidValue):
+        merge_import_plans([plan, other])
+
+
+def test_a_shard_that_is_not_a_shard_is_refused(store: MemoryStore) -> None:
+    with pytest.raises(InvalidValue) as raised:
+        plan_import(CSV, store=store, shard=(0, 2))  # type: ignore[arg-type]
+    assert raised.value.field == "shard"

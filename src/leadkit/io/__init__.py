@@ -60,6 +60,7 @@ from leadkit.io.plan import (
     RowAction,
     SkipReason,
     build_duplicate_index,
+    merge_import_plans,
     plan_import,
 )
 from leadkit.io.progress import ImportProgress, ProgressCallback
@@ -137,6 +138,7 @@ __all__ = [
     "html_to_text",
     "lead_cell",
     "lead_from_email",
+    "merge_import_plans",
     "neutralise",
     "open_source",
     "parse_date",

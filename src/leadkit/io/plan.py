@@ -11,6 +11,7 @@ contacts and accounts.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadStore, UnitOfWork
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
+from leadkit.shards import Shard
 from leadkit.values import LeadId, UserRef, currency_exponent
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "RowAction",
     "SkipReason",
     "build_duplicate_index",
+    "merge_import_plans",
     "plan_import",
 ]
 
@@ -462,6 +465,7 @@ def plan_import(
     *,
     store: LeadStore | UnitOfWork | None = None,
     progress: ProgressCallback | None = None,
+    shard: Shard | None = None,
 ) -> ImportPlan:
     """Preview an import without writing anything.
 
@@ -476,10 +480,19 @@ def plan_import(
     :class:`~leadkit.io.progress.ImportProgress` after each batch (the file is counted
     first, for the time left).
 
+    With ``shard`` (``Shard(i, n)``) the plan covers only the rows of that shard: a row that
+    names a lead (its id column, or the e-mail of a stored lead) by a stable hash of the
+    lead's id, so that rows naming one lead meet in one shard; any other row by its row
+    number. :func:`merge_import_plans` of the ``n`` shards' plans is the plan of the whole
+    file (the check within the file is made again over every shard's rows).
+
     Raises MappingIncomplete when the mapping leaves a field the policy's profile requires
     without a column; MalformedSource for a file that cannot be read; ConfigurationError for
-    a mapping made for other headers; what ``progress`` raises.
+    a mapping made for other headers; InvalidValue for a ``shard`` that is not a Shard;
+    what ``progress`` raises.
     """
+    if shard is not None and not isinstance(shard, Shard):
+        raise InvalidValue("shard", shard, "must be a Shard or None")
     policy = policy if policy is not None else ImportPolicy()
     table = _as_source(source, limits=policy.limits)
     mapping = mapping if mapping is not None else suggest_mapping(table.headers)
@@ -497,28 +510,114 @@ def plan_import(
             else _StoredState(None, {})
         )
         targeted: dict[LeadId, int] = {}
+        keys = _ShardKeys(mapping, table.headers, policy, uow, stored) if shard else None
+        read = 0
         for batch in _batches(table.rows(), PLAN_BATCH_SIZE):
+            read += len(batch)
+            if shard is not None and keys is not None:
+                batch = [row for row in batch if shard.holds(keys.key(row))]
             planned = _plan_rows(batch, parser, policy, uow, stored, targeted)
             if policy.check_duplicates and stored.index is not None:
                 _check_stored(planned, policy, stored.index)
             rows += planned
-            meter.report(len(rows))
+            meter.report(read)
+    return _finish(table.name, table.headers, mapping, policy, rows)
+
+
+def _finish(
+    source: str,
+    headers: tuple[str, ...],
+    mapping: ColumnMapping,
+    policy: ImportPolicy,
+    rows: list[PlannedRow],
+) -> ImportPlan:
+    """The plan of ``rows`` (planned and checked against the store): the check within the
+    file, then the fingerprint."""
     groups: tuple[FileDuplicateGroup, ...] = ()
     if policy.check_duplicates:
         groups = _check_in_file(rows, policy)
     digest = hashlib.sha256()
-    digest.update(repr((table.name, table.headers, mapping.columns)).encode())
+    digest.update(repr((source, headers, mapping.columns)).encode())
     for row in rows:
         digest.update(f"{row.number}:{row.action.value}:{row.lead_id}\n".encode())
     return ImportPlan(
-        source=table.name,
-        headers=table.headers,
+        source=source,
+        headers=headers,
         mapping=mapping,
         policy=policy,
         rows=tuple(rows),
         file_duplicates=groups,
         fingerprint=digest.hexdigest(),
     )
+
+
+class _ShardKeys:
+    """The shard key of a row: ``lead:<id>`` for a row that names a lead (its id cell, or
+    the e-mail of a stored lead, when the policy matches by e-mail), else ``row:<number>``.
+    Reads only the id and e-mail cells."""
+
+    def __init__(
+        self,
+        mapping: ColumnMapping,
+        headers: tuple[str, ...],
+        policy: ImportPolicy,
+        uow: UnitOfWork | None,
+        stored: _StoredState,
+    ) -> None:
+        wanted = ("id", "email") if policy.match_by_email and uow is not None else ("id",)
+        columns = tuple((h, k if k in wanted else None) for h, k in mapping.columns)
+        self._parser = RowParser(attrs.evolve(mapping, columns=columns), headers,
+                                 policy.parse_options)  # fmt: skip
+        self._by_email = stored.by_email
+
+    def key(self, row: SourceRow) -> str:
+        if not row.is_blank:
+            parsed = self._parser.parse(row.number, row.cells)
+            if parsed.ident:
+                try:
+                    return f"lead:{LeadId(parsed.ident)}"
+                except InvalidValue:
+                    return f"row:{row.number}"
+            email = parsed.patch.email if parsed.patch is not None else None
+            if email:
+                found = self._by_email.get(email.normalized)
+                if found is not None:
+                    return f"lead:{found}"
+        return f"row:{row.number}"
+
+
+def merge_import_plans(plans: Iterable[ImportPlan]) -> ImportPlan:
+    """The plan of a whole file from the plans of its shards (``plan_import(..., shard=
+    Shard(i, n))`` for every ``i``): their rows in file order, the check within the file made
+    again over all of them (a shard checked only its own rows), a new fingerprint. Equal to
+    the plan :func:`plan_import` makes without a shard.
+
+    Raises InvalidValue when no plan is given, the plans are of different files, mappings or
+    policies, or two plans hold the same row.
+    """
+    listed = list(plans)
+    if not listed:
+        raise InvalidValue("plans", listed, "must hold at least one plan")
+    first = listed[0]
+    for plan in listed[1:]:
+        same = (plan.source, plan.headers, plan.mapping, plan.policy)
+        if same != (first.source, first.headers, first.mapping, first.policy):
+            raise InvalidValue("plans", plan.source, "are of different files, mappings or policies")
+    in_groups = {n for plan in listed for group in plan.file_duplicates for n in group.rows}
+    rows: list[PlannedRow] = []
+    for plan in listed:
+        for row in plan.rows:
+            if row.number in in_groups and row.skip_reason is SkipReason.DUPLICATE_IN_FILE:
+                # Skipped by its shard's check within the file: made again below.
+                row = attrs.evolve(
+                    row, action=RowAction.CREATE, skip_reason=None, duplicate_of_row=None
+                )
+            rows.append(row)
+    rows.sort(key=lambda r: r.number)
+    for before, after in itertools.pairwise(rows):
+        if before.number == after.number:
+            raise InvalidValue("plans", after.number, "two plans hold this row")
+    return _finish(first.source, first.headers, first.mapping, first.policy, rows)
 
 
 def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
