@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from leadkit.duplicates.engine import ScanReport, merge_scan_reports, scan_report
 from leadkit.duplicates.index import DEFAULT_MAX_BLOCK_SIZE
-from leadkit.duplicates.records import DuplicateRecord, Matchable, RecordRef, duplicate_record
+from leadkit.duplicates.records import DuplicateRecord, Matchable, distinct_records
 from leadkit.duplicates.rules import DuplicateRuleSet
 from leadkit.errors import InvalidValue
 from leadkit.shards import Shard
@@ -52,12 +52,7 @@ def scan_in_processes(
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidValue("workers", workers, "must be an integer >= 1")
-    views = [duplicate_record(record) for record in records]
-    seen: set[RecordRef] = set()
-    for view in views:
-        if view.ref in seen:
-            raise InvalidValue("records", str(view.ref), "appears twice")
-        seen.add(view.ref)
+    views = distinct_records(records)
     if workers == 1:
         return scan_report(views, rule_set, max_block_size=max_block_size)
     methods = multiprocessing.get_all_start_methods()

@@ -28,16 +28,15 @@ from leadkit.duplicates.sql_keys import SqlKeyStore
 
 LEAD = RecordType.LEAD
 
-NAME_AT_COMPANY = DuplicateRuleSet(
-    name="name at company",
-    rules=(
-        DuplicateRule(
-            name="same-last-name-same-company",
-            base_type=LEAD,
-            matching_type=LEAD,
-            conditions=(Condition.exact("last_name"), Condition.exact("company")),
-        ),
-    ),
+
+def _lead_rules(name: str, *conditions: Condition) -> DuplicateRuleSet:
+    """A rule set of one lead-to-lead rule."""
+    rule = DuplicateRule(name=name, base_type=LEAD, matching_type=LEAD, conditions=conditions)
+    return DuplicateRuleSet(name=name, rules=(rule,))
+
+
+NAME_AT_COMPANY = _lead_rules(
+    "same-last-name-same-company", Condition.exact("last_name"), Condition.exact("company")
 )
 
 
@@ -80,17 +79,7 @@ def test_compound_and_single_blocking_find_the_same_groups_here() -> None:
 
 
 def test_a_record_with_too_many_combinations_takes_the_overflow_key_and_is_still_found() -> None:
-    rules = DuplicateRuleSet(
-        name="phone and name",
-        rules=(
-            DuplicateRule(
-                name="phone-name",
-                base_type=LEAD,
-                matching_type=LEAD,
-                conditions=(Condition.exact("phones"), Condition.exact("company")),
-            ),
-        ),
-    )
+    rules = _lead_rules("phone-name", Condition.exact("phones"), Condition.exact("company"))
     phones = tuple(f"+4670123{i:04d}" for i in range(MAX_COMPOUND_KEYS + 1))
     many = rec("L-many", phones=phones, company="acme")
     one = rec("L-one", phones=(phones[3],), company="acme")

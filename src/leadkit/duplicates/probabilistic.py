@@ -35,6 +35,7 @@ from leadkit.duplicates.records import (
     DuplicateRecord,
     Matchable,
     RecordRef,
+    distinct_records,
     duplicate_field_spec,
     duplicate_record,
 )
@@ -304,12 +305,7 @@ def _sigmoid2(weight: float) -> float:
 
 
 def _views(records: Iterable[Matchable]) -> list[DuplicateRecord]:
-    views = [duplicate_record(r) for r in records]
-    seen: set[RecordRef] = set()
-    for view in views:
-        if view.ref in seen:
-            raise InvalidValue("records", str(view.ref), "appears twice")
-        seen.add(view.ref)
+    views = distinct_records(records)
     views.sort(key=lambda v: v.ref)
     return views
 
