@@ -77,9 +77,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.desk": Layer.EDGE,
     "leadkit.scan_workers": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,
-    "leadkit.cli_merge": Layer.OUTER,
     "leadkit.charts": Layer.OUTER,
-    "leadkit.demo": Layer.OUTER,
     "leadkit.testing": Layer.OUTER,
     "leadkit": Layer.API,
 }
