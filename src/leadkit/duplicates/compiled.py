@@ -14,14 +14,15 @@ collide. A stored record is indexed under the keys of the conditions that may ma
 record being checked looks up the keys made from its base fields in the same namespaces.
 
 A rule of several conditions also gets *compound* keys: one per combination of a key of each
-condition (``&`` + the condition keys joined by ``\x1f``), so that its block holds only the
-records that share a key in every condition (a name at a company, not every lead at the
-company). A record whose combinations would exceed :data:`MAX_COMPOUND_KEYS` is indexed under
+condition (``&`` + a 64-bit BLAKE2b digest of the condition keys joined by ``\x1f``), so
+that its block holds only the records that share a key in every condition (a name at a
+company, not every lead at the company). A record whose combinations would exceed :data:`MAX_COMPOUND_KEYS` is indexed under
 the rule's overflow key instead, which every compound lookup of the rule also reads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
@@ -395,6 +396,14 @@ _COST: Final[Mapping[Operator, int]] = {
 _CACHE_SIZE: Final = 1 << 15
 
 
+def _compound_key(joined: str) -> str:
+    """``&`` and 16 hex digits of BLAKE2b of the joined condition keys: short in memory and
+    in a key table, the same in every process. Two combinations sharing a digest (one in
+    2**64) only make a pair a candidate; the rule still decides."""
+    digest = hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=8)
+    return "&" + digest.hexdigest()
+
+
 def _remember(cache: dict[Values, tuple[str, ...]], values: Values, keys: tuple[str, ...]) -> None:
     """Keep the keys of ``values`` (names and companies repeat); a full cache starts over."""
     if len(cache) >= _CACHE_SIZE:
@@ -552,7 +561,7 @@ class CompiledRule:
         found = [""]
         for condition_keys in lists:
             found = [f"{head}{_JOIN}{key}" for head in found for key in condition_keys]
-        return ["&" + key[1:] for key in found]
+        return [_compound_key(key[1:]) for key in found]
 
     def cannot_match(self, record: Prepared) -> bool:
         """True when a blank value of ``record`` (as the matching record) means the rule
