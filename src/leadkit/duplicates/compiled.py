@@ -16,8 +16,9 @@ record being checked looks up the keys made from its base fields in the same nam
 A rule of several conditions also gets *compound* keys: one per combination of a key of each
 condition (``&`` + a 64-bit BLAKE2b digest of the condition keys joined by ``\x1f``), so
 that its block holds only the records that share a key in every condition (a name at a
-company, not every lead at the company). A record whose combinations would exceed :data:`MAX_COMPOUND_KEYS` is indexed under
-the rule's overflow key instead, which every compound lookup of the rule also reads.
+company, not every lead at the company). A record whose combinations would exceed
+:data:`MAX_COMPOUND_KEYS` is indexed under the rule's overflow key instead, which every
+compound lookup of the rule also reads.
 """
 
 from __future__ import annotations
