@@ -521,6 +521,9 @@ def plan_import(
                 _check_stored(planned, policy, stored.index)
             rows += planned
             meter.report(read)
+    # The index of the stored records is not needed by the check within the file: let it go
+    # before that check builds the file's own index.
+    del stored, keys
     return _finish(table.name, table.headers, mapping, policy, rows)
 
 
