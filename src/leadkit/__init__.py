@@ -141,6 +141,7 @@ from leadkit.duplicates import (
     find_duplicates,
     get_normalizer,
     keys_fingerprint,
+    merge_scan_reports,
     nickname_table,
     normalize_business_domain,
     normalize_company,
@@ -525,7 +526,7 @@ from leadkit.services import (
     unmerge,
     unrelate_opportunity,
 )
-from leadkit.shards import Shard
+from leadkit.shards import Shard, shard_of
 from leadkit.status import (
     BCM_STATUS_MODEL,
     D365_STATUS_MODEL,
@@ -999,6 +1000,7 @@ __all__ = [
     "mass_edit",
     "merge",
     "merge_records",
+    "merge_scan_reports",
     "nickname_table",
     "normalize_business_domain",
     "normalize_company",
@@ -1063,6 +1065,7 @@ __all__ = [
     "set_field",
     "set_fields",
     "set_source",
+    "shard_of",
     "sort_key",
     "stored_copy",
     "strip_accents",

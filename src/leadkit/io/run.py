@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from typing import Final, cast
 
 import attrs
 
@@ -45,11 +45,22 @@ from leadkit.idempotency import (
 from leadkit.io.errors import ImportInterrupted
 from leadkit.io.mapping import RowError
 from leadkit.io.plan import DuplicateAction, ImportPlan, PlannedRow, RowAction, SkipReason
+from leadkit.io.progress import ProgressCallback, _Meter
 from leadkit.lead import Lead
 from leadkit.ports import IdFactory, LeadStore, UnitOfWork
 from leadkit.values import LeadId, UserRef, require_aware
 
-__all__ = ["ImportCheckpoint", "ImportReport", "RowOutcome", "RowStatus", "run_import"]
+__all__ = [
+    "PROGRESS_EVERY",
+    "ImportCheckpoint",
+    "ImportReport",
+    "RowOutcome",
+    "RowStatus",
+    "run_import",
+]
+
+PROGRESS_EVERY: Final = 1000
+"""Rows between two progress reports of :func:`run_import` inside one batch."""
 
 
 class RowStatus(Enum):
@@ -254,6 +265,7 @@ def run_import(
     on_batch: Callable[[ImportCheckpoint], None] | None = None,
     idempotency_key: KeyArgument = None,
     duplicates: EngineDuplicateCheck | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Write the plan's creates and updates, all or nothing per batch, and report every row.
 
@@ -275,6 +287,12 @@ def run_import(
     again under locks on its blocking keys, when the policy skips duplicates: a duplicate
     stored since the plan was made (by a concurrent import, say) skips the row (see the
     module docs).
+
+    ``progress`` receives an :class:`~leadkit.io.progress.ImportProgress` every
+    :data:`PROGRESS_EVERY` rows written into the unit of work and after each batch commits
+    (``done`` counts the rows handled, committed or not; a failed batch's rows are rolled
+    back all the same). What it raises propagates as any error of its batch does.
+
     Raises InvalidValue for a naive ``at``, a bad batch size, a checkpoint of another plan or
     an unfit ``duplicates`` check (or a ``target`` that is not its store);
     IdempotencyKeyReuse (inside ImportInterrupted) when a batch's key holds another request.
@@ -296,6 +314,7 @@ def run_import(
     outcomes: list[RowOutcome] = list(done)
     batches = 0
     position = start
+    meter = _Meter("write", progress, len(rows))
     while position < len(rows):
         batch = rows[position : position + step]
         written: list[RowOutcome] = []
@@ -325,6 +344,8 @@ def run_import(
                             written.append(_write(uow, row, plan, ids, at, by, duplicates))
                         else:
                             written.append(_passive(row))
+                        if progress is not None and len(written) % PROGRESS_EVERY == 0:
+                            meter.report(position + len(written))
                     if batch_key is not None and batch:
                         remember(uow, batch_key, fingerprint, result_data(tuple(written)), at=at)
                     uow.commit()
@@ -339,4 +360,5 @@ def run_import(
         batches += 1
         if on_batch is not None:
             on_batch(ImportCheckpoint(plan.fingerprint, position, tuple(outcomes)))
+        meter.report(position)
     return ImportReport(plan.source, tuple(outcomes), batches)
