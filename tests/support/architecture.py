@@ -67,7 +67,6 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.fastcodec": Layer.CODEC,
     "leadkit.dialect": Layer.CODEC,
     "leadkit.schemas": Layer.CODEC,
-    "leadkit.shards": Layer.DOMAIN,
     "leadkit.ports": Layer.PORTS,
     "leadkit.access": Layer.PORTS,
     "leadkit.bulk": Layer.APPLICATION,
