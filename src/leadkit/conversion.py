@@ -763,6 +763,7 @@ def _fill(
 
 
 RecordT = TypeVar("RecordT", Account, Contact, Opportunity)
+PartyT = TypeVar("PartyT", Account, Contact)
 
 
 def _carry_notes(
@@ -1056,50 +1057,60 @@ def _linked_step(
     return record, changed
 
 
+def _record_step(
+    ctx: _Planning,
+    kind: type[PartyT],
+    link: PartyT | None,
+    want: bool,
+    new_id: AccountId | ContactId,
+    values: Mapping[str, object],
+    link_field: str,
+    link_to: AccountId | ContactId | None,
+) -> tuple[StepAction, PartyT, tuple[str, ...]] | None:
+    """An account or contact step: fill the linked record (and link it to ``link_to`` through
+    ``link_field``), or create one when wanted."""
+    if link is not None:
+        links: dict[str, object] = {} if link_to is None else {link_field: link_to}
+        record, filled = _linked_step(ctx, link, values, links)
+        return StepAction.LINK, record, filled
+    if not want:
+        return None
+    fields: dict[str, Any] = {
+        "id": new_id,
+        **_nested_kwargs(kind, values),
+        link_field: link_to,
+        "originating_lead": ctx.lead.id,
+        "created_at": ctx.at,
+        "modified_at": ctx.at,
+        **_new_notes(ctx.lead, ctx.policy),
+    }
+    return StepAction.CREATE, kind(**fields), ()
+
+
 def _plan_account(
     ctx: _Planning, link: Account | None, want: bool, contact_id: ContactId | None
 ) -> PlannedAccount | None:
     """The account step: fill the linked one, or create one."""
-    values = ctx.account_values
-    if link is not None:
-        links: dict[str, object] = {} if contact_id is None else {"primary_contact": contact_id}
-        record, filled = _linked_step(ctx, link, values, links)
-        return PlannedAccount(action=StepAction.LINK, record=record, filled=filled)
-    if not want:
-        return None
-    account = Account(
-        id=ctx.ids.account,
-        **_nested_kwargs(Account, values),  # type: ignore[arg-type]
-        primary_contact=contact_id,
-        originating_lead=ctx.lead.id,
-        created_at=ctx.at,
-        modified_at=ctx.at,
-        **_new_notes(ctx.lead, ctx.policy),
+    step = _record_step(
+        ctx, Account, link, want, ctx.ids.account, ctx.account_values, "primary_contact", contact_id
     )
-    return PlannedAccount(action=StepAction.CREATE, record=account)
+    if step is None:
+        return None
+    action, record, filled = step
+    return PlannedAccount(action=action, record=record, filled=filled)
 
 
 def _plan_contact(
     ctx: _Planning, link: Contact | None, want: bool, account_id: AccountId | None
 ) -> PlannedContact | None:
     """The contact step: fill the linked one, or create one."""
-    values = ctx.contact_values
-    if link is not None:
-        links: dict[str, object] = {} if account_id is None else {"account_id": account_id}
-        record, filled = _linked_step(ctx, link, values, links)
-        return PlannedContact(action=StepAction.LINK, record=record, filled=filled)
-    if not want:
-        return None
-    contact = Contact(
-        id=ctx.ids.contact,
-        **_nested_kwargs(Contact, values),  # type: ignore[arg-type]
-        account_id=account_id,
-        originating_lead=ctx.lead.id,
-        created_at=ctx.at,
-        modified_at=ctx.at,
-        **_new_notes(ctx.lead, ctx.policy),
+    step = _record_step(
+        ctx, Contact, link, want, ctx.ids.contact, ctx.contact_values, "account_id", account_id
     )
-    return PlannedContact(action=StepAction.CREATE, record=contact)
+    if step is None:
+        return None
+    action, record, filled = step
+    return PlannedContact(action=action, record=record, filled=filled)
 
 
 def _plan_opportunity(
