@@ -303,7 +303,26 @@ def make_converter() -> LeadkitConverter:
 # Hooks
 
 
+def _register_rules(c: cattrs.Converter) -> None:
+    # Imported here, when a converter is built: importing this module must not load the
+    # duplicate engine (and its matching libraries).
+    from leadkit.duplicates.probabilistic import FittedRule
+    from leadkit.duplicates.rules import DuplicateRule, WeightedRule
+
+    def structure(data: object, _: object) -> DuplicateRule | WeightedRule:
+        """A rule of a rule set: deterministic (it has ``conditions``) or fitted."""
+        if isinstance(data, Mapping) and "conditions" in data:
+            return c.structure(data, DuplicateRule)
+        fitted: FittedRule = c.structure(data, FittedRule)
+        return fitted
+
+    rule = DuplicateRule | WeightedRule
+    c.register_structure_hook(rule, structure)
+    c.register_unstructure_hook(rule, lambda v: c.unstructure(v, unstructure_as=type(v)))
+
+
 def _register(c: cattrs.Converter) -> None:
+    _register_rules(c)
     c.register_structure_hook(str, lambda v, _: _TEXT(v))
     c.register_structure_hook(int, lambda v, _: _INTEGER(v))
     c.register_structure_hook(bool, lambda v, _: _BOOLEAN(v))
