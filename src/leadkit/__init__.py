@@ -60,9 +60,7 @@ from leadkit.conversion import (
     QuestionKind,
     Resolution,
     StepAction,
-    dump_plan,
     link_targets,
-    load_plan,
     plan_qualification,
 )
 from leadkit.desk import (
@@ -501,6 +499,8 @@ from leadkit.serialization import (
     CONVERTED_TYPES,
     SCHEMA_VERSION,
     LeadkitConverter,
+    dump_plan,
+    load_plan,
     make_converter,
 )
 from leadkit.services import (
