@@ -143,6 +143,15 @@ from leadkit.duplicates import (
     scan_report,
     strip_accents,
 )
+from leadkit.erasure import (
+    ERASED,
+    AuditChange,
+    AuditEntry,
+    ErasureMode,
+    ErasureReport,
+    ErasureSubject,
+    SubjectKind,
+)
 from leadkit.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -323,6 +332,7 @@ from leadkit.ports import (
     stored_copy,
     utc_text,
 )
+from leadkit.privacy import PrivacyRepository, audit, erase
 from leadkit.problems import (
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPE_PREFIX,
@@ -559,6 +569,7 @@ __all__ = [
     "DEFAULT_STATUS_MODEL",
     "DEFAULT_TTL",
     "EDITABLE_FIELDS",
+    "ERASED",
     "EVENT_TYPES",
     "FIELDS",
     "FIELD_LABELS",
@@ -617,6 +628,8 @@ __all__ = [
     "AtLeast",
     "AtMost",
     "Attachment",
+    "AuditChange",
+    "AuditEntry",
     "Backtest",
     "Blend",
     "Blocking",
@@ -675,6 +688,9 @@ __all__ = [
     "EmailAddress",
     "EngineDuplicateCheck",
     "Equals",
+    "ErasureMode",
+    "ErasureReport",
+    "ErasureSubject",
     "EventSink",
     "ExchangeRate",
     "ExhaustiveFinder",
@@ -795,6 +811,7 @@ __all__ = [
     "Predicate",
     "PredictiveExplanation",
     "PredictiveModel",
+    "PrivacyRepository",
     "ProbabilisticMatch",
     "ProbabilisticRule",
     "ProblemType",
@@ -854,6 +871,7 @@ __all__ = [
     "StopKey",
     "StorageUnavailable",
     "StoredResponse",
+    "SubjectKind",
     "Survivorship",
     "SurvivorshipRule",
     "SurvivorshipStrategy",
@@ -873,6 +891,7 @@ __all__ = [
     "append_notes",
     "assign_leads",
     "auc",
+    "audit",
     "backtest",
     "can_transition",
     "candidate_from_match",
@@ -896,6 +915,7 @@ __all__ = [
     "duplicate_field_spec",
     "duplicate_record",
     "encode_cursor",
+    "erase",
     "event_schemas",
     "execute_plan",
     "field_label",

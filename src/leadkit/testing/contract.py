@@ -114,6 +114,7 @@ from leadkit.records import Account, Contact, Opportunity, OpportunityState
 from leadkit.scoring.result import Explanation, Score, ScoreSource
 from leadkit.services import merge, unmerge
 from leadkit.status import LeadState, StatusReason
+from leadkit.testing.contract_erasure import ErasureContract
 from leadkit.testing.reliability import IdempotencyContract, OutboxContract
 from leadkit.testing.strategies import leads
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
@@ -716,7 +717,7 @@ def _check_conflict(
 # The suite
 
 
-class LeadStoreContract(IdempotencyContract, OutboxContract):
+class LeadStoreContract(IdempotencyContract, OutboxContract, ErasureContract):
     """Mixin of tests every :class:`~leadkit.ports.LeadStore` adapter must pass.
 
     Override the ``make_store`` fixture; set the capability flags your store needs. Every
