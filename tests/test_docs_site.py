@@ -15,6 +15,7 @@ NOT_IN_REFERENCE = {
     "leadkit.cli": "the command line; docs/cli.md describes every command",
     "leadkit.demo": "sample data for `leadkit demo`; docs/cli.md describes it",
     "leadkit.cli_merge": "the `dedupe --merge` and `unmerge` commands; docs/duplicates.md",
+    "leadkit.cli_privacy": "the `erase` and `audit` commands; docs/privacy.md",
 }
 
 

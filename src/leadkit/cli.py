@@ -2431,6 +2431,16 @@ def outbox_command(limit: int) -> None:
         )
 
 
+def _register_privacy() -> None:
+    from leadkit.cli_privacy import COMMANDS  # erase, audit
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_register_privacy()
+
+
 def main() -> None:
     """Run the ``leadkit`` command (the console script starts in :mod:`leadkit_cli`)."""
     cli.main()
