@@ -225,6 +225,7 @@ class ErasureScope:
     phones: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
     _pattern: re.Pattern[str] | None = attrs.field(init=False, eq=False, repr=False)
+    _folded: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         pattern = None
@@ -232,6 +233,9 @@ class ErasureScope:
             ordered = sorted(set(self.needles), key=len, reverse=True)
             pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
         object.__setattr__(self, "_pattern", pattern)
+        folded = {n.casefold() for n in self.needles}
+        folded |= {_json_escaped(n) for n in self.needles if not n.isascii()}
+        object.__setattr__(self, "_folded", tuple(sorted(folded)))
 
     @property
     def ids(self) -> frozenset[str]:
@@ -239,16 +243,12 @@ class ErasureScope:
         return self.lead_ids | self.contact_ids | self.account_ids
 
     def mentions(self, text: str) -> bool:
-        """True when ``text`` holds a needle or a target id (a cheap test before a rewrite;
-        JSON-escaped forms of the needles count too)."""
+        """True when ``text`` holds a needle (case-insensitively, JSON-escaped forms too) or
+        a target id: a cheap test before a rewrite."""
         if any(i in text for i in self.ids):
             return True
-        pattern = self._pattern
-        if pattern is None:
-            return False
-        return pattern.search(text) is not None or any(
-            _json_escaped(n) in text.casefold() for n in self.needles if not n.isascii()
-        )
+        folded = text.casefold()
+        return any(n in folded for n in self._folded)
 
     def replace(self, text: str) -> str:
         """``text`` with every needle replaced by :data:`ERASED`."""

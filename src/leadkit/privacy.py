@@ -19,6 +19,7 @@ leadkit adapters do, and :func:`erase` raises ConfigurationError on a store with
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +43,7 @@ from leadkit.events import LeadEvent
 from leadkit.lead import Lead
 from leadkit.ports import LeadStore, UnitOfWork
 from leadkit.records import Account, Contact
+from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.values import AccountId, ContactId, EmailAddress, LeadId, PhoneNumber
 
 __all__ = ["Authorize", "PrivacyRepository", "audit", "erase"]
@@ -84,6 +86,13 @@ class PrivacyRepository(Protocol):
         ...
 
 
+@functools.cache
+def _converter() -> LeadkitConverter:
+    """One converter for the process (building one takes a while; a built one is
+    thread-safe)."""
+    return make_converter()
+
+
 def _privacy(uow: UnitOfWork) -> PrivacyRepository:
     found = getattr(uow, "privacy", None)
     if found is None:
@@ -93,7 +102,11 @@ def _privacy(uow: UnitOfWork) -> PrivacyRepository:
     return cast(PrivacyRepository, found)
 
 
-def _targets(uow: UnitOfWork, subject: ErasureSubject) -> list[Lead | Contact | Account]:
+def _targets(
+    uow: UnitOfWork, subject: ErasureSubject, seen: list[Lead]
+) -> list[Lead | Contact | Account]:
+    """The subject's records; the leads read on the way are added to ``seen`` (so that the
+    scan of the other records need not read them again)."""
     kind = subject.kind
     if kind is SubjectKind.LEAD:
         return [uow.leads.get(LeadId(subject.value))]
@@ -114,7 +127,9 @@ def _targets(uow: UnitOfWork, subject: ErasureSubject) -> list[Lead | Contact | 
             phones = (record.business_phone, getattr(record, "mobile_phone", None))
             return any(p is not None and p.e164 == number for p in phones)
 
-    found: list[Lead | Contact | Account] = [lead for lead in uow.leads.stream() if holds(lead)]
+    every = list(uow.leads.stream())
+    seen.extend(every)
+    found: list[Lead | Contact | Account] = [lead for lead in every if holds(lead)]
     found += [c for c in uow.contacts.list() if holds(c)]
     found += [a for a in uow.accounts.list() if holds(a)]
     return found
@@ -161,7 +176,8 @@ def erase(
     counts: Counter[str] = Counter()
     with target.unit_of_work() as uow:
         privacy = _privacy(uow)
-        targets = _targets(uow, subject)
+        streamed: list[Lead] = []
+        targets = _targets(uow, subject, streamed)
         if authorize is not None:
             for record in targets:
                 authorize("erase", record)
@@ -173,7 +189,7 @@ def erase(
         )
         scope = scope_of(targets, emails=extra_emails, phones=extra_phones)
         _erase_targets(uow, targets, mode, scope, counts)
-        _scrub_others(uow, scope, counts)
+        _scrub_others(uow, scope, counts, streamed or None)
         delete = mode is ErasureMode.DELETE
 
         def rewrite_event(event: LeadEvent) -> LeadEvent | None:
@@ -232,13 +248,25 @@ def _erase_targets(
             counts["accounts"] += 1
 
 
-def _scrub_others(uow: UnitOfWork, scope: ErasureScope, counts: Counter[str]) -> None:
-    """Scrub every record that is not a target (and every merge record) of the needles."""
+def _scrub_others(
+    uow: UnitOfWork, scope: ErasureScope, counts: Counter[str], streamed: list[Lead] | None
+) -> None:
+    """Scrub every record that is not a target (and every merge record) of the needles;
+    ``streamed``: every stored lead, when already read."""
     ids = scope.ids
+    dumps = _converter().dumps
+
+    def scrubbed(record: Any) -> Any:
+        """The record scrubbed; the record itself when its JSON mentions nothing (a cheap
+        test that spares walking the records that do not mention the person)."""
+        if not scope.mentions(dumps(record)):
+            return record
+        return scrub(record, scope)
+
     leads = [
         (lead, new)
-        for lead in uow.leads.stream()
-        if lead.id.value not in ids and (new := scrub(lead, scope)) is not lead
+        for lead in (uow.leads.stream() if streamed is None else streamed)
+        if lead.id.value not in ids and (new := scrubbed(lead)) is not lead
     ]
     for _, new in leads:
         uow.leads.save(new)
@@ -255,7 +283,7 @@ def _scrub_others(uow: UnitOfWork, scope: ErasureScope, counts: Counter[str]) ->
         for record in list(repository.list()):
             if record.id.value in ids:
                 continue
-            new = scrub(record, scope)
+            new = scrubbed(record)
             if new is not record:
                 repository.save(new)
                 counts[kind] += 1

@@ -523,7 +523,10 @@ class _MemoryPrivacy:
         with store._lock:
             entries = [(p, e.event) for p, e in store._outbox_entries.items()]
         changed = deleted = 0
+        dumps = _converter().dumps
         for position, event in entries:
+            if not wanted(event.lead_id.value, dumps(event)):
+                continue
             new = rewrite(event)
             if new is event:
                 continue
