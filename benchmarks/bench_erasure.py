@@ -60,6 +60,7 @@ def fill(store: LeadStore, count: int) -> None:
 
 
 def timed(run: Callable[[], object]) -> float:
+    """Seconds ``run`` took."""
     start = time.perf_counter()
     run()
     return time.perf_counter() - start
@@ -109,9 +110,8 @@ def bench_erase(sizes: list[int]) -> None:
                 took = time.perf_counter() - start
                 store.close()
             ratio = took / base
-            print(
-                f"   {name:<8} {size:>7} {base * 1000:>10.1f}ms {took * 1000:>8.1f}ms {ratio:>7.0f}x"
-            )
+            figures = f"{base * 1000:>10.1f}ms {took * 1000:>8.1f}ms {ratio:>7.0f}x"
+            print(f"   {name:<8} {size:>7} {figures}")
 
 
 def main() -> None:
