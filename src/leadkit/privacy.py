@@ -228,24 +228,13 @@ def _erase_targets(
     counts: Counter[str],
 ) -> None:
     for record in targets:
-        if isinstance(record, Lead):
-            if mode is ErasureMode.DELETE:
-                uow.leads.delete(record.id)
-            else:
-                uow.leads.save(scrub(record, scope, personal=True))
-            counts["leads"] += 1
-        elif isinstance(record, Contact):
-            if mode is ErasureMode.DELETE:
-                uow.contacts.delete(record.id)
-            else:
-                uow.contacts.save(scrub(record, scope, personal=True))
-            counts["contacts"] += 1
+        kind = _ref(record)[0]
+        repository: Any = getattr(uow, f"{kind}s")  # uow.leads, uow.contacts, uow.accounts
+        if mode is ErasureMode.DELETE:
+            repository.delete(record.id)
         else:
-            if mode is ErasureMode.DELETE:
-                uow.accounts.delete(record.id)
-            else:
-                uow.accounts.save(scrub(record, scope, personal=True))
-            counts["accounts"] += 1
+            repository.save(scrub(record, scope, personal=True))
+        counts[f"{kind}s"] += 1
 
 
 def _scrub_others(
