@@ -46,10 +46,12 @@ from leadkit.idempotency import result_data
 from leadkit.io.columns import COLUMNS
 from leadkit.io.export import export_csv, export_xlsx
 from leadkit.io.run import RowOutcome, RowStatus
+from leadkit.merging import Survivorship, plan_merge
 from leadkit.ports import LeadStore, StoredResponse
 from leadkit.privacy import audit, erase
 from leadkit.records import Contact
 from leadkit.serialization import make_converter
+from leadkit.services import merge
 from leadkit.testing.reliability import _Capabilities
 from leadkit.timeline import Attachment
 from leadkit.values import Address, ContactId, LeadId, UserRef
@@ -317,6 +319,26 @@ class ErasureContract(_Capabilities):
                     store.close()
 
         check()
+
+    def test_a_merged_persons_copies_in_merge_records_and_events_are_erased(
+        self, empty_store: LeadStore
+    ) -> None:
+        """A merge keeps images of the merged leads (the merge record, the master's
+        ``LeadsMerged`` event): erasing a merged lead erases them too."""
+        self._require_erasure()
+        self._require("supports_merges")
+        desk = Desk(empty_store, clock=lambda: _T0).acting_as(_ANN)
+        master = desk.create(topic="Chairs", name="Bo Ek", email="bo@ek.example.com")
+        twin = desk.create(topic="Desks", name="Zora Quixlet", email="zora@quixlet.example.com")
+        plan = plan_merge(master, [twin], Survivorship())
+        merge(desk.store, plan, ids=lambda: "M-1", at=_T0, by=_ANN)
+        assert "quixlet" in _ports_text(empty_store, desk).casefold()
+        report = erase(desk.store, f"lead:{twin.id.value}")
+        assert report.counts["merges"] == 1
+        assert "quixlet" not in _ports_text(empty_store, desk).casefold()
+        stored = self.stored_bytes(empty_store)
+        assert stored is None or b"quixlet" not in stored.lower()
+        assert desk.get(master.id).email is not None  # the master keeps its own e-mail
 
     def test_erasure_of_an_unknown_lead_raises_not_found_and_changes_nothing(
         self, empty_store: LeadStore
