@@ -69,8 +69,10 @@ def _entry_json(entry: AuditEntry) -> dict[str, object]:
 @cli.command("audit")
 @click.argument("lead_id")
 def audit_command(lead_id: str) -> None:
-    """Show a lead's field-level history: when, who, each field before and after (values
-    erased by `leadkit erase --anonymize` read [erased])."""
+    """Show a lead's field-level history: when, who, each field before and after.
+
+    Values erased by `leadkit erase --anonymize` read [erased].
+    """
     settings = _settings()
     with _store() as store:
         history = audit(store, lead_id)
