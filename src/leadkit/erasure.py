@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from enum import Enum
 from typing import Any, Final, TypeVar
 
@@ -476,7 +477,7 @@ class AuditEntry:
     and name), and the fields it changed."""
 
     event: str
-    at: Any
+    at: datetime
     by: UserRef
     changes: tuple[AuditChange, ...]
 
