@@ -104,6 +104,19 @@ def _frozen_set(value: Any) -> frozenset[Any] | None:
     return None if value is None else frozenset(value)
 
 
+def _owner_set(value: Any) -> frozenset[str] | None:
+    """``value`` as a set of user ids. Raises InvalidValue naming ``owner_ids`` for a single
+    text (a set of its letters is never meant) or anything that is not an iterable of texts."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidValue("owner_ids", value, "must be a set of user ids")
+    owners = frozenset(value)
+    if not all(isinstance(owner, str) for owner in owners):
+        raise InvalidValue("owner_ids", sorted(map(repr, owners)), "must be user ids (texts)")
+    return owners
+
+
 def _aware_or_none(field: str, value: datetime | None) -> None:
     if value is not None:
         require_aware(field, value)
@@ -138,13 +151,18 @@ class LeadQuery:
     """Filters, all ANDed; ``None`` means "any". Text matches name, company and e-mail,
     case-insensitively, as a substring. Date ranges are half-open: ``from <= x < to``.
 
+    ``owner_ids`` keeps the leads whose owner is one of the ids (an empty set matches
+    nothing): the owner set an authoriser's scope gives (:mod:`leadkit.access`), which the
+    adapters put in their query (an SQL ``IN`` list) and never apply after reading a page.
+
     ``score_min`` / ``score_max`` bound ``Lead.score`` inclusively: ``min <= score <= max``,
     compared exactly as Decimals. A lead without a score never matches a query with a score
     bound. The bounds take a Decimal or an int (stored as a Decimal); floats are refused, as
     :class:`~leadkit.values.Money` refuses them.
 
     Raises InvalidValue for a naive datetime or one out of range in UTC, an empty text filter
-    or one holding NUL, a field of the wrong type (``sort="x"``), an inverted range
+    or one holding NUL, a field of the wrong type (``sort="x"``, ``owner_ids="alice"``), an
+    inverted range
     (``score_min`` above ``score_max`` included), or a score bound that is not a Decimal or an
     int, or is NaN or infinite (naming the field).
     """
@@ -152,6 +170,7 @@ class LeadQuery:
     states: frozenset[LeadState] | None = attrs.field(default=None, converter=_frozen_set)
     reason_codes: frozenset[int] | None = attrs.field(default=None, converter=_frozen_set)
     owner_id: str | None = None
+    owner_ids: frozenset[str] | None = attrs.field(default=None, converter=_owner_set)
     ratings: frozenset[Rating] | None = attrs.field(default=None, converter=_frozen_set)
     sources: frozenset[LeadSource] | None = attrs.field(default=None, converter=_frozen_set)
     created_from: datetime | None = None
@@ -190,6 +209,8 @@ class LeadQuery:
         if self.reason_codes is not None and lead.reason.code not in self.reason_codes:
             return False
         if self.owner_id is not None and lead.owner.id != self.owner_id:
+            return False
+        if self.owner_ids is not None and lead.owner.id not in self.owner_ids:
             return False
         if self.ratings is not None and lead.rating not in self.ratings:
             return False

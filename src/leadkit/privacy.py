@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, cast
 
+from leadkit.access import Action
 from leadkit.erasure import (
     AuditEntry,
     ErasureMode,
@@ -40,6 +41,7 @@ from leadkit.erasure import (
 )
 from leadkit.errors import ConfigurationError, InvalidValue
 from leadkit.events import LeadEvent
+from leadkit.guarded import AuthorizedStore, require_permission
 from leadkit.lead import Lead
 from leadkit.ports import LeadStore, UnitOfWork
 from leadkit.records import Account, Contact
@@ -166,20 +168,26 @@ def erase(
     value replaced. Either way every other stored copy of its e-mail, phones and name is
     scrubbed. Returns the :class:`ErasureReport`.
 
-    All or nothing: on any error nothing is changed. Raises InvalidValue (naming
-    ``subject``, ``subject.kind`` or ``mode``) for bad input, NotFound for an unknown lead,
-    contact or account, ConfigurationError for a store without erasure support, whatever
-    ``authorize`` raises to deny, and RepositoryError.
+    All or nothing: on any error nothing is changed. On an ``AuthorizedStore`` its principal
+    needs ``erase`` on every record erased (checked before any write); the erasure then runs
+    on the store inside, so mentions in records the principal cannot read are scrubbed too.
+
+    Raises InvalidValue (naming ``subject``, ``subject.kind`` or ``mode``) for bad input,
+    NotFound for an unknown lead, contact or account, PermissionDenied, ConfigurationError
+    for a store without erasure support, whatever ``authorize`` raises to deny, and
+    RepositoryError.
     """
     subject = _subject(subject)
     mode = ErasureMode.parse(mode)
     counts: Counter[str] = Counter()
-    with target.unit_of_work() as uow:
+    store = target.inner if isinstance(target, AuthorizedStore) else target
+    with store.unit_of_work() as uow:
         privacy = _privacy(uow)
         streamed: list[Lead] = []
         targets = _targets(uow, subject, streamed)
-        if authorize is not None:
-            for record in targets:
+        for record in targets:
+            require_permission(target, Action.ERASE, record)
+            if authorize is not None:
                 authorize("erase", record)
         extra_emails = [EmailAddress(subject.value)] if subject.kind is SubjectKind.EMAIL else []
         extra_phones = (
@@ -284,9 +292,11 @@ def audit(
     """The field-level history of a lead (who, when, each field before and after), read from
     its stored events, oldest first; values erased by an erasure read ``[erased]``.
 
+    On an ``AuthorizedStore`` its principal needs ``read`` on the lead.
+
     Raises NotFound for an unknown (or erased by DELETE) lead, InvalidValue naming
-    ``lead_id`` for a bad id, ConfigurationError for a store without erasure support,
-    whatever ``authorize`` raises to deny, and RepositoryError.
+    ``lead_id`` for a bad id, PermissionDenied, ConfigurationError for a store without
+    erasure support, whatever ``authorize`` raises to deny, and RepositoryError.
     """
     if isinstance(lead_id, str):
         if not lead_id.strip():
@@ -294,9 +304,11 @@ def audit(
         lead_id = LeadId(lead_id)
     if not isinstance(lead_id, LeadId):
         raise InvalidValue("lead_id", lead_id, "must be a LeadId or text")
-    with target.unit_of_work() as uow:
+    store = target.inner if isinstance(target, AuthorizedStore) else target
+    with store.unit_of_work() as uow:
         privacy = _privacy(uow)
         lead = uow.leads.get(lead_id)
+        require_permission(target, Action.READ, lead)
         if authorize is not None:
             authorize("audit", lead)
         events = privacy.events_of(lead_id)

@@ -13,7 +13,7 @@ from leadkit.adapters.memory import MemoryStore
 from leadkit.desk import Desk
 from leadkit.duplicates.records import RecordRef, RecordType
 from leadkit.erasure import ERASED, ErasureMode, ErasureSubject, SubjectKind
-from leadkit.errors import ConfigurationError, InvalidValue, NotFound
+from leadkit.errors import ConfigurationError, InvalidValue, NotFound, PermissionDenied
 from leadkit.merging import Survivorship, plan_merge
 from leadkit.ports import StoredResponse
 from leadkit.privacy import audit, erase
@@ -185,3 +185,31 @@ def test_the_desk_erases_and_audits() -> None:
     d.erase(ErasureSubject(SubjectKind.LEAD, lead.id.value))
     with pytest.raises(NotFound):
         d.audit(LeadId(lead.id.value))
+
+
+def test_erase_and_audit_through_a_principal_need_erase_and_read() -> None:
+    from leadkit import Action, Depth, Principal, Role, RoleDepthAuthorizer, UnitTree
+
+    tree = UnitTree({"org": None}, {"ann": "org", "bo": "org"})
+    roles = [
+        Role("own", dict.fromkeys(Action, Depth.USER)),
+        Role("reader", {Action.READ: Depth.ORGANIZATION}),
+    ]
+    d = Desk(MemoryStore(), clock=lambda: T0)
+    bo = d.acting_for(Principal("bo", roles={"own"}), authorizer=RoleDepthAuthorizer(roles, tree))
+    theirs = bo.create(topic="Chairs", name="Zora Quill", email="zora@quill.example.com")
+    mine = d.acting_as(ANN).create(
+        topic="Desks", name="Bo Ek", description="met zora@quill.example.com"
+    )
+    ann = d.acting_for(Principal("ann", roles={"reader"}), authorizer=bo.authorizer)
+    with pytest.raises(PermissionDenied):
+        ann.erase(f"lead:{theirs.id.value}")
+    assert d.get(theirs.id) == theirs  # nothing changed
+    assert [e.event for e in ann.audit(theirs.id)] == ["LeadCreated"]
+    report = bo.erase("email:zora@quill.example.com")
+    assert report.records == (f"lead:{theirs.id.value}",)
+    # ann's lead, which bo may not read, still loses the mention
+    assert d.get(mine.id).description == f"met {ERASED}"
+    nobody = d.acting_for(Principal("cai"), authorizer=bo.authorizer)
+    with pytest.raises(PermissionDenied):
+        nobody.audit(mine.id)

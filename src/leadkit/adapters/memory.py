@@ -978,6 +978,13 @@ class _LeadRepository(_Repository[LeadId, Lead]):
             if query.owner_id is not None:
                 exclude = {key.value for key in changes.changes}
                 committed = table.owned_by(query.owner_id, query.states, exclude)
+            elif query.owner_ids is not None:  # an authoriser's scope: read the owners' lists
+                exclude = {key.value for key in changes.changes}
+                committed = [
+                    lead
+                    for owner in sorted(query.owner_ids)
+                    for lead in table.owned_by(owner, query.states, exclude)
+                ]
             else:
                 committed = table.snapshot(changes.changes)
         own = changes.own_values()

@@ -48,9 +48,10 @@ When a test that runs two units of work in one thread fails on a lock or timeout
 message names the capability flag to set. Failures list lead ids before comparing contents.
 
 The suite is a package with one module per capability (:mod:`.merges`, :mod:`.crud`,
-:mod:`.queries`, :mod:`.units`, :mod:`.events`, :mod:`.records`, :mod:`.concurrency`,
-:mod:`.machine`, and :mod:`leadkit.testing.reliability`); :class:`LeadStoreContract` inherits
-them all. Import the names below from ``leadkit.testing.contract``.
+:mod:`.queries`, :mod:`.owner_sets`, :mod:`.units`, :mod:`.events`, :mod:`.records`,
+:mod:`.concurrency`, :mod:`.machine`, and :mod:`leadkit.testing.reliability`);
+:class:`LeadStoreContract` inherits them all. Import the names below from
+``leadkit.testing.contract``.
 
 This package imports pytest and hypothesis; ``import leadkit`` never imports it.
 """
@@ -69,6 +70,7 @@ from leadkit.testing.contract.machine import (
     make_store_machine,
 )
 from leadkit.testing.contract.merges import MergeContract
+from leadkit.testing.contract.owner_sets import OwnerSetContract
 from leadkit.testing.contract.queries import QueryContract
 from leadkit.testing.contract.records import RecordContract
 from leadkit.testing.contract.units import UnitOfWorkContract
@@ -87,6 +89,7 @@ class LeadStoreContract(
     MergeContract,
     CrudContract,
     QueryContract,
+    OwnerSetContract,
     UnitOfWorkContract,
     EventContract,
     RecordContract,
