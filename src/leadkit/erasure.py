@@ -184,7 +184,7 @@ class ErasureSubject:
 class ErasureReport:
     """What an erasure touched: the subject, the mode, the records erased (``lead:ID``,
     ``contact:ID``, ``account:ID``) and a count per kind of stored thing (``leads``,
-    ``contacts``, ``accounts``, ``opportunities``, ``merges``, ``events``,
+    ``contacts``, ``accounts``, ``opportunities``, ``merges``, ``record_merges``, ``events``,
     ``events_deleted``, ``idempotency_results``, ``duplicate_keys``, ...), plus what the
     store did to leave no copy behind (``secure``: e.g. "sqlite secure_delete, WAL
     truncated")."""

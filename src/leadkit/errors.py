@@ -243,14 +243,15 @@ class LeadMerged(DomainRuleViolation):
 
 
 class MergeRefused(DomainRuleViolation):
-    """A merge was refused for ``lead_id``: ``reason`` says why (a closed master the policy
-    does not allow, a lead already merged, more leads than the policy allows, a lead given
-    twice)."""
+    """A merge was refused for ``lead_id`` (the id of a lead, or of a contact or account when
+    ``kind`` says so): ``reason`` says why (a closed master the policy does not allow, a
+    record already merged, more records than the policy allows, a record given twice)."""
 
-    def __init__(self, lead_id: object, reason: str) -> None:
+    def __init__(self, lead_id: object, reason: str, kind: str = "lead") -> None:
         self.lead_id = lead_id
         self.reason = reason
-        super().__init__(f"cannot merge lead {lead_id}: {reason}")
+        self.kind = kind
+        super().__init__(f"cannot merge {kind} {lead_id}: {reason}")
 
 
 class UnmergeConflict(DomainRuleViolation):

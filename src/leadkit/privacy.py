@@ -273,9 +273,10 @@ def _scrub_others(
         ("accounts", uow.accounts),
         ("opportunities", uow.opportunities),
     ]
-    merges = getattr(uow, "merges", None)
-    if merges is not None:
-        repositories.append(("merges", merges))
+    for name in ("merges", "record_merges"):  # the stores that keep merge records
+        merges = getattr(uow, name, None)
+        if merges is not None:
+            repositories.append((name, merges))
     for kind, repository in repositories:
         for record in list(repository.list()):
             if record.id.value in ids:

@@ -331,6 +331,9 @@ class IndexingUnitOfWork:
         privacy = getattr(inner, "privacy", None)
         if privacy is not None:  # the store's erasure support (leadkit.privacy)
             self.privacy = privacy
+        record_merges = getattr(inner, "record_merges", None)
+        if record_merges is not None:  # contact and account merges, likewise
+            self.record_merges = record_merges
 
     @property
     def inner(self) -> UnitOfWork:

@@ -136,6 +136,7 @@ from leadkit.adapters.sql.schema import (
     migrate,
     opportunities,
     outbox,
+    record_merges,
     schema_version,
 )
 from leadkit.errors import (
@@ -162,18 +163,23 @@ from leadkit.ports import (
     OutboxBacklog,
     OutboxEvent,
     Page,
+    RecordMergeRepository,
     StoredResponse,
     check_batch_size,
+    check_bulk_saves,
     check_claim,
     check_expected_version,
     check_key,
     check_limit,
+    check_scan_limit,
     checked_record,
     claimable,
     encode_cursor,
 )
+from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
+from leadkit.shards import Shard
 from leadkit.values import (
     AccountId,
     ContactId,
@@ -410,7 +416,7 @@ class _Statements:
                     delete(table).where(table.c.id == key, table.c.version == bindparam("expected"))
                 ),
             )
-            for table in (accounts, contacts, opportunities, merges)
+            for table in (accounts, contacts, opportunities, merges, record_merges)
         }
 
 
@@ -828,6 +834,7 @@ class SqlUnitOfWork:
         self.merges: MergeRepository = SqlRecordRepository(self, _MERGES)
         self.privacy: Final = SqlPrivacy(self)
         """Erasure and audit support (:class:`leadkit.privacy.PrivacyRepository`)."""
+        self.record_merges: RecordMergeRepository = SqlRecordRepository(self, _RECORD_MERGES)
 
     def __enter__(self) -> Self:
         self._connection()
@@ -1239,6 +1246,20 @@ _stored_lead: Final = compile_evolver(Lead, "version", "pending_events")
 _DEFERRED_ROWS: Final = 256
 """New lead rows a SQLite unit of work collects before inserting them in one go."""
 
+_BULK_ROWS: Final = 500
+"""Ids per ``IN`` list of the bulk reads and version checks (below every engine's limit on
+bound parameters)."""
+
+_GET_MANY: Final = select(leads.c.id, leads.c.version, leads.c.document).where(
+    leads.c.id.in_(bindparam("ids", expanding=True))
+)
+_VERSIONS_MANY: Final = select(leads.c.id, leads.c.version).where(
+    leads.c.id.in_(bindparam("ids", expanding=True))
+)
+_LOCK_MANY: Final = _VERSIONS_MANY.order_by(leads.c.id).with_for_update()
+"""The versions, row-locked in id order until the transaction ends (on a server: a
+concurrent writer of one of the leads waits, and two bulk saves cannot deadlock)."""
+
 
 class SqlLeadRepository(_Rows):
     """:class:`~leadkit.ports.LeadRepository` over the ``leads`` table and its children."""
@@ -1344,6 +1365,108 @@ class SqlLeadRepository(_Rows):
             )
         except store._driver_errors as e:
             self._write_failed(e, f"deleting lead {lead_id}", lead_id, expected_version or 0)
+
+    def get_many(self, lead_ids: Iterable[LeadId]) -> dict[LeadId, Lead]:
+        """The stored leads among ``lead_ids`` by id (missing ones left out), read
+        :data:`_BULK_ROWS` at a time. Raises InvalidValue for a key that is not a LeadId."""
+        wanted: dict[str, LeadId] = {}
+        for lead_id in lead_ids:
+            check_key("lead", lead_id)
+            wanted.setdefault(lead_id.value, lead_id)
+        keys = list(wanted)
+        found: dict[LeadId, Lead] = {}
+        store = self._store
+        for start in range(0, len(keys), _BULK_ROWS):
+            chunk = keys[start : start + _BULK_ROWS]
+            try:
+                rows = self._uow._reader().execute(_GET_MANY, {"ids": chunk}).all()
+            except store._driver_errors as e:
+                store._fail(f"reading {len(chunk)} leads", e)
+            by_id = {row[0]: row for row in rows}
+            for key in chunk:  # in the order asked
+                row = by_id.get(key)
+                if row is not None:
+                    found[wanted[key]] = self._decode(row[0], row[1], row[2])
+        return found
+
+    def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:
+        """``save`` of every lead, all or none: the stored versions are read (and on a server
+        locked, in id order) first; a lead whose version differs raises ConcurrencyConflict
+        (NotFound for one not stored) before anything is written. Then one ``executemany``
+        updates the rows by primary key and version, the child rows are replaced.
+
+        Raises ConcurrencyConflict, NotFound, InvalidValue (not a Lead, a lead listed twice,
+        text that cannot be stored), StorageUnavailable.
+        """
+        batch = tuple(leads)
+        check_bulk_saves(batch)
+        if not batch:
+            return ()
+        stored = tuple(_stored_lead(lead, lead.version + 1, ()) for lead in batch)
+        rows = []
+        for lead, copy in zip(batch, stored, strict=True):
+            values = self._row(copy)
+            values["key"] = lead.id.value
+            values["expected"] = lead.version
+            rows.append(values)
+        store = self._store
+        uow = self._uow
+        conn = uow._writer()
+        keys = [lead.id.value for lead in batch]
+        try:
+            versions: dict[str, object] = {}
+            statement = _LOCK_MANY if not store._sqlite else _VERSIONS_MANY
+            for start in range(0, len(keys), _BULK_ROWS):
+                chunk = sorted(keys[start : start + _BULK_ROWS])
+                for key, version in conn.execute(statement, {"ids": chunk}):
+                    versions[key] = version
+            for lead in batch:
+                found = versions.get(lead.id.value)
+                if found is None:
+                    raise NotFound("lead", lead.id)
+                actual = _version_number(found, "lead", lead.id)
+                if actual != lead.version:
+                    raise ConcurrencyConflict(lead.id, lead.version, actual)
+            self._sql.update_lead.run_many(conn, rows)
+            ids = [{"key": key} for key in keys]
+            for _, remove in self._sql.children:
+                remove.run_many(conn, ids)
+            for copy in stored:
+                if copy.notes or copy.activities or copy.stakeholders:
+                    self._insert_children(conn, copy)
+        except store._driver_errors as e:
+            first = batch[0]
+            self._write_failed(e, f"saving {len(batch)} leads", first.id, first.version)
+        for lead in batch:
+            uow._record(lead.pending_events)
+        return stored
+
+    def scan(
+        self,
+        query: LeadQuery | None = None,
+        *,
+        limit: int = 500,
+        after: str | None = None,
+        shard: Shard | None = None,
+    ) -> Page:
+        """The next ``limit`` matching leads from ``after`` on, only those in ``shard``
+        decoded and returned (see :class:`~leadkit.ports.BulkLeadRepository`). Raises
+        InvalidValue for a limit outside 1..100,000 or a foreign cursor."""
+        check_scan_limit(limit)
+        query = LeadQuery() if query is None else query
+        position = read_cursor(after, query) if after is not None else None
+        rows = self._fetch(query, limit + 1, position)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = tuple(
+            self._decode(r[0], r[1], r[2]) for r in rows if shard is None or shard.contains(r[0])
+        )
+        cursor = (
+            encode_cursor(query.sort, query.descending, (rows[-1][3], rows[-1][0]))
+            if more
+            else None
+        )
+        return Page(items, cursor)
 
     def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
         """One page of matching leads in the query's order (keyset pagination).
@@ -1492,6 +1615,9 @@ _OPPORTUNITIES: Final = _RecordKind[Opportunity, OpportunityId](
 )
 _MERGES: Final = _RecordKind[MergeRecord, MergeId](
     "merge", merges, _no_extra, _plain_loader(MergeRecord)
+)
+_RECORD_MERGES: Final = _RecordKind[RecordMergeRecord, MergeId](
+    "record_merge", record_merges, _no_extra, _plain_loader(RecordMergeRecord)
 )
 
 
