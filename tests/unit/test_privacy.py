@@ -213,3 +213,29 @@ def test_erase_and_audit_through_a_principal_need_erase_and_read() -> None:
     nobody = d.acting_for(Principal("cai"), authorizer=bo.authorizer)
     with pytest.raises(PermissionDenied):
         nobody.audit(mine.id)
+
+
+def test_contact_merge_records_lose_an_erased_contact() -> None:
+    from leadkit.record_merge_service import merge_records
+    from leadkit.policies import RecordKind
+    from leadkit.record_merging import RecordSurvivorship, plan_record_merge
+
+    d = desk()
+    master = Contact(id=ContactId("C1"), name=PersonName("Bo", "Ek"), email="bo@ek.example.com")
+    twin = Contact(
+        id=ContactId("C2"), name=PersonName("Zora", "Quill"), email="zora@quill.example.com"
+    )
+    with d.store.unit_of_work() as uow:
+        master, twin = uow.contacts.add(master), uow.contacts.add(twin)
+        uow.commit()
+    plan = plan_record_merge(master, [twin], RecordSurvivorship(RecordKind.CONTACT))
+    merge_records(d.store, plan, ids=lambda: "RM1", at=T0, by=ANN)
+    converter = make_converter()
+    with d.store.unit_of_work() as uow:
+        before = [converter.dumps(m) for m in uow.record_merges.list()]
+    assert "quill" in "".join(before).casefold()
+    report = erase(d.store, "contact:C2", "anonymize")
+    assert report.counts["record_merges"] == 1
+    with d.store.unit_of_work() as uow:
+        after = [converter.dumps(m) for m in uow.record_merges.list()]
+    assert "quill" not in "".join(after).casefold()
