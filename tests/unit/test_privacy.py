@@ -216,8 +216,8 @@ def test_erase_and_audit_through_a_principal_need_erase_and_read() -> None:
 
 
 def test_contact_merge_records_lose_an_erased_contact() -> None:
-    from leadkit.record_merge_service import merge_records
     from leadkit.policies import RecordKind
+    from leadkit.record_merge_service import merge_records
     from leadkit.record_merging import RecordSurvivorship, plan_record_merge
 
     d = desk()
