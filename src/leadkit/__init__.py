@@ -60,9 +60,7 @@ from leadkit.conversion import (
     QuestionKind,
     Resolution,
     StepAction,
-    dump_plan,
     link_targets,
-    load_plan,
     plan_qualification,
 )
 from leadkit.desk import (
@@ -141,6 +139,7 @@ from leadkit.duplicates import (
     find_duplicates,
     get_normalizer,
     keys_fingerprint,
+    merge_scan_reports,
     nickname_table,
     normalize_business_domain,
     normalize_company,
@@ -510,6 +509,8 @@ from leadkit.serialization import (
     CONVERTED_TYPES,
     SCHEMA_VERSION,
     LeadkitConverter,
+    dump_plan,
+    load_plan,
     make_converter,
 )
 from leadkit.services import (
@@ -535,7 +536,7 @@ from leadkit.services import (
     unmerge,
     unrelate_opportunity,
 )
-from leadkit.shards import Shard
+from leadkit.shards import Shard, shard_of
 from leadkit.status import (
     BCM_STATUS_MODEL,
     D365_STATUS_MODEL,
@@ -1019,6 +1020,7 @@ __all__ = [
     "mass_edit",
     "merge",
     "merge_records",
+    "merge_scan_reports",
     "nickname_table",
     "normalize_business_domain",
     "normalize_company",
@@ -1083,6 +1085,7 @@ __all__ = [
     "set_field",
     "set_fields",
     "set_source",
+    "shard_of",
     "sort_key",
     "stored_copy",
     "strip_accents",

@@ -44,9 +44,7 @@ from leadkit.conversion import (
     QuestionKind,
     Resolution,
     StepAction,
-    dump_plan,
     link_targets,
-    load_plan,
     plan_qualification,
 )
 from leadkit.errors import (
@@ -69,6 +67,7 @@ from leadkit.policies import (
 )
 from leadkit.profiles import FieldProfile
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
+from leadkit.serialization import dump_plan, load_plan
 
 ANN = UserRef("ann", "Ann Andersson")
 BOB = UserRef("bob")
