@@ -169,6 +169,15 @@ if TYPE_CHECKING:
         scan_report,
         strip_accents,
     )
+    from leadkit.erasure import (
+        ERASED,
+        AuditChange,
+        AuditEntry,
+        ErasureMode,
+        ErasureReport,
+        ErasureSubject,
+        SubjectKind,
+    )
     from leadkit.errors import (
         AlreadyExists,
         ConcurrencyConflict,
@@ -360,6 +369,11 @@ if TYPE_CHECKING:
         sort_key,
         stored_copy,
         utc_text,
+    )
+    from leadkit.privacy import (
+        PrivacyRepository,
+        audit,
+        erase,
     )
     from leadkit.problems import (
         PROBLEM_MEDIA_TYPE,
@@ -620,6 +634,7 @@ __all__ = [
     "DEFAULT_STATUS_MODEL",
     "DEFAULT_TTL",
     "EDITABLE_FIELDS",
+    "ERASED",
     "EVENT_TYPES",
     "FIELDS",
     "FIELD_LABELS",
@@ -682,6 +697,8 @@ __all__ = [
     "AtLeast",
     "AtMost",
     "Attachment",
+    "AuditChange",
+    "AuditEntry",
     "AuthorizedFinder",
     "AuthorizedStore",
     "AuthorizedUnitOfWork",
@@ -747,6 +764,9 @@ __all__ = [
     "EmailAddress",
     "EngineDuplicateCheck",
     "Equals",
+    "ErasureMode",
+    "ErasureReport",
+    "ErasureSubject",
     "EventSink",
     "ExchangeRate",
     "ExhaustiveFinder",
@@ -871,6 +891,7 @@ __all__ = [
     "PredictiveExplanation",
     "PredictiveModel",
     "Principal",
+    "PrivacyRepository",
     "ProbabilisticMatch",
     "ProbabilisticRule",
     "ProblemType",
@@ -941,6 +962,7 @@ __all__ = [
     "StopKey",
     "StorageUnavailable",
     "StoredResponse",
+    "SubjectKind",
     "Survivorship",
     "SurvivorshipRule",
     "SurvivorshipStrategy",
@@ -963,6 +985,7 @@ __all__ = [
     "append_notes",
     "assign_leads",
     "auc",
+    "audit",
     "authorize",
     "backtest",
     "can_transition",
@@ -987,6 +1010,7 @@ __all__ = [
     "duplicate_field_spec",
     "duplicate_record",
     "encode_cursor",
+    "erase",
     "event_schemas",
     "execute_plan",
     "field_label",

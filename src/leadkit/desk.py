@@ -45,6 +45,7 @@ from leadkit.conversion import (
 )
 from leadkit.dialect import parse_lead_fields
 from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingStore
+from leadkit.erasure import AuditEntry, ErasureMode, ErasureReport, ErasureSubject
 from leadkit.errors import ConcurrencyConflict, DuplicatesUnresolved, InvalidValue, PermissionDenied
 from leadkit.guarded import AuthorizedFinder, AuthorizedStore
 from leadkit.lead import Lead
@@ -52,6 +53,8 @@ from leadkit.mass_editing import LeadEdit, MassEditResult, Selection
 from leadkit.mass_editing import mass_edit as run_mass_edit
 from leadkit.policies import DEFAULT_POLICY, QualificationPolicy
 from leadkit.ports import IdFactory, LeadQuery, LeadStore, Page, Views
+from leadkit.privacy import audit as audit_lead
+from leadkit.privacy import erase as erase_subject
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
 from leadkit.scoring import BCM_MODEL, ScoringModel
 from leadkit.scoring.engine import is_outdated, score_lead
@@ -753,6 +756,22 @@ class Desk:
         return delete_lead(
             self._target, _typed_id(LeadId, "lead_id", lead_id), expected_version=expected_version
         )
+
+    def erase(
+        self, subject: ErasureSubject | str, mode: ErasureMode | str = "delete"
+    ) -> ErasureReport:
+        """Erase a person (``lead:ID``, ``contact:ID``, ``account:ID``, ``email:ADDRESS``,
+        ``phone:NUMBER`` or an ErasureSubject) everywhere the store keeps them, the duplicate
+        keys included; ``mode`` "delete" or "anonymize". Needs ``erase`` on every record
+        erased (PermissionDenied otherwise, before anything changes). Raises as
+        :func:`leadkit.privacy.erase`."""
+        return erase_subject(self._target, subject, mode)
+
+    def audit(self, lead_id: LeadId | str) -> tuple[AuditEntry, ...]:
+        """The lead's field-level history (who, when, before, after; erased values read
+        ``[erased]``). Needs ``read`` on the lead. Raises as :func:`leadkit.privacy.audit`,
+        PermissionDenied."""
+        return audit_lead(self._target, lead_id)
 
     def receive_email(
         self,

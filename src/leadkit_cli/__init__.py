@@ -42,6 +42,7 @@ COMMANDS: Final[dict[str, str]] = {
     "accounts": "List the accounts (qualification creates them), or show one by id.",
     "add": "Add a lead; prints its id.",
     "assign": "Assign leads: to one user, round-robin over a team, or by capacity.",
+    "audit": "Show a lead's field-level history: when, who, each field before and after.",
     "contacts": "List the contacts (qualification creates them), or show one by id.",
     "dedupe": "Scan every lead for duplicates (progress bar) and explain the groups; with "
     "--merge, offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`).",
@@ -50,6 +51,7 @@ COMMANDS: Final[dict[str, str]] = {
     "timing each step.",
     "disqualify": "Close a lead as disqualified.",
     "edit": "Change fields of an open lead.",
+    "erase": "Erase a person everywhere the database keeps them.",
     "export": "Export leads (a view, filters) to a CSV or xlsx file.",
     "import": "Preview an import (CSV, xlsx, XML): the column mapping, then what each row "
     "becomes; then commit it.",

@@ -67,6 +67,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.fastcodec": Layer.CODEC,
     "leadkit.dialect": Layer.CODEC,
     "leadkit.schemas": Layer.CODEC,
+    "leadkit.erasure": Layer.DOMAIN,
     "leadkit.ports": Layer.PORTS,
     "leadkit.access": Layer.PORTS,
     "leadkit.bulk": Layer.APPLICATION,
@@ -75,6 +76,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.mass_editing": Layer.APPLICATION,
     "leadkit.record_merge_service": Layer.APPLICATION,
     "leadkit.idempotency": Layer.APPLICATION,
+    "leadkit.privacy": Layer.APPLICATION,
     "leadkit.adapters": Layer.EDGE,
     # Wraps the public constructors by their type hints (inspect); run by the flat API and io.
     "leadkit._typecheck": Layer.EDGE,

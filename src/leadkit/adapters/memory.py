@@ -471,6 +471,7 @@ class MemoryStore:
         change_sets: Sequence[_ChangeSet[Any, Any]],
         keys: _KeyChanges,
         events: Sequence[LeadEvent],
+        rewrites: Sequence[tuple[int, LeadEvent, LeadEvent | None]] = (),
     ) -> None:
         """Apply every change set, the idempotency keys and the outbox entries of ``events``,
         or none: raises ConcurrencyConflict if a touched key's committed version is no longer
@@ -486,11 +487,95 @@ class MemoryStore:
             for change_set in change_sets:
                 change_set.apply()
             keys.apply(self._keys)
+            _rewrite_outbox(self, rewrites)
             for event, event_id in zip(events, event_ids, strict=True):
                 entry = _OutboxEntry(event_id, self._next_position, event)
                 self._next_position += 1
                 self._outbox_entries[entry.position] = entry
                 self._outbox_pending[entry.position] = entry
+
+
+def _rewrite_outbox(
+    store: MemoryStore, rewrites: Sequence[tuple[int, LeadEvent, LeadEvent | None]]
+) -> None:
+    """Apply an erasure's outbox rewrites (lock held): each replaces (or, None, deletes) the
+    entry at a position if it still holds the event the rewrite was computed from."""
+    for position, old, new in rewrites:
+        entry = store._outbox_entries.get(position)
+        if entry is None or entry.event is not old:
+            continue
+        if new is None:
+            del store._outbox_entries[position]
+            store._outbox_pending.pop(position, None)
+        else:
+            entry.event = new
+
+
+class _MemoryPrivacy:
+    """``uow.privacy`` of a memory unit of work (see :class:`leadkit.privacy.PrivacyRepository`):
+    outbox rewrites are staged and applied by the commit, under the store lock; idempotency
+    results are rewritten through the unit of work's key changes."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self.rewrites: list[tuple[int, LeadEvent, LeadEvent | None]] = []
+
+    def events_of(self, lead_id: LeadId) -> Sequence[LeadEvent]:
+        self._uow._require_open()
+        store = self._uow._store
+        with store._lock:
+            return [e.event for e in store._outbox_entries.values() if e.event.lead_id == lead_id]
+
+    def rewrite_events(
+        self,
+        rewrite: Callable[[LeadEvent], LeadEvent | None],
+        wanted: Callable[[str, str], bool],
+    ) -> tuple[int, int]:
+        self._uow._require_open()
+        store = self._uow._store
+        with store._lock:
+            entries = [(p, e.event) for p, e in store._outbox_entries.items()]
+        changed = deleted = 0
+        dumps = _converter().dumps
+        for position, event in entries:
+            if not wanted(event.lead_id.value, dumps(event)):
+                continue
+            new = rewrite(event)
+            if new is event:
+                continue
+            self.rewrites.append((position, event, new))
+            if new is None:
+                deleted += 1
+            else:
+                changed += 1
+        return changed, deleted
+
+    def rewrite_results(self, rewrite: Callable[[str], str], wanted: Callable[[str], bool]) -> int:
+        uow = self._uow
+        uow._require_open()
+        changes = uow._keys
+        with uow._store._lock:
+            committed = dict(uow._store._keys)
+        done = 0
+        for key, response in committed.items():
+            current = changes.changes.get(key, response) if key in changes.changes else response
+            if current is None or not wanted(current.result):
+                continue
+            text = rewrite(current.result)
+            if text != current.result:
+                changes.write(key, attrs.evolve(current, result=text), response)
+                done += 1
+        return done
+
+    def forget_keys(self, refs: Iterable[tuple[str, str]], scope: object) -> int:
+        self._uow._require_open()
+        return 0  # no key table: an IndexingStore's index follows the repositories' writes
+
+    def secure(self) -> str:
+        return "memory store: nothing written to disk"
+
+    def forget(self) -> None:
+        self.rewrites = []
 
 
 @functools.cache
@@ -1069,6 +1154,7 @@ class MemoryUnitOfWork:
         self.merges = _RecordRepository(self, merges)
         self.record_merges = _RecordRepository(self, record_merges)
         self._held_keys: set[str] = set()
+        self.privacy = _MemoryPrivacy(self)
 
     def __enter__(self) -> Self:
         self._require_open()
@@ -1095,7 +1181,7 @@ class MemoryUnitOfWork:
         self._require_open()
         events = tuple(self._events)
         try:
-            self._store._commit(self._change_sets, self._keys, events)
+            self._store._commit(self._change_sets, self._keys, events, self.privacy.rewrites)
         finally:
             self._forget()
         sink = self._store._event_sink
@@ -1129,6 +1215,7 @@ class MemoryUnitOfWork:
         for change_set in self._change_sets:
             change_set.forget()
         self._keys.forget()
+        self.privacy.forget()
         self._events.clear()
         if self._held_keys:
             held, self._held_keys = self._held_keys, set()

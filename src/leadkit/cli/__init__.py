@@ -19,6 +19,7 @@ from leadkit.cli import (  # noqa: F401  (each registers its commands on the gro
     import_export,
     leads,
     outbox,
+    privacy,
     qualify,
     records,
     report,

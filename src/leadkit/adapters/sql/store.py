@@ -110,6 +110,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
 from leadkit.adapters import now_or
+from leadkit.adapters.sql.privacy import SqlPrivacy
 from leadkit.adapters.sql.queries import count_statement, page_statement, read_cursor
 from leadkit.adapters.sql.rows import (
     activity_rows,
@@ -256,6 +257,7 @@ def _sqlite_configurer(
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA secure_delete = ON")  # freed space is zeroed (erasure)
             if read_only:
                 cursor.execute("PRAGMA query_only = ON")
         finally:
@@ -862,6 +864,8 @@ class SqlUnitOfWork:
         self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
         self.opportunities: OpportunityRepository = SqlRecordRepository(self, _OPPORTUNITIES)
         self.merges: MergeRepository = SqlRecordRepository(self, _MERGES)
+        self.privacy: Final = SqlPrivacy(self)
+        """Erasure and audit support (:class:`leadkit.privacy.PrivacyRepository`)."""
         self.record_merges: RecordMergeRepository = SqlRecordRepository(self, _RECORD_MERGES)
 
     def __enter__(self) -> Self:

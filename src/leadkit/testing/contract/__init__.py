@@ -70,6 +70,7 @@ from leadkit.testing.contract._base import StoreFactory
 from leadkit.testing.contract.bulk import BulkContract
 from leadkit.testing.contract.concurrency import ConcurrencyContract
 from leadkit.testing.contract.crud import CrudContract
+from leadkit.testing.contract.erasure import ErasureContract
 from leadkit.testing.contract.events import EventContract
 from leadkit.testing.contract.machine import (
     LeadStoreMachine,
@@ -107,6 +108,7 @@ class LeadStoreContract(
     StateMachineContract,
     IdempotencyContract,
     OutboxContract,
+    ErasureContract,
     BulkContract,
 ):
     """Mixin of tests every :class:`~leadkit.ports.LeadStore` adapter must pass.
