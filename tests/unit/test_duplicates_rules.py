@@ -86,96 +86,262 @@ def test_enums_may_be_given_by_value() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "message"),
+    ("build", "message", "expected"),
     [
-        (lambda: Condition.exact("nope"), "unknown field 'nope'"),
-        (lambda: Condition.exact("email", "shoe_size"), "unknown field 'shoe_size'"),
-        (lambda: Condition.first_characters("email", 0), "n must be an integer >= 1"),
-        (lambda: Condition.last_characters("email", -2), "n must be an integer >= 1"),
-        (lambda: Condition.first_characters("email", True), "n must be an integer >= 1"),
+        (
+            lambda: Condition.exact("nope"),
+            "unknown field 'nope'",
+            ("condition base_field", "unknown field 'nope'; known: "),
+        ),
+        (
+            lambda: Condition.exact("email", "shoe_size"),
+            "unknown field 'shoe_size'",
+            ("condition matching_field", "unknown field 'shoe_size'; known: "),
+        ),
+        (
+            lambda: Condition.first_characters("email", 0),
+            "n must be an integer >= 1",
+            ("condition email first 0 = email", "n must be an integer >= 1 (got 0)"),
+        ),
+        (
+            lambda: Condition.last_characters("email", -2),
+            "n must be an integer >= 1",
+            ("condition email last -2 = email", "n must be an integer >= 1 (got -2)"),
+        ),
+        (
+            lambda: Condition.first_characters("email", True),
+            "n must be an integer >= 1",
+            ("condition email first True = email", "n must be an integer >= 1 (got True)"),
+        ),
         (
             lambda: Condition.similar("full_name", 101, blocking=NAME_BLOCKING),
             "threshold must be 0-100",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= 101)",
+                "threshold must be 0-100 (got 101)",
+            ),
         ),
         (
             lambda: Condition.similar("full_name", -1, blocking=NAME_BLOCKING),
             "threshold must be 0-100",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= -1)",
+                "threshold must be 0-100 (got -1)",
+            ),
         ),
         (
             lambda: Condition(operator=Operator.SIMILAR, base_field="full_name", threshold=90),
             "needs a similarity algorithm",
+            (
+                "condition full_name ~ full_name (? >= 90)",
+                "needs a similarity algorithm: ratio, best_ratio, person_name, partial_ratio, "
+                "token_sort_ratio, token_set_ratio, wratio, qratio, jaro, jaro_winkler, "
+                "token_sort_jaro_winkler, levenshtein, damerau_levenshtein",
+            ),
         ),
-        (lambda: Condition.similar("full_name", 90, blocking=()), "needs a blocking key"),
+        (
+            lambda: Condition.similar("full_name", 90, blocking=()),
+            "needs a blocking key",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= 90)",
+                "a similarity condition needs a blocking key (blocking=Blocking...), or lookups "
+                "would compare every stored record",
+            ),
+        ),
         (
             lambda: Condition.exact("email", normalizer="soundex"),
             "unknown normalizer 'soundex'",
+            (
+                "normalizer",
+                "unknown normalizer 'soundex'; known: business_domain, company, domain, email, "
+                "email_provider_rules, none, person_name, person_name_nicknames, personal_email, "
+                "phone, postal_code, text",
+            ),
         ),
         (
             lambda: Condition.exact("email", normalizer="email", case_sensitive=True),
             "folds case",
+            (
+                "case_sensitive",
+                "normalizer 'email' folds case; a case-sensitive condition needs 'none' or 'text'",
+            ),
         ),
-        (lambda: Condition.same_date("full_name"), "same_date does not apply to a text field"),
-        (lambda: Condition.same_option("company"), "same_option does not apply"),
-        (lambda: Condition.exact("created_at"), "exact does not apply to a datetime field"),
+        (
+            lambda: Condition.same_date("full_name"),
+            "same_date does not apply to a text field",
+            (
+                "condition full_name same date as full_name",
+                "same_date does not apply to a text field; it takes date, datetime",
+            ),
+        ),
+        (
+            lambda: Condition.same_option("company"),
+            "same_option does not apply",
+            (
+                "condition company = company",
+                "same_option does not apply to a text field; it takes option",
+            ),
+        ),
+        (
+            lambda: Condition.exact("created_at"),
+            "exact does not apply to a datetime field",
+            (
+                "condition created_at = created_at",
+                "exact does not apply to a datetime field; it takes date, multi_text, number, "
+                "option, text",
+            ),
+        ),
         (
             lambda: Condition(
                 operator=Operator.SAME_DATE_AND_TIME, base_field="estimated_close_date"
             ),
             "same_date_and_time does not apply to a date field",
+            (
+                "condition estimated_close_date same date and time as estimated_close_date",
+                "same_date_and_time does not apply to a date field; it takes datetime",
+            ),
         ),
-        (lambda: Condition.exact("email", "created_at"), "cannot be compared"),
-        (lambda: Condition.exact("source", "created_at"), "cannot be compared"),
+        (
+            lambda: Condition.exact("email", "created_at"),
+            "cannot be compared",
+            (
+                "condition email = created_at",
+                "email (text) cannot be compared with created_at (datetime)",
+            ),
+        ),
+        (
+            lambda: Condition.exact("source", "created_at"),
+            "cannot be compared",
+            (
+                "condition source = created_at",
+                "source (option) cannot be compared with created_at (datetime)",
+            ),
+        ),
         (
             lambda: Condition(
                 operator=Operator.SAME_DATE, base_field="created_at", normalizer="text"
             ),
             "takes no normalizer",
+            (
+                "condition created_at same date as created_at",
+                "a datetime field takes no normalizer",
+            ),
         ),
         (
             lambda: Condition(operator=Operator.EXACT, base_field="email", threshold=90),
             "exact takes no threshold",
+            ("condition email = email", "exact takes no threshold"),
         ),
-        (lambda: Condition(operator=Operator.EXACT, base_field="email", n=2), "exact takes no n"),
+        (
+            lambda: Condition(operator=Operator.EXACT, base_field="email", n=2),
+            "exact takes no n",
+            ("condition email = email", "exact takes no n"),
+        ),
         (
             lambda: Condition(operator=Operator.EXACT, base_field="email", blocking=NAME_BLOCKING),
             "blocking is for similar",
+            ("condition email = email", "exact blocks on its own values; blocking is for similar"),
         ),
         (
             lambda: Condition(operator=Operator.SOUNDS_LIKE, base_field="last_name"),
             "needs a phonetic algorithm",
+            (
+                "condition last_name sounds like last_name (?)",
+                "needs a phonetic algorithm: soundex, metaphone, nysiis, match_rating",
+            ),
         ),
         (
             lambda: Condition(
                 operator=Operator.EXACT, base_field="email", phonetic=Phonetic.SOUNDEX
             ),
             "exact takes no phonetic",
+            ("condition email = email", "exact takes no phonetic"),
         ),
-        (lambda: Condition(operator="fuzzy", base_field="email"), "unknown Operator 'fuzzy'"),
+        (
+            lambda: Condition(operator="fuzzy", base_field="email"),
+            "unknown Operator 'fuzzy'",
+            (
+                "condition operator",
+                "unknown Operator 'fuzzy'; known: exact, same_first_characters, "
+                "same_last_characters, same_date, same_date_and_time, same_option, similar, "
+                "sounds_like",
+            ),
+        ),
         (
             lambda: Condition.similar("full_name", 90, "cosine", blocking=NAME_BLOCKING),  # type: ignore[arg-type]
             "unknown Similarity 'cosine'",
+            (
+                "condition algorithm",
+                "unknown Similarity 'cosine'; known: ratio, best_ratio, person_name, "
+                "partial_ratio, token_sort_ratio, token_set_ratio, wratio, qratio, jaro, "
+                "jaro_winkler, token_sort_jaro_winkler, levenshtein, damerau_levenshtein",
+            ),
         ),
     ],
 )
-def test_a_bad_condition_is_refused_when_built(build: Any, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+def test_a_bad_condition_is_refused_when_built(
+    build: Any, message: str, expected: tuple[str, str]
+) -> None:
+    with pytest.raises(ConfigurationError, match=message) as caught:
         build()
+    what, reason = expected
+    assert caught.value.what == what
+    if reason.endswith("; known: "):  # the list of fields grows with the field table
+        assert caught.value.reason.startswith(reason)
+    else:
+        assert caught.value.reason == reason
 
 
 @pytest.mark.parametrize(
-    ("build", "message"),
+    ("build", "message", "expected"),
     [
-        (lambda: Blocking(BlockingMethod.PREFIX), "n must be an integer >= 1"),
-        (lambda: Blocking.token_prefixes(0), "n must be an integer >= 1"),
-        (lambda: Blocking(BlockingMethod.TOKENS, n=2), "takes no n"),
-        (lambda: Blocking(BlockingMethod.PHONETIC_TOKENS), "needs a phonetic algorithm"),
-        (lambda: Blocking(BlockingMethod.VALUE, phonetic=Phonetic.SOUNDEX), "takes no phonetic"),
-        (lambda: Blocking("soundslike"), "unknown BlockingMethod"),
+        (
+            lambda: Blocking(BlockingMethod.PREFIX),
+            "n must be an integer >= 1",
+            ("blocking prefix", "n must be an integer >= 1 (got None)"),
+        ),
+        (
+            lambda: Blocking.token_prefixes(0),
+            "n must be an integer >= 1",
+            ("blocking token_prefixes", "n must be an integer >= 1 (got 0)"),
+        ),
+        (
+            lambda: Blocking(BlockingMethod.TOKENS, n=2),
+            "takes no n",
+            ("blocking tokens", "takes no n"),
+        ),
+        (
+            lambda: Blocking(BlockingMethod.PHONETIC_TOKENS),
+            "needs a phonetic algorithm",
+            ("blocking phonetic_tokens", "needs a phonetic algorithm (Phonetic)"),
+        ),
+        (
+            lambda: Blocking(BlockingMethod.VALUE, phonetic=Phonetic.SOUNDEX),
+            "takes no phonetic",
+            ("blocking value", "takes no phonetic"),
+        ),
+        (
+            lambda: Blocking("soundslike"),
+            "unknown BlockingMethod",
+            (
+                "blocking method",
+                "unknown BlockingMethod 'soundslike'; known: value, prefix, tokens, "
+                "sorted_tokens, token_prefixes, phonetic_tokens",
+            ),
+        ),
     ],
 )
-def test_a_bad_blocking_is_refused_when_built(build: Any, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+def test_a_bad_blocking_is_refused_when_built(
+    build: Any, message: str, expected: tuple[str, str]
+) -> None:
+    with pytest.raises(ConfigurationError, match=message) as caught:
         build()
+    what, reason = expected
+    assert caught.value.what == what
+    if reason.endswith("; known: "):  # the list of fields grows with the field table
+        assert caught.value.reason.startswith(reason)
+    else:
+        assert caught.value.reason == reason
 
 
 def test_a_date_may_be_compared_with_a_date_time_by_calendar_date() -> None:
@@ -224,24 +390,35 @@ def test_a_rule_may_compare_two_record_types_and_swapped_fields() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "message"),
+    ("build", "message", "expected"),
     [
-        (lambda: _rule(), "needs at least one condition"),
+        (
+            lambda: _rule(),
+            "needs at least one condition",
+            ("duplicate rule 'r'", "needs at least one condition"),
+        ),
         (
             lambda: DuplicateRule(
                 name=" ", base_type=LEAD, matching_type=LEAD, conditions=[Condition.exact("email")]
             ),
             "needs a name",
+            ("duplicate rule", "needs a name"),
         ),
         (
             lambda: _rule(Condition.exact("first_name"), base=LEAD, matching=ACCOUNT),
             "a account has no first_name field",
+            ("duplicate rule 'r'", "a account has no first_name field"),
         ),
         (
             lambda: _rule(Condition.exact("topic"), base=CONTACT, matching=LEAD),
             "a contact has no topic field",
+            ("duplicate rule 'r'", "a contact has no topic field"),
         ),
-        (lambda: _rule("email"), "is not a Condition"),  # type: ignore[arg-type]
+        (
+            lambda: _rule("email"),  # type: ignore[arg-type]
+            "is not a Condition",
+            ("duplicate rule 'r'", "'email' is not a Condition"),
+        ),
         (
             lambda: DuplicateRule(
                 name="r",
@@ -250,12 +427,21 @@ def test_a_rule_may_compare_two_record_types_and_swapped_fields() -> None:
                 conditions=[Condition.exact("email")],
             ),
             "unknown RecordType 'opportunity'",
+            ("record type", "unknown RecordType 'opportunity'; known: lead, contact, account"),
         ),
     ],
 )
-def test_a_bad_rule_is_refused_when_built(build: Any, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+def test_a_bad_rule_is_refused_when_built(
+    build: Any, message: str, expected: tuple[str, str]
+) -> None:
+    with pytest.raises(ConfigurationError, match=message) as caught:
         build()
+    what, reason = expected
+    assert caught.value.what == what
+    if reason.endswith("; known: "):  # the list of fields grows with the field table
+        assert caught.value.reason.startswith(reason)
+    else:
+        assert caught.value.reason == reason
 
 
 def test_a_rule_set_needs_rules_with_unique_names() -> None:
