@@ -945,3 +945,31 @@ def test_each_value_refusal_names_its_field_value_and_reason(
 def test_comparing_money_with_another_type_names_that_type() -> None:
     with pytest.raises(TypeError, match=r"^cannot compare Money with int$"):
         _ = Money(Decimal(1), "EUR") < 5  # type: ignore[operator]
+
+
+def test_an_unsafe_character_is_named_in_full_in_the_email_refusal() -> None:
+    # Only the validator's final period is cut: a name ending in "X" (SIX) keeps its letters.
+    bad = "ad\U000e0036a@example.com"
+
+    assert _refusal(lambda: EmailAddress(bad)) == (
+        "email",
+        bad,
+        "The email address contains unsafe characters: TAG DIGIT SIX",
+    )
+
+
+@pytest.mark.parametrize("text", ["1e15", "-1E15", "9999999999999999", "2e15"])
+def test_money_refuses_ten_to_the_fifteen_and_more_naming_the_amount_as_given(text: str) -> None:
+    assert _refusal(lambda: Money(text, "EUR")) == (
+        "amount",
+        text,
+        "must be less than 10^15 in magnitude",
+    )
+
+
+def test_a_postal_code_with_other_characters_is_refused_saying_which_are_allowed() -> None:
+    assert _refusal(lambda: Address(postal_code="#12")) == (
+        "address.postal_code",
+        "#12",
+        "may hold only letters, digits, spaces and dashes",
+    )
