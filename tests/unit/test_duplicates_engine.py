@@ -428,6 +428,18 @@ def _email_rule(
 
 
 SAME_EMAIL = DuplicateRuleSet(name="same-email", rules=[_email_rule("email")])
+EMAIL_OR_PHONE = DuplicateRuleSet(
+    name="email-or-phone",
+    rules=[
+        _email_rule("email"),
+        DuplicateRule(
+            name="phone",
+            base_type=LEAD,
+            matching_type=LEAD,
+            conditions=[Condition.exact("business_phone")],
+        ),
+    ],
+)
 TWINS = [
     lead("T-1", "Anna Berg", email="anna@acme.se"),
     lead("T-2", "Erik Lind", email="anna@acme.se"),
@@ -443,20 +455,7 @@ def test_scan_joins_a_chain_of_matches_into_one_group() -> None:
         lead("C", "Bo Ek", phone="070-123 45 67"),
     ]
 
-    email_or_phone = DuplicateRuleSet(
-        name="email-or-phone",
-        rules=[
-            _email_rule("email"),
-            DuplicateRule(
-                name="phone",
-                base_type=LEAD,
-                matching_type=LEAD,
-                conditions=[Condition.exact("business_phone")],
-            ),
-        ],
-    )
-
-    groups = scan(chain, email_or_phone)
+    groups = scan(chain, EMAIL_OR_PHONE)
 
     assert [g.members for g in groups] == [(ref("A"), ref("B"), ref("C"))]
     assert [(e.record, e.candidate) for e in groups[0].edges] == [
@@ -528,3 +527,52 @@ def test_the_exhaustive_finder_forgets_a_record_it_never_held_without_error() ->
     finder.remove(LeadId("nobody"))
 
     assert len(finder) == 3
+
+
+def test_a_scan_compares_each_pair_once_per_rule() -> None:
+    assert scan_report(TWINS[:2], SAME_EMAIL).comparisons == 1
+    assert scan_report(TWINS, SAME_EMAIL).comparisons == 3  # three pairs
+    both = [
+        lead("A", "Anna Berg", email="anna@acme.se", phone="070-123 45 67"),
+        lead("B", "Erik Lind", email="anna@acme.se", phone="070-123 45 67"),
+    ]
+    assert scan_report(both, EMAIL_OR_PHONE).comparisons == 2  # one pair, two rules
+
+
+def test_a_scan_never_matches_records_of_a_type_no_rule_checks() -> None:
+    contacts = [
+        Contact(id=ContactId("C-1"), name=PersonName("Anna", "Berg"), email=EmailAddress("a@b.se")),
+        Contact(id=ContactId("C-2"), name=PersonName("Anna", "Berg"), email=EmailAddress("a@b.se")),
+    ]
+    assert scan(contacts, SAME_EMAIL) == []
+
+
+def test_a_scan_passes_over_an_inactive_record_and_keeps_looking() -> None:
+    closed = TWINS[1].disqualify(StatusReason.LOST, at=AT, by=USER)
+    groups = scan([TWINS[0], closed, TWINS[2]], SAME_EMAIL)
+    assert [g.members for g in groups] == [(ref("T-1"), ref("T-3"))]
+
+
+def test_an_inactive_record_still_takes_part_in_the_next_rule_that_includes_it() -> None:
+    # "first name = last name" is one-way: only the closed lead X, as base, matches Y.
+    x = lead("X", "Berg Quist").disqualify(StatusReason.LOST, at=AT, by=USER)
+    y = lead("Y", "Zoe Berg")
+    rules = DuplicateRuleSet(
+        name="one-way",
+        rules=[
+            _email_rule("email"),
+            DuplicateRule(
+                name="first-is-last",
+                base_type=LEAD,
+                matching_type=LEAD,
+                conditions=[Condition.exact("first_name", "last_name", normalizer="person_name")],
+                exclude_inactive=False,
+            ),
+        ],
+    )
+
+    groups = scan([x, y], rules)
+
+    assert [(e.record, e.candidate, e.rule) for g in groups for e in g.edges] == [
+        (ref("X"), ref("Y"), "first-is-last")
+    ]
