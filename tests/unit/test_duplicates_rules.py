@@ -618,3 +618,36 @@ def test_rule_normalizers_extend_the_registry_and_keep_case_only_when_asked() ->
     assert rule_normalizer("none", case_sensitive=True)("  Acme ") == "Acme"
     assert rule_normalizer("text", case_sensitive=True)(" Acme  AB ") == "Acme AB"
     assert rule_normalizer("email_provider_rules")("A.B+x@gmail.com") == "ab@gmail.com"
+
+
+def test_each_builder_passes_on_its_matching_field_and_normaliser() -> None:
+    built = [
+        Condition.exact("first_name", "last_name", normalizer="text", case_sensitive=True),
+        Condition.first_characters(
+            "first_name", 2, "last_name", normalizer="text", case_sensitive=True
+        ),
+        Condition.last_characters(
+            "first_name", 2, "last_name", normalizer="none", case_sensitive=True
+        ),
+        Condition.similar(
+            "first_name",
+            90,
+            blocking=NAME_BLOCKING,
+            matching_field="last_name",
+            normalizer="person_name",
+        ),
+        Condition.sounds_like("first_name", Phonetic.SOUNDEX, "last_name", normalizer="text"),
+    ]
+    assert [(c.base_field, c.matching_field, c.normalizer) for c in built] == [
+        ("first_name", "last_name", "text"),
+        ("first_name", "last_name", "text"),
+        ("first_name", "last_name", "none"),
+        ("first_name", "last_name", "person_name"),
+        ("first_name", "last_name", "text"),
+    ]
+    assert [c.case_sensitive for c in built[:3]] == [True, True, True]
+    assert not any(c.is_symmetric for c in built)
+    assert Condition.same_option("source", "rating").matching_field == "rating"
+    assert Condition.same_date_and_time("created_at").describe() == (
+        "created_at same date and time as created_at"
+    )
