@@ -555,8 +555,9 @@ def test_a_scan_passes_over_an_inactive_record_and_keeps_looking() -> None:
 
 def test_an_inactive_record_still_takes_part_in_the_next_rule_that_includes_it() -> None:
     # "first name = last name" is one-way: only the closed lead X, as base, matches Y.
-    x = lead("X", "Berg Quist").disqualify(StatusReason.LOST, at=AT, by=USER)
-    y = lead("Y", "Zoe Berg")
+    # Both share an e-mail address, so the closed lead meets the e-mail rule first.
+    x = lead("X", "Berg Quist", email="same@acme.se").disqualify(StatusReason.LOST, at=AT, by=USER)
+    y = lead("Y", "Zoe Berg", email="same@acme.se")
     rules = DuplicateRuleSet(
         name="one-way",
         rules=[
@@ -576,3 +577,24 @@ def test_an_inactive_record_still_takes_part_in_the_next_rule_that_includes_it()
     assert [(e.record, e.candidate, e.rule) for g in groups for e in g.edges] == [
         (ref("X"), ref("Y"), "first-is-last")
     ]
+
+
+def test_scan_orders_groups_by_their_first_member() -> None:
+    records = [
+        lead("A", "Anna Berg", email="one@acme.se"),
+        lead("D", "Dan Berg", email="one@acme.se"),
+        lead("B", "Bo Ek", email="two@acme.se"),
+        lead("C", "Cay Ek", email="two@acme.se"),
+    ]
+
+    groups = scan(records, SAME_EMAIL)
+
+    assert [g.members for g in groups] == [(ref("A"), ref("D")), (ref("B"), ref("C"))]
+
+
+def test_scan_names_a_record_given_twice() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        scan([TWINS[0], TWINS[1], TWINS[0]], SAME_EMAIL)
+
+    error = caught.value
+    assert (error.field, error.value, error.reason) == ("records", str(ref("T-1")), "appears twice")
