@@ -110,6 +110,15 @@ class Figures:
         return 100.0 * self.detected / real if real else 100.0
 
 
+def _plain(text: str) -> str:
+    """``text`` with what Markdown would read as links, HTML or emphasis escaped outside its
+    code spans."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = "".join("\\" + c if c in "[]*<>" else c for c in parts[i])
+    return "`".join(parts)
+
+
 def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -318,7 +327,7 @@ def write_report(results: dict[str, GroupResult]) -> str:
     lines += ["", "## Surviving mutants not yet triaged", ""]
     lines += [f"- `{n}`" for n in survivors] or ["None."]
     lines += ["", "## Equivalent mutants", ""]
-    lines += [f"- `{n}`: {reason}" for n, reason in sorted(equivalent.items())] or ["None."]
+    lines += [f"- `{n}`: {_plain(reason)}" for n, reason in sorted(equivalent.items())] or ["None."]
     if stale:
         lines += ["", "Listed as equivalent but no longer surviving (remove them):", ""]
         lines += [f"- `{n}`" for n in stale]

@@ -235,7 +235,7 @@ def test_opening_an_older_schema_applies_the_missing_migrations(db_path: Path) -
     assert raw(db_path, "SELECT max(version) FROM schema_version") == [(1,)]
     assert not raw(db_path, "SELECT name FROM sqlite_master WHERE name LIKE 'ix_leads_%'")
 
-    with SqlStore.open(path=db_path, create=False) as store:
+    with SqlStore.open(path=db_path, create=False, migrate=True) as store:
         assert store.schema_version == SCHEMA_VERSION
         store_all(store, new_lead(1))
     assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [
@@ -249,7 +249,7 @@ def test_opening_an_older_schema_applies_the_missing_migrations(db_path: Path) -
 def test_migration_4_adds_the_merge_records_table_to_an_older_file(db_path: Path) -> None:
     schema_at(db_path, 3)
     assert not raw(db_path, "SELECT name FROM sqlite_master WHERE name = 'merges'")
-    with SqlStore.open(path=db_path, create=False) as store:
+    with SqlStore.open(path=db_path, create=False, migrate=True) as store:
         a, b = store_all(store, new_lead(1), new_lead(2))
         plan = plan_merge(a, [b], Survivorship())
         result = merge(store, plan, ids=lambda: "merge-1", at=a.created_at, by=a.created_by)
@@ -300,7 +300,10 @@ def test_migration_5_fills_the_search_key_so_text_filters_ignore_accents(
         ),
     )
     monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
-    with SqlStore.open(path=db_path, create=False) as store, store.unit_of_work() as uow:
+    with (
+        SqlStore.open(path=db_path, create=False, migrate=True) as store,
+        store.unit_of_work() as uow,
+    ):
         for text, expected in [("mueller", 1), ("MULLER", 1), ("ostrom", 1), ("lukasz", 1),
                                ("wisniewski", 1), ("love", 1), ("xyz", 0)]:  # fmt: skip
             assert uow.leads.count(LeadQuery(text=text)) == expected, text
@@ -329,7 +332,7 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
     assert "score_key" not in {column[0] for column in columns_of(db_path, "leads")}
     monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
 
-    with SqlStore.open(path=db_path, create=False) as store:
+    with SqlStore.open(path=db_path, create=False, migrate=True) as store:
         assert store.schema_version == SCHEMA_VERSION >= 3
         with store.unit_of_work() as uow:
             high = LeadQuery(score_min=Decimal("42.50"), sort=LeadSort.SCORE, descending=True)
@@ -377,12 +380,15 @@ def test_a_failed_migration_3_leaves_the_database_at_version_2(
     monkeypatch.setattr(schema, "_BACKFILL_BATCH", 2)
     monkeypatch.setattr(schema, "_document_score", breaks_on_the_fifth)
     with pytest.raises(RuntimeError, match="power cut"):
-        SqlStore.open(path=db_path, create=False)
+        SqlStore.open(path=db_path, create=False, migrate=True)
     assert raw(db_path, "SELECT max(version) FROM schema_version") == [(2,)]
     assert "score_key" not in {column[0] for column in columns_of(db_path, "leads")}
 
     monkeypatch.undo()
-    with SqlStore.open(path=db_path, create=False) as store, store.unit_of_work() as uow:
+    with (
+        SqlStore.open(path=db_path, create=False, migrate=True) as store,
+        store.unit_of_work() as uow,
+    ):
         by_score = uow.leads.query(LeadQuery(sort=LeadSort.SCORE, score_min=6), limit=5)
         assert [lead.id.value for lead in by_score.items] == ["lead-0006", "lead-0007"]
 
@@ -417,7 +423,10 @@ def test_reopening_the_file_keeps_every_committed_lead_and_record(db_path: Path)
         uow.opportunities.add(opportunity)
         uow.commit()
         uow.leads.add(new_lead(2))  # never committed
-    with SqlStore.open(path=db_path, create=False) as store, store.unit_of_work() as uow:
+    with (
+        SqlStore.open(path=db_path, create=False, migrate=True) as store,
+        store.unit_of_work() as uow,
+    ):
         assert uow.leads.get(lead.id) == attrs.evolve(lead, version=1)
         assert uow.opportunities.get(opportunity.id) == attrs.evolve(opportunity, version=1)
         assert uow.opportunities.get(opportunity.id).customer == AccountId("acc-1")

@@ -43,6 +43,7 @@ from sqlalchemy.pool import NullPool
 from leadkit.adapters.sql import SCHEMA_VERSION, SqlStore
 from leadkit.adapters.sql.rows import lead_columns
 from leadkit.adapters.sql.schema import MIGRATIONS, lead_columns_at, migrate
+from leadkit.errors import InvalidValue, StorageUnavailable
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery, LeadSort
@@ -191,7 +192,7 @@ def test_a_database_of_every_earlier_version_is_upgraded_on_open(
     leads = [_scored(n, value) for n, value in _SCORES.items()]
     _write_as_version(engine, location, version, leads)
 
-    with engine.open(location, create=False) as store, store.unit_of_work() as uow:
+    with engine.open(location, create=False, migrate=True) as store, store.unit_of_work() as uow:
         assert store.schema_version == SCHEMA_VERSION
         held = len(leads) if version >= 1 else 0
         assert uow.leads.count(LeadQuery()) == held
@@ -650,3 +651,50 @@ def test_text_sorts_and_matches_like_the_memory_store(engine: Engine, descending
                     for query in queries
                 ]
     assert found[False] == found[True]
+
+
+def test_opening_with_create_false_refuses_an_older_schema_and_changes_nothing(
+    engine: Engine,
+) -> None:
+    location = engine.new_location()
+    _write_as_version(engine, location, 2, [new_lead(1)])
+    before = _shape(engine, location)
+    with pytest.raises(StorageUnavailable, match=r"schema version 2 .* migrate") as refused:
+        engine.open(location, create=False)
+    assert "leadkit init" in str(refused.value)
+    assert _shape(engine, location) == before
+    assert engine.rows(location, "SELECT max(version) FROM schema_version") == [(2,)]
+
+
+def test_a_read_only_store_reads_and_refuses_every_write(engine: Engine) -> None:
+    location = engine.new_location()
+    with engine.open(location) as store:
+        store_all(store, new_lead(1))
+    with engine.open(location, read_only=True) as store:
+        with store.unit_of_work() as uow:
+            assert [lead.id.value for lead in uow.leads.query(LeadQuery()).items] == ["lead-00001"]
+        with pytest.raises(StorageUnavailable, match="read"):
+            store_all(store, new_lead(2))
+    with engine.open(location) as store, store.unit_of_work() as uow:
+        assert uow.leads.count(LeadQuery()) == 1
+
+
+def test_a_read_only_open_neither_creates_nor_migrates(engine: Engine) -> None:
+    empty, older = engine.new_location(), engine.new_location()
+    _write_as_version(engine, older, 3, [new_lead(1)])
+    with pytest.raises(StorageUnavailable):
+        engine.open(empty, read_only=True)
+    with pytest.raises(StorageUnavailable, match="schema version 3"):
+        engine.open(older, read_only=True)
+    assert engine.rows(older, "SELECT max(version) FROM schema_version") == [(3,)]
+    with pytest.raises(InvalidValue, match="migrate") as refused:
+        engine.open(older, read_only=True, migrate=True)
+    assert refused.value.field == "migrate"
+
+
+def test_verify_passes_on_a_sound_database(engine: Engine) -> None:
+    location = engine.new_location()
+    with engine.open(location) as store:
+        store_all(store, new_lead(1), new_lead(2))
+    with engine.open(location, verify=True) as store, store.unit_of_work() as uow:
+        assert uow.leads.count(LeadQuery()) == 2

@@ -160,7 +160,7 @@ def test_lead_text_is_shown_as_plain_text_never_as_markup_or_terminal_control(
     ],
 )
 def test_plain_removes_every_terminal_control(raw: str, shown: str) -> None:
-    from leadkit.cli import _plain
+    from leadkit.cli._shared import _plain
 
     assert _plain(raw) == shown
     assert _plain("one\ntwo\tthree\x1b[1m", multiline=True) == "one\ntwo\tthree"

@@ -75,9 +75,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.io": Layer.EDGE,
     "leadkit.desk": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,
-    "leadkit.cli_merge": Layer.OUTER,
     "leadkit.charts": Layer.OUTER,
-    "leadkit.demo": Layer.OUTER,
     "leadkit.testing": Layer.OUTER,
     "leadkit": Layer.API,
 }

@@ -72,7 +72,7 @@ def _library(path: str) -> BaseException | None:
 
 
 def _cli(path: str, db: str, output: io.StringIO) -> BaseException | None:
-    import leadkit.cli
+    import leadkit.cli._shared
 
     seen: list[BaseException] = []
 
@@ -81,7 +81,7 @@ def _cli(path: str, db: str, output: io.StringIO) -> BaseException | None:
         if found is not None:
             seen.append(found)
 
-    cli_module: Any = leadkit.cli
+    cli_module: Any = leadkit.cli._shared
     cli_module.traceback.print_exc = record
     argv = ["--db", db, "--debug", "import", path, "--yes"]
     with contextlib.redirect_stderr(output), contextlib.redirect_stdout(io.StringIO()):

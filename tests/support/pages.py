@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from leadkit.lead import Lead
 from leadkit.ports import LeadQuery, LeadRepository
-from leadkit.testing.contract import _pages as all_pages
+from leadkit.testing.contract._helpers import _pages as all_pages
 
 __all__ = ["all_pages", "paged_leads"]
 

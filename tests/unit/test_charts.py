@@ -21,7 +21,7 @@ from leadkit.charts import (
     chart_format,
     render_chart,
 )
-from leadkit.demo import demo_leads
+from leadkit.cli.demo_data import demo_leads
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch

@@ -1,4 +1,5 @@
-"""The demo data (leadkit.demo): seeded, varied, valid, with a known share of duplicates."""
+"""The demo data (leadkit.cli.demo_data): seeded, varied, valid, with a known share of
+duplicates."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadkit.demo import demo_leads
+from leadkit.cli.demo_data import demo_leads
 from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead

@@ -203,13 +203,19 @@ _CONFLICT_STATES: Final = frozenset({"40001", "40P01"})
 _LOCK_TIMEOUT_STATE: Final = "55P03"
 
 
-def _server_settings(url: URL, busy_timeout: float) -> dict[str, Any]:
+def _server_settings(url: URL, busy_timeout: float, *, read_only: bool = False) -> dict[str, Any]:
     """The driver's connect arguments for a server: the lock timeout (``busy_timeout``, added
-    to the URL's own ``options``) and a connect timeout unless the URL sets one."""
+    to the URL's own ``options``), read-only transactions for a read-only store, and a
+    connect timeout unless the URL sets one."""
     options = str(url.query.get("options", ""))
     args: dict[str, Any] = {}
+    extra = []
     if "lock_timeout" not in options:
-        args["options"] = f"{options} -c lock_timeout={max(1, int(busy_timeout * 1000))}".strip()
+        extra.append(f"-c lock_timeout={max(1, int(busy_timeout * 1000))}")
+    if read_only:
+        extra.append("-c default_transaction_read_only=on")
+    if extra:
+        args["options"] = " ".join([options, *extra]).strip()
     if "connect_timeout" not in url.query:
         args["connect_timeout"] = max(1, round(busy_timeout))
     return args
@@ -229,9 +235,12 @@ _READ: Final = "read"
 _WRITE: Final = "write"
 
 
-def _sqlite_configurer(busy_timeout: float) -> Callable[[Any, Any], None]:
+def _sqlite_configurer(
+    busy_timeout: float, *, read_only: bool = False
+) -> Callable[[Any, Any], None]:
     """The ``connect`` hook of a SQLite engine: no driver-managed transactions (we emit
-    ``BEGIN`` ourselves), cascading foreign keys, fsync on commit, the busy timeout."""
+    ``BEGIN`` ourselves), cascading foreign keys, fsync on commit, the busy timeout; a
+    read-only store's connections refuse every write (``query_only``)."""
 
     def configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -240,6 +249,8 @@ def _sqlite_configurer(busy_timeout: float) -> Callable[[Any, Any], None]:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA synchronous = FULL")
+            if read_only:
+                cursor.execute("PRAGMA query_only = ON")
         finally:
             cursor.close()
 
@@ -476,12 +487,27 @@ class SqlStore:
         path: str | os.PathLike[str] | None = None,
         event_sink: EventSink | None = None,
         create: bool = True,
+        migrate: bool | None = None,
+        read_only: bool = False,
+        verify: bool = False,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
         pool_size: int = POOL_SIZE,
         max_overflow: int = POOL_OVERFLOW,
     ) -> SqlStore:
-        """Open (and with ``create``, create or migrate) the store at a SQLAlchemy ``url`` or
-        at a SQLite file ``path``; give exactly one.
+        """Open the store at a SQLAlchemy ``url`` or at a SQLite file ``path``; give exactly
+        one.
+
+        What opening may change: with ``create`` (the default) an empty database gets the
+        schema, an older schema is migrated (``migrate``, default: ``create``) and a SQLite
+        file is switched to WAL. With ``create=False`` opening changes nothing: an older
+        schema is refused unless ``migrate=True``, the journal mode is left as it is.
+        ``read_only=True`` opens for reading only: nothing is created, migrated or switched,
+        and every write (a unit of work's commit of a change, the outbox, the keys) raises
+        StorageUnavailable (SQLite ``query_only``; PostgreSQL read-only transactions).
+        ``verify=True`` checks the database's integrity first (SQLite ``PRAGMA quick_check``,
+        which reads every page: about a second per few hundred MB; PostgreSQL reads every
+        leadkit table, which finds pages the server's checksums reject). Before it migrates an
+        existing SQLite file, opening always runs the quick check.
 
         ``event_sink`` receives the events of every committed unit of work; a writer waits up
         to ``busy_timeout`` seconds for another connection's lock (SQLite's write lock, a
@@ -493,9 +519,17 @@ class SqlStore:
         InvalidValue for a malformed URL or an in-memory SQLite URL (use ``MemoryStore``),
         StorageUnavailable naming the database when it cannot be used: a missing file with
         ``create=False``, a file that is not a database or belongs to another application,
-        a schema newer than this leadkit, a driver that is not installed, a server that
-        cannot be reached (named by its URL without the password).
+        a schema newer than this leadkit, an older schema with ``migrate`` false, a damaged
+        database (``verify``, or before a migration), a driver that is not installed, a server
+        that cannot be reached (named by its URL without the password). Raises InvalidValue
+        for ``migrate=True`` with ``read_only`` (a read-only open ignores ``create``).
         """
+        if read_only and migrate:
+            raise InvalidValue("migrate", migrate, "a read-only store cannot migrate its schema")
+        if read_only:
+            create = migrate = False
+        elif migrate is None:
+            migrate = create
         if (url is None) == (path is None):
             raise InvalidValue(
                 "url", url, "give either a SQLAlchemy URL or a path to a SQLite file"
@@ -533,20 +567,20 @@ class SqlStore:
                     pool_size=pool_size,
                     max_overflow=max_overflow,
                     pool_timeout=busy_timeout,
-                    connect_args=_server_settings(sa_url, busy_timeout),
+                    connect_args=_server_settings(sa_url, busy_timeout, read_only=read_only),
                 )
         except (ArgumentError, NoSuchModuleError) as e:
             raise InvalidValue("url", url, f"not a usable SQLAlchemy URL ({e})") from None
         except ImportError as e:
             raise StorageUnavailable(f"the driver for {where} is not installed: {e}") from e
         if file is not None:
-            event.listen(engine, "connect", _sqlite_configurer(busy_timeout))
+            event.listen(engine, "connect", _sqlite_configurer(busy_timeout, read_only=read_only))
         store = cls(
             engine, where=where, path=file, event_sink=event_sink, busy_timeout=busy_timeout
         )
         store._secret = str(secret) if secret else None
         try:
-            store._prepare(create=create)
+            store._prepare(create=create, migrate=migrate, verify=verify)
         except BaseException:
             engine.dispose()
             raise
@@ -564,7 +598,7 @@ class SqlStore:
         assert path is not None
         return URL.create("sqlite+pysqlite", database=os.fspath(path))
 
-    def _prepare(self, *, create: bool) -> None:
+    def _prepare(self, *, create: bool, migrate: bool, verify: bool) -> None:
         """Check that the database is ours, then create or migrate its schema.
 
         SQLite answers "database is locked" at once, without the busy handler, when several
@@ -574,7 +608,7 @@ class SqlStore:
         delay = 0.01
         while True:
             try:
-                self._prepare_once(create=create)
+                self._prepare_once(create=create, migrate=migrate, verify=verify)
                 return
             except StorageUnavailable as e:
                 cause = str(e.__cause__ or "")
@@ -583,7 +617,7 @@ class SqlStore:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.2)
 
-    def _prepare_once(self, *, create: bool) -> None:
+    def _prepare_once(self, *, create: bool, migrate: bool, verify: bool) -> None:
         try:
             with self._engine.connect() as conn:
                 found = self._inspect(conn)
@@ -591,7 +625,15 @@ class SqlStore:
                     raise StorageUnavailable(
                         f"{self._where} holds no leadkit schema (open with create=True)"
                     )
-                if self._sqlite:
+                if found is not None and found != SCHEMA_VERSION and not migrate:
+                    raise StorageUnavailable(
+                        f"{self._where} has schema version {found} and this leadkit uses "
+                        f"{SCHEMA_VERSION}: open it with create=True or migrate=True "
+                        "(the command line: leadkit init) to migrate it"
+                    )
+                if verify or (found is not None and found != SCHEMA_VERSION and self._sqlite):
+                    self._verify(conn)
+                if self._sqlite and create:
                     conn.rollback()
                     mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
                     if str(mode).lower() != "wal":
@@ -604,6 +646,23 @@ class SqlStore:
             raise
         except self._driver_errors as e:
             raise self._unavailable("opening", e) from e
+
+    def _verify(self, conn: Connection) -> None:
+        """Raise StorageUnavailable when the database is damaged (see :meth:`open`)."""
+        if self._sqlite:
+            try:
+                found = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+            except self._driver_errors as e:
+                found = [str(getattr(e, "orig", None) or e)]
+            if found != ["ok"]:
+                raise StorageUnavailable(
+                    f"{self._where} is damaged (integrity check: {'; '.join(found)}); "
+                    "restore it from a backup"
+                )
+        else:
+            for table in sorted(inspect(conn).get_table_names()):
+                conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar()
+        conn.rollback()
 
     def _inspect(self, conn: Connection) -> int | None:
         """The schema version of the database, None when it is empty.

@@ -1,6 +1,6 @@
 """The merge side of the ``leadkit`` command: ``dedupe --merge`` and ``unmerge``.
 
-Self-contained (the command definitions in :mod:`leadkit.cli` only call these): the scan's
+Self-contained (the command definitions in :mod:`leadkit.cli.dedupe` only call these): the scan's
 groups are walked one by one, each shown as a merge plan side by side (a rich table, one
 column per lead, the surviving value marked), and merged when the user says yes.
 """
