@@ -29,6 +29,7 @@ from leadkit.duplicates import (
     normalize_personal_email,
     rule_normalizer,
 )
+from leadkit.duplicates.rules import _default_rules, _nicknames
 from leadkit.errors import ConfigurationError, InvalidValue
 
 LEAD, CONTACT, ACCOUNT = RecordType.LEAD, RecordType.CONTACT, RecordType.ACCOUNT
@@ -651,3 +652,64 @@ def test_each_builder_passes_on_its_matching_field_and_normaliser() -> None:
     assert Condition.same_date_and_time("created_at").describe() == (
         "created_at same date and time as created_at"
     )
+
+
+def test_the_default_rules_compare_these_fields_and_are_built_alike_each_time() -> None:
+    # _default_rules builds DEFAULT_LEAD_RULES at import time; called again here.
+    built = _default_rules()
+
+    assert [(r.name, r.describe()) for r in built] == [
+        ("lead-same-email", "lead vs lead: email = email"),
+        (
+            "lead-same-phone",
+            "lead vs lead: phones = phones AND full_name ~ full_name (person_name >= 85)",
+        ),
+        (
+            "lead-similar-name-same-company",
+            "lead vs lead: full_name ~ full_name (person_name >= 90) AND company = company",
+        ),
+        (
+            "lead-similar-name-same-email-domain",
+            "lead vs lead: full_name ~ full_name (person_name >= 90) "
+            "AND email_domain = email_domain",
+        ),
+        (
+            "lead-similar-name-same-postal-code",
+            "lead vs lead: full_name ~ full_name (person_name >= 90) AND postal_code = postal_code",
+        ),
+        ("lead-contact-same-email", "lead vs contact: email = email"),
+        (
+            "lead-contact-same-phone",
+            "lead vs contact: phones = phones AND full_name ~ full_name (person_name >= 85)",
+        ),
+        (
+            "lead-contact-similar-name-same-company",
+            "lead vs contact: full_name ~ full_name (person_name >= 90) AND company = company",
+        ),
+        (
+            "lead-contact-similar-name-same-email-domain",
+            "lead vs contact: full_name ~ full_name (person_name >= 90) "
+            "AND email_domain = email_domain",
+        ),
+        ("lead-account-same-company", "lead vs account: company = company"),
+        ("lead-account-same-website", "lead vs account: website_domain = website_domain"),
+    ]
+    assert all(r.description for r in built)
+    names = [c for r in built for c in r.conditions if c.operator is Operator.SIMILAR]
+    assert {c.normalizer for c in names} == {"person_name_nicknames"}
+    assert {c.blocking for c in names} == {(Blocking.phonetic_tokens(Phonetic.METAPHONE),)}
+    assert built == DEFAULT_LEAD_RULES.rules  # normalisers, blocking and descriptions too
+
+
+def test_the_nickname_table_joins_the_european_names_to_the_english_ones() -> None:
+    # _nicknames builds NICKNAMES at import time; called again here.
+    built = _nicknames()
+
+    assert (built["kasia"], built["seppi"], built["lasse"], built["tomas"]) == (
+        "katarzyna",
+        "josef",
+        "lars",
+        "thomas",
+    )
+    assert built["bill"] == "william"
+    assert built == NICKNAMES
