@@ -713,3 +713,13 @@ def test_the_nickname_table_joins_the_european_names_to_the_english_ones() -> No
     )
     assert built["bill"] == "william"
     assert built == NICKNAMES
+
+
+def test_asking_a_rule_set_for_a_rule_it_lacks_names_the_set() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        DEFAULT_LEAD_RULES.rule("nope")
+
+    assert (caught.value.what, caught.value.reason) == (
+        "duplicate rule set 'Default lead duplicate rules'",
+        "no rule 'nope'",
+    )
