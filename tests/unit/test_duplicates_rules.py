@@ -42,6 +42,18 @@ def _rule(
     return DuplicateRule(name="r", base_type=base, matching_type=matching, conditions=conditions)
 
 
+def _assert_refused(build: Any, message: str, expected: tuple[str, str]) -> None:
+    """``build()`` raises ConfigurationError with exactly ``expected`` (what, reason)."""
+    with pytest.raises(ConfigurationError, match=message) as caught:
+        build()
+    what, reason = expected
+    assert caught.value.what == what
+    if reason.endswith("; known: "):  # the list of fields grows with the field table
+        assert caught.value.reason.startswith(reason)
+    else:
+        assert caught.value.reason == reason
+
+
 # --------------------------------------------------------------------------------------------
 # Conditions
 # --------------------------------------------------------------------------------------------
@@ -283,14 +295,7 @@ def test_enums_may_be_given_by_value() -> None:
 def test_a_bad_condition_is_refused_when_built(
     build: Any, message: str, expected: tuple[str, str]
 ) -> None:
-    with pytest.raises(ConfigurationError, match=message) as caught:
-        build()
-    what, reason = expected
-    assert caught.value.what == what
-    if reason.endswith("; known: "):  # the list of fields grows with the field table
-        assert caught.value.reason.startswith(reason)
-    else:
-        assert caught.value.reason == reason
+    _assert_refused(build, message, expected)
 
 
 @pytest.mark.parametrize(
@@ -335,14 +340,7 @@ def test_a_bad_condition_is_refused_when_built(
 def test_a_bad_blocking_is_refused_when_built(
     build: Any, message: str, expected: tuple[str, str]
 ) -> None:
-    with pytest.raises(ConfigurationError, match=message) as caught:
-        build()
-    what, reason = expected
-    assert caught.value.what == what
-    if reason.endswith("; known: "):  # the list of fields grows with the field table
-        assert caught.value.reason.startswith(reason)
-    else:
-        assert caught.value.reason == reason
+    _assert_refused(build, message, expected)
 
 
 def test_a_date_may_be_compared_with_a_date_time_by_calendar_date() -> None:
@@ -435,14 +433,7 @@ def test_a_rule_may_compare_two_record_types_and_swapped_fields() -> None:
 def test_a_bad_rule_is_refused_when_built(
     build: Any, message: str, expected: tuple[str, str]
 ) -> None:
-    with pytest.raises(ConfigurationError, match=message) as caught:
-        build()
-    what, reason = expected
-    assert caught.value.what == what
-    if reason.endswith("; known: "):  # the list of fields grows with the field table
-        assert caught.value.reason.startswith(reason)
-    else:
-        assert caught.value.reason == reason
+    _assert_refused(build, message, expected)
 
 
 def test_a_rule_set_needs_rules_with_unique_names() -> None:
