@@ -714,3 +714,128 @@ def test_asking_a_rule_set_for_a_rule_it_lacks_names_the_set() -> None:
         "duplicate rule set 'Default lead duplicate rules'",
         "no rule 'nope'",
     )
+
+
+@pytest.mark.parametrize(
+    ("build", "message", "expected"),
+    [
+        (
+            lambda: Condition.exact("email", case_sensitive="yes"),  # type: ignore[arg-type]
+            "case_sensitive",
+            ("condition email = email", "case_sensitive must be true or false"),
+        ),
+        (
+            lambda: Condition.similar("full_name", True, blocking=NAME_BLOCKING),
+            "threshold",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= 1)",
+                "threshold must be 0-100 (got True)",
+            ),
+        ),
+        (
+            lambda: Condition.similar("full_name", "90", blocking=NAME_BLOCKING),  # type: ignore[arg-type]
+            "threshold",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= '90')",
+                "threshold must be 0-100 (got '90')",
+            ),
+        ),
+        (
+            lambda: Condition.similar("full_name", 90, blocking=["prefix"]),  # type: ignore[list-item]
+            "blocking",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= 90)",
+                "blocking must hold Blocking values",
+            ),
+        ),
+        (
+            lambda: DuplicateRule(
+                name="r",
+                base_type=LEAD,
+                matching_type=LEAD,
+                conditions=[Condition.exact("email")],
+                ignore_blank="yes",  # type: ignore[arg-type]
+            ),
+            "ignore_blank",
+            ("duplicate rule 'r'", "ignore_blank must be true or false"),
+        ),
+        (
+            lambda: DuplicateRule(
+                name="r",
+                base_type=LEAD,
+                matching_type=LEAD,
+                conditions=[Condition.exact("email")],
+                exclude_inactive=None,  # type: ignore[arg-type]
+            ),
+            "exclude_inactive",
+            ("duplicate rule 'r'", "exclude_inactive must be true or false"),
+        ),
+        (
+            lambda: DuplicateRuleSet(name=" ", rules=[_rule(Condition.exact("email"))]),
+            "name",
+            ("duplicate rule set", "needs a name"),
+        ),
+        (
+            lambda: DuplicateRuleSet(name="s", rules=[]),
+            "rule",
+            ("duplicate rule set 's'", "needs at least one rule"),
+        ),
+        (
+            lambda: DuplicateRuleSet(name="s", rules=["r"]),  # type: ignore[list-item]
+            "DuplicateRule",
+            ("duplicate rule set 's'", "rules must be DuplicateRule values"),
+        ),
+        (
+            lambda: DuplicateRuleSet(name="s", rules=[_rule(Condition.exact("email"))] * 2),
+            "unique",
+            ("duplicate rule set 's'", "rule names must be unique: r"),
+        ),
+        (
+            lambda: DuplicateRuleSet(
+                name="s", rules=[_rule(Condition.exact("email"))], mode="shout"
+            ),
+            "CheckMode",
+            ("check mode", "unknown CheckMode 'shout'; known: allow, warn, block"),
+        ),
+    ],
+    ids=[
+        "case_sensitive",
+        "bool threshold",
+        "text threshold",
+        "blocking not Blocking",
+        "ignore_blank",
+        "exclude_inactive",
+        "set name",
+        "no rules",
+        "not rules",
+        "repeated names",
+        "mode",
+    ],
+)
+def test_a_bad_setting_of_a_condition_rule_or_set_is_refused_naming_it(
+    build: Any, message: str, expected: tuple[str, str]
+) -> None:
+    _assert_refused(build, message, expected)
+
+
+def test_boundaries_n_of_1_and_thresholds_of_0_and_100_are_accepted() -> None:
+    assert Condition.first_characters("email", 1).n == 1
+    assert Blocking.prefix(1).n == 1
+    assert Condition.similar("full_name", 0, blocking=NAME_BLOCKING).threshold == 0.0
+    assert Condition.similar("full_name", 100, blocking=NAME_BLOCKING).threshold == 100.0
+
+
+def test_builders_are_case_insensitive_unless_told() -> None:
+    built = [
+        Condition.exact("email"),
+        Condition.first_characters("company", 3),
+        Condition.last_characters("company", 3),
+    ]
+    assert [c.case_sensitive for c in built] == [False, False, False]
+    assert Condition.last_characters("first_name", 2, normalizer="person_name").normalizer == (
+        "person_name"
+    )
+    assert (
+        Condition.similar("company", 90, blocking=Blocking.prefix(3), normalizer="text").normalizer
+        == "text"
+    )
