@@ -839,3 +839,10 @@ def test_builders_are_case_insensitive_unless_told() -> None:
         Condition.similar("company", 90, blocking=Blocking.prefix(3), normalizer="text").normalizer
         == "text"
     )
+
+
+def test_a_date_and_time_may_be_compared_with_a_custom_date_and_time_field() -> None:
+    condition = Condition.same_date_and_time("created_at", "custom.visit:datetime")
+
+    assert condition.matching_field == "custom.visit:datetime"
+    assert condition.describe() == "created_at same date and time as custom.visit:datetime"
