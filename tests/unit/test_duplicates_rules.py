@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 
 from leadkit import make_converter
@@ -846,3 +847,39 @@ def test_a_date_and_time_may_be_compared_with_a_custom_date_and_time_field() -> 
 
     assert condition.matching_field == "custom.visit:datetime"
     assert condition.describe() == "created_at same date and time as custom.visit:datetime"
+
+
+def test_a_condition_on_two_fields_describes_both_in_order() -> None:
+    assert [
+        Condition.similar(
+            "first_name", 90, blocking=NAME_BLOCKING, matching_field="last_name"
+        ).describe(),
+        Condition.sounds_like("first_name", Phonetic.SOUNDEX, "last_name").describe(),
+        Condition.first_characters("first_name", 2, "last_name").describe(),
+        Condition.last_characters("first_name", 2, "last_name", normalizer="text").describe(),
+        Condition.same_date("created_at", "estimated_close_date").describe(),
+    ] == [
+        "first_name ~ last_name (jaro_winkler >= 90)",
+        "first_name sounds like last_name (soundex)",
+        "first_name first 2 = last_name",
+        "first_name last 2 = last_name",
+        "created_at same date as estimated_close_date",
+    ]
+    assert Condition.last_characters("first_name", 2, normalizer="text").normalizer == "text"
+
+
+def test_an_unknown_phonetic_algorithm_and_repeated_rule_names_are_named() -> None:
+    _assert_refused(
+        lambda: Condition.sounds_like("last_name", "beep"),  # type: ignore[arg-type]
+        "Phonetic",
+        ("phonetic algorithm", "unknown Phonetic 'beep'; known: "),
+    )
+    a = DuplicateRule(
+        name="a", base_type=LEAD, matching_type=LEAD, conditions=[Condition.exact("email")]
+    )
+    b = attrs.evolve(a, name="b")
+    _assert_refused(
+        lambda: DuplicateRuleSet(name="s", rules=[b, a, b, a]),
+        "unique",
+        ("duplicate rule set 's'", "rule names must be unique: a, b"),
+    )
