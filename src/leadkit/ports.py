@@ -25,6 +25,7 @@ from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
 from leadkit.merging import MergeRecord
+from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.status import LeadState
 from leadkit.values import (
@@ -56,6 +57,7 @@ __all__ = [
     "OutboxBacklog",
     "OutboxEvent",
     "Page",
+    "RecordMergeRepository",
     "RecordRepository",
     "StoredResponse",
     "UnitOfWork",
@@ -104,6 +106,19 @@ def _frozen_set(value: Any) -> frozenset[Any] | None:
     return None if value is None else frozenset(value)
 
 
+def _owner_set(value: Any) -> frozenset[str] | None:
+    """``value`` as a set of user ids. Raises InvalidValue naming ``owner_ids`` for a single
+    text (a set of its letters is never meant) or anything that is not an iterable of texts."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidValue("owner_ids", value, "must be a set of user ids")
+    owners = frozenset(value)
+    if not all(isinstance(owner, str) for owner in owners):
+        raise InvalidValue("owner_ids", sorted(map(repr, owners)), "must be user ids (texts)")
+    return owners
+
+
 def _aware_or_none(field: str, value: datetime | None) -> None:
     if value is not None:
         require_aware(field, value)
@@ -138,13 +153,18 @@ class LeadQuery:
     """Filters, all ANDed; ``None`` means "any". Text matches name, company and e-mail,
     case-insensitively, as a substring. Date ranges are half-open: ``from <= x < to``.
 
+    ``owner_ids`` keeps the leads whose owner is one of the ids (an empty set matches
+    nothing): the owner set an authoriser's scope gives (:mod:`leadkit.access`), which the
+    adapters put in their query (an SQL ``IN`` list) and never apply after reading a page.
+
     ``score_min`` / ``score_max`` bound ``Lead.score`` inclusively: ``min <= score <= max``,
     compared exactly as Decimals. A lead without a score never matches a query with a score
     bound. The bounds take a Decimal or an int (stored as a Decimal); floats are refused, as
     :class:`~leadkit.values.Money` refuses them.
 
     Raises InvalidValue for a naive datetime or one out of range in UTC, an empty text filter
-    or one holding NUL, a field of the wrong type (``sort="x"``), an inverted range
+    or one holding NUL, a field of the wrong type (``sort="x"``, ``owner_ids="alice"``), an
+    inverted range
     (``score_min`` above ``score_max`` included), or a score bound that is not a Decimal or an
     int, or is NaN or infinite (naming the field).
     """
@@ -152,6 +172,7 @@ class LeadQuery:
     states: frozenset[LeadState] | None = attrs.field(default=None, converter=_frozen_set)
     reason_codes: frozenset[int] | None = attrs.field(default=None, converter=_frozen_set)
     owner_id: str | None = None
+    owner_ids: frozenset[str] | None = attrs.field(default=None, converter=_owner_set)
     ratings: frozenset[Rating] | None = attrs.field(default=None, converter=_frozen_set)
     sources: frozenset[LeadSource] | None = attrs.field(default=None, converter=_frozen_set)
     created_from: datetime | None = None
@@ -190,6 +211,8 @@ class LeadQuery:
         if self.reason_codes is not None and lead.reason.code not in self.reason_codes:
             return False
         if self.owner_id is not None and lead.owner.id != self.owner_id:
+            return False
+        if self.owner_ids is not None and lead.owner.id not in self.owner_ids:
             return False
         if self.ratings is not None and lead.rating not in self.ratings:
             return False
@@ -348,6 +371,7 @@ KEY_TYPES: Final[dict[str, type[RecordId]]] = {
     "contact": ContactId,
     "opportunity": OpportunityId,
     "merge": MergeId,
+    "record_merge": MergeId,
 }
 """The ``kind`` strings a store gives :class:`~leadkit.errors.NotFound` and
 :class:`~leadkit.errors.AlreadyExists`, each with the id type of its records."""
@@ -525,6 +549,10 @@ MergeRepository = RecordRepository[MergeRecord, MergeId]
 """Stored merges (``uow.merges`` on stores that keep them: both leadkit adapters do;
 ``list(originating_lead=master)`` lists a master's merges). Optional for third-party
 adapters: ``leadkit.services.merge`` raises ConfigurationError on a store without it."""
+RecordMergeRepository = RecordRepository[RecordMergeRecord, MergeId]
+"""Stored contact and account merges (``uow.record_merges``; both leadkit adapters keep
+them). Optional for third-party adapters: ``leadkit.record_merge_service`` raises
+ConfigurationError on a store without it."""
 
 
 class EventSink(Protocol):

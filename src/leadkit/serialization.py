@@ -274,7 +274,26 @@ def make_converter() -> LeadkitConverter:
 # Hooks
 
 
+def _register_rules(c: cattrs.Converter) -> None:
+    # Imported here: leadkit.duplicates imports qualification, which imports conversion, which
+    # imports this module.
+    from leadkit.duplicates.probabilistic import FittedRule
+    from leadkit.duplicates.rules import DuplicateRule, WeightedRule
+
+    def structure(data: object, _: object) -> DuplicateRule | WeightedRule:
+        """A rule of a rule set: deterministic (it has ``conditions``) or fitted."""
+        if isinstance(data, Mapping) and "conditions" in data:
+            return c.structure(data, DuplicateRule)
+        fitted: FittedRule = c.structure(data, FittedRule)
+        return fitted
+
+    rule = DuplicateRule | WeightedRule
+    c.register_structure_hook(rule, structure)
+    c.register_unstructure_hook(rule, lambda v: c.unstructure(v, unstructure_as=type(v)))
+
+
 def _register(c: cattrs.Converter) -> None:
+    _register_rules(c)
     c.register_structure_hook(str, lambda v, _: _strict(str, "text")(v))
     c.register_structure_hook(int, lambda v, _: _strict(int, "an integer")(v))
     c.register_structure_hook(bool, lambda v, _: _strict(bool, "true or false")(v))

@@ -83,6 +83,7 @@ from leadkit.ports import (
     OutboxBacklog,
     OutboxEvent,
     Page,
+    RecordMergeRepository,
     StoredResponse,
     check_batch_size,
     check_claim,
@@ -95,6 +96,7 @@ from leadkit.ports import (
     encode_cursor,
     sort_key,
 )
+from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.status import LeadState
@@ -383,6 +385,7 @@ class MemoryStore:
         self._contacts: _Table[ContactId, Contact] = _Table()
         self._opportunities: _Table[OpportunityId, Opportunity] = _Table()
         self._merges: _Table[MergeId, MergeRecord] = _Table()
+        self._record_merges: _Table[MergeId, RecordMergeRecord] = _Table()
         self._keys: dict[str, StoredResponse] = {}
         self._outbox_entries: dict[int, _OutboxEntry] = {}
         self._outbox_pending: dict[int, _OutboxEntry] = {}
@@ -420,7 +423,14 @@ class MemoryStore:
     # Internals used by the unit of work ------------------------------------------------------
 
     def _tables(self) -> tuple[_Table[Any, Any], ...]:
-        return (self._leads, self._accounts, self._contacts, self._opportunities, self._merges)
+        return (
+            self._leads,
+            self._accounts,
+            self._contacts,
+            self._opportunities,
+            self._merges,
+            self._record_merges,
+        )
 
     def _require_open(self) -> None:
         if self._closed:
@@ -893,6 +903,13 @@ class _LeadRepository(_Repository[LeadId, Lead]):
             if query.owner_id is not None:
                 exclude = {key.value for key in changes.changes}
                 committed = table.owned_by(query.owner_id, query.states, exclude)
+            elif query.owner_ids is not None:  # an authoriser's scope: read the owners' lists
+                exclude = {key.value for key in changes.changes}
+                committed = [
+                    lead
+                    for owner in sorted(query.owner_ids)
+                    for lead in table.owned_by(owner, query.states, exclude)
+                ]
             else:
                 committed = table.snapshot(changes.changes)
         own = changes.own_values()
@@ -967,6 +984,7 @@ class MemoryUnitOfWork:
     contacts: ContactRepository
     opportunities: OpportunityRepository
     merges: MergeRepository
+    record_merges: RecordMergeRepository
     idempotency: IdempotencyRepository
 
     def __init__(self, store: MemoryStore) -> None:
@@ -979,12 +997,14 @@ class MemoryUnitOfWork:
         contacts = _ChangeSet("contact", store._contacts, lock)
         opportunities = _ChangeSet("opportunity", store._opportunities, lock)
         merges = _ChangeSet("merge", store._merges, lock)
+        record_merges = _ChangeSet("record_merge", store._record_merges, lock)
         self._change_sets: tuple[_ChangeSet[Any, Any], ...] = (
             leads,
             accounts,
             contacts,
             opportunities,
             merges,
+            record_merges,
         )
         self._keys = _KeyChanges(store)
         self.idempotency = _IdempotencyRepository(self, self._keys)
@@ -993,6 +1013,7 @@ class MemoryUnitOfWork:
         self.contacts = _RecordRepository(self, contacts)
         self.opportunities = _RecordRepository(self, opportunities)
         self.merges = _RecordRepository(self, merges)
+        self.record_merges = _RecordRepository(self, record_merges)
         self._held_keys: set[str] = set()
 
     def __enter__(self) -> Self:

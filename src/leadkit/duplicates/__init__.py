@@ -75,6 +75,7 @@ from leadkit.duplicates.probabilistic import (
     ProbabilisticMatch,
     ProbabilisticRule,
     fit,
+    with_fitted_rule,
 )
 from leadkit.duplicates.qualification import (
     EngineDuplicateCheck,
@@ -110,6 +111,7 @@ from leadkit.duplicates.rules import (
     Operator,
     Phonetic,
     Similarity,
+    WeightedRule,
     default_rule_set,
     normalize_business_domain,
     normalize_personal_email,
@@ -168,6 +170,7 @@ __all__ = [
     "ScanReport",
     "Similarity",
     "StopKey",
+    "WeightedRule",
     "candidate_from_match",
     "check_import",
     "check_on_save",
@@ -195,4 +198,5 @@ __all__ = [
     "scan",
     "scan_report",
     "strip_accents",
+    "with_fitted_rule",
 ]

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from itertools import permutations
-from typing import Final
+from typing import Final, cast
 
 import attrs
 import jellyfish
@@ -45,6 +45,7 @@ from leadkit.duplicates.rules import (
     Operator,
     Phonetic,
     Similarity,
+    WeightedRule,
     rule_normalizer,
 )
 
@@ -384,7 +385,7 @@ _COST: Final[Mapping[Operator, int]] = {
 class CompiledCondition:
     """A condition with its feature positions, comparison and key functions."""
 
-    condition: Condition
+    condition: Condition | None  # None: a probabilistic rule's blocking keys
     base: int
     matching: int
     namespace: str
@@ -456,10 +457,13 @@ def _compile_condition(
 class CompiledRule:
     """A rule with its compiled conditions and the order in which to check them."""
 
-    rule: DuplicateRule
+    rule: DuplicateRule | WeightedRule
     conditions: tuple[CompiledCondition, ...]
     order: tuple[int, ...]
     symmetric: bool
+    # A probabilistic rule: the feature positions of its comparisons' values (``conditions``
+    # then holds one condition, its blocking keys, whose candidates are their union).
+    compared: tuple[int, ...] | None = None
 
     def query_keys(self, record: Prepared) -> list[list[str]] | None:
         """Per condition, the keys to look up for ``record`` as the base record; None when a
@@ -480,6 +484,13 @@ class CompiledRule:
 
         Does not look at record types or the active flag: the caller picks the candidates.
         """
+        if self.compared is not None:
+            weighted = cast(WeightedRule, self.rule)
+            found = weighted.evidence(
+                [base.values[i] for i in self.compared],
+                [matching.values[i] for i in self.compared],
+            )
+            return cast(RuleEvidence | None, found)
         outcomes: list[tuple[float, str, str]] = [(0.0, "", "")] * len(self.conditions)
         for i in self.order:
             compiled = self.conditions[i]
@@ -494,13 +505,40 @@ class CompiledRule:
                 return None
             outcomes[i] = outcome
         evidence = tuple(
-            ConditionEvidence(c.condition, base_value, matching_value, score)
+            ConditionEvidence(c.condition, base_value, matching_value, score)  # type: ignore[arg-type]
             for c, (score, base_value, matching_value) in zip(
                 self.conditions, outcomes, strict=True
             )
         )
         score = round(sum(o[0] for o in outcomes) / len(outcomes), 2)
         return RuleEvidence(self.rule.name, score, evidence)
+
+
+def _compile_probabilistic(
+    rule: WeightedRule,
+    features: dict[Feature, int],
+    custom: dict[Feature, Callable[[DuplicateRecord], Values]],
+) -> CompiledRule:
+    """A probabilistic rule as a compiled rule: its comparisons' values and its blocking keys
+    are features of their own (read by the rule, keyed by the rule's name), and its one
+    condition looks its keys up as alternatives (the candidates are their union)."""
+
+    def position(tag: str, read: Callable[[DuplicateRecord], Values]) -> int:
+        feature = (f"\x00{rule.name}|{tag}", None, False)
+        custom[feature] = read
+        return features.setdefault(feature, len(features))
+
+    compared = tuple(position(str(n), read) for n, read in enumerate(rule.readers()))
+    keys = position("keys", rule.blocking_keys)
+    blocking = CompiledCondition(
+        condition=None,
+        base=keys,
+        matching=keys,
+        namespace=f"{rule.matching_type.value}|~{rule.name}|",
+        compare=_exact,
+        key_values=lambda value: [value],
+    )
+    return CompiledRule(rule, (blocking,), (0,), True, compared)
 
 
 def _compile_rule(rule: DuplicateRule, features: dict[Feature, int]) -> CompiledRule:
@@ -548,12 +586,20 @@ class CompiledRuleSet:
 def compile_rule_set(rule_set: DuplicateRuleSet) -> CompiledRuleSet:
     """Compile ``rule_set``."""
     features: dict[Feature, int] = {}
-    rules = tuple(_compile_rule(rule, features) for rule in rule_set.rules)
+    custom: dict[Feature, Callable[[DuplicateRecord], Values]] = {}
+    rules = tuple(
+        _compile_rule(rule, features)
+        if isinstance(rule, DuplicateRule)
+        else _compile_probabilistic(rule, features, custom)
+        for rule in rule_set.rules
+    )
     needed: dict[RecordType, set[int]] = {}
     for compiled in rules:
         for c in compiled.conditions:
             needed.setdefault(compiled.rule.base_type, set()).add(c.base)
             needed.setdefault(compiled.rule.matching_type, set()).add(c.matching)
+        for i in compiled.compared or ():
+            needed.setdefault(compiled.rule.base_type, set()).add(i)
     by_base: dict[RecordType, list[CompiledRule]] = {}
     by_matching: dict[RecordType, list[CompiledRule]] = {}
     for compiled in rules:
@@ -563,7 +609,7 @@ def compile_rule_set(rule_set: DuplicateRuleSet) -> CompiledRuleSet:
     return CompiledRuleSet(
         rule_set=rule_set,
         rules=rules,
-        readers=tuple(_feature_reader(f) for f in ordered),
+        readers=tuple(custom[f] if f in custom else _feature_reader(f) for f in ordered),
         needed={t: tuple(sorted(ix)) for t, ix in needed.items()},
         by_base={t: tuple(rs) for t, rs in by_base.items()},
         by_matching={t: tuple(rs) for t, rs in by_matching.items()},
@@ -576,7 +622,9 @@ def _key_spaces(compiled: CompiledRule) -> list[str]:
     condition), plus the blank key of each condition when the rule does not ignore blanks."""
     spaces: list[str] = []
     for c in compiled.conditions:
-        if c.condition.operator is Operator.SIMILAR:
+        if c.condition is None:
+            spaces.append(c.namespace)
+        elif c.condition.operator is Operator.SIMILAR:
             spaces += [f"{c.namespace}{b.tag}:" for b in c.condition.blocking]
         else:
             spaces.append(c.namespace)

@@ -328,6 +328,9 @@ class IndexingUnitOfWork:
         merges = getattr(inner, "merges", None)
         if merges is not None:  # the store's merge records, in the same transaction
             self.merges = merges
+        record_merges = getattr(inner, "record_merges", None)
+        if record_merges is not None:  # contact and account merges, likewise
+            self.record_merges = record_merges
 
     @property
     def inner(self) -> UnitOfWork:

@@ -357,8 +357,9 @@ def duplicate_record(record: Matchable, *, company: str | None = None) -> Duplic
       Disqualified lead. ``full_name`` leaves out salutation and suffix ("Dr.", "Jr.").
     - Contact: names, e-mail, phones and address; ``company`` is the name of the contact's
       account when the host passes it (a contact stores only the account id), else the
-      contact's own ``company`` text.
-    - Account: ``company`` is its name; its business phone, website and address.
+      contact's own ``company`` text. ``active`` is False once merged into another.
+    - Account: ``company`` is its name; its business phone, website and address; ``active``
+      is False once merged into another.
 
     ``company`` overrides the company of any record. A :class:`DuplicateRecord` is returned
     unchanged (or with ``company`` replaced).
@@ -425,6 +426,7 @@ def _from_contact(contact: Contact, company: str | None) -> DuplicateRecord:
         city=contact.address.city,
         postal_code=contact.address.postal_code,
         country=contact.address.country,
+        active=contact.merged_into is None,
     )
 
 
@@ -441,6 +443,7 @@ def _from_account(account: Account, company: str | None) -> DuplicateRecord:
         city=account.address.city,
         postal_code=account.address.postal_code,
         country=account.address.country,
+        active=account.merged_into is None,
     )
 
 

@@ -135,6 +135,7 @@ from leadkit.adapters.sql.schema import (
     migrate,
     opportunities,
     outbox,
+    record_merges,
     schema_version,
 )
 from leadkit.errors import (
@@ -161,6 +162,7 @@ from leadkit.ports import (
     OutboxBacklog,
     OutboxEvent,
     Page,
+    RecordMergeRepository,
     StoredResponse,
     check_batch_size,
     check_claim,
@@ -171,6 +173,7 @@ from leadkit.ports import (
     claimable,
     encode_cursor,
 )
+from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.values import (
@@ -408,7 +411,7 @@ class _Statements:
                     delete(table).where(table.c.id == key, table.c.version == bindparam("expected"))
                 ),
             )
-            for table in (accounts, contacts, opportunities, merges)
+            for table in (accounts, contacts, opportunities, merges, record_merges)
         }
 
 
@@ -824,6 +827,7 @@ class SqlUnitOfWork:
         self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
         self.opportunities: OpportunityRepository = SqlRecordRepository(self, _OPPORTUNITIES)
         self.merges: MergeRepository = SqlRecordRepository(self, _MERGES)
+        self.record_merges: RecordMergeRepository = SqlRecordRepository(self, _RECORD_MERGES)
 
     def __enter__(self) -> Self:
         self._connection()
@@ -1488,6 +1492,9 @@ _OPPORTUNITIES: Final = _RecordKind[Opportunity, OpportunityId](
 )
 _MERGES: Final = _RecordKind[MergeRecord, MergeId](
     "merge", merges, _no_extra, _plain_loader(MergeRecord)
+)
+_RECORD_MERGES: Final = _RecordKind[RecordMergeRecord, MergeId](
+    "record_merge", record_merges, _no_extra, _plain_loader(RecordMergeRecord)
 )
 
 
