@@ -784,7 +784,7 @@ def test_asking_a_rule_set_for_a_rule_it_lacks_names_the_set() -> None:
         (
             lambda: DuplicateRuleSet(name="s", rules=["r"]),  # type: ignore[list-item]
             "DuplicateRule",
-            ("duplicate rule set 's'", "rules must be DuplicateRule values"),
+            ("duplicate rule set 's'", "rules must be DuplicateRule or FittedRule values"),
         ),
         (
             lambda: DuplicateRuleSet(name="s", rules=[_rule(Condition.exact("email"))] * 2),
