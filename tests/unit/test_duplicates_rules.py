@@ -883,3 +883,19 @@ def test_an_unknown_phonetic_algorithm_and_repeated_rule_names_are_named() -> No
         "unique",
         ("duplicate rule set 's'", "rule names must be unique: a, b"),
     )
+
+
+def test_asking_for_a_deterministic_rule_as_a_probabilistic_one_is_refused() -> None:
+    _assert_refused(
+        lambda: DEFAULT_LEAD_RULES.fitted("lead-same-email"),
+        "probabilistic",
+        (
+            "duplicate rule set 'Default lead duplicate rules'",
+            "'lead-same-email' is not a probabilistic rule",
+        ),
+    )
+    _assert_refused(
+        lambda: DEFAULT_LEAD_RULES.fitted("nope"),
+        "no rule",
+        ("duplicate rule set 'Default lead duplicate rules'", "no rule 'nope'"),
+    )
