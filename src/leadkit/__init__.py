@@ -39,6 +39,7 @@ from leadkit.assignment import (
     assign_leads,
     open_lead_counts,
 )
+from leadkit.bulk import rescore_store
 from leadkit.conversion import (
     CandidateType,
     Choice,
@@ -59,9 +60,7 @@ from leadkit.conversion import (
     QuestionKind,
     Resolution,
     StepAction,
-    dump_plan,
     link_targets,
-    load_plan,
     plan_qualification,
 )
 from leadkit.desk import (
@@ -140,6 +139,7 @@ from leadkit.duplicates import (
     find_duplicates,
     get_normalizer,
     keys_fingerprint,
+    merge_scan_reports,
     nickname_table,
     normalize_business_domain,
     normalize_company,
@@ -255,9 +255,11 @@ from leadkit.lead import (
 from leadkit.mass_editing import (
     EDITABLE_FIELDS,
     ClearManualScore,
+    Disqualify,
     EditOutcome,
     EditStatus,
     LeadEdit,
+    MarkContacted,
     MassEditResult,
     Reassign,
     SetField,
@@ -314,6 +316,7 @@ from leadkit.ports import (
     KEY_TYPES,
     MAX_PAGE_SIZE,
     AccountRepository,
+    BulkLeadRepository,
     ContactRepository,
     EventSink,
     IdempotencyRepository,
@@ -496,6 +499,8 @@ from leadkit.serialization import (
     CONVERTED_TYPES,
     SCHEMA_VERSION,
     LeadkitConverter,
+    dump_plan,
+    load_plan,
     make_converter,
 )
 from leadkit.services import (
@@ -521,6 +526,7 @@ from leadkit.services import (
     unmerge,
     unrelate_opportunity,
 )
+from leadkit.shards import Shard, shard_of
 from leadkit.status import (
     BCM_STATUS_MODEL,
     D365_STATUS_MODEL,
@@ -666,6 +672,7 @@ __all__ = [
     "Blocking",
     "BlockingMethod",
     "Budget",
+    "BulkLeadRepository",
     "CalibrationBin",
     "CandidateLoader",
     "CandidateType",
@@ -699,6 +706,7 @@ __all__ = [
     "DeskReport",
     "DeskReports",
     "DeskViews",
+    "Disqualify",
     "DisqualifyResult",
     "DomainRuleViolation",
     "DuplicateAnswer",
@@ -789,6 +797,7 @@ __all__ = [
     "ManualScore",
     "ManualScoreCleared",
     "ManualScoreSet",
+    "MarkContacted",
     "MassEditResult",
     "Matchable",
     "MemoryKeyStore",
@@ -898,6 +907,7 @@ __all__ = [
     "SetField",
     "SetFields",
     "SetManualScore",
+    "Shard",
     "Similarity",
     "Stakeholder",
     "StakeholderAdded",
@@ -990,6 +1000,7 @@ __all__ = [
     "mass_edit",
     "merge",
     "merge_records",
+    "merge_scan_reports",
     "nickname_table",
     "normalize_business_domain",
     "normalize_company",
@@ -1037,6 +1048,7 @@ __all__ = [
     "require_permission",
     "rescore",
     "rescore_repository",
+    "rescore_store",
     "restrict",
     "retry_on_conflict",
     "rule_normalizer",
@@ -1053,6 +1065,7 @@ __all__ = [
     "set_field",
     "set_fields",
     "set_source",
+    "shard_of",
     "sort_key",
     "stored_copy",
     "strip_accents",

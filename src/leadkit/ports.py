@@ -27,6 +27,7 @@ from leadkit.lead import Lead
 from leadkit.merging import MergeRecord
 from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
+from leadkit.shards import Shard
 from leadkit.status import LeadState
 from leadkit.values import (
     AccountId,
@@ -42,7 +43,9 @@ from leadkit.values import (
 __all__ = [
     "KEY_TYPES",
     "MAX_PAGE_SIZE",
+    "MAX_SCAN_SIZE",
     "AccountRepository",
+    "BulkLeadRepository",
     "ContactRepository",
     "EventSink",
     "IdFactory",
@@ -63,10 +66,12 @@ __all__ = [
     "UnitOfWork",
     "Views",
     "check_batch_size",
+    "check_bulk_saves",
     "check_claim",
     "check_expected_version",
     "check_key",
     "check_limit",
+    "check_scan_limit",
     "checked_record",
     "claimable",
     "decode_cursor",
@@ -508,6 +513,67 @@ class LeadRepository(Protocol):
         scan never holds the whole store in memory. Raises InvalidValue for a batch size
         below 1."""
         ...
+
+
+class BulkLeadRepository(LeadRepository, Protocol):
+    """A :class:`LeadRepository` that also reads and writes many leads per call: what the bulk
+    paths (rescoring, mass edit and assignment, bulk qualify and disqualify) use when a store
+    offers it (both leadkit adapters do; ``leadkit.bulk`` falls back to one call per lead on a
+    store without it). Same promises as ``get``/``save``, one round trip per batch."""
+
+    def get_many(self, lead_ids: Iterable[LeadId]) -> dict[LeadId, Lead]:
+        """The stored leads among ``lead_ids`` by id (an id with no lead is left out; one
+        listed twice is read once). Raises InvalidValue for a key that is not a LeadId."""
+        ...
+
+    def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:
+        """``save`` of every lead, in order, all or none: each stored version must equal the
+        lead's ``version``. Returns the stored copies (version + 1, no pending events); the
+        pending events go to the unit of work in order.
+
+        Raises ConcurrencyConflict or NotFound for the first lead that fails the check, and
+        then stores none of them (the unit of work's earlier changes stay); InvalidValue for
+        a value that is not a Lead or a lead listed twice.
+        """
+        ...
+
+    def scan(
+        self,
+        query: LeadQuery | None = None,
+        *,
+        limit: int = 500,
+        after: str | None = None,
+        shard: Shard | None = None,
+    ) -> Page:
+        """The next ``limit`` matching leads in the query's order from ``after`` on, of which
+        only those whose id is in ``shard`` are returned (and decoded): the page of a sharded
+        bulk job, resumable in another unit of work. ``next_cursor`` continues after the last
+        lead looked at, in the shard or not; it is None when no lead is left.
+
+        Raises InvalidValue for a ``limit`` below 1 or above 100,000 or a foreign cursor.
+        """
+        ...
+
+
+MAX_SCAN_SIZE: Final = 100_000
+"""The most leads one :meth:`BulkLeadRepository.scan` call looks at."""
+
+
+def check_scan_limit(limit: int) -> None:
+    """Raise InvalidValue naming ``limit`` unless 1 <= limit <= MAX_SCAN_SIZE."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SCAN_SIZE:
+        raise InvalidValue("limit", limit, f"must be an integer from 1 to {MAX_SCAN_SIZE}")
+
+
+def check_bulk_saves(leads: Sequence[Lead]) -> None:
+    """For adapters' ``save_many``: refuse anything but leads (InvalidValue naming ``lead``)
+    and a lead listed twice (InvalidValue naming ``leads``)."""
+    seen: set[LeadId] = set()
+    for lead in leads:
+        checked_record("lead", lead)
+        if lead.id in seen:
+            raise InvalidValue("leads", lead.id.value, "lists the lead twice")
+        seen.add(lead.id)
 
 
 R = TypeVar("R")

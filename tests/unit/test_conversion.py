@@ -46,9 +46,7 @@ from leadkit.conversion import (
     Resolution,
     StepAction,
     _as_choice,
-    dump_plan,
     link_targets,
-    load_plan,
     plan_qualification,
 )
 from leadkit.errors import (
@@ -71,6 +69,7 @@ from leadkit.policies import (
 )
 from leadkit.profiles import FieldProfile
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
+from leadkit.serialization import dump_plan, load_plan
 
 ANN = UserRef("ann", "Ann Andersson")
 BOB = UserRef("bob")

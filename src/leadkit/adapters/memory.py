@@ -86,10 +86,12 @@ from leadkit.ports import (
     RecordMergeRepository,
     StoredResponse,
     check_batch_size,
+    check_bulk_saves,
     check_claim,
     check_expected_version,
     check_key,
     check_limit,
+    check_scan_limit,
     checked_record,
     claimable,
     decode_cursor,
@@ -99,6 +101,7 @@ from leadkit.ports import (
 from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
+from leadkit.shards import Shard
 from leadkit.status import LeadState
 from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId, require_aware
 
@@ -914,6 +917,57 @@ class _LeadRepository(_Repository[LeadId, Lead]):
                 committed = table.snapshot(changes.changes)
         own = changes.own_values()
         return [lead for lead in itertools.chain(committed, own) if query.matches(lead)]
+
+    def get_many(self, lead_ids: Iterable[LeadId]) -> dict[LeadId, Lead]:
+        self._uow._require_open()
+        found: dict[LeadId, Lead] = {}
+        for lead_id in lead_ids:
+            check_key("lead", lead_id)
+            lead, _ = self._changes.lookup(lead_id)
+            if lead is not None:
+                found[lead_id] = lead
+        return found
+
+    def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:
+        self._uow._require_open()
+        batch = tuple(leads)
+        check_bulk_saves(batch)
+        changes = self._changes
+        bases: list[int | None] = []
+        for lead in batch:  # every check before any write: all or none
+            found, base = changes.lookup(lead.id)
+            if found is None:
+                raise NotFound("lead", lead.id)
+            if found.version != lead.version:
+                raise ConcurrencyConflict(lead.id, lead.version, found.version)
+            bases.append(base)
+        stored = []
+        for lead, base in zip(batch, bases, strict=True):
+            copy = self._stored_copy(lead, lead.version + 1)
+            changes.write(lead.id, copy, base)
+            self._collect(lead)
+            stored.append(copy)
+        return tuple(stored)
+
+    def scan(
+        self,
+        query: LeadQuery | None = None,
+        *,
+        limit: int = 500,
+        after: str | None = None,
+        shard: Shard | None = None,
+    ) -> Page:
+        self._uow._require_open()
+        check_scan_limit(limit)
+        query = LeadQuery() if query is None else query
+        cursor = None if after is None else _read_cursor(after, query)
+        keyed, after_key, to_cursor = _keyed(
+            self._matching(query), query.sort, cursor, query.descending
+        )
+        page = _page(query, limit, keyed, after_key, to_cursor)
+        if shard is None:
+            return page
+        return Page(tuple(x for x in page.items if shard.contains(x.id.value)), page.next_cursor)
 
     def _stored_copy(self, record: Lead, version: int) -> Lead:
         return attrs.evolve(record, version=version, pending_events=())

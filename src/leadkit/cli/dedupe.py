@@ -31,11 +31,14 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Also match with the probabilistic (Fellegi-Sunter) rule, fitted on the leads.",
 )
-def dedupe(limit: int, merge_groups: bool, probabilistic: bool) -> None:
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Scan in this many processes (one shard of the leads each).")  # fmt: skip
+def dedupe(limit: int, merge_groups: bool, probabilistic: bool, workers: int) -> None:
     """Scan every lead for duplicates (progress bar) and explain the groups; with --merge,
     offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`)."""
-    from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
+    from leadkit.duplicates import DEFAULT_LEAD_RULES
     from leadkit.duplicates.probabilistic import with_fitted_rule
+    from leadkit.scan_workers import scan_in_processes
 
     with _store() as store, store.unit_of_work() as uow, _progress() as progress:
         total = uow.leads.count(LeadQuery())
@@ -47,7 +50,7 @@ def dedupe(limit: int, merge_groups: bool, probabilistic: bool) -> None:
                 progress.update(task, completed=len(leads))
         progress.update(task, completed=len(leads))
         rules = with_fitted_rule(DEFAULT_LEAD_RULES, leads) if probabilistic else DEFAULT_LEAD_RULES
-        found = scan_report(leads, rules)
+        found = scan_in_processes(leads, rules, workers=workers)
     if _settings().json:
         _emit_json(
             {

@@ -32,6 +32,7 @@ from leadkit.duplicates.engine import (
     check_import,
     check_on_save,
     find_duplicates,
+    merge_scan_reports,
     scan,
     scan_report,
 )
@@ -182,6 +183,7 @@ __all__ = [
     "fit",
     "get_normalizer",
     "keys_fingerprint",
+    "merge_scan_reports",
     "nickname_table",
     "normalize_business_domain",
     "normalize_company",

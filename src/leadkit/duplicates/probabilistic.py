@@ -37,6 +37,7 @@ from leadkit.duplicates.records import (
     Matchable,
     RecordRef,
     RecordType,
+    distinct_records,
     duplicate_field_spec,
     duplicate_record,
 )
@@ -430,12 +431,7 @@ def _sigmoid2(weight: float) -> float:
 
 
 def _views(records: Iterable[Matchable]) -> list[DuplicateRecord]:
-    views = [duplicate_record(r) for r in records]
-    seen: set[RecordRef] = set()
-    for view in views:
-        if view.ref in seen:
-            raise InvalidValue("records", str(view.ref), "appears twice")
-        seen.add(view.ref)
+    views = distinct_records(records)
     views.sort(key=lambda v: v.ref)
     return views
 

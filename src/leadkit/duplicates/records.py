@@ -10,7 +10,7 @@ conditions refer to (:data:`FIELDS`). Phones are stored in E.164 form, domains a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -35,6 +35,7 @@ __all__ = [
     "RecordRef",
     "RecordType",
     "custom_field",
+    "distinct_records",
     "duplicate_field_spec",
     "duplicate_record",
     "record_ref",
@@ -470,3 +471,15 @@ def record_ref(record: Matchable | RecordRef | RecordId) -> RecordRef:
     if isinstance(record, RecordId) and record.kind in _TYPES:
         return RecordRef(_TYPES[record.kind], record.value)
     raise InvalidValue("record", record, "must be a lead, contact or account (or its id)")
+
+
+def distinct_records(records: Iterable[Matchable]) -> list[DuplicateRecord]:
+    """The duplicate views of ``records``, in the order given. Raises InvalidValue if a
+    record appears twice (the same type and id)."""
+    views = [duplicate_record(r) for r in records]
+    seen: set[RecordRef] = set()
+    for view in views:
+        if view.ref in seen:
+            raise InvalidValue("records", str(view.ref), "appears twice")
+        seen.add(view.ref)
+    return views

@@ -40,6 +40,9 @@ Capability flags (class attributes) switch off the tests of optional behaviour:
     Its units of work have a ``record_merges`` repository
     (:data:`leadkit.ports.RecordMergeRepository`), so contact and account merges
     (``leadkit.record_merge_service``) work on it.
+``supports_bulk`` (default True)
+    Its lead repository is a :class:`leadkit.ports.BulkLeadRepository` (``get_many``,
+    ``save_many``, ``scan``: :mod:`.bulk`); without it the bulk paths take one call per lead.
 
 The suite also runs a hypothesis :class:`~hypothesis.stateful.RuleBasedStateMachine`
 (:func:`make_store_machine`) that drives random adds, saves (fresh and stale), deletes,
@@ -53,7 +56,7 @@ message names the capability flag to set. Failures list lead ids before comparin
 
 The suite is a package with one module per capability (:mod:`.merges`,
 :mod:`.record_merges`, :mod:`.crud`, :mod:`.queries`, :mod:`.owner_sets`, :mod:`.units`,
-:mod:`.events`, :mod:`.records`, :mod:`.concurrency`, :mod:`.machine`, and
+:mod:`.events`, :mod:`.records`, :mod:`.concurrency`, :mod:`.machine`, :mod:`.bulk`, and
 :mod:`leadkit.testing.reliability`);
 :class:`LeadStoreContract` inherits them all. Import the names below from
 ``leadkit.testing.contract``.
@@ -64,6 +67,7 @@ This package imports pytest and hypothesis; ``import leadkit`` never imports it.
 from __future__ import annotations
 
 from leadkit.testing.contract._base import StoreFactory
+from leadkit.testing.contract.bulk import BulkContract
 from leadkit.testing.contract.concurrency import ConcurrencyContract
 from leadkit.testing.contract.crud import CrudContract
 from leadkit.testing.contract.events import EventContract
@@ -103,6 +107,7 @@ class LeadStoreContract(
     StateMachineContract,
     IdempotencyContract,
     OutboxContract,
+    BulkContract,
 ):
     """Mixin of tests every :class:`~leadkit.ports.LeadStore` adapter must pass.
 
