@@ -63,7 +63,11 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "duplicates.engine": (
         "duplicates/engine.py",
-        (UNIT + "test_duplicates_engine.py", PROPS + "test_duplicates_properties.py"),
+        (
+            UNIT + "test_duplicates_engine.py",
+            UNIT + "test_shards.py",  # merge_scan_reports
+            PROPS + "test_duplicates_properties.py",
+        ),
     ),
     "lead": ("lead.py", (UNIT + "test_lead.py", PROPS + "test_lifecycle_machine.py")),
     "conversion": (

@@ -408,3 +408,193 @@ def test_asymmetric_rules_report_the_direction_that_matched() -> None:
         ("a", "b"),
         ("b", "a"),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Limits, chains and rule order
+# --------------------------------------------------------------------------------------------
+
+
+def _email_rule(
+    name: str, *, matching: RecordType = LEAD, inactive_too: bool = False
+) -> DuplicateRule:
+    return DuplicateRule(
+        name=name,
+        base_type=LEAD,
+        matching_type=matching,
+        conditions=[Condition.exact("email")],
+        exclude_inactive=not inactive_too,
+    )
+
+
+SAME_EMAIL = DuplicateRuleSet(name="same-email", rules=[_email_rule("email")])
+EMAIL_OR_PHONE = DuplicateRuleSet(
+    name="email-or-phone",
+    rules=[
+        _email_rule("email"),
+        DuplicateRule(
+            name="phone",
+            base_type=LEAD,
+            matching_type=LEAD,
+            conditions=[Condition.exact("business_phone")],
+        ),
+    ],
+)
+TWINS = [
+    lead("T-1", "Anna Berg", email="anna@acme.se"),
+    lead("T-2", "Erik Lind", email="anna@acme.se"),
+    lead("T-3", "Bo Ek", email="anna@acme.se"),
+]
+
+
+def test_scan_joins_a_chain_of_matches_into_one_group() -> None:
+    # A matches B by e-mail and B matches C by phone; A and C share nothing.
+    chain = [
+        lead("A", "Anna Berg", email="anna@acme.se"),
+        lead("B", "Erik Lind", email="anna@acme.se", phone="070-123 45 67"),
+        lead("C", "Bo Ek", phone="070-123 45 67"),
+    ]
+
+    groups = scan(chain, EMAIL_OR_PHONE)
+
+    assert [g.members for g in groups] == [(ref("A"), ref("B"), ref("C"))]
+    assert [(e.record, e.candidate) for e in groups[0].edges] == [
+        (ref("A"), ref("B")),
+        (ref("B"), ref("C")),
+    ]
+
+
+def test_check_on_save_and_an_indexed_finder_cap_the_matches_at_their_limit() -> None:
+    index = DuplicateIndex(SAME_EMAIL)
+    index.rebuild(TWINS[1:])
+    new = TWINS[0]
+
+    assert [m.candidate for m in check_on_save(new, SAME_EMAIL, index).matches] == [
+        ref("T-2"),
+        ref("T-3"),
+    ]
+    assert [m.candidate for m in check_on_save(new, SAME_EMAIL, index, limit=1).matches] == [
+        ref("T-2")
+    ]
+    assert [m.candidate for m in IndexedFinder(index, limit=1).find(new)] == [ref("T-2")]
+    assert len(IndexedFinder(index).find(new)) == 2
+
+
+def test_an_import_skips_a_key_shared_by_more_records_than_its_block_size() -> None:
+    flagged = check_import(TWINS, SAME_EMAIL)
+    assert [len(r.in_batch) for r in flagged.rows] == [2, 2, 2]
+
+    stopped = check_import(TWINS, SAME_EMAIL, max_block_size=2)
+    assert [r.in_batch for r in stopped.rows] == [(), (), ()]
+    assert stopped.groups == ()
+
+
+def test_records_of_a_type_no_rule_checks_are_never_matched() -> None:
+    contacts = [
+        Contact(id=ContactId("C-1"), name=PersonName("Anna", "Berg"), email=EmailAddress("a@b.se")),
+        Contact(id=ContactId("C-2"), name=PersonName("Anna", "Berg"), email=EmailAddress("a@b.se")),
+    ]
+
+    result = check_import(contacts, SAME_EMAIL)
+    assert [r.in_batch for r in result.rows] == [(), ()]
+    assert ExhaustiveFinder(SAME_EMAIL, contacts).find(contacts[0]) == []
+
+
+def test_the_exhaustive_finder_skips_the_record_itself_and_tries_every_rule() -> None:
+    closed = TWINS[2].disqualify(StatusReason.LOST, at=AT, by=USER)
+    rules = DuplicateRuleSet(
+        name="ordered",
+        rules=[
+            _email_rule("email-contact", matching=CONTACT),  # never a lead: tried, skipped
+            _email_rule("email-active"),  # leaves the closed lead out
+            _email_rule("email-any", inactive_too=True),  # takes it
+        ],
+    )
+    finder = ExhaustiveFinder(rules, [TWINS[0], TWINS[1], closed])
+
+    found = finder.find(TWINS[0])
+
+    assert [(m.candidate, m.rule) for m in found] == [
+        (ref("T-2"), "email-active"),
+        (ref("T-3"), "email-any"),
+    ]
+    assert [m.candidate for m in finder.find(TWINS[0], limit=1)] == [ref("T-2")]
+
+
+def test_the_exhaustive_finder_forgets_a_record_it_never_held_without_error() -> None:
+    finder = ExhaustiveFinder(SAME_EMAIL, TWINS)
+
+    finder.remove(LeadId("nobody"))
+
+    assert len(finder) == 3
+
+
+def test_a_scan_compares_each_pair_once_per_rule() -> None:
+    assert scan_report(TWINS[:2], SAME_EMAIL).comparisons == 1
+    assert scan_report(TWINS, SAME_EMAIL).comparisons == 3  # three pairs
+    both = [
+        lead("A", "Anna Berg", email="anna@acme.se", phone="070-123 45 67"),
+        lead("B", "Erik Lind", email="anna@acme.se", phone="070-123 45 67"),
+    ]
+    assert scan_report(both, EMAIL_OR_PHONE).comparisons == 2  # one pair, two rules
+
+
+def test_a_scan_never_matches_records_of_a_type_no_rule_checks() -> None:
+    contacts = [
+        Contact(id=ContactId("C-1"), name=PersonName("Anna", "Berg"), email=EmailAddress("a@b.se")),
+        Contact(id=ContactId("C-2"), name=PersonName("Anna", "Berg"), email=EmailAddress("a@b.se")),
+    ]
+    assert scan(contacts, SAME_EMAIL) == []
+
+
+def test_a_scan_passes_over_an_inactive_record_and_keeps_looking() -> None:
+    closed = TWINS[1].disqualify(StatusReason.LOST, at=AT, by=USER)
+    groups = scan([TWINS[0], closed, TWINS[2]], SAME_EMAIL)
+    assert [g.members for g in groups] == [(ref("T-1"), ref("T-3"))]
+
+
+def test_an_inactive_record_still_takes_part_in_the_next_rule_that_includes_it() -> None:
+    # "first name = last name" is one-way: only the closed lead X, as base, matches Y.
+    # Both share an e-mail address, so the closed lead meets the e-mail rule first.
+    x = lead("X", "Berg Quist", email="same@acme.se").disqualify(StatusReason.LOST, at=AT, by=USER)
+    y = lead("Y", "Zoe Berg", email="same@acme.se")
+    rules = DuplicateRuleSet(
+        name="one-way",
+        rules=[
+            _email_rule("email"),
+            DuplicateRule(
+                name="first-is-last",
+                base_type=LEAD,
+                matching_type=LEAD,
+                conditions=[Condition.exact("first_name", "last_name", normalizer="person_name")],
+                exclude_inactive=False,
+            ),
+        ],
+    )
+
+    groups = scan([x, y], rules)
+
+    assert [(e.record, e.candidate, e.rule) for g in groups for e in g.edges] == [
+        (ref("X"), ref("Y"), "first-is-last")
+    ]
+
+
+def test_scan_orders_groups_by_their_first_member() -> None:
+    records = [
+        lead("A", "Anna Berg", email="one@acme.se"),
+        lead("D", "Dan Berg", email="one@acme.se"),
+        lead("B", "Bo Ek", email="two@acme.se"),
+        lead("C", "Cay Ek", email="two@acme.se"),
+    ]
+
+    groups = scan(records, SAME_EMAIL)
+
+    assert [g.members for g in groups] == [(ref("A"), ref("D")), (ref("B"), ref("C"))]
+
+
+def test_scan_names_a_record_given_twice() -> None:
+    with pytest.raises(InvalidValue) as caught:
+        scan([TWINS[0], TWINS[1], TWINS[0]], SAME_EMAIL)
+
+    error = caught.value
+    assert (error.field, error.value, error.reason) == ("records", str(ref("T-1")), "appears twice")

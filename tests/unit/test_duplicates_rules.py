@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 
 from leadkit import make_converter
@@ -29,6 +30,7 @@ from leadkit.duplicates import (
     normalize_personal_email,
     rule_normalizer,
 )
+from leadkit.duplicates.rules import _default_rules, _nicknames
 from leadkit.errors import ConfigurationError, InvalidValue
 
 LEAD, CONTACT, ACCOUNT = RecordType.LEAD, RecordType.CONTACT, RecordType.ACCOUNT
@@ -39,6 +41,18 @@ def _rule(
     *conditions: Condition, base: RecordType = LEAD, matching: RecordType = LEAD
 ) -> DuplicateRule:
     return DuplicateRule(name="r", base_type=base, matching_type=matching, conditions=conditions)
+
+
+def _assert_refused(build: Any, message: str, expected: tuple[str, str]) -> None:
+    """``build()`` raises ConfigurationError with exactly ``expected`` (what, reason)."""
+    with pytest.raises(ConfigurationError, match=message) as caught:
+        build()
+    what, reason = expected
+    assert caught.value.what == what
+    if reason.endswith("; known: "):  # the list of fields grows with the field table
+        assert caught.value.reason.startswith(reason)
+    else:
+        assert caught.value.reason == reason
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,96 +100,248 @@ def test_enums_may_be_given_by_value() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "message"),
+    ("build", "message", "expected"),
     [
-        (lambda: Condition.exact("nope"), "unknown field 'nope'"),
-        (lambda: Condition.exact("email", "shoe_size"), "unknown field 'shoe_size'"),
-        (lambda: Condition.first_characters("email", 0), "n must be an integer >= 1"),
-        (lambda: Condition.last_characters("email", -2), "n must be an integer >= 1"),
-        (lambda: Condition.first_characters("email", True), "n must be an integer >= 1"),
+        (
+            lambda: Condition.exact("nope"),
+            "unknown field 'nope'",
+            ("condition base_field", "unknown field 'nope'; known: "),
+        ),
+        (
+            lambda: Condition.exact("email", "shoe_size"),
+            "unknown field 'shoe_size'",
+            ("condition matching_field", "unknown field 'shoe_size'; known: "),
+        ),
+        (
+            lambda: Condition.first_characters("email", 0),
+            "n must be an integer >= 1",
+            ("condition email first 0 = email", "n must be an integer >= 1 (got 0)"),
+        ),
+        (
+            lambda: Condition.last_characters("email", -2),
+            "n must be an integer >= 1",
+            ("condition email last -2 = email", "n must be an integer >= 1 (got -2)"),
+        ),
+        (
+            lambda: Condition.first_characters("email", True),
+            "n must be an integer >= 1",
+            ("condition email first True = email", "n must be an integer >= 1 (got True)"),
+        ),
         (
             lambda: Condition.similar("full_name", 101, blocking=NAME_BLOCKING),
             "threshold must be 0-100",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= 101)",
+                "threshold must be 0-100 (got 101)",
+            ),
         ),
         (
             lambda: Condition.similar("full_name", -1, blocking=NAME_BLOCKING),
             "threshold must be 0-100",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= -1)",
+                "threshold must be 0-100 (got -1)",
+            ),
         ),
         (
             lambda: Condition(operator=Operator.SIMILAR, base_field="full_name", threshold=90),
             "needs a similarity algorithm",
+            (
+                "condition full_name ~ full_name (? >= 90)",
+                "needs a similarity algorithm: ratio, best_ratio, person_name, partial_ratio, "
+                "token_sort_ratio, token_set_ratio, wratio, qratio, jaro, jaro_winkler, "
+                "token_sort_jaro_winkler, levenshtein, damerau_levenshtein",
+            ),
         ),
-        (lambda: Condition.similar("full_name", 90, blocking=()), "needs a blocking key"),
+        (
+            lambda: Condition.similar("full_name", 90, blocking=()),
+            "needs a blocking key",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= 90)",
+                "a similarity condition needs a blocking key (blocking=Blocking...), or lookups "
+                "would compare every stored record",
+            ),
+        ),
         (
             lambda: Condition.exact("email", normalizer="soundex"),
             "unknown normalizer 'soundex'",
+            (
+                "normalizer",
+                "unknown normalizer 'soundex'; known: business_domain, company, domain, email, "
+                "email_provider_rules, none, person_name, person_name_nicknames, personal_email, "
+                "phone, postal_code, text",
+            ),
         ),
         (
             lambda: Condition.exact("email", normalizer="email", case_sensitive=True),
             "folds case",
+            (
+                "case_sensitive",
+                "normalizer 'email' folds case; a case-sensitive condition needs 'none' or 'text'",
+            ),
         ),
-        (lambda: Condition.same_date("full_name"), "same_date does not apply to a text field"),
-        (lambda: Condition.same_option("company"), "same_option does not apply"),
-        (lambda: Condition.exact("created_at"), "exact does not apply to a datetime field"),
+        (
+            lambda: Condition.same_date("full_name"),
+            "same_date does not apply to a text field",
+            (
+                "condition full_name same date as full_name",
+                "same_date does not apply to a text field; it takes date, datetime",
+            ),
+        ),
+        (
+            lambda: Condition.same_option("company"),
+            "same_option does not apply",
+            (
+                "condition company = company",
+                "same_option does not apply to a text field; it takes option",
+            ),
+        ),
+        (
+            lambda: Condition.exact("created_at"),
+            "exact does not apply to a datetime field",
+            (
+                "condition created_at = created_at",
+                "exact does not apply to a datetime field; it takes date, multi_text, number, "
+                "option, text",
+            ),
+        ),
         (
             lambda: Condition(
                 operator=Operator.SAME_DATE_AND_TIME, base_field="estimated_close_date"
             ),
             "same_date_and_time does not apply to a date field",
+            (
+                "condition estimated_close_date same date and time as estimated_close_date",
+                "same_date_and_time does not apply to a date field; it takes datetime",
+            ),
         ),
-        (lambda: Condition.exact("email", "created_at"), "cannot be compared"),
-        (lambda: Condition.exact("source", "created_at"), "cannot be compared"),
+        (
+            lambda: Condition.exact("email", "created_at"),
+            "cannot be compared",
+            (
+                "condition email = created_at",
+                "email (text) cannot be compared with created_at (datetime)",
+            ),
+        ),
+        (
+            lambda: Condition.exact("source", "created_at"),
+            "cannot be compared",
+            (
+                "condition source = created_at",
+                "source (option) cannot be compared with created_at (datetime)",
+            ),
+        ),
         (
             lambda: Condition(
                 operator=Operator.SAME_DATE, base_field="created_at", normalizer="text"
             ),
             "takes no normalizer",
+            (
+                "condition created_at same date as created_at",
+                "a datetime field takes no normalizer",
+            ),
         ),
         (
             lambda: Condition(operator=Operator.EXACT, base_field="email", threshold=90),
             "exact takes no threshold",
+            ("condition email = email", "exact takes no threshold"),
         ),
-        (lambda: Condition(operator=Operator.EXACT, base_field="email", n=2), "exact takes no n"),
+        (
+            lambda: Condition(operator=Operator.EXACT, base_field="email", n=2),
+            "exact takes no n",
+            ("condition email = email", "exact takes no n"),
+        ),
         (
             lambda: Condition(operator=Operator.EXACT, base_field="email", blocking=NAME_BLOCKING),
             "blocking is for similar",
+            ("condition email = email", "exact blocks on its own values; blocking is for similar"),
         ),
         (
             lambda: Condition(operator=Operator.SOUNDS_LIKE, base_field="last_name"),
             "needs a phonetic algorithm",
+            (
+                "condition last_name sounds like last_name (?)",
+                "needs a phonetic algorithm: soundex, metaphone, nysiis, match_rating",
+            ),
         ),
         (
             lambda: Condition(
                 operator=Operator.EXACT, base_field="email", phonetic=Phonetic.SOUNDEX
             ),
             "exact takes no phonetic",
+            ("condition email = email", "exact takes no phonetic"),
         ),
-        (lambda: Condition(operator="fuzzy", base_field="email"), "unknown Operator 'fuzzy'"),
+        (
+            lambda: Condition(operator="fuzzy", base_field="email"),
+            "unknown Operator 'fuzzy'",
+            (
+                "condition operator",
+                "unknown Operator 'fuzzy'; known: exact, same_first_characters, "
+                "same_last_characters, same_date, same_date_and_time, same_option, similar, "
+                "sounds_like",
+            ),
+        ),
         (
             lambda: Condition.similar("full_name", 90, "cosine", blocking=NAME_BLOCKING),  # type: ignore[arg-type]
             "unknown Similarity 'cosine'",
+            (
+                "condition algorithm",
+                "unknown Similarity 'cosine'; known: ratio, best_ratio, person_name, "
+                "partial_ratio, token_sort_ratio, token_set_ratio, wratio, qratio, jaro, "
+                "jaro_winkler, token_sort_jaro_winkler, levenshtein, damerau_levenshtein",
+            ),
         ),
     ],
 )
-def test_a_bad_condition_is_refused_when_built(build: Any, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
-        build()
+def test_a_bad_condition_is_refused_when_built(
+    build: Any, message: str, expected: tuple[str, str]
+) -> None:
+    _assert_refused(build, message, expected)
 
 
 @pytest.mark.parametrize(
-    ("build", "message"),
+    ("build", "message", "expected"),
     [
-        (lambda: Blocking(BlockingMethod.PREFIX), "n must be an integer >= 1"),
-        (lambda: Blocking.token_prefixes(0), "n must be an integer >= 1"),
-        (lambda: Blocking(BlockingMethod.TOKENS, n=2), "takes no n"),
-        (lambda: Blocking(BlockingMethod.PHONETIC_TOKENS), "needs a phonetic algorithm"),
-        (lambda: Blocking(BlockingMethod.VALUE, phonetic=Phonetic.SOUNDEX), "takes no phonetic"),
-        (lambda: Blocking("soundslike"), "unknown BlockingMethod"),
+        (
+            lambda: Blocking(BlockingMethod.PREFIX),
+            "n must be an integer >= 1",
+            ("blocking prefix", "n must be an integer >= 1 (got None)"),
+        ),
+        (
+            lambda: Blocking.token_prefixes(0),
+            "n must be an integer >= 1",
+            ("blocking token_prefixes", "n must be an integer >= 1 (got 0)"),
+        ),
+        (
+            lambda: Blocking(BlockingMethod.TOKENS, n=2),
+            "takes no n",
+            ("blocking tokens", "takes no n"),
+        ),
+        (
+            lambda: Blocking(BlockingMethod.PHONETIC_TOKENS),
+            "needs a phonetic algorithm",
+            ("blocking phonetic_tokens", "needs a phonetic algorithm (Phonetic)"),
+        ),
+        (
+            lambda: Blocking(BlockingMethod.VALUE, phonetic=Phonetic.SOUNDEX),
+            "takes no phonetic",
+            ("blocking value", "takes no phonetic"),
+        ),
+        (
+            lambda: Blocking("soundslike"),
+            "unknown BlockingMethod",
+            (
+                "blocking method",
+                "unknown BlockingMethod 'soundslike'; known: value, prefix, tokens, "
+                "sorted_tokens, token_prefixes, phonetic_tokens",
+            ),
+        ),
     ],
 )
-def test_a_bad_blocking_is_refused_when_built(build: Any, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
-        build()
+def test_a_bad_blocking_is_refused_when_built(
+    build: Any, message: str, expected: tuple[str, str]
+) -> None:
+    _assert_refused(build, message, expected)
 
 
 def test_a_date_may_be_compared_with_a_date_time_by_calendar_date() -> None:
@@ -224,24 +390,35 @@ def test_a_rule_may_compare_two_record_types_and_swapped_fields() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "message"),
+    ("build", "message", "expected"),
     [
-        (lambda: _rule(), "needs at least one condition"),
+        (
+            lambda: _rule(),
+            "needs at least one condition",
+            ("duplicate rule 'r'", "needs at least one condition"),
+        ),
         (
             lambda: DuplicateRule(
                 name=" ", base_type=LEAD, matching_type=LEAD, conditions=[Condition.exact("email")]
             ),
             "needs a name",
+            ("duplicate rule", "needs a name"),
         ),
         (
             lambda: _rule(Condition.exact("first_name"), base=LEAD, matching=ACCOUNT),
             "a account has no first_name field",
+            ("duplicate rule 'r'", "a account has no first_name field"),
         ),
         (
             lambda: _rule(Condition.exact("topic"), base=CONTACT, matching=LEAD),
             "a contact has no topic field",
+            ("duplicate rule 'r'", "a contact has no topic field"),
         ),
-        (lambda: _rule("email"), "is not a Condition"),  # type: ignore[arg-type]
+        (
+            lambda: _rule("email"),  # type: ignore[arg-type]
+            "is not a Condition",
+            ("duplicate rule 'r'", "'email' is not a Condition"),
+        ),
         (
             lambda: DuplicateRule(
                 name="r",
@@ -250,12 +427,14 @@ def test_a_rule_may_compare_two_record_types_and_swapped_fields() -> None:
                 conditions=[Condition.exact("email")],
             ),
             "unknown RecordType 'opportunity'",
+            ("record type", "unknown RecordType 'opportunity'; known: lead, contact, account"),
         ),
     ],
 )
-def test_a_bad_rule_is_refused_when_built(build: Any, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
-        build()
+def test_a_bad_rule_is_refused_when_built(
+    build: Any, message: str, expected: tuple[str, str]
+) -> None:
+    _assert_refused(build, message, expected)
 
 
 def test_a_rule_set_needs_rules_with_unique_names() -> None:
@@ -432,3 +611,291 @@ def test_rule_normalizers_extend_the_registry_and_keep_case_only_when_asked() ->
     assert rule_normalizer("none", case_sensitive=True)("  Acme ") == "Acme"
     assert rule_normalizer("text", case_sensitive=True)(" Acme  AB ") == "Acme AB"
     assert rule_normalizer("email_provider_rules")("A.B+x@gmail.com") == "ab@gmail.com"
+
+
+def test_each_builder_passes_on_its_matching_field_and_normaliser() -> None:
+    built = [
+        Condition.exact("first_name", "last_name", normalizer="text", case_sensitive=True),
+        Condition.first_characters(
+            "first_name", 2, "last_name", normalizer="text", case_sensitive=True
+        ),
+        Condition.last_characters(
+            "first_name", 2, "last_name", normalizer="none", case_sensitive=True
+        ),
+        Condition.similar(
+            "first_name",
+            90,
+            blocking=NAME_BLOCKING,
+            matching_field="last_name",
+            normalizer="person_name",
+        ),
+        Condition.sounds_like("first_name", Phonetic.SOUNDEX, "last_name", normalizer="text"),
+    ]
+    assert [(c.base_field, c.matching_field, c.normalizer) for c in built] == [
+        ("first_name", "last_name", "text"),
+        ("first_name", "last_name", "text"),
+        ("first_name", "last_name", "none"),
+        ("first_name", "last_name", "person_name"),
+        ("first_name", "last_name", "text"),
+    ]
+    assert [c.case_sensitive for c in built[:3]] == [True, True, True]
+    assert not any(c.is_symmetric for c in built)
+    assert Condition.same_option("source", "rating").matching_field == "rating"
+    assert Condition.same_date_and_time("created_at").describe() == (
+        "created_at same date and time as created_at"
+    )
+
+
+def test_the_default_rules_compare_these_fields_and_are_built_alike_each_time() -> None:
+    # _default_rules builds DEFAULT_LEAD_RULES at import time; called again here.
+    built = _default_rules()
+
+    assert [(r.name, r.describe()) for r in built] == [
+        ("lead-same-email", "lead vs lead: email = email"),
+        (
+            "lead-same-phone",
+            "lead vs lead: phones = phones AND full_name ~ full_name (person_name >= 85)",
+        ),
+        (
+            "lead-similar-name-same-company",
+            "lead vs lead: full_name ~ full_name (person_name >= 90) AND company = company",
+        ),
+        (
+            "lead-similar-name-same-email-domain",
+            "lead vs lead: full_name ~ full_name (person_name >= 90) "
+            "AND email_domain = email_domain",
+        ),
+        (
+            "lead-similar-name-same-postal-code",
+            "lead vs lead: full_name ~ full_name (person_name >= 90) AND postal_code = postal_code",
+        ),
+        ("lead-contact-same-email", "lead vs contact: email = email"),
+        (
+            "lead-contact-same-phone",
+            "lead vs contact: phones = phones AND full_name ~ full_name (person_name >= 85)",
+        ),
+        (
+            "lead-contact-similar-name-same-company",
+            "lead vs contact: full_name ~ full_name (person_name >= 90) AND company = company",
+        ),
+        (
+            "lead-contact-similar-name-same-email-domain",
+            "lead vs contact: full_name ~ full_name (person_name >= 90) "
+            "AND email_domain = email_domain",
+        ),
+        ("lead-account-same-company", "lead vs account: company = company"),
+        ("lead-account-same-website", "lead vs account: website_domain = website_domain"),
+    ]
+    assert all(r.description for r in built)
+    names = [c for r in built for c in r.conditions if c.operator is Operator.SIMILAR]
+    assert {c.normalizer for c in names} == {"person_name_nicknames"}
+    assert {c.blocking for c in names} == {(Blocking.phonetic_tokens(Phonetic.METAPHONE),)}
+    assert built == DEFAULT_LEAD_RULES.rules  # normalisers, blocking and descriptions too
+
+
+def test_the_nickname_table_joins_the_european_names_to_the_english_ones() -> None:
+    # _nicknames builds NICKNAMES at import time; called again here.
+    built = _nicknames()
+
+    assert (built["kasia"], built["seppi"], built["lasse"], built["tomas"]) == (
+        "katarzyna",
+        "josef",
+        "lars",
+        "thomas",
+    )
+    assert built["bill"] == "william"
+    assert built == NICKNAMES
+
+
+def test_asking_a_rule_set_for_a_rule_it_lacks_names_the_set() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        DEFAULT_LEAD_RULES.rule("nope")
+
+    assert (caught.value.what, caught.value.reason) == (
+        "duplicate rule set 'Default lead duplicate rules'",
+        "no rule 'nope'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("build", "message", "expected"),
+    [
+        (
+            lambda: Condition.exact("email", case_sensitive="yes"),  # type: ignore[arg-type]
+            "case_sensitive",
+            ("condition email = email", "case_sensitive must be true or false"),
+        ),
+        (
+            lambda: Condition.similar("full_name", True, blocking=NAME_BLOCKING),
+            "threshold",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= 1)",
+                "threshold must be 0-100 (got True)",
+            ),
+        ),
+        (
+            lambda: Condition.similar("full_name", "90", blocking=NAME_BLOCKING),  # type: ignore[arg-type]
+            "threshold",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= '90')",
+                "threshold must be 0-100 (got '90')",
+            ),
+        ),
+        (
+            lambda: Condition.similar("full_name", 90, blocking=["prefix"]),  # type: ignore[list-item]
+            "blocking",
+            (
+                "condition full_name ~ full_name (jaro_winkler >= 90)",
+                "blocking must hold Blocking values",
+            ),
+        ),
+        (
+            lambda: DuplicateRule(
+                name="r",
+                base_type=LEAD,
+                matching_type=LEAD,
+                conditions=[Condition.exact("email")],
+                ignore_blank="yes",  # type: ignore[arg-type]
+            ),
+            "ignore_blank",
+            ("duplicate rule 'r'", "ignore_blank must be true or false"),
+        ),
+        (
+            lambda: DuplicateRule(
+                name="r",
+                base_type=LEAD,
+                matching_type=LEAD,
+                conditions=[Condition.exact("email")],
+                exclude_inactive=None,  # type: ignore[arg-type]
+            ),
+            "exclude_inactive",
+            ("duplicate rule 'r'", "exclude_inactive must be true or false"),
+        ),
+        (
+            lambda: DuplicateRuleSet(name=" ", rules=[_rule(Condition.exact("email"))]),
+            "name",
+            ("duplicate rule set", "needs a name"),
+        ),
+        (
+            lambda: DuplicateRuleSet(name="s", rules=[]),
+            "rule",
+            ("duplicate rule set 's'", "needs at least one rule"),
+        ),
+        (
+            lambda: DuplicateRuleSet(name="s", rules=["r"]),  # type: ignore[list-item]
+            "DuplicateRule",
+            ("duplicate rule set 's'", "rules must be DuplicateRule or FittedRule values"),
+        ),
+        (
+            lambda: DuplicateRuleSet(name="s", rules=[_rule(Condition.exact("email"))] * 2),
+            "unique",
+            ("duplicate rule set 's'", "rule names must be unique: r"),
+        ),
+        (
+            lambda: DuplicateRuleSet(
+                name="s", rules=[_rule(Condition.exact("email"))], mode="shout"
+            ),
+            "CheckMode",
+            ("check mode", "unknown CheckMode 'shout'; known: allow, warn, block"),
+        ),
+    ],
+    ids=[
+        "case_sensitive",
+        "bool threshold",
+        "text threshold",
+        "blocking not Blocking",
+        "ignore_blank",
+        "exclude_inactive",
+        "set name",
+        "no rules",
+        "not rules",
+        "repeated names",
+        "mode",
+    ],
+)
+def test_a_bad_setting_of_a_condition_rule_or_set_is_refused_naming_it(
+    build: Any, message: str, expected: tuple[str, str]
+) -> None:
+    _assert_refused(build, message, expected)
+
+
+def test_boundaries_n_of_1_and_thresholds_of_0_and_100_are_accepted() -> None:
+    assert Condition.first_characters("email", 1).n == 1
+    assert Blocking.prefix(1).n == 1
+    assert Condition.similar("full_name", 0, blocking=NAME_BLOCKING).threshold == 0.0
+    assert Condition.similar("full_name", 100, blocking=NAME_BLOCKING).threshold == 100.0
+
+
+def test_builders_are_case_insensitive_unless_told() -> None:
+    built = [
+        Condition.exact("email"),
+        Condition.first_characters("company", 3),
+        Condition.last_characters("company", 3),
+    ]
+    assert [c.case_sensitive for c in built] == [False, False, False]
+    assert Condition.last_characters("first_name", 2, normalizer="person_name").normalizer == (
+        "person_name"
+    )
+    assert (
+        Condition.similar("company", 90, blocking=Blocking.prefix(3), normalizer="text").normalizer
+        == "text"
+    )
+
+
+def test_a_date_and_time_may_be_compared_with_a_custom_date_and_time_field() -> None:
+    condition = Condition.same_date_and_time("created_at", "custom.visit:datetime")
+
+    assert condition.matching_field == "custom.visit:datetime"
+    assert condition.describe() == "created_at same date and time as custom.visit:datetime"
+
+
+def test_a_condition_on_two_fields_describes_both_in_order() -> None:
+    assert [
+        Condition.similar(
+            "first_name", 90, blocking=NAME_BLOCKING, matching_field="last_name"
+        ).describe(),
+        Condition.sounds_like("first_name", Phonetic.SOUNDEX, "last_name").describe(),
+        Condition.first_characters("first_name", 2, "last_name").describe(),
+        Condition.last_characters("first_name", 2, "last_name", normalizer="text").describe(),
+        Condition.same_date("created_at", "estimated_close_date").describe(),
+    ] == [
+        "first_name ~ last_name (jaro_winkler >= 90)",
+        "first_name sounds like last_name (soundex)",
+        "first_name first 2 = last_name",
+        "first_name last 2 = last_name",
+        "created_at same date as estimated_close_date",
+    ]
+    assert Condition.last_characters("first_name", 2, normalizer="text").normalizer == "text"
+
+
+def test_an_unknown_phonetic_algorithm_and_repeated_rule_names_are_named() -> None:
+    _assert_refused(
+        lambda: Condition.sounds_like("last_name", "beep"),  # type: ignore[arg-type]
+        "Phonetic",
+        ("phonetic algorithm", "unknown Phonetic 'beep'; known: "),
+    )
+    a = DuplicateRule(
+        name="a", base_type=LEAD, matching_type=LEAD, conditions=[Condition.exact("email")]
+    )
+    b = attrs.evolve(a, name="b")
+    _assert_refused(
+        lambda: DuplicateRuleSet(name="s", rules=[b, a, b, a]),
+        "unique",
+        ("duplicate rule set 's'", "rule names must be unique: a, b"),
+    )
+
+
+def test_asking_for_a_deterministic_rule_as_a_probabilistic_one_is_refused() -> None:
+    _assert_refused(
+        lambda: DEFAULT_LEAD_RULES.fitted("lead-same-email"),
+        "probabilistic",
+        (
+            "duplicate rule set 'Default lead duplicate rules'",
+            "'lead-same-email' is not a probabilistic rule",
+        ),
+    )
+    _assert_refused(
+        lambda: DEFAULT_LEAD_RULES.fitted("nope"),
+        "no rule",
+        ("duplicate rule set 'Default lead duplicate rules'", "no rule 'nope'"),
+    )

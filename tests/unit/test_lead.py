@@ -44,6 +44,7 @@ from leadkit.values import (
     ContactId,
     EmailAddress,
     LeadId,
+    MergeId,
     Money,
     OpportunityId,
     PersonName,
@@ -1187,3 +1188,144 @@ def test_apply_builds_the_next_state_without_recording_the_event() -> None:
 
     assert applied.reason == StatusReason.CONTACTED
     assert applied.pending_events == ()
+
+
+# Every refusal names its field, the value refused and the exact reason -------------------
+
+
+def _refusal(build: Callable[[], object]) -> tuple[str, object, str]:
+    with pytest.raises(InvalidValue) as caught:
+        build()
+    return caught.value.field, caught.value.value, caught.value.reason
+
+
+def _create(**changes: Any) -> Callable[[], object]:
+    arguments: dict[str, Any] = {
+        "lead_id": LID,
+        "fields": LeadPatch(topic="T", name="L"),
+        "at": T0,
+        "by": ANN,
+        **changes,
+    }
+    return lambda: Lead.create(**arguments)
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "value", "reason"),
+    [
+        (_create(lead_id="L-1"), "lead_id", "L-1", "must be a LeadId"),
+        (_create(fields={"topic": "T"}), "fields", {"topic": "T"}, "must be a LeadPatch"),
+        (_create(by="u1"), "by", "u1", "must be a UserRef"),
+        (_create(reason="new"), "reason", "new", "must be a StatusReason"),
+        (_create(owner="u2"), "owner", "u2", "must be a UserRef or None"),
+        (_create(at=NAIVE), "at", NAIVE, "must be timezone-aware (a naive datetime is refused)"),
+        (
+            _create(reason=StatusReason.LOST),
+            "reason",
+            StatusReason.LOST,
+            "a new lead needs an Open reason",
+        ),
+        (_create(profile="bcm"), "profile", "bcm", "must be a FieldProfile"),
+    ],
+    ids=["id", "fields", "by", "reason type", "owner", "naive", "closed reason", "profile"],
+)
+def test_create_names_each_bad_argument_and_why(
+    build: Callable[[], object], field: str, value: object, reason: str
+) -> None:
+    assert _refusal(build) == (field, value, reason)
+
+
+def test_lookups_of_a_missing_note_or_activity_name_the_lead() -> None:
+    lead = new_lead()
+
+    assert _refusal(lambda: lead.note(7)) == ("note_id", 7, "lead L-1 has no such note")
+    assert _refusal(lambda: lead.activity(8)) == (
+        "activity_id",
+        8,
+        "lead L-1 has no such activity",
+    )
+
+
+def test_lifecycle_refusals_name_the_reason_refused() -> None:
+    lead = new_lead()
+    closed = disqualified()
+
+    assert _refusal(lambda: lead.change_reason(StatusReason.LOST, at=at(1), by=ANN)) == (
+        "reason",
+        StatusReason.LOST,
+        "not an Open reason (use qualify or disqualify)",
+    )
+    assert _refusal(lambda: lead.disqualify(StatusReason.NEW, at=at(1), by=ANN)) == (
+        "reason",
+        StatusReason.NEW,
+        "not a disqualification reason",
+    )
+    assert _refusal(lambda: lead.mark_qualified(at=at(1), by=ANN, reason=StatusReason.LOST)) == (
+        "reason",
+        StatusReason.LOST,
+        "not a qualification reason",
+    )
+    assert _refusal(lambda: closed.reactivate(at=at(60), by=ANN, reason=StatusReason.LOST)) == (
+        "reason",
+        StatusReason.LOST,
+        "not an Open reason",
+    )
+
+
+def test_opportunity_link_refusals_name_the_link() -> None:
+    lead = new_lead()
+    related = lead.relate_opportunity(DEAL, at=at(1), by=ANN)
+    other = OpportunityId("O-2")
+
+    assert _refusal(lambda: lead.relate_opportunity("O-1", at=at(2), by=ANN)) == (  # type: ignore[arg-type]
+        "opportunity_id",
+        "O-1",
+        "must be an OpportunityId",
+    )
+    assert _refusal(lambda: related.relate_opportunity(other, at=at(2), by=ANN)) == (
+        "qualifying_opportunity",
+        DEAL,
+        "another opportunity is already related (unlink it first)",
+    )
+    assert _refusal(lambda: lead.unlink_opportunity(at=at(2), by=ANN)) == (
+        "qualifying_opportunity",
+        None,
+        "no opportunity is linked",
+    )
+
+
+def test_link_refusals_name_what_is_missing() -> None:
+    lead = new_lead()
+
+    assert _refusal(lambda: lead.unlink_account(at=at(1), by=ANN)) == (
+        "existing_account",
+        None,
+        "no account is linked",
+    )
+    assert _refusal(lambda: lead.unlink_contact(at=at(1), by=ANN)) == (
+        "existing_contact",
+        None,
+        "no contact is linked",
+    )
+
+
+def test_merge_refusals_name_the_lead() -> None:
+    lead = new_lead()
+    other = Lead.create(LeadId("L-2"), LeadPatch(topic="T", name="L"), at=T0, by=ANN)
+
+    assert _refusal(lambda: lead.merge_into(LID, MergeId("M-1"), at=at(1), by=ANN)) == (
+        "master_id",
+        LID,
+        "a lead cannot be merged into itself",
+    )
+    assert _refusal(lambda: lead.restore(MergeId("M-1"), other, at=at(1), by=ANN)) == (
+        "restored",
+        LeadId("L-2"),
+        "not an image of lead L-1",
+    )
+    created = other.pending_events[0]
+    assert _refusal(lambda: lead.apply(created)) == (
+        "lead_id",
+        LeadId("L-2"),
+        "event is for another lead than L-1",
+    )

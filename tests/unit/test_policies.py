@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import NoneType
+from typing import ForwardRef, Optional, Union
 
 import pytest
 
@@ -40,6 +43,8 @@ from leadkit.policies import (
     QualifyMode,
     RecordKind,
     _contact_map,
+    _members,
+    _type_name,
     mappable_targets,
 )
 
@@ -335,3 +340,313 @@ def test_converting_to_an_unknown_currency_names_both_and_the_field() -> None:
     assert caught.value.field == "amount"
     assert "EUR" in str(caught.value)
     assert "USD" in str(caught.value)
+
+
+# Every refusal names what was refused and why ------------------------------------------------
+
+
+def _refusal(build: Callable[[], object]) -> tuple[str, str]:
+    with pytest.raises(ConfigurationError) as caught:
+        build()
+    return caught.value.what, caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("build", "what", "reason"),
+    [
+        (
+            lambda: ExchangeRate("SEK", True),
+            "exchange rate",
+            "True must be a Decimal (not a float)",
+        ),
+        (lambda: ExchangeRate("SEK", 1.5), "exchange rate", "1.5 must be a Decimal (not a float)"),
+        (lambda: ExchangeRate("SEK", "abc"), "exchange rate", "'abc' is not a number"),
+        (lambda: ExchangeRate("SEK", Decimal(0)), "exchange rate", "Decimal('0') must be positive"),
+        (lambda: ExchangeRate("SEK", -2), "exchange rate", "-2 must be positive"),
+        (lambda: ExchangeRate("SEK", "NaN"), "exchange rate", "'NaN' must be positive"),
+        (lambda: ExchangeRate("SEK", "Infinity"), "exchange rate", "'Infinity' must be positive"),
+        (
+            lambda: ExchangeRate("QQQ", 1),
+            "exchange rate",
+            "'QQQ' is not an ISO 4217 currency code",
+        ),
+        (
+            lambda: ExchangeRate(752, 1),  # type: ignore[arg-type]
+            "exchange rate",
+            "752 is not an ISO 4217 currency code",
+        ),
+        (
+            lambda: CurrencyRegistry("XYZ"),
+            "currency registry base",
+            "'XYZ' is not an ISO 4217 currency code",
+        ),
+        (
+            lambda: CurrencyRegistry(None),  # type: ignore[arg-type]
+            "currency registry base",
+            "None is not an ISO 4217 currency code",
+        ),
+        (
+            lambda: CurrencyRegistry("EUR", [("SEK", 11)]),  # type: ignore[list-item]
+            "currency registry",
+            "('SEK', 11) is not an ExchangeRate",
+        ),
+        (
+            lambda: CurrencyRegistry("eur", {"EUR": 1}),
+            "currency registry",
+            "EUR is the base currency: its rate is 1",
+        ),
+        (
+            lambda: CurrencyRegistry("EUR", {"SEK": 11, "sek": 12}),
+            "currency registry",
+            "SEK listed twice",
+        ),
+        (
+            lambda: CurrencyRegistry("EUR", only_listed="yes"),  # type: ignore[arg-type]
+            "currency registry",
+            "only_listed must be true or false",
+        ),
+    ],
+    ids=[
+        "bool rate",
+        "float rate",
+        "text rate",
+        "zero rate",
+        "negative rate",
+        "NaN rate",
+        "infinite rate",
+        "unknown rate code",
+        "numeric rate code",
+        "unknown base",
+        "no base",
+        "not an ExchangeRate",
+        "rate for the base",
+        "listed twice",
+        "only_listed not a bool",
+    ],
+)
+def test_a_bad_currency_setting_is_refused_naming_what_and_why(
+    build: Callable[[], object], what: str, reason: str
+) -> None:
+    assert _refusal(build) == (what, reason)
+
+
+def test_exchange_rates_accept_decimals_ints_and_decimal_text_and_normalise_the_code() -> None:
+    assert ExchangeRate(" sek ", "11.5") == ExchangeRate("SEK", Decimal("11.5"))
+    assert ExchangeRate("SEK", 3).per_base == Decimal(3)
+    assert ExchangeRate("SEK", "0.0001").per_base == Decimal("0.0001")  # any positive rate
+    assert CurrencyRegistry(" eur ").base == "EUR"
+
+
+@pytest.mark.parametrize(
+    ("setting", "reason"),
+    [
+        ({"mode": "auto"}, "mode must be one of AUTO_CREATE, PROMPT"),
+        ({"notes": "copy"}, "notes must be one of LINK, COPY, NONE"),
+        ({"duplicates": True}, "duplicates must be one of WARN, BLOCK, IGNORE"),
+        ({"currencies": "EUR"}, "currencies must be a registry"),
+        ({"maps": D365_ACCOUNT_MAP}, "maps must be ConversionMaps"),
+        ({"prospects_on_disqualify": "yes"}, "prospects_on_disqualify must be true or false"),
+        (
+            {
+                "currencies": CurrencyRegistry("SEK", {"EUR": 1, "NOK": 1}, only_listed=True),
+                "default_currency": "usd",
+            },
+            "default currency USD is not in the registry (SEK, EUR, NOK)",
+        ),
+    ],
+)
+def test_a_bad_policy_setting_is_refused_naming_the_setting_and_the_choices(
+    setting: dict[str, object], reason: str
+) -> None:
+    assert _refusal(lambda: QualificationPolicy(**setting)) == (  # type: ignore[arg-type]
+        "qualification policy",
+        reason,
+    )
+
+
+def test_an_unknown_default_currency_is_refused_as_the_policy_default_currency() -> None:
+    assert _refusal(lambda: QualificationPolicy(default_currency="XXY")) == (
+        "qualification policy default currency",
+        "'XXY' is not an ISO 4217 currency code",
+    )
+
+
+@pytest.mark.parametrize(
+    ("build", "what", "reason"),
+    [
+        (
+            lambda: FieldMap(RecordKind.ACCOUNT, "company"),  # type: ignore[arg-type]
+            "field map",
+            "give a sequence of (source, target) pairs",
+        ),
+        (
+            lambda: FieldMap(RecordKind.ACCOUNT, [("company",)]),  # type: ignore[list-item]
+            "field map",
+            "('company',) is not a (source, target) pair",
+        ),
+        (
+            lambda: FieldMap(RecordKind.ACCOUNT, [("company", "name", "website")]),  # type: ignore[list-item]
+            "field map",
+            "('company', 'name', 'website') is not a (source, target) pair",
+        ),
+        (
+            lambda: FieldMap("account", [("company", "name")]),  # type: ignore[arg-type]
+            "field map",
+            "'account' is not a RecordKind",
+        ),
+        (
+            lambda: ConversionMaps(contact=D365_ACCOUNT_MAP),
+            "conversion maps",
+            "the contact map must be a FieldMap for contact",
+        ),
+        (
+            lambda: ConversionMaps(opportunity="topic -> name"),  # type: ignore[arg-type]
+            "conversion maps",
+            "the opportunity map must be a FieldMap for opportunity",
+        ),
+    ],
+    ids=[
+        "text",
+        "not a pair",
+        "three",
+        "kind not a RecordKind",
+        "map for another record",
+        "not a map",
+    ],
+)
+def test_a_malformed_map_is_refused_naming_what_and_why(
+    build: Callable[[], object], what: str, reason: str
+) -> None:
+    assert _refusal(build) == (what, reason)
+
+
+@pytest.mark.parametrize(
+    ("kind", "mapping", "reason"),
+    [
+        (
+            RecordKind.ACCOUNT,
+            ("shoe_size", "description"),
+            "'shoe_size' is not a mappable lead field",
+        ),
+        (
+            RecordKind.ACCOUNT,
+            ("company.upper", "description"),
+            "'company.upper' is not a mappable lead field",
+        ),
+        (
+            RecordKind.ACCOUNT,
+            ("company", "id"),
+            "'id' is set by the conversion and cannot be mapped",
+        ),
+        (
+            RecordKind.OPPORTUNITY,
+            ("company", "customer.id"),
+            "'customer.id' is set by the conversion and cannot be mapped",
+        ),
+        (
+            RecordKind.OPPORTUNITY,
+            ("company", "customer.id.value"),
+            "'customer.id.value' is set by the conversion and cannot be mapped",
+        ),
+        (RecordKind.ACCOUNT, ("description", "slogan"), "'slogan' is not a field of Account"),
+        (
+            RecordKind.CONTACT,
+            ("company", "name.first.upper"),
+            "'name.first.upper' is not a field of Contact",
+        ),
+        (
+            RecordKind.ACCOUNT,
+            ("rating", "description"),
+            "rating -> description: a None | Rating cannot fill a str",
+        ),
+    ],
+    ids=[
+        "unknown source",
+        "source below a plain value",
+        "reserved target",
+        "below a reserved target",
+        "deep below a reserved target",
+        "unknown target",
+        "target below a plain value",
+        "other type",
+    ],
+)
+def test_a_bad_mapping_is_refused_naming_the_record_map_and_the_mapping(
+    kind: RecordKind, mapping: tuple[str, str], reason: str
+) -> None:
+    required = {RecordKind.ACCOUNT: ("company", "name"), RecordKind.CONTACT: ("name", "name")}
+    first = required.get(kind, ("topic", "name"))
+    what = f"{kind.value} field map"
+    assert _refusal(lambda: FieldMap(kind, [first, mapping])) == (what, reason)
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [("address", "address.city"), ("address.city", "address"), ("address.city", "address.city")],
+)
+def test_overlapping_targets_are_refused_whichever_comes_first(
+    targets: tuple[str, str],
+) -> None:
+    first, second = targets
+    assert _refusal(
+        lambda: FieldMap(
+            RecordKind.ACCOUNT, [("company", "name"), (first, first), (second, second)]
+        )
+    ) == (
+        "account field map",
+        f"two sources for one target: {second!r} is already filled through {first!r}",
+    )
+
+
+def test_sibling_targets_with_a_common_prefix_do_not_overlap() -> None:
+    fmap = FieldMap(RecordKind.ACCOUNT, [("company", "name"), ("address.city", "address.city")])
+    assert fmap.targets == ("name", "address.city")
+
+
+def test_a_map_without_its_required_field_names_the_record_map() -> None:
+    assert _refusal(lambda: FieldMap(RecordKind.OPPORTUNITY, [("need", "need")])) == (
+        "opportunity field map",
+        "nothing fills the opportunity name",
+    )
+
+
+def test_a_type_is_named_by_its_members_and_an_unnamed_one_by_its_repr() -> None:
+    assert _members(Optional[int]) == frozenset({int, NoneType})  # noqa: UP045 (typing.Union form)
+    assert _members(int | None) == frozenset({int, NoneType})
+    assert _members(str) == frozenset({str})
+    assert _type_name(Union[ForwardRef("Later"), None]) == "ForwardRef('Later') | None"  # noqa: UP007
+
+
+def test_policy_describes_every_setting_of_a_full_policy() -> None:
+    policy = QualificationPolicy(
+        mode=QualifyMode.PROMPT,
+        currencies=CurrencyRegistry("EUR", {"SEK": 11, "USD": 1}),
+        default_currency="SEK",
+        duplicates=DuplicateHandling.BLOCK,
+        prospects_on_disqualify=True,
+    )
+    rows = policy.describe()
+    assert rows[:7] == (
+        ("mode", "PROMPT"),
+        ("base currency", "EUR"),
+        ("other currencies", "SEK, USD"),
+        ("default currency", "SEK"),
+        ("notes carry-over", "LINK"),
+        ("duplicates", "BLOCK"),
+        ("prospects on disqualify", "yes"),
+    )
+    assert rows[7] == ("account map", "; ".join(D365_ACCOUNT_MAP.describe()))
+    assert [name for name, _ in rows[7:]] == ["account map", "contact map", "opportunity map"]
+
+
+def test_policy_describes_unset_settings_with_a_dash() -> None:
+    rows = dict(DEFAULT_POLICY.describe())
+    assert rows["other currencies"] == "-"
+    assert rows["default currency"] == "-"
+    assert rows["prospects on disqualify"] == "no"
+    assert rows["account map"] == (
+        "company -> name; website -> website; business_phone -> business_phone; "
+        "address -> address; owner -> owner"
+    )
+    one_other = QualificationPolicy(currencies=CurrencyRegistry("EUR", {"SEK": 11}))
+    assert dict(one_other.describe())["other currencies"] == "SEK"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 import attrs
@@ -633,3 +634,342 @@ def test_values_are_frozen(value: attrs.AttrsInstance) -> None:
 
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         setattr(value, field, "changed")
+
+
+# ---------------------------------------------------------------------------------------------
+# The exact field, value and reason of each refusal, and the boundaries
+
+
+def _refusal(build: Callable[[], object]) -> tuple[str, object, str]:
+    with pytest.raises(InvalidValue) as caught:
+        build()
+    return caught.value.field, caught.value.value, caught.value.reason
+
+
+class _BrokenZone(tzinfo):
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        raise RuntimeError("no offset today")
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_require_aware_names_the_field_the_value_and_the_reason() -> None:
+    naive = datetime(2024, 5, 1, 9, 30)
+    broken = datetime(2024, 5, 1, 9, 30, tzinfo=_BrokenZone())
+    west_of_max = datetime.max.replace(tzinfo=timezone(timedelta(hours=-1)))
+
+    assert _refusal(lambda: require_aware("at", 0)) == ("at", 0, "must be a datetime")  # type: ignore[arg-type]
+    assert _refusal(lambda: require_aware("note.at", naive)) == (
+        "note.at",
+        naive,
+        "must be timezone-aware (a naive datetime is refused)",
+    )
+    assert _refusal(lambda: require_aware("at", broken)) == (
+        "at",
+        broken,
+        "has a time zone that gives no valid offset",
+    )
+    assert _refusal(lambda: require_aware("at", west_of_max)) == (
+        "at",
+        west_of_max,
+        "is out of range once converted to UTC",
+    )
+
+
+@pytest.fixture
+def far_east_local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "Etc/GMT-14")  # UTC+14
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("far_east_local_zone")
+def test_require_aware_checks_the_range_in_utc_whatever_the_machines_zone() -> None:
+    # 23:00 UTC on the last day is 13:00 the next year in UTC+14: out of range there only.
+    last_hour = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+
+    assert require_aware("at", last_hour) is last_hour
+
+
+def test_user_ref_names_the_empty_id_it_refuses() -> None:
+    assert _refusal(lambda: UserRef("   ")) == ("user.id", "", "must not be empty")
+
+
+def test_email_is_refused_beyond_254_characters_and_accepted_at_254() -> None:
+    local, labels = "a" * 64, ["b" * 63, "c" * 63, "d" * 57, "com"]
+    longest = f"{local}@{'.'.join(labels)}"
+    assert len(longest) == 254
+    too_long = "e" + longest
+
+    assert EmailAddress(longest).text == longest
+    assert _refusal(lambda: EmailAddress(too_long)) == (
+        "email",
+        too_long,
+        "longer than 254 characters",
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("ada", "An email address must have an @-sign"),
+        ("ada@", "There must be something after the @-sign"),
+        ("@example.com", "There must be something before the @-sign"),
+    ],
+)
+def test_email_refusal_gives_the_validators_reason_without_its_final_period(
+    bad: str, reason: str
+) -> None:
+    assert _refusal(lambda: EmailAddress(bad)) == ("email", bad, reason)
+
+
+def test_empty_email_is_refused_with_its_trimmed_text() -> None:
+    assert _refusal(lambda: EmailAddress("  ")) == ("email", "", "must not be empty")
+
+
+def test_phone_text_is_limited_to_50_characters() -> None:
+    spaced = "+46" + " " * 38 + "701234567"
+    assert len(spaced) == 50
+
+    assert PhoneNumber(spaced).e164 == "+46701234567"
+    assert _refusal(lambda: PhoneNumber("1" * 51, "SE")) == (
+        "phone",
+        "1" * 51,
+        "longer than 50 characters",
+    )
+
+
+def test_a_restored_phone_number_equals_the_parsed_one_without_parsing() -> None:
+    parsed = PhoneNumber("  +1 650 253 0000 ext. 123 ")
+    restored = PhoneNumber.restore("  +1 650 253 0000 ext. 123 ", None, "+16502530000", "123")
+
+    assert restored == parsed
+    assert (restored.raw, restored.region, restored.e164, restored.extension) == (
+        "+1 650 253 0000 ext. 123",
+        None,
+        "+16502530000",
+        "123",
+    )
+    swedish = PhoneNumber.restore("070-123 45 67", "SE", "+46701234567")
+    assert (swedish.region, swedish.e164, swedish.extension) == ("SE", "+46701234567", "")
+    assert swedish == PhoneNumber("070-123 45 67", "SE")
+
+
+@pytest.mark.parametrize("e164", ["+1234", "+123456789012345"])
+def test_restore_accepts_an_e164_number_of_4_to_15_digits(e164: str) -> None:
+    assert PhoneNumber.restore("x", None, e164).e164 == e164
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "value", "reason"),
+    [
+        (("  ", None, "+46701234567"), "phone", "  ", "must not be empty"),
+        (("1" * 51, None, "+46701234567"), "phone", "1" * 51, "longer than 50 characters"),
+        ((5, None, "+46701234567"), "phone", 5, "must be text"),
+        (("070", "XX", "+46701234567"), "phone.region", "XX", "not a known ISO 3166 region code"),
+        (("070", "se", "+46701234567"), "phone.region", "se", "not a known ISO 3166 region code"),
+        (
+            ("070", "SE", "46701234567"),
+            "phone.e164",
+            "46701234567",
+            "not an E.164 number such as +46812345678",
+        ),
+        (("070", "SE", "+123"), "phone.e164", "+123", "not an E.164 number such as +46812345678"),
+        (
+            ("070", "SE", "+0701234567"),
+            "phone.e164",
+            "+0701234567",
+            "not an E.164 number such as +46812345678",
+        ),
+        (
+            ("070", "SE", "+1234567890123456"),
+            "phone.e164",
+            "+1234567890123456",
+            "not an E.164 number such as +46812345678",
+        ),
+        (
+            ("070", "SE", 46701234567),
+            "phone.e164",
+            46701234567,
+            "not an E.164 number such as +46812345678",
+        ),
+        (("070", "SE", "+46701234567", "12a"), "phone.extension", "12a", "must be digits"),
+        (("070", "SE", "+46701234567", 12), "phone.extension", 12, "must be digits"),
+    ],
+    ids=[
+        "empty",
+        "too long",
+        "not text",
+        "unknown region",
+        "lower-case region",
+        "no plus",
+        "too short",
+        "leading zero",
+        "too long e164",
+        "e164 not text",
+        "letters in extension",
+        "extension not text",
+    ],
+)
+def test_restore_refuses_data_this_library_never_writes(
+    args: tuple[object, ...], field: str, value: object, reason: str
+) -> None:
+    assert _refusal(lambda: PhoneNumber.restore(*args)) == (field, value, reason)  # type: ignore[arg-type]
+
+
+def test_money_of_equal_amounts_is_neither_less_nor_greater() -> None:
+    one, same = Money(Decimal(1), "EUR"), Money("1.00", "EUR")
+
+    assert not one < same
+    assert not one > same
+    assert one <= same
+    assert one >= same
+
+
+def test_money_multiplies_exactly_before_rounding_once_to_the_currency() -> None:
+    # 0.00499...9 (31 digits) is below half a cent: exact arithmetic rounds it down, where a
+    # 28-digit context would first round it to 0.005 and then up to a cent.
+    factor = Decimal("0.004999999999999999999999999999999")
+
+    assert Money(Decimal(1), "EUR") * factor == Money("0.00", "EUR")
+
+
+@pytest.mark.parametrize("factor", ["9e999999999999999999", "-9e999999999999999999"])
+def test_money_times_a_factor_beyond_any_decimal_is_refused_as_not_finite(factor: str) -> None:
+    field, value, reason = _refusal(lambda: Money(Decimal(10), "EUR") * Decimal(factor))
+
+    assert (field, reason) == ("amount", "must be a finite number")
+    assert isinstance(value, Decimal)
+    assert value.is_infinite()
+
+
+def test_money_refuses_a_factor_that_is_not_finite_naming_it() -> None:
+    infinite = Decimal("-Infinity")
+    assert _refusal(lambda: Money(Decimal(1), "EUR") * infinite) == (
+        "factor",
+        infinite,
+        "must be a finite number",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lovelace, Ada, Jr.", PersonName(first="Ada", last="Lovelace", suffix="Jr.")),
+        ("Lovelace, Ada Maria King", PersonName(first="Ada", middle="Maria King", last="Lovelace")),
+        ("Dr.", PersonName(last="Dr.")),
+        ("Jr", PersonName(last="Jr")),
+        ("Lovelace Jr.", PersonName(last="Lovelace", suffix="Jr.")),
+        ("van Beethoven", PersonName(first="van", last="Beethoven")),
+        (
+            "Anna Maria von der Leyen",
+            PersonName(first="Anna", middle="Maria", last="von der Leyen"),
+        ),
+        ("Ada Lovelace JRX", PersonName(first="Ada", middle="Lovelace", last="JRX")),
+    ],
+    ids=[
+        "suffix after last, first",
+        "middle names after last, first",
+        "a lone salutation is a name",
+        "a lone suffix is a name",
+        "last name and suffix",
+        "the first word is the first name",
+        "every particle joins the last name",
+        "a title only less its dots",
+    ],
+)
+def test_full_name_splitting_edge_cases(text: str, expected: PersonName) -> None:
+    assert PersonName.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "value", "reason"),
+    [
+        (
+            lambda: Money(1.5, "EUR"),
+            "amount",
+            1.5,
+            "must be a Decimal, an int or a decimal string (not a float)",
+        ),
+        (lambda: Money("abc", "EUR"), "amount", "abc", "not a decimal number"),
+        (lambda: Money(1, 978), "currency", 978, "must be an ISO 4217 code such as 'EUR'"),
+        (lambda: Money(1, "XYZ"), "currency", "XYZ", "not an ISO 4217 currency code"),
+        (lambda: currency_exponent("ABC"), "currency", "ABC", "not an ISO 4217 currency code"),
+        (
+            lambda: Money(Decimal("999999999999999.995"), "EUR"),
+            "amount",
+            Decimal("999999999999999.995"),
+            "must be less than 10^15 in magnitude",
+        ),
+        (
+            lambda: PhoneNumber("070", "XX"),
+            "phone.region",
+            "XX",
+            "not a known ISO 3166 region code",
+        ),
+        (lambda: PhoneNumber("  ", "SE"), "phone", "", "must not be empty"),
+        (
+            lambda: LeadId("-1"),
+            "lead_id",
+            "-1",
+            "must be 1-100 characters of letters, digits, '.', '_', ':' or '-', "
+            "starting with a letter or digit",
+        ),
+        (lambda: Url("w" * 201), "website", "w" * 201, "longer than 200 characters"),
+    ],
+    ids=[
+        "float amount",
+        "text amount",
+        "numeric currency",
+        "unknown currency",
+        "unknown exponent",
+        "rounded up to the limit",
+        "unknown region",
+        "empty phone",
+        "malformed id",
+        "long url",
+    ],
+)
+def test_each_value_refusal_names_its_field_value_and_reason(
+    build: Callable[[], object], field: str, value: object, reason: str
+) -> None:
+    assert _refusal(build) == (field, value, reason)
+
+
+def test_comparing_money_with_another_type_names_that_type() -> None:
+    with pytest.raises(TypeError, match=r"^cannot compare Money with int$"):
+        _ = Money(Decimal(1), "EUR") < 5  # type: ignore[operator]
+
+
+def test_an_unsafe_character_is_named_in_full_in_the_email_refusal() -> None:
+    # Only the validator's final period is cut: a name ending in "X" (SIX) keeps its letters.
+    bad = "ad\U000e0036a@example.com"
+
+    assert _refusal(lambda: EmailAddress(bad)) == (
+        "email",
+        bad,
+        "The email address contains unsafe characters: TAG DIGIT SIX",
+    )
+
+
+@pytest.mark.parametrize("text", ["1e15", "-1E15", "9999999999999999", "2e15"])
+def test_money_refuses_ten_to_the_fifteen_and_more_naming_the_amount_as_given(text: str) -> None:
+    assert _refusal(lambda: Money(text, "EUR")) == (
+        "amount",
+        text,
+        "must be less than 10^15 in magnitude",
+    )
+
+
+def test_a_postal_code_with_other_characters_is_refused_saying_which_are_allowed() -> None:
+    assert _refusal(lambda: Address(postal_code="#12")) == (
+        "address.postal_code",
+        "#12",
+        "may hold only letters, digits, spaces and dashes",
+    )
