@@ -329,15 +329,19 @@ def _err_console() -> Console:
     return Console(stderr=True, highlight=False, emoji=False)
 
 
-def _progress() -> Progress:
+def _progress(*, terminal_only: bool = False) -> Progress:
+    """A progress display on stderr; with ``terminal_only`` nothing is drawn unless stderr is a
+    terminal (so a script reading stderr sees only the error line)."""
+    console = _err_console()
     return Progress(
         TextColumn("{task.description:<22}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=_err_console(),
+        console=console,
         transient=False,
+        disable=terminal_only and not console.is_terminal,
     )
 
 

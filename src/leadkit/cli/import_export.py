@@ -247,7 +247,7 @@ def import_command(
         owner=settings.user,
     )
     with _store() as store:
-        with _progress() as progress:
+        with _progress(terminal_only=True) as progress:
             planning = progress.add_task("checking rows", total=None)
             plan = plan_import(
                 source, mapping, policy, store=store, progress=_import_progress(progress, planning)
@@ -266,7 +266,7 @@ def import_command(
             return
         if not yes:
             click.confirm("import?", abort=True)
-        with _progress() as progress:
+        with _progress(terminal_only=True) as progress:
             task = progress.add_task("importing", total=None)
             imported = run_import(
                 store,
