@@ -317,6 +317,8 @@ def _rows(source: Any) -> None:
         pass
 
 
+_CONVERTER = leadkit.make_converter()
+
 READERS: dict[str, tuple[Callable[[bytes], object], Callable[[random.Random], bytes]]] = {
     "plan_import(csv)": (lambda d: _plan(d, "csv"), _seeded("csv")),
     "CsvSource": (lambda d: _rows(leadkit.io.CsvSource(d)), _seeded("csv")),
@@ -326,7 +328,7 @@ READERS: dict[str, tuple[Callable[[bytes], object], Callable[[random.Random], by
     "open_source": (lambda d: _rows(leadkit.io.open_source(d)), _seeded("xml")),
     "lead_from_email": (leadkit.io.lead_from_email, _seeded("eml")),
     "LeadkitConverter.loads": (
-        lambda d: leadkit.make_converter().loads(d, leadkit.Lead),
+        lambda d: _CONVERTER.loads(d, leadkit.Lead),
         lambda rng: _mutate(b'{"schema":1,"kind":"Lead","data":{"topic":"t"}}', rng),
     ),
 }
