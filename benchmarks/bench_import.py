@@ -5,10 +5,16 @@ plan (parse and validate every row, check duplicates in the file and against the
 commit in one unit of work -- and, in the same run, a plain baseline over the same file:
 ``csv.reader`` + ``sqlite3`` ``executemany`` of the raw rows into a table of text columns.
 Each side runs in its own child process so its peak memory (``ru_maxrss``) is its own; the
-script prints rows/s, seconds, peak RSS for both and the ratio of their times::
+script prints rows/s, seconds, peak RSS for both and the ratio of their times, for each
+size, then the ratio of the largest size's time to the smallest's::
 
-    python benchmarks/bench_import.py                 # 100,000 rows
-    python benchmarks/bench_import.py --rows 10000    # quicker
+    python benchmarks/bench_import.py                          # 10k and 100k rows, 100k stored
+    python benchmarks/bench_import.py --rows 10000 --stored 0  # quicker
+    python benchmarks/bench_import.py --checks-off             # also without duplicate checks
+
+``--stored N`` first stores N leads (another seed of the same generator, so some rows of the
+file are duplicates of stored leads) into a template database that each leadkit run copies
+before it starts; the baseline imports into an empty table.
 
 The file is made with a seeded generator: Swedish, Polish, German and English names at some
 5,700 companies, each with its own e-mail domain, phone numbers without a country code (read
@@ -21,8 +27,10 @@ import argparse
 import csv
 import itertools
 import json
+import os
 import random
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -281,7 +289,34 @@ def make_file(path: Path, rows: int, seed: int = 8) -> None:
             writer.writerow(row)
 
 
-def run_leadkit(path: Path, db: Path) -> dict[str, Any]:
+def make_store(path: Path, db: Path, leads: int) -> None:
+    """Store ``leads`` leads made from a generated file (seed 99) into ``db`` in one unit of
+    work, without the import's checks: the stored side of the benchmark."""
+    from leadkit.adapters.sql import SqlStore
+    from leadkit.lead import Lead
+    from leadkit.patch import LeadPatch
+    from leadkit.values import Address, EmailAddress, LeadId, PersonName, PhoneNumber, UserRef
+
+    make_file(path, leads, seed=99)
+    at = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    by = UserRef("bench")
+    with SqlStore.open(path=db) as store, store.unit_of_work() as uow, path.open() as f:
+        reader = csv.reader(f)
+        next(reader)
+        for i, row in enumerate(reader):
+            patch = LeadPatch(
+                topic=row[0],
+                name=PersonName(first=row[1], last=row[2]),
+                company=row[3],
+                email=EmailAddress(row[4]),
+                business_phone=PhoneNumber(row[5], "SE"),
+                address=Address(city=row[6]),
+            )
+            uow.leads.add(Lead.create(LeadId(f"S-{i}"), patch, at=at, by=by))
+        uow.commit()
+
+
+def run_leadkit(path: Path, db: Path, checks: bool = True) -> dict[str, Any]:
     from leadkit.adapters.sql import SqlStore
     from leadkit.io import ImportPolicy, open_source, plan_import, run_import
     from leadkit.values import UserRef
@@ -290,7 +325,8 @@ def run_leadkit(path: Path, db: Path) -> dict[str, Any]:
     ids = itertools.count(1)
     with SqlStore.open(path=db) as store:
         source = open_source(path)
-        plan = plan_import(source, policy=ImportPolicy(phone_region="SE"), store=store)
+        policy = ImportPolicy(phone_region="SE", check_duplicates=checks)
+        plan = plan_import(source, policy=policy, store=store)
         planned = time.perf_counter()
         report = run_import(
             store,
@@ -328,66 +364,98 @@ def run_baseline(path: Path, db: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "rows": rows}
 
 
-def _child(phase: str, path: Path, db: Path) -> None:
+def _child(phase: str, path: Path, db: Path, template: Path | None) -> None:
+    if phase == "store":
+        make_store(path, db, int(os.environ["BENCH_STORED"]))
+        return
+    if template is not None and phase != "baseline":
+        shutil.copyfile(template, db)
     cpu = time.process_time()
-    result = run_leadkit(path, db) if phase == "leadkit" else run_baseline(path, db)
+    if phase == "baseline":
+        result = run_baseline(path, db)
+    else:
+        result = run_leadkit(path, db, checks=phase == "leadkit")
     result["cpu_seconds"] = time.process_time() - cpu
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
 
+def _spawn(phase: str, path: Path, db: Path, template: Path | None, env: dict[str, str]) -> str:
+    command = [sys.executable, __file__, "--phase", phase, "--file", str(path), "--db", str(db)]
+    if template is not None:
+        command += ["--template", str(template)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    return out.stdout
+
+
+def _line(label: str, n: int, r: dict[str, Any], note: str) -> str:
+    return (
+        f"  {label:9}: {r['seconds']:8.2f} s  {n / r['seconds']:10,.0f} rows/s  "
+        f"cpu {r['cpu_seconds']:7.2f} s  peak RSS {r['peak_rss_mib']:7.1f} MiB  {note}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--phase", choices=("leadkit", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--stored", type=int, default=100_000, help="leads stored first")
+    parser.add_argument("--checks-off", action="store_true", help="also import without checks")
+    parser.add_argument("--phase", choices=("leadkit", "nochecks", "baseline", "store"),
+                        help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--template", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        _child(args.phase, args.file, args.db)
+        _child(args.phase, args.file, args.db, args.template)
         return
+    env = {**os.environ, "BENCH_STORED": str(args.stored)}
+    timings: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "leads.csv"
-        make_file(path, args.rows)
-        results: dict[str, dict[str, Any]] = {}
-        for phase in ("baseline", "leadkit"):
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--phase",
-                    phase,
-                    "--file",
-                    str(path),
-                    "--db",
-                    str(Path(tmp) / f"{phase}.db"),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
+        template: Path | None = None
+        if args.stored:
+            template = Path(tmp) / "stored.db"
+            started = time.perf_counter()
+            _spawn("store", Path(tmp) / "stored.csv", template, None, env)
+            print(f"stored {args.stored:,} leads in {time.perf_counter() - started:.1f} s "
+                  "(setup, not timed below)", flush=True)  # fmt: skip
+        for n in args.rows:
+            path = Path(tmp) / f"leads-{n}.csv"
+            make_file(path, n)
+            phases = ["baseline", "leadkit"] + (["nochecks"] if args.checks_off else [])
+            results: dict[str, dict[str, Any]] = {}
+            for phase in phases:
+                db = Path(tmp) / f"{phase}-{n}.db"
+                results[phase] = json.loads(_spawn(phase, path, db, template, env))
+            base, lk = results["baseline"], results["leadkit"]
+            timings[n] = lk["seconds"]
+            print(f"{n:,} CSV rows into a SQLite file holding {args.stored:,} leads, duplicate "
+                  "checks on (in the file and against the store)")  # fmt: skip
+            print(_line("leadkit", n, lk, f"(plan {lk['plan_seconds']:.2f} s, commit "
+                                          f"{lk['commit_seconds']:.2f} s)"))  # fmt: skip
+            print(_line("baseline", n, base, "(csv.reader + sqlite3 executemany, empty table)"))
+            print(
+                f"  ratio    : leadkit takes {lk['seconds'] / base['seconds']:.1f}x the "
+                f"baseline's wall time, {lk['cpu_seconds'] / base['cpu_seconds']:.1f}x its CPU "
+                f"time; speed {base['seconds'] / lk['seconds']:.3f}x the baseline's"
             )
-            results[phase] = json.loads(out.stdout)
-    base, lk = results["baseline"], results["leadkit"]
-    n = args.rows
-    print(f"{n:,} CSV rows, SQLite file, duplicate checks on (in the file and against the store)")
-    print(
-        f"  leadkit  : {lk['seconds']:8.2f} s  {n / lk['seconds']:10,.0f} rows/s  "
-        f"cpu {lk['cpu_seconds']:7.2f} s  peak RSS {lk['peak_rss_mib']:7.1f} MiB  "
-        f"(plan {lk['plan_seconds']:.2f} s, commit {lk['commit_seconds']:.2f} s)"
-    )
-    print(
-        f"  baseline : {base['seconds']:8.2f} s  {n / base['seconds']:10,.0f} rows/s  "
-        f"cpu {base['cpu_seconds']:7.2f} s  peak RSS {base['peak_rss_mib']:7.1f} MiB  "
-        "(csv.reader + sqlite3 executemany)"
-    )
-    print(
-        f"  ratio    : leadkit takes {lk['seconds'] / base['seconds']:.1f}x the baseline's "
-        f"wall time, {lk['cpu_seconds'] / base['cpu_seconds']:.1f}x its CPU time"
-    )
-    print(
-        f"  outcome  : {lk['created']:,} created, {lk['skipped_as_duplicate']:,} skipped as "
-        f"duplicates, {lk['rejected']:,} rejected, {lk['rows']:,} rows accounted for"
-    )
+            if "nochecks" in results:
+                off = results["nochecks"]
+                print(_line("no checks", n, off, f"(plan {off['plan_seconds']:.2f} s, commit "
+                                                 f"{off['commit_seconds']:.2f} s)"))  # fmt: skip
+                print(f"  ratio    : without checks, speed {base['seconds'] / off['seconds']:.3f}x"
+                      " the baseline's (goal >= 0.3x)")  # fmt: skip
+            print(
+                f"  outcome  : {lk['created']:,} created, {lk['skipped_as_duplicate']:,} skipped "
+                f"as duplicates, {lk['rejected']:,} rejected, {lk['rows']:,} rows accounted for",
+                flush=True,
+            )
+    if len(timings) > 1:
+        small, large = min(timings), max(timings)
+        print(
+            f"scaling: {large:,} rows took {timings[large] / timings[small]:.1f}x the time of "
+            f"{small:,} rows ({large / small:.0f}x the rows; goal <= 11x for 10x)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,12 @@ in-memory adapter, all measured in one run.
 3. The same figures for the in-memory adapter (``MemoryStore``).
 4./5. With ``--url postgresql+psycopg://...``: sections 1 and 2 on that PostgreSQL server (in a
    scratch database created and dropped by the run), against psycopg's ``executemany`` and
-   ``COPY`` of the same rows and hand-written SQL plus decode. Start a throwaway server with
-   ``scripts/with-postgres --serve`` (it prints the URL).
+   ``COPY`` of the same rows and hand-written SQL plus decode. The adapter inserts in plain
+   units of work (each ``add`` checks its id at once: one round trip per lead) and in bulk
+   units of work (``SqlStore.unit_of_work(bulk=True)``: 1,000 rows per statement). Before the
+   reads it prints the server's plans (``EXPLAIN``) of the adapter's ``get`` and page
+   statements. Start a throwaway server with ``scripts/with-postgres --serve`` (it prints the
+   URL).
 
 Not part of the test suite. Prints one table per section.
 """
@@ -269,9 +273,14 @@ def best_of(variants: dict[str, Callable[[], float]], rounds: int) -> dict[str, 
     return {name: min(values) for name, values in times.items()}
 
 
-def add_all(store: LeadStore, leads: Sequence[Lead], batch: int) -> None:
+def add_all(store: LeadStore, leads: Sequence[Lead], batch: int, *, bulk: bool = False) -> None:
     for start in range(0, len(leads), batch):
-        with store.unit_of_work() as uow:
+        unit = (
+            store.unit_of_work(bulk=True)
+            if bulk and isinstance(store, SqlStore)
+            else store.unit_of_work()
+        )
+        with unit as uow:
             for lead in leads[start : start + batch]:
                 uow.leads.add(lead)
             uow.commit()
@@ -545,10 +554,10 @@ def bench_insert_pg(server: Server, n: int, rounds: int) -> None:
     leads = make_leads(n, seed=1)
     prebuilt = [raw_row(lead) for lead in leads]
 
-    def adapter(batch: int) -> float:
+    def adapter(batch: int, bulk: bool = False) -> float:
         server.empty()
         with SqlStore.open(server.url, create=False) as store:
-            return timed(lambda: add_all(store, leads, batch))
+            return timed(lambda: add_all(store, leads, batch, bulk=bulk))
 
     def executemany(rows: Callable[[], Iterator[tuple[Any, ...]]]) -> float:
         server.empty()
@@ -583,6 +592,8 @@ def bench_insert_pg(server: Server, n: int, rounds: int) -> None:
         "raw COPY, rows built beforehand": lambda: copy(lambda: iter(prebuilt)),
         "adapter, one unit of work": lambda: adapter(n),
         "adapter, units of work of 1,000": lambda: adapter(1000),
+        "adapter, one bulk unit of work": lambda: adapter(n, bulk=True),
+        "adapter, bulk units of work of 1,000": lambda: adapter(1000, bulk=True),
     }
     results = best_of(variants, rounds)
     many = results["raw executemany, rows built in the timed section"]
@@ -604,6 +615,26 @@ def bench_insert_pg(server: Server, n: int, rounds: int) -> None:
     )
 
 
+def explain(server: Server, owner_id: str) -> None:
+    """Print the server's plans of the adapter's ``get`` and "My open leads" page."""
+    from leadkit.adapters.sql.queries import page_statement
+
+    with SqlStore.open(server.url, create=False) as store:
+        dialect = store.engine.dialect
+    page = page_statement(Views.my_open_leads(owner_id), PAGE + 1).compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}
+    )
+    with server.connect() as conn:
+        for name, sql in (
+            ("get", PG_GET.replace("%s", "'big-00000007'")),
+            ("page", str(page)),
+        ):
+            plan = [row[0] for row in conn.execute(f"EXPLAIN {sql}").fetchall()]
+            print(f"  EXPLAIN {name} (adapter's statement):")
+            for line in plan:
+                print(f"    {line}")
+
+
 def bench_reads_pg(server: Server, count: int, samples: int) -> None:
     print(f"\nPostgreSQL: building a store of {count:,} leads with COPY ...", flush=True)
     started = time.perf_counter()
@@ -617,6 +648,7 @@ def bench_reads_pg(server: Server, count: int, samples: int) -> None:
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE leads")
     print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+    explain(server, owner(7).id)
     rng = random.Random(4)
     keys = [rng.choice(ids) for _ in range(samples)]
     owners = [owner(rng.randrange(OWNERS)).id for _ in range(samples)]

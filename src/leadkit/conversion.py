@@ -27,8 +27,7 @@ The rules (see ``docs/qualification.md``):
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
@@ -53,7 +52,7 @@ from leadkit.policies import (
     QualifyMode,
     RecordKind,
 )
-from leadkit.ports import IdFactory, UnitOfWork
+from leadkit.ports import UnitOfWork
 from leadkit.profiles import is_blank
 from leadkit.records import (
     Account,
@@ -62,7 +61,6 @@ from leadkit.records import (
     OpportunityState,
     append_notes,
 )
-from leadkit.serialization import SCHEMA_VERSION, LeadkitConverter, make_converter
 from leadkit.status import LeadState, StatusReason
 from leadkit.values import (
     AccountId,
@@ -95,9 +93,7 @@ __all__ = [
     "QuestionKind",
     "Resolution",
     "StepAction",
-    "dump_plan",
     "link_targets",
-    "load_plan",
     "plan_qualification",
 ]
 
@@ -517,8 +513,9 @@ class NewIds:
     opportunity: OpportunityId
 
     @classmethod
-    def draw(cls, id_factory: IdFactory) -> NewIds:
-        """Draw three ids from ``id_factory``. Raises InvalidValue for a malformed id."""
+    def draw(cls, id_factory: Callable[[], str]) -> NewIds:
+        """Draw three ids from ``id_factory`` (an :class:`~leadkit.ports.IdFactory`). Raises
+        InvalidValue for a malformed id."""
         return cls(AccountId(id_factory()), ContactId(id_factory()), OpportunityId(id_factory()))
 
 
@@ -766,6 +763,7 @@ def _fill(
 
 
 RecordT = TypeVar("RecordT", Account, Contact, Opportunity)
+PartyT = TypeVar("PartyT", Account, Contact)
 
 
 def _carry_notes(
@@ -858,24 +856,102 @@ def plan_qualification(
     rate to the opportunity's currency.
     """
     require_aware("at", at)
-    disqualifying = reason.state is LeadState.DISQUALIFIED
+    request = _admitted(lead, policy, request, reason)
+    links = _checked_links(lead, request, linked)
+    ctx = _Planning(
+        lead,
+        policy,
+        request,
+        ids,
+        at,
+        account_values=_mapped(policy.maps.account, lead, request.owner),
+        contact_values=_mapped(policy.maps.contact, lead, request.owner),
+    )
+    want_account = _want_account(ctx, links.account)
+    want_contact = _want_contact(ctx, links.contact)
+    account_id = (
+        links.account.id if links.account is not None else ids.account if want_account else None
+    )
+    contact_id = (
+        links.contact.id if links.contact is not None else ids.contact if want_contact else None
+    )
+    creating = {
+        CandidateType.ACCOUNT: want_account and links.account is None,
+        CandidateType.CONTACT: want_contact and links.contact is None,
+    }
+    relevant, unresolved = _duplicates_to_resolve(ctx, duplicates, creating)
+    return ConversionPlan(
+        lead_id=lead.id,
+        lead_version=lead.version,
+        at=at,
+        by=by,
+        reason=reason,
+        policy=policy,
+        request=request,
+        new_ids=ids,
+        account=_plan_account(ctx, links.account, want_account, contact_id),
+        contact=_plan_contact(ctx, links.contact, want_contact, account_id),
+        opportunity=_plan_opportunity(ctx, links.opportunity, account_id, contact_id),
+        questions=tuple(ctx.questions),
+        candidates=relevant,
+        unresolved=unresolved,
+    )
+
+
+# The steps of plan_qualification, in the order it runs them (which is the order its errors
+# and questions come in).
+
+
+@attrs.define
+class _Planning:
+    """What every step of :func:`plan_qualification` reads, and the questions they ask."""
+
+    lead: Lead
+    policy: QualificationPolicy
+    request: QualifyRequest
+    ids: NewIds
+    at: datetime
+    account_values: dict[str, object]
+    """The account fields the policy maps from the lead (owner from the request)."""
+    contact_values: dict[str, object]
+    """The contact fields the policy maps from the lead (owner from the request)."""
+    questions: list[Question] = attrs.Factory(list)
+
+
+@attrs.frozen
+class _Links:
+    account: Account | None
+    contact: Contact | None
+    opportunity: Opportunity | None
+
+
+def _admitted(
+    lead: Lead, policy: QualificationPolicy, request: QualifyRequest, reason: StatusReason
+) -> QualifyRequest:
+    """The request to plan: refused when the lead or the reason cannot be qualified (or a
+    disqualification may not create records); a disqualification creates no opportunity."""
     if reason.state is LeadState.OPEN:
         raise InvalidValue("reason", reason, "must be a Qualified or Disqualified reason")
     if lead.state is not LeadState.OPEN:
         raise IllegalTransition(lead.id, lead.state, reason.state)
-    if disqualifying:
-        if lead.qualifying_opportunity is not None:
-            raise OpportunityLinked(lead.id, lead.qualifying_opportunity)
-        if not policy.prospects_on_disqualify:
-            raise DomainRuleViolation(
-                "the qualification policy does not let a disqualification create records"
-            )
-        if request.create_opportunity is Choice.YES or request.link_opportunity is not None:
-            raise InvalidValue(
-                "create_opportunity", request.create_opportunity, "a disqualification makes none"
-            )
-        request = attrs.evolve(request, create_opportunity=Choice.NO)
+    if reason.state is not LeadState.DISQUALIFIED:
+        return request
+    if lead.qualifying_opportunity is not None:
+        raise OpportunityLinked(lead.id, lead.qualifying_opportunity)
+    if not policy.prospects_on_disqualify:
+        raise DomainRuleViolation(
+            "the qualification policy does not let a disqualification create records"
+        )
+    if request.create_opportunity is Choice.YES or request.link_opportunity is not None:
+        raise InvalidValue(
+            "create_opportunity", request.create_opportunity, "a disqualification makes none"
+        )
+    return attrs.evolve(request, create_opportunity=Choice.NO)
 
+
+def _checked_links(lead: Lead, request: QualifyRequest, linked: LinkedRecords) -> _Links:
+    """The stored records to link, checked against what the qualification links; a won or
+    lost opportunity the lead came with is dropped (a new one is made)."""
     targets = link_targets(lead, request)
     explicit = targets.explicit
     link_account: Account | None = _check_linked(
@@ -898,69 +974,56 @@ def plan_qualification(
                 f"is {link_opportunity.state.name.lower()}: only an open opportunity is linked",
             )
         link_opportunity = None  # the earlier deal was won or lost: a new one is made
+    return _Links(link_account, link_contact, link_opportunity)
 
-    mode = policy.mode
-    maps = policy.maps
-    questions: list[Question] = []
-    account_values = _mapped(maps.account, lead, request.owner)
-    contact_values = _mapped(maps.contact, lead, request.owner)
 
-    # Which records: linked ones are linked, the others decided by request and policy.
-    if link_account is not None:
-        want_account = True
-    else:
-        want_account, ask = _draft(
-            request.create_account,
-            mode,
-            not is_blank(account_values.get("name")),
-            "create_account",
-            "the lead has no company to make an account from",
-        )
-        if ask:
-            questions.append(
-                Question(
-                    QuestionKind.CREATE_ACCOUNT,
-                    f"Create an account for {account_values.get('name')}?",
-                    ("yes", "no"),
-                    "yes",
-                )
-            )
-    if link_contact is not None:
-        want_contact = True
-    else:
-        probe = _nested_kwargs(Contact, contact_values).get("name")
-        has_name = probe is not None and bool(
-            getattr(probe, "first", "") or getattr(probe, "last", "")
-        )
-        want_contact, ask = _draft(
-            request.create_contact,
-            mode,
-            has_name,
-            "create_contact",
-            "the lead has no first or last name to make a contact from",
-        )
-        if ask:
-            questions.append(
-                Question(
-                    QuestionKind.CREATE_CONTACT,
-                    f"Create a contact for {lead.full_name}?",
-                    ("yes", "no"),
-                    "yes",
-                )
-            )
+def _yes_no(ctx: _Planning, kind: QuestionKind, text: str) -> None:
+    ctx.questions.append(Question(kind, text, ("yes", "no"), "yes"))
 
-    account_id = (
-        link_account.id if link_account is not None else ids.account if want_account else None
+
+def _want_account(ctx: _Planning, link: Account | None) -> bool:
+    """Whether the plan has an account: a linked one, else by request and policy."""
+    if link is not None:
+        return True
+    values = ctx.account_values
+    want, ask = _draft(
+        ctx.request.create_account,
+        ctx.policy.mode,
+        not is_blank(values.get("name")),
+        "create_account",
+        "the lead has no company to make an account from",
     )
-    contact_id = (
-        link_contact.id if link_contact is not None else ids.contact if want_contact else None
-    )
+    if ask:
+        _yes_no(ctx, QuestionKind.CREATE_ACCOUNT, f"Create an account for {values.get('name')}?")
+    return want
 
-    # Duplicates of the records to create.
-    creating = {
-        CandidateType.ACCOUNT: want_account and link_account is None,
-        CandidateType.CONTACT: want_contact and link_contact is None,
-    }
+
+def _want_contact(ctx: _Planning, link: Contact | None) -> bool:
+    """Whether the plan has a contact: a linked one, else by request and policy."""
+    if link is not None:
+        return True
+    probe = _nested_kwargs(Contact, ctx.contact_values).get("name")
+    has_name = probe is not None and bool(getattr(probe, "first", "") or getattr(probe, "last", ""))
+    want, ask = _draft(
+        ctx.request.create_contact,
+        ctx.policy.mode,
+        has_name,
+        "create_contact",
+        "the lead has no first or last name to make a contact from",
+    )
+    if ask:
+        _yes_no(ctx, QuestionKind.CREATE_CONTACT, f"Create a contact for {ctx.lead.full_name}?")
+    return want
+
+
+def _duplicates_to_resolve(
+    ctx: _Planning,
+    duplicates: Sequence[DuplicateCandidate],
+    creating: Mapping[CandidateType, bool],
+) -> tuple[tuple[DuplicateCandidate, ...], tuple[DuplicateCandidate, ...]]:
+    """(the candidates that matter: duplicates of a record to create, once each; those of
+    them still unresolved)."""
+    policy = ctx.policy
     relevant: list[DuplicateCandidate] = []
     if policy.duplicates is not DuplicateHandling.IGNORE:
         seen: set[tuple[CandidateType, str]] = set()
@@ -971,105 +1034,120 @@ def plan_qualification(
                 continue
             seen.add(candidate.key)
             relevant.append(candidate)
-    anyway = {a.key for a in request.duplicate_answers if a.resolution is Resolution.CREATE_ANYWAY}
+    anyway = {
+        a.key for a in ctx.request.duplicate_answers if a.resolution is Resolution.CREATE_ANYWAY
+    }
     unresolved = tuple(
         c for c in relevant if policy.duplicates is DuplicateHandling.BLOCK or c.key not in anyway
     )
+    return tuple(relevant), unresolved
 
-    # The records.
-    planned_account: PlannedAccount | None = None
-    if link_account is not None:
-        links: dict[str, object] = {} if contact_id is None else {"primary_contact": contact_id}
-        record, filled = _fill(link_account, account_values, links)
-        record, more = _carry_notes(record, lead, policy)
-        filled = (*filled, *more)
+
+def _linked_step(
+    ctx: _Planning, record: RecordT, values: Mapping[str, object], links: Mapping[str, object]
+) -> tuple[RecordT, tuple[str, ...]]:
+    """A linked account or contact: filled where empty, notes carried, and what changed."""
+    filled: tuple[str, ...]
+    more: tuple[str, ...]
+    record, filled = _fill(record, values, links)
+    record, more = _carry_notes(record, ctx.lead, ctx.policy)
+    changed = (*filled, *more)
+    if changed:
+        record = attrs.evolve(record, modified_at=ctx.at)
+    return record, changed
+
+
+def _record_step(
+    ctx: _Planning,
+    kind: type[PartyT],
+    link: PartyT | None,
+    want: bool,
+    new_id: AccountId | ContactId,
+    values: Mapping[str, object],
+    link_field: str,
+    link_to: AccountId | ContactId | None,
+) -> tuple[StepAction, PartyT, tuple[str, ...]] | None:
+    """An account or contact step: fill the linked record (and link it to ``link_to`` through
+    ``link_field``), or create one when wanted."""
+    if link is not None:
+        links: dict[str, object] = {} if link_to is None else {link_field: link_to}
+        record, filled = _linked_step(ctx, link, values, links)
+        return StepAction.LINK, record, filled
+    if not want:
+        return None
+    fields: dict[str, Any] = {
+        "id": new_id,
+        **_nested_kwargs(kind, values),
+        link_field: link_to,
+        "originating_lead": ctx.lead.id,
+        "created_at": ctx.at,
+        "modified_at": ctx.at,
+        **_new_notes(ctx.lead, ctx.policy),
+    }
+    return StepAction.CREATE, kind(**fields), ()
+
+
+def _plan_account(
+    ctx: _Planning, link: Account | None, want: bool, contact_id: ContactId | None
+) -> PlannedAccount | None:
+    """The account step: fill the linked one, or create one."""
+    step = _record_step(
+        ctx, Account, link, want, ctx.ids.account, ctx.account_values, "primary_contact", contact_id
+    )
+    if step is None:
+        return None
+    action, record, filled = step
+    return PlannedAccount(action=action, record=record, filled=filled)
+
+
+def _plan_contact(
+    ctx: _Planning, link: Contact | None, want: bool, account_id: AccountId | None
+) -> PlannedContact | None:
+    """The contact step: fill the linked one, or create one."""
+    step = _record_step(
+        ctx, Contact, link, want, ctx.ids.contact, ctx.contact_values, "account_id", account_id
+    )
+    if step is None:
+        return None
+    action, record, filled = step
+    return PlannedContact(action=action, record=record, filled=filled)
+
+
+def _plan_opportunity(
+    ctx: _Planning,
+    link: Opportunity | None,
+    account_id: AccountId | None,
+    contact_id: ContactId | None,
+) -> PlannedOpportunity | None:
+    """The opportunity step: carry notes to the linked one, or create one for the customer."""
+    lead, request = ctx.lead, ctx.request
+    if link is not None:
+        record, filled = _carry_notes(link, lead, ctx.policy)
         if filled:
-            record = attrs.evolve(record, modified_at=at)
-        planned_account = PlannedAccount(action=StepAction.LINK, record=record, filled=filled)
-    elif want_account:
-        account = Account(
-            id=ids.account,
-            **_nested_kwargs(Account, account_values),  # type: ignore[arg-type]
-            primary_contact=contact_id,
-            originating_lead=lead.id,
-            created_at=at,
-            modified_at=at,
-            **_new_notes(lead, policy),
+            record = attrs.evolve(record, modified_at=ctx.at)
+        return PlannedOpportunity(action=StepAction.LINK, record=record, filled=filled)
+    want, ask = _draft(
+        request.create_opportunity,
+        ctx.policy.mode,
+        account_id is not None or contact_id is not None,
+        "create_opportunity",
+        "an opportunity needs a customer: include an account or a contact",
+    )
+    if ask:
+        _yes_no(
+            ctx,
+            QuestionKind.CREATE_OPPORTUNITY,
+            f"Create an opportunity for {lead.topic or lead.full_name or lead.company}?",
         )
-        planned_account = PlannedAccount(action=StepAction.CREATE, record=account)
-
-    planned_contact: PlannedContact | None = None
-    if link_contact is not None:
-        links = {} if account_id is None else {"account_id": account_id}
-        contact_record, filled = _fill(link_contact, contact_values, links)
-        contact_record, more = _carry_notes(contact_record, lead, policy)
-        filled = (*filled, *more)
-        if filled:
-            contact_record = attrs.evolve(contact_record, modified_at=at)
-        planned_contact = PlannedContact(
-            action=StepAction.LINK, record=contact_record, filled=filled
-        )
-    elif want_contact:
-        contact = Contact(
-            id=ids.contact,
-            **_nested_kwargs(Contact, contact_values),  # type: ignore[arg-type]
-            account_id=account_id,
-            originating_lead=lead.id,
-            created_at=at,
-            modified_at=at,
-            **_new_notes(lead, policy),
-        )
-        planned_contact = PlannedContact(action=StepAction.CREATE, record=contact)
-
-    planned_opportunity: PlannedOpportunity | None = None
-    if link_opportunity is not None:
-        opp_record, filled = _carry_notes(link_opportunity, lead, policy)
-        if filled:
-            opp_record = attrs.evolve(opp_record, modified_at=at)
-        planned_opportunity = PlannedOpportunity(
-            action=StepAction.LINK, record=opp_record, filled=filled
-        )
-    else:
-        has_customer = account_id is not None or contact_id is not None
-        want_opportunity, ask = _draft(
-            request.create_opportunity,
-            mode,
-            has_customer,
-            "create_opportunity",
-            "an opportunity needs a customer: include an account or a contact",
-        )
-        if ask:
-            questions.append(
-                Question(
-                    QuestionKind.CREATE_OPPORTUNITY,
-                    f"Create an opportunity for {lead.topic or lead.full_name or lead.company}?",
-                    ("yes", "no"),
-                    "yes",
-                )
-            )
-        if want_opportunity:
-            customer = _customer(request, mode, account_id, contact_id, questions)
-            currency = _currency(lead, policy, request, questions)
-            planned_opportunity = PlannedOpportunity(
-                action=StepAction.CREATE,
-                record=_opportunity(lead, policy, request, ids, at, customer, contact_id, currency),
-            )
-
-    return ConversionPlan(
-        lead_id=lead.id,
-        lead_version=lead.version,
-        at=at,
-        by=by,
-        reason=reason,
-        policy=policy,
-        request=request,
-        new_ids=ids,
-        account=planned_account,
-        contact=planned_contact,
-        opportunity=planned_opportunity,
-        questions=tuple(questions),
-        candidates=tuple(relevant),
-        unresolved=unresolved,
+    if not want:
+        return None
+    customer = _customer(request, ctx.policy.mode, account_id, contact_id, ctx.questions)
+    currency = _currency(lead, ctx.policy, request, ctx.questions)
+    return PlannedOpportunity(
+        action=StepAction.CREATE,
+        record=_opportunity(
+            lead, ctx.policy, request, ctx.ids, ctx.at, customer, contact_id, currency
+        ),
     )
 
 
@@ -1159,96 +1237,3 @@ def _opportunity(
         modified_at=at,
         **_new_notes(lead, policy),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Serialisation
-
-
-@cache
-def _converter() -> LeadkitConverter:
-    """The converter for plans given without one, built once (building one takes about 0.3 s,
-    far longer than reading a plan; a built converter is safe to share)."""
-    return make_converter()
-
-
-def dump_plan(plan: ConversionPlan, converter: LeadkitConverter | None = None) -> dict[str, Any]:
-    """The plan as JSON-safe data in the converter's envelope (``{"schema", "kind", "data"}``).
-
-    The opportunity's customer is written with its kind (``customer_kind``), as the
-    converter writes every opportunity.
-    """
-    conv = converter or _converter()
-    return conv.dump(plan)
-
-
-def load_plan(data: object, converter: LeadkitConverter | None = None) -> ConversionPlan:
-    """Read a plan written by :func:`dump_plan` (a dict, or its JSON text).
-
-    Raises InvalidValue naming the bad field for malformed data.
-    """
-    conv = converter or _converter()
-    if isinstance(data, str | bytes):
-        try:
-            data = json.loads(data)
-        except ValueError as e:
-            raise InvalidValue("", str(data)[:60], f"not JSON: {e}") from None
-    if not isinstance(data, Mapping):
-        raise InvalidValue("", data, "must be an object with schema, kind and data")
-    if data.get("schema") != SCHEMA_VERSION or type(data.get("schema")) is not int:
-        raise InvalidValue("schema", data.get("schema"), "unsupported schema version")
-    if data.get("kind") != "ConversionPlan":
-        raise InvalidValue("kind", data.get("kind"), "expected ConversionPlan")
-    body = data.get("data")
-    if not isinstance(body, Mapping):
-        raise InvalidValue("data", body, "must be an object")
-    overrides: dict[str, Any] = {}
-    raw_opportunity = body.get("opportunity")
-    if raw_opportunity is not None:
-        overrides["opportunity"] = _load_planned_opportunity(conv, raw_opportunity)
-    plan: ConversionPlan = _structure_fields(conv, ConversionPlan, body, overrides, "")
-    return plan
-
-
-def _load_planned_opportunity(conv: LeadkitConverter, data: object) -> PlannedOpportunity:
-    """The planned opportunity; a plan written before records carried their
-    ``customer_kind`` has it beside the record, and is read as well."""
-    if not isinstance(data, Mapping):
-        raise InvalidValue("opportunity", data, "must be an object")
-    record = data.get("record")
-    if not isinstance(record, Mapping):
-        raise InvalidValue("opportunity.record", record, "must be an object")
-    rest = {k: v for k, v in data.items() if k != "customer_kind"}
-    if "customer_kind" in data and "customer_kind" not in record:
-        rest["record"] = {**record, "customer_kind": data["customer_kind"]}
-    step: PlannedOpportunity = _structure_fields(conv, PlannedOpportunity, rest, {}, "opportunity")
-    return step
-
-
-def _structure_fields(
-    conv: LeadkitConverter,
-    cls: Any,
-    data: Mapping[str, Any],
-    overrides: Mapping[str, Any],
-    path: str,
-) -> Any:
-    """Build ``cls`` field by field through the converter, taking ``overrides`` as given."""
-    fields = attrs.fields(attrs.resolve_types(cls))
-    known = {f.name for f in fields}
-    extra = sorted(set(data) - known)
-    if extra:
-        where = f"{path}.{extra[0]}" if path else extra[0]
-        raise InvalidValue(where, extra[0], "unknown field")
-    values: dict[str, Any] = {}
-    for field in fields:
-        if field.name in overrides:
-            values[field.name] = overrides[field.name]
-        elif field.name in data:
-            try:
-                values[field.name] = conv.structure(data[field.name], field.type)
-            except InvalidValue as e:
-                raise e.at(f"{path}.{field.name}" if path else field.name) from None
-    try:
-        return cls(**values)
-    except TypeError as e:
-        raise InvalidValue(path, None, f"incomplete ({e})") from None

@@ -29,21 +29,24 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, overload
 
 import attrs
 
+from leadkit.access import Action, AllowAll, Authorizer, Principal, allowed_scope, restrict
 from leadkit.conversion import (
     Choice,
     ConversionPlan,
     CustomerChoice,
     DuplicateAnswer,
     DuplicateCandidate,
+    DuplicateCheck,
     QualifyRequest,
 )
 from leadkit.dialect import parse_lead_fields
 from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingStore
-from leadkit.errors import ConcurrencyConflict, DuplicatesUnresolved, InvalidValue
+from leadkit.errors import ConcurrencyConflict, DuplicatesUnresolved, InvalidValue, PermissionDenied
+from leadkit.guarded import AuthorizedFinder, AuthorizedStore
 from leadkit.lead import Lead
 from leadkit.mass_editing import LeadEdit, MassEditResult, Selection
 from leadkit.mass_editing import mass_edit as run_mass_edit
@@ -268,7 +271,7 @@ class DeskReports:
     ) -> DeskReport:
         rescored = self._desk.rescore_all(only_outdated=True).rescored if rescore else 0
         model = self._desk.scoring
-        with self._desk.store.unit_of_work() as uow:
+        with self._desk._target.unit_of_work() as uow:
             leads = list(uow.leads.stream())
         stale = sum(1 for lead in leads if is_outdated(lead, model))
         return DeskReport(build(leads), stale, rescored)
@@ -294,7 +297,7 @@ class DeskViews:
         self._desk = desk
 
     def _page(self, query: LeadQuery, limit: int, after: str | None) -> Page:
-        with self._desk.store.unit_of_work() as uow:
+        with self._desk._target.unit_of_work() as uow:
             return uow.leads.query(query, limit=limit, after=after)
 
     def my_open(
@@ -332,6 +335,7 @@ class _Wiring:
     scoring: ScoringModel
     profile: FieldProfile
     phone_region: str | None
+    authorizer: Authorizer = attrs.field(factory=AllowAll)
 
 
 def _default_check(store: LeadStore) -> EngineDuplicateCheck:
@@ -362,7 +366,11 @@ class Desk:
     update and import).
 
     :meth:`acting_as` gives a desk whose methods act as that user; on a desk without a user,
-    pass ``by=`` to each method (else InvalidValue naming ``by``).
+    pass ``by=`` to each method (else InvalidValue naming ``by``). ``authorizer``
+    (:mod:`leadkit.access`; default AllowAll) decides what the principal of
+    :meth:`acting_for` may read and change: every method then raises PermissionDenied for
+    a denied record (a desk with another authoriser than AllowAll and no principal raises
+    it for every call that reads or writes leads).
 
     Raises InvalidValue for a bad ``phone_region``; RepositoryError when the duplicate index
     cannot be built from the store.
@@ -379,6 +387,7 @@ class Desk:
         scoring: ScoringModel = BCM_MODEL,
         profile: FieldProfile = DEFAULT_PROFILE,
         phone_region: str | None = None,
+        authorizer: Authorizer | None = None,
     ) -> None:
         if phone_region is not None:
             from leadkit.values import PhoneNumber
@@ -399,8 +408,10 @@ class Desk:
             scoring=scoring,
             profile=profile,
             phone_region=phone_region,
+            authorizer=AllowAll() if authorizer is None else authorizer,
         )
         self._user: UserRef | None = None
+        self._principal: Principal | None = None
         self.views: Final = DeskViews(self)
         """The named views (``desk.views.my_open()``)."""
         self.reports: Final = DeskReports(self)
@@ -413,10 +424,29 @@ class Desk:
         needed. Raises InvalidValue for a bad user."""
         return self._copy(self._wiring, _user("user", user))
 
+    def acting_for(self, principal: Principal, *, authorizer: Authorizer | None = None) -> Desk:
+        """This desk acting for ``principal`` (one request's user, unit and roles): every
+        read and write is authorised by ``authorizer`` (default: the desk's), lists, counts,
+        reports and exports hold only what it may read, and a duplicate it may not read is
+        reported only as "a record you cannot see" (see :mod:`leadkit.guarded`). Changes are
+        recorded under the principal's user id. Raises InvalidValue for a principal that is
+        not a Principal."""
+        if not isinstance(principal, Principal):
+            raise InvalidValue("principal", type(principal).__name__, "must be a Principal")
+        wiring = (
+            self._wiring
+            if authorizer is None
+            else attrs.evolve(self._wiring, authorizer=authorizer)
+        )
+        other = self._copy(wiring, principal.user)
+        other._principal = principal
+        return other
+
     def _copy(self, wiring: _Wiring, user: UserRef | None) -> Desk:
         other = Desk.__new__(Desk)
         other._wiring = wiring
         other._user = user
+        other._principal = self._principal if wiring.authorizer is self._wiring.authorizer else None
         other.views = DeskViews(other)  # type: ignore[misc]
         other.reports = DeskReports(other)  # type: ignore[misc]
         return other
@@ -437,6 +467,47 @@ class Desk:
     def store(self) -> IndexingStore:
         """The store seen through the duplicate check: open units of work on it."""
         return self._wiring.store
+
+    @property
+    def principal(self) -> Principal | None:
+        """The principal the desk acts for (None unless made by :meth:`acting_for`)."""
+        return self._principal
+
+    @property
+    def authorizer(self) -> Authorizer:
+        """The authoriser (:class:`~leadkit.access.AllowAll` unless given)."""
+        return self._wiring.authorizer
+
+    def _guarded(self) -> bool:
+        """True when calls are authorised: a principal, or an authoriser other than
+        AllowAll (which then needs a principal: PermissionDenied without one)."""
+        if self._principal is None and not isinstance(self._wiring.authorizer, AllowAll):
+            who = "anonymous" if self._user is None else self._user.id
+            raise PermissionDenied(who, "act", None, "no principal: use desk.acting_for(...)")
+        return self._principal is not None
+
+    @property
+    def _target(self) -> LeadStore:
+        """The store as the principal sees it (the desk's store without one)."""
+        if not self._guarded():
+            return self.store
+        assert self._principal is not None
+        return AuthorizedStore(self.store, self._wiring.authorizer, self._principal)
+
+    @property
+    def _finder(self) -> DuplicateCheck:
+        """The duplicate check as the principal sees it."""
+        if not self._guarded():
+            return self.duplicates
+        assert self._principal is not None
+        return AuthorizedFinder(self.duplicates, self._wiring.authorizer, self._principal)
+
+    def _scoped(self, query: LeadQuery | None, action: Action) -> LeadQuery | None:
+        """``query`` restricted to what the principal may do ``action`` to."""
+        if not self._guarded():
+            return query
+        assert self._principal is not None
+        return restrict(query, allowed_scope(self._wiring.authorizer, self._principal, action))
 
     @property
     def duplicates(self) -> EngineDuplicateCheck:
@@ -487,7 +558,7 @@ class Desk:
     ) -> Lead:
         """Read the lead, run one of its commands, save it: one unit of work."""
         key = _typed_id(LeadId, "lead_id", lead_id)
-        with self.store.unit_of_work() as uow:
+        with self._target.unit_of_work() as uow:
             lead = uow.leads.get(key)
             if expected_version is not None and lead.version != expected_version:
                 raise ConcurrencyConflict(key, expected_version, lead.version)
@@ -520,7 +591,7 @@ class Desk:
             owner=None if owner is None else _user("owner", owner),
             profile=self.profile,
         )
-        with self.store.unit_of_work() as uow:
+        with self._target.unit_of_work() as uow:
             stored = uow.leads.add(lead)
             uow.commit()
         return stored
@@ -528,8 +599,25 @@ class Desk:
     def get(self, lead_id: LeadId | str) -> Lead:
         """The stored lead. Raises NotFound, InvalidValue for a bad id, RepositoryError."""
         key = _typed_id(LeadId, "lead_id", lead_id)
-        with self.store.unit_of_work() as uow:
+        with self._target.unit_of_work() as uow:
             return uow.leads.get(key)
+
+    def list(
+        self, query: LeadQuery | None = None, *, limit: int = 50, after: str | None = None
+    ) -> Page:
+        """One page of the leads ``query`` selects (all by default; pass ``next_cursor`` as
+        ``after``). Raises InvalidValue for a bad limit or cursor, PermissionDenied,
+        RepositoryError."""
+        with self._target.unit_of_work() as uow:
+            return uow.leads.query(
+                LeadQuery() if query is None else query, limit=limit, after=after
+            )
+
+    def count(self, query: LeadQuery | None = None) -> int:
+        """How many leads ``query`` selects (all by default). Raises PermissionDenied,
+        RepositoryError."""
+        with self._target.unit_of_work() as uow:
+            return uow.leads.count(LeadQuery() if query is None else query)
 
     def update(
         self,
@@ -633,7 +721,7 @@ class Desk:
         code or value. Raises as :func:`leadkit.services.disqualify` does, and InvalidValue
         for an unknown reason."""
         return disqualify(
-            self.store,
+            self._target,
             _typed_id(LeadId, "lead_id", lead_id),
             _reason(reason),
             at=self._now(),
@@ -650,7 +738,7 @@ class Desk:
     ) -> Lead:
         """Reopen a closed lead (Open/New). Raises as :func:`leadkit.services.reactivate`."""
         return reactivate(
-            self.store,
+            self._target,
             _typed_id(LeadId, "lead_id", lead_id),
             at=self._now(),
             by=self._acting(by),
@@ -663,7 +751,7 @@ class Desk:
         """Delete the lead (its notes copied onto the records showing them). Raises as
         :func:`leadkit.services.delete_lead`."""
         return delete_lead(
-            self.store, _typed_id(LeadId, "lead_id", lead_id), expected_version=expected_version
+            self._target, _typed_id(LeadId, "lead_id", lead_id), expected_version=expected_version
         )
 
     def receive_email(
@@ -694,9 +782,9 @@ class Desk:
             profile=self.profile,
             create_anyway=True,  # the desk's check below decides
         )
-        with self.store.unit_of_work() as uow:
+        with self._target.unit_of_work() as uow:
             if not create_anyway:
-                found = self.duplicates.find(lead, uow)
+                found = self._finder.find(lead, uow)
                 if found:
                     raise DuplicatesUnresolved(found)
             stored = uow.leads.add(lead)
@@ -717,7 +805,7 @@ class Desk:
         """
         if (lead_id is None) == (not fields):
             raise InvalidValue("lead_id", lead_id, "give a lead id or fields, not both")
-        with self.store.unit_of_work() as uow:
+        with self._target.unit_of_work() as uow:
             if lead_id is not None:
                 lead = uow.leads.get(_typed_id(LeadId, "lead_id", lead_id))
             else:
@@ -730,7 +818,7 @@ class Desk:
                 )
             return tuple(
                 c
-                for c in self.duplicates.find(lead, uow)
+                for c in self._finder.find(lead, uow)
                 if not (c.record_type.value == "lead" and c.record_id == lead.id.value)
             )
 
@@ -743,13 +831,13 @@ class Desk:
         its ``questions`` and ``unresolved`` candidates say what is missing. Raises as
         :func:`leadkit.services.prepare_qualification`, InvalidValue for a bad answer."""
         return prepare_qualification(
-            self.store,
+            self._target,
             _typed_id(LeadId, "lead_id", lead_id),
             qualify_request(answers),
             self.policy,
             at=self._now(),
             by=self._acting(by),
-            finder=self.duplicates,
+            finder=self._finder,
             id_factory=self._wiring.ids,
         )
 
@@ -770,13 +858,13 @@ class Desk:
         :func:`leadkit.services.qualify` does — and then nothing is stored.
         """
         return qualify(
-            self.store,
+            self._target,
             _typed_id(LeadId, "lead_id", lead_id),
             qualify_request(answers),
             self.policy,
             at=self._now(),
             by=self._acting(by),
-            finder=self.duplicates,
+            finder=self._finder,
             id_factory=self._wiring.ids,
             expected_version=expected_version,
         )
@@ -788,13 +876,13 @@ class Desk:
         for a bad id or answer; a lead's own problem is in its outcome."""
         keys = [_typed_id(LeadId, "lead_ids", i) for i in lead_ids]
         return qualify_many(
-            self.store,
+            self._target,
             keys,
             qualify_request(answers),
             self.policy,
             at=self._now(),
             by=self._acting(by),
-            finder=self.duplicates,
+            finder=self._finder,
             id_factory=self._wiring.ids,
         )
 
@@ -809,11 +897,11 @@ class Desk:
         """Outlook BCM's "Convert to Business Contact" (a contact only). Raises as
         :func:`leadkit.services.convert_to_business_contact`."""
         return convert_to_business_contact(
-            self.store,
+            self._target,
             _typed_id(LeadId, "lead_id", lead_id),
             at=self._now(),
             by=self._acting(by),
-            finder=self.duplicates,
+            finder=self._finder,
             id_factory=self._wiring.ids,
             link_contact=_optional_id(ContactId, "link_contact", link_contact),
             expected_version=expected_version,
@@ -843,7 +931,7 @@ class Desk:
         """Rescore every stored lead (only those not scored by this model version, with
         ``only_outdated``) in one unit of work. Raises RepositoryError."""
         user = self._acting(by)
-        with self.store.unit_of_work() as uow:
+        with self._target.unit_of_work() as uow:
             done = rescore_repository(
                 uow.leads, self.scoring, at=self._now(), by=user, only_outdated=only_outdated
             )
@@ -861,12 +949,12 @@ class Desk:
         """Apply ``edit`` to the selected leads (ids, as text too, or a query) in one unit of
         work. Raises as :func:`leadkit.mass_editing.mass_edit`."""
         chosen: Selection = (
-            selection
+            cast(LeadQuery, self._scoped(selection, Action.WRITE))
             if isinstance(selection, LeadQuery)
             else [_typed_id(LeadId, "selection", i) for i in selection]
         )
         return run_mass_edit(
-            self.store,
+            self._target,
             chosen,
             edit,
             at=self._now(),
@@ -920,7 +1008,7 @@ class Desk:
         policy = ImportPolicy(
             phone_region=self.phone_region, profile=self.profile, currency=currency
         )
-        plan = plan_import(source, mapping, policy, store=self.store)
+        plan = plan_import(source, mapping, policy, store=self._target)
         if dry_run:
             return plan
         return self.commit_import(plan, by=by)
@@ -934,7 +1022,7 @@ class Desk:
         from leadkit.io import run_import
 
         return run_import(
-            self.store,
+            self._target,
             plan,
             ids=self._wiring.ids,
             at=self._now(),
@@ -947,8 +1035,9 @@ class Desk:
         Raises RepositoryError, OSError from the file system."""
         from leadkit.io import export_csv
 
-        with self.store.unit_of_work() as uow:
-            return export_csv(uow.leads.stream(query), Path(path))
+        scoped = self._scoped(query, Action.EXPORT)
+        with self._target.unit_of_work() as uow:
+            return export_csv(uow.leads.stream(scoped), Path(path))
 
 
 def _activity_kind(value: ActivityKind | str) -> ActivityKind:

@@ -14,7 +14,8 @@ build their message from it, so an application can both show and inspect them::
     │   ├── DuplicatesUnresolved                    candidates
     │   ├── LeadMerged                              lead_id, master_id, action
     │   ├── MergeRefused                            lead_id, reason
-    │   └── UnmergeConflict                         merge_id, fields
+    │   ├── UnmergeConflict                         merge_id, fields
+    │   └── PermissionDenied                        user_id, action, key
     ├── ConfigurationError                          bad rule, weight, map or policy
     └── RepositoryError                             adapters raise only these
         ├── NotFound(RepositoryError, LookupError)  kind, key
@@ -50,6 +51,7 @@ __all__ = [
     "MergeRefused",
     "NotFound",
     "OpportunityLinked",
+    "PermissionDenied",
     "QualificationIncomplete",
     "RepositoryError",
     "StorageUnavailable",
@@ -241,14 +243,15 @@ class LeadMerged(DomainRuleViolation):
 
 
 class MergeRefused(DomainRuleViolation):
-    """A merge was refused for ``lead_id``: ``reason`` says why (a closed master the policy
-    does not allow, a lead already merged, more leads than the policy allows, a lead given
-    twice)."""
+    """A merge was refused for ``lead_id`` (the id of a lead, or of a contact or account when
+    ``kind`` says so): ``reason`` says why (a closed master the policy does not allow, a
+    record already merged, more records than the policy allows, a record given twice)."""
 
-    def __init__(self, lead_id: object, reason: str) -> None:
+    def __init__(self, lead_id: object, reason: str, kind: str = "lead") -> None:
         self.lead_id = lead_id
         self.reason = reason
-        super().__init__(f"cannot merge lead {lead_id}: {reason}")
+        self.kind = kind
+        super().__init__(f"cannot merge {kind} {lead_id}: {reason}")
 
 
 class UnmergeConflict(DomainRuleViolation):
@@ -261,6 +264,22 @@ class UnmergeConflict(DomainRuleViolation):
         self.fields = tuple(fields)
         listed = ", ".join(f"{key}.{name}" for key, name in self.fields)
         super().__init__(f"cannot unmerge {merge_id}: changed since the merge: {listed}")
+
+
+class PermissionDenied(DomainRuleViolation):
+    """The acting principal may not do ``action`` (``"read"``, ``"write"``, ...) on the record
+    ``key`` (None: on the records of a query), or its authoriser failed (see
+    :mod:`leadkit.access`: an authoriser that raises denies). ``user_id`` names the
+    principal. Problem details map it to 403."""
+
+    def __init__(self, user_id: str, action: str, key: object = None, reason: str = "") -> None:
+        self.user_id = user_id
+        self.action = action
+        self.key = key
+        self.reason = reason
+        target = "these records" if key is None else f"{key}"
+        why = f": {reason}" if reason else ""
+        super().__init__(f"user {user_id} may not {action} {target}{why}")
 
 
 class ConfigurationError(LeadkitError):

@@ -1,9 +1,14 @@
 """Mass edit: one change applied to many leads in one unit of work, with an outcome per lead.
 
+The leads are read and saved in batches (one bulk read and one bulk save per
+1,000 leads on a store with :class:`leadkit.ports.BulkLeadRepository`), inside the one unit
+of work that keeps the all-or-nothing promise.
+
 The change is an :class:`LeadEdit` value, validated once when it is built (a bad field or value
 raises InvalidValue before any lead is read): :class:`SetFields` (a typed :class:`LeadPatch`),
 :func:`set_field` (one field by name), :class:`SetManualScore`, :class:`ClearManualScore`,
-:func:`set_source` and :class:`Reassign`; :func:`mass_assign` reassigns through an
+:func:`set_source`, :class:`Reassign`, :class:`MarkContacted` and :class:`Disqualify` (the
+bulk disqualify); :func:`mass_assign` reassigns through an
 assignment strategy. Each lead ends CHANGED, UNCHANGED, REFUSED_CLOSED or FAILED (with the
 error). By default the edit is all-or-nothing: one failure and nothing is stored, yet every
 lead's outcome is still reported. With ``all_or_nothing=False`` each lead that succeeds is
@@ -32,7 +37,8 @@ from leadkit.assignment import (
     AssignmentStrategy,
     assign_leads,
 )
-from leadkit.errors import InvalidValue, LeadClosed
+from leadkit.bulk import bulk_repository, get_many
+from leadkit.errors import InvalidValue, LeadClosed, NotFound
 from leadkit.fields import CustomFields, LeadSource
 from leadkit.idempotency import (
     IdempotencyKey,
@@ -49,15 +55,17 @@ from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
 from leadkit.ports import LeadQuery, LeadStore, UnitOfWork
 from leadkit.scoring.result import ManualScore
-from leadkit.status import LeadState
+from leadkit.status import LeadState, StatusReason
 from leadkit.values import Address, LeadId, PersonName, UserRef, require_aware
 
 __all__ = [
     "EDITABLE_FIELDS",
     "ClearManualScore",
+    "Disqualify",
     "EditOutcome",
     "EditStatus",
     "LeadEdit",
+    "MarkContacted",
     "MassEditResult",
     "Reassign",
     "SetField",
@@ -375,6 +383,48 @@ class Reassign:
         return lead.assign(self.owner, at=at, by=by, rule=self.rule)
 
 
+@attrs.frozen
+class MarkContacted:
+    """Set the status reason to Contacted (``Lead.mark_contacted``); a lead already
+    Contacted is unchanged."""
+
+    @property
+    def description(self) -> str:
+        """``mark contacted``."""
+        return "mark contacted"
+
+    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
+        """``lead.mark_contacted()``."""
+        if lead.reason == StatusReason.CONTACTED:
+            return lead
+        return lead.mark_contacted(at=at, by=by)
+
+
+def _disqualification(reason: StatusReason) -> StatusReason:
+    if not isinstance(reason, StatusReason) or reason.state is not LeadState.DISQUALIFIED:
+        raise InvalidValue("reason", reason, "not a disqualification reason")
+    return reason
+
+
+@attrs.frozen
+class Disqualify:
+    """Close every lead as disqualified with ``reason`` (``Lead.disqualify``): the bulk
+    disqualify. A lead with a linked opportunity FAILS with OpportunityLinked; closed leads
+    are refused. Raises InvalidValue naming ``reason`` for a reason that does not
+    disqualify."""
+
+    reason: StatusReason = attrs.field(converter=_disqualification)
+
+    @property
+    def description(self) -> str:
+        """``disqualify (Lost)``."""
+        return f"disqualify ({self.reason.label})"
+
+    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
+        """``lead.disqualify(reason)``."""
+        return lead.disqualify(self.reason, at=at, by=by)
+
+
 # ---------------------------------------------------------------------------------------------
 # Outcomes
 
@@ -454,16 +504,54 @@ def _unit(target: Target) -> Iterator[tuple[UnitOfWork, bool]]:
         yield cast(UnitOfWork, target), False
 
 
+_BATCH: Final = 1000
+"""Leads per bulk read and bulk save of a mass edit or assignment."""
+
+
 def _load(uow: UnitOfWork, selection: Selection) -> Iterator[tuple[LeadId, Lead | Exception]]:
+    """Each selected lead (or the error reading it), read :data:`_BATCH` at a time."""
     if isinstance(selection, LeadQuery):
-        for lead in uow.leads.stream(selection):
+        for lead in uow.leads.stream(selection, batch_size=_BATCH):
             yield lead.id, lead
         return
-    for lead_id in selection:
+    ids = list(selection)
+    for start in range(0, len(ids), _BATCH):
+        chunk = ids[start : start + _BATCH]
         try:
-            yield lead_id, uow.leads.get(lead_id)
-        except Exception as e:  # NotFound, StorageUnavailable: reported, never raised
-            yield lead_id, e
+            found: dict[LeadId, Lead] | None = get_many(uow.leads, chunk)
+        except Exception:  # a bad id, a storage error: read lead by lead to say whose
+            found = None
+        for lead_id in chunk:
+            if found is None:
+                try:
+                    yield lead_id, uow.leads.get(lead_id)
+                except Exception as e:  # NotFound, StorageUnavailable: reported, never raised
+                    yield lead_id, e
+            elif lead_id in found:
+                yield lead_id, found[lead_id]
+            else:
+                yield lead_id, NotFound("lead", lead_id)
+
+
+def _save_in_bulk(uow: UnitOfWork, planned: list[EditOutcome]) -> dict[int, Lead]:
+    """Save the CHANGED leads :data:`_BATCH` at a time on a bulk repository (all or none per
+    batch): the stored copies by position. Stops at the first batch that fails, which saves
+    nothing; the caller saves the rest lead by lead, finding which lead fails."""
+    bulk = bulk_repository(uow.leads)
+    if bulk is None:
+        return {}
+    positions = [
+        i for i, o in enumerate(planned) if o.status is EditStatus.CHANGED and o.lead is not None
+    ]
+    stored: dict[int, Lead] = {}
+    for start in range(0, len(positions), _BATCH):
+        chunk = positions[start : start + _BATCH]
+        try:
+            saved = bulk.save_many([cast(Lead, planned[i].lead) for i in chunk])
+        except Exception:
+            break
+        stored.update(zip(chunk, saved, strict=True))
+    return stored
 
 
 def _store(
@@ -481,9 +569,13 @@ def _store(
             uow.rollback()
         return MassEditResult(tuple(planned), committed=False)
     outcomes: list[EditOutcome] = []
+    saved = _save_in_bulk(uow, planned)
     for index, outcome in enumerate(planned):
         if outcome.status is not EditStatus.CHANGED or outcome.lead is None:
             outcomes.append(outcome)
+            continue
+        if index in saved:
+            outcomes.append(attrs.evolve(outcome, lead=saved[index]))
             continue
         try:
             stored = uow.leads.save(outcome.lead)

@@ -295,6 +295,7 @@ _RESERVED_COMMON: Final = frozenset(
         "notes_from_lead",
         "created_at",
         "modified_at",
+        "merged_into",
     }
 )
 _RESERVED: Final[Mapping[RecordKind, frozenset[str]]] = {

@@ -25,7 +25,9 @@ from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
 from leadkit.lead import Lead
 from leadkit.merging import MergeRecord
+from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
+from leadkit.shards import Shard
 from leadkit.status import LeadState
 from leadkit.values import (
     AccountId,
@@ -41,7 +43,9 @@ from leadkit.values import (
 __all__ = [
     "KEY_TYPES",
     "MAX_PAGE_SIZE",
+    "MAX_SCAN_SIZE",
     "AccountRepository",
+    "BulkLeadRepository",
     "ContactRepository",
     "EventSink",
     "IdFactory",
@@ -56,15 +60,18 @@ __all__ = [
     "OutboxBacklog",
     "OutboxEvent",
     "Page",
+    "RecordMergeRepository",
     "RecordRepository",
     "StoredResponse",
     "UnitOfWork",
     "Views",
     "check_batch_size",
+    "check_bulk_saves",
     "check_claim",
     "check_expected_version",
     "check_key",
     "check_limit",
+    "check_scan_limit",
     "checked_record",
     "claimable",
     "decode_cursor",
@@ -104,6 +111,19 @@ def _frozen_set(value: Any) -> frozenset[Any] | None:
     return None if value is None else frozenset(value)
 
 
+def _owner_set(value: Any) -> frozenset[str] | None:
+    """``value`` as a set of user ids. Raises InvalidValue naming ``owner_ids`` for a single
+    text (a set of its letters is never meant) or anything that is not an iterable of texts."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidValue("owner_ids", value, "must be a set of user ids")
+    owners = frozenset(value)
+    if not all(isinstance(owner, str) for owner in owners):
+        raise InvalidValue("owner_ids", sorted(map(repr, owners)), "must be user ids (texts)")
+    return owners
+
+
 def _aware_or_none(field: str, value: datetime | None) -> None:
     if value is not None:
         require_aware(field, value)
@@ -138,13 +158,18 @@ class LeadQuery:
     """Filters, all ANDed; ``None`` means "any". Text matches name, company and e-mail,
     case-insensitively, as a substring. Date ranges are half-open: ``from <= x < to``.
 
+    ``owner_ids`` keeps the leads whose owner is one of the ids (an empty set matches
+    nothing): the owner set an authoriser's scope gives (:mod:`leadkit.access`), which the
+    adapters put in their query (an SQL ``IN`` list) and never apply after reading a page.
+
     ``score_min`` / ``score_max`` bound ``Lead.score`` inclusively: ``min <= score <= max``,
     compared exactly as Decimals. A lead without a score never matches a query with a score
     bound. The bounds take a Decimal or an int (stored as a Decimal); floats are refused, as
     :class:`~leadkit.values.Money` refuses them.
 
     Raises InvalidValue for a naive datetime or one out of range in UTC, an empty text filter
-    or one holding NUL, a field of the wrong type (``sort="x"``), an inverted range
+    or one holding NUL, a field of the wrong type (``sort="x"``, ``owner_ids="alice"``), an
+    inverted range
     (``score_min`` above ``score_max`` included), or a score bound that is not a Decimal or an
     int, or is NaN or infinite (naming the field).
     """
@@ -152,6 +177,7 @@ class LeadQuery:
     states: frozenset[LeadState] | None = attrs.field(default=None, converter=_frozen_set)
     reason_codes: frozenset[int] | None = attrs.field(default=None, converter=_frozen_set)
     owner_id: str | None = None
+    owner_ids: frozenset[str] | None = attrs.field(default=None, converter=_owner_set)
     ratings: frozenset[Rating] | None = attrs.field(default=None, converter=_frozen_set)
     sources: frozenset[LeadSource] | None = attrs.field(default=None, converter=_frozen_set)
     created_from: datetime | None = None
@@ -190,6 +216,8 @@ class LeadQuery:
         if self.reason_codes is not None and lead.reason.code not in self.reason_codes:
             return False
         if self.owner_id is not None and lead.owner.id != self.owner_id:
+            return False
+        if self.owner_ids is not None and lead.owner.id not in self.owner_ids:
             return False
         if self.ratings is not None and lead.rating not in self.ratings:
             return False
@@ -348,6 +376,7 @@ KEY_TYPES: Final[dict[str, type[RecordId]]] = {
     "contact": ContactId,
     "opportunity": OpportunityId,
     "merge": MergeId,
+    "record_merge": MergeId,
 }
 """The ``kind`` strings a store gives :class:`~leadkit.errors.NotFound` and
 :class:`~leadkit.errors.AlreadyExists`, each with the id type of its records."""
@@ -486,6 +515,67 @@ class LeadRepository(Protocol):
         ...
 
 
+class BulkLeadRepository(LeadRepository, Protocol):
+    """A :class:`LeadRepository` that also reads and writes many leads per call: what the bulk
+    paths (rescoring, mass edit and assignment, bulk qualify and disqualify) use when a store
+    offers it (both leadkit adapters do; ``leadkit.bulk`` falls back to one call per lead on a
+    store without it). Same promises as ``get``/``save``, one round trip per batch."""
+
+    def get_many(self, lead_ids: Iterable[LeadId]) -> dict[LeadId, Lead]:
+        """The stored leads among ``lead_ids`` by id (an id with no lead is left out; one
+        listed twice is read once). Raises InvalidValue for a key that is not a LeadId."""
+        ...
+
+    def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:
+        """``save`` of every lead, in order, all or none: each stored version must equal the
+        lead's ``version``. Returns the stored copies (version + 1, no pending events); the
+        pending events go to the unit of work in order.
+
+        Raises ConcurrencyConflict or NotFound for the first lead that fails the check, and
+        then stores none of them (the unit of work's earlier changes stay); InvalidValue for
+        a value that is not a Lead or a lead listed twice.
+        """
+        ...
+
+    def scan(
+        self,
+        query: LeadQuery | None = None,
+        *,
+        limit: int = 500,
+        after: str | None = None,
+        shard: Shard | None = None,
+    ) -> Page:
+        """The next ``limit`` matching leads in the query's order from ``after`` on, of which
+        only those whose id is in ``shard`` are returned (and decoded): the page of a sharded
+        bulk job, resumable in another unit of work. ``next_cursor`` continues after the last
+        lead looked at, in the shard or not; it is None when no lead is left.
+
+        Raises InvalidValue for a ``limit`` below 1 or above 100,000 or a foreign cursor.
+        """
+        ...
+
+
+MAX_SCAN_SIZE: Final = 100_000
+"""The most leads one :meth:`BulkLeadRepository.scan` call looks at."""
+
+
+def check_scan_limit(limit: int) -> None:
+    """Raise InvalidValue naming ``limit`` unless 1 <= limit <= MAX_SCAN_SIZE."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SCAN_SIZE:
+        raise InvalidValue("limit", limit, f"must be an integer from 1 to {MAX_SCAN_SIZE}")
+
+
+def check_bulk_saves(leads: Sequence[Lead]) -> None:
+    """For adapters' ``save_many``: refuse anything but leads (InvalidValue naming ``lead``)
+    and a lead listed twice (InvalidValue naming ``leads``)."""
+    seen: set[LeadId] = set()
+    for lead in leads:
+        checked_record("lead", lead)
+        if lead.id in seen:
+            raise InvalidValue("leads", lead.id.value, "lists the lead twice")
+        seen.add(lead.id)
+
+
 R = TypeVar("R")
 K = TypeVar("K", contravariant=True)
 K2 = TypeVar("K2")
@@ -525,6 +615,10 @@ MergeRepository = RecordRepository[MergeRecord, MergeId]
 """Stored merges (``uow.merges`` on stores that keep them: both leadkit adapters do;
 ``list(originating_lead=master)`` lists a master's merges). Optional for third-party
 adapters: ``leadkit.services.merge`` raises ConfigurationError on a store without it."""
+RecordMergeRepository = RecordRepository[RecordMergeRecord, MergeId]
+"""Stored contact and account merges (``uow.record_merges``; both leadkit adapters keep
+them). Optional for third-party adapters: ``leadkit.record_merge_service`` raises
+ConfigurationError on a store without it."""
 
 
 class EventSink(Protocol):

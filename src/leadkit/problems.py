@@ -27,7 +27,7 @@ AlreadyExists              409     ``kind``, ``key``
 UnmergeConflict            409     ``merge_id``, ``fields``: ``{record_id, field}``
 DomainRuleViolation        409     (another refusal by a rule)
 InsufficientTrainingData   422     ``won``, ``lost``, ``minimum``
-PermissionDenied           403     (when the error exists)
+PermissionDenied           403     ``action``, ``key`` (null for a query)
 StorageUnavailable         503
 ConfigurationError         500     (the host's configuration is wrong: not the client's fault)
 LeadkitError               500     (any other leadkit error)
@@ -63,6 +63,7 @@ from leadkit.errors import (
     LeadkitError,
     NotFound,
     OpportunityLinked,
+    PermissionDenied,
     QualificationIncomplete,
     RepositoryError,
     StorageUnavailable,
@@ -225,6 +226,12 @@ _TABLE: dict[type[LeadkitError], ProblemType] = {
     ),
     DuplicatesUnresolved: ProblemType(
         409, "duplicates-unresolved", "Possible duplicates need an answer", _candidates
+    ),
+    PermissionDenied: ProblemType(
+        403,
+        "permission-denied",
+        "Not allowed",
+        lambda e: {"action": e.action, "key": _plain(e.key)},
     ),
     ConfigurationError: ProblemType(500, "configuration-error", "leadkit is misconfigured"),
     RepositoryError: ProblemType(500, "storage-error", "The store failed"),

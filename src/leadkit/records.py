@@ -8,7 +8,9 @@ Every record may carry notes of its own (``notes``; the COPY carry-over copies a
 here) and may show the notes of one lead on its timeline without copying them
 (``notes_from_lead``; the LINK carry-over, the default). :func:`record_notes` lists both.
 ``originating_lead`` names the lead a record was created from (provenance, set once);
-``created_at`` / ``modified_at`` are ``None`` on records built by hand.
+``created_at`` / ``modified_at`` are ``None`` on records built by hand. A contact or account
+merged into another (:mod:`leadkit.record_merging`) keeps ``merged_into`` naming the master: it
+stays readable, inactive, until the merge is undone.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class Account:
     notes_from_lead: LeadId | None = None
     created_at: datetime | None = None
     modified_at: datetime | None = None
+    merged_into: AccountId | None = None
     version: int = 0
 
     def __attrs_post_init__(self) -> None:
@@ -147,6 +150,7 @@ class Contact:
     notes_from_lead: LeadId | None = None
     created_at: datetime | None = None
     modified_at: datetime | None = None
+    merged_into: ContactId | None = None
     version: int = 0
 
     def __attrs_post_init__(self) -> None:

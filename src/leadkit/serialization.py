@@ -8,16 +8,20 @@ envelope with a schema version; ``load`` checks it. Malformed input raises
 
 Leads take a fast path (:mod:`leadkit.fastcodec`): code generated for ``Lead`` reads
 well-formed data and writes JSON text directly; on anything unusual the strict converter runs
-instead, so results and errors are the same either way, only faster for stored leads.
+instead, so results and errors are the same either way, only faster for stored leads. Each
+such fallback is counted (:attr:`LeadkitConverter.fallbacks`): well-formed leads never fall
+back, so a growing count on good data is a bug, not a slowdown to live with.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import cache
 from typing import Any, Final, TypeVar, get_args, get_origin
 
 import attrs
@@ -30,6 +34,7 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 
+from leadkit.conversion import ConversionPlan, PlannedOpportunity
 from leadkit.errors import FieldProblem, InvalidValue
 from leadkit.events import EVENT_TYPES, LeadEvent
 from leadkit.fastcodec import Codec, Fallback, Leaf, compile_codec, email_leaf
@@ -51,7 +56,14 @@ from leadkit.values import (
     require_aware,
 )
 
-__all__ = ["CONVERTED_TYPES", "SCHEMA_VERSION", "LeadkitConverter", "make_converter"]
+__all__ = [
+    "CONVERTED_TYPES",
+    "SCHEMA_VERSION",
+    "LeadkitConverter",
+    "dump_plan",
+    "load_plan",
+    "make_converter",
+]
 
 SCHEMA_VERSION: Final = 1
 """The version written into every envelope; ``load`` refuses other versions."""
@@ -116,22 +128,28 @@ def _decimal(value: object) -> Decimal:
     return result
 
 
-_CUSTOM_LOADERS: Final[Mapping[str, Callable[[object], CustomValue]]] = {
-    "text": lambda v: _strict(str, "text")(v),
-    "integer": lambda v: _strict(int, "an integer")(v),
-    "decimal": _decimal,
-    "boolean": lambda v: _strict(bool, "true or false")(v),
-    "date": _iso_date,
-    "datetime": _iso_datetime,
-}
-
-
 def _strict(kind: type[T], what: str) -> Callable[[object], T]:
     def check(value: object) -> T:
         _expect(value, kind, what)
         return value  # type: ignore[return-value]
 
     return check
+
+
+# Built once: the hooks call these for every string and number they read.
+_TEXT: Final = _strict(str, "text")
+_INTEGER: Final = _strict(int, "an integer")
+_BOOLEAN: Final = _strict(bool, "true or false")
+_ID_TEXT: Final = _strict(str, "an id string")
+
+_CUSTOM_LOADERS: Final[Mapping[str, Callable[[object], CustomValue]]] = {
+    "text": _TEXT,
+    "integer": _INTEGER,
+    "decimal": _decimal,
+    "boolean": _BOOLEAN,
+    "date": _iso_date,
+    "datetime": _iso_datetime,
+}
 
 
 class LeadkitConverter:
@@ -144,6 +162,16 @@ class LeadkitConverter:
         self._c = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
         _register(self._c)
         self._lead: Final[Codec] = _lead_codec(self._c)
+        self._fallbacks: Final[Counter[str]] = Counter(structure=0, dumps=0)
+
+    @property
+    def fallbacks(self) -> Mapping[str, int]:
+        """How often the generated fast path for leads refused a lead and the strict path ran
+        instead, by method (``structure`` and ``dumps``; ``load``/``loads`` count as
+        ``structure``). A malformed document counts once; a well-formed lead never should, so
+        a count that grows on good data shows a bug in the generated code, not a slow store.
+        A snapshot, safe to keep; raises nothing."""
+        return dict(self._fallbacks)
 
     # Raw data, no envelope -------------------------------------------------------------------
 
@@ -156,8 +184,8 @@ class LeadkitConverter:
         if kind is Lead:
             try:
                 return self._lead.load(data)  # type: ignore[no-any-return]
-            except Exception:  # refused: the strict path decides, naming the bad field
-                pass
+            except Exception:  # refused: counted, and the strict path decides (naming the field)
+                self._fallbacks["structure"] += 1
         try:
             return self._c.structure(data, kind)
         except Exception as e:
@@ -207,8 +235,10 @@ class LeadkitConverter:
         if type(value) is Lead:
             try:
                 return _LEAD_HEAD + self._lead.dump(value) + "}"
-            except Exception:  # an unusual lead (a value of another type): written strictly
-                pass
+            except (
+                Exception
+            ):  # an unusual lead (a value of another type): counted, written strictly
+                self._fallbacks["dumps"] += 1
         return _JSON.encode(self.dump(value))
 
     def loads(self, text: str | bytes, kind: type[T]) -> T:
@@ -274,10 +304,29 @@ def make_converter() -> LeadkitConverter:
 # Hooks
 
 
+def _register_rules(c: cattrs.Converter) -> None:
+    # Imported here, when a converter is built: importing this module must not load the
+    # duplicate engine (and its matching libraries).
+    from leadkit.duplicates.probabilistic import FittedRule
+    from leadkit.duplicates.rules import DuplicateRule, WeightedRule
+
+    def structure(data: object, _: object) -> DuplicateRule | WeightedRule:
+        """A rule of a rule set: deterministic (it has ``conditions``) or fitted."""
+        if isinstance(data, Mapping) and "conditions" in data:
+            return c.structure(data, DuplicateRule)
+        fitted: FittedRule = c.structure(data, FittedRule)
+        return fitted
+
+    rule = DuplicateRule | WeightedRule
+    c.register_structure_hook(rule, structure)
+    c.register_unstructure_hook(rule, lambda v: c.unstructure(v, unstructure_as=type(v)))
+
+
 def _register(c: cattrs.Converter) -> None:
-    c.register_structure_hook(str, lambda v, _: _strict(str, "text")(v))
-    c.register_structure_hook(int, lambda v, _: _strict(int, "an integer")(v))
-    c.register_structure_hook(bool, lambda v, _: _strict(bool, "true or false")(v))
+    _register_rules(c)
+    c.register_structure_hook(str, lambda v, _: _TEXT(v))
+    c.register_structure_hook(int, lambda v, _: _INTEGER(v))
+    c.register_structure_hook(bool, lambda v, _: _BOOLEAN(v))
     c.register_structure_hook_func(_is_homogeneous_collection, lambda v, t: _collection(c, v, t))
     c.register_unstructure_hook(Decimal, str)
     c.register_structure_hook(Decimal, lambda v, _: _decimal(v))
@@ -291,7 +340,7 @@ def _register(c: cattrs.Converter) -> None:
     )
     c.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, RecordId),
-        lambda v, t: t(_strict(str, "an id string")(v)),
+        lambda v, t: t(_ID_TEXT(v)),
     )
     c.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, OptionSet), lambda v: v.code
@@ -304,13 +353,11 @@ def _register(c: cattrs.Converter) -> None:
         c.register_structure_hook(enum_type, _by_name)
 
     c.register_unstructure_hook(EmailAddress, lambda v: v.text)
-    c.register_structure_hook(EmailAddress, lambda v, _: EmailAddress(_strict(str, "text")(v)))
+    c.register_structure_hook(EmailAddress, lambda v, _: EmailAddress(_TEXT(v)))
     c.register_unstructure_hook(Url, lambda v: v.text)
-    c.register_structure_hook(Url, lambda v, _: Url(_strict(str, "text")(v)))
+    c.register_structure_hook(Url, lambda v, _: Url(_TEXT(v)))
     c.register_unstructure_hook(StakeholderRole, lambda v: v.name)
-    c.register_structure_hook(
-        StakeholderRole, lambda v, _: StakeholderRole(_strict(str, "text")(v))
-    )
+    c.register_structure_hook(StakeholderRole, lambda v, _: StakeholderRole(_TEXT(v)))
     c.register_unstructure_hook(PhoneNumber, _unstructure_phone)
     c.register_structure_hook(PhoneNumber, lambda v, _: _structure_phone(v))
     c.register_unstructure_hook(Money, lambda v: {"amount": str(v.amount), "currency": v.currency})
@@ -752,3 +799,96 @@ def _merge(path: str, field: str) -> str:
         # ``stakeholders[0].role`` + ``stakeholder.role`` -> ``stakeholders[0].role``.
         return _join(path, tail) if tail and tail != last else path
     return _join(path, field)
+
+
+# ---------------------------------------------------------------------------------------------
+# Qualification plans (stored with a qualification's result, for idempotent retries)
+
+
+@cache
+def _plan_converter() -> LeadkitConverter:
+    """The converter for plans given without one, built once (building one takes about 0.3 s,
+    far longer than reading a plan; a built converter is safe to share)."""
+    return make_converter()
+
+
+def dump_plan(plan: ConversionPlan, converter: LeadkitConverter | None = None) -> dict[str, Any]:
+    """The plan as JSON-safe data in the converter's envelope (``{"schema", "kind", "data"}``).
+
+    The opportunity's customer is written with its kind (``customer_kind``), as the
+    converter writes every opportunity.
+    """
+    conv = converter or _plan_converter()
+    return conv.dump(plan)
+
+
+def load_plan(data: object, converter: LeadkitConverter | None = None) -> ConversionPlan:
+    """Read a plan written by :func:`dump_plan` (a dict, or its JSON text).
+
+    Raises InvalidValue naming the bad field for malformed data.
+    """
+    conv = converter or _plan_converter()
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except ValueError as e:
+            raise InvalidValue("", str(data)[:60], f"not JSON: {e}") from None
+    if not isinstance(data, Mapping):
+        raise InvalidValue("", data, "must be an object with schema, kind and data")
+    if data.get("schema") != SCHEMA_VERSION or type(data.get("schema")) is not int:
+        raise InvalidValue("schema", data.get("schema"), "unsupported schema version")
+    if data.get("kind") != "ConversionPlan":
+        raise InvalidValue("kind", data.get("kind"), "expected ConversionPlan")
+    body = data.get("data")
+    if not isinstance(body, Mapping):
+        raise InvalidValue("data", body, "must be an object")
+    overrides: dict[str, Any] = {}
+    raw_opportunity = body.get("opportunity")
+    if raw_opportunity is not None:
+        overrides["opportunity"] = _load_planned_opportunity(conv, raw_opportunity)
+    plan: ConversionPlan = _structure_fields(conv, ConversionPlan, body, overrides, "")
+    return plan
+
+
+def _load_planned_opportunity(conv: LeadkitConverter, data: object) -> PlannedOpportunity:
+    """The planned opportunity; a plan written before records carried their
+    ``customer_kind`` has it beside the record, and is read as well."""
+    if not isinstance(data, Mapping):
+        raise InvalidValue("opportunity", data, "must be an object")
+    record = data.get("record")
+    if not isinstance(record, Mapping):
+        raise InvalidValue("opportunity.record", record, "must be an object")
+    rest = {k: v for k, v in data.items() if k != "customer_kind"}
+    if "customer_kind" in data and "customer_kind" not in record:
+        rest["record"] = {**record, "customer_kind": data["customer_kind"]}
+    step: PlannedOpportunity = _structure_fields(conv, PlannedOpportunity, rest, {}, "opportunity")
+    return step
+
+
+def _structure_fields(
+    conv: LeadkitConverter,
+    cls: Any,
+    data: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    path: str,
+) -> Any:
+    """Build ``cls`` field by field through the converter, taking ``overrides`` as given."""
+    fields = attrs.fields(attrs.resolve_types(cls))
+    known = {f.name for f in fields}
+    extra = sorted(set(data) - known)
+    if extra:
+        where = f"{path}.{extra[0]}" if path else extra[0]
+        raise InvalidValue(where, extra[0], "unknown field")
+    values: dict[str, Any] = {}
+    for field in fields:
+        if field.name in overrides:
+            values[field.name] = overrides[field.name]
+        elif field.name in data:
+            try:
+                values[field.name] = conv.structure(data[field.name], field.type)
+            except InvalidValue as e:
+                raise e.at(f"{path}.{field.name}" if path else field.name) from None
+    try:
+        return cls(**values)
+    except TypeError as e:
+        raise InvalidValue(path, None, f"incomplete ({e})") from None

@@ -65,9 +65,7 @@ from leadkit.conversion import (
     QualifyRequest,
     Question,
     StepAction,
-    dump_plan,
     link_targets,
-    load_plan,
     plan_qualification,
 )
 from leadkit.errors import (
@@ -105,6 +103,7 @@ from leadkit.policies import (
 from leadkit.ports import IdFactory, LeadStore, MergeRepository, RecordRepository, UnitOfWork
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
 from leadkit.records import Account, Contact, Opportunity, Record, append_notes, record_notes
+from leadkit.serialization import dump_plan, load_plan
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import Note
 from leadkit.values import (

@@ -53,7 +53,7 @@ COMMANDS: Final[dict[str, str]] = {
     "export": "Export leads (a view, filters) to a CSV or xlsx file.",
     "import": "Preview an import (CSV, xlsx, XML): the column mapping, then what each row "
     "becomes; then commit it.",
-    "init": "Create (or migrate) the database.",
+    "init": "Create (or migrate) the database; check its integrity.",
     "list": "List leads (a view, filters, sorting).",
     "mass-edit": "Apply one change to many leads: all or nothing unless --per-lead.",
     "note": "Add a note to a lead's timeline.",

@@ -54,6 +54,8 @@ class VerifyingStore(IndexingStore):
 
 
 class TestIndexingStore(LeadStoreContract):
+    supports_bulk = False  # the watched leads take the one-lead path (leadkit.bulk falls back)
+
     @pytest.fixture
     def make_store(self) -> StoreFactory:
         def make(event_sink: EventSink | None = None) -> LeadStore:
@@ -70,6 +72,7 @@ class TestIndexingSqlStore(LeadStoreContract):
     commit and roll back with the records."""
 
     supports_concurrent_writers = False
+    supports_bulk = False
 
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> Iterator[StoreFactory]:

@@ -13,7 +13,6 @@ locks the race is lost every run.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from leadkit.ports import LeadStore
 from leadkit.status import LeadState
 from support.postgres import fresh_database
 from support.qualify_race import Dawdling, people_leads, person_of, qualify_in_threads
+from support.races import go_together
 
 PEOPLE = 20
 PER_PERSON = 10
@@ -192,19 +192,7 @@ def test_processes_qualifying_the_same_people_create_one_contact_each(
             assert process.stdout is not None
             process.stdin.write(ids + "\n")
             process.stdin.flush()
-        for process in processes:
-            assert process.stdout is not None
-            ready = process.stdout.readline().strip()
-            assert ready == "ready", process.communicate()[1][-3000:]
-        for process in processes:  # all at once
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        summaries = []
-        for process in processes:
-            out, err = process.communicate(timeout=300)
-            assert process.returncode == 0, err[-3000:]
-            summaries.append(json.loads(out.strip().splitlines()[-1]))
+        summaries = go_together(processes)
     finally:
         for process in processes:
             if process.poll() is None:

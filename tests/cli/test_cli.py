@@ -384,3 +384,16 @@ def test_qualify_asks_about_each_possible_duplicate(db: str, duplicate_contact: 
     shown = "possible duplicate contact: contact C-1 (A contact with the lead's e-mail"
     assert shown in result.stdout
     assert "linked contact C-1" in result.stdout
+
+
+def test_dedupe_in_worker_processes_finds_the_same_groups(db: str) -> None:
+    add(db, "Ada Lovelace", "--company", "Acme", "--email", "ada@acme.se")
+    add(db, "Ada Lovelace", "--company", "Acme", "--email", "ADA@acme.se")
+    add(db, "Grace Hopper", "--company", "Navy", "--email", "grace@navy.mil")
+    add(db, "Grace Hopper", "--company", "Navy", "--email", "grace@navy.mil")
+    one = json.loads(run(db, "--json", "dedupe").stdout)
+    many = json.loads(run(db, "--json", "dedupe", "--workers", "3").stdout)
+    assert len(one["groups"]) == 2
+    assert many == one
+    refused = run(db, "dedupe", "--workers", "0")
+    assert refused.exit_code != 0

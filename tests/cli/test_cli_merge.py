@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -85,3 +86,33 @@ def test_lead_text_in_the_plan_is_shown_literally(db: str) -> None:
     assert result.exit_code == 0, result.output
     assert "[bold]Acme" in result.stdout
     assert "\x1b" not in result.stdout
+
+
+def test_dedupe_probabilistic_adds_the_fitted_rule_and_explains_each_field(db: str) -> None:
+    a, b = _two_duplicates(db)
+    add(db, "--name", "Bo Ek", "--email", "bo@ek.se", "--company", "Ek AB")
+    add(db, "--name", "Cy Lund", "--email", "cy@lund.se", "--company", "Lund AB")
+    result = run(db, "--json", "dedupe", "--probabilistic")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    (group,) = found["groups"]
+    assert sorted(group["members"]) == sorted([f"lead:{a}", f"lead:{b}"])
+    rules = {e["rule"] for e in group["evidence"]} | {
+        r["rule"] for e in group["evidence"] for r in e["other_rules"]
+    }
+    assert "lead-probabilistic" in rules
+    weighted = [
+        c
+        for e in group["evidence"]
+        for r in [e, *e["other_rules"]]
+        if r["rule"] == "lead-probabilistic"
+        for c in r["conditions"]
+    ]
+    assert {c["field"] for c in weighted} == {
+        "full_name",
+        "email",
+        "mobile_phone",
+        "company",
+        "postal_code",
+    }
+    assert all("weight" in c and "level" in c for c in weighted)

@@ -11,15 +11,12 @@ import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import uuid4
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadkit.adapters.memory import MemoryStore
-from leadkit.adapters.sql import SqlStore
 from leadkit.errors import StorageUnavailable
 from leadkit.lead import Lead
 from leadkit.merging import (
@@ -35,7 +32,7 @@ from leadkit.services import merge, unmerge
 from leadkit.testing.strategies import leads
 from leadkit.values import AccountId, LeadId, OpportunityId, UserRef
 from support.failures import FailingStore
-from support.postgres import fresh_database, postgres_url
+from support.merge_stores import ADAPTERS, stores
 
 AT = datetime(2031, 1, 1, tzinfo=UTC)
 BY = UserRef("merger")
@@ -43,33 +40,9 @@ BY = UserRef("merger")
 StoreFactory = Callable[[], LeadStore]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+@pytest.fixture(params=ADAPTERS)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    made: list[LeadStore] = []
-    pg_url = fresh_database(postgres_url()) if request.param == "postgresql" else ""
-
-    def new() -> LeadStore:
-        store: LeadStore
-        if request.param == "memory":
-            store = MemoryStore()
-        elif request.param == "sqlite":
-            store = SqlStore.open(f"sqlite:///{tmp_path / uuid4().hex}.db")
-        else:
-            store = SqlStore.open(pg_url)
-            with store.unit_of_work() as uow:  # one database for every example: empty it
-                for lead in list(uow.leads.stream()):
-                    uow.leads.delete(lead.id)
-                for opportunity in uow.opportunities.list():
-                    uow.opportunities.delete(opportunity.id)
-                for record in uow.merges.list():
-                    uow.merges.delete(record.id)
-                uow.commit()
-        made.append(store)
-        return store
-
-    yield new
-    for store in made:
-        store.close()
+    yield from stores(request.param, tmp_path)
 
 
 def _rules() -> st.SearchStrategy[Survivorship]:

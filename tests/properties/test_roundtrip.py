@@ -246,3 +246,24 @@ def test_corrupted_lead_data_gets_exactly_the_strict_value_or_error(data: Any) -
     fast = _outcome(lambda: converter.structure(data, Lead))
 
     assert fast == _outcome(lambda: _strict_load(data))
+
+
+@given(lead=s.leads())
+def test_well_formed_leads_never_fall_back_to_the_strict_path(lead: Lead) -> None:
+    before = converter.fallbacks
+
+    text = converter.dumps(lead)
+    loaded = converter.loads(text, Lead)
+    again = converter.structure(json.loads(text)["data"], Lead)
+
+    assert converter.fallbacks == before
+    assert loaded == again == lead.clear_events()
+
+
+@given(data=_corrupted())
+def test_corrupted_lead_data_falls_back_at_most_once(data: Any) -> None:
+    before = converter.fallbacks["structure"]
+
+    _outcome(lambda: converter.structure(data, Lead))
+
+    assert converter.fallbacks["structure"] - before in (0, 1)

@@ -24,6 +24,7 @@ from leadkit.ports import (
     LeadStore,
     MergeRepository,
     OpportunityRepository,
+    RecordMergeRepository,
     UnitOfWork,
 )
 
@@ -89,6 +90,11 @@ class FailingUnitOfWork:
         merges = getattr(inner, "merges", None)
         if merges is not None:  # stores that keep merge records
             self.merges = cast(MergeRepository, _FailingRepository(merges, writes))
+        record_merges = getattr(inner, "record_merges", None)
+        if record_merges is not None:  # stores that keep contact and account merges
+            self.record_merges = cast(
+                RecordMergeRepository, _FailingRepository(record_merges, writes)
+            )
 
     def __enter__(self) -> Self:
         self._inner.__enter__()

@@ -45,9 +45,7 @@ from leadkit.conversion import (
     QuestionKind,
     Resolution,
     StepAction,
-    dump_plan,
     link_targets,
-    load_plan,
     plan_qualification,
 )
 from leadkit.errors import (
@@ -70,6 +68,7 @@ from leadkit.policies import (
 )
 from leadkit.profiles import FieldProfile
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
+from leadkit.serialization import dump_plan, load_plan
 
 ANN = UserRef("ann", "Ann Andersson")
 BOB = UserRef("bob")
@@ -758,7 +757,7 @@ def test_plans_read_and_written_without_a_converter_share_one(
 ) -> None:
     # Building a converter generates code for every type (far longer than reading a plan): a
     # stranger's plan document read without a converter must not pay for a new one each time.
-    import leadkit.conversion
+    import leadkit.serialization
 
     built: list[LeadkitConverter] = []
     real = make_converter
@@ -767,8 +766,8 @@ def test_plans_read_and_written_without_a_converter_share_one(
         built.append(real())
         return built[-1]
 
-    monkeypatch.setattr(leadkit.conversion, "make_converter", counted)
-    leadkit.conversion._converter.cache_clear()
+    monkeypatch.setattr(leadkit.serialization, "make_converter", counted)
+    leadkit.serialization._plan_converter.cache_clear()
     original = plan(make_lead())
 
     for _ in range(3):
@@ -777,7 +776,7 @@ def test_plans_read_and_written_without_a_converter_share_one(
         load_plan("{not json")
 
     assert len(built) == 1
-    leadkit.conversion._converter.cache_clear()
+    leadkit.serialization._plan_converter.cache_clear()
 
 
 @pytest.mark.parametrize(

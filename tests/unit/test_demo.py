@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadkit.cli.demo_data import demo_leads
+from leadkit.cli.demo_data import demo_batches, demo_leads
 from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead
@@ -75,3 +75,22 @@ def test_a_duplicate_scan_finds_mostly_the_duplicates_made() -> None:
 def test_bad_arguments_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidValue):
         list(demo_leads(**kwargs))  # type: ignore[arg-type]
+
+
+def test_demo_batches_are_the_demo_leads_made_in_a_child_process() -> None:
+    batches = list(demo_batches(250, end=END, seed=3, size=100))
+    assert [len(b) for b in batches] == [100, 100, 50]
+    assert [x for b in batches for x in b] == list(demo_leads(250, end=END, seed=3))
+    assert list(demo_batches(0, end=END)) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"count": -1}, "count"), ({"count": 5, "size": 0}, "size"),
+     ({"count": 5, "end": datetime(2024, 1, 1)}, "end")],
+)  # fmt: skip
+def test_demo_batches_refuse_bad_arguments(kwargs: dict[str, object], field: str) -> None:
+    arguments: dict[str, object] = {"end": END, **kwargs}
+    with pytest.raises(InvalidValue) as caught:
+        next(demo_batches(**arguments))  # type: ignore[arg-type]
+    assert caught.value.field == field

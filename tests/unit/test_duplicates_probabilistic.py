@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import pytest
 
+from leadkit.adapters.memory import MemoryStore
+from leadkit.duplicates import (
+    DEFAULT_LEAD_RULES,
+    CheckMode,
+    DuplicateIndex,
+    DuplicateRuleSet,
+    EngineDuplicateCheck,
+    check_on_save,
+    find_duplicates,
+    scan,
+)
 from leadkit.duplicates.probabilistic import (
     DEFAULT_PROBABILISTIC_RULE,
     Comparison,
+    FittedRule,
     ProbabilisticRule,
     fit,
 )
 from leadkit.duplicates.records import DuplicateRecord, RecordType
 from leadkit.duplicates.rules import Similarity
-from leadkit.errors import ConfigurationError, InvalidValue
+from leadkit.errors import ConfigurationError, DuplicatesUnresolved, InvalidValue
+from leadkit.serialization import make_converter
 from leadkit.testing.dupdata import generate_leads
 
 
@@ -104,3 +117,109 @@ def test_custom_fields_can_be_compared() -> None:
     model = fit(rule, [a, b, c])
     assert model.compare(a, b).contributions[0].level == "exact"
     assert model.compare(a, c).contributions[0].level == "else"
+
+
+# The optional rule kind: a fitted rule in a DuplicateRuleSet, wherever rules are used --------
+
+
+def _fitted_set(count: int = 600, seed: int = 3) -> tuple[list[DuplicateRecord], DuplicateRuleSet]:
+    records = generate_leads(count, seed=seed).records()
+    model = fit(DEFAULT_PROBABILISTIC_RULE, records)
+    return records, DuplicateRuleSet(name="with-fs", rules=(*DEFAULT_LEAD_RULES.rules, model))
+
+
+def test_a_fitted_rule_is_a_rule_of_a_rule_set_and_anything_else_is_refused() -> None:
+    _, rule_set = _fitted_set()
+    fitted = rule_set.fitted("lead-probabilistic")
+    assert isinstance(fitted, FittedRule)
+    with pytest.raises(ConfigurationError, match="is a probabilistic rule"):
+        rule_set.rule("lead-probabilistic")
+    with pytest.raises(ConfigurationError, match="not a probabilistic rule"):
+        rule_set.fitted(DEFAULT_LEAD_RULES.rules[0].name)
+    assert rule_set.only("lead-probabilistic").rules == (fitted,)
+    assert fitted.base_type is fitted.matching_type is RecordType.LEAD
+    assert "Fellegi-Sunter over full_name, email" in fitted.describe()
+    assert rule_set.for_base(RecordType.LEAD)[-1] is fitted
+    with pytest.raises(ConfigurationError, match="DuplicateRule or FittedRule"):
+        DuplicateRuleSet(name="x", rules=(DEFAULT_PROBABILISTIC_RULE,))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="unique"):
+        DuplicateRuleSet(name="x", rules=(fitted, fitted))
+    with pytest.raises(ConfigurationError, match="needs a name"):
+        ProbabilisticRule(" ", (Comparison("email"),))
+
+
+def test_the_engine_scan_with_the_rule_finds_what_the_rule_finds_on_its_own() -> None:
+    records = generate_leads(900, seed=5).records()
+    model = fit(DEFAULT_PROBABILISTIC_RULE, records)
+    alone = DuplicateRuleSet(name="fs", rules=(model,))
+    edges = {(e.record, e.candidate) for g in scan(records, alone) for e in g.edges}
+    assert edges == {(m.record, m.candidate) for m in model.scan(records)}
+    assert edges  # the generated set holds duplicates
+    assert scan(list(reversed(records)), alone) == scan(records, alone)  # deterministic
+
+
+def test_find_duplicates_and_the_save_check_use_the_rule_and_explain_each_field() -> None:
+    records, rule_set = _fitted_set()
+    index = DuplicateIndex(rule_set)
+    index.rebuild(records)
+    model = rule_set.fitted("lead-probabilistic")
+    assert isinstance(model, FittedRule)
+    pairs = model.scan(records)
+    record = next(r for r in records if r.ref == pairs[0].record)
+    found = [m for m in find_duplicates(record, rule_set, index) if "lead-probabilistic" in m.rules]
+    assert pairs[0].candidate in {m.candidate for m in found}
+    match = next(m for m in found if m.candidate == pairs[0].candidate)
+    evidence = (
+        (match.rule, match.score, match.conditions)
+        if match.rule == "lead-probabilistic"
+        else next(
+            (e.rule, e.score, e.conditions)
+            for e in match.other_rules
+            if e.rule == "lead-probabilistic"
+        )
+    )
+    _, score, conditions = evidence
+    assert [c.condition.base_field for c in conditions] == [
+        c.field for c in DEFAULT_PROBABILISTIC_RULE.comparisons
+    ]
+    expected = model.compare(record, next(r for r in records if r.ref == pairs[0].candidate))
+    assert [c.weight for c in conditions] == [round(w.weight, 3) for w in expected.contributions]
+    assert score == round(expected.probability * 100, 2)
+    assert all(c.level for c in conditions)
+    assert f"{conditions[0].condition.base_field} {conditions[0].level}" in conditions[0].explain()
+    with pytest.raises(DuplicatesUnresolved):
+        check_on_save(record, rule_set.with_mode(CheckMode.BLOCK), index)
+
+
+def test_below_the_threshold_the_rule_gives_no_evidence() -> None:
+    _, rule_set = _fitted_set()
+    model = rule_set.fitted("lead-probabilistic")
+    assert isinstance(model, FittedRule)
+    readers = model.readers()
+    a = _record("a", full_name="Anna Berg", company="Acme AB")
+    b = _record("b", full_name="Zygmunt Nowak", company="Other Oy")
+    assert model.evidence([r(a) for r in readers], [r(b) for r in readers]) is None
+
+
+def test_the_qualification_check_finds_lead_duplicates_through_the_rule() -> None:
+    dataset = generate_leads(300, seed=4)
+    model = fit(DEFAULT_PROBABILISTIC_RULE, dataset.records())
+    rule_set = DuplicateRuleSet(name="fs-only", rules=(model,))
+    pairs = model.scan(dataset.records())
+    first, second = pairs[0].record.record_id, pairs[0].candidate.record_id
+    leads = {lead.id.value: lead for lead in dataset.leads()}
+    store = MemoryStore()
+    with store.unit_of_work() as uow:
+        uow.leads.add(leads[second])
+        uow.commit()
+    check = EngineDuplicateCheck.from_store(store, rule_set, leads=True)
+    with check.store.unit_of_work() as uow:
+        found = check.find(leads[first], uow)
+    assert [c.record_id for c in found] == [second]
+    assert found[0].score == round(pairs[0].probability * 100, 2)
+
+
+def test_a_rule_set_with_a_fitted_rule_round_trips_through_json() -> None:
+    _, rule_set = _fitted_set(300)
+    converter = make_converter()
+    assert converter.loads(converter.dumps(rule_set), DuplicateRuleSet) == rule_set

@@ -293,7 +293,7 @@ def test_rules_are_frozen() -> None:
 
 
 def test_the_default_rule_set_covers_leads_contacts_and_accounts() -> None:
-    rules = {r.name: r for r in DEFAULT_LEAD_RULES.rules}
+    rules = {r.name: DEFAULT_LEAD_RULES.rule(r.name) for r in DEFAULT_LEAD_RULES.rules}
     assert DEFAULT_LEAD_RULES.mode is CheckMode.WARN
     assert rules["lead-same-email"].conditions == (
         Condition.exact("email", normalizer="personal_email"),

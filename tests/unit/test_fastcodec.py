@@ -219,6 +219,56 @@ def test_unusual_data_gets_the_strict_result_or_error(
         assert path in {p.field for p in outcome[1][1]}  # type: ignore[index]
 
 
+def test_a_malformed_document_falls_back_once_and_raises_what_the_strict_path_raises(
+    converter: LeadkitConverter,
+) -> None:
+    data = _data(converter, _rich())
+    data["address"]["postal_code"] = "12#45"
+    before = converter.fallbacks
+
+    with pytest.raises(InvalidValue) as caught:
+        converter.structure(data, Lead)
+
+    assert converter.fallbacks == {**before, "structure": before["structure"] + 1}
+    assert caught.value.fields == ("address.postal_code",)
+    assert ("error", (str(caught.value), caught.value.problems)) == _outcome(
+        lambda: _strict(converter, data)
+    )
+
+
+def test_a_well_formed_lead_is_read_and_written_without_a_fallback(
+    converter: LeadkitConverter,
+) -> None:
+    before = converter.fallbacks
+
+    text = converter.dumps(_rich())
+    converter.loads(text, Lead)
+
+    assert converter.fallbacks == before
+
+
+def test_an_ill_typed_lead_counts_a_dumps_fallback(converter: LeadkitConverter) -> None:
+    odd = attrs.evolve(_lead())
+    object.__setattr__(odd, "topic", 5)  # the constructor refuses it; force it in
+    before = converter.fallbacks
+
+    converter.dumps(odd)
+
+    assert converter.fallbacks == {**before, "dumps": before["dumps"] + 1}
+
+
+def test_the_fallback_counts_are_a_snapshot_per_converter() -> None:
+    first, second = make_converter(), make_converter()
+    counts = first.fallbacks
+
+    with pytest.raises(InvalidValue):
+        first.structure({}, Lead)
+
+    assert counts == {"structure": 0, "dumps": 0}
+    assert first.fallbacks == {"structure": 1, "dumps": 0}
+    assert second.fallbacks == {"structure": 0, "dumps": 0}
+
+
 def test_a_mapping_that_is_not_a_dict_takes_the_strict_path(converter: LeadkitConverter) -> None:
     data = UserDict(_data(converter, _lead()))
 

@@ -39,3 +39,28 @@ def test_a_profile_error_names_each_missing_field_by_its_label() -> None:
         Lead.create(LeadId("x"), LeadPatch(), at=datetime(2030, 1, 1, tzinfo=UTC), by=UserRef("u"))
     assert [p.label for p in caught.value.problems] == ["Topic", "Last Name"]
     assert "Temat (topic): is required" in caught.value.describe("pl")
+
+
+@pytest.mark.parametrize("language", LABEL_LANGUAGES)
+def test_an_invalid_value_names_the_field_by_its_label_and_path_in_every_language(
+    language: str,
+) -> None:
+    from leadkit.errors import InvalidValue
+
+    error = InvalidValue("name.last", "", "is required")
+    assert error.problems[0].label == "Last Name"
+    label = FIELD_LABELS["name.last"][language]
+    assert f"{label} (name.last): is required" in error.describe(language)
+    nested = InvalidValue("fields.address.city", "x" * 3, "too long")
+    assert f"{FIELD_LABELS['address.city'][language]} (fields.address.city)" in nested.describe(
+        language
+    )
+    assert "Last Name (name.last): is required" in str(error)
+
+
+def test_a_field_without_a_label_is_named_by_its_path_alone() -> None:
+    from leadkit.errors import InvalidValue
+
+    error = InvalidValue("custom_fields.shoe_size", 3, "must be text")
+    assert error.problems[0].label == ""
+    assert "custom_fields.shoe_size: must be text" in str(error)

@@ -9,16 +9,19 @@ from pathlib import Path
 import attrs
 import pytest
 
+from leadkit import mass_editing
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
 from leadkit.assignment import RoundRobin, Team
-from leadkit.errors import InvalidValue, LeadClosed, NotFound
+from leadkit.errors import ConcurrencyConflict, InvalidValue, LeadClosed, NotFound
 from leadkit.events import LeadAssigned
 from leadkit.fields import LeadSource
 from leadkit.lead import Lead
 from leadkit.mass_editing import (
     ClearManualScore,
+    Disqualify,
     EditStatus,
+    MarkContacted,
     Reassign,
     SetFields,
     SetManualScore,
@@ -225,3 +228,54 @@ def test_descriptions_show_values_as_a_user_writes_them() -> None:
     assert address == "set address = Oslo, Norge"
     with pytest.raises(InvalidValue):
         set_fields({})
+
+
+def test_batched_reads_and_saves_give_every_lead_its_own_outcome(
+    store: LeadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mass_editing, "_BATCH", 2)
+    selection = [IDS[0], LeadId("nope"), IDS[1], IDS[0], IDS[2], IDS[3]]
+    result = mass_edit(store, selection, set_source("Web"), at=T1, by=ME, all_or_nothing=False)
+    assert [o.status for o in result.outcomes] == [
+        EditStatus.CHANGED,
+        EditStatus.FAILED,  # not found
+        EditStatus.CHANGED,
+        EditStatus.FAILED,  # listed twice: the second copy is stale once the first is saved
+        EditStatus.CHANGED,
+        EditStatus.REFUSED_CLOSED,
+    ]
+    assert isinstance(result.outcomes[1].error, NotFound)
+    assert isinstance(result.outcomes[3].error, ConcurrencyConflict)
+    leads = stored(store)
+    assert [leads[f"L-{i}"].version for i in range(4)] == [2, 2, 2, 1]
+    assert result.outcomes[4].lead == leads["L-2"]
+
+
+def test_a_stale_lead_in_a_later_batch_stores_nothing_in_all_or_nothing_mode(
+    store: LeadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mass_editing, "_BATCH", 2)
+    before = stored(store)
+    result = mass_edit(store, [IDS[0], IDS[1], IDS[2], IDS[0]], set_source("Web"), at=T1, by=ME)
+    assert not result.committed
+    assert [o.status for o in result.outcomes] == [EditStatus.CHANGED] * 3 + [EditStatus.FAILED]
+    assert stored(store) == before
+
+
+def test_mark_contacted_and_disqualify_as_mass_edits(store: LeadStore) -> None:
+    contacted = mass_edit(store, IDS, MarkContacted(), at=T1, by=ME)
+    assert contacted.counts()["changed"] == 3
+    again = mass_edit(store, IDS[:3], MarkContacted(), at=T1, by=ME)
+    assert again.counts()["unchanged"] == 3
+    closed = mass_edit(store, IDS, Disqualify(StatusReason.CANCELED), at=T1, by=ME)
+    assert closed.committed
+    assert [o.status for o in closed.outcomes] == [EditStatus.CHANGED] * 3 + [
+        EditStatus.REFUSED_CLOSED
+    ]
+    leads = stored(store)
+    assert leads["L-0"].reason == StatusReason.CANCELED
+    assert leads["L-3"].reason == StatusReason.LOST
+    assert Disqualify(StatusReason.LOST).description == "disqualify (Lost)"
+    with pytest.raises(InvalidValue) as caught:
+        Disqualify(StatusReason.QUALIFIED)
+    assert caught.value.field == "reason"

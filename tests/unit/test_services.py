@@ -42,8 +42,6 @@ from leadkit.conversion import (
     QualifyRequest,
     QuestionKind,
     Resolution,
-    dump_plan,
-    load_plan,
 )
 from leadkit.errors import (
     ConcurrencyConflict,
@@ -72,6 +70,7 @@ from leadkit.ports import (
 )
 from leadkit.profiles import FieldProfile
 from leadkit.records import Account, Contact, Opportunity
+from leadkit.serialization import dump_plan, load_plan
 from leadkit.services import (
     OutcomeStatus,
     QualifyResult,

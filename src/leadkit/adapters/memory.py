@@ -83,20 +83,25 @@ from leadkit.ports import (
     OutboxBacklog,
     OutboxEvent,
     Page,
+    RecordMergeRepository,
     StoredResponse,
     check_batch_size,
+    check_bulk_saves,
     check_claim,
     check_expected_version,
     check_key,
     check_limit,
+    check_scan_limit,
     checked_record,
     claimable,
     decode_cursor,
     encode_cursor,
     sort_key,
 )
+from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
+from leadkit.shards import Shard
 from leadkit.status import LeadState
 from leadkit.values import AccountId, ContactId, LeadId, MergeId, OpportunityId, require_aware
 
@@ -383,6 +388,7 @@ class MemoryStore:
         self._contacts: _Table[ContactId, Contact] = _Table()
         self._opportunities: _Table[OpportunityId, Opportunity] = _Table()
         self._merges: _Table[MergeId, MergeRecord] = _Table()
+        self._record_merges: _Table[MergeId, RecordMergeRecord] = _Table()
         self._keys: dict[str, StoredResponse] = {}
         self._outbox_entries: dict[int, _OutboxEntry] = {}
         self._outbox_pending: dict[int, _OutboxEntry] = {}
@@ -420,7 +426,14 @@ class MemoryStore:
     # Internals used by the unit of work ------------------------------------------------------
 
     def _tables(self) -> tuple[_Table[Any, Any], ...]:
-        return (self._leads, self._accounts, self._contacts, self._opportunities, self._merges)
+        return (
+            self._leads,
+            self._accounts,
+            self._contacts,
+            self._opportunities,
+            self._merges,
+            self._record_merges,
+        )
 
     def _require_open(self) -> None:
         if self._closed:
@@ -893,10 +906,68 @@ class _LeadRepository(_Repository[LeadId, Lead]):
             if query.owner_id is not None:
                 exclude = {key.value for key in changes.changes}
                 committed = table.owned_by(query.owner_id, query.states, exclude)
+            elif query.owner_ids is not None:  # an authoriser's scope: read the owners' lists
+                exclude = {key.value for key in changes.changes}
+                committed = [
+                    lead
+                    for owner in sorted(query.owner_ids)
+                    for lead in table.owned_by(owner, query.states, exclude)
+                ]
             else:
                 committed = table.snapshot(changes.changes)
         own = changes.own_values()
         return [lead for lead in itertools.chain(committed, own) if query.matches(lead)]
+
+    def get_many(self, lead_ids: Iterable[LeadId]) -> dict[LeadId, Lead]:
+        self._uow._require_open()
+        found: dict[LeadId, Lead] = {}
+        for lead_id in lead_ids:
+            check_key("lead", lead_id)
+            lead, _ = self._changes.lookup(lead_id)
+            if lead is not None:
+                found[lead_id] = lead
+        return found
+
+    def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:
+        self._uow._require_open()
+        batch = tuple(leads)
+        check_bulk_saves(batch)
+        changes = self._changes
+        bases: list[int | None] = []
+        for lead in batch:  # every check before any write: all or none
+            found, base = changes.lookup(lead.id)
+            if found is None:
+                raise NotFound("lead", lead.id)
+            if found.version != lead.version:
+                raise ConcurrencyConflict(lead.id, lead.version, found.version)
+            bases.append(base)
+        stored = []
+        for lead, base in zip(batch, bases, strict=True):
+            copy = self._stored_copy(lead, lead.version + 1)
+            changes.write(lead.id, copy, base)
+            self._collect(lead)
+            stored.append(copy)
+        return tuple(stored)
+
+    def scan(
+        self,
+        query: LeadQuery | None = None,
+        *,
+        limit: int = 500,
+        after: str | None = None,
+        shard: Shard | None = None,
+    ) -> Page:
+        self._uow._require_open()
+        check_scan_limit(limit)
+        query = LeadQuery() if query is None else query
+        cursor = None if after is None else _read_cursor(after, query)
+        keyed, after_key, to_cursor = _keyed(
+            self._matching(query), query.sort, cursor, query.descending
+        )
+        page = _page(query, limit, keyed, after_key, to_cursor)
+        if shard is None:
+            return page
+        return Page(tuple(x for x in page.items if shard.contains(x.id.value)), page.next_cursor)
 
     def _stored_copy(self, record: Lead, version: int) -> Lead:
         return attrs.evolve(record, version=version, pending_events=())
@@ -967,6 +1038,7 @@ class MemoryUnitOfWork:
     contacts: ContactRepository
     opportunities: OpportunityRepository
     merges: MergeRepository
+    record_merges: RecordMergeRepository
     idempotency: IdempotencyRepository
 
     def __init__(self, store: MemoryStore) -> None:
@@ -979,12 +1051,14 @@ class MemoryUnitOfWork:
         contacts = _ChangeSet("contact", store._contacts, lock)
         opportunities = _ChangeSet("opportunity", store._opportunities, lock)
         merges = _ChangeSet("merge", store._merges, lock)
+        record_merges = _ChangeSet("record_merge", store._record_merges, lock)
         self._change_sets: tuple[_ChangeSet[Any, Any], ...] = (
             leads,
             accounts,
             contacts,
             opportunities,
             merges,
+            record_merges,
         )
         self._keys = _KeyChanges(store)
         self.idempotency = _IdempotencyRepository(self, self._keys)
@@ -993,6 +1067,7 @@ class MemoryUnitOfWork:
         self.contacts = _RecordRepository(self, contacts)
         self.opportunities = _RecordRepository(self, opportunities)
         self.merges = _RecordRepository(self, merges)
+        self.record_merges = _RecordRepository(self, record_merges)
         self._held_keys: set[str] = set()
 
     def __enter__(self) -> Self:

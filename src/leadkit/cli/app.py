@@ -41,7 +41,7 @@ def cli(
 
 @cli.command()
 def init() -> None:
-    """Create (or migrate) the database, after checking that it is not damaged."""
+    """Create (or migrate) the database; check its integrity."""
     with _store(create=True, verify=True):
         pass
     _echo(f"database ready (integrity check passed): {_settings().describe()}")

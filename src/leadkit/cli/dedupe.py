@@ -26,10 +26,19 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Then walk the groups: show each merge plan side by side and ask whether to merge.",
 )
-def dedupe(limit: int, merge_groups: bool) -> None:
+@click.option(
+    "--probabilistic",
+    is_flag=True,
+    help="Also match with the probabilistic (Fellegi-Sunter) rule, fitted on the leads.",
+)
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Scan in this many processes (one shard of the leads each).")  # fmt: skip
+def dedupe(limit: int, merge_groups: bool, probabilistic: bool, workers: int) -> None:
     """Scan every lead for duplicates (progress bar) and explain the groups; with --merge,
     offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`)."""
-    from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
+    from leadkit.duplicates import DEFAULT_LEAD_RULES
+    from leadkit.duplicates.probabilistic import with_fitted_rule
+    from leadkit.scan_workers import scan_in_processes
 
     with _store() as store, store.unit_of_work() as uow, _progress() as progress:
         total = uow.leads.count(LeadQuery())
@@ -40,7 +49,8 @@ def dedupe(limit: int, merge_groups: bool) -> None:
             if len(leads) % 500 == 0:
                 progress.update(task, completed=len(leads))
         progress.update(task, completed=len(leads))
-        found = scan_report(leads, DEFAULT_LEAD_RULES)
+        rules = with_fitted_rule(DEFAULT_LEAD_RULES, leads) if probabilistic else DEFAULT_LEAD_RULES
+        found = scan_in_processes(leads, rules, workers=workers)
     if _settings().json:
         _emit_json(
             {
@@ -109,6 +119,7 @@ def _evidence_json(edge: Any) -> dict[str, object]:
                 "value": c.base_value,
                 "matching_value": c.matching_value,
                 "similarity": c.similarity,
+                **({} if c.weight is None else {"level": c.level, "weight": c.weight}),
             }
             for c in evidence
         ]

@@ -33,9 +33,15 @@ from leadkit.cli.report import _REPORTS, _build_reports, _print_report
 from leadkit.cli.score import _rescore
 from leadkit.errors import DuplicatesUnresolved, InvalidValue
 from leadkit.lead import Lead
-from leadkit.mass_editing import SetManualScore, mass_assign, mass_edit
+from leadkit.mass_editing import (
+    Disqualify,
+    LeadEdit,
+    MarkContacted,
+    SetManualScore,
+    mass_assign,
+    mass_edit,
+)
 from leadkit.ports import LeadQuery, LeadStore, UnitOfWork
-from leadkit.services import disqualify as disqualify_lead
 from leadkit.values import LeadId, UserRef
 
 if TYPE_CHECKING:
@@ -89,6 +95,28 @@ def _in_batches(
         progress.update(task, completed=min(start + size, len(ids)))
 
 
+def _mass_in_batches(
+    store: LeadStore,
+    ids: Sequence[LeadId],
+    progress: Progress,
+    description: str,
+    edit_for: Callable[[LeadId], LeadEdit],
+    size: int = 10_000,
+) -> None:
+    """One mass edit (bulk reads and saves, all or nothing) per ``size`` leads and per edit
+    (``edit_for`` picks each lead's); raises the first failure."""
+    task = progress.add_task(description, total=len(ids))
+    for start in range(0, len(ids), size):
+        groups: dict[LeadEdit, list[LeadId]] = {}
+        for lead_id in ids[start : start + size]:
+            groups.setdefault(edit_for(lead_id), []).append(lead_id)
+        for edit, chosen in groups.items():
+            result = mass_edit(store, chosen, edit, at=_now(), by=_settings().user)
+            if result.failed:
+                raise cast(Exception, result.failed[0].error)
+        progress.update(task, completed=min(start + size, len(ids)))
+
+
 @cli.command()
 @click.option(
     "--leads", "count", type=click.IntRange(1, 1_000_000), default=1000, show_default=True
@@ -98,7 +126,7 @@ def demo(count: int, seed: int) -> None:
     """Fill a fresh database with realistic generated leads and run the main flow end to end
     (score, assign, mass edit, contact, qualify, disqualify, dedupe, reports), timing each
     step."""
-    from leadkit.cli.demo_data import DEMO_SELLERS, demo_leads
+    from leadkit.cli.demo_data import DEMO_SELLERS, demo_batches
     from leadkit.conversion import QualifyRequest, Resolution
     from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
     from leadkit.policies import DEFAULT_POLICY
@@ -119,23 +147,25 @@ def demo(count: int, seed: int) -> None:
             steps = _Steps(progress)
             with steps.step(f"generate + store {count} leads"):
                 task = progress.add_task("generating leads", total=count)
-                generated = demo_leads(count, end=_now(), seed=seed)
                 planted: list[tuple[str, str]] = []  # (copy, original) typed in twice
-                for start in range(0, count, 1000):
+                n = 0  # generated in a child process while the previous batch is stored
+                for batch in demo_batches(count, end=_now(), seed=seed, size=2000):
                     with store.unit_of_work() as uow:
-                        for n in range(start, min(start + 1000, count)):
-                            made = next(generated)
+                        for made in batch:
                             if made.duplicate_of is not None:
                                 planted.append((f"D-{n:07d}", f"D-{made.duplicate_of:07d}"))
                             lead = Lead.create(
                                 LeadId(f"D-{n:07d}"), made.patch, at=made.created_at, by=user
                             )
                             uow.leads.add(lead)
+                            n += 1
                         uow.commit()
-                    progress.update(task, completed=min(start + 1000, count))
+                    progress.update(task, completed=n)
 
             with steps.step("mass-edit 100 (manual score)"):
-                some = _demo_ids(count, max(count // 100, 1), 9)[:100]
+                # A seeded sample, as a seller picks leads by hand: no pattern in the ids that
+                # could line up with the assignment order below.
+                some = random.Random(seed + 1).sample(_demo_ids(count, 1, 0), min(count, 100))
                 mass_edit(store, some, SetManualScore(4, reason="demo"), at=_now(), by=user)
 
             with steps.step("score all (BCM model)"):
@@ -165,11 +195,9 @@ def demo(count: int, seed: int) -> None:
 
             contacted = [i for n in (1, 4, 7) for i in _demo_ids(count, 10, n)]
             with steps.step(f"mark {len(contacted)} contacted"):
-
-                def contact(uow: UnitOfWork, lead_id: LeadId) -> None:
-                    uow.leads.save(uow.leads.get(lead_id).mark_contacted(at=_now(), by=user))
-
-                _in_batches(store, contacted, progress, "contacting", contact)
+                _mass_in_batches(
+                    store, contacted, progress, "contacting", lambda _: MarkContacted()
+                )
 
             qualifying = _demo_ids(count, 50, 5)
             linked: list[LeadId] = []
@@ -212,11 +240,10 @@ def demo(count: int, seed: int) -> None:
             reasons = tuple(_DISQUALIFY_REASONS.values())
             with steps.step(f"disqualify {len(closing)}"):
 
-                def close(uow: UnitOfWork, lead_id: LeadId) -> None:
-                    reason = reasons[int(lead_id.value[2:]) // 10 % len(reasons)]
-                    disqualify_lead(uow, lead_id, reason, at=_now(), by=user)
+                def close(lead_id: LeadId) -> Disqualify:
+                    return Disqualify(reasons[int(lead_id.value[2:]) // 10 % len(reasons)])
 
-                _in_batches(store, closing, progress, "disqualifying", close)
+                _mass_in_batches(store, closing, progress, "disqualifying", close)
 
             with steps.step("read all leads"):
                 task = progress.add_task("reading leads", total=count)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import click
+from rich.progress import Progress, TaskID
 
 from leadkit.cli._shared import (
     EXIT_CODES,
@@ -246,7 +247,11 @@ def import_command(
         owner=settings.user,
     )
     with _store() as store:
-        plan = plan_import(source, mapping, policy, store=store)
+        with _progress() as progress:
+            planning = progress.add_task("checking rows", total=None)
+            plan = plan_import(
+                source, mapping, policy, store=store, progress=_import_progress(progress, planning)
+            )
         for line in _mapping_lines(plan.mapping):
             _echo(line)
         summary = plan.summary()
@@ -269,9 +274,19 @@ def import_command(
                 ids=_new_id,
                 at=_now(),
                 by=settings.user,
-                on_batch=lambda _c: progress.advance(task),
+                progress=_import_progress(progress, task),
             )
     _echo(
         f"created {imported.created}, updated {imported.updated}, skipped {imported.skipped}, "
         f"rejected {imported.rejected}"
     )
+
+
+def _import_progress(progress: Progress, task: TaskID) -> Callable[[Any], None]:
+    """Shows an import's progress (leadkit.io.ImportProgress): rows, rows/s, time left."""
+
+    def show(state: Any) -> None:
+        rate = f"{state.phase} {state.rows_per_second:,.0f} rows/s"
+        progress.update(task, completed=state.done, total=state.total, description=rate)
+
+    return show

@@ -32,6 +32,7 @@ from leadkit.duplicates.engine import (
     check_import,
     check_on_save,
     find_duplicates,
+    merge_scan_reports,
     scan,
     scan_report,
 )
@@ -75,6 +76,7 @@ from leadkit.duplicates.probabilistic import (
     ProbabilisticMatch,
     ProbabilisticRule,
     fit,
+    with_fitted_rule,
 )
 from leadkit.duplicates.qualification import (
     EngineDuplicateCheck,
@@ -110,6 +112,7 @@ from leadkit.duplicates.rules import (
     Operator,
     Phonetic,
     Similarity,
+    WeightedRule,
     default_rule_set,
     normalize_business_domain,
     normalize_personal_email,
@@ -168,6 +171,7 @@ __all__ = [
     "ScanReport",
     "Similarity",
     "StopKey",
+    "WeightedRule",
     "candidate_from_match",
     "check_import",
     "check_on_save",
@@ -179,6 +183,7 @@ __all__ = [
     "fit",
     "get_normalizer",
     "keys_fingerprint",
+    "merge_scan_reports",
     "nickname_table",
     "normalize_business_domain",
     "normalize_company",
@@ -195,4 +200,5 @@ __all__ = [
     "scan",
     "scan_report",
     "strip_accents",
+    "with_fitted_rule",
 ]

@@ -12,15 +12,23 @@ matching field, the normaliser and the key method (``lead|email|personal_email|=
 conditions that would produce the same keys share them, and keys of unrelated conditions never
 collide. A stored record is indexed under the keys of the conditions that may match it; a
 record being checked looks up the keys made from its base fields in the same namespaces.
+
+A rule of several conditions also gets *compound* keys: one per combination of a key of each
+condition (``&`` + a 64-bit BLAKE2b digest of the condition keys joined by ``\x1f``), so
+that its block holds only the records that share a key in every condition (a name at a
+company, not every lead at the company). A record whose combinations would exceed
+:data:`MAX_COMPOUND_KEYS` is indexed under the rule's overflow key instead, which every
+compound lookup of the rule also reads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from itertools import permutations
-from typing import Final
+from typing import Final, cast
 
 import attrs
 import jellyfish
@@ -45,11 +53,13 @@ from leadkit.duplicates.rules import (
     Operator,
     Phonetic,
     Similarity,
+    WeightedRule,
     rule_normalizer,
 )
 
 __all__ = [
     "KEY_FORMAT_VERSION",
+    "MAX_COMPOUND_KEYS",
     "CompiledCondition",
     "CompiledRule",
     "CompiledRuleSet",
@@ -62,10 +72,15 @@ __all__ = [
     "word_similarity",
 ]
 
-KEY_FORMAT_VERSION: Final = 1
+KEY_FORMAT_VERSION: Final = 2
 """The version of the blocking keys' form and normalisation: bump it whenever a change to this
 module (or to the normalisers it calls) gives a record other keys, so that persisted keys are
 rebuilt (it is part of ``EngineDuplicateCheck.fingerprint``)."""
+
+MAX_COMPOUND_KEYS: Final = 32
+"""The most compound keys one record gets per rule; beyond, it takes the rule's overflow key."""
+
+_JOIN: Final = "\x1f"
 
 Values = tuple[str, ...]
 Outcome = tuple[float, str, str] | None
@@ -380,21 +395,63 @@ _COST: Final[Mapping[Operator, int]] = {
 }
 
 
+_CACHE_SIZE: Final = 1 << 15
+
+
+def _compound_key(joined: str) -> str:
+    """``&`` and 16 hex digits of BLAKE2b of the joined condition keys: short in memory and
+    in a key table, the same in every process. Two combinations sharing a digest (one in
+    2**64) only make a pair a candidate; the rule still decides."""
+    digest = hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=8)
+    return "&" + digest.hexdigest()
+
+
+def _remember(cache: dict[Values, tuple[str, ...]], values: Values, keys: tuple[str, ...]) -> None:
+    """Keep the keys of ``values`` (names and companies repeat); a full cache starts over."""
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[values] = keys
+
+
 @attrs.frozen
 class CompiledCondition:
     """A condition with its feature positions, comparison and key functions."""
 
-    condition: Condition
+    condition: Condition | None  # None: a probabilistic rule's blocking keys
     base: int
     matching: int
     namespace: str
     compare: Callable[[Values, Values], Outcome]
     key_values: Callable[[str], list[str]]
+    _keys: dict[Values, tuple[str, ...]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
+    _compound: dict[Values, tuple[str, ...]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
     def keys(self, values: Values) -> list[str]:
         """The blocking keys of ``values`` (a record's values of one side's field)."""
-        namespace, key_values = self.namespace, self.key_values
-        return [namespace + key for value in values for key in key_values(value)]
+        found = self._keys.get(values)
+        if found is None:
+            namespace, key_values = self.namespace, self.key_values
+            found = tuple(namespace + key for value in values for key in key_values(value))
+            _remember(self._keys, values, found)
+        return list(found)
+
+    def compound_keys(self, values: Values) -> tuple[str, ...]:
+        """The keys of ``values`` in a rule's compound keys: :meth:`keys`, plus for a
+        similarity condition the first letter of each word (distinct, in order)."""
+        found = self._compound.get(values)
+        if found is None:
+            keys = self.keys(values)
+            condition = self.condition
+            if condition is not None and condition.operator is Operator.SIMILAR:
+                namespace = self.namespace + "1:"
+                keys += [namespace + word[0] for value in values for word in value.split()]
+            found = tuple(dict.fromkeys(keys))
+            _remember(self._compound, values, found)
+        return found
 
     @property
     def blank_key(self) -> str:
@@ -456,10 +513,68 @@ def _compile_condition(
 class CompiledRule:
     """A rule with its compiled conditions and the order in which to check them."""
 
-    rule: DuplicateRule
+    rule: DuplicateRule | WeightedRule
     conditions: tuple[CompiledCondition, ...]
     order: tuple[int, ...]
     symmetric: bool
+    # A probabilistic rule: the feature positions of its comparisons' values (``conditions``
+    # then holds one condition, its blocking keys, whose candidates are their union).
+    compared: tuple[int, ...] | None = None
+    compound: bool = True
+    _compound_cache: dict[tuple[Values, ...], tuple[str, ...] | None] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
+
+    @property
+    def overflow_key(self) -> str:
+        """The key of records with more than :data:`MAX_COMPOUND_KEYS` combinations."""
+        return "&*" + _JOIN.join(c.namespace for c in self.conditions)
+
+    def compound_keys(self, record: Prepared, *, matching: bool) -> list[str] | None:
+        """The compound keys of ``record`` (as the matching record, or as the base record
+        looking up): one per combination of a key of each condition, a similarity
+        condition contributing its blocking keys and the first letter of each word (so that
+        "M. Vrunnmann" and "Michael Brunnmann" meet). None for a rule of one condition, a
+        blank value the rule ignores, or more than :data:`MAX_COMPOUND_KEYS` combinations."""
+        if not self.compound or len(self.conditions) < 2:
+            return None
+        parts = tuple(record.values[c.matching if matching else c.base] for c in self.conditions)
+        cache = self._compound_cache
+        if parts in cache:
+            known = cache[parts]
+            return None if known is None else list(known)
+        made = self._combine(parts)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[parts] = None if made is None else tuple(made)
+        return made
+
+    def _combine(self, parts: tuple[Values, ...]) -> list[str] | None:
+        lists: list[Sequence[str]] = []
+        total = 1
+        for compiled, values in zip(self.conditions, parts, strict=True):
+            keys: Sequence[str]
+            if values:
+                keys = compiled.compound_keys(values)
+            elif self.rule.ignore_blank:
+                return None
+            else:
+                keys = (compiled.blank_key,)
+            total *= len(keys)
+            if total > MAX_COMPOUND_KEYS:
+                return None
+            lists.append(keys)
+        found = [""]
+        for condition_keys in lists:
+            found = [f"{head}{_JOIN}{key}" for head in found for key in condition_keys]
+        return [_compound_key(key[1:]) for key in found]
+
+    def cannot_match(self, record: Prepared) -> bool:
+        """True when a blank value of ``record`` (as the matching record) means the rule
+        cannot match it."""
+        if not self.rule.ignore_blank:
+            return False
+        return any(not record.values[c.matching] for c in self.conditions)
 
     def query_keys(self, record: Prepared) -> list[list[str]] | None:
         """Per condition, the keys to look up for ``record`` as the base record; None when a
@@ -480,6 +595,13 @@ class CompiledRule:
 
         Does not look at record types or the active flag: the caller picks the candidates.
         """
+        if self.compared is not None:
+            weighted = cast(WeightedRule, self.rule)
+            found = weighted.evidence(
+                [base.values[i] for i in self.compared],
+                [matching.values[i] for i in self.compared],
+            )
+            return cast(RuleEvidence | None, found)
         outcomes: list[tuple[float, str, str]] = [(0.0, "", "")] * len(self.conditions)
         for i in self.order:
             compiled = self.conditions[i]
@@ -494,7 +616,7 @@ class CompiledRule:
                 return None
             outcomes[i] = outcome
         evidence = tuple(
-            ConditionEvidence(c.condition, base_value, matching_value, score)
+            ConditionEvidence(c.condition, base_value, matching_value, score)  # type: ignore[arg-type]
             for c, (score, base_value, matching_value) in zip(
                 self.conditions, outcomes, strict=True
             )
@@ -503,12 +625,41 @@ class CompiledRule:
         return RuleEvidence(self.rule.name, score, evidence)
 
 
-def _compile_rule(rule: DuplicateRule, features: dict[Feature, int]) -> CompiledRule:
+def _compile_probabilistic(
+    rule: WeightedRule,
+    features: dict[Feature, int],
+    custom: dict[Feature, Callable[[DuplicateRecord], Values]],
+) -> CompiledRule:
+    """A probabilistic rule as a compiled rule: its comparisons' values and its blocking keys
+    are features of their own (read by the rule, keyed by the rule's name), and its one
+    condition looks its keys up as alternatives (the candidates are their union)."""
+
+    def position(tag: str, read: Callable[[DuplicateRecord], Values]) -> int:
+        feature = (f"\x00{rule.name}|{tag}", None, False)
+        custom[feature] = read
+        return features.setdefault(feature, len(features))
+
+    compared = tuple(position(str(n), read) for n, read in enumerate(rule.readers()))
+    keys = position("keys", rule.blocking_keys)
+    blocking = CompiledCondition(
+        condition=None,
+        base=keys,
+        matching=keys,
+        namespace=f"{rule.matching_type.value}|~{rule.name}|",
+        compare=_exact,
+        key_values=lambda value: [value],
+    )
+    return CompiledRule(rule, (blocking,), (0,), True, compared)
+
+
+def _compile_rule(
+    rule: DuplicateRule, features: dict[Feature, int], compound: bool
+) -> CompiledRule:
     conditions = tuple(_compile_condition(c, rule, features) for c in rule.conditions)
     order = tuple(
         sorted(range(len(conditions)), key=lambda i: (_COST[rule.conditions[i].operator], i))
     )
-    return CompiledRule(rule, conditions, order, rule.is_symmetric)
+    return CompiledRule(rule, conditions, order, rule.is_symmetric, compound=compound)
 
 
 @attrs.frozen
@@ -533,9 +684,12 @@ class CompiledRuleSet:
 
     def index_keys(self, record: Prepared) -> frozenset[str]:
         """The keys a stored record is indexed under: those of every condition of every rule
-        that may match it."""
+        that may match it, and the compound (or overflow) keys of those rules."""
         keys: set[str] = set()
         for rule in self.by_matching.get(record.ref.record_type, ()):
+            if rule.compound and len(rule.conditions) > 1 and not rule.cannot_match(record):
+                compound = rule.compound_keys(record, matching=True)
+                keys.update(compound if compound is not None else (rule.overflow_key,))
             for compiled in rule.conditions:
                 values = record.values[compiled.matching]
                 if values:
@@ -545,15 +699,24 @@ class CompiledRuleSet:
         return frozenset(keys)
 
 
-def compile_rule_set(rule_set: DuplicateRuleSet) -> CompiledRuleSet:
-    """Compile ``rule_set``."""
+def compile_rule_set(rule_set: DuplicateRuleSet, *, compound: bool = True) -> CompiledRuleSet:
+    """Compile ``rule_set``; ``compound=False`` leaves out the compound keys (the blocking
+    of key format 1, for comparisons in benchmarks)."""
     features: dict[Feature, int] = {}
-    rules = tuple(_compile_rule(rule, features) for rule in rule_set.rules)
+    custom: dict[Feature, Callable[[DuplicateRecord], Values]] = {}
+    rules = tuple(
+        _compile_rule(rule, features, compound)
+        if isinstance(rule, DuplicateRule)
+        else _compile_probabilistic(rule, features, custom)
+        for rule in rule_set.rules
+    )
     needed: dict[RecordType, set[int]] = {}
     for compiled in rules:
         for c in compiled.conditions:
             needed.setdefault(compiled.rule.base_type, set()).add(c.base)
             needed.setdefault(compiled.rule.matching_type, set()).add(c.matching)
+        for i in compiled.compared or ():
+            needed.setdefault(compiled.rule.base_type, set()).add(i)
     by_base: dict[RecordType, list[CompiledRule]] = {}
     by_matching: dict[RecordType, list[CompiledRule]] = {}
     for compiled in rules:
@@ -563,7 +726,7 @@ def compile_rule_set(rule_set: DuplicateRuleSet) -> CompiledRuleSet:
     return CompiledRuleSet(
         rule_set=rule_set,
         rules=rules,
-        readers=tuple(_feature_reader(f) for f in ordered),
+        readers=tuple(custom[f] if f in custom else _feature_reader(f) for f in ordered),
         needed={t: tuple(sorted(ix)) for t, ix in needed.items()},
         by_base={t: tuple(rs) for t, rs in by_base.items()},
         by_matching={t: tuple(rs) for t, rs in by_matching.items()},
@@ -576,7 +739,9 @@ def _key_spaces(compiled: CompiledRule) -> list[str]:
     condition), plus the blank key of each condition when the rule does not ignore blanks."""
     spaces: list[str] = []
     for c in compiled.conditions:
-        if c.condition.operator is Operator.SIMILAR:
+        if c.condition is None:
+            spaces.append(c.namespace)
+        elif c.condition.operator is Operator.SIMILAR:
             spaces += [f"{c.namespace}{b.tag}:" for b in c.condition.blocking]
         else:
             spaces.append(c.namespace)

@@ -28,10 +28,17 @@ from leadkit.duplicates.index import (
     to_match,
 )
 from leadkit.duplicates.matches import DuplicateGroup, DuplicateMatch, RuleEvidence
-from leadkit.duplicates.records import Matchable, RecordRef, duplicate_record, record_ref
+from leadkit.duplicates.records import (
+    DuplicateRecord,
+    Matchable,
+    RecordRef,
+    duplicate_record,
+    record_ref,
+)
 from leadkit.duplicates.rules import CheckMode, DuplicateRuleSet
 from leadkit.errors import DuplicatesUnresolved, InvalidValue
 from leadkit.lead import Lead
+from leadkit.shards import Shard
 from leadkit.values import RecordId
 
 __all__ = [
@@ -45,6 +52,7 @@ __all__ = [
     "check_import",
     "check_on_save",
     "find_duplicates",
+    "merge_scan_reports",
     "scan",
     "scan_report",
 ]
@@ -228,14 +236,16 @@ def _groups(edges: Iterable[DuplicateMatch]) -> tuple[DuplicateGroup, ...]:
 
 
 def _pair_edges(
-    index: DuplicateIndex, prepared: Sequence[Prepared]
+    index: DuplicateIndex, prepared: Sequence[Prepared], shard: Shard | None = None
 ) -> tuple[list[DuplicateMatch], int]:
     """Every matching (base, candidate) pair among ``prepared`` (all indexed in ``index``),
     symmetric rules in the (smaller, larger) orientation; and the comparisons made.
 
     Records are taken in order. A symmetric rule reaches most pairs from both records; the
     second time, the pair is skipped when the earlier record's chosen keys show it was
-    already compared.
+    already compared. With ``shard``, only the records of the shard are taken (each still
+    compared with every record of the index): a pair whose other record is in another shard
+    is never skipped, so the shards' edges together hold every edge of the whole scan.
     """
     compiled = index.compiled
     evidence: dict[tuple[RecordRef, RecordRef], dict[str, RuleEvidence]] = {}
@@ -243,6 +253,8 @@ def _pair_edges(
     stored = {p.ref: p for p in prepared}
     chosen: dict[tuple[RecordRef, str], tuple[str, ...]] = {}
     for record in prepared:
+        if shard is not None and not shard.holds(_shard_key(record.ref)):
+            continue
         rules = compiled.by_base.get(record.ref.record_type, ())
         for block in index.blocks(record, rules):
             rule = block.rule
@@ -278,9 +290,21 @@ def scan_report(
     rule_set: DuplicateRuleSet,
     *,
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    compound_keys: bool = True,
+    shard: Shard | None = None,
 ) -> ScanReport:
-    """:func:`scan`, with what it cost. Raises InvalidValue if a record appears twice."""
-    index = DuplicateIndex(rule_set, max_block_size=max_block_size)
+    """:func:`scan`, with what it cost. ``compound_keys=False`` blocks each rule on one
+    condition (the blocking before compound keys, for comparisons).
+
+    With ``shard`` (``Shard(i, n)``) only the records whose reference (``lead:L-1``) hashes
+    into the shard are looked up, each against every record: the work of one of ``n``
+    workers. :func:`merge_scan_reports` of the ``n`` shards' reports has the groups and
+    matches of the unsharded scan.
+
+    Raises InvalidValue if a record appears twice or ``shard`` is not a Shard."""
+    if shard is not None and not isinstance(shard, Shard):
+        raise InvalidValue("shard", shard, "must be a Shard or None")
+    index = DuplicateIndex(rule_set, max_block_size=max_block_size, compound_keys=compound_keys)
     compiled = index.compiled
     prepared: dict[RecordRef, Prepared] = {}
     for record in records:
@@ -290,7 +314,7 @@ def scan_report(
         prepared[item.ref] = item
     ordered = [prepared[ref] for ref in sorted(prepared)]
     index.rebuild_prepared(ordered)
-    edges, comparisons = _pair_edges(index, ordered)
+    edges, comparisons = _pair_edges(index, ordered, shard)
     groups = _groups(edges)
     return ScanReport(
         groups=groups,
@@ -298,6 +322,42 @@ def scan_report(
         comparisons=comparisons,
         matches=len(edges),
         stop_keys=index.stats().stop_keys,
+    )
+
+
+def _shard_key(ref: RecordRef) -> str:
+    return f"{ref.record_type.value}:{ref.record_id}"
+
+
+def merge_scan_reports(reports: Iterable[ScanReport]) -> ScanReport:
+    """One report from the reports of the shards of one scan (``Shard(i, n)`` for every
+    ``i``): the matches of a pair found in several shards are merged (the evidence of every
+    rule), the groups rebuilt, the comparisons added up.
+
+    Raises InvalidValue when no report is given or the reports scanned different numbers of
+    records (shards of different scans).
+    """
+    listed = list(reports)
+    if not listed:
+        raise InvalidValue("reports", listed, "must hold at least one report")
+    records = {r.records for r in listed}
+    if len(records) != 1:
+        raise InvalidValue("reports", sorted(records), "are of scans of different records")
+    evidence: dict[tuple[RecordRef, RecordRef], dict[str, RuleEvidence]] = {}
+    for report in listed:
+        for group in report.groups:
+            for edge in group.edges:
+                found = evidence.setdefault((edge.record, edge.candidate), {})
+                found[edge.rule] = RuleEvidence(edge.rule, edge.score, edge.conditions)
+                for other in edge.other_rules:
+                    found[other.rule] = other
+    edges = [to_match(a, b, list(found.values())) for (a, b), found in evidence.items()]
+    return ScanReport(
+        groups=_groups(edges),
+        records=listed[0].records,
+        comparisons=sum(r.comparisons for r in listed),
+        matches=len(edges),
+        stop_keys=listed[0].stop_keys,
     )
 
 
@@ -372,19 +432,25 @@ def check_import(
     stored_rules = index.rules_for(rule_set) if index is not None else ()
     batch = DuplicateIndex(rule_set, max_block_size=max_block_size)
     compiled = batch.compiled
-    views = [duplicate_record(record) for record in records]
-    rows = [compiled.prepare(view) for view in views]
+    # The views are kept only to check them against ``index`` (prepared with its rules).
+    views: list[DuplicateRecord] = []
+    rows: list[Prepared] = []
+    for record in records:
+        view = duplicate_record(record)
+        rows.append(compiled.prepare(view))
+        if index is not None:
+            views.append(view)
     batch.rebuild_prepared(rows)
     out: list[ImportRow] = []
     edges: list[DuplicateMatch] = []
-    for position, (view, item) in enumerate(zip(views, rows, strict=True)):
+    for position, item in enumerate(rows):
         record_type = item.ref.record_type
         in_batch = batch.search(item, compiled.by_base.get(record_type, ()))
         edges += in_batch
         stored: list[DuplicateMatch] = []
         if index is not None:
             mine = [r for r in stored_rules if r.rule.base_type is record_type]
-            stored = index.search(index.compiled.prepare(view), mine)
+            stored = index.search(index.compiled.prepare(views[position]), mine)
         out.append(ImportRow(position, item.ref, tuple(stored), tuple(in_batch)))
     return ImportCheck(tuple(out), _groups(edges))
 

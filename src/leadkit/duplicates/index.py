@@ -233,6 +233,8 @@ def _check_block_size(value: object) -> int:
 class DuplicateIndex:
     """Stored records indexed by the blocking keys of one rule set.
 
+    ``compound_keys=False`` blocks each rule on one condition only (key format 1: for
+    comparisons; the keys of a persisted store must be built with the same setting).
     ``store`` holds the keys (a fresh :class:`MemoryKeyStore` by default). Without a
     ``loader`` the index also keeps each record's normalised values in memory, so the store
     must start empty; with one (for a persistent store such as ``SqlKeyStore``) it keeps
@@ -249,9 +251,10 @@ class DuplicateIndex:
         store: DuplicateKeyStore | None = None,
         loader: CandidateLoader | None = None,
         max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+        compound_keys: bool = True,
     ) -> None:
         self._max_block_size = _check_block_size(max_block_size)
-        self._compiled = compile_rule_set(rule_set)
+        self._compiled = compile_rule_set(rule_set, compound=compound_keys is not False)
         self._store: DuplicateKeyStore = MemoryKeyStore() if store is None else store
         self._loader = loader
         self._prepared: dict[RecordRef, Prepared] | None = None
@@ -480,13 +483,22 @@ class DuplicateIndex:
         return [(block.rule, block.refs) for block in self.blocks(prepared, rules)]
 
     def blocks(self, prepared: Prepared, rules: Sequence[CompiledRule]) -> list[Block]:
-        """:meth:`candidates`, with the keys each rule looked up and the keys it chose."""
-        wanted: list[tuple[CompiledRule, list[list[str]]]] = []
+        """:meth:`candidates`, with the keys each rule looked up and the keys it chose.
+
+        A rule of several conditions reads its compound keys (and its overflow key) when the
+        record has them and any of them is held by no more than ``max_block_size`` records:
+        the records sharing a key in every condition. Else the cheapest condition's keys.
+        """
+        wanted: list[tuple[CompiledRule, list[list[str]], list[str] | None]] = []
         every_key: set[str] = set()
         for rule in rules:
             keys = rule.query_keys(prepared)
             if keys is not None:
-                wanted.append((rule, keys))
+                compound = rule.compound_keys(prepared, matching=False)
+                if compound is not None:
+                    compound.append(rule.overflow_key)
+                    every_key.update(compound)
+                wanted.append((rule, keys, compound))
                 for condition_keys in keys:
                     every_key.update(condition_keys)
         if not wanted:
@@ -494,7 +506,7 @@ class DuplicateIndex:
         counts = self._store.counts(every_key)
         limit = self._max_block_size
         chosen: list[tuple[CompiledRule, list[list[str]], list[str]]] = []
-        for rule, keys in wanted:
+        for rule, keys, compound in wanted:
             best: tuple[int, list[str]] | None = None
             possible = True
             for condition_keys in keys:
@@ -508,7 +520,18 @@ class DuplicateIndex:
                 cost = sum(counts[k] for k in live)
                 if best is None or cost < best[0]:
                     best = (cost, live)
-            if possible and best is not None:
+            if not possible:
+                continue
+            if compound is not None:
+                held = [k for k in compound if counts.get(k, 0)]
+                if not held:
+                    continue  # nobody shares a key in every condition
+                live = [k for k in held if counts[k] <= limit]
+                if live and len(live) == len(held):
+                    chosen.append((rule, [*keys, compound], live))
+                    continue
+                keys = [*keys, compound]
+            if best is not None:
                 chosen.append((rule, keys, best[1]))
         if not chosen:
             return []

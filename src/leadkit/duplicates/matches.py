@@ -17,15 +17,26 @@ __all__ = ["ConditionEvidence", "DuplicateGroup", "DuplicateMatch", "RuleEvidenc
 @attrs.frozen
 class ConditionEvidence:
     """Why one condition held: the two normalised values compared and their similarity
-    (100 for the exact-style operators)."""
+    (100 for the exact-style operators). For a probabilistic rule, each compared field: the
+    ``level`` it reached (``blank`` when either value is blank) and its ``weight`` (its
+    contribution, ``log2(m/u)``, to the match weight)."""
 
     condition: Condition
     base_value: str
     matching_value: str
     similarity: float
+    level: str | None = None
+    weight: float | None = None
 
     def explain(self) -> str:
-        """``full_name ~ full_name (token_sort_ratio >= 88): 'anna berg' vs 'ana berg' (94.1)``."""
+        """``full_name ~ full_name (token_sort_ratio >= 88): 'anna berg' vs 'ana berg' (94.1)``;
+        for a probabilistic rule, the field's level and its weight:
+        ``full_name >=92 +11.4: 'anna berg' vs 'ana berg'``."""
+        if self.weight is not None:
+            return (
+                f"{self.condition.base_field} {self.level} {self.weight:+.1f}: "
+                f"{self.base_value!r} vs {self.matching_value!r}"
+            )
         return (
             f"{self.condition.describe()}: {self.base_value!r} vs {self.matching_value!r} "
             f"({self.similarity:.1f})"

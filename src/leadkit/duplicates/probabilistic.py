@@ -30,15 +30,24 @@ import attrs
 import jellyfish
 
 from leadkit.duplicates.compiled import similarity
+from leadkit.duplicates.matches import ConditionEvidence, RuleEvidence
 from leadkit.duplicates.records import (
     DuplicateFieldKind,
     DuplicateRecord,
     Matchable,
     RecordRef,
+    RecordType,
+    distinct_records,
     duplicate_field_spec,
     duplicate_record,
 )
-from leadkit.duplicates.rules import Similarity, rule_normalizer
+from leadkit.duplicates.rules import (
+    Condition,
+    DuplicateRuleSet,
+    Operator,
+    Similarity,
+    rule_normalizer,
+)
 from leadkit.errors import ConfigurationError, InvalidValue
 
 __all__ = [
@@ -50,6 +59,7 @@ __all__ = [
     "ProbabilisticMatch",
     "ProbabilisticRule",
     "fit",
+    "with_fitted_rule",
 ]
 
 
@@ -144,10 +154,11 @@ class ProbabilisticRule:
     """A Fellegi-Sunter rule: the compared fields, the match-probability ``threshold`` a
     pair must reach, whether the full name's phonetic codes block (``name_blocking``), the
     largest block compared (bigger ones are skipped as uninformative), the size of the
-    sample ``u`` is estimated from and the EM iterations.
+    sample ``u`` is estimated from, the EM iterations and the records it compares (of one
+    ``record_type``, leads by default).
 
-    Raises ConfigurationError for no comparisons, a field compared twice, a threshold
-    outside (0, 1) or non-positive sizes.
+    Raises ConfigurationError for a blank name, no comparisons, a field compared twice, a
+    threshold outside (0, 1) or non-positive sizes.
     """
 
     name: str
@@ -157,8 +168,14 @@ class ProbabilisticRule:
     max_block_size: int = 200
     u_sample: int = 50_000
     iterations: int = 40
+    record_type: RecordType = RecordType.LEAD
+    description: str = ""
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigurationError("probabilistic rule", "needs a name")
+        if not isinstance(self.record_type, RecordType):
+            raise ConfigurationError(f"probabilistic rule {self.name!r}", "needs a RecordType")
         for name in ("max_block_size", "u_sample", "iterations"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -254,6 +271,94 @@ class FittedRule:
     parameters: tuple[LevelParameters, ...]
     iterations: int
 
+    # As a rule of a DuplicateRuleSet (the optional rule kind) --------------------------------
+
+    @property
+    def name(self) -> str:
+        """The rule's name (unique in a rule set)."""
+        return self.rule.name
+
+    @property
+    def base_type(self) -> RecordType:
+        """The type of the records checked (the rule's ``record_type``)."""
+        return self.rule.record_type
+
+    @property
+    def matching_type(self) -> RecordType:
+        """The type of the candidates (the same as ``base_type``)."""
+        return self.rule.record_type
+
+    @property
+    def description(self) -> str:
+        """The rule's description."""
+        return self.rule.description
+
+    @property
+    def ignore_blank(self) -> bool:
+        """True: a record without any blocking value has no candidates."""
+        return True
+
+    @property
+    def exclude_inactive(self) -> bool:
+        """True: in a scan, inactive records take no part."""
+        return True
+
+    @property
+    def is_symmetric(self) -> bool:
+        """True: the weight of (a, b) is the weight of (b, a)."""
+        return True
+
+    def describe(self) -> str:
+        """One line: the compared fields and the threshold."""
+        fields = ", ".join(c.field for c in self.rule.comparisons)
+        return (
+            f"{self.name}: Fellegi-Sunter over {fields}, match probability >= "
+            f"{self.rule.threshold:g}"
+        )
+
+    def readers(self) -> tuple[Callable[[DuplicateRecord], tuple[str, ...]], ...]:
+        """One reader per comparison: the field's normalised, non-blank values."""
+        return tuple(c.reader() for c in self.rule.comparisons)
+
+    def blocking_keys(self, record: DuplicateRecord) -> tuple[str, ...]:
+        """The keys a record is blocked under (sorted): the normalised values of the
+        ``block`` fields and, with ``name_blocking``, the name keys (the whole name's phonetic
+        codes, and each name word's code with the company, postal code or a phone)."""
+        keys: set[str] = set()
+        for comparison, read in zip(self.rule.comparisons, self.readers(), strict=True):
+            if comparison.block:
+                keys.update(f"{comparison.field}:{v}" for v in read(record))
+        if self.rule.name_blocking:
+            keys.update(_name_keys(record))
+        return tuple(sorted(keys))
+
+    def evidence(
+        self, a: Sequence[tuple[str, ...]], b: Sequence[tuple[str, ...]]
+    ) -> RuleEvidence | None:
+        """The evidence that two records (their comparison values, as :meth:`readers` read
+        them) match: None below the threshold; else the score (the match probability times
+        100) and, per compared field, the values, the level reached and its weight (a blank
+        field: level ``blank``, weight 0)."""
+        pattern = _vector(self.rule.comparisons, a, b)
+        weight, parts = self._weights(pattern)
+        probability = _sigmoid2(weight)
+        if probability < self.rule.threshold:
+            return None
+        conditions = tuple(
+            ConditionEvidence(
+                _CONDITIONS[c.field],
+                min(x, default=""),
+                min(y, default=""),
+                _band_similarity(c, level),
+                level=part.level or "blank",
+                weight=round(part.weight, 3),
+            )
+            for c, x, y, level, part in zip(
+                self.rule.comparisons, a, b, pattern, parts, strict=True
+            )
+        )
+        return RuleEvidence(self.name, round(probability * 100, 2), conditions)
+
     def _weights(self, pattern: _Pattern) -> tuple[float, tuple[FieldWeight, ...]]:
         total = math.log2(self.prior / (1 - self.prior))
         parts: list[FieldWeight] = []
@@ -296,6 +401,28 @@ class FittedRule:
         return tuple(found)
 
 
+class _Conditions(dict[str, Condition]):
+    """The condition an explanation names for a compared field (built once per field)."""
+
+    def __missing__(self, field: str) -> Condition:
+        made = self[field] = Condition(operator=Operator.EXACT, base_field=field)
+        return made
+
+
+_CONDITIONS: Final = _Conditions()
+
+
+def _band_similarity(comparison: Comparison, level: int | None) -> float:
+    """The similarity an evidence shows: 100 for exact, the band's floor, else 0."""
+    if level is None:
+        return 0.0
+    if level == 0:
+        return 100.0
+    if level <= len(comparison.bands):
+        return comparison.bands[level - 1]
+    return 0.0
+
+
 def _sigmoid2(weight: float) -> float:
     if weight > 60:
         return 1.0
@@ -304,12 +431,7 @@ def _sigmoid2(weight: float) -> float:
 
 
 def _views(records: Iterable[Matchable]) -> list[DuplicateRecord]:
-    views = [duplicate_record(r) for r in records]
-    seen: set[RecordRef] = set()
-    for view in views:
-        if view.ref in seen:
-            raise InvalidValue("records", str(view.ref), "appears twice")
-        seen.add(view.ref)
+    views = distinct_records(records)
     views.sort(key=lambda v: v.ref)
     return views
 
@@ -562,3 +684,20 @@ def _global_prior(
             return new
         prior = new
     return prior
+
+
+def with_fitted_rule(
+    rule_set: DuplicateRuleSet,
+    records: Iterable[Matchable],
+    rule: ProbabilisticRule = DEFAULT_PROBABILISTIC_RULE,
+) -> DuplicateRuleSet:
+    """``rule_set`` with ``rule`` fitted on ``records`` added (``rule_set`` itself when there
+    are fewer than two records to fit on). Pure and deterministic.
+
+    Raises InvalidValue for a record given twice, ConfigurationError when ``rule_set``
+    already has a rule of that name.
+    """
+    views = _views(records)
+    if len(views) < 2:
+        return rule_set
+    return attrs.evolve(rule_set, rules=(*rule_set.rules, fit(rule, views)))

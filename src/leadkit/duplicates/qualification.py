@@ -328,6 +328,9 @@ class IndexingUnitOfWork:
         merges = getattr(inner, "merges", None)
         if merges is not None:  # the store's merge records, in the same transaction
             self.merges = merges
+        record_merges = getattr(inner, "record_merges", None)
+        if record_merges is not None:  # contact and account merges, likewise
+            self.record_merges = record_merges
 
     @property
     def inner(self) -> UnitOfWork:
@@ -819,20 +822,41 @@ class EngineDuplicateCheck:
         """The keys a qualification of ``lead`` locks before its lookup: the keys the lead
         is looked up by (rules from leads to contacts and accounts) and those the contact
         and the account made from it would be indexed under. Two leads of one person share
-        at least one, so their qualifications take turns."""
+        at least one, so their qualifications take turns. When leads are indexed, also the
+        keys the lead is looked up by among leads and those it is indexed under itself: a
+        lead and a lead it duplicates then share one too (an import creating them takes
+        turns)."""
         compiled = self._index.compiled
         view = duplicate_record(lead)
         prepared = compiled.prepare(view)
         keys: set[str] = set()
         for rule in compiled.by_base.get(RecordType.LEAD, ()):
-            if rule.rule.matching_type is RecordType.LEAD:
+            if rule.rule.matching_type is RecordType.LEAD and not self._leads:
                 continue
             for condition_keys in rule.query_keys(prepared) or ():
                 keys.update(condition_keys)
         for kind in (RecordType.CONTACT, RecordType.ACCOUNT):
             made = compiled.prepare(attrs.evolve(view, record_type=kind))
             keys.update(compiled.index_keys(made))
+        if self._leads:
+            keys.update(compiled.index_keys(prepared))
         return frozenset(keys)
+
+    def lock_all(self, leads: Iterable[Lead], uow: UnitOfWork) -> None:
+        """Lock the keys of every lead of ``leads`` (:meth:`lock_keys_of`) in ``uow`` at
+        once, in one order, until it ends: a unit of work about to check several leads (an
+        import batch) takes them all before its first lookup, so that two such units of
+        work never wait for each other's keys in opposite orders (a deadlock on
+        PostgreSQL). The lookups of :meth:`matches` then find their keys held.
+
+        Raises ConfigurationError when ``uow`` does not come from :attr:`store`,
+        StorageUnavailable when the store fails.
+        """
+        work = self._own(uow)
+        keys: set[str] = set()
+        for lead in leads:
+            keys.update(self._lock_keys(lead))
+        work.lock_keys(sorted(keys))
 
     # Internals ----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ conditions refer to (:data:`FIELDS`). Phones are stored in E.164 form, domains a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -35,6 +35,7 @@ __all__ = [
     "RecordRef",
     "RecordType",
     "custom_field",
+    "distinct_records",
     "duplicate_field_spec",
     "duplicate_record",
     "record_ref",
@@ -357,8 +358,9 @@ def duplicate_record(record: Matchable, *, company: str | None = None) -> Duplic
       Disqualified lead. ``full_name`` leaves out salutation and suffix ("Dr.", "Jr.").
     - Contact: names, e-mail, phones and address; ``company`` is the name of the contact's
       account when the host passes it (a contact stores only the account id), else the
-      contact's own ``company`` text.
-    - Account: ``company`` is its name; its business phone, website and address.
+      contact's own ``company`` text. ``active`` is False once merged into another.
+    - Account: ``company`` is its name; its business phone, website and address; ``active``
+      is False once merged into another.
 
     ``company`` overrides the company of any record. A :class:`DuplicateRecord` is returned
     unchanged (or with ``company`` replaced).
@@ -425,6 +427,7 @@ def _from_contact(contact: Contact, company: str | None) -> DuplicateRecord:
         city=contact.address.city,
         postal_code=contact.address.postal_code,
         country=contact.address.country,
+        active=contact.merged_into is None,
     )
 
 
@@ -441,6 +444,7 @@ def _from_account(account: Account, company: str | None) -> DuplicateRecord:
         city=account.address.city,
         postal_code=account.address.postal_code,
         country=account.address.country,
+        active=account.merged_into is None,
     )
 
 
@@ -467,3 +471,15 @@ def record_ref(record: Matchable | RecordRef | RecordId) -> RecordRef:
     if isinstance(record, RecordId) and record.kind in _TYPES:
         return RecordRef(_TYPES[record.kind], record.value)
     raise InvalidValue("record", record, "must be a lead, contact or account (or its id)")
+
+
+def distinct_records(records: Iterable[Matchable]) -> list[DuplicateRecord]:
+    """The duplicate views of ``records``, in the order given. Raises InvalidValue if a
+    record appears twice (the same type and id)."""
+    views = [duplicate_record(r) for r in records]
+    seen: set[RecordRef] = set()
+    for view in views:
+        if view.ref in seen:
+            raise InvalidValue("records", str(view.ref), "appears twice")
+        seen.add(view.ref)
+    return views

@@ -15,11 +15,11 @@ so that no lookup ever compares a record with every stored one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from functools import partial
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -35,6 +35,7 @@ from leadkit.duplicates.normalize import (
 )
 from leadkit.duplicates.records import (
     DuplicateFieldKind,
+    DuplicateRecord,
     FieldSpec,
     RecordType,
     duplicate_field_spec,
@@ -56,6 +57,7 @@ __all__ = [
     "Operator",
     "Phonetic",
     "Similarity",
+    "WeightedRule",
     "default_rule_set",
     "normalize_business_domain",
     "normalize_personal_email",
@@ -744,20 +746,88 @@ class DuplicateRule:
         return f"{self.base_type.value} vs {self.matching_type.value}: {conditions}"
 
 
-def _rules(value: Iterable[DuplicateRule]) -> tuple[DuplicateRule, ...]:
+@runtime_checkable
+class WeightedRule(Protocol):
+    """What a rule set needs of a probabilistic rule: the optional rule kind, implemented by
+    :class:`~leadkit.duplicates.probabilistic.FittedRule` (which imports this module)."""
+
+    @property
+    def name(self) -> str:
+        """The rule's name."""
+        ...
+
+    @property
+    def base_type(self) -> RecordType:
+        """The type of the records checked."""
+        ...
+
+    @property
+    def matching_type(self) -> RecordType:
+        """The type of the candidates."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """The rule's description."""
+        ...
+
+    @property
+    def ignore_blank(self) -> bool:
+        """True when a record without blocking values has no candidates."""
+        ...
+
+    @property
+    def exclude_inactive(self) -> bool:
+        """True when inactive records take no part in a scan."""
+        ...
+
+    @property
+    def is_symmetric(self) -> bool:
+        """True when the rule gives (a, b) and (b, a) the same answer."""
+        ...
+
+    def describe(self) -> str:
+        """One line saying what the rule compares."""
+        ...
+
+    def readers(self) -> tuple[Callable[[DuplicateRecord], tuple[str, ...]], ...]:
+        """The readers of the values the rule compares, one per compared field."""
+        ...
+
+    def blocking_keys(self, record: DuplicateRecord) -> tuple[str, ...]:
+        """The keys a record is blocked under."""
+        ...
+
+    def evidence(self, a: Sequence[tuple[str, ...]], b: Sequence[tuple[str, ...]]) -> object:
+        """A ``RuleEvidence`` for two records' compared values, or None (no match)."""
+        ...
+
+
+def _rules(
+    value: Iterable[DuplicateRule | WeightedRule],
+) -> tuple[DuplicateRule | WeightedRule, ...]:
     return tuple(value)
+
+
+def _is_rule(value: object) -> bool:
+    return isinstance(value, DuplicateRule) or isinstance(value, WeightedRule)  # noqa: SIM101
 
 
 @attrs.frozen(kw_only=True)
 class DuplicateRuleSet:
     """Rules ORed: a record is a duplicate of another when any rule matches.
 
+    A rule is a :class:`DuplicateRule` or, the optional probabilistic kind, a
+    :class:`~leadkit.duplicates.probabilistic.FittedRule` (``fit(rule, records)``): it takes
+    part wherever rules do (``find_duplicates``, the save and qualification checks, imports,
+    scans), blocked by its own keys and explained field by field.
+
     ``mode`` says what a save does on a match (:class:`CheckMode`). Raises ConfigurationError
-    for a blank name, no rules or two rules with the same name.
+    for a blank name, no rules, a value that is not a rule or two rules with the same name.
     """
 
     name: str
-    rules: tuple[DuplicateRule, ...] = attrs.field(converter=_rules)
+    rules: tuple[DuplicateRule | WeightedRule, ...] = attrs.field(converter=_rules)
     mode: CheckMode = attrs.field(default=CheckMode.WARN, converter=_mode)
     description: str = ""
 
@@ -767,27 +837,46 @@ class DuplicateRuleSet:
         what = f"duplicate rule set {self.name!r}"
         if not self.rules:
             raise ConfigurationError(what, "needs at least one rule")
-        names = [r.name for r in self.rules if isinstance(r, DuplicateRule)]
+        names = [r.name for r in self.rules if _is_rule(r)]
         if len(names) != len(self.rules):
-            raise ConfigurationError(what, "rules must be DuplicateRule values")
+            raise ConfigurationError(what, "rules must be DuplicateRule or FittedRule values")
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ConfigurationError(what, f"rule names must be unique: {', '.join(repeated)}")
 
     def rule(self, name: str) -> DuplicateRule:
-        """The rule called ``name``. Raises ConfigurationError if there is none."""
+        """The deterministic rule called ``name``. Raises ConfigurationError if there is none
+        (or it is a probabilistic rule: :meth:`fitted` returns those)."""
+        found = self._named(name)
+        if not isinstance(found, DuplicateRule):
+            raise ConfigurationError(
+                f"duplicate rule set {self.name!r}", f"{name!r} is a probabilistic rule (fitted)"
+            )
+        return found
+
+    def fitted(self, name: str) -> WeightedRule:
+        """The probabilistic rule called ``name``. Raises ConfigurationError if there is none
+        (or it is a deterministic rule: :meth:`rule` returns those)."""
+        found = self._named(name)
+        if isinstance(found, DuplicateRule):
+            raise ConfigurationError(
+                f"duplicate rule set {self.name!r}", f"{name!r} is not a probabilistic rule"
+            )
+        return found
+
+    def _named(self, name: str) -> DuplicateRule | WeightedRule:
         for rule in self.rules:
             if rule.name == name:
                 return rule
         raise ConfigurationError(f"duplicate rule set {self.name!r}", f"no rule {name!r}")
 
-    def for_base(self, record_type: RecordType) -> tuple[DuplicateRule, ...]:
+    def for_base(self, record_type: RecordType) -> tuple[DuplicateRule | WeightedRule, ...]:
         """The rules that check records of ``record_type``."""
         return tuple(r for r in self.rules if r.base_type is record_type)
 
     def only(self, *names: str) -> DuplicateRuleSet:
         """A rule set with just the named rules (same name and mode)."""
-        return attrs.evolve(self, rules=tuple(self.rule(n) for n in names))
+        return attrs.evolve(self, rules=tuple(self._named(n) for n in names))
 
     def with_mode(self, mode: CheckMode) -> DuplicateRuleSet:
         """The same rules with another check mode."""

@@ -49,6 +49,7 @@ from leadkit.io.mapping import (
     suggest_mapping,
 )
 from leadkit.io.plan import (
+    PLAN_BATCH_SIZE,
     DuplicateAction,
     ExistingAction,
     FileDuplicateGroup,
@@ -59,8 +60,10 @@ from leadkit.io.plan import (
     RowAction,
     SkipReason,
     build_duplicate_index,
+    merge_import_plans,
     plan_import,
 )
+from leadkit.io.progress import ImportProgress, ProgressCallback
 from leadkit.io.readers import (
     CsvSource,
     LeadkitXmlSource,
@@ -71,7 +74,14 @@ from leadkit.io.readers import (
     detect_encoding,
     open_source,
 )
-from leadkit.io.run import ImportCheckpoint, ImportReport, RowOutcome, RowStatus, run_import
+from leadkit.io.run import (
+    PROGRESS_EVERY,
+    ImportCheckpoint,
+    ImportReport,
+    RowOutcome,
+    RowStatus,
+    run_import,
+)
 
 __all__ = [
     "COLUMNS",
@@ -81,6 +91,8 @@ __all__ = [
     "EXPORT_ONLY",
     "FORMULA_TRIGGERS",
     "LANGUAGES",
+    "PLAN_BATCH_SIZE",
+    "PROGRESS_EVERY",
     "ColumnMapping",
     "ColumnSpec",
     "CsvSource",
@@ -93,6 +105,7 @@ __all__ = [
     "ImportInterrupted",
     "ImportPlan",
     "ImportPolicy",
+    "ImportProgress",
     "ImportReport",
     "ImportTotals",
     "LeadkitXmlSource",
@@ -101,6 +114,7 @@ __all__ = [
     "MappingIncomplete",
     "ParseOptions",
     "PlannedRow",
+    "ProgressCallback",
     "ReadLimits",
     "RowAction",
     "RowError",
@@ -124,6 +138,7 @@ __all__ = [
     "html_to_text",
     "lead_cell",
     "lead_from_email",
+    "merge_import_plans",
     "neutralise",
     "open_source",
     "parse_date",

@@ -11,8 +11,9 @@ contacts and accounts.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import Enum
 from typing import Any, Final, cast
@@ -38,14 +39,17 @@ from leadkit.io.mapping import (
     RowParser,
     suggest_mapping,
 )
-from leadkit.io.readers import Data, Source, open_source
+from leadkit.io.progress import ProgressCallback, _Meter
+from leadkit.io.readers import Data, Source, SourceRow, open_source
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadStore, UnitOfWork
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
+from leadkit.shards import Shard
 from leadkit.values import LeadId, UserRef, currency_exponent
 
 __all__ = [
+    "PLAN_BATCH_SIZE",
     "DuplicateAction",
     "ExistingAction",
     "FileDuplicateGroup",
@@ -56,6 +60,7 @@ __all__ = [
     "RowAction",
     "SkipReason",
     "build_duplicate_index",
+    "merge_import_plans",
     "plan_import",
 ]
 
@@ -449,12 +454,18 @@ def _as_source(source: Source | Data, **options: Any) -> Source:
     return source
 
 
+PLAN_BATCH_SIZE: Final = 2000
+"""Rows parsed, validated and checked against the store per batch by :func:`plan_import`."""
+
+
 def plan_import(
     source: Source | Data,
     mapping: ColumnMapping | None = None,
     policy: ImportPolicy | None = None,
     *,
     store: LeadStore | UnitOfWork | None = None,
+    progress: ProgressCallback | None = None,
+    shard: Shard | None = None,
 ) -> ImportPlan:
     """Preview an import without writing anything.
 
@@ -463,15 +474,33 @@ def plan_import(
     ``store`` (a store or a unit of work) is read for rows matching stored leads and for
     duplicates of stored leads, contacts and accounts (a store's unit of work is rolled back).
 
+    Rows are parsed, validated and checked against the store in batches of
+    :data:`PLAN_BATCH_SIZE`; then the rows to create are checked against one another (the
+    duplicates in the file). ``progress`` receives an
+    :class:`~leadkit.io.progress.ImportProgress` after each batch (the file is counted
+    first, for the time left).
+
+    With ``shard`` (``Shard(i, n)``) the plan covers only the rows of that shard: a row that
+    names a lead (its id column, or the e-mail of a stored lead) by a stable hash of the
+    lead's id, so that rows naming one lead meet in one shard; any other row by its row
+    number. :func:`merge_import_plans` of the ``n`` shards' plans is the plan of the whole
+    file (the check within the file is made again over every shard's rows).
+
     Raises MappingIncomplete when the mapping leaves a field the policy's profile requires
     without a column; MalformedSource for a file that cannot be read; ConfigurationError for
-    a mapping made for other headers.
+    a mapping made for other headers; InvalidValue for a ``shard`` that is not a Shard;
+    what ``progress`` raises.
     """
+    if shard is not None and not isinstance(shard, Shard):
+        raise InvalidValue("shard", shard, "must be a Shard or None")
     policy = policy if policy is not None else ImportPolicy()
     table = _as_source(source, limits=policy.limits)
     mapping = mapping if mapping is not None else suggest_mapping(table.headers)
     mapping.check(policy.profile)
     parser = RowParser(mapping, table.headers, policy.parse_options)
+    total = sum(1 for _ in table.rows()) if progress is not None else None
+    meter = _Meter("plan", progress, total)
+    rows: list[PlannedRow] = []
     with _reading(store) as uow:
         stored = (
             _StoredState.read(
@@ -480,17 +509,43 @@ def plan_import(
             if uow is not None
             else _StoredState(None, {})
         )
-        rows = _plan_rows(table, parser, policy, uow, stored)
+        targeted: dict[LeadId, int] = {}
+        keys = _ShardKeys(mapping, table.headers, policy, uow, stored) if shard else None
+        read = 0
+        for batch in _batches(table.rows(), PLAN_BATCH_SIZE):
+            read += len(batch)
+            if shard is not None and keys is not None:
+                batch = [row for row in batch if shard.holds(keys.key(row))]
+            planned = _plan_rows(batch, parser, policy, uow, stored, targeted)
+            if policy.check_duplicates and stored.index is not None:
+                _check_stored(planned, policy, stored.index)
+            rows += planned
+            meter.report(read)
+    # The index of the stored records is not needed by the check within the file: let it go
+    # before that check builds the file's own index.
+    del stored, keys
+    return _finish(table.name, table.headers, mapping, policy, rows)
+
+
+def _finish(
+    source: str,
+    headers: tuple[str, ...],
+    mapping: ColumnMapping,
+    policy: ImportPolicy,
+    rows: list[PlannedRow],
+) -> ImportPlan:
+    """The plan of ``rows`` (planned and checked against the store): the check within the
+    file, then the fingerprint."""
     groups: tuple[FileDuplicateGroup, ...] = ()
     if policy.check_duplicates:
-        rows, groups = _check_duplicates(rows, policy, stored.index)
+        groups = _check_in_file(rows, policy)
     digest = hashlib.sha256()
-    digest.update(repr((table.name, table.headers, mapping.columns)).encode())
+    digest.update(repr((source, headers, mapping.columns)).encode())
     for row in rows:
         digest.update(f"{row.number}:{row.action.value}:{row.lead_id}\n".encode())
     return ImportPlan(
-        source=table.name,
-        headers=table.headers,
+        source=source,
+        headers=headers,
         mapping=mapping,
         policy=policy,
         rows=tuple(rows),
@@ -499,16 +554,96 @@ def plan_import(
     )
 
 
+class _ShardKeys:
+    """The shard key of a row: ``lead:<id>`` for a row that names a lead (its id cell, or
+    the e-mail of a stored lead, when the policy matches by e-mail), else ``row:<number>``.
+    Reads only the id and e-mail cells."""
+
+    def __init__(
+        self,
+        mapping: ColumnMapping,
+        headers: tuple[str, ...],
+        policy: ImportPolicy,
+        uow: UnitOfWork | None,
+        stored: _StoredState,
+    ) -> None:
+        wanted = ("id", "email") if policy.match_by_email and uow is not None else ("id",)
+        columns = tuple((h, k if k in wanted else None) for h, k in mapping.columns)
+        self._parser = RowParser(attrs.evolve(mapping, columns=columns), headers,
+                                 policy.parse_options)  # fmt: skip
+        self._by_email = stored.by_email
+
+    def key(self, row: SourceRow) -> str:
+        if not row.is_blank:
+            parsed = self._parser.parse(row.number, row.cells)
+            if parsed.ident:
+                try:
+                    return f"lead:{LeadId(parsed.ident)}"
+                except InvalidValue:
+                    return f"row:{row.number}"
+            email = parsed.patch.email if parsed.patch is not None else None
+            if email:
+                found = self._by_email.get(email.normalized)
+                if found is not None:
+                    return f"lead:{found}"
+        return f"row:{row.number}"
+
+
+def merge_import_plans(plans: Iterable[ImportPlan]) -> ImportPlan:
+    """The plan of a whole file from the plans of its shards (``plan_import(..., shard=
+    Shard(i, n))`` for every ``i``): their rows in file order, the check within the file made
+    again over all of them (a shard checked only its own rows), a new fingerprint. Equal to
+    the plan :func:`plan_import` makes without a shard.
+
+    Raises InvalidValue when no plan is given, the plans are of different files, mappings or
+    policies, or two plans hold the same row.
+    """
+    listed = list(plans)
+    if not listed:
+        raise InvalidValue("plans", listed, "must hold at least one plan")
+    first = listed[0]
+    for plan in listed[1:]:
+        same = (plan.source, plan.headers, plan.mapping, plan.policy)
+        if same != (first.source, first.headers, first.mapping, first.policy):
+            raise InvalidValue("plans", plan.source, "are of different files, mappings or policies")
+    in_groups = {n for plan in listed for group in plan.file_duplicates for n in group.rows}
+    rows: list[PlannedRow] = []
+    for plan in listed:
+        for row in plan.rows:
+            if row.number in in_groups and row.skip_reason is SkipReason.DUPLICATE_IN_FILE:
+                # Skipped by its shard's check within the file: made again below.
+                row = attrs.evolve(
+                    row, action=RowAction.CREATE, skip_reason=None, duplicate_of_row=None
+                )
+            rows.append(row)
+    rows.sort(key=lambda r: r.number)
+    for before, after in itertools.pairwise(rows):
+        if before.number == after.number:
+            raise InvalidValue("plans", after.number, "two plans hold this row")
+    return _finish(first.source, first.headers, first.mapping, first.policy, rows)
+
+
+def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    batch: list[SourceRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _plan_rows(
-    table: Source,
+    batch: Iterable[SourceRow],
     parser: RowParser,
     policy: ImportPolicy,
     uow: UnitOfWork | None,
     stored: _StoredState,
+    targeted: dict[LeadId, int],
 ) -> list[PlannedRow]:
     rows: list[PlannedRow] = []
-    targeted: dict[LeadId, int] = {}
-    for source_row in table.rows():
+    for source_row in batch:
         number = source_row.number
         if source_row.is_blank:
             rows.append(PlannedRow(number, RowAction.SKIP, skip_reason=SkipReason.BLANK))
@@ -612,24 +747,45 @@ def _plan_existing(
     )
 
 
-def _check_duplicates(
-    rows: list[PlannedRow], policy: ImportPolicy, index: DuplicateIndex | None
-) -> tuple[list[PlannedRow], tuple[FileDuplicateGroup, ...]]:
-    creating = [(i, r) for i, r in enumerate(rows) if r.action is RowAction.CREATE]
-    if not creating:
-        return rows, ()
-    records = [draft_record(r.number, r.patch) for _, r in creating if r.patch is not None]
-    check = check_import(records, policy.rule_set, index)
-    position = {f"row-{r.number}": i for i, r in creating}
+def _check_stored(rows: list[PlannedRow], policy: ImportPolicy, index: DuplicateIndex) -> None:
+    """Check the rows to create of one batch against the stored records: a flagged row keeps
+    its matches and is skipped (policy: skip) or still created."""
+    rules = index.rules_for(policy.rule_set)
+    compiled = index.compiled
     skip = policy.on_duplicate is DuplicateAction.SKIP
-    for (i, row), result in zip(creating, check.rows, strict=True):
-        if result.stored:
+    for i, row in enumerate(rows):
+        if row.action is not RowAction.CREATE or row.patch is None:
+            continue
+        prepared = compiled.prepare(draft_record(row.number, row.patch))
+        mine = [r for r in rules if r.rule.base_type is prepared.ref.record_type]
+        found = index.search(prepared, mine)
+        if found:
             rows[i] = attrs.evolve(
                 row,
-                matches=result.stored,
+                matches=tuple(found),
                 action=RowAction.SKIP if skip else row.action,
                 skip_reason=SkipReason.DUPLICATE_OF_STORED if skip else None,
             )
+
+
+def _was_creating(row: PlannedRow) -> bool:
+    """True for a row planned for creation before the duplicate check of the store."""
+    if row.action is RowAction.CREATE:
+        return True
+    return row.skip_reason is SkipReason.DUPLICATE_OF_STORED
+
+
+def _check_in_file(rows: list[PlannedRow], policy: ImportPolicy) -> tuple[FileDuplicateGroup, ...]:
+    """Group the rows to create (also those the store check skipped) that duplicate one
+    another; with policy skip, every member but the first still to be created is skipped."""
+    creating = [i for i, r in enumerate(rows) if _was_creating(r) and r.patch is not None]
+    if not creating:
+        return ()
+    # A generator: the engine keeps the prepared values, not the views.
+    records = (draft_record(rows[i].number, cast(LeadPatch, rows[i].patch)) for i in creating)
+    check = check_import(records, policy.rule_set)
+    position = {f"row-{rows[i].number}": i for i in creating}
+    skip = policy.on_duplicate is DuplicateAction.SKIP
     groups: list[FileDuplicateGroup] = []
     for group in check.groups:
         members = sorted(
@@ -652,4 +808,4 @@ def _check_duplicates(
                 rows=tuple(rows[i].number for i in members), kept=kept_number, edges=group.edges
             )
         )
-    return rows, tuple(groups)
+    return tuple(groups)

@@ -7,6 +7,14 @@ The report accounts for every data row of the file exactly once: created, update
 checkpoint back as ``resume=`` continues with the next row, and the final report still covers
 every row once.
 
+With ``duplicates=`` (an :class:`~leadkit.duplicates.EngineDuplicateCheck` indexing leads, its
+keys in the store's database: ``SqlKeyStore(store.engine)``) the plan's duplicate check is made
+again as each new lead is written, under locks on the lead's blocking keys
+(:meth:`~leadkit.duplicates.EngineDuplicateCheck.matches`, as qualification does): a lead
+that another import (another process, say) stored since the plan was made is found, and the
+row is skipped as a duplicate of a stored record when the policy skips duplicates. Concurrent
+imports of one person so store one lead.
+
 With ``idempotency_key=`` each batch stores its row outcomes under ``key/batch-N`` (N: the
 batch's first row index) in its own unit of work: running the same plan again with the key
 (a retry after a crash, a timeout or an interruption) replays the committed batches' outcomes
@@ -19,10 +27,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from typing import Final, cast
 
 import attrs
 
+from leadkit.duplicates.qualification import EngineDuplicateCheck
 from leadkit.errors import ConcurrencyConflict, InvalidValue
 from leadkit.idempotency import (
     KeyArgument,
@@ -35,12 +44,23 @@ from leadkit.idempotency import (
 )
 from leadkit.io.errors import ImportInterrupted
 from leadkit.io.mapping import RowError
-from leadkit.io.plan import ImportPlan, PlannedRow, RowAction, SkipReason
+from leadkit.io.plan import DuplicateAction, ImportPlan, PlannedRow, RowAction, SkipReason
+from leadkit.io.progress import ProgressCallback, _Meter
 from leadkit.lead import Lead
 from leadkit.ports import IdFactory, LeadStore, UnitOfWork
 from leadkit.values import LeadId, UserRef, require_aware
 
-__all__ = ["ImportCheckpoint", "ImportReport", "RowOutcome", "RowStatus", "run_import"]
+__all__ = [
+    "PROGRESS_EVERY",
+    "ImportCheckpoint",
+    "ImportReport",
+    "RowOutcome",
+    "RowStatus",
+    "run_import",
+]
+
+PROGRESS_EVERY: Final = 1000
+"""Rows between two progress reports of :func:`run_import` inside one batch."""
 
 
 class RowStatus(Enum):
@@ -159,6 +179,7 @@ def _write(
     ids: IdFactory,
     at: datetime,
     by: UserRef,
+    duplicates: EngineDuplicateCheck | None,
 ) -> RowOutcome:
     policy = plan.policy
     assert row.patch is not None
@@ -167,6 +188,14 @@ def _write(
         lead = Lead.create(
             lead_id, row.patch, at=at, by=by, owner=policy.owner, profile=policy.profile
         )
+        if duplicates is not None and _skips_duplicates(plan):
+            found = duplicates.matches(lead, uow)  # locks the lead's keys first
+            if found:
+                best = found[0]
+                return RowOutcome(row.number, RowStatus.SKIPPED, row.lead_id,
+                                  SkipReason.DUPLICATE_OF_STORED,
+                                  reason=f"possible duplicate of {best.candidate} (rule "
+                                  f"{best.rule}), stored since the plan was made")  # fmt: skip
         uow.leads.add(lead)
         return RowOutcome(row.number, RowStatus.CREATED, lead_id)
     assert row.lead_id is not None
@@ -176,6 +205,52 @@ def _write(
         raise ConcurrencyConflict(row.lead_id, row.expected_version, stored.version)
     uow.leads.save(stored.update(row.patch, at=at, by=by, profile=policy.profile))
     return RowOutcome(row.number, RowStatus.UPDATED, row.lead_id, reason=row.reason)
+
+
+def _skips_duplicates(plan: ImportPlan) -> bool:
+    policy = plan.policy
+    return policy.check_duplicates and policy.on_duplicate is DuplicateAction.SKIP
+
+
+def _lock_creates(
+    duplicates: EngineDuplicateCheck,
+    uow: UnitOfWork,
+    batch: Sequence[PlannedRow],
+    plan: ImportPlan,
+    at: datetime,
+    by: UserRef,
+) -> None:
+    """Lock the blocking keys of every lead the batch creates, at once (see
+    :meth:`EngineDuplicateCheck.lock_all`); the keys do not depend on the lead's id."""
+    policy = plan.policy
+    drafts = [
+        Lead.create(_LOCKING, row.patch, at=at, by=by, owner=policy.owner, profile=policy.profile)
+        for row in batch
+        if row.action is RowAction.CREATE and row.patch is not None
+    ]
+    if drafts:
+        duplicates.lock_all(drafts, uow)
+
+
+_LOCKING = LeadId("import-locking")
+
+
+def _check_duplicates(
+    duplicates: EngineDuplicateCheck, target: LeadStore | UnitOfWork, plan: ImportPlan
+) -> None:
+    """Refuse a ``duplicates`` check that cannot stand for the plan's (InvalidValue)."""
+    if not isinstance(duplicates, EngineDuplicateCheck):
+        raise InvalidValue("duplicates", duplicates, "must be an EngineDuplicateCheck")
+    if not duplicates.indexes_leads:
+        raise InvalidValue(
+            "duplicates", duplicates, "must index leads (EngineDuplicateCheck(..., leads=True))"
+        )
+    if duplicates.rule_set != plan.policy.rule_set:
+        raise InvalidValue("duplicates", duplicates, "must use the rule set of the import policy")
+    if target is not duplicates.store and getattr(target, "check", None) is not duplicates:
+        raise InvalidValue(
+            "target", target, "import through duplicates.store (or a unit of work of it)"
+        )
 
 
 def run_import(
@@ -189,6 +264,8 @@ def run_import(
     resume: ImportCheckpoint | None = None,
     on_batch: Callable[[ImportCheckpoint], None] | None = None,
     idempotency_key: KeyArgument = None,
+    duplicates: EngineDuplicateCheck | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Write the plan's creates and updates, all or nothing per batch, and report every row.
 
@@ -204,10 +281,25 @@ def run_import(
 
     With ``idempotency_key`` a batch committed by an earlier run with the key (same plan,
     batch size and user) is not written again: its stored outcomes are reported.
-    Raises InvalidValue for a naive ``at``, a bad batch size or a checkpoint of another plan;
+
+    With ``duplicates`` (a check indexing leads, with the policy's rule set; ``target`` is
+    ``duplicates.store`` or a unit of work of it) every lead about to be created is checked
+    again under locks on its blocking keys, when the policy skips duplicates: a duplicate
+    stored since the plan was made (by a concurrent import, say) skips the row (see the
+    module docs).
+
+    ``progress`` receives an :class:`~leadkit.io.progress.ImportProgress` every
+    :data:`PROGRESS_EVERY` rows written into the unit of work and after each batch commits
+    (``done`` counts the rows handled, committed or not; a failed batch's rows are rolled
+    back all the same). What it raises propagates as any error of its batch does.
+
+    Raises InvalidValue for a naive ``at``, a bad batch size, a checkpoint of another plan or
+    an unfit ``duplicates`` check (or a ``target`` that is not its store);
     IdempotencyKeyReuse (inside ImportInterrupted) when a batch's key holds another request.
     """
     require_aware("at", at)
+    if duplicates is not None:
+        _check_duplicates(duplicates, target, plan)
     key = as_key(idempotency_key)
     size = batch_size if batch_size is not None else plan.policy.batch_size
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
@@ -222,6 +314,7 @@ def run_import(
     outcomes: list[RowOutcome] = list(done)
     batches = 0
     position = start
+    meter = _Meter("write", progress, len(rows))
     while position < len(rows):
         batch = rows[position : position + step]
         written: list[RowOutcome] = []
@@ -244,11 +337,15 @@ def run_import(
                         if stored is not None:
                             written = list(result_from(stored[0], tuple[RowOutcome, ...]))
                             batch = ()
+                    if duplicates is not None and _skips_duplicates(plan):
+                        _lock_creates(duplicates, uow, batch, plan, at, by)
                     for row in batch:
                         if row.action in (RowAction.CREATE, RowAction.UPDATE):
-                            written.append(_write(uow, row, plan, ids, at, by))
+                            written.append(_write(uow, row, plan, ids, at, by, duplicates))
                         else:
                             written.append(_passive(row))
+                        if progress is not None and len(written) % PROGRESS_EVERY == 0:
+                            meter.report(position + len(written))
                     if batch_key is not None and batch:
                         remember(uow, batch_key, fingerprint, result_data(tuple(written)), at=at)
                     uow.commit()
@@ -263,4 +360,5 @@ def run_import(
         batches += 1
         if on_batch is not None:
             on_batch(ImportCheckpoint(plan.fingerprint, position, tuple(outcomes)))
+        meter.report(position)
     return ImportReport(plan.source, tuple(outcomes), batches)

@@ -14,24 +14,66 @@ formula runs in exact integer arithmetic:
   up to the rounded value exactly and no criterion is off by a unit or more.
 
 Everything cached depends only on the model, so the caches never go stale.
+
+This module does not import :mod:`leadkit.scoring.model` (which imports it for
+``ScoringModel.compiled``): it reads the model through the small protocols below, and
+``CompiledModel`` is generic in the model type, so ``model.compiled.model`` is still typed
+as the ``ScoringModel`` it came from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, Protocol, TypeVar
 
 from leadkit.fields import Rating
-from leadkit.scoring.predicates import compile_predicate
+from leadkit.scoring.predicates import Predicate, compile_predicate
 from leadkit.scoring.result import Contribution, ScoreSource
 
 if TYPE_CHECKING:
     from leadkit.lead import Lead
-    from leadkit.scoring.model import ScoringModel
 
 __all__ = ["CompiledModel", "QuickScore"]
+
+
+class _Criterion(Protocol):
+    """What compiling reads of a criterion (``scoring.model.Criterion``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def rule(self) -> Predicate: ...
+    @property
+    def is_manual(self) -> bool: ...
+
+
+class _Stars(Protocol):
+    def stars_for(self, value: Decimal, /) -> int: ...
+
+
+class _Ratings(Protocol):
+    def rating_for(self, value: Decimal, /) -> Rating: ...
+
+
+class _Model(Protocol):
+    """What compiling reads of a model (``scoring.model.ScoringModel``)."""
+
+    @property
+    def criteria(self) -> Sequence[_Criterion]: ...
+    @property
+    def decimals(self) -> int: ...
+    @property
+    def stars(self) -> _Stars: ...
+    @property
+    def ratings(self) -> _Ratings: ...
+    def weight_of(self, criterion: Any, /) -> Decimal: ...
+
+
+_ModelT = TypeVar("_ModelT", bound=_Model)
 
 _MASK_CACHE_LIMIT: Final = 4096
 
@@ -45,9 +87,10 @@ class QuickScore(NamedTuple):
     source: ScoreSource
 
 
-class CompiledModel:
+class CompiledModel(Generic[_ModelT]):
     """A :class:`ScoringModel` ready to score many leads quickly. Build it through
-    ``model.compiled``; it holds no state that changes what it returns."""
+    ``model.compiled``; it holds no state that changes what it returns. Raises nothing for a
+    valid model (the model checked itself when built)."""
 
     __slots__ = (
         "_base",
@@ -70,7 +113,7 @@ class CompiledModel:
         "total_weight",
     )
 
-    def __init__(self, model: ScoringModel) -> None:
+    def __init__(self, model: _ModelT) -> None:
         self.model = model
         criteria = model.criteria
         weights = [model.weight_of(c) for c in criteria]

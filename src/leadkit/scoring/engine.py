@@ -63,7 +63,7 @@ def _check_predictive(model: ScoringModel, predictive: PredictiveModel | None) -
         )
 
 
-def _manual(compiled: CompiledModel, manual: ManualScore) -> QuickScore:
+def _manual(compiled: CompiledModel[ScoringModel], manual: ManualScore) -> QuickScore:
     model = compiled.model
     value = model.stars.value_for(manual.stars, model.decimals)
     return QuickScore(
@@ -71,7 +71,7 @@ def _manual(compiled: CompiledModel, manual: ManualScore) -> QuickScore:
     )
 
 
-def _blended(compiled: CompiledModel, met: int, probability: float) -> QuickScore:
+def _blended(compiled: CompiledModel[ScoringModel], met: int, probability: float) -> QuickScore:
     model = compiled.model
     blend = model.blend
     assert blend is not None
@@ -154,7 +154,10 @@ def quick_score(
 
 
 def _quick(
-    compiled: CompiledModel, lead: Lead, at: datetime, predictive: PredictiveModel | None
+    compiled: CompiledModel[ScoringModel],
+    lead: Lead,
+    at: datetime,
+    predictive: PredictiveModel | None,
 ) -> QuickScore:
     manual = lead.manual_score
     if manual is not None and manual.is_active(at):

@@ -405,7 +405,7 @@ class ScoringModel:
         return sum((self.weight_of(c) for c in self.criteria), Decimal(0))
 
     @functools.cached_property
-    def compiled(self) -> CompiledModel:
+    def compiled(self) -> CompiledModel[ScoringModel]:
         """The model compiled for fast scoring (built on first use, then kept)."""
         return CompiledModel(self)
 

@@ -348,15 +348,31 @@ def rescore_repository(
     else:
         total = repository.count(query)
     seen = rescored = 0
+    # A repository with ``save_many`` (leadkit.ports.BulkLeadRepository) writes a batch in
+    # one go; the batch is written before the progress report that counts it.
+    save_many: Callable[[list[Lead]], object] | None = getattr(repository, "save_many", None)
+    pending: list[Lead] = []
+
+    def flush() -> None:
+        if save_many is not None and pending:
+            save_many(pending)
+        pending.clear()
+
     for lead in repository.stream(query, batch_size=batch_size):
         seen += 1
         if not only_outdated or is_outdated(lead, model):
             scored = score_lead(lead, model, at=at, by=by, predictive=predictive)
             if scored is not lead:
-                repository.save(scored)
+                if save_many is None:
+                    repository.save(scored)
+                else:
+                    pending.append(scored)
                 rescored += 1
-        if progress is not None and seen % batch_size == 0:
-            progress(_progress(seen, rescored, total))
+        if seen % batch_size == 0:
+            flush()
+            if progress is not None:
+                progress(_progress(seen, rescored, total))
+    flush()
     final = _progress(seen, rescored, total)
     if progress is not None and (seen == 0 or seen % batch_size):
         progress(final)

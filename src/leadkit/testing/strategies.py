@@ -798,8 +798,8 @@ def linked_records(draw: st.DrawFn, max_size: int = 5) -> LinkedRecords:
 @st.composite
 def lead_queries(draw: st.DrawFn) -> LeadQuery:
     """Valid :class:`~leadkit.ports.LeadQuery` values: any mix of filters (states, reasons,
-    owner, ratings, sources, half-open date ranges with ``from <= to``, text, an inclusive
-    score range with ``min <= max``), a sort key and a direction."""
+    owner, an owner set, ratings, sources, half-open date ranges with ``from <= to``, text,
+    an inclusive score range with ``min <= max``), a sort key and a direction."""
 
     def maybe(strategy: SearchStrategy[T]) -> T | None:
         return draw(_optional(strategy))
@@ -819,6 +819,7 @@ def lead_queries(draw: st.DrawFn) -> LeadQuery:
         states=maybe(st.frozensets(st.sampled_from(LeadState), min_size=1)),
         reason_codes=maybe(st.frozensets(st.integers(0, 12), min_size=1)),
         owner_id=maybe(user_refs().map(lambda u: u.id)),
+        owner_ids=maybe(st.frozensets(user_refs().map(lambda u: u.id), max_size=3)),
         ratings=maybe(st.frozensets(st.sampled_from(Rating), min_size=1)),
         sources=maybe(st.frozensets(st.sampled_from(LeadSource), min_size=1)),
         created_from=created[0],

@@ -74,6 +74,9 @@ def filters(query: LeadQuery, *, state: int | None = None) -> list[ColumnElement
     where: list[ColumnElement[bool]] = []
     if query.owner_id is not None:
         where.append(c.owner_id == query.owner_id)
+    if query.owner_ids is not None:
+        owners = sorted(query.owner_ids)
+        where.append(c.owner_id.in_(owners) if owners else false())
     if state is not None:
         where.append(c.state == state)
     elif query.states is not None:

@@ -128,6 +128,7 @@ __all__ = [
     "migrate",
     "opportunities",
     "outbox",
+    "record_merges",
     "schema_version",
 ]
 
@@ -249,6 +250,7 @@ opportunities: Final = _record_table(
 )
 
 merges: Final = _record_table("merges")  # migration 4; ``originating_lead`` is the master
+record_merges: Final = _record_table("record_merges")  # migration 7: contact and account merges
 
 # Migration 6.
 idempotency_keys: Final = Table(
@@ -452,16 +454,21 @@ def _add_search_key(conn: Connection) -> None:
     )
 
 
-def _add_merges(conn: Connection) -> None:
-    # Frozen here as migration 4 created it (a later migration that alters it copies this).
-    table = Table(
-        "merges",
+def _frozen_document_table(name: str) -> Table:
+    """A record table of documents as migrations 4 and 7 created them (frozen here: a later
+    migration that alters one copies this)."""
+    return Table(
+        name,
         MetaData(),
         Column("id", _key_text(_ID), primary_key=True),
         Column("version", Integer, nullable=False),
         Column("originating_lead", String(_ID), nullable=True),
         Column("document", Text, nullable=False),
     )
+
+
+def _add_merges(conn: Connection) -> None:
+    table = _frozen_document_table("merges")
     conn.execute(CreateTable(table))
     conn.execute(CreateIndex(Index("ix_merges_master", table.c.originating_lead)))
 
@@ -474,6 +481,11 @@ def _add_idempotency_and_outbox(conn: Connection) -> None:
         conn.execute(CreateIndex(index))
 
 
+def _add_record_merges(conn: Connection) -> None:
+    """Migration 7: the ``record_merges`` table (contact and account merges)."""
+    conn.execute(CreateTable(_frozen_document_table("record_merges")))
+
+
 MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(1, "leads, notes, activities, stakeholders, accounts, contacts, opportunities",
               _create_tables),
@@ -484,6 +496,8 @@ MIGRATIONS: Final[Sequence[Migration]] = (
     Migration(5, "lead search column (folded name, company and e-mail for accent-insensitive "
                  "text filters), filled from the stored keys", _add_search_key),
     Migration(6, "idempotency keys and the transactional outbox", _add_idempotency_and_outbox),
+    Migration(7, "record merges: the records a contact or account unmerge restores",
+              _add_record_merges),
 )  # fmt: skip
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

@@ -89,6 +89,7 @@ from sqlalchemy import (
     URL,
     Connection,
     Engine,
+    Integer,
     Row,
     Table,
     bindparam,
@@ -135,6 +136,7 @@ from leadkit.adapters.sql.schema import (
     migrate,
     opportunities,
     outbox,
+    record_merges,
     schema_version,
 )
 from leadkit.errors import (
@@ -161,18 +163,23 @@ from leadkit.ports import (
     OutboxBacklog,
     OutboxEvent,
     Page,
+    RecordMergeRepository,
     StoredResponse,
     check_batch_size,
+    check_bulk_saves,
     check_claim,
     check_expected_version,
     check_key,
     check_limit,
+    check_scan_limit,
     checked_record,
     claimable,
     encode_cursor,
 )
+from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.serialization import LeadkitConverter, make_converter
+from leadkit.shards import Shard
 from leadkit.values import (
     AccountId,
     ContactId,
@@ -366,6 +373,20 @@ class _Statements:
             return prepared(insert(table), _columns(table))
 
         self.skips_taken_ids = dialect.name == "postgresql"
+        self.lead_columns = tuple(_columns(leads))
+        quote = dialect.identifier_preparer.quote
+        arrays = ", ".join(
+            "%b::bigint[]" if isinstance(leads.c[c].type, Integer) else "%b::text[]"
+            for c in self.lead_columns
+        )
+        self.insert_leads = (
+            f"INSERT INTO {quote(leads.name)} ({', '.join(quote(c) for c in self.lead_columns)}) "
+            f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING RETURNING id"
+        )
+        """Insert lead rows given column by column (one array per column), skipping taken
+        ids and returning the ids inserted (PostgreSQL): one short statement for any number
+        of rows, prepared once by the driver."""
+        self.pick_lead = operator.itemgetter(*self.lead_columns)
 
         self.get_lead = prepared(
             select(leads.c.id, leads.c.version, leads.c.document).where(leads.c.id == key)
@@ -387,9 +408,15 @@ class _Statements:
             )
             for table in (lead_notes, lead_activities, lead_stakeholders)
         )
-        self.insert_outbox = prepared(
-            insert(outbox),
-            ["event_id", "lead_id", "type", "payload", "occurred_at", "attempts"],
+        outbox_columns = ["event_id", "lead_id", "type", "payload", "occurred_at", "attempts"]
+        self.insert_outbox = prepared(insert(outbox), outbox_columns)
+        # PostgreSQL: every event of a commit in one statement, one array per column; the
+        # positions are drawn in the events' order (ORDER BY the arrays' ordinality).
+        names = ", ".join(quote(c) for c in outbox_columns)
+        self.insert_outbox_arrays = (
+            f"INSERT INTO {quote(outbox.name)} ({names}) SELECT {names} FROM unnest("
+            "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::bigint[]) "
+            f"WITH ORDINALITY AS events ({names}, n) ORDER BY n"
         )
         self.records = {
             table.name: _RecordStatements(
@@ -408,7 +435,7 @@ class _Statements:
                     delete(table).where(table.c.id == key, table.c.version == bindparam("expected"))
                 ),
             )
-            for table in (accounts, contacts, opportunities, merges)
+            for table in (accounts, contacts, opportunities, merges, record_merges)
         }
 
 
@@ -769,10 +796,19 @@ class SqlStore:
     # -----------------------------------------------------------------------------------------
     # Units of work
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        """A new unit of work. Raises StorageUnavailable after :meth:`close`."""
+    def unit_of_work(self, *, bulk: bool = False) -> SqlUnitOfWork:
+        """A new unit of work. Raises StorageUnavailable after :meth:`close`.
+
+        With ``bulk`` (for loading many new leads on a server) ``add`` queues new leads and
+        inserts them a batch at a time, their notes, activities and stakeholders with them:
+        an id taken in the database is then found when the batch goes in (at a later
+        ``add``, any other use of the unit of work, or ``commit``), and that call rolls the
+        whole unit of work back and raises AlreadyExists naming the id, so nothing of it is
+        stored. An id added twice in one batch is refused by the second ``add`` at once.
+        On SQLite ``bulk`` changes nothing: ids are checked at once there anyway.
+        """
         self._check_open()
-        return SqlUnitOfWork(self)
+        return SqlUnitOfWork(self, bulk=bulk)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -807,8 +843,9 @@ class SqlUnitOfWork:
     StorageUnavailable raised, so no lead that ``add`` accepted is silently missing.
     """
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: SqlStore, *, bulk: bool = False) -> None:
         self._store = store
+        self._bulk = bulk and not store._sqlite and store._statements.skips_taken_ids
         self._conn: Connection | None = None
         self._phase: str | None = None
         self._holds_lock = False
@@ -816,6 +853,7 @@ class SqlUnitOfWork:
         self._events: list[LeadEvent] = []
         self._deferred: list[Any] = []  # driver parameters of leads to insert
         self._deferred_ids: set[str] = set()
+        self._deferred_children: list[tuple[_Prepared, list[dict[str, Any]]]] = []
         self._id_cursor: Any = None  # the driver cursor of _taken
         self._locked: set[int] = set()  # advisory lock ids held in this transaction
         self.leads: LeadRepository = SqlLeadRepository(self)
@@ -824,6 +862,7 @@ class SqlUnitOfWork:
         self.contacts: ContactRepository = SqlRecordRepository(self, _CONTACTS)
         self.opportunities: OpportunityRepository = SqlRecordRepository(self, _OPPORTUNITIES)
         self.merges: MergeRepository = SqlRecordRepository(self, _MERGES)
+        self.record_merges: RecordMergeRepository = SqlRecordRepository(self, _RECORD_MERGES)
 
     def __enter__(self) -> Self:
         self._connection()
@@ -1053,6 +1092,20 @@ class SqlUnitOfWork:
             return
         dumps = self._store._converter.dumps
         commit_id = uuid.uuid4().hex  # one draw per commit; the index makes each id unique
+        statements = self._store._statements
+        if statements.skips_taken_ids and len(self._events) > 1:  # PostgreSQL: one statement
+            events = self._events
+            columns = (
+                [f"{commit_id}-{n}" for n in range(len(events))],
+                [e.lead_id.value for e in events],
+                [e.type for e in events],
+                [dumps(e) for e in events],
+                [utc_text(e.at) for e in events],
+                [0] * len(events),
+            )
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(statements.insert_outbox_arrays, columns)
+            return
         rows = [
             {
                 "event_id": f"{commit_id}-{n}",
@@ -1066,38 +1119,82 @@ class SqlUnitOfWork:
         ]
         self._store._statements.insert_outbox.run_many(conn, rows)
 
-    def _defer(self, lead_id: str, parameters: Any) -> None:
-        """Insert a lead row with the next batch (its id checked free by the caller)."""
+    def _defer(
+        self,
+        lead_id: str,
+        parameters: Any,
+        children: Sequence[tuple[_Prepared, list[dict[str, Any]]]] = (),
+    ) -> None:
+        """Insert a lead row (and its child rows) with the next batch: on SQLite its id
+        checked free by the caller, in a bulk unit of work checked when the batch goes in."""
         self._deferred.append(parameters)
         self._deferred_ids.add(lead_id)
-        if len(self._deferred) >= _DEFERRED_ROWS:
+        self._deferred_children.extend(children)
+        if len(self._deferred) >= (_BULK_INSERT_ROWS if self._bulk else _DEFERRED_ROWS):
             self._flush()
 
     def _flush(self) -> None:
-        """Insert the deferred lead rows (one ``executemany``).
+        """Insert the deferred lead rows: on SQLite one ``executemany``; in a bulk unit of
+        work one multi-row ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``, then the
+        child rows (one ``executemany`` per table).
 
-        Raises StorageUnavailable when the database fails; the transaction is rolled back
-        then (the adds of the batch returned already, so none of them may be committed).
+        Raises AlreadyExists naming the first lead whose id was taken (bulk), StorageUnavailable
+        when the database fails, ConcurrencyConflict for a deadlock; the transaction is rolled
+        back then (the adds of the batch returned already, so none of them may be committed).
         """
         if not self._deferred:
             return
-        rows = self._deferred
+        rows, children = self._deferred, self._deferred_children
         self._forget_deferred()
         store = self._store
+        taken: str | None = None
         try:
             conn = self._connection()
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cursor.executemany(store._statements.insert_lead.sql, rows)
+            if self._bulk:
+                taken = self._insert_batch(conn, cursor, rows, children)
+            else:
+                cursor.executemany(store._statements.insert_lead.sql, rows)
         except store._driver_errors as e:
             try:
                 self.rollback()
             finally:
+                if _sqlstate(e) in _CONFLICT_STATES:
+                    raise ConcurrencyConflict(LeadId(rows[0][0]), 0, None) from e
                 action = f"adding {len(rows)} leads (the unit of work was rolled back)"
                 store._fail(action, e)
+        if taken is not None:
+            self.rollback()
+            raise AlreadyExists("lead", LeadId(taken))
+
+    def _insert_batch(
+        self,
+        conn: Connection,
+        cursor: Any,
+        rows: Sequence[tuple[Any, ...]],
+        children: Sequence[tuple[_Prepared, list[dict[str, Any]]]],
+    ) -> str | None:
+        """Insert a bulk batch of lead rows, then their children; returns the first id that
+        was taken (nothing more is inserted then), else None."""
+        statements = self._store._statements
+        cursor.execute(
+            statements.insert_leads, [list(column) for column in zip(*rows, strict=True)]
+        )
+        inserted = cursor.fetchall()
+        if len(inserted) != len(rows):
+            stored = {row[0] for row in inserted}
+            return str(next(row[0] for row in rows if row[0] not in stored))
+        grouped: dict[_Prepared, list[dict[str, Any]]] = {}
+        for statement, values in children:
+            grouped.setdefault(statement, []).extend(values)
+        for statement, values in grouped.items():
+            statement.run_many(conn, values)
+        return None
 
     def _forget_deferred(self) -> None:
         self._deferred = []
         self._deferred_ids = set()
+        self._deferred_children = []
         self._id_cursor = None
 
     def _taken(self, conn: Connection, lead_id: str) -> bool:
@@ -1235,6 +1332,23 @@ _stored_lead: Final = compile_evolver(Lead, "version", "pending_events")
 _DEFERRED_ROWS: Final = 256
 """New lead rows a SQLite unit of work collects before inserting them in one go."""
 
+_BULK_ROWS: Final = 500
+"""Ids per ``IN`` list of the bulk reads and version checks (below every engine's limit on
+bound parameters)."""
+
+_GET_MANY: Final = select(leads.c.id, leads.c.version, leads.c.document).where(
+    leads.c.id.in_(bindparam("ids", expanding=True))
+)
+_VERSIONS_MANY: Final = select(leads.c.id, leads.c.version).where(
+    leads.c.id.in_(bindparam("ids", expanding=True))
+)
+_LOCK_MANY: Final = _VERSIONS_MANY.order_by(leads.c.id).with_for_update()
+"""The versions, row-locked in id order until the transaction ends (on a server: a
+concurrent writer of one of the leads waits, and two bulk saves cannot deadlock)."""
+_BULK_INSERT_ROWS: Final = 1000
+"""New lead rows a bulk unit of work on a server sends in one ``INSERT`` (one array per
+column)."""
+
 
 class SqlLeadRepository(_Rows):
     """:class:`~leadkit.ports.LeadRepository` over the ``leads`` table and its children."""
@@ -1274,6 +1388,14 @@ class SqlLeadRepository(_Rows):
         values = self._row(stored)
         store = self._store
         uow = self._uow
+        if uow._bulk:
+            key = lead.id.value
+            if key in uow._deferred_ids:
+                raise AlreadyExists("lead", lead.id)
+            uow._writer(flush=False)
+            uow._defer(key, self._sql.pick_lead(values), self._child_rows(stored))
+            uow._record(lead.pending_events)
+            return stored
         defer = store._sqlite and not (stored.notes or stored.activities or stored.stakeholders)
         conn = uow._writer(flush=not defer)
         try:
@@ -1340,6 +1462,108 @@ class SqlLeadRepository(_Rows):
             )
         except store._driver_errors as e:
             self._write_failed(e, f"deleting lead {lead_id}", lead_id, expected_version or 0)
+
+    def get_many(self, lead_ids: Iterable[LeadId]) -> dict[LeadId, Lead]:
+        """The stored leads among ``lead_ids`` by id (missing ones left out), read
+        :data:`_BULK_ROWS` at a time. Raises InvalidValue for a key that is not a LeadId."""
+        wanted: dict[str, LeadId] = {}
+        for lead_id in lead_ids:
+            check_key("lead", lead_id)
+            wanted.setdefault(lead_id.value, lead_id)
+        keys = list(wanted)
+        found: dict[LeadId, Lead] = {}
+        store = self._store
+        for start in range(0, len(keys), _BULK_ROWS):
+            chunk = keys[start : start + _BULK_ROWS]
+            try:
+                rows = self._uow._reader().execute(_GET_MANY, {"ids": chunk}).all()
+            except store._driver_errors as e:
+                store._fail(f"reading {len(chunk)} leads", e)
+            by_id = {row[0]: row for row in rows}
+            for key in chunk:  # in the order asked
+                row = by_id.get(key)
+                if row is not None:
+                    found[wanted[key]] = self._decode(row[0], row[1], row[2])
+        return found
+
+    def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:
+        """``save`` of every lead, all or none: the stored versions are read (and on a server
+        locked, in id order) first; a lead whose version differs raises ConcurrencyConflict
+        (NotFound for one not stored) before anything is written. Then one ``executemany``
+        updates the rows by primary key and version, the child rows are replaced.
+
+        Raises ConcurrencyConflict, NotFound, InvalidValue (not a Lead, a lead listed twice,
+        text that cannot be stored), StorageUnavailable.
+        """
+        batch = tuple(leads)
+        check_bulk_saves(batch)
+        if not batch:
+            return ()
+        stored = tuple(_stored_lead(lead, lead.version + 1, ()) for lead in batch)
+        rows = []
+        for lead, copy in zip(batch, stored, strict=True):
+            values = self._row(copy)
+            values["key"] = lead.id.value
+            values["expected"] = lead.version
+            rows.append(values)
+        store = self._store
+        uow = self._uow
+        conn = uow._writer()
+        keys = [lead.id.value for lead in batch]
+        try:
+            versions: dict[str, object] = {}
+            statement = _LOCK_MANY if not store._sqlite else _VERSIONS_MANY
+            for start in range(0, len(keys), _BULK_ROWS):
+                chunk = sorted(keys[start : start + _BULK_ROWS])
+                for key, version in conn.execute(statement, {"ids": chunk}):
+                    versions[key] = version
+            for lead in batch:
+                found = versions.get(lead.id.value)
+                if found is None:
+                    raise NotFound("lead", lead.id)
+                actual = _version_number(found, "lead", lead.id)
+                if actual != lead.version:
+                    raise ConcurrencyConflict(lead.id, lead.version, actual)
+            self._sql.update_lead.run_many(conn, rows)
+            ids = [{"key": key} for key in keys]
+            for _, remove in self._sql.children:
+                remove.run_many(conn, ids)
+            for copy in stored:
+                if copy.notes or copy.activities or copy.stakeholders:
+                    self._insert_children(conn, copy)
+        except store._driver_errors as e:
+            first = batch[0]
+            self._write_failed(e, f"saving {len(batch)} leads", first.id, first.version)
+        for lead in batch:
+            uow._record(lead.pending_events)
+        return stored
+
+    def scan(
+        self,
+        query: LeadQuery | None = None,
+        *,
+        limit: int = 500,
+        after: str | None = None,
+        shard: Shard | None = None,
+    ) -> Page:
+        """The next ``limit`` matching leads from ``after`` on, only those in ``shard``
+        decoded and returned (see :class:`~leadkit.ports.BulkLeadRepository`). Raises
+        InvalidValue for a limit outside 1..100,000 or a foreign cursor."""
+        check_scan_limit(limit)
+        query = LeadQuery() if query is None else query
+        position = read_cursor(after, query) if after is not None else None
+        rows = self._fetch(query, limit + 1, position)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = tuple(
+            self._decode(r[0], r[1], r[2]) for r in rows if shard is None or shard.contains(r[0])
+        )
+        cursor = (
+            encode_cursor(query.sort, query.descending, (rows[-1][3], rows[-1][0]))
+            if more
+            else None
+        )
+        return Page(items, cursor)
 
     def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
         """One page of matching leads in the query's order (keyset pagination).
@@ -1413,14 +1637,21 @@ class SqlLeadRepository(_Rows):
         values["document"] = _storable(self._store._converter.dumps(stored), "lead", stored.id)
         return values
 
-    def _insert_children(self, conn: Connection, lead: Lead) -> None:
+    def _child_rows(self, lead: Lead) -> list[tuple[_Prepared, list[dict[str, Any]]]]:
+        """The child rows of ``lead`` with the statement inserting them."""
         (notes, _), (activities, _), (stakeholders, _) = self._sql.children
+        found: list[tuple[_Prepared, list[dict[str, Any]]]] = []
         if lead.notes:
-            notes.run_many(conn, note_rows(lead))
+            found.append((notes, note_rows(lead)))
         if lead.activities:
-            activities.run_many(conn, activity_rows(lead))
+            found.append((activities, activity_rows(lead)))
         if lead.stakeholders:
-            stakeholders.run_many(conn, stakeholder_rows(lead))
+            found.append((stakeholders, stakeholder_rows(lead)))
+        return found
+
+    def _insert_children(self, conn: Connection, lead: Lead) -> None:
+        for statement, rows in self._child_rows(lead):
+            statement.run_many(conn, rows)
 
     def _version_of(self, conn: Connection, lead_id: LeadId) -> int | None:
         found = self._sql.lead_version.run(conn, {"key": lead_id.value}).scalar()
@@ -1488,6 +1719,9 @@ _OPPORTUNITIES: Final = _RecordKind[Opportunity, OpportunityId](
 )
 _MERGES: Final = _RecordKind[MergeRecord, MergeId](
     "merge", merges, _no_extra, _plain_loader(MergeRecord)
+)
+_RECORD_MERGES: Final = _RecordKind[RecordMergeRecord, MergeId](
+    "record_merge", record_merges, _no_extra, _plain_loader(RecordMergeRecord)
 )
 
 

@@ -36,6 +36,13 @@ Capability flags (class attributes) switch off the tests of optional behaviour:
 ``supports_merges`` (default True)
     Its units of work have a ``merges`` repository (:data:`leadkit.ports.MergeRepository`),
     so ``leadkit.services.merge`` and ``unmerge`` work on it.
+``supports_record_merges`` (default True)
+    Its units of work have a ``record_merges`` repository
+    (:data:`leadkit.ports.RecordMergeRepository`), so contact and account merges
+    (``leadkit.record_merge_service``) work on it.
+``supports_bulk`` (default True)
+    Its lead repository is a :class:`leadkit.ports.BulkLeadRepository` (``get_many``,
+    ``save_many``, ``scan``: :mod:`.bulk`); without it the bulk paths take one call per lead.
 
 The suite also runs a hypothesis :class:`~hypothesis.stateful.RuleBasedStateMachine`
 (:func:`make_store_machine`) that drives random adds, saves (fresh and stale), deletes,
@@ -47,10 +54,12 @@ examples without shrinking a failure (for a slow store while developing).
 When a test that runs two units of work in one thread fails on a lock or timeout error, its
 message names the capability flag to set. Failures list lead ids before comparing contents.
 
-The suite is a package with one module per capability (:mod:`.merges`, :mod:`.crud`,
-:mod:`.queries`, :mod:`.units`, :mod:`.events`, :mod:`.records`, :mod:`.concurrency`,
-:mod:`.machine`, and :mod:`leadkit.testing.reliability`); :class:`LeadStoreContract` inherits
-them all. Import the names below from ``leadkit.testing.contract``.
+The suite is a package with one module per capability (:mod:`.merges`,
+:mod:`.record_merges`, :mod:`.crud`, :mod:`.queries`, :mod:`.owner_sets`, :mod:`.units`,
+:mod:`.events`, :mod:`.records`, :mod:`.concurrency`, :mod:`.machine`, :mod:`.bulk`, and
+:mod:`leadkit.testing.reliability`);
+:class:`LeadStoreContract` inherits them all. Import the names below from
+``leadkit.testing.contract``.
 
 This package imports pytest and hypothesis; ``import leadkit`` never imports it.
 """
@@ -58,6 +67,7 @@ This package imports pytest and hypothesis; ``import leadkit`` never imports it.
 from __future__ import annotations
 
 from leadkit.testing.contract._base import StoreFactory
+from leadkit.testing.contract.bulk import BulkContract
 from leadkit.testing.contract.concurrency import ConcurrencyContract
 from leadkit.testing.contract.crud import CrudContract
 from leadkit.testing.contract.events import EventContract
@@ -68,7 +78,9 @@ from leadkit.testing.contract.machine import (
     make_store_machine,
 )
 from leadkit.testing.contract.merges import MergeContract
+from leadkit.testing.contract.owner_sets import OwnerSetContract
 from leadkit.testing.contract.queries import QueryContract
+from leadkit.testing.contract.record_merges import RecordMergeContract
 from leadkit.testing.contract.records import RecordContract
 from leadkit.testing.contract.units import UnitOfWorkContract
 from leadkit.testing.reliability import IdempotencyContract, OutboxContract
@@ -84,8 +96,10 @@ __all__ = [
 
 class LeadStoreContract(
     MergeContract,
+    RecordMergeContract,
     CrudContract,
     QueryContract,
+    OwnerSetContract,
     UnitOfWorkContract,
     EventContract,
     RecordContract,
@@ -93,6 +107,7 @@ class LeadStoreContract(
     StateMachineContract,
     IdempotencyContract,
     OutboxContract,
+    BulkContract,
 ):
     """Mixin of tests every :class:`~leadkit.ports.LeadStore` adapter must pass.
 

@@ -33,6 +33,7 @@ class _ContractBase:
     supports_threads: ClassVar[bool] = True
     supports_reopen: ClassVar[bool] = False
     supports_merges: ClassVar[bool] = True
+    supports_record_merges: ClassVar[bool] = True
     state_machine_examples: ClassVar[int] = 30
     state_machine_steps: ClassVar[int] = 20
     state_machine_derandomize: ClassVar[bool] = False

@@ -134,6 +134,7 @@ _queries: Final = st.builds(
     lambda score_range, **fields: LeadQuery(**fields, **score_range),
     states=_sometimes(st.frozensets(st.sampled_from(LeadState), min_size=1)),
     owner_id=_sometimes(st.sampled_from([u.id for u in _MACHINE_OWNERS])),
+    owner_ids=_sometimes(st.frozensets(st.sampled_from([u.id for u in _MACHINE_OWNERS]))),
     ratings=_sometimes(st.frozensets(st.sampled_from(Rating), min_size=1)),
     text=_sometimes(st.sampled_from(["sol", "LIND", "contoso", "strasse", "ström"])),
     score_range=st.tuples(

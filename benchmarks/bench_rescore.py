@@ -1,0 +1,243 @@
+"""Bulk rescoring and demo benchmark (issue 16, points 2-4).
+
+1. Store ``--leads`` leads (1,000,000 by default) in a SQLite file: ``--distinct`` demo leads
+   (2,000 by default) stored through the adapter, then copied in SQL under new ids (the
+   document's id rewritten), so that building a million rows takes a minute, not an hour.
+2. In the same run, on copies of that file:
+   - the baseline "scoring engine alone": ``quick_scores`` of the decoded leads, in memory,
+     and ``score_lead`` in memory (the score with its explanation and event: the per-lead
+     work of rescoring without a store);
+   - the baseline "raw sqlite read+write": ``sqlite3`` reads every (id, document) and writes
+     every document back with a versioned ``UPDATE`` by primary key (``executemany``), a
+     transaction per 1,000 rows, as the adapter does;
+   - leadkit end to end: :func:`leadkit.bulk.rescore_store` (read, decode, score, encode,
+     bulk write with the version check, outbox events; a unit of work per 1,000 leads), and
+     with ``--workers N`` (N > 1) the same through ``leadkit score --workers``' process runner.
+   Each prints leads/s, wall and CPU seconds; then the ratios (goal: >= 30,000 leads/s).
+3. ``leadkit demo --leads`` ``--demo`` (100,000 by default; 0 skips it) in a subprocess: its
+   step timings and the total (goal: <= 60 s).
+
+The machine may be shared: run it niced, read the ratios and the CPU seconds, and say so::
+
+    nice .venv/bin/python benchmarks/bench_rescore.py --leads 1000000 --demo 100000
+    nice .venv/bin/python benchmarks/bench_rescore.py --leads 100000 --demo 0 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from leadkit import BCM_MODEL, Lead, LeadId, UserRef, quick_scores, score_lead
+from leadkit.adapters.sql import SqlStore
+from leadkit.bulk import rescore_store
+from leadkit.cli.demo_data import demo_leads
+
+AT = datetime(2026, 6, 1, tzinfo=UTC)
+USER = UserRef("bench")
+GOAL_LEADS_PER_S = 30_000
+GOAL_DEMO_S = 60.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(work: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``work``, CPU of this process and its finished children."""
+    wall, cpu, kids = time.perf_counter(), time.process_time(), _children_cpu()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu + _children_cpu() - kids
+
+
+def build(path: Path, leads: int, distinct: int) -> list[Lead]:
+    """A store of ``leads`` unscored leads at ``path``; returns the distinct ones."""
+    made = []
+    with SqlStore.open(path=path) as store, store.unit_of_work() as uow:
+        for n, lead in enumerate(demo_leads(distinct, end=AT, seed=7)):
+            made.append(
+                uow.leads.add(
+                    Lead.create(LeadId(f"B{n:06d}-0000"), lead.patch, at=lead.created_at, by=USER)
+                )
+            )
+        uow.commit()
+    copies = -(-leads // distinct)
+    db = sqlite3.connect(path, isolation_level=None)
+    columns = [row[1] for row in db.execute("PRAGMA table_info(leads)")]
+    picked = ", ".join(
+        "printf('%s-%04d', substr(id, 1, 7), :k)" if c == "id"
+        else "replace(document, '\"id\":\"' || id || '\"', "
+        "'\"id\":\"' || printf('%s-%04d', substr(id, 1, 7), :k) || '\"')" if c == "document"
+        else c
+        for c in columns
+    )  # fmt: skip
+    db.execute("BEGIN")
+    for k in range(1, copies):
+        db.execute(
+            f"INSERT INTO leads ({', '.join(columns)}) SELECT {picked} FROM leads "
+            "WHERE id LIKE '%-0000'",
+            {"k": k},
+        )
+    extra = copies * distinct - leads
+    if extra:
+        db.execute(
+            "DELETE FROM leads WHERE id IN (SELECT id FROM leads ORDER BY id DESC LIMIT :n)",
+            {"n": extra},
+        )
+    db.execute("COMMIT")
+    stored = db.execute("SELECT count(*) FROM leads").fetchone()[0]
+    db.close()
+    assert stored == leads, (stored, leads)
+    return made
+
+
+def engine_alone(leads: list[Lead], total: int) -> None:
+    """The engine's bulk fast path (``quick_scores``) over ``total`` leads, in memory."""
+    done = 0
+    while done < total:
+        batch = leads[: total - done]
+        deque(quick_scores(batch, BCM_MODEL, AT), maxlen=0)
+        done += len(batch)
+
+
+def score_in_memory(leads: list[Lead], total: int) -> None:
+    """What rescoring does per lead without a store: ``score_lead`` (score, explanation and
+    the LeadScored event on a new Lead)."""
+    done = 0
+    while done < total:
+        batch = leads[: total - done]
+        deque((score_lead(x, BCM_MODEL, at=AT, by=USER) for x in batch), maxlen=0)
+        done += len(batch)
+
+
+def raw_sqlite(path: Path) -> None:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA synchronous = FULL")
+    reader = sqlite3.connect(path, isolation_level=None)
+    rows = reader.execute("SELECT id, version, document FROM leads ORDER BY id")
+    while True:
+        chunk = rows.fetchmany(1000)
+        if not chunk:
+            break
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(
+            "UPDATE leads SET document = ?, version = ? WHERE id = ? AND version = ?",
+            [(doc, version + 1, key, version) for key, version, doc in chunk],
+        )
+        db.execute("COMMIT")
+    reader.close()
+    db.close()
+
+
+def end_to_end(path: Path) -> None:
+    with SqlStore.open(path=path) as store:
+        done = rescore_store(store, BCM_MODEL, at=AT, by=USER)
+    assert done.rescored == done.seen, done
+
+
+def in_processes(path: Path, workers: int) -> None:
+    from leadkit.cli.workers import StoreAddress, rescore
+
+    done = rescore(StoreAddress(None, str(path), 30.0), BCM_MODEL, at=AT, by=USER, workers=workers)
+    assert done.rescored == done.seen, done
+
+
+def demo(count: int, where: Path) -> float | None:
+    db = where / "demo.db"
+    run = subprocess.run(
+        [sys.executable, "-m", "leadkit.cli", "--db", str(db), "demo",
+         "--leads", str(count)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if run.returncode:
+        print(run.stdout[-2000:], run.stderr[-2000:])
+        return None
+    table = run.stderr[run.stderr.find("demo step timings") :]
+    for line in table.splitlines():
+        if re.search(r"\d+\.\d\d", line):
+            print("   ", re.sub(r"[│┃]", " ", line).strip())
+    total = re.search(r"total\s*[│┃]\s*([\d.]+)", table)
+    return float(total.group(1)) if total else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--distinct", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--demo", type=int, default=100_000)
+    parser.add_argument("--dir", type=Path, default=None, help="where the files go (a temp dir)")
+    args = parser.parse_args()
+    where = Path(tempfile.mkdtemp(prefix="bench_rescore_", dir=args.dir))
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip
+    try:
+        base = where / "base.db"
+        wall, cpu = _timed(lambda: build(base, args.leads, args.distinct))
+        print(f"built {args.leads:,} stored leads in {wall:.1f} s")
+        with SqlStore.open(path=base) as store, store.unit_of_work() as uow:
+            sample = list(uow.leads.stream(batch_size=1000))[: args.distinct]
+        n = args.leads
+        results: dict[str, tuple[float, float]] = {}
+        results["engine alone"] = _timed(lambda: engine_alone(sample, n))
+        results["score_lead, in memory"] = _timed(lambda: score_in_memory(sample, n))
+        for name, work in (
+            ("raw sqlite read+write", raw_sqlite),
+            ("leadkit end to end", end_to_end),
+        ):
+            copy = where / f"{name.split()[0]}.db"
+            shutil.copy(base, copy)
+            results[name] = _timed(lambda c=copy, w=work: w(c))  # type: ignore[misc]
+            copy.unlink()
+        if args.workers > 1:
+            copy = where / "workers.db"
+            shutil.copy(base, copy)
+            name = f"leadkit, {args.workers} processes"
+            results[name] = _timed(lambda: in_processes(copy, args.workers))
+        print(f"\nrescoring {n:,} leads (load average now {os.getloadavg()[0]:.1f})")
+        print(f"{'':<26}{'leads/s':>12}{'wall s':>9}{'CPU s':>9}{'leads/CPU s':>13}")
+        for name, (wall, cpu) in results.items():
+            print(
+                f"{name:<26}{n / wall:>12,.0f}{wall:>9.1f}{cpu:>9.1f}{n / max(cpu, 1e-9):>13,.0f}"
+            )
+        e2e_wall, e2e_cpu = results["leadkit end to end"]
+        raw_wall, raw_cpu = results["raw sqlite read+write"]
+        eng_wall, eng_cpu = results["engine alone"]
+        best = min(wall for name, (wall, _) in results.items() if name.startswith("leadkit"))
+        print(f"\nend to end / raw sqlite read+write (wall): {e2e_wall / raw_wall:.1f}x the time "
+              f"({e2e_cpu / raw_cpu:.1f}x the CPU)")  # fmt: skip
+        print(f"end to end / engine alone (wall): {e2e_wall / eng_wall:.1f}x the time "
+              f"({e2e_cpu / eng_cpu:.1f}x the CPU)")  # fmt: skip
+        print(f"goal {GOAL_LEADS_PER_S:,} leads/s: best {n / best:,.0f} leads/s = "
+              f"{n / best / GOAL_LEADS_PER_S:.2f} of the goal; single process per CPU second "
+              f"{n / e2e_cpu:,.0f} = {n / e2e_cpu / GOAL_LEADS_PER_S:.2f} of the goal")  # fmt: skip
+        if args.demo:
+            print(f"\nleadkit demo --leads {args.demo:,}:")
+            wall, cpu = _timed(lambda: print_demo(args.demo, where))
+            print(f"demo: {wall:.1f} s wall, {cpu:.1f} s CPU (goal <= {GOAL_DEMO_S:.0f} s)")
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def print_demo(count: int, where: Path) -> None:
+    total = demo(count, where)
+    if total is not None:
+        print(f"demo total (its own table): {total:.1f} s = {total / GOAL_DEMO_S:.2f}x the goal")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Bulk reads and writes over any store, and rescoring a store in batches and shards.
+
+:func:`get_many`, :func:`save_many` and :func:`scan` use the repository's own bulk methods
+(:class:`leadkit.ports.BulkLeadRepository`: one round trip per batch on both leadkit adapters)
+and fall back to one call per lead on a repository without them, so the services that use
+them (mass edit and assignment, bulk qualify and disqualify, rescoring) work on every store.
+
+:func:`rescore_store` rescores a store (or one :class:`~leadkit.shards.Shard` of it) with a
+unit of work per batch: a run over a million leads holds no lock and no memory for long, and
+the shards of one run together rescore exactly what one unsharded run would::
+
+    done = rescore_store(store, BCM_MODEL, at=now, by=me, shard=Shard(0, 4))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Final, cast
+
+import attrs
+
+from leadkit.errors import ConcurrencyConflict, InvalidValue, NotFound
+from leadkit.lead import Lead
+from leadkit.ports import (
+    MAX_PAGE_SIZE,
+    BulkLeadRepository,
+    LeadQuery,
+    LeadRepository,
+    LeadSort,
+    LeadStore,
+    Page,
+    check_bulk_saves,
+    check_scan_limit,
+)
+from leadkit.scoring.engine import is_outdated, score_lead
+from leadkit.scoring.model import ScoringModel
+from leadkit.scoring.predictive import PredictiveModel
+from leadkit.scoring.reports import RescoreProgress
+from leadkit.shards import Shard
+from leadkit.values import LeadId, UserRef, require_aware
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "bulk_repository",
+    "get_many",
+    "rescore_store",
+    "save_many",
+    "scan",
+]
+
+DEFAULT_BATCH_SIZE: Final = 1000
+"""Leads per unit of work (and per bulk read and write) of the bulk paths."""
+
+_BULK_METHODS: Final = ("get_many", "save_many", "scan")
+_ATTEMPTS: Final = 3
+
+
+def bulk_repository(repository: LeadRepository) -> BulkLeadRepository | None:
+    """``repository`` as a :class:`~leadkit.ports.BulkLeadRepository` when it has the bulk
+    methods, else None. Raises nothing."""
+    if all(callable(getattr(repository, name, None)) for name in _BULK_METHODS):
+        return cast(BulkLeadRepository, repository)
+    return None
+
+
+def get_many(repository: LeadRepository, lead_ids: Iterable[LeadId]) -> dict[LeadId, Lead]:
+    """The stored leads among ``lead_ids``, by id (missing ones left out). Raises
+    InvalidValue for a key that is not a LeadId, and what the repository raises."""
+    bulk = bulk_repository(repository)
+    if bulk is not None:
+        return bulk.get_many(lead_ids)
+    found: dict[LeadId, Lead] = {}
+    for lead_id in lead_ids:
+        if lead_id in found:
+            continue
+        try:
+            found[lead_id] = repository.get(lead_id)
+        except NotFound:
+            continue
+    return found
+
+
+def save_many(repository: LeadRepository, leads: Sequence[Lead]) -> tuple[Lead, ...]:
+    """Save every lead (version-checked), returning the stored copies in order.
+
+    On a bulk repository all or none of them is written; on another one each is saved in
+    turn, so after a failure the earlier ones are saved in the unit of work (roll it back
+    to undo them, as the services do). Raises InvalidValue for a value that is not a Lead or
+    a lead listed twice, ConcurrencyConflict, NotFound and what the repository raises.
+    """
+    batch = tuple(leads)
+    bulk = bulk_repository(repository)
+    if bulk is not None:
+        return bulk.save_many(batch)
+    check_bulk_saves(batch)
+    return tuple(repository.save(lead) for lead in batch)
+
+
+def scan(
+    repository: LeadRepository,
+    query: LeadQuery | None = None,
+    *,
+    limit: int = DEFAULT_BATCH_SIZE,
+    after: str | None = None,
+    shard: Shard | None = None,
+) -> Page:
+    """The next page of a sharded bulk job: up to ``limit`` matching leads from ``after`` on,
+    those in ``shard`` returned (see :meth:`leadkit.ports.BulkLeadRepository.scan`; on
+    another repository, pages of at most 1,000 through ``query``). Raises InvalidValue for a
+    limit outside 1..100,000 or a foreign cursor, and what the repository raises."""
+    check_scan_limit(limit)
+    wanted = LeadQuery() if query is None else query
+    bulk = bulk_repository(repository)
+    if bulk is not None:
+        return bulk.scan(wanted, limit=limit, after=after, shard=shard)
+    page = repository.query(wanted, limit=min(limit, MAX_PAGE_SIZE), after=after)
+    if shard is None:
+        return page
+    return Page(tuple(x for x in page.items if shard.contains(x.id.value)), page.next_cursor)
+
+
+def rescore_store(
+    store: LeadStore,
+    model: ScoringModel,
+    *,
+    at: datetime,
+    by: UserRef,
+    predictive: PredictiveModel | None = None,
+    query: LeadQuery | None = None,
+    shard: Shard | None = None,
+    only_outdated: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[RescoreProgress], None] | None = None,
+) -> RescoreProgress:
+    """Rescore the leads of ``store`` that ``query`` selects (all by default) and, with
+    ``shard``, whose id falls in it: ``batch_size`` leads per unit of work, read with one
+    scan and the changed ones written with one bulk save, committed batch by batch.
+
+    Leads are visited in id order (whatever the query's own order), so a lead whose score
+    moves it in another order is neither skipped nor seen twice. A batch that meets a
+    concurrent change (ConcurrencyConflict) is read and scored again, up to three times.
+    ``progress`` is called after every batch with the counts so far (``total`` is the
+    count of matching leads without a shard, None with one); the last report is returned.
+    Rescoring is idempotent: after a failure, the batches committed stay and a repeated run
+    finishes the job. Raises InvalidValue for a naive ``at`` or a batch size outside
+    1..100,000, ConcurrencyConflict when a batch kept conflicting, and what the store raises.
+    """
+    require_aware("at", at)
+    _check_batch_size(batch_size)
+    wanted = attrs.evolve(query or LeadQuery(), sort=LeadSort.ID, descending=False)
+    total: int | None = None
+    if shard is None or shard.count == 1:
+        with store.unit_of_work() as uow:
+            total = uow.leads.count(wanted)
+    seen = rescored = 0
+    after: str | None = None
+    while True:
+        page, changed = _rescore_batch(
+            store, model, wanted, after, shard, batch_size, at, by, predictive, only_outdated
+        )
+        seen += len(page.items)
+        rescored += changed
+        if progress is not None:
+            progress(_report(seen, rescored, total))
+        if page.next_cursor is None:
+            return _report(seen, rescored, total)
+        after = page.next_cursor
+
+
+def _check_batch_size(batch_size: int) -> None:
+    """Raise InvalidValue naming ``batch_size`` unless it is a whole number in 1..100,000."""
+    try:
+        check_scan_limit(batch_size)
+    except InvalidValue as e:
+        raise InvalidValue("batch_size", batch_size, e.reason) from None
+
+
+def _report(seen: int, rescored: int, total: int | None) -> RescoreProgress:
+    return RescoreProgress(seen=seen, rescored=rescored, unchanged=seen - rescored, total=total)
+
+
+def _rescore_batch(
+    store: LeadStore,
+    model: ScoringModel,
+    query: LeadQuery,
+    after: str | None,
+    shard: Shard | None,
+    limit: int,
+    at: datetime,
+    by: UserRef,
+    predictive: PredictiveModel | None,
+    only_outdated: bool,
+) -> tuple[Page, int]:
+    """One batch in its own unit of work: the page read and how many leads changed."""
+    for attempt in range(_ATTEMPTS):
+        with store.unit_of_work() as uow:
+            page = scan(uow.leads, query, limit=limit, after=after, shard=shard)
+            changed = []
+            for lead in page.items:
+                if only_outdated and not is_outdated(lead, model):
+                    continue
+                scored = score_lead(lead, model, at=at, by=by, predictive=predictive)
+                if scored is not lead:
+                    changed.append(scored)
+            try:
+                if changed:
+                    save_many(uow.leads, changed)
+                uow.commit()
+            except ConcurrencyConflict:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                continue
+            return page, len(changed)
+    raise AssertionError("unreachable")  # pragma: no cover

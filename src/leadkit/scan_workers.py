@@ -1,0 +1,67 @@
+"""The batch duplicate scan in worker processes on this machine (``leadkit dedupe
+--workers N``): each process scans one :class:`~leadkit.shards.Shard` of the records and the
+shards' reports are merged (:func:`~leadkit.duplicates.engine.merge_scan_reports`), so the
+result is the one :func:`~leadkit.duplicates.engine.scan_report` gives in one process.
+
+Every worker builds the whole blocking index (each record is looked up against all records)
+and looks up only its shard's records: the comparisons are spread, the index is not. Where
+``fork`` is available the workers inherit the records instead of receiving a copy each.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from leadkit.duplicates.engine import ScanReport, merge_scan_reports, scan_report
+from leadkit.duplicates.index import DEFAULT_MAX_BLOCK_SIZE
+from leadkit.duplicates.records import DuplicateRecord, Matchable, distinct_records
+from leadkit.duplicates.rules import DuplicateRuleSet
+from leadkit.errors import InvalidValue
+from leadkit.shards import Shard
+
+__all__ = ["scan_in_processes"]
+
+_JOB: tuple[Sequence[DuplicateRecord], DuplicateRuleSet, int] | None = None
+
+
+def _start(records: Sequence[DuplicateRecord], rule_set: DuplicateRuleSet, block: int) -> None:
+    global _JOB
+    _JOB = (records, rule_set, block)
+
+
+def _scan_shard(shard: Shard) -> ScanReport:
+    assert _JOB is not None
+    records, rule_set, block = _JOB
+    return scan_report(records, rule_set, max_block_size=block, shard=shard)
+
+
+def scan_in_processes(
+    records: Iterable[Matchable],
+    rule_set: DuplicateRuleSet,
+    *,
+    workers: int,
+    max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+) -> ScanReport:
+    """:func:`~leadkit.duplicates.engine.scan_report` of ``records`` spread over ``workers``
+    processes (one shard each); ``workers=1`` scans here, without a process.
+
+    Raises InvalidValue for ``workers`` below 1 or a record that appears twice; what a worker
+    raised, when one fails.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidValue("workers", workers, "must be an integer >= 1")
+    views = distinct_records(records)
+    if workers == 1:
+        return scan_report(views, rule_set, max_block_size=max_block_size)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start,
+        initargs=(views, rule_set, max_block_size),
+    ) as pool:
+        reports = list(pool.map(_scan_shard, Shard.all(workers)))
+    return merge_scan_reports(reports)
