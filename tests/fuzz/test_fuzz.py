@@ -57,6 +57,10 @@ FAST = settings(
     suppress_health_check=list(HealthCheck),
     database=None,
 )
+_SEEDED = st.integers(0, 2**64 - 1).map(random.Random)
+"""One seeded generator per example, drawn as one integer: the seed in a falsifying example
+replays its batch of calls. (``st.randoms`` makes every call a hypothesis draw, and its health
+check bookkeeping grows faster than the batch: a constructor of six parameters hung.)"""
 DRAWN = settings(
     max_examples=max(5, CONSTRUCTOR_EXAMPLES // 40),
     deadline=None,
@@ -228,7 +232,7 @@ def test_a_public_constructor_raises_only_leadkit_errors(name: str, cls: type) -
         return
 
     @settings(FAST, max_examples=max(1, CONSTRUCTOR_EXAMPLES // BATCH))
-    @given(st.randoms(use_true_random=False))
+    @given(_SEEDED)
     def run(rng: random.Random) -> None:
         _call_batch(cls, rng)
 
@@ -367,7 +371,7 @@ def test_a_reader_raises_only_leadkit_errors(name: str) -> None:
     calls = XLSX_EXAMPLES if name == "XlsxSource" else EXAMPLES
 
     @settings(FAST, max_examples=max(1, calls // BATCH))
-    @given(st.randoms(use_true_random=False))
+    @given(_SEEDED)
     def run(rng: random.Random) -> None:
         for _ in range(BATCH):
             with contextlib.suppress(LeadkitError):
@@ -456,7 +460,7 @@ def test_cli_arguments_raise_only_leadkit_and_usage_errors(
     db, files = cli_files
 
     @settings(FAST, max_examples=max(1, CLI_EXAMPLES // BATCH))
-    @given(st.randoms(use_true_random=False))
+    @given(_SEEDED)
     def run(rng: random.Random) -> None:
         for _ in range(BATCH):
             _run_cli(_cli_args(rng, db, files))
