@@ -19,6 +19,7 @@ from leadkit import (
     EmailAddress,
     Lead,
     LeadId,
+    LeadkitConverter,
     LeadPatch,
     LeadSource,
     Money,
@@ -751,6 +752,33 @@ def test_a_plan_round_trips_through_json(customer: CustomerChoice) -> None:
 def test_a_plan_without_an_opportunity_round_trips() -> None:
     original = plan(make_lead(), request=QualifyRequest(create_opportunity=Choice.NO))
     assert load_plan(dump_plan(original, CONVERTER), CONVERTER) == original
+
+
+def test_plans_read_and_written_without_a_converter_share_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Building a converter generates code for every type (far longer than reading a plan): a
+    # stranger's plan document read without a converter must not pay for a new one each time.
+    import leadkit.serialization
+
+    built: list[LeadkitConverter] = []
+    real = make_converter
+
+    def counted() -> LeadkitConverter:
+        built.append(real())
+        return built[-1]
+
+    monkeypatch.setattr(leadkit.serialization, "make_converter", counted)
+    leadkit.serialization._plan_converter.cache_clear()
+    original = plan(make_lead())
+
+    for _ in range(3):
+        assert load_plan(dump_plan(original)) == original
+    with pytest.raises(InvalidValue):
+        load_plan("{not json")
+
+    assert len(built) == 1
+    leadkit.serialization._plan_converter.cache_clear()
 
 
 @pytest.mark.parametrize(

@@ -351,3 +351,12 @@ def test_reading_a_large_xml_spreadsheet_keeps_memory_flat(tmp_path: Path) -> No
     count, peak = _peak_while_reading(XmlSpreadsheetSource(path))
     assert count == 10_000
     assert peak < min(size // 2, 500_000)
+
+
+@pytest.mark.parametrize("name", [NotImplemented, 5, ""])
+def test_a_source_that_is_no_stream_is_refused_whatever_its_name(name: object) -> None:
+    # Found by fuzzing: the name was truth-tested (NotImplemented warns in a boolean context).
+    with pytest.raises(MalformedSource) as caught:
+        LeadkitXmlSource(object(), name=name)  # type: ignore[arg-type]
+
+    assert caught.value.reason == "must be a path, bytes or a binary stream"

@@ -16,7 +16,13 @@ from leadkit.events import EVENT_TYPES, LeadCreated, LeadEvent, LeadRated, NoteA
 from leadkit.fields import Budget, CustomFields, LeadSource, OptionValue, Rating
 from leadkit.lead import Lead, replay
 from leadkit.patch import LeadPatch
-from leadkit.serialization import SCHEMA_VERSION, LeadkitConverter, make_converter
+from leadkit.serialization import (
+    MAX_BAD_ITEMS,
+    MAX_PROBLEMS,
+    SCHEMA_VERSION,
+    LeadkitConverter,
+    make_converter,
+)
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import ActivityKind, Attachment, Note, StakeholderRole
 from leadkit.values import (
@@ -515,6 +521,52 @@ def test_a_bool_custom_field_stays_a_bool_and_an_int_stays_an_int(
 
     assert loaded == fields
     assert loaded != CustomFields({"a": 1, "b": True})
+
+
+def test_a_list_of_many_bad_items_is_refused_naming_the_first_ones_only(
+    converter: LeadkitConverter,
+) -> None:
+    # A stranger's small document of thousands of bad items: reading stops at the
+    # MAX_BAD_ITEMS-th bad one (each costs far more than a good one), and says so.
+    envelope = _dumped(converter)
+    good = envelope["data"]["notes"][0]
+    bad = [{**good, "body": index} for index in range(5_000)]
+    envelope["data"]["notes"] = [good, *bad]
+
+    error = _load_error(converter, envelope)
+
+    assert error.fields == (
+        *(f"notes[{i}].body" for i in range(1, MAX_BAD_ITEMS + 1)),
+        "notes",
+    )
+    assert error.problems[-1].reason == (
+        f"{MAX_BAD_ITEMS} bad items by index {MAX_BAD_ITEMS}: "
+        f"the other {5_001 - MAX_BAD_ITEMS - 1} items were not checked"
+    )
+
+
+def test_a_short_list_of_bad_items_names_every_one(converter: LeadkitConverter) -> None:
+    envelope = _dumped(converter)
+    good = envelope["data"]["notes"][0]
+    envelope["data"]["notes"] = [{**good, "body": index} for index in range(MAX_BAD_ITEMS)]
+
+    error = _load_error(converter, envelope)
+
+    assert error.fields == tuple(f"notes[{i}].body" for i in range(MAX_BAD_ITEMS))
+
+
+def test_many_unknown_fields_are_summed_up_after_the_first_ones(
+    converter: LeadkitConverter,
+) -> None:
+    envelope = _dumped(converter)
+    envelope["data"].update({f"k{index:05}": index for index in range(10_000)})
+
+    error = _load_error(converter, envelope)
+
+    assert error.fields[:MAX_PROBLEMS] == tuple(f"k{index:05}" for index in range(MAX_PROBLEMS))
+    assert error.problems[-1].field == ""
+    assert error.problems[-1].reason == "9980 more problems not listed"
+    assert len(error.problems) == MAX_PROBLEMS + 1
 
 
 def test_structure_names_the_path_without_an_envelope(converter: LeadkitConverter) -> None:

@@ -716,7 +716,8 @@ def _sheet_data(
 
 def _read_all(data: Any, name: str | None) -> bytes:
     if not hasattr(data, "read"):
-        raise MalformedSource("source", name or data, "must be a path, bytes or a binary stream")
+        shown = name if isinstance(name, str) and name else data  # no truth test of a stranger
+        raise MalformedSource("source", shown, "must be a path, bytes or a binary stream")
     try:
         content = data.read()
     except (OSError, ValueError) as e:
