@@ -293,6 +293,12 @@ def _wrap(cls: type) -> None:
             original(self, *args, **kwargs)
         except LeadkitError:
             raise  # the class's own, more precise refusal
+        except Warning:
+            # A warning made an error (`-W error`: NotImplemented truth-tested, say) by an
+            # argument of the wrong type is that argument's refusal.
+            if wrong is not None:
+                _refuse(cls, config, *wrong)
+            raise
         except _BUILD_ERRORS as e:
             if wrong is not None:
                 _refuse(cls, config, *wrong)

@@ -51,7 +51,7 @@ __all__ = [
 
 
 def _frozen_counts(value: Mapping[str, int] | None) -> Mapping[str, int]:
-    return MappingProxyType(dict(value or {}))
+    return MappingProxyType(dict({} if value is None else value))
 
 
 @attrs.frozen(kw_only=True)
