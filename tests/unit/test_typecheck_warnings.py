@@ -17,7 +17,7 @@ def test_a_warning_from_a_wrong_argument_is_that_arguments_refusal() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(InvalidValue) as caught:
-            StoredResponse(NotImplemented, "h", "{}", T0, T0 + timedelta(hours=1))  # type: ignore[arg-type]
+            StoredResponse(NotImplemented, "h", "{}", T0, T0 + timedelta(hours=1))
     assert caught.value.field == "key"
 
 
@@ -25,4 +25,4 @@ def test_a_converted_field_of_the_wrong_type_is_refused_without_a_truth_test() -
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ConfigurationError, match="AssignmentState"):
-            AssignmentState(open_counts=NotImplemented)  # type: ignore[arg-type]
+            AssignmentState(open_counts=NotImplemented)
