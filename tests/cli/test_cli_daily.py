@@ -277,7 +277,11 @@ def test_export_import_export_gives_the_same_file_and_xlsx_is_a_workbook(
     assert header.startswith("Lead ID,Topic,Salutation,First Name")
     assert header.endswith("custom.segment")
     assert oct(first.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
-    rows = list(load_workbook(book, read_only=True)["Leads"].iter_rows(values_only=True))
+    workbook = load_workbook(book, read_only=True)  # read-only keeps the file open until closed
+    try:
+        rows = list(workbook["Leads"].iter_rows(values_only=True))
+    finally:
+        workbook.close()
     assert len(rows) == 5
     assert rows[0][-7:] == (
         "Status", "Status Reason", "Owner", "Score", "Stars", "Created On", "Modified On",
