@@ -106,6 +106,7 @@ class _Run:
     count: int
     seed: int
     user: UserRef
+    workers: int = 1
     planted: list[tuple[str, str]] = attrs.Factory(list)  # (copy, original) typed in twice
     assigned: int = 0
     linked: list[LeadId] = attrs.Factory(list)
@@ -158,8 +159,22 @@ def _manual_scores(run: _Run) -> None:
 
 
 def _score_all(run: _Run) -> None:
-    """The library's rescoring (:func:`leadkit.bulk.rescore_store`): a unit of work per batch."""
-    _rescore(run.store, run.progress, only_outdated=False)
+    """The library's rescoring (:func:`leadkit.bulk.rescore_store`): a unit of work per
+    batch; with more than one worker, one process per shard (as ``leadkit score --workers``)."""
+    if run.workers == 1:
+        _rescore(run.store, run.progress, only_outdated=False)
+        return
+    from leadkit.cli import workers as runner
+    from leadkit.scoring import BCM_MODEL
+
+    settings = _settings()
+    url, path = settings.target()
+    address = runner.StoreAddress(url, None if path is None else str(path), settings.busy_timeout)
+    task = run.progress.add_task(f"scoring ({run.workers} workers)", total=run.count)
+    runner.rescore(
+        address, BCM_MODEL, at=_now(), by=run.user, workers=run.workers,
+        progress=lambda seen: run.progress.update(task, completed=seen),
+    )  # fmt: skip
 
 
 def _assign(run: _Run, size: int = 5000) -> None:
@@ -262,7 +277,12 @@ def _scan(run: _Run) -> None:
     from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
 
     task = run.progress.add_task("duplicate scan", total=None)
-    run.scanned = scan_report(run.leads, DEFAULT_LEAD_RULES)
+    if run.workers == 1:
+        run.scanned = scan_report(run.leads, DEFAULT_LEAD_RULES)
+    else:  # one shard per process, merged (the same report: see leadkit.scan_workers)
+        from leadkit.scan_workers import scan_in_processes
+
+        run.scanned = scan_in_processes(run.leads, DEFAULT_LEAD_RULES, workers=run.workers)
     run.progress.update(task, total=1, completed=1)
 
 
@@ -335,16 +355,20 @@ def _summary(run: _Run) -> None:
     "--leads", "count", type=click.IntRange(1, 1_000_000), default=1000, show_default=True
 )
 @click.option("--seed", type=int, default=2024, show_default=True)
-def demo(count: int, seed: int) -> None:
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+    help="Processes for the scoring and the duplicate scan, each one shard of the leads.",
+)  # fmt: skip
+def demo(count: int, seed: int, workers: int) -> None:
     """Fill a fresh database with realistic generated leads and run the main flow end to end
     (score, assign, mass edit, contact, qualify, disqualify, dedupe, reports), timing each
-    step."""
+    step (wall clock and CPU)."""
     settings = _settings()
     with _store(create=True) as store:
         _require_empty(store)
         check = _duplicate_check(store)
         with _progress() as progress:
-            run = _Run(store, check, progress, count, seed, settings.user)
+            run = _Run(store, check, progress, count, seed, settings.user, workers)
             steps = _Steps(progress)
             for name, step in _pipeline(run):
                 with steps.step(name):
