@@ -339,15 +339,33 @@ def check_tree(overrides: Mapping[str, str] | None = None) -> list[str]:
     return found
 
 
-def import_cycles() -> list[tuple[str, str]]:
-    """Pairs of modules that import each other directly (at module level or in a function)."""
+def _runtime_source(source: str) -> str:
+    """``source`` without its ``if TYPE_CHECKING:`` blocks: the imports Python runs."""
+    tree = ast.parse(source)
+
+    def type_only(node: ast.stmt) -> bool:
+        return isinstance(node, ast.If) and _dotted(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        )
+
+    tree.body = [node for node in tree.body if not type_only(node)]
+    return ast.unparse(tree)
+
+
+def import_cycles(overrides: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """Pairs of modules that import each other directly (at module level or in a function),
+    with ``overrides`` (module -> source) replacing files. An import under ``if
+    TYPE_CHECKING:`` is for the type checker only: Python never runs it, so it makes no
+    circle (a module that creates the objects of another may name its type so)."""
     sources = {name: path.read_text(encoding="utf-8") for name, path in all_modules().items()}
+    sources.update(overrides or {})
     packages = _package_names(sources)
     edges: dict[str, set[str]] = {}
     for name, text in sources.items():
         edges[name] = {
             t
-            for t in imports(name, name in packages, text, set(sources))
+            for t in imports(name, name in packages, _runtime_source(text), set(sources))
             if t in sources and t not in packages
         }
     return sorted(
