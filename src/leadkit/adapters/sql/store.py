@@ -263,26 +263,69 @@ class SqlStore:
             raise InvalidValue("pool_size", pool_size, "a store needs at least 1 connection")
         if max_overflow < 0:
             raise InvalidValue("max_overflow", max_overflow, "must be 0 or more")
-        file: Path | None = None
-        secret: str | None = None
-        if sa_url.get_backend_name() == "sqlite":
-            database = sa_url.database or ""
-            if database in ("", ":memory:") or sa_url.query.get("mode") == "memory":
-                raise InvalidValue(
-                    "url", url or path, "an in-memory SQLite database is not supported; "
-                    "use leadkit.adapters.memory.MemoryStore or a file"
-                )  # fmt: skip
-            file = Path(os.path.abspath(database))
-            if not sa_url.query.get("uri"):  # a later chdir must not move the store
-                sa_url = sa_url.set(database=str(file))
-            where = f"SQLite database {file}"
-            if not create and not file.exists():
-                raise StorageUnavailable(f"no leadkit database at {file}: the file does not exist")
-        else:
-            where = f"database {sa_url.render_as_string(hide_password=True)}"
-            secret = sa_url.password
+        sa_url, file, where, secret = cls._locate(sa_url, url or path, create=create)
+        engine = cls._create_engine(
+            sa_url,
+            url,
+            where,
+            sqlite=file is not None,
+            busy_timeout=busy_timeout,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            read_only=read_only,
+        )
+        store = cls(
+            engine, where=where, path=file, event_sink=event_sink, busy_timeout=busy_timeout
+        )
+        store._secret = str(secret) if secret else None
         try:
-            if file is not None:
+            store._prepare(create=create, migrate=migrate, verify=verify)
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @staticmethod
+    def _locate(
+        sa_url: URL, given: object, *, create: bool
+    ) -> tuple[URL, Path | None, str, str | None]:
+        """The URL to connect to, the SQLite file (None for a server), the database's name in
+        messages and the URL's password (kept out of every message). Raises InvalidValue for
+        an in-memory SQLite database, StorageUnavailable for a missing file without
+        ``create``."""
+        if sa_url.get_backend_name() != "sqlite":
+            where = f"database {sa_url.render_as_string(hide_password=True)}"
+            return sa_url, None, where, sa_url.password
+        database = sa_url.database or ""
+        if database in ("", ":memory:") or sa_url.query.get("mode") == "memory":
+            raise InvalidValue(
+                "url", given, "an in-memory SQLite database is not supported; "
+                "use leadkit.adapters.memory.MemoryStore or a file"
+            )  # fmt: skip
+        file = Path(os.path.abspath(database))
+        if not sa_url.query.get("uri"):  # a later chdir must not move the store
+            sa_url = sa_url.set(database=str(file))
+        if not create and not file.exists():
+            raise StorageUnavailable(f"no leadkit database at {file}: the file does not exist")
+        return sa_url, file, f"SQLite database {file}", None
+
+    @staticmethod
+    def _create_engine(
+        sa_url: URL,
+        url: str | None,
+        where: str,
+        *,
+        sqlite: bool,
+        busy_timeout: float,
+        pool_size: int,
+        max_overflow: int,
+        read_only: bool,
+    ) -> Engine:
+        """The engine: one for a SQLite file (configured by :func:`_sqlite_configurer` on every
+        connection), a pinged pool for a server. Raises InvalidValue
+        for a URL SQLAlchemy cannot use, StorageUnavailable when the driver is missing."""
+        try:
+            if sqlite:
                 engine = create_engine(sa_url, connect_args={"timeout": busy_timeout})
             else:
                 engine = create_engine(
@@ -297,18 +340,9 @@ class SqlStore:
             raise InvalidValue("url", url, f"not a usable SQLAlchemy URL ({e})") from None
         except ImportError as e:
             raise StorageUnavailable(f"the driver for {where} is not installed: {e}") from e
-        if file is not None:
+        if sqlite:
             event.listen(engine, "connect", _sqlite_configurer(busy_timeout, read_only=read_only))
-        store = cls(
-            engine, where=where, path=file, event_sink=event_sink, busy_timeout=busy_timeout
-        )
-        store._secret = str(secret) if secret else None
-        try:
-            store._prepare(create=create, migrate=migrate, verify=verify)
-        except BaseException:
-            engine.dispose()
-            raise
-        return store
+        return engine
 
     @staticmethod
     def _parse_url(url: str) -> URL:
