@@ -32,6 +32,7 @@ _CONFIG_MODULES: Final = (
     "leadkit.scoring",
     "leadkit.duplicates.rules",
     "leadkit.duplicates.conditions",
+    "leadkit.duplicates.rule_sets",
     "leadkit.assignment",
     "leadkit.profiles",
     "leadkit.status",

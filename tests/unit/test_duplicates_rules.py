@@ -30,7 +30,8 @@ from leadkit.duplicates import (
     normalize_personal_email,
     rule_normalizer,
 )
-from leadkit.duplicates.rules import _default_rules, _nicknames
+from leadkit.duplicates.rule_normalizers import _nicknames
+from leadkit.duplicates.rules import _default_rules
 from leadkit.errors import ConfigurationError, InvalidValue
 
 LEAD, CONTACT, ACCOUNT = RecordType.LEAD, RecordType.CONTACT, RecordType.ACCOUNT
