@@ -83,6 +83,8 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit._lazy": Layer.EDGE,
     "leadkit.io": Layer.EDGE,
     "leadkit.desk": Layer.EDGE,
+    "leadkit.desk_arguments": Layer.EDGE,
+    "leadkit.desk_workflows": Layer.EDGE,
     "leadkit.scan_workers": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,
     "leadkit.charts": Layer.OUTER,

@@ -41,10 +41,7 @@ from leadkit.testing.value_strategies import (
     user_refs,
 )
 from leadkit.timeline import ActivityKind
-from leadkit.values import (
-    LeadId,
-    UserRef,
-)
+from leadkit.values import LeadId, UserRef
 
 __all__ = [
     "Command",

@@ -13,14 +13,7 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from leadkit.fields import (
-    Budget,
-    LeadSource,
-    Need,
-    PurchaseProcess,
-    PurchaseTimeframe,
-    Rating,
-)
+from leadkit.fields import Budget, LeadSource, Need, PurchaseProcess, PurchaseTimeframe, Rating
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery, LeadSort
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
@@ -45,10 +38,7 @@ from leadkit.testing.value_strategies import (
     urls,
     user_refs,
 )
-from leadkit.values import (
-    AccountId,
-    ContactId,
-)
+from leadkit.values import AccountId, ContactId
 
 __all__ = [
     "LinkedRecords",

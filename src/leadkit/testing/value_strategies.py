@@ -18,12 +18,7 @@ import phonenumbers
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from leadkit.fields import (
-    CustomFields,
-    CustomValue,
-    OptionValue,
-    Rating,
-)
+from leadkit.fields import CustomFields, CustomValue, OptionValue, Rating
 from leadkit.scoring.result import (
     MAX_STARS,
     Blend,
@@ -36,14 +31,7 @@ from leadkit.scoring.result import (
     ScoreSource,
 )
 from leadkit.status import STANDARD_REASONS, LeadState, StatusReason
-from leadkit.timeline import (
-    Activity,
-    ActivityKind,
-    Attachment,
-    Note,
-    Stakeholder,
-    StakeholderRole,
-)
+from leadkit.timeline import Activity, ActivityKind, Attachment, Note, Stakeholder, StakeholderRole
 from leadkit.values import (
     AccountId,
     Address,
