@@ -69,6 +69,8 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.schemas": Layer.CODEC,
     "leadkit.erasure": Layer.DOMAIN,
     "leadkit.ports": Layer.PORTS,
+    "leadkit.queries": Layer.PORTS,
+    "leadkit.outbox_ports": Layer.PORTS,
     "leadkit.access": Layer.PORTS,
     "leadkit.bulk": Layer.APPLICATION,
     "leadkit.services": Layer.APPLICATION,
