@@ -41,7 +41,7 @@ KNOWN_BREACHES = {
     # Importing leadkit.scoring loads the cattrs codec of the scoring rules (lazy loading mends it).
     "leadkit.scoring (DOMAIN) imports leadkit.scoring.codec (CODEC)",
     # rescore_repository opens units of work: application code in the pure scoring package.
-    "leadkit.scoring.reports (DOMAIN) imports leadkit.ports (PORTS)",
+    "leadkit.scoring.score_reports (DOMAIN) imports leadkit.ports (PORTS)",
 }
 KNOWN_CYCLES: set[tuple[str, str]] = set()
 
