@@ -85,7 +85,7 @@ from leadkit.duplicates.qualification import (
     candidate_from_match,
     keys_fingerprint,
 )
-from leadkit.duplicates.records import (
+from leadkit.duplicates.record_view import (
     CUSTOM_FIELD_KINDS,
     FIELDS,
     DuplicateFieldKind,
