@@ -19,9 +19,8 @@ from leadkit.errors import (
     DomainRuleViolation,
     DuplicatesUnresolved,
     InvalidValue,
-    LeadkitError,
+    NotFound,
     QualificationIncomplete,
-    StorageUnavailable,
 )
 from leadkit.idempotency import (
     IdempotencyKey,
@@ -190,9 +189,9 @@ def _attempt(uow: UnitOfWork, lead_id: LeadId, job: _Job, *, batch: bool) -> Qua
     """Plan the lead and, when complete, store its qualification in ``uow`` (not committed).
 
     A refusal or failure while reading and planning (nothing written) is the lead's outcome;
-    one while writing raises _Failed with the outcome, or _Redo in a ``batch``. In a batch an
-    error that is not leadkit's own (the storage may have aborted the unit of work) raises
-    _Redo too."""
+    one while writing raises _Failed with the outcome, or _Redo in a ``batch``. In a batch any
+    failure but a refusal or a missing lead raises _Redo too (a storage error or a conflict,
+    such as a deadlock on the duplicate keys' locks, may have aborted the unit of work)."""
     key, fingerprint = job.key_of(lead_id)
     plan: ConversionPlan | None = None
     try:
@@ -211,7 +210,7 @@ def _attempt(uow: UnitOfWork, lead_id: LeadId, job: _Job, *, batch: bool) -> Qua
     except _REFUSALS as e:
         return QualifyOutcome(lead_id, OutcomeStatus.REFUSED, plan=plan, error=e)
     except Exception as e:
-        if batch and (isinstance(e, StorageUnavailable) or not isinstance(e, LeadkitError)):
+        if batch and not isinstance(e, NotFound):
             raise _Redo from e
         return QualifyOutcome(lead_id, OutcomeStatus.FAILED, plan=plan, error=e)
     left = _left_to_answer(lead_id, plan, job.policy)
