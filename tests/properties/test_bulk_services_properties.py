@@ -46,6 +46,7 @@ from leadkit.ports import LeadStore
 from leadkit.services import QualifyOutcome, qualify_many
 from leadkit.status import StatusReason
 from leadkit.values import LeadId, UserRef
+from support.postgres import fresh_database
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 T1 = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
@@ -143,9 +144,13 @@ def _two_stores(kind: str, leads: list[Lead]) -> Iterator[tuple[LeadStore, LeadS
     with TemporaryDirectory() as folder:
         made: list[LeadStore] = []
         for name in ("a", "b"):
-            store: LeadStore = (
-                MemoryStore() if kind == "memory" else SqlStore.open(path=Path(folder) / name)
-            )
+            store: LeadStore
+            if kind == "memory":
+                store = MemoryStore()
+            elif kind == "postgresql":
+                store = SqlStore.open(fresh_database(), create=True)
+            else:
+                store = SqlStore.open(path=Path(folder) / name)
             with store.unit_of_work() as uow:
                 for lead in leads:
                     uow.leads.add(lead)
@@ -322,7 +327,7 @@ def _states(store: LeadStore) -> dict[str, tuple[object, ...]]:
     return {k: (x.state, x.reason, x.version) for k, x in _stored(store).items()}
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgresql"])
 def test_a_batch_with_a_failed_write_is_run_again_lead_by_lead(kind: str) -> None:
     leads = [
         Lead.create(LeadId(f"L-{n}"), LeadPatch(topic="T", name=f"P {n}"), at=T0, by=ME)
