@@ -110,6 +110,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
 from leadkit.adapters import now_or
+from leadkit.adapters.sql.key_lookup import lead_ids_by_email
 from leadkit.adapters.sql.privacy import SqlPrivacy
 from leadkit.adapters.sql.queries import count_statement, page_statement, read_cursor
 from leadkit.adapters.sql.rows import (
@@ -184,6 +185,7 @@ from leadkit.shards import Shard
 from leadkit.values import (
     AccountId,
     ContactId,
+    EmailAddress,
     LeadId,
     MergeId,
     OpportunityId,
@@ -1489,6 +1491,11 @@ class SqlLeadRepository(_Rows):
                 if row is not None:
                     found[wanted[key]] = self._decode(row[0], row[1], row[2])
         return found
+
+    def ids_by_email(self, emails: Collection[EmailAddress]) -> dict[str, LeadId]:
+        """The stored lead holding each address, by normalised address (see
+        :func:`~leadkit.adapters.sql.key_lookup.lead_ids_by_email`). Raises StorageUnavailable."""
+        return lead_ids_by_email(self._uow._reader, self._decode, emails)
 
     def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:
         """``save`` of every lead, all or none: the stored versions are read (and on a server
