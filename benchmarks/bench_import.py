@@ -314,27 +314,55 @@ def make_store(path: Path, db: Path, leads: int) -> None:
             )
             uow.leads.add(Lead.create(LeadId(f"S-{i}"), patch, at=at, by=by))
         uow.commit()
+    keys_for(db).close()
+
+
+def keys_for(db: Path) -> Any:
+    """The store at ``db`` and, with the duplicate keys built in its database once (the
+    template's setup), the keyed check of the import: ``(store, check)``."""
+    from leadkit.adapters.sql import SqlStore
+    from leadkit.duplicates import EngineDuplicateCheck
+    from leadkit.duplicates.sql_keys import SqlKeyStore
+
+    store = SqlStore.open(path=db)
+    check = EngineDuplicateCheck(store, key_store=SqlKeyStore(store.engine), leads=True)
+    check.refresh()  # builds the keys the first time only
+    return _Opened(store, check)
+
+
+class _Opened:
+    def __init__(self, store: Any, check: Any) -> None:
+        self.store, self.check = store, check
+
+    def close(self) -> None:
+        self.store.close()
 
 
 def run_leadkit(path: Path, db: Path, checks: bool = True) -> dict[str, Any]:
-    from leadkit.adapters.sql import SqlStore
     from leadkit.io import ImportPolicy, open_source, plan_import, run_import
     from leadkit.values import UserRef
 
     start = time.perf_counter()
     ids = itertools.count(1)
-    with SqlStore.open(path=db) as store:
+    opened = keys_for(db)
+    try:
+        store, check = opened.store, opened.check
         source = open_source(path)
         policy = ImportPolicy(phone_region="SE", check_duplicates=checks)
-        plan = plan_import(source, policy=policy, store=store)
+        keyed = check if checks else None
+        plan = plan_import(source, policy=policy, store=store, duplicates=keyed)
         planned = time.perf_counter()
         report = run_import(
-            store,
+            check.store,
             plan,
             ids=lambda: f"L-{next(ids)}",
             at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
             by=UserRef("bench"),
+            batch_size=5000,
+            duplicates=keyed,
         )
+    finally:
+        opened.close()
     end = time.perf_counter()
     return {
         "seconds": end - start,
