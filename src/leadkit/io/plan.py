@@ -38,7 +38,8 @@ from leadkit.io.mapping import (
     suggest_mapping,
 )
 from leadkit.io.progress import ProgressCallback, _Meter
-from leadkit.io.readers import Data, Source, SourceRow, open_source
+from leadkit.io.readers import Source, SourceRow, open_source
+from leadkit.io.source import Data
 from leadkit.io.stored import StoredSide, build_duplicate_index, check_keyed, reading
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch

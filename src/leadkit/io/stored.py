@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import cast
+from typing import Final, cast
 
 from leadkit.duplicates.batch import search_many
 from leadkit.duplicates.compiled import CompiledRule, Prepared
@@ -38,7 +38,17 @@ from leadkit.ports import LeadStore, UnitOfWork
 from leadkit.records import Account, Contact
 from leadkit.values import AccountId, ContactId, EmailAddress, LeadId
 
-__all__ = ["StoredSide", "build_duplicate_index", "check_keyed", "reading"]
+__all__ = [
+    "CANDIDATE_CACHE",
+    "StoredSide",
+    "build_duplicate_index",
+    "check_keyed",
+    "load_prepared",
+    "reading",
+]
+
+CANDIDATE_CACHE: Final = 20_000
+"""Candidates a keyed plan keeps prepared for its next batches (a bound on its memory)."""
 
 
 def build_duplicate_index(
@@ -127,6 +137,7 @@ class StoredSide:
         self._keyed = keyed if duplicates else None
         self._index: DuplicateIndex | None = None
         self._by_email: dict[str, LeadId] | None = None
+        self._cache: dict[RecordRef, Prepared] = {}
         if uow is None:
             return
         lookup = getattr(uow.leads, "ids_by_email", None)
@@ -147,6 +158,7 @@ class StoredSide:
         """Let go of what was read (the in-memory index), before the check within the file."""
         self._index = None
         self._by_email = None
+        self._cache = {}
 
     # Rows naming a stored lead -----------------------------------------------------------
 
@@ -217,7 +229,23 @@ class StoredSide:
             records.append(
                 (prepared, [r for r in rules if r.rule.base_type is prepared.ref.record_type])
             )
-        return search_many(index, records, lambda refs: load_prepared(uow, index, refs))
+        return search_many(index, records, lambda refs: self._load(uow, index, refs))
+
+    def _load(
+        self, uow: UnitOfWork, index: DuplicateIndex, refs: Collection[RecordRef]
+    ) -> dict[RecordRef, Prepared]:
+        """:func:`load_prepared`, remembering up to :data:`CANDIDATE_CACHE` candidates for
+        the next batches (the plan reads in one unit of work: they stay as read)."""
+        cache = self._cache
+        found = {ref: cache[ref] for ref in refs if ref in cache}
+        missing = [ref for ref in refs if ref not in found]
+        if missing:
+            loaded = load_prepared(uow, index, missing)
+            if len(cache) + len(loaded) > CANDIDATE_CACHE:
+                cache.clear()
+            cache.update(loaded)
+            found.update(loaded)
+        return found
 
 
 def load_prepared(
