@@ -7,7 +7,7 @@ from typing import Any, Final
 
 import attrs
 
-from leadkit.duplicates.records import DuplicateRecord, RecordType, built
+from leadkit.duplicates.record_view import DuplicateRecord, RecordType, built
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, UNSET, LeadPatch
 from leadkit.values import PersonName

@@ -456,13 +456,8 @@ def plan_import(
         keyed = check_keyed(duplicates, policy.rule_set)
         store = store if store is not None else duplicates.store.inner
     with reading(store) as uow:
-        stored = StoredSide(
-            uow,
-            policy.rule_set,
-            duplicates=policy.check_duplicates,
-            emails=policy.match_by_email,
-            keyed=keyed,
-        )
+        stored = StoredSide(uow, policy.rule_set, duplicates=policy.check_duplicates,
+                            emails=policy.match_by_email, keyed=keyed)  # fmt: skip
         targeted: dict[LeadId, int] = {}
         keys = _ShardKeys(mapping, table.headers, policy, uow, stored) if shard else None
         read = 0
@@ -475,9 +470,7 @@ def plan_import(
                 _check_stored(planned, policy, stored)
             rows += planned
             meter.report(read)
-        # What was read of the store is not needed by the check within the file: let it go
-        # before that check builds the file's own index.
-        stored.forget()
+        stored.forget()  # not needed by the check within the file, which builds its own index
         del keys
     return _finish(table.name, table.headers, mapping, policy, rows)
 
