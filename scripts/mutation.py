@@ -69,7 +69,34 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
             PROPS + "test_duplicates_properties.py",
         ),
     ),
-    "lead": ("lead.py", (UNIT + "test_lead.py", PROPS + "test_lifecycle_machine.py")),
+    # The Lead aggregate, split along its seams: a group per module.
+    "lead": (
+        "lead.py",
+        (
+            UNIT + "test_lead.py",
+            UNIT + "test_lead_profile.py",
+            PROPS + "test_lifecycle_machine.py",
+            PROPS + "test_replay.py",
+        ),
+    ),
+    "lead.base": ("_lead_base.py", (UNIT + "test_lead.py", UNIT + "test_merging.py")),
+    "lead.apply": (
+        "_lead_apply.py",
+        (
+            UNIT + "test_lead.py",
+            UNIT + "test_merging.py",
+            PROPS + "test_replay.py",
+        ),
+    ),
+    "lead.timeline": (
+        "_lead_timeline.py",
+        (UNIT + "test_lead.py", PROPS + "test_closed_leads.py"),
+    ),
+    "lead.scoring": (
+        "_lead_scoring.py",
+        (UNIT + "test_scoring_engine.py", PROPS + "test_closed_leads.py"),
+    ),
+    "lead.merging": ("_lead_merging.py", (UNIT + "test_lead.py", UNIT + "test_merging.py")),
     "conversion": (
         "conversion.py",
         (UNIT + "test_conversion.py", PROPS + "test_qualification_properties.py"),

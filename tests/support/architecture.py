@@ -52,6 +52,12 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.profiles": Layer.DOMAIN,
     "leadkit.events": Layer.DOMAIN,
     "leadkit.lead": Layer.DOMAIN,
+    # The aggregate's parts: its base, its command groups and its event appliers.
+    "leadkit._lead_base": Layer.DOMAIN,
+    "leadkit._lead_timeline": Layer.DOMAIN,
+    "leadkit._lead_scoring": Layer.DOMAIN,
+    "leadkit._lead_merging": Layer.DOMAIN,
+    "leadkit._lead_apply": Layer.DOMAIN,
     "leadkit.merging": Layer.DOMAIN,
     "leadkit.record_merging": Layer.DOMAIN,
     "leadkit.records": Layer.DOMAIN,
