@@ -94,7 +94,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "lead.scoring": (
         "_lead_scoring.py",
-        (UNIT + "test_scoring_engine.py", PROPS + "test_closed_leads.py"),
+        (UNIT + "test_lead_scoring.py", PROPS + "test_closed_leads.py"),
     ),
     "lead.merging": ("_lead_merging.py", (UNIT + "test_lead.py", UNIT + "test_merging.py")),
     "conversion": (
