@@ -79,7 +79,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
             PROPS + "test_replay.py",
         ),
     ),
-    "lead.base": ("_lead_base.py", (UNIT + "test_lead.py", UNIT + "test_merging.py")),
+    "lead.base": ("_lead_base.py", (UNIT + "test_lead.py", UNIT + "test_lead_merge_commands.py")),
     "lead.apply": (
         "_lead_apply.py",
         (
@@ -90,13 +90,20 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "lead.timeline": (
         "_lead_timeline.py",
-        (UNIT + "test_lead.py", PROPS + "test_closed_leads.py"),
+        (
+            UNIT + "test_lead.py",
+            UNIT + "test_lead_merge_commands.py",
+            PROPS + "test_closed_leads.py",
+        ),
     ),
     "lead.scoring": (
         "_lead_scoring.py",
         (UNIT + "test_lead_scoring.py", PROPS + "test_closed_leads.py"),
     ),
-    "lead.merging": ("_lead_merging.py", (UNIT + "test_lead.py", UNIT + "test_merging.py")),
+    "lead.merging": (
+        "_lead_merging.py",
+        (UNIT + "test_lead_merge_commands.py", UNIT + "test_merging.py"),
+    ),
     "conversion": (
         "conversion.py",
         (UNIT + "test_conversion.py", PROPS + "test_qualification_properties.py"),
