@@ -75,6 +75,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             UNIT + "test_lead.py",
             UNIT + "test_lead_profile.py",
+            UNIT + "test_lead_events.py",
             PROPS + "test_lifecycle_machine.py",
             PROPS + "test_replay.py",
         ),
@@ -84,6 +85,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         "_lead_apply.py",
         (
             UNIT + "test_lead.py",
+            UNIT + "test_lead_events.py",
             UNIT + "test_merging.py",
             PROPS + "test_replay.py",
         ),
