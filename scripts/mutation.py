@@ -94,6 +94,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         "_lead_timeline.py",
         (
             UNIT + "test_lead.py",
+            UNIT + "test_lead_timeline.py",
             UNIT + "test_lead_merge_commands.py",
             PROPS + "test_closed_leads.py",
         ),
