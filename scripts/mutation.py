@@ -86,6 +86,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             UNIT + "test_lead.py",
             UNIT + "test_lead_events.py",
+            UNIT + "test_lead_scoring.py",
             UNIT + "test_merging.py",
             PROPS + "test_replay.py",
         ),
