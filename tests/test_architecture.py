@@ -117,3 +117,15 @@ def test_import_leadkit_loads_no_test_or_database_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "", f"import leadkit loaded {out}"
+
+
+def test_the_cycle_check_catches_a_runtime_circle_and_lets_a_type_only_import_be() -> None:
+    status = all_modules()["leadkit.status"].read_text(encoding="utf-8")
+    circle = status + "\nfrom leadkit.lead import Lead\n"
+    assert ("leadkit.lead", "leadkit.status") in import_cycles({"leadkit.status": circle})
+    in_function = status + "\ndef later():\n    from leadkit import lead\n"
+    assert ("leadkit.lead", "leadkit.status") in import_cycles({"leadkit.status": in_function})
+    typed = (
+        status + "\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import leadkit.lead\n"
+    )
+    assert ("leadkit.lead", "leadkit.status") not in import_cycles({"leadkit.status": typed})

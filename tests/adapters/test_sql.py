@@ -41,7 +41,7 @@ from leadkit.adapters.sql.schema import (
     metadata,
     migrate,
 )
-from leadkit.adapters.sql.store import _Statements
+from leadkit.adapters.sql.statements import _Statements
 from leadkit.errors import ConcurrencyConflict, InvalidValue, NotFound, StorageUnavailable
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
