@@ -76,6 +76,7 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
             UNIT + "test_lead.py",
             UNIT + "test_lead_profile.py",
             UNIT + "test_lead_events.py",
+            UNIT + "test_lead_merge_commands.py",  # reactivate's LeadMerged, restore's applier
             PROPS + "test_lifecycle_machine.py",
             PROPS + "test_replay.py",
         ),
