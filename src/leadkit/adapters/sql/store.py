@@ -87,7 +87,7 @@ from leadkit.adapters.sql.outbox import SqlOutbox
 from leadkit.adapters.sql.record_repository import SqlRecordRepository
 from leadkit.adapters.sql.schema import (
     APPLICATION_ID,
-    SCHEMA_VERSION,
+    DATABASE_SCHEMA_VERSION,
     current_version,
     lead_columns_at,
     leads,
@@ -383,20 +383,22 @@ class SqlStore:
                     raise StorageUnavailable(
                         f"{self._where} holds no leadkit schema (open with create=True)"
                     )
-                if found is not None and found != SCHEMA_VERSION and not migrate:
+                if found is not None and found != DATABASE_SCHEMA_VERSION and not migrate:
                     raise StorageUnavailable(
                         f"{self._where} has schema version {found} and this leadkit uses "
-                        f"{SCHEMA_VERSION}: open it with create=True or migrate=True "
+                        f"{DATABASE_SCHEMA_VERSION}: open it with create=True or migrate=True "
                         "(the command line: leadkit init) to migrate it"
                     )
-                if verify or (found is not None and found != SCHEMA_VERSION and self._sqlite):
+                if verify or (
+                    found is not None and found != DATABASE_SCHEMA_VERSION and self._sqlite
+                ):
                     self._verify(conn)
                 if self._sqlite and create:
                     conn.rollback()
                     mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
                     if str(mode).lower() != "wal":
                         conn.exec_driver_sql("PRAGMA journal_mode = WAL")
-                if found != SCHEMA_VERSION:
+                if found != DATABASE_SCHEMA_VERSION:
                     self._migrate(conn)
                 self._schema_version = current_version(conn)
                 conn.rollback()
@@ -443,10 +445,10 @@ class SqlStore:
         if not {"version", "description", "applied_at"} <= columns:
             raise StorageUnavailable(f"{foreign}: its schema_version table is not leadkit's")
         version = current_version(conn)
-        if version > SCHEMA_VERSION:
+        if version > DATABASE_SCHEMA_VERSION:
             raise StorageUnavailable(
                 f"{self._where} has schema version {version}, written by a newer leadkit "
-                f"(this one knows up to {SCHEMA_VERSION}); upgrade leadkit"
+                f"(this one knows up to {DATABASE_SCHEMA_VERSION}); upgrade leadkit"
             )
         if version >= 1:
             have = (
@@ -472,7 +474,7 @@ class SqlStore:
             conn.exec_driver_sql("SET LOCAL lock_timeout = '60s'")  # a long backfill
             conn.execute(select(func.pg_advisory_xact_lock(APPLICATION_ID)))
         # Another process may have migrated while we looked; check again under the lock.
-        if self._inspect(conn) != SCHEMA_VERSION:
+        if self._inspect(conn) != DATABASE_SCHEMA_VERSION:
             migrate(conn)
         conn.commit()
 
@@ -484,7 +486,7 @@ class SqlStore:
 
     @property
     def schema_version(self) -> int:
-        """The schema version of the database (equal to ``schema.SCHEMA_VERSION``)."""
+        """The schema version of the database (equal to ``schema.DATABASE_SCHEMA_VERSION``)."""
         return self._schema_version
 
     @property
