@@ -47,6 +47,23 @@ def activity(number: int) -> Activity:
     return Activity(id=number, kind=ActivityKind.PHONE_CALL, subject="call", at=at(2), by=BOB)
 
 
+def absorb_plain(
+    master: Lead, notes: tuple[Note, ...] = (), activities: tuple[Activity, ...] = ()
+) -> Lead:
+    """``master`` absorbing moved entries from OTHER and no surviving value."""
+    return master.absorb(
+        M1,
+        (OTHER,),
+        LeadPatch(),
+        at=at(3),
+        by=BOB,
+        ticked_criteria=frozenset(),
+        manual_score=None,
+        notes=notes,
+        activities=activities,
+    )
+
+
 # -------------------------------------------------------------------------------------------
 # absorb
 
@@ -99,9 +116,7 @@ def test_absorbing_records_every_surviving_value_and_moved_child() -> None:
 
 def test_a_closed_master_may_absorb() -> None:
     master = new_lead().disqualify(StatusReason.LOST, at=at(1), by=ANN)
-    absorbed = master.absorb(
-        M1, (OTHER,), LeadPatch(), at=at(3), by=BOB, ticked_criteria=frozenset(), manual_score=None
-    )
+    absorbed = absorb_plain(master)
     assert absorbed.state is LeadState.DISQUALIFIED
     assert isinstance(absorbed.pending_events[-1], LeadsMerged)
 
@@ -120,17 +135,7 @@ def test_moved_entries_must_follow_the_masters_timeline(
 ) -> None:
     master = new_lead().add_note("mine", at=at(1), by=ANN)
     with pytest.raises(InvalidValue) as caught:
-        master.absorb(
-            M1,
-            (OTHER,),
-            LeadPatch(),
-            at=at(3),
-            by=BOB,
-            ticked_criteria=frozenset(),
-            manual_score=None,
-            notes=notes,
-            activities=activities,
-        )
+        absorb_plain(master, notes, activities)
     assert caught.value.field == "notes"
     assert caught.value.value == numbers
     assert caught.value.reason == "moved entries must follow the timeline numbering"
@@ -138,17 +143,7 @@ def test_moved_entries_must_follow_the_masters_timeline(
 
 def test_moved_entries_in_any_order_that_fill_the_next_numbers_are_taken() -> None:
     master = new_lead().add_note("mine", at=at(1), by=ANN)
-    absorbed = master.absorb(
-        M1,
-        (OTHER,),
-        LeadPatch(),
-        at=at(3),
-        by=BOB,
-        ticked_criteria=frozenset(),
-        manual_score=None,
-        notes=(note(3),),
-        activities=(activity(2),),
-    )
+    absorbed = absorb_plain(master, (note(3),), (activity(2),))
     assert absorbed.timeline_seq == 3
 
 
@@ -195,15 +190,7 @@ def test_a_lead_cannot_be_merged_into_itself() -> None:
         ("merge", lambda lead: lead.merge_into(LeadId("L-3"), M1, at=at(5), by=BOB)),
         (
             "merge into",
-            lambda lead: lead.absorb(
-                M1,
-                (),
-                LeadPatch(),
-                at=at(5),
-                by=BOB,
-                ticked_criteria=frozenset(),
-                manual_score=None,
-            ),
+            absorb_plain,
         ),
         ("add a note to", lambda lead: lead.add_note("n", at=at(5), by=BOB)),
         (
