@@ -70,10 +70,10 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "lead": ("lead.py", (UNIT + "test_lead.py", PROPS + "test_lifecycle_machine.py")),
-    "conversion": (
-        "conversion.py",
-        (UNIT + "test_conversion.py", PROPS + "test_qualification_properties.py"),
-    ),
+    "conversion_request": ("conversion_request.py", (UNIT + "test_conversion.py",)),
+    "conversion_plan": ("conversion_plan.py", (UNIT + "test_conversion.py",)),
+    "conversion_planner": ("conversion_planner.py", (UNIT + "test_conversion.py",)),
+    "conversion": ("conversion.py", (UNIT + "test_conversion.py",)),
 }
 
 GOAL = 85.0  # per cent, the raw score every module should reach

@@ -46,10 +46,10 @@ from leadkit.conversion import (
     QuestionKind,
     Resolution,
     StepAction,
-    _as_choice,
     link_targets,
     plan_qualification,
 )
+from leadkit.conversion_request import _as_choice
 from leadkit.errors import (
     CurrencyMismatch,
     DomainRuleViolation,
