@@ -70,10 +70,11 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         ),
     ),
     "lead": ("lead.py", (UNIT + "test_lead.py", PROPS + "test_lifecycle_machine.py")),
-    "conversion_request": ("conversion_request.py", (UNIT + "test_conversion.py",)),
-    "conversion_plan": ("conversion_plan.py", (UNIT + "test_conversion.py",)),
+    # leadkit.conversion itself has no group: it holds re-exports, the DuplicateCheck protocol and
+    # NoDuplicates.find (`return ()`), in which mutmut finds nothing to mutate.
+    "conversion_request": ("conversion_request.py", (UNIT + "test_conversion_request.py",)),
+    "conversion_plan": ("conversion_plan.py", (UNIT + "test_conversion_plan.py",)),
     "conversion_planner": ("conversion_planner.py", (UNIT + "test_conversion.py",)),
-    "conversion": ("conversion.py", (UNIT + "test_conversion.py",)),
 }
 
 GOAL = 85.0  # per cent, the raw score every module should reach

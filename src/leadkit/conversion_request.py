@@ -212,10 +212,15 @@ class QualifyRequest:
     duplicate_answers: tuple[DuplicateAnswer, ...] = attrs.field(default=(), converter=_answers)
 
     def __attrs_post_init__(self) -> None:
+        for answer in self.duplicate_answers:  # before explicit_link reads them
+            if not isinstance(answer, DuplicateAnswer):
+                raise InvalidValue("duplicate_answers", answer, "must be DuplicateAnswer values")
         for kind in _KINDS:
             choice = self.choice(kind)
             if not isinstance(choice, Choice):
                 raise InvalidValue(f"create_{kind.value}", choice, "must be YES, NO or POLICY")
+            # A LINK answer is an explicit link too, so this also refuses one for a kind that
+            # is NO.
             if choice is Choice.NO and self.explicit_link(kind) is not None:
                 raise InvalidValue(
                     f"link_{kind.value}",
@@ -225,36 +230,27 @@ class QualifyRequest:
         if self.customer is not None and not isinstance(self.customer, CustomerChoice):
             raise InvalidValue("customer", self.customer, "must be ACCOUNT or CONTACT")
         seen: set[tuple[CandidateType, str]] = set()
-        links: dict[CandidateType, str] = {}
+        linked: set[CandidateType] = set()
         for answer in self.duplicate_answers:
-            if not isinstance(answer, DuplicateAnswer):
-                raise InvalidValue("duplicate_answers", answer, "must be DuplicateAnswer values")
             if answer.key in seen:
                 raise InvalidValue(
                     "duplicate_answers", answer, "the same candidate is answered twice"
                 )
             seen.add(answer.key)
             if answer.resolution is Resolution.LINK:
-                if answer.record_type in links:
+                if answer.record_type in linked:
                     raise InvalidValue(
                         "duplicate_answers",
                         answer,
                         f"only one {answer.record_type.value} can be linked",
                     )
-                links[answer.record_type] = answer.record_id
+                linked.add(answer.record_type)
                 named = getattr(self, _LINK_FIELD[answer.record_type])
                 if named is not None and named.value != answer.record_id:
                     raise InvalidValue(
                         "duplicate_answers",
                         answer,
                         f"{_LINK_FIELD[answer.record_type]} already names {named}",
-                    )
-                kind = RecordKind(answer.record_type.value)
-                if self.choice(kind) is Choice.NO:
-                    raise InvalidValue(
-                        "duplicate_answers",
-                        answer,
-                        f"create_{kind.value} is NO, so nothing can be linked",
                     )
 
     def choice(self, kind: RecordKind) -> Choice:
@@ -302,8 +298,7 @@ class QualifyRequest:
             case QuestionKind.CURRENCY:
                 return attrs.evolve(self, currency=value)
             case QuestionKind.CUSTOMER:
-                chosen = value if isinstance(value, CustomerChoice) else CustomerChoice(value)
-                return attrs.evolve(self, customer=chosen)
+                return attrs.evolve(self, customer=CustomerChoice(value))  # a member maps to itself
             case QuestionKind.CREATE_ACCOUNT:
                 return attrs.evolve(self, create_account=_as_choice(value))
             case QuestionKind.CREATE_CONTACT:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import attrs
@@ -37,11 +35,9 @@ from leadkit.conversion import (
     Choice,
     ConversionPlan,
     CustomerChoice,
-    DuplicateAnswer,
     DuplicateCandidate,
     LinkedRecords,
     NewIds,
-    NoDuplicates,
     QualifyRequest,
     QuestionKind,
     Resolution,
@@ -49,7 +45,6 @@ from leadkit.conversion import (
     link_targets,
     plan_qualification,
 )
-from leadkit.conversion_request import _as_choice
 from leadkit.errors import (
     CurrencyMismatch,
     DomainRuleViolation,
@@ -411,34 +406,6 @@ def test_lead_candidates_and_candidates_of_records_not_created_do_not_count() ->
     assert result.candidates == ()
 
 
-def test_a_candidate_may_come_from_any_enum_with_the_same_values() -> None:
-    class RecordType(Enum):
-        CONTACT = "contact"
-
-    assert DuplicateCandidate(RecordType.CONTACT, "C-1").record_type is CandidateType.CONTACT
-
-
-@pytest.mark.parametrize(
-    "build",
-    [
-        lambda: DuplicateCandidate("order", "X-1"),
-        lambda: DuplicateCandidate("contact", " "),
-        lambda: DuplicateCandidate("contact", "C-1", -1),
-        lambda: DuplicateCandidate("contact", "C-1", True),
-        lambda: DuplicateAnswer("lead", "L-2", Resolution.LINK),
-        lambda: DuplicateAnswer("contact", "C-1", "link"),  # type: ignore[arg-type]
-    ],
-    ids=["type", "id", "score", "bool score", "link a lead", "resolution"],
-)
-def test_bad_candidates_and_answers_are_refused(build: Any) -> None:
-    with pytest.raises(InvalidValue):
-        build()
-
-
-def test_no_duplicates_finds_nothing() -> None:
-    assert NoDuplicates().find(make_lead(), None) == ()  # type: ignore[arg-type]
-
-
 # Linked records: fill-empty-only -----------------------------------------------------------
 
 
@@ -650,64 +617,6 @@ def test_a_disqualification_is_refused_while_an_opportunity_is_linked() -> None:
         plan(lead, policy, reason=StatusReason.LOST)
 
 
-# The request -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"create_contact": Choice.NO, "link_contact": ContactId("C-1")},
-        {"currency": "XYZ"},
-        {"currency": 5},
-        {"create_account": "yes"},
-        {"customer": "account"},
-        {
-            "duplicate_answers": [
-                DuplicateAnswer("contact", "C-1", Resolution.LINK),
-                DuplicateAnswer("contact", "C-1", Resolution.CREATE_ANYWAY),
-            ]
-        },
-        {
-            "duplicate_answers": [
-                DuplicateAnswer("contact", "C-1", Resolution.LINK),
-                DuplicateAnswer("contact", "C-2", Resolution.LINK),
-            ]
-        },
-        {
-            "link_contact": ContactId("C-3"),
-            "duplicate_answers": [DuplicateAnswer("contact", "C-1", Resolution.LINK)],
-        },
-        {
-            "create_account": Choice.NO,
-            "duplicate_answers": [DuplicateAnswer("account", "A-1", Resolution.LINK)],
-        },
-        {"duplicate_answers": ["C-1"]},
-    ],
-    ids=[
-        "no and link",
-        "unknown currency",
-        "currency not text",
-        "choice not enum",
-        "customer not enum",
-        "answered twice",
-        "two links",
-        "link disagrees",
-        "link refused kind",
-        "answer not an answer",
-    ],
-)
-def test_a_contradictory_request_is_refused_when_built(fields: dict[str, Any]) -> None:
-    with pytest.raises(InvalidValue):
-        QualifyRequest(**fields)
-
-
-def test_answering_a_candidate_replaces_an_earlier_answer() -> None:
-    request = QualifyRequest().answer(SAME_EMAIL, Resolution.CREATE_ANYWAY)
-    request = request.answer(SAME_EMAIL, Resolution.LINK)
-    assert request.duplicate_answers == (DuplicateAnswer.link(SAME_EMAIL),)
-    assert request.explicit_link(RecordKind.CONTACT) == ContactId("C-9")
-
-
 # The plan as a value -----------------------------------------------------------------------
 
 
@@ -827,173 +736,3 @@ def test_a_custom_map_decides_what_the_records_get() -> None:
     assert result.account is not None
     assert result.account.record.description == "Wants a pilot"
     assert result.account.record.website is None
-
-
-# Every refusal of a candidate, an answer or a request names its field, value and reason ----
-
-
-def _refusal(build: Callable[[], object]) -> tuple[str, object, str]:
-    with pytest.raises(InvalidValue) as caught:
-        build()
-    return caught.value.field, caught.value.value, caught.value.reason
-
-
-_LINK_ACME = DuplicateAnswer(CandidateType.ACCOUNT, "A-1", Resolution.LINK)
-
-
-@pytest.mark.parametrize(
-    ("build", "field", "value", "reason"),
-    [
-        (
-            lambda: DuplicateCandidate("opportunity", "O-1"),
-            "record_type",
-            "opportunity",
-            "must be lead, contact or account",
-        ),
-        (
-            lambda: DuplicateCandidate("contact", "C-1", score="high"),
-            "score",
-            "high",
-            "must be a number",
-        ),
-        (
-            lambda: DuplicateCandidate("contact", "C-1", score=True),
-            "score",
-            True,
-            "must be a number",
-        ),
-        (
-            lambda: DuplicateCandidate("contact", "C-1", score=-0.5),
-            "score",
-            -0.5,
-            "must be a finite number >= 0",
-        ),
-        (
-            lambda: DuplicateCandidate("contact", "C-1", score=float("inf")),
-            "score",
-            float("inf"),
-            "must be a finite number >= 0",
-        ),
-        (lambda: DuplicateCandidate("contact", " "), "record_id", " ", "must be a non-empty id"),
-        (lambda: DuplicateCandidate("contact", "C-1", reason=5), "reason", 5, "must be text"),  # type: ignore[arg-type]
-        (
-            lambda: DuplicateAnswer("contact", "C-1", "link"),  # type: ignore[arg-type]
-            "resolution",
-            "link",
-            "must be LINK or CREATE_ANYWAY",
-        ),
-        (
-            lambda: DuplicateAnswer("lead", "L-2", Resolution.LINK),
-            "resolution",
-            Resolution.LINK,
-            "a lead cannot be linked",
-        ),
-        (
-            lambda: DuplicateAnswer("contact", "", Resolution.LINK),
-            "record_id",
-            "",
-            "must be a non-empty id",
-        ),
-        (
-            lambda: QualifyRequest(currency=978),
-            "currency",
-            978,
-            "must be an ISO 4217 code such as 'EUR'",
-        ),
-        (
-            lambda: QualifyRequest(create_contact="yes"),  # type: ignore[arg-type]
-            "create_contact",
-            "yes",
-            "must be YES, NO or POLICY",
-        ),
-        (
-            lambda: QualifyRequest(create_account=Choice.NO, link_account=AccountId("A-1")),
-            "link_account",
-            AccountId("A-1"),
-            "create_account is NO, so nothing can be linked",
-        ),
-        (
-            lambda: QualifyRequest(customer="account"),  # type: ignore[arg-type]
-            "customer",
-            "account",
-            "must be ACCOUNT or CONTACT",
-        ),
-        (
-            lambda: QualifyRequest(duplicate_answers=["A-1"]),  # type: ignore[list-item]
-            "duplicate_answers",
-            "A-1",
-            "must be DuplicateAnswer values",
-        ),
-        (
-            lambda: QualifyRequest(duplicate_answers=[_LINK_ACME, _LINK_ACME]),
-            "duplicate_answers",
-            _LINK_ACME,
-            "the same candidate is answered twice",
-        ),
-        (
-            lambda: QualifyRequest(
-                duplicate_answers=[
-                    _LINK_ACME,
-                    DuplicateAnswer(CandidateType.ACCOUNT, "A-2", Resolution.LINK),
-                ]
-            ),
-            "duplicate_answers",
-            DuplicateAnswer(CandidateType.ACCOUNT, "A-2", Resolution.LINK),
-            "only one account can be linked",
-        ),
-        (
-            lambda: QualifyRequest(link_account=AccountId("A-9"), duplicate_answers=[_LINK_ACME]),
-            "duplicate_answers",
-            _LINK_ACME,
-            "link_account already names A-9",
-        ),
-        (
-            lambda: QualifyRequest(create_account=Choice.NO, duplicate_answers=[_LINK_ACME]),
-            "link_account",
-            AccountId("A-1"),
-            "create_account is NO, so nothing can be linked",
-        ),
-    ],
-    ids=[
-        "unknown type",
-        "text score",
-        "bool score",
-        "negative score",
-        "infinite score",
-        "blank id",
-        "reason not text",
-        "resolution not a Resolution",
-        "link a lead",
-        "answer blank id",
-        "currency not text",
-        "choice not a Choice",
-        "link refused",
-        "customer not a choice",
-        "answer not an answer",
-        "answered twice",
-        "two links",
-        "link contradicts",
-        "link an answer refused",
-    ],
-)
-def test_a_bad_candidate_answer_or_request_is_refused_naming_field_value_and_reason(
-    build: Callable[[], object], field: str, value: object, reason: str
-) -> None:
-    assert _refusal(build) == (field, value, reason)
-
-
-def test_a_candidate_score_of_zero_is_accepted_and_a_nan_refused() -> None:
-    assert DuplicateCandidate("contact", "C-1", score=0).score == 0.0
-    field, _, reason = _refusal(lambda: DuplicateCandidate("contact", "C-1", score=float("nan")))
-    assert (field, reason) == ("score", "must be a finite number >= 0")
-
-
-@pytest.mark.parametrize(
-    ("answer", "choice"),
-    [(Choice.NO, Choice.NO), (True, Choice.YES), (False, Choice.NO), ("policy", Choice.POLICY)],
-)
-def test_an_answer_to_a_create_question_may_be_a_choice_a_bool_or_its_text(
-    answer: object, choice: Choice
-) -> None:
-    assert _as_choice(answer) == choice
-    assert _refusal(lambda: _as_choice("maybe")) == ("answer", "maybe", "must be yes, no or policy")
