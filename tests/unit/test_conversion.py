@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,7 @@ from leadkit.policies import (
 from leadkit.profiles import FieldProfile
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
 from leadkit.serialization import dump_plan, load_plan
+from leadkit.status import LeadState
 
 ANN = UserRef("ann", "Ann Andersson")
 BOB = UserRef("bob")
@@ -736,3 +738,439 @@ def test_a_custom_map_decides_what_the_records_get() -> None:
     assert result.account is not None
     assert result.account.record.description == "Wants a pilot"
     assert result.account.record.website is None
+
+
+# Every refusal of the planner names its field, value and reason ----------------------------
+
+
+def _refused(build: Callable[[], object]) -> tuple[str, object, str]:
+    with pytest.raises(InvalidValue) as caught:
+        build()
+    return caught.value.field, caught.value.value, caught.value.reason
+
+
+DISQUALIFY = attrs.evolve(AUTO, prospects_on_disqualify=True)
+CLOSED_REGISTRY = attrs.evolve(AUTO, currencies=attrs.evolve(REGISTRY, only_listed=True))
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "value", "reason"),
+    [
+        (
+            lambda: plan(make_lead(), reason=StatusReason.NEW),
+            "reason",
+            StatusReason.NEW,
+            "must be a Qualified or Disqualified reason",
+        ),
+        (
+            lambda: plan(
+                make_lead(),
+                DISQUALIFY,
+                QualifyRequest(create_opportunity=Choice.YES),
+                reason=StatusReason.LOST,
+            ),
+            "create_opportunity",
+            Choice.YES,
+            "a disqualification makes none",
+        ),
+        (
+            lambda: plan(
+                make_lead(),
+                DISQUALIFY,
+                QualifyRequest(link_opportunity=OpportunityId("O-1")),
+                reason=StatusReason.LOST,
+            ),
+            "create_opportunity",
+            Choice.POLICY,
+            "a disqualification makes none",
+        ),
+        (
+            lambda: plan(make_lead(company=""), request=QualifyRequest(create_account=Choice.YES)),
+            "create_account",
+            Choice.YES,
+            "the lead has no company to make an account from",
+        ),
+        (
+            lambda: plan(
+                make_lead(name=PersonName(salutation="Dr.")),
+                request=QualifyRequest(create_contact=Choice.YES),
+            ),
+            "create_contact",
+            Choice.YES,
+            "the lead has no first or last name to make a contact from",
+        ),
+        (
+            lambda: plan(
+                make_lead(company="", name=PersonName()),
+                request=QualifyRequest(create_opportunity=Choice.YES),
+            ),
+            "create_opportunity",
+            Choice.YES,
+            "an opportunity needs a customer: include an account or a contact",
+        ),
+        (
+            lambda: plan(
+                make_lead(company=""), request=QualifyRequest(customer=CustomerChoice.ACCOUNT)
+            ),
+            "customer",
+            CustomerChoice.ACCOUNT,
+            "the qualification has no account",
+        ),
+        (
+            lambda: plan(
+                make_lead(),
+                request=QualifyRequest(create_contact=Choice.NO, customer=CustomerChoice.CONTACT),
+            ),
+            "customer",
+            CustomerChoice.CONTACT,
+            "the qualification has no contact",
+        ),
+        (
+            lambda: plan(make_lead(), request=QualifyRequest(link_contact=ContactId("C-7"))),
+            "link_contact",
+            ContactId("C-7"),
+            "the contact to link was not supplied",
+        ),
+        (
+            lambda: plan(make_lead(), linked=LinkedRecords(contact=ADA)),
+            "linked.contact",
+            ContactId("C-7"),
+            "is not the contact this qualification links (None)",
+        ),
+        (
+            lambda: plan(
+                make_lead(),
+                request=QualifyRequest(link_account=AccountId("A-1")),
+                linked=LinkedRecords(account=ACME),
+            ),
+            "linked.account",
+            AccountId("A-7"),
+            "is not the account this qualification links (A-1)",
+        ),
+        (
+            lambda: plan(
+                make_lead(),
+                request=QualifyRequest(link_opportunity=WON.id),
+                linked=LinkedRecords(opportunity=WON),
+            ),
+            "link_opportunity",
+            WON.id,
+            "is won: only an open opportunity is linked",
+        ),
+        (
+            lambda: plan(make_lead(), duplicates=["C-1"]),
+            "duplicates",
+            "C-1",
+            "must be DuplicateCandidate values",
+        ),
+        (
+            lambda: plan(make_lead(), CLOSED_REGISTRY, QualifyRequest(currency="JPY")),
+            "currency",
+            "JPY",
+            "not a currency of this organisation (EUR, SEK, USD)",
+        ),
+        (
+            lambda: plan_qualification(
+                make_lead(), AUTO, QualifyRequest(), ids=IDS, at=datetime(2026, 3, 1), by=BOB
+            ),
+            "at",
+            datetime(2026, 3, 1),
+            "must be timezone-aware (a naive datetime is refused)",
+        ),
+    ],
+    ids=[
+        "open reason",
+        "disqualification yes opportunity",
+        "disqualification links an opportunity",
+        "account without company",
+        "contact without name",
+        "opportunity without customer",
+        "customer account missing",
+        "customer contact missing",
+        "link not supplied",
+        "linked record not linked",
+        "linked record not the target",
+        "closed opportunity",
+        "not a candidate",
+        "currency outside the registry",
+        "naive time",
+    ],
+)
+def test_a_plan_that_cannot_be_made_is_refused_naming_field_value_and_reason(
+    build: Callable[[], object], field: str, value: object, reason: str
+) -> None:
+    assert _refused(build) == (field, value, reason)
+
+
+def test_a_closed_lead_is_refused_naming_its_state_and_the_one_asked() -> None:
+    lead = make_lead().disqualify(StatusReason.LOST, at=T0, by=ANN)
+    with pytest.raises(IllegalTransition) as error:
+        plan(lead, reason=StatusReason.CANNOT_CONTACT)
+    assert (error.value.lead_id, error.value.current, error.value.requested) == (
+        LeadId("L-1"),
+        LeadState.DISQUALIFIED,
+        LeadState.DISQUALIFIED,
+    )
+    with pytest.raises(IllegalTransition) as error:
+        plan(lead)
+    assert (error.value.current, error.value.requested) == (
+        LeadState.DISQUALIFIED,
+        LeadState.QUALIFIED,
+    )
+
+
+def test_a_prospect_disqualification_is_refused_naming_the_linked_opportunity() -> None:
+    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=OpportunityId("O-1"))
+    lead = lead.reactivate(at=T0, by=ANN)
+    with pytest.raises(OpportunityLinked) as error:
+        plan(lead, DISQUALIFY, reason=StatusReason.LOST)
+    assert (error.value.lead_id, error.value.opportunity_id) == (
+        LeadId("L-1"),
+        OpportunityId("O-1"),
+    )
+
+
+def test_a_disqualification_the_policy_does_not_allow_says_so() -> None:
+    with pytest.raises(DomainRuleViolation) as error:
+        plan(make_lead(), reason=StatusReason.LOST)
+    assert type(error.value) is DomainRuleViolation
+    assert str(error.value) == (
+        "the qualification policy does not let a disqualification create records"
+    )
+
+
+def test_a_qualifying_opportunity_does_not_stop_a_qualification() -> None:
+    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=OpportunityId("O-1"))
+    lead = lead.reactivate(at=T0, by=ANN)
+    assert plan(lead, request=QualifyRequest(create_opportunity=Choice.NO)).opportunity is None
+
+
+# Exact questions, notes and times ----------------------------------------------------------
+
+ONLY_CONTACT = QualifyRequest(create_account=Choice.NO, create_opportunity=Choice.NO)
+
+
+def test_prompt_mode_asks_exact_questions_with_their_choices_and_suggestions() -> None:
+    result = plan(make_lead(), PROMPT)
+    assert [(q.text, q.choices, q.suggestion) for q in result.questions] == [
+        ("Create an account for Acme AB?", ("yes", "no"), "yes"),
+        ("Create a contact for Dr. Ada Lovelace?", ("yes", "no"), "yes"),
+        ("Create an opportunity for Coffee machines for 12 offices?", ("yes", "no"), "yes"),
+        (
+            "Is the opportunity's customer the account or the contact?",
+            ("account", "contact"),
+            "account",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("only_listed", "choices"), [(False, ()), (True, ("EUR", "SEK", "USD"))])
+def test_the_currency_question_lists_the_codes_of_a_closed_registry_only(
+    only_listed: bool, choices: tuple[str, ...]
+) -> None:
+    registry = attrs.evolve(REGISTRY, only_listed=only_listed)
+    policy = attrs.evolve(PROMPT, currencies=registry)
+    request = QualifyRequest(create_account=Choice.NO, create_contact=Choice.YES)
+    request = attrs.evolve(request, create_opportunity=Choice.YES)
+    result = plan(make_lead(budget_amount=None), policy, request)
+    assert [(q.kind, q.text, q.choices, q.suggestion) for q in result.questions] == [
+        (QuestionKind.CURRENCY, "Which currency should the opportunity use?", choices, "EUR")
+    ]
+
+
+def test_a_lead_currency_listed_in_a_closed_registry_is_used() -> None:
+    closed = QualificationPolicy(
+        currencies=CurrencyRegistry("EUR", {"SEK": Decimal("10")}, only_listed=True)
+    )
+    result = plan(make_lead(), closed)
+    assert result.opportunity is not None
+    assert result.opportunity.record.currency == "SEK"
+
+
+def test_a_customer_asked_for_as_the_account_is_the_account() -> None:
+    result = plan(make_lead(), PROMPT, QualifyRequest(customer=CustomerChoice.ACCOUNT))
+    assert QuestionKind.CUSTOMER not in [q.kind for q in result.questions]
+    assert result.opportunity is not None
+    assert result.opportunity.record.customer == IDS.account
+
+
+def test_created_records_are_stamped_with_the_planning_time() -> None:
+    for step in plan(make_lead()).steps():
+        assert (step.record.created_at, step.record.modified_at) == (AT, AT)
+
+
+def test_a_filled_linked_record_is_stamped_and_an_unchanged_one_is_not() -> None:
+    lead = stored(make_lead().link_contact(ADA, at=T0, by=ANN))
+    filled = plan(lead, request=ONLY_CONTACT, linked=LinkedRecords(contact=ADA)).contact
+    assert filled is not None
+    assert filled.record.modified_at == AT
+    assert filled.filled == (
+        "name.salutation",
+        "name.first",
+        "company",
+        "business_phone",
+        "email",
+        "address",
+        "source",
+        "owner",
+        "notes_from_lead",
+    )
+
+
+def test_link_carry_over_points_a_linked_record_to_the_lead_once() -> None:
+    lead = stored(make_lead().link_contact(ADA, at=T0, by=ANN))
+    linked = plan(lead, request=ONLY_CONTACT, linked=LinkedRecords(contact=ADA)).contact
+    assert linked is not None
+    assert linked.record.notes_from_lead == LeadId("L-1")
+    pointed = attrs.evolve(ADA, notes_from_lead=LeadId("L-0"))
+    again = plan(lead, request=ONLY_CONTACT, linked=LinkedRecords(contact=pointed)).contact
+    assert again is not None
+    assert again.record.notes_from_lead == LeadId("L-0")
+    assert "notes_from_lead" not in again.filled
+
+
+def test_copy_carry_over_of_a_lead_without_notes_fills_no_notes() -> None:
+    policy = attrs.evolve(AUTO, notes=NotesCarryOver.COPY)
+    lead = stored(make_lead().link_contact(ADA, at=T0, by=ANN))
+    result = plan(lead, policy, ONLY_CONTACT, linked=LinkedRecords(contact=ADA))
+    assert result.contact is not None
+    assert result.contact.record.notes == ()
+    assert "notes" not in result.contact.filled
+
+
+def test_none_carry_over_leaves_a_linked_record_s_notes_alone() -> None:
+    policy = attrs.evolve(AUTO, notes=NotesCarryOver.NONE)
+    lead = stored(noted_lead().link_contact(ADA, at=T0, by=ANN))
+    result = plan(lead, policy, ONLY_CONTACT, linked=LinkedRecords(contact=ADA))
+    assert result.contact is not None
+    assert (result.contact.record.notes, result.contact.record.notes_from_lead) == ((), None)
+    assert not {"notes", "notes_from_lead"} & set(result.contact.filled)
+
+
+def test_an_opportunity_is_named_from_the_full_name_else_from_the_lead_id() -> None:
+    by_name = plan(make_lead(topic="", company=""))
+    assert by_name.opportunity is not None
+    assert by_name.opportunity.record.name == "Dr. Ada Lovelace"
+    nameless = make_lead(topic="", company="", name=PersonName())
+    request = QualifyRequest(link_account=ACME.id)
+    result = plan(nameless, request=request, linked=LinkedRecords(account=ACME))
+    assert result.opportunity is not None
+    assert result.opportunity.record.name == "Lead L-1"
+
+
+@pytest.mark.parametrize(
+    "name", [PersonName(first="Ada"), PersonName(last="Lovelace")], ids=["first", "last"]
+)
+def test_a_first_or_a_last_name_alone_makes_a_contact(name: PersonName) -> None:
+    result = plan(make_lead(name=name))
+    assert result.contact is not None
+    assert result.contact.record.name == name
+
+
+def test_each_candidate_counts_once_and_lead_candidates_are_passed_over() -> None:
+    other_lead = DuplicateCandidate("lead", "L-2")
+    result = plan(make_lead(), duplicates=[other_lead, SAME_EMAIL, SAME_COMPANY, SAME_EMAIL])
+    assert result.candidates == (SAME_EMAIL, SAME_COMPANY)
+    assert result.unresolved == (SAME_EMAIL, SAME_COMPANY)
+
+
+def test_copied_notes_are_numbered_from_one_on_the_records_created() -> None:
+    lead = noted_lead().add_note("Call back in May", at=T0 + timedelta(minutes=2), by=ANN)
+    lead = lead.remove_note(1, at=T0 + timedelta(minutes=3), by=ANN)
+    assert [n.id for n in lead.notes] == [2, 3]
+    policy = attrs.evolve(AUTO, notes=NotesCarryOver.COPY)
+    for step in plan(lead, policy).steps():
+        assert [(n.id, n.text) for n in step.record.notes] == [
+            (1, "Wants a pilot"),
+            (2, "Call back in May"),
+        ]
+
+
+def test_a_linked_account_lists_exactly_what_it_fills() -> None:
+    lead = stored(make_lead().link_account(ACME, at=T0, by=ANN))
+    result = plan(lead, linked=LinkedRecords(account=ACME))
+    assert result.account is not None
+    assert result.account.filled == (
+        "website",
+        "business_phone",
+        "address",
+        "owner",
+        "primary_contact",
+        "notes_from_lead",
+    )
+
+
+OPEN_DEAL = Opportunity(
+    id=OpportunityId("O-1"), name="Old deal", customer=ACME.id, currency="EUR", version=5
+)
+
+
+def test_a_linked_opportunity_gets_only_the_notes_carried_over() -> None:
+    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=OPEN_DEAL.id)
+    lead = stored(lead.reactivate(at=T0, by=ANN))
+    result = plan(lead, linked=LinkedRecords(opportunity=OPEN_DEAL))
+    assert result.opportunity is not None
+    assert result.opportunity.action is StepAction.LINK
+    assert result.opportunity.filled == ("notes_from_lead",)
+    assert result.opportunity.record == attrs.evolve(
+        OPEN_DEAL, notes_from_lead=LeadId("L-1"), modified_at=AT
+    )
+    none = attrs.evolve(AUTO, notes=NotesCarryOver.NONE)
+    unchanged = plan(lead, none, linked=LinkedRecords(opportunity=OPEN_DEAL)).opportunity
+    assert unchanged is not None
+    assert (unchanged.record, unchanged.filled) == (OPEN_DEAL, ())
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"topic": ""}, "Dr. Ada Lovelace"),
+        ({"topic": "", "name": PersonName()}, "Acme AB"),
+    ],
+)
+def test_the_opportunity_question_names_the_topic_else_the_person_else_the_company(
+    fields: dict[str, Any], named: str
+) -> None:
+    result = plan(make_lead(**fields), PROMPT)
+    texts = [q.text for q in result.questions if q.kind is QuestionKind.CREATE_OPPORTUNITY]
+    assert texts == [f"Create an opportunity for {named}?"]
+
+
+def test_prompt_mode_asks_nothing_about_records_refused() -> None:
+    request = QualifyRequest(
+        create_account=Choice.NO, create_contact=Choice.NO, create_opportunity=Choice.NO
+    )
+    result = plan(make_lead(), PROMPT, request)
+    assert (result.questions, result.steps()) == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("request_", "field", "value", "kind"),
+    [
+        (QualifyRequest(link_account=AccountId("A-1")), "link_account", "A-1", "account"),
+        (
+            QualifyRequest(link_opportunity=OpportunityId("O-1")),
+            "link_opportunity",
+            "O-1",
+            "opportunity",
+        ),
+    ],
+)
+def test_every_link_the_request_names_must_be_supplied(
+    request_: QualifyRequest, field: str, value: str, kind: str
+) -> None:
+    refused = _refused(lambda: plan(make_lead(), request=request_))
+    assert (refused[0], str(refused[1]), refused[2]) == (
+        field,
+        value,
+        f"the {kind} to link was not supplied",
+    )
+
+
+def test_an_inherited_account_or_opportunity_that_is_gone_is_created_again() -> None:
+    lead = make_lead().link_account(ACME, at=T0, by=ANN)
+    lead = lead.mark_qualified(at=T0, by=ANN, opportunity_id=OPEN_DEAL.id)
+    lead = stored(lead.reactivate(at=T0, by=ANN))
+    result = plan(lead)
+    assert result.created == (RecordKind.ACCOUNT, RecordKind.CONTACT, RecordKind.OPPORTUNITY)
+    assert (result.account_id, result.opportunity_id) == (IDS.account, IDS.opportunity)
