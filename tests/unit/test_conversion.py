@@ -1174,3 +1174,25 @@ def test_an_inherited_account_or_opportunity_that_is_gone_is_created_again() -> 
     result = plan(lead)
     assert result.created == (RecordKind.ACCOUNT, RecordKind.CONTACT, RecordKind.OPPORTUNITY)
     assert (result.account_id, result.opportunity_id) == (IDS.account, IDS.opportunity)
+
+
+def test_prompt_mode_does_not_ask_about_a_linked_account() -> None:
+    lead = stored(make_lead().link_account(ACME, at=T0, by=ANN))
+    result = plan(lead, PROMPT, linked=LinkedRecords(account=ACME))
+    assert [q.kind for q in result.questions] == [
+        QuestionKind.CREATE_CONTACT,
+        QuestionKind.CREATE_OPPORTUNITY,
+        QuestionKind.CUSTOMER,
+    ]
+
+
+def test_the_new_account_and_opportunity_point_to_the_linked_contact() -> None:
+    lead = stored(make_lead().link_contact(ADA, at=T0, by=ANN))
+    result = plan(lead, linked=LinkedRecords(contact=ADA))
+    assert result.account is not None
+    assert result.opportunity is not None
+    assert result.account.record.primary_contact == ADA.id
+    assert (result.opportunity.record.customer, result.opportunity.record.contact) == (
+        IDS.account,
+        ADA.id,
+    )
