@@ -117,6 +117,12 @@ def stored(lead: Lead) -> Lead:
     return attrs.evolve(lead, version=1, pending_events=())
 
 
+def reactivated(opportunity_id: OpportunityId, lead: Lead | None = None) -> Lead:
+    """``lead`` (default: a new one) qualified with ``opportunity_id``, then reactivated."""
+    lead = (lead or make_lead()).mark_qualified(at=T0, by=ANN, opportunity_id=opportunity_id)
+    return stored(lead.reactivate(at=T0, by=ANN))
+
+
 ACME = Account(id=AccountId("A-7"), name="Acme Aktiebolag", version=3)
 ADA = Contact(
     id=ContactId("C-7"),
@@ -536,8 +542,7 @@ def test_a_closed_opportunity_cannot_be_linked() -> None:
 
 
 def test_a_reactivated_lead_whose_deal_closed_gets_a_new_opportunity() -> None:
-    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=WON.id)
-    lead = stored(lead.reactivate(at=T0, by=ANN))
+    lead = reactivated(WON.id)
     result = plan(lead, linked=LinkedRecords(opportunity=WON))
     assert result.opportunity is not None
     assert result.opportunity.action is StepAction.CREATE
@@ -612,8 +617,7 @@ def test_a_disqualification_creates_prospects_only_when_the_policy_allows() -> N
 
 
 def test_a_disqualification_is_refused_while_an_opportunity_is_linked() -> None:
-    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=OpportunityId("O-1"))
-    lead = lead.reactivate(at=T0, by=ANN)
+    lead = reactivated(OpportunityId("O-1"))
     policy = attrs.evolve(AUTO, prospects_on_disqualify=True)
     with pytest.raises(OpportunityLinked):
         plan(lead, policy, reason=StatusReason.LOST)
@@ -920,8 +924,7 @@ def test_a_closed_lead_is_refused_naming_its_state_and_the_one_asked() -> None:
 
 
 def test_a_prospect_disqualification_is_refused_naming_the_linked_opportunity() -> None:
-    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=OpportunityId("O-1"))
-    lead = lead.reactivate(at=T0, by=ANN)
+    lead = reactivated(OpportunityId("O-1"))
     with pytest.raises(OpportunityLinked) as error:
         plan(lead, DISQUALIFY, reason=StatusReason.LOST)
     assert (error.value.lead_id, error.value.opportunity_id) == (
@@ -940,8 +943,7 @@ def test_a_disqualification_the_policy_does_not_allow_says_so() -> None:
 
 
 def test_a_qualifying_opportunity_does_not_stop_a_qualification() -> None:
-    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=OpportunityId("O-1"))
-    lead = lead.reactivate(at=T0, by=ANN)
+    lead = reactivated(OpportunityId("O-1"))
     assert plan(lead, request=QualifyRequest(create_opportunity=Choice.NO)).opportunity is None
 
 
@@ -1106,8 +1108,7 @@ OPEN_DEAL = Opportunity(
 
 
 def test_a_linked_opportunity_gets_only_the_notes_carried_over() -> None:
-    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=OPEN_DEAL.id)
-    lead = stored(lead.reactivate(at=T0, by=ANN))
+    lead = reactivated(OPEN_DEAL.id)
     result = plan(lead, linked=LinkedRecords(opportunity=OPEN_DEAL))
     assert result.opportunity is not None
     assert result.opportunity.action is StepAction.LINK
@@ -1169,8 +1170,7 @@ def test_every_link_the_request_names_must_be_supplied(
 
 def test_an_inherited_account_or_opportunity_that_is_gone_is_created_again() -> None:
     lead = make_lead().link_account(ACME, at=T0, by=ANN)
-    lead = lead.mark_qualified(at=T0, by=ANN, opportunity_id=OPEN_DEAL.id)
-    lead = stored(lead.reactivate(at=T0, by=ANN))
+    lead = reactivated(OPEN_DEAL.id, lead)
     result = plan(lead)
     assert result.created == (RecordKind.ACCOUNT, RecordKind.CONTACT, RecordKind.OPPORTUNITY)
     assert (result.account_id, result.opportunity_id) == (IDS.account, IDS.opportunity)
