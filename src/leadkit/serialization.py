@@ -34,7 +34,7 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 
-from leadkit.conversion import ConversionPlan, PlannedOpportunity
+from leadkit.conversion_plan import ConversionPlan, PlannedOpportunity
 from leadkit.errors import FieldProblem, InvalidValue
 from leadkit.events import EVENT_TYPES, LeadEvent
 from leadkit.fastcodec import Codec, Fallback, Leaf, compile_codec, email_leaf
