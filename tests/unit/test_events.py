@@ -30,8 +30,10 @@ def _all_subclasses(kind: type[LeadEvent]) -> set[type[LeadEvent]]:
 
 def test_every_event_type_is_in_event_types_under_its_name() -> None:
     # By name: attrs replaces each class by a slotted copy, and the replaced original may
-    # linger among the subclasses until the garbage collector runs.
-    assert {kind.__name__ for kind in _all_subclasses(LeadEvent)} == set(EVENT_TYPES)
+    # linger among the subclasses until the garbage collector runs. Only leadkit's own: other
+    # tests subclass events to show how unknown ones are treated.
+    ours = {kind for kind in _all_subclasses(LeadEvent) if kind.__module__.startswith("leadkit.")}
+    assert {kind.__name__ for kind in ours} == set(EVENT_TYPES)
     assert all(name == kind.__name__ for name, kind in EVENT_TYPES.items())
 
 
