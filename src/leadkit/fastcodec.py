@@ -48,6 +48,7 @@ __all__ = [
     "fail",
     "restore_email",
     "trivial_init",
+    "unchecked",
 ]
 
 
@@ -162,6 +163,32 @@ def compile_evolver(cls: type[T], *names: str) -> Callable[..., T]:
     exec(compile(source, f"<leadkit fastcodec evolve {cls.__qualname__}>", "exec"), namespace)
     function: Callable[..., T] = namespace[f"evolve_{cls.__name__}"]
     return function
+
+
+def unchecked(cls: type[T]) -> Callable[..., T]:
+    """``cls`` itself, or for a class whose constructor leadkit wraps with argument type
+    checks (:mod:`leadkit._typecheck`) a function building it with the wrapped constructor:
+    the same instance, the same validators and converters, without the type checks.
+
+    For the generated loaders only: they pass arguments of exactly the declared types (exact
+    JSON types, values their own leaves and loaders built), so the checks could never refuse
+    one; any argument they could not vouch for fails there first, and the strict path (which
+    does check) decides. Raises nothing itself; the function raises what the constructor
+    raises.
+    """
+    init = cls.__dict__.get("__init__")
+    original = getattr(init, "__wrapped__", None)
+    if original is None or not getattr(init, "__leadkit_checked__", False):
+        return cls
+    new = object.__new__
+
+    def build(*args: Any, **kwargs: Any) -> T:
+        obj = new(cls)
+        original(obj, *args, **kwargs)
+        return obj
+
+    build.__qualname__ = build.__name__ = f"unchecked_{cls.__name__}"
+    return build
 
 
 def trivial_init(cls: type) -> bool:
@@ -319,7 +346,7 @@ class _Generator:
         body += [f"    x{i} = o[{a.name!r}]" for i, a in enumerate(fields)]
         values = {a.name: self.load_expr(a.type, f"x{i}") for i, a in enumerate(fields)}
         args = ", ".join(f"{n}={e}" for n, e in values.items())
-        build = f"{self._const(cls, cls.__name__)}({args})"
+        build = f"{self._const(unchecked(cls), cls.__name__)}({args})"
         raw = [self._raw_type(a.type) for a in fields]
         if cls is self._top:
             # Omitted fields get their defaults, as the constructor would give them.

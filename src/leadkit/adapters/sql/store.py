@@ -140,6 +140,7 @@ from leadkit.adapters.sql.schema import (
     record_merges,
     schema_version,
 )
+from leadkit.adapters.sql.scores import rescore_page
 from leadkit.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -148,7 +149,7 @@ from leadkit.errors import (
     RepositoryError,
     StorageUnavailable,
 )
-from leadkit.events import LeadEvent
+from leadkit.events import LeadEvent, LeadScored
 from leadkit.fastcodec import compile_evolver
 from leadkit.lead import Lead
 from leadkit.merging import MergeRecord
@@ -179,6 +180,7 @@ from leadkit.ports import (
 )
 from leadkit.record_merging import RecordMergeRecord
 from leadkit.records import Account, Contact, Opportunity
+from leadkit.rescoring import RescoredPage
 from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.shards import Shard
 from leadkit.values import (
@@ -1568,6 +1570,19 @@ class SqlLeadRepository(_Rows):
             else None
         )
         return Page(items, cursor)
+
+    def rescore_page(
+        self,
+        query: LeadQuery,
+        *,
+        limit: int,
+        after: str | None,
+        shard: Shard | None,
+        rescore: Callable[[Lead], LeadScored | None],
+    ) -> RescoredPage:
+        """See :meth:`leadkit.rescoring.RescoringRepository.rescore_page` (one ``UPDATE`` of
+        the score columns per page: :mod:`leadkit.adapters.sql.scores`)."""
+        return rescore_page(self, query, limit=limit, after=after, shard=shard, rescore=rescore)
 
     def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
         """One page of matching leads in the query's order (keyset pagination).
