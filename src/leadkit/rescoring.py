@@ -37,10 +37,6 @@ from leadkit.values import UserRef, require_aware
 __all__ = ["LeadRescorer", "RescoredPage", "RescoringRepository", "rescoring_repository"]
 
 _MEMO_LIMIT: Final = 4096
-# Built without the constructors' argument type checks: every argument comes from a stored
-# lead, a checked model or this module, with the declared types.
-_SCORE: Final = unchecked(Score)
-_SCORED: Final = unchecked(LeadScored)
 
 
 @attrs.frozen
@@ -63,7 +59,17 @@ class LeadRescorer:
     predictive model the scoring model does not blend (or a missing one it does).
     """
 
-    __slots__ = ("_at", "_by", "_compiled", "_explained", "_model", "_only_outdated", "_predictive")
+    __slots__ = (
+        "_at",
+        "_by",
+        "_compiled",
+        "_explained",
+        "_model",
+        "_new_event",
+        "_new_score",
+        "_only_outdated",
+        "_predictive",
+    )
 
     def __init__(
         self,
@@ -84,6 +90,11 @@ class LeadRescorer:
         self._only_outdated = only_outdated
         self._compiled = model.compiled
         self._explained: dict[int, Explanation] = {}
+        # Built without the constructors' argument type checks (wrapped on first use of the
+        # flat API, so looked up now, not at import): every argument comes from a stored
+        # lead, the checked model or this class, with the declared types.
+        self._new_score = unchecked(Score)
+        self._new_event = unchecked(LeadScored)
         _check_predictive(model, predictive)  # as scoring one lead does, once
 
     def __call__(self, lead: Lead) -> LeadScored | None:
@@ -111,7 +122,7 @@ class LeadRescorer:
                 and lead.score_model_version == model.version
             ):
                 return None
-            full = _SCORE(
+            full = self._new_score(
                 lead_id=lead.id,
                 value=quick.value,
                 stars=quick.stars,
