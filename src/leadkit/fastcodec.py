@@ -105,6 +105,7 @@ def compile_codec(
     strict_dump: Callable[[Any, Any], Any],
     encode: Callable[[Any], str],
     omit: Collection[str] = (),
+    remember: Collection[type] = (),
 ) -> Codec:
     """Generate the loader and JSON writer of the attrs class ``cls``.
 
@@ -112,8 +113,10 @@ def compile_codec(
     ``plain_load(c)``/``plain_dump(c)`` say whether the strict converter handles the attrs
     class ``c`` field by field (its generated dict hooks), which the generated code mirrors;
     any other type goes through ``strict_load(data, t)`` / ``encode(strict_dump(value, t))``.
-    ``omit`` names fields of ``cls`` that are never stored. Raises TypeError if ``cls`` is
-    not a plain attrs class.
+    ``omit`` names fields of ``cls`` that are never stored. The writers of the (frozen) classes
+    in ``remember`` keep the text of the last :data:`MEMO_SIZE` values they wrote, by identity
+    (for values shared by many, as rescoring shares one explanation per set of met criteria).
+    Raises TypeError if ``cls`` is not a plain attrs class.
 
     Nested classes whose fields all take a JSON ``str`` or ``int`` (users, names, addresses,
     status reasons) are memoised: the loader keeps up to :data:`MEMO_SIZE` values per class,
@@ -121,6 +124,7 @@ def compile_codec(
     frozen, so a kept value is equal to the one the constructor would build again.
     """
     gen = _Generator(cls, leaf, plain_load, plain_dump, strict_load, strict_dump, encode)
+    gen.remember = frozenset(remember)
     if not (_is_generatable(cls) and plain_load(cls) and plain_dump(cls)):
         raise TypeError(f"{cls!r} is not an attrs class the fast codec can generate")
     load_name = gen.loader(cls, frozenset(omit))
@@ -297,6 +301,7 @@ class _Generator:
         self._names: dict[tuple[str, object], str] = {}
         self._leaves: dict[Any, Leaf | None] = {}
         self._depth = 0
+        self.remember: frozenset[type] = frozenset()
 
     def leaf(self, kind: Any) -> Leaf | None:
         try:
@@ -431,7 +436,24 @@ class _Generator:
             ("{{" if i == 0 else ",") + encode_basestring(a.name) + ":{y" + str(i) + "}"
             for i, a in enumerate(fields)
         )
-        body.append(f"    return f'{text}}}}}'" if fields else "    return '{}'")
+        result = f"f'{text}}}}}'" if fields else "'{}'"
+        if cls in self.remember:
+            # Kept with the value itself, so its id is not reused while the text is kept.
+            memo = self._const({}, f"written_{cls.__name__}")
+            body[1:1] = [
+                f"    found = {memo}.get(id(v))",
+                "    if found is not None and found[0] is v:",
+                "        return found[1]",
+            ]
+            body += [
+                f"    text = {result}",
+                f"    if len({memo}) >= {MEMO_SIZE}:",
+                f"        {memo}.clear()",
+                f"    {memo}[id(v)] = (v, text)",
+                "    return text",
+            ]
+        else:
+            body.append(f"    return {result}")
         self.lines += [*body, ""]
         return name
 

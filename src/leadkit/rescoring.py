@@ -133,7 +133,7 @@ class LeadRescorer:
                 model_version=model.version,
                 explanation=self._explanation(mask, met),
             )
-        return LeadScored(
+        return self._new_event(
             lead_id=lead.id, at=self._at, by=self._by, score=full, previous=lead.score
         )
 

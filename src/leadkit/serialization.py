@@ -54,6 +54,7 @@ from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
 from leadkit.records import Opportunity
 from leadkit.scoring.codec import register_scoring_hooks
+from leadkit.scoring.result import Explanation
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import ActivityKind, StakeholderRole
 from leadkit.values import (
@@ -418,6 +419,7 @@ def _scored_codec(c: cattrs.Converter) -> Codec:
         strict_load=c.structure,
         strict_dump=c.unstructure,
         encode=_JSON.encode,
+        remember=(Explanation,),
     )
 
 

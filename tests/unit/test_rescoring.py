@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -211,3 +212,20 @@ def test_a_lead_changed_after_the_read_fails_the_page_and_writes_nothing(
         assert [x.score for x in uow.leads.stream(_QUERY)] == [None] * (
             4 if error is NotFound else 5
         )
+
+
+def test_leads_meeting_the_same_criteria_share_one_explanation_written_exactly() -> None:
+    converter = make_converter()
+    rescorer = LeadRescorer(BCM_MODEL, at=AT, by=ADA)
+    first, second = rescorer(_lead(1)), rescorer(_lead(4))
+    assert first is not None
+    assert second is not None
+
+    texts = [converter.dumps(first), converter.dumps(second), converter.dumps(first)]
+
+    assert first.score.explanation is second.score.explanation
+    strict = [
+        json.dumps(converter.dump(e), ensure_ascii=False, separators=(",", ":"))
+        for e in (first, second, first)
+    ]
+    assert texts == strict
