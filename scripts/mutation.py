@@ -57,6 +57,18 @@ GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
         (UNIT + "test_scoring_engine.py", PROPS + "test_scoring_properties.py"),
     ),
     "duplicates.normalize": ("duplicates/normalize.py", (UNIT + "test_duplicates_normalize.py",)),
+    "duplicates.rule_normalizers": (
+        "duplicates/rule_normalizers.py",
+        (UNIT + "test_duplicates_rules.py", UNIT + "test_duplicates_conditions.py"),
+    ),
+    "duplicates.conditions": (
+        "duplicates/conditions.py",
+        (UNIT + "test_duplicates_rules.py", UNIT + "test_duplicates_conditions.py"),
+    ),
+    "duplicates.rule_sets": (
+        "duplicates/rule_sets.py",
+        (UNIT + "test_duplicates_rules.py", UNIT + "test_duplicates_conditions.py"),
+    ),
     "duplicates.rules": (
         "duplicates/rules.py",
         (UNIT + "test_duplicates_rules.py", UNIT + "test_duplicates_conditions.py"),

@@ -32,6 +32,7 @@ _CONFIG_MODULES: Final = (
     "leadkit.scoring",
     "leadkit.duplicates.rules",
     "leadkit.duplicates.conditions",
+    "leadkit.duplicates.rule_sets",
     "leadkit.assignment",
     "leadkit.profiles",
     "leadkit.status",
@@ -105,48 +106,48 @@ def _checker(hint: Any, depth: int = 0) -> Check | object:
             or any(isinstance(a, enum.Enum) and v is a for _, a in allowed)
         )
     if origin is typing.Union or origin is types.UnionType:
-        simple = tuple(type(None) if a is None else a for a in args)
-        if all(_plain_class(a) for a in simple):  # one isinstance: the common ``X | None``
-            return lambda v: isinstance(v, simple)
-        members = [_checker(a, depth + 1) for a in args]
-        if any(m is _SKIP for m in members):
-            return _SKIP
-        checks = typing.cast(list[Check], members)
-        return lambda v: any(c(v) for c in checks)
+        return _union_checker(args, depth)
     if hint is None or hint is type(None):
         return lambda v: v is None
     if origin is None:
-        if not isinstance(hint, type):
-            return _SKIP
-        if getattr(hint, "_is_protocol", False) and not getattr(
-            hint, "_is_runtime_protocol", False
-        ):
-            return _SKIP
-        if hint is abc.Callable:
-            return callable
-        if issubclass(hint, typing.IO):  # BinaryIO, TextIO: nominal, but streams are duck-typed
-            return _SKIP
-        return _plain(hint)
+        return _class_checker(hint)
     if origin is abc.Callable:
         return callable
     if not isinstance(origin, type):
         return _SKIP
+    return _generic_checker(origin, args, depth)
+
+
+def _union_checker(args: tuple[Any, ...], depth: int) -> Check | object:
+    """A predicate for ``X | Y | ...``, or _SKIP when a member cannot be checked."""
+    simple = tuple(type(None) if a is None else a for a in args)
+    if all(_plain_class(a) for a in simple):  # one isinstance: the common ``X | None``
+        return lambda v: isinstance(v, simple)
+    members = [_checker(a, depth + 1) for a in args]
+    if any(m is _SKIP for m in members):
+        return _SKIP
+    checks = typing.cast(list[Check], members)
+    return lambda v: any(c(v) for c in checks)
+
+
+def _class_checker(hint: Any) -> Check | object:
+    """A predicate for a bare class (no type arguments), or _SKIP for a protocol or stream."""
+    if not isinstance(hint, type):
+        return _SKIP
+    if getattr(hint, "_is_protocol", False) and not getattr(hint, "_is_runtime_protocol", False):
+        return _SKIP
+    if hint is abc.Callable:
+        return callable
+    if issubclass(hint, typing.IO):  # BinaryIO, TextIO: nominal, but streams are duck-typed
+        return _SKIP
+    return _plain(hint)
+
+
+def _generic_checker(origin: type, args: tuple[Any, ...], depth: int) -> Check | object:
+    """A predicate for a parametrised class: a tuple, a mapping, a collection or another."""
     outer = _plain(origin)
     if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            each = _checker(args[0], depth + 1)
-            if each is _SKIP:
-                return outer
-            check = typing.cast(Check, each)
-            return lambda v: isinstance(v, tuple) and _all(check, v)
-        if args == ((),) or not args:
-            return outer
-        items = [_checker(a, depth + 1) for a in args]
-        return lambda v: (
-            isinstance(v, tuple)
-            and len(v) == len(items)
-            and all(c is _SKIP or typing.cast(Check, c)(x) for c, x in zip(items, v, strict=True))
-        )
+        return _tuple_checker(args, depth, outer)
     if issubclass(origin, abc.Mapping) and len(args) == 2:
         key, value = _checker(args[0], depth + 1), _checker(args[1], depth + 1)
 
@@ -175,6 +176,24 @@ def _checker(hint: Any, depth: int = 0) -> Check | object:
 
         return collection
     return outer
+
+
+def _tuple_checker(args: tuple[Any, ...], depth: int, outer: Check) -> Check | object:
+    """A predicate for ``tuple[X, ...]`` or ``tuple[X, Y]``."""
+    if len(args) == 2 and args[1] is Ellipsis:
+        each = _checker(args[0], depth + 1)
+        if each is _SKIP:
+            return outer
+        check = typing.cast(Check, each)
+        return lambda v: isinstance(v, tuple) and _all(check, v)
+    if args == ((),) or not args:
+        return outer
+    items = [_checker(a, depth + 1) for a in args]
+    return lambda v: (
+        isinstance(v, tuple)
+        and len(v) == len(items)
+        and all(c is _SKIP or typing.cast(Check, c)(x) for c, x in zip(items, v, strict=True))
+    )
 
 
 def _hints(cls: type) -> list[tuple[str, Check, str]]:

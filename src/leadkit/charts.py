@@ -51,7 +51,8 @@ MAX_BARS: Final = 40
 """At most this many groups are drawn; the title says when more were left out."""
 
 Report = Sequence[ReportRow] | Sequence[RateRow] | Funnel | AgingReport | ScoreDistribution
-"""What can be charted: a report of :mod:`leadkit.reports` (or :mod:`leadkit.scoring.reports`)."""
+"""What can be charted: a report of :mod:`leadkit.reports` (or
+:mod:`leadkit.scoring.score_reports`)."""
 
 _COLOURS: Final = ("#2f6db5", "#e07b39", "#3a9e5c", "#c44e52", "#8172b2", "#937860", "#7f7f7f")
 _RATING_COLOURS: Final = {"Hot": "#c44e52", "Warm": "#e07b39", "Cold": "#2f6db5"}

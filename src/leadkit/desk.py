@@ -26,64 +26,39 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast, overload
+from typing import Any, Final, TypeVar
 
 import attrs
 
 from leadkit.access import Action, AllowAll, Authorizer, Principal, allowed_scope, restrict
-from leadkit.conversion import (
-    Choice,
-    ConversionPlan,
-    CustomerChoice,
-    DuplicateAnswer,
-    DuplicateCandidate,
-    DuplicateCheck,
-    QualifyRequest,
-)
+from leadkit.conversion import DuplicateCheck
+from leadkit.desk_arguments import _activity_kind, _reason, _typed_id, _user, qualify_request
+from leadkit.desk_workflows import _DeskWorkflows, _Wiring
 from leadkit.dialect import parse_lead_fields
 from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingStore
 from leadkit.erasure import AuditEntry, ErasureMode, ErasureReport, ErasureSubject
-from leadkit.errors import ConcurrencyConflict, DuplicatesUnresolved, InvalidValue, PermissionDenied
+from leadkit.errors import ConcurrencyConflict, InvalidValue, PermissionDenied
 from leadkit.guarded import AuthorizedFinder, AuthorizedStore
 from leadkit.lead import Lead
-from leadkit.mass_editing import LeadEdit, MassEditResult, Selection
-from leadkit.mass_editing import mass_edit as run_mass_edit
 from leadkit.policies import DEFAULT_POLICY, QualificationPolicy
 from leadkit.ports import IdFactory, LeadQuery, LeadStore, Page, Views
 from leadkit.privacy import audit as audit_lead
 from leadkit.privacy import erase as erase_subject
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
 from leadkit.scoring import BCM_MODEL, ScoringModel
-from leadkit.scoring.engine import is_outdated, score_lead
+from leadkit.scoring.engine import is_outdated
 from leadkit.scoring.reports import (
     ReportRow,
-    RescoreProgress,
     leads_by_owner,
     leads_by_owner_and_rating,
     leads_by_score_band,
-    rescore_repository,
 )
-from leadkit.services import (
-    DisqualifyResult,
-    QualifyOutcome,
-    QualifyResult,
-    convert_to_business_contact,
-    delete_lead,
-    disqualify,
-    prepare_qualification,
-    qualify,
-    qualify_many,
-    reactivate,
-)
-from leadkit.status import DEFAULT_STATUS_MODEL, StatusReason
+from leadkit.services import DisqualifyResult, delete_lead, disqualify, reactivate
+from leadkit.status import StatusReason
 from leadkit.timeline import ActivityKind
-from leadkit.values import AccountId, ContactId, LeadId, OpportunityId, RecordId, UserRef
-
-if TYPE_CHECKING:
-    from leadkit.io import ColumnMapping, ImportPlan, ImportReport, Source
+from leadkit.values import LeadId, RecordId, UserRef
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -98,7 +73,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-IdT = TypeVar("IdT", bound=RecordId)
 
 DEFAULT_RETRIES: Final = 5
 """How many times :func:`retry_on_conflict` runs an operation that keeps conflicting."""
@@ -131,113 +105,6 @@ def retry_on_conflict(operation: Callable[[], T], *, attempts: int = DEFAULT_RET
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-# ---------------------------------------------------------------------------------------------
-# Plain arguments in, typed values out
-
-
-def _typed_id(kind: type[IdT], field: str, value: object) -> IdT:
-    if isinstance(value, kind):
-        return value
-    if isinstance(value, str):
-        return kind(value)
-    raise InvalidValue(field, value, f"must be a {kind.__name__} or its text")
-
-
-def _optional_id(kind: type[IdT], field: str, value: object) -> IdT | None:
-    return None if value is None else _typed_id(kind, field, value)
-
-
-def _user(field: str, value: object) -> UserRef:
-    if isinstance(value, UserRef):
-        return value
-    if isinstance(value, str):
-        return UserRef(value)
-    raise InvalidValue(field, value, "must be a UserRef or a user id")
-
-
-def _choice(field: str, value: object) -> Choice:
-    if value is None:
-        return Choice.POLICY
-    if isinstance(value, bool):
-        return Choice.YES if value else Choice.NO
-    if isinstance(value, Choice):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {c.value for c in Choice}:
-        return Choice(value.strip().lower())
-    raise InvalidValue(
-        field, value, 'must be True, False, "yes", "no" or None / "policy" (the policy decides)'
-    )
-
-
-def _candidate_keys(field: str, values: Iterable[object]) -> list[tuple[str, str]]:
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise InvalidValue(field, values, "must be a list of candidates")
-    keys: list[tuple[str, str]] = []
-    for i, value in enumerate(values):
-        if isinstance(value, DuplicateCandidate):
-            keys.append((value.record_type.value, value.record_id))
-        elif isinstance(value, Mapping) and {"record_type", "record_id"} <= set(value):
-            keys.append((str(value["record_type"]), str(value["record_id"])))
-        elif isinstance(value, tuple) and len(value) == 2:
-            keys.append((str(value[0]), str(value[1])))
-        else:
-            raise InvalidValue(
-                f"{field}[{i}]", value, "must be a candidate, (record_type, record_id) or an object"
-            )
-    return keys
-
-
-_ANSWER_KEYS: Final = frozenset(
-    {
-        "create_account",
-        "create_contact",
-        "create_opportunity",
-        "link_account",
-        "link_contact",
-        "link_opportunity",
-        "currency",
-        "customer",
-        "owner",
-        "create_anyway",
-    }
-)
-
-
-def qualify_request(answers: Mapping[str, Any]) -> QualifyRequest:
-    """The :class:`~leadkit.conversion.QualifyRequest` plain answers ask for: ``create_*``
-    as True/False/None (or "yes"/"no"/"policy", a question's suggestion), ``link_*`` as ids
-    (text), ``currency``, ``customer`` ("account" or "contact"), ``owner`` (a user id) and
-    ``create_anyway`` (the duplicate candidates to create a record beside). Raises
-    InvalidValue naming an unknown or bad answer."""
-    unknown = sorted(set(answers) - _ANSWER_KEYS)
-    if unknown:
-        raise InvalidValue(unknown[0], answers[unknown[0]], "not a qualification answer")
-    customer = answers.get("customer")
-    if customer is not None and not isinstance(customer, CustomerChoice):
-        try:
-            customer = CustomerChoice(str(customer).strip().lower())
-        except ValueError:
-            raise InvalidValue("customer", customer, "must be 'account' or 'contact'") from None
-    owner = answers.get("owner")
-    return QualifyRequest(
-        create_account=_choice("create_account", answers.get("create_account")),
-        create_contact=_choice("create_contact", answers.get("create_contact")),
-        create_opportunity=_choice("create_opportunity", answers.get("create_opportunity")),
-        link_account=_optional_id(AccountId, "link_account", answers.get("link_account")),
-        link_contact=_optional_id(ContactId, "link_contact", answers.get("link_contact")),
-        link_opportunity=_optional_id(
-            OpportunityId, "link_opportunity", answers.get("link_opportunity")
-        ),
-        currency=answers.get("currency"),
-        customer=customer,
-        owner=None if owner is None else _user("owner", owner),
-        duplicate_answers=tuple(
-            DuplicateAnswer.create_anyway(DuplicateCandidate(kind, key))
-            for kind, key in _candidate_keys("create_anyway", answers.get("create_anyway", ()))
-        ),
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,19 +195,6 @@ class DeskViews:
 # The desk
 
 
-@attrs.frozen
-class _Wiring:
-    store: IndexingStore
-    check: EngineDuplicateCheck
-    clock: Callable[[], datetime]
-    ids: IdFactory
-    policy: QualificationPolicy
-    scoring: ScoringModel
-    profile: FieldProfile
-    phone_region: str | None
-    authorizer: Authorizer = attrs.field(factory=AllowAll)
-
-
 def _default_check(store: LeadStore) -> EngineDuplicateCheck:
     """The engine check over ``store``'s accounts, contacts and leads: on a SQL store with the
     blocking keys kept in its database (read in each unit of work's transaction, rebuilt only
@@ -357,7 +211,7 @@ def _default_check(store: LeadStore) -> EngineDuplicateCheck:
     return EngineDuplicateCheck.from_store(store, leads=True, lock=threading.Lock())
 
 
-class Desk:
+class Desk(_DeskWorkflows):
     """leadkit for a host application, wired once (see the module doc).
 
     ``store`` is any :class:`~leadkit.ports.LeadStore`; ``clock`` returns aware datetimes;
@@ -772,309 +626,3 @@ class Desk:
         ``[erased]``). Needs ``read`` on the lead. Raises as :func:`leadkit.privacy.audit`,
         PermissionDenied."""
         return audit_lead(self._target, lead_id)
-
-    def receive_email(
-        self,
-        message: bytes,
-        *,
-        owner: UserRef | str | None = None,
-        create_anyway: bool = False,
-        by: UserRef | str | None = None,
-    ) -> Lead:
-        """Make and store a lead from an RFC 5322 message (Outlook BCM's e-mail intake, see
-        :func:`leadkit.io.lead_from_email`) under the desk's profile, after the desk's
-        duplicate check. Returns the stored lead.
-
-        Raises DuplicatesUnresolved (its ``candidates`` are DuplicateCandidate values, as
-        qualification's) when the sender may already be stored, unless ``create_anyway``;
-        MalformedMessage, InvalidValue, RepositoryError.
-        """
-        from leadkit.io import EmailIntakePolicy, lead_from_email
-
-        user = self._acting(by)
-        intake = lead_from_email(message, policy=EmailIntakePolicy(profile=self.profile))
-        lead = intake.create(
-            LeadId(self._wiring.ids()),
-            at=self._now(),
-            by=user,
-            owner=None if owner is None else _user("owner", owner),
-            profile=self.profile,
-            create_anyway=True,  # the desk's check below decides
-        )
-        with self._target.unit_of_work() as uow:
-            if not create_anyway:
-                found = self._finder.find(lead, uow)
-                if found:
-                    raise DuplicatesUnresolved(found)
-            stored = uow.leads.add(lead)
-            uow.commit()
-        return stored
-
-    # Duplicates -----------------------------------------------------------------------------
-
-    def find_duplicates(
-        self, lead_id: LeadId | str | None = None, **fields: Any
-    ) -> tuple[DuplicateCandidate, ...]:
-        """The stored leads, contacts and accounts that the stored lead ``lead_id`` — or a
-        record with ``fields`` (as :meth:`create` takes them) — may duplicate, best first,
-        each with its explanation. The lead itself is never its own candidate.
-
-        Raises InvalidValue when given both or neither, or bad fields; NotFound;
-        RepositoryError.
-        """
-        if (lead_id is None) == (not fields):
-            raise InvalidValue("lead_id", lead_id, "give a lead id or fields, not both")
-        with self._target.unit_of_work() as uow:
-            if lead_id is not None:
-                lead = uow.leads.get(_typed_id(LeadId, "lead_id", lead_id))
-            else:
-                lead = Lead.create(
-                    LeadId("unsaved-draft"),
-                    parse_lead_fields(fields, phone_region=self.phone_region),
-                    at=self._now(),
-                    by=UserRef("leadkit"),
-                    profile=_ANY_FIELDS,
-                )
-            return tuple(
-                c
-                for c in self._finder.find(lead, uow)
-                if not (c.record_type.value == "lead" and c.record_id == lead.id.value)
-            )
-
-    # Qualification --------------------------------------------------------------------------
-
-    def plan_qualification(
-        self, lead_id: LeadId | str, *, by: UserRef | str | None = None, **answers: Any
-    ) -> ConversionPlan:
-        """The plan :meth:`qualify` would carry out with these answers, storing nothing:
-        its ``questions`` and ``unresolved`` candidates say what is missing. Raises as
-        :func:`leadkit.services.prepare_qualification`, InvalidValue for a bad answer."""
-        return prepare_qualification(
-            self._target,
-            _typed_id(LeadId, "lead_id", lead_id),
-            qualify_request(answers),
-            self.policy,
-            at=self._now(),
-            by=self._acting(by),
-            finder=self._finder,
-            id_factory=self._wiring.ids,
-        )
-
-    def qualify(
-        self,
-        lead_id: LeadId | str,
-        *,
-        expected_version: int | None = None,
-        by: UserRef | str | None = None,
-        **answers: Any,
-    ) -> QualifyResult:
-        """Qualify the lead: create or link account, contact and opportunity and close it,
-        in one unit of work. Answers as :func:`qualify_request` takes them
-        (``link_contact="C-7"``, ``create_anyway=[candidate]``, ``currency="EUR"``, ...).
-
-        Raises DuplicatesUnresolved (with the candidates), QualificationIncomplete, NotFound,
-        ConcurrencyConflict, IllegalTransition, InvalidValue as
-        :func:`leadkit.services.qualify` does — and then nothing is stored.
-        """
-        return qualify(
-            self._target,
-            _typed_id(LeadId, "lead_id", lead_id),
-            qualify_request(answers),
-            self.policy,
-            at=self._now(),
-            by=self._acting(by),
-            finder=self._finder,
-            id_factory=self._wiring.ids,
-            expected_version=expected_version,
-        )
-
-    def qualify_many(
-        self, lead_ids: Iterable[LeadId | str], *, by: UserRef | str | None = None, **answers: Any
-    ) -> tuple[QualifyOutcome, ...]:
-        """Qualify each lead in its own unit of work; one outcome per id. Raises InvalidValue
-        for a bad id or answer; a lead's own problem is in its outcome."""
-        keys = [_typed_id(LeadId, "lead_ids", i) for i in lead_ids]
-        return qualify_many(
-            self._target,
-            keys,
-            qualify_request(answers),
-            self.policy,
-            at=self._now(),
-            by=self._acting(by),
-            finder=self._finder,
-            id_factory=self._wiring.ids,
-        )
-
-    def convert_to_business_contact(
-        self,
-        lead_id: LeadId | str,
-        *,
-        link_contact: ContactId | str | None = None,
-        expected_version: int | None = None,
-        by: UserRef | str | None = None,
-    ) -> QualifyResult:
-        """Outlook BCM's "Convert to Business Contact" (a contact only). Raises as
-        :func:`leadkit.services.convert_to_business_contact`."""
-        return convert_to_business_contact(
-            self._target,
-            _typed_id(LeadId, "lead_id", lead_id),
-            at=self._now(),
-            by=self._acting(by),
-            finder=self._finder,
-            id_factory=self._wiring.ids,
-            link_contact=_optional_id(ContactId, "link_contact", link_contact),
-            expected_version=expected_version,
-        )
-
-    # Scoring, bulk edits ----------------------------------------------------------------------
-
-    def score(
-        self,
-        lead_id: LeadId | str,
-        *,
-        expected_version: int | None = None,
-        by: UserRef | str | None = None,
-    ) -> Lead:
-        """Score the lead with the desk's model and store the score (unchanged when already
-        current). Raises NotFound, ConcurrencyConflict, RepositoryError."""
-        user = self._acting(by)
-        return self._change(
-            lead_id,
-            lambda lead: score_lead(lead, self.scoring, at=self._now(), by=user),
-            expected_version,
-        )
-
-    def rescore_all(
-        self, *, only_outdated: bool = False, by: UserRef | str | None = None
-    ) -> RescoreProgress:
-        """Rescore every stored lead (only those not scored by this model version, with
-        ``only_outdated``) in one unit of work. Raises RepositoryError."""
-        user = self._acting(by)
-        with self._target.unit_of_work() as uow:
-            done = rescore_repository(
-                uow.leads, self.scoring, at=self._now(), by=user, only_outdated=only_outdated
-            )
-            uow.commit()
-        return done
-
-    def mass_edit(
-        self,
-        selection: Selection | Sequence[str],
-        edit: LeadEdit,
-        *,
-        all_or_nothing: bool = True,
-        by: UserRef | str | None = None,
-    ) -> MassEditResult:
-        """Apply ``edit`` to the selected leads (ids, as text too, or a query) in one unit of
-        work. Raises as :func:`leadkit.mass_editing.mass_edit`."""
-        chosen: Selection = (
-            cast(LeadQuery, self._scoped(selection, Action.WRITE))
-            if isinstance(selection, LeadQuery)
-            else [_typed_id(LeadId, "selection", i) for i in selection]
-        )
-        return run_mass_edit(
-            self._target,
-            chosen,
-            edit,
-            at=self._now(),
-            by=self._acting(by),
-            all_or_nothing=all_or_nothing,
-        )
-
-    # Files ------------------------------------------------------------------------------------
-
-    @overload
-    def import_file(
-        self,
-        path: str | Path | Source,
-        *,
-        mapping: ColumnMapping | None = None,
-        currency: str | None = None,
-        dry_run: Literal[True] = True,
-        by: UserRef | str | None = None,
-    ) -> ImportPlan: ...
-
-    @overload
-    def import_file(
-        self,
-        path: str | Path | Source,
-        *,
-        mapping: ColumnMapping | None = None,
-        currency: str | None = None,
-        dry_run: Literal[False],
-        by: UserRef | str | None = None,
-    ) -> ImportReport: ...
-
-    def import_file(
-        self,
-        path: str | Path | Source,
-        *,
-        mapping: ColumnMapping | None = None,
-        currency: str | None = None,
-        dry_run: bool = True,
-        by: UserRef | str | None = None,
-    ) -> ImportPlan | ImportReport:
-        """Import leads from a CSV, xlsx or XML file or a read source (``leadkit[io]``) with
-        the desk's phone region and profile (``mapping``: the columns, default suggested from
-        the headers;
-        ``currency``: of amounts without one). With ``dry_run`` (the default) return the
-        preview (:class:`~leadkit.io.ImportPlan`) and write nothing — :meth:`commit_import`
-        writes it later — else write it now and return the :class:`~leadkit.io.ImportReport`.
-        Raises what :func:`leadkit.io.plan_import` and :func:`leadkit.io.run_import` raise."""
-        from leadkit.io import ImportPolicy, plan_import
-
-        source = Path(path) if isinstance(path, str) else path
-        policy = ImportPolicy(
-            phone_region=self.phone_region, profile=self.profile, currency=currency
-        )
-        plan = plan_import(source, mapping, policy, store=self._target)
-        if dry_run:
-            return plan
-        return self.commit_import(plan, by=by)
-
-    def commit_import(
-        self, plan: ImportPlan, *, batch_size: int | None = None, by: UserRef | str | None = None
-    ) -> ImportReport:
-        """Write a previewed import (all or nothing per batch of ``batch_size`` rows; default
-        the plan's policy). Raises what :func:`leadkit.io.run_import` raises
-        (ImportInterrupted with the checkpoint of the batches stored before a failure)."""
-        from leadkit.io import run_import
-
-        return run_import(
-            self._target,
-            plan,
-            ids=self._wiring.ids,
-            at=self._now(),
-            by=self._acting(by),
-            batch_size=batch_size,
-        )
-
-    def export(self, path: str | Path, query: LeadQuery | None = None) -> int:
-        """Write the leads ``query`` selects (all by default) to a CSV file; returns how many.
-        Raises RepositoryError, OSError from the file system."""
-        from leadkit.io import export_csv
-
-        scoped = self._scoped(query, Action.EXPORT)
-        with self._target.unit_of_work() as uow:
-            return export_csv(uow.leads.stream(scoped), Path(path))
-
-
-def _activity_kind(value: ActivityKind | str) -> ActivityKind:
-    if isinstance(value, ActivityKind):
-        return value
-    if isinstance(value, str):
-        key = value.strip().lower()
-        for kind in ActivityKind:
-            if key in (kind.name.lower(), kind.value):
-                return kind
-    choices = ", ".join(k.name.lower() for k in ActivityKind)
-    raise InvalidValue("kind", value, f"not an activity kind ({choices})")
-
-
-def _reason(value: StatusReason | str | int) -> StatusReason:
-    if isinstance(value, str):
-        value = value.replace("-", " ").replace("_", " ")
-    return DEFAULT_STATUS_MODEL.parse(value)
-
-
-_ANY_FIELDS: Final = FieldProfile("any fields", ())

@@ -2,7 +2,7 @@
 
 Every report takes any iterable of leads (a list, ``uow.leads.stream()``), reads it once and
 returns frozen values that a CLI, a chart or an app renders; no report depends on the order of
-its input. The score reports of :mod:`leadkit.scoring.reports` (by owner, by owner and rating,
+its input. The score reports of :mod:`leadkit.scoring.score_reports` (by owner, by owner and rating,
 by score band, by stars, the score distribution) are re-exported here, so this module is the
 one place to import reports from.
 
@@ -35,7 +35,7 @@ from leadkit.events import (
 )
 from leadkit.fields import LeadSource
 from leadkit.lead import Lead
-from leadkit.scoring.reports import (
+from leadkit.scoring.score_reports import (
     DEFAULT_BANDS,
     NOT_SCORED,
     ReportRow,

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from leadkit.duplicates.engine import ScanReport, merge_scan_reports, scan_report
 from leadkit.duplicates.index import DEFAULT_MAX_BLOCK_SIZE
-from leadkit.duplicates.records import DuplicateRecord, Matchable, distinct_records
+from leadkit.duplicates.record_view import DuplicateRecord, Matchable, distinct_records
 from leadkit.duplicates.rules import DuplicateRuleSet
 from leadkit.errors import InvalidValue
 from leadkit.shards import Shard

@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from leadkit.adapters.sql import SCHEMA_VERSION, SqlStore, schema
+from leadkit.adapters.sql import DATABASE_SCHEMA_VERSION, SqlStore, schema
 from leadkit.adapters.sql.queries import count_statement, page_statement
 from leadkit.adapters.sql.rows import lead_columns, utc_text
 from leadkit.adapters.sql.schema import (
@@ -41,7 +41,7 @@ from leadkit.adapters.sql.schema import (
     metadata,
     migrate,
 )
-from leadkit.adapters.sql.store import _Statements
+from leadkit.adapters.sql.statements import _Statements
 from leadkit.errors import ConcurrencyConflict, InvalidValue, NotFound, StorageUnavailable
 from leadkit.events import LeadEvent
 from leadkit.fields import LeadSource, Rating
@@ -212,7 +212,7 @@ def test_a_new_file_records_every_migration_in_schema_version(
     rows = raw(db_path, "SELECT version, description FROM schema_version ORDER BY version")
     assert [r[0] for r in rows] == [m.version for m in MIGRATIONS]
     assert [r[1] for r in rows] == [m.description for m in MIGRATIONS]
-    assert store.schema_version == SCHEMA_VERSION == MIGRATIONS[-1].version
+    assert store.schema_version == DATABASE_SCHEMA_VERSION == MIGRATIONS[-1].version
 
 
 def test_a_new_file_is_marked_as_leadkit_runs_in_wal_mode_and_has_the_view_indexes(
@@ -236,7 +236,7 @@ def test_opening_an_older_schema_applies_the_missing_migrations(db_path: Path) -
     assert not raw(db_path, "SELECT name FROM sqlite_master WHERE name LIKE 'ix_leads_%'")
 
     with SqlStore.open(path=db_path, create=False, migrate=True) as store:
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_version == DATABASE_SCHEMA_VERSION
         store_all(store, new_lead(1))
     assert [r[0] for r in raw(db_path, "SELECT version FROM schema_version")] == [
         m.version for m in MIGRATIONS
@@ -333,7 +333,7 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
     monkeypatch.setattr(schema, "_BACKFILL_BATCH", 3)  # several batches
 
     with SqlStore.open(path=db_path, create=False, migrate=True) as store:
-        assert store.schema_version == SCHEMA_VERSION >= 3
+        assert store.schema_version == DATABASE_SCHEMA_VERSION >= 3
         with store.unit_of_work() as uow:
             high = LeadQuery(score_min=Decimal("42.50"), sort=LeadSort.SCORE, descending=True)
             found = [lead.id.value for lead in uow.leads.query(high).items]
@@ -359,7 +359,7 @@ def test_migration_3_adds_the_score_column_and_fills_it_from_the_documents(
 
 
 def test_the_columns_expected_at_each_version_end_at_todays_table() -> None:
-    assert schema.lead_columns_at(SCHEMA_VERSION) == {c.key for c in schema.leads.c}
+    assert schema.lead_columns_at(DATABASE_SCHEMA_VERSION) == {c.key for c in schema.leads.c}
     assert "score_key" not in schema.lead_columns_at(2)
     assert schema.lead_columns_at(2) == schema.lead_columns_at(1)
 

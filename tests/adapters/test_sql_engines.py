@@ -46,7 +46,7 @@ from sqlalchemy import Connection, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from leadkit.adapters.sql import SCHEMA_VERSION, SqlStore
+from leadkit.adapters.sql import DATABASE_SCHEMA_VERSION, SqlStore
 from leadkit.adapters.sql.rows import lead_columns
 from leadkit.adapters.sql.schema import MIGRATIONS, lead_columns_at, migrate
 from leadkit.errors import InvalidValue, StorageUnavailable
@@ -143,7 +143,7 @@ def child_env() -> dict[str, str]:
 def test_a_new_database_records_every_migration(engine: Engine) -> None:
     location = engine.new_location()
     with engine.open(location) as store:
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_version == DATABASE_SCHEMA_VERSION
     rows = engine.rows(location, "SELECT version, description FROM schema_version ORDER BY 1")
     assert rows == [(m.version, m.description) for m in MIGRATIONS]
     with engine.open(location, create=False):  # opening again migrates nothing
@@ -190,7 +190,7 @@ def _shape(engine: Engine, location: str) -> dict[str, Any]:
         }
 
 
-@pytest.mark.parametrize("version", range(SCHEMA_VERSION))
+@pytest.mark.parametrize("version", range(DATABASE_SCHEMA_VERSION))
 def test_a_database_of_every_earlier_version_is_upgraded_on_open(
     engine: Engine, version: int
 ) -> None:
@@ -199,7 +199,7 @@ def test_a_database_of_every_earlier_version_is_upgraded_on_open(
     _write_as_version(engine, location, version, leads)
 
     with engine.open(location, create=False, migrate=True) as store, store.unit_of_work() as uow:
-        assert store.schema_version == SCHEMA_VERSION
+        assert store.schema_version == DATABASE_SCHEMA_VERSION
         held = len(leads) if version >= 1 else 0
         assert uow.leads.count(LeadQuery()) == held
         if held:

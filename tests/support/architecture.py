@@ -16,6 +16,7 @@ DT.now()`` are both caught.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping
 from enum import IntEnum
 from functools import cache
@@ -70,6 +71,8 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.schemas": Layer.CODEC,
     "leadkit.erasure": Layer.DOMAIN,
     "leadkit.ports": Layer.PORTS,
+    "leadkit.queries": Layer.PORTS,
+    "leadkit.outbox_ports": Layer.PORTS,
     "leadkit.access": Layer.PORTS,
     "leadkit.rescoring": Layer.PORTS,
     "leadkit.bulk": Layer.APPLICATION,
@@ -85,6 +88,8 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit._lazy": Layer.EDGE,
     "leadkit.io": Layer.EDGE,
     "leadkit.desk": Layer.EDGE,
+    "leadkit.desk_arguments": Layer.EDGE,
+    "leadkit.desk_workflows": Layer.EDGE,
     "leadkit.scan_workers": Layer.EDGE,
     "leadkit.cli": Layer.OUTER,
     "leadkit.charts": Layer.OUTER,
@@ -341,17 +346,106 @@ def check_tree(overrides: Mapping[str, str] | None = None) -> list[str]:
     return found
 
 
-def import_cycles() -> list[tuple[str, str]]:
-    """Pairs of modules that import each other directly (at module level or in a function)."""
+def _runtime_source(source: str) -> str:
+    """``source`` without its ``if TYPE_CHECKING:`` blocks: the imports Python runs."""
+    tree = ast.parse(source)
+
+    def type_only(node: ast.stmt) -> bool:
+        return isinstance(node, ast.If) and _dotted(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        )
+
+    tree.body = [node for node in tree.body if not type_only(node)]
+    return ast.unparse(tree)
+
+
+def import_cycles(overrides: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """Pairs of modules that import each other directly (at module level or in a function),
+    with ``overrides`` (module -> source) replacing files. An import under ``if
+    TYPE_CHECKING:`` is for the type checker only: Python never runs it, so it makes no
+    circle (a module that creates the objects of another may name its type so)."""
     sources = {name: path.read_text(encoding="utf-8") for name, path in all_modules().items()}
+    sources.update(overrides or {})
     packages = _package_names(sources)
     edges: dict[str, set[str]] = {}
     for name, text in sources.items():
         edges[name] = {
             t
-            for t in imports(name, name in packages, text, set(sources))
+            for t in imports(name, name in packages, _runtime_source(text), set(sources))
             if t in sources and t not in packages
         }
     return sorted(
         (a, b) for a, targets in edges.items() for b in targets if a < b and a in edges.get(b, ())
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sizes: no module above MODULE_LINES lines, no function above FUNCTION_LINES lines, unless it
+# says why at its top with a ``# size: <reason>`` comment (a module: in its header, above its
+# first statement after the docstring; a function: on the line above its ``def`` or its first
+# decorator, or between the ``def`` line and the first statement of its body).
+
+MODULE_LINES = 800
+FUNCTION_LINES = 80
+SIZE_MARKER = re.compile(r"^\s*# size: \S")
+
+
+def _module_excused(lines: list[str], tree: ast.Module) -> bool:
+    body = tree.body
+    first = body[0] if body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        first = body[1] if len(body) > 1 else None
+    end = first.lineno - 1 if first is not None else len(lines)
+    return any(SIZE_MARKER.match(line) for line in lines[:end])
+
+
+def _function_excused(lines: list[str], node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    top = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    start = max(top - 2, 0)  # the line above the def (0-based index top - 2)
+    end = node.body[0].lineno - 1  # up to the line before the first statement
+    return any(SIZE_MARKER.match(line) for line in lines[start:end])
+
+
+def _functions(
+    tree: ast.AST, prefix: str
+) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Every function and method at any depth, by qualified name (``module.Class.method``)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            name = f"{prefix}.{node.name}"
+            yield name, node
+            yield from _functions(node, name)
+        elif isinstance(node, ast.ClassDef):
+            yield from _functions(node, f"{prefix}.{node.name}")
+        else:
+            yield from _functions(node, prefix)
+
+
+def oversize(module: str, source: str) -> dict[str, int]:
+    """What in ``module`` is over the size limits without a ``# size:`` reason, with its size in
+    lines: ``"module leadkit.x"`` and ``"function leadkit.x.Class.method"``."""
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    found: dict[str, int] = {}
+    if len(lines) > MODULE_LINES and not _module_excused(lines, tree):
+        found[f"module {module}"] = len(lines)
+    for name, node in _functions(tree, module):
+        size = (node.end_lineno or node.lineno) - node.lineno + 1
+        if size > FUNCTION_LINES and not _function_excused(lines, node):
+            found[f"function {name}"] = size
+    return found
+
+
+def oversize_tree(overrides: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Everything over the size limits in the source tree, ``overrides`` replacing files."""
+    sources = {name: path.read_text(encoding="utf-8") for name, path in all_modules().items()}
+    sources.update(overrides or {})
+    found: dict[str, int] = {}
+    for name, text in sorted(sources.items()):
+        found.update(oversize(name, text))
+    return found

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from leadkit.duplicates import DuplicateIndex, find_duplicates, scan
-from leadkit.duplicates.records import (
+from leadkit.duplicates.record_view import (
     CUSTOM_FIELD_KINDS,
     DuplicateFieldKind,
     DuplicateRecord,

@@ -23,7 +23,7 @@ from leadkit.duplicates.probabilistic import (
     ProbabilisticRule,
     fit,
 )
-from leadkit.duplicates.records import DuplicateRecord, RecordType
+from leadkit.duplicates.record_view import DuplicateRecord, RecordType
 from leadkit.duplicates.rules import Similarity
 from leadkit.errors import ConfigurationError, DuplicatesUnresolved, InvalidValue
 from leadkit.serialization import make_converter

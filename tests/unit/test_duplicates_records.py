@@ -1,4 +1,4 @@
-"""Specification of the flat record view duplicate rules read (leadkit.duplicates.records)."""
+"""Specification of the flat record view duplicate rules read (leadkit.duplicates.record_view)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ from leadkit.duplicates import (
     normalize_personal_email,
     rule_normalizer,
 )
-from leadkit.duplicates.rules import _default_rules, _nicknames
+from leadkit.duplicates.rule_normalizers import _nicknames
+from leadkit.duplicates.rules import _default_rules
 from leadkit.errors import ConfigurationError, InvalidValue
 
 LEAD, CONTACT, ACCOUNT = RecordType.LEAD, RecordType.CONTACT, RecordType.ACCOUNT
@@ -580,6 +581,8 @@ def test_business_domain_is_blank_for_free_mail(text: str | None, expected: str)
         ("vertrieb@firma.de", ""),
         ("order@shop.se", ""),
         ("info", "info"),  # not an address: left as normalise_email leaves it
+        # A malformed address with two '@': the mailbox is what comes before the first one.
+        ("info@foo@acme.se", ""),
     ],
 )
 def test_personal_email_is_blank_for_role_mailboxes(text: str, expected: str) -> None:
@@ -898,4 +901,44 @@ def test_asking_for_a_deterministic_rule_as_a_probabilistic_one_is_refused() -> 
         lambda: DEFAULT_LEAD_RULES.fitted("nope"),
         "no rule",
         ("duplicate rule set 'Default lead duplicate rules'", "no rule 'nope'"),
+    )
+
+
+@attrs.frozen
+class _Weighted:
+    """The least a probabilistic rule has (the WeightedRule protocol), no fitting needed."""
+
+    name: str = "weighted"
+    base_type: RecordType = RecordType.LEAD
+    matching_type: RecordType = RecordType.LEAD
+    description: str = ""
+    ignore_blank: bool = True
+    exclude_inactive: bool = True
+    is_symmetric: bool = True
+
+    def describe(self) -> str:
+        return self.name
+
+    def readers(self) -> tuple[Any, ...]:
+        return ()
+
+    def blocking_keys(self, record: object) -> tuple[str, ...]:
+        return ()
+
+    def evidence(self, a: object, b: object) -> object:
+        return None
+
+
+def test_asking_for_a_probabilistic_rule_as_a_deterministic_one_is_refused() -> None:
+    weighted = _Weighted()
+    exact = DuplicateRule(
+        name="exact", base_type=LEAD, matching_type=LEAD, conditions=[Condition.exact("email")]
+    )
+    rule_set = DuplicateRuleSet(name="mixed", rules=[exact, weighted])
+    assert rule_set.rule("exact") is exact
+    assert rule_set.fitted("weighted") is weighted
+    _assert_refused(
+        lambda: rule_set.rule("weighted"),
+        "probabilistic",
+        ("duplicate rule set 'mixed'", "'weighted' is a probabilistic rule (fitted)"),
     )

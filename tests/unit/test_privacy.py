@@ -11,7 +11,7 @@ import pytest
 
 from leadkit.adapters.memory import MemoryStore
 from leadkit.desk import Desk
-from leadkit.duplicates.records import RecordRef, RecordType
+from leadkit.duplicates.record_view import RecordRef, RecordType
 from leadkit.erasure import ERASED, ErasureMode, ErasureSubject, SubjectKind
 from leadkit.errors import ConfigurationError, InvalidValue, NotFound, PermissionDenied
 from leadkit.merging import Survivorship, plan_merge

@@ -12,7 +12,7 @@ from leadkit.errors import InvalidValue
 from leadkit.fields import LeadSource
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.scoring import reports as scoring_reports
+from leadkit.scoring import score_reports as scoring_reports
 from leadkit.status import StatusReason
 from leadkit.values import LeadId, UserRef
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from leadkit.duplicates.matches import DuplicateGroup
-from leadkit.duplicates.records import RecordType
+from leadkit.duplicates.record_view import RecordType
 from leadkit.lead import Lead
 from leadkit.merging import MergePlan, Survivorship, plan_merge, rank_leads
 from leadkit.ports import IdFactory, LeadStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -191,34 +191,55 @@ def qualify(
                 id_factory=next_id,
             )
 
-        plan = plan_for(request)
-        for line in plan.describe():
-            _echo(line)
-        used_links: set[str] = set()
-        rounds = 0
-        while not plan.is_complete:
-            rounds += 1
-            if rounds > 25:  # pragma: no cover - every answer settles a question
-                plan.require_complete()
-            request = _answer_one(
-                plan,
-                request,
-                yes=yes,
-                links=links,
-                create_anyway=create_anyway,
-                used_links=used_links,
-            )
-            plan = plan_for(request)
-        if rounds:
-            _echo("the plan now:")
-            for line in plan.describe():
-                _echo(line)
-        unused = [link for link in links if link not in used_links]
-        if unused:
-            raise InvalidValue("--link", unused[0], "is not a possible duplicate of this lead")
+        plan = _settle(plan_for, request, yes=yes, links=links, create_anyway=create_anyway)
         if not yes:
             click.confirm("qualify?", abort=True)
         result = execute_plan(target, plan, finder=check)
+    _echo(f"{result.lead.id}: qualified" + _made(plan))
+
+
+def _settle(
+    plan_for: Callable[[QualifyRequest], ConversionPlan],
+    request: QualifyRequest,
+    *,
+    yes: bool,
+    links: tuple[str, ...],
+    create_anyway: bool,
+) -> ConversionPlan:
+    """Show the plan for ``request``, then answer its questions one at a time (asking, or
+    from the options) until it is complete, showing it again if anything was answered.
+    Raises InvalidValue for a ``--link`` that names no possible duplicate of the lead."""
+    plan = plan_for(request)
+    for line in plan.describe():
+        _echo(line)
+    used_links: set[str] = set()
+    rounds = 0
+    while not plan.is_complete:
+        rounds += 1
+        if rounds > 25:  # pragma: no cover - every answer settles a question
+            plan.require_complete()
+        request = _answer_one(
+            plan,
+            request,
+            yes=yes,
+            links=links,
+            create_anyway=create_anyway,
+            used_links=used_links,
+        )
+        plan = plan_for(request)
+    if rounds:
+        _echo("the plan now:")
+        for line in plan.describe():
+            _echo(line)
+    unused = [link for link in links if link not in used_links]
+    if unused:
+        raise InvalidValue("--link", unused[0], "is not a possible duplicate of this lead")
+    return plan
+
+
+def _made(plan: ConversionPlan) -> str:
+    """`` (created account A, linked contact C, ...)`` for the records of an executed plan,
+    nothing when it made none."""
     done = {"create": "created", "link": "linked"}
     steps = (
         ("account", plan.account),
@@ -230,4 +251,4 @@ def qualify(
         for name, step in steps
         if step is not None
     )
-    _echo(f"{result.lead.id}: qualified" + (f" ({made})" if made else ""))
+    return f" ({made})" if made else ""

@@ -11,7 +11,7 @@ from leadkit.cli._shared import _echo, _emit_json, _now, _progress, _settings, _
 from leadkit.cli.app import cli
 from leadkit.ports import LeadQuery
 from leadkit.scoring.presets import BCM_MODEL
-from leadkit.scoring.reports import RescoreProgress
+from leadkit.scoring.score_reports import RescoreProgress
 
 
 def _rescore(store: SqlStore, progress: Progress, *, only_outdated: bool) -> RescoreProgress:

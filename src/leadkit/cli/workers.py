@@ -23,7 +23,7 @@ from leadkit.adapters.sql import SqlStore
 from leadkit.bulk import DEFAULT_BATCH_SIZE, rescore_store
 from leadkit.errors import InvalidValue
 from leadkit.scoring.model import ScoringModel
-from leadkit.scoring.reports import RescoreProgress
+from leadkit.scoring.score_reports import RescoreProgress
 from leadkit.shards import Shard
 from leadkit.values import UserRef
 

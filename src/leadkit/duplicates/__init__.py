@@ -12,7 +12,9 @@ import, qualify and batch scans (see docs/duplicates.md)::
 
 - :mod:`~leadkit.duplicates.normalize`: pure normalisers (e-mail, phone, names, companies...).
 - :mod:`~leadkit.duplicates.records`: the flat view of a lead, contact or account.
-- :mod:`~leadkit.duplicates.rules`: conditions, rules, rule sets, the default rule set.
+- :mod:`~leadkit.duplicates.rules`: conditions, rules, rule sets, the default rule set (the
+  parts in :mod:`~leadkit.duplicates.rule_normalizers`, :mod:`~leadkit.duplicates.conditions`
+  and :mod:`~leadkit.duplicates.rule_sets`).
 - :mod:`~leadkit.duplicates.index`: the blocking index and the key-store protocol.
 - :mod:`~leadkit.duplicates.engine`: find, check on save / import, scan.
 - :mod:`~leadkit.duplicates.probabilistic`: the Fellegi-Sunter rule kind (m/u by EM).
@@ -83,7 +85,7 @@ from leadkit.duplicates.qualification import (
     candidate_from_match,
     keys_fingerprint,
 )
-from leadkit.duplicates.records import (
+from leadkit.duplicates.record_view import (
     CUSTOM_FIELD_KINDS,
     FIELDS,
     DuplicateFieldKind,

@@ -36,7 +36,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein, Jaro, JaroWinkler, Levenshtein
 
 from leadkit.duplicates.matches import ConditionEvidence, RuleEvidence
-from leadkit.duplicates.records import (
+from leadkit.duplicates.record_view import (
     FIELDS,
     DuplicateFieldKind,
     DuplicateRecord,

@@ -28,7 +28,7 @@ from leadkit.duplicates.index import (
     to_match,
 )
 from leadkit.duplicates.matches import DuplicateGroup, DuplicateMatch, RuleEvidence
-from leadkit.duplicates.records import (
+from leadkit.duplicates.record_view import (
     DuplicateRecord,
     Matchable,
     RecordRef,

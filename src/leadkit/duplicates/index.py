@@ -30,7 +30,7 @@ from leadkit.duplicates.compiled import (
     sort_evidence,
 )
 from leadkit.duplicates.matches import DuplicateMatch, RuleEvidence
-from leadkit.duplicates.records import (
+from leadkit.duplicates.record_view import (
     Matchable,
     RecordRef,
     duplicate_record,

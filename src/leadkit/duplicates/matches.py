@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 
-from leadkit.duplicates.records import RecordRef
+from leadkit.duplicates.record_view import RecordRef
 from leadkit.duplicates.rules import Condition
 
 __all__ = ["ConditionEvidence", "DuplicateGroup", "DuplicateMatch", "RuleEvidence"]

@@ -31,7 +31,7 @@ import jellyfish
 
 from leadkit.duplicates.compiled import similarity
 from leadkit.duplicates.matches import ConditionEvidence, RuleEvidence
-from leadkit.duplicates.records import (
+from leadkit.duplicates.record_view import (
     DuplicateFieldKind,
     DuplicateRecord,
     Matchable,

@@ -55,7 +55,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadkit.duplicates.records import RecordRef, RecordType
+from leadkit.duplicates.record_view import RecordRef, RecordType
 from leadkit.errors import StorageUnavailable
 
 __all__ = ["SqlKeyStore", "SqlKeyTransaction", "duplicate_keys", "duplicate_keys_meta", "metadata"]

@@ -64,7 +64,18 @@ from leadkit.scoring.predictive import (
     train,
 )
 from leadkit.scoring.presets import BCM_CRITERIA, BCM_MODEL
-from leadkit.scoring.reports import (
+from leadkit.scoring.result import (
+    MAX_STARS,
+    Blend,
+    Contribution,
+    Explanation,
+    FeatureContribution,
+    ManualScore,
+    PredictiveExplanation,
+    Score,
+    ScoreSource,
+)
+from leadkit.scoring.score_reports import (
     DEFAULT_BANDS,
     NOT_SCORED,
     ReportRow,
@@ -79,17 +90,6 @@ from leadkit.scoring.reports import (
     rescore,
     rescore_repository,
     score_distribution,
-)
-from leadkit.scoring.result import (
-    MAX_STARS,
-    Blend,
-    Contribution,
-    Explanation,
-    FeatureContribution,
-    ManualScore,
-    PredictiveExplanation,
-    Score,
-    ScoreSource,
 )
 
 __all__ = [

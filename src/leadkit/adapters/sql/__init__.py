@@ -15,7 +15,7 @@ See :mod:`leadkit.adapters.sql.store` for the transaction and durability choices
 
 from __future__ import annotations
 
-from leadkit.adapters.sql.schema import SCHEMA_VERSION
+from leadkit.adapters.sql.schema import DATABASE_SCHEMA_VERSION
 from leadkit.adapters.sql.store import (
     BUSY_TIMEOUT_SECONDS,
     SqlLeadRepository,
@@ -26,7 +26,7 @@ from leadkit.adapters.sql.store import (
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
-    "SCHEMA_VERSION",
+    "DATABASE_SCHEMA_VERSION",
     "SqlLeadRepository",
     "SqlRecordRepository",
     "SqlStore",

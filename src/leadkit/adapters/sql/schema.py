@@ -59,7 +59,7 @@ second process opening the same file waits, then finds the work done). We chose 
 Alembic: no extra dependency for a library whose embedded default must work after
 ``pip install "leadkit[sql]"``, the migrations ship inside the wheel and run without a
 separate command or configuration, and the schema is small. A database written by a newer
-leadkit (a version above :data:`SCHEMA_VERSION`) is refused, never downgraded.
+leadkit (a version above :data:`DATABASE_SCHEMA_VERSION`) is refused, never downgraded.
 
 When a later migration alters a table, freeze the earlier definition inside the migration that
 created it (migrations must replay the history, not today's metadata): migration 1 creates the
@@ -108,11 +108,11 @@ from leadkit.ports import fold_search, score_sort_value
 __all__ = [
     "APPLICATION_ID",
     "CHILD_TABLES",
+    "DATABASE_SCHEMA_VERSION",
     "INDEXES",
     "MIGRATIONS",
     "OUTBOX_INDEXES",
     "RECORD_TABLES",
-    "SCHEMA_VERSION",
     "SCORE_INDEXES",
     "Migration",
     "accounts",
@@ -356,7 +356,7 @@ _LEAD_COLUMNS_ADDED: Final[dict[int, frozenset[str]]] = {
 def lead_columns_at(version: int) -> frozenset[str]:
     """The columns the ``leads`` table has at schema ``version`` (what opening a database
     of that version may expect before migrating it). Raises nothing: a version below 1 has
-    none, one above :data:`SCHEMA_VERSION` has today's."""
+    none, one above :data:`DATABASE_SCHEMA_VERSION` has today's."""
     return frozenset().union(
         *(columns for added, columns in _LEAD_COLUMNS_ADDED.items() if added <= version)
     )
@@ -500,8 +500,9 @@ MIGRATIONS: Final[Sequence[Migration]] = (
               _add_record_merges),
 )  # fmt: skip
 
-SCHEMA_VERSION: Final = MIGRATIONS[-1].version
-"""The schema version this leadkit writes."""
+DATABASE_SCHEMA_VERSION: Final = MIGRATIONS[-1].version
+"""The version of the database schema (the tables) this leadkit writes: the last migration's.
+Not the version of the JSON documents inside the rows (``leadkit.SCHEMA_VERSION``)."""
 
 
 def _check_migrations(migrations: Sequence[Migration]) -> None:
@@ -519,7 +520,7 @@ def current_version(conn: Connection) -> int:
     return int(found or 0)
 
 
-def migrate(conn: Connection, *, target: int = SCHEMA_VERSION) -> list[int]:
+def migrate(conn: Connection, *, target: int = DATABASE_SCHEMA_VERSION) -> list[int]:
     """Apply the migrations above the current version up to ``target`` on ``conn``, inside
     the transaction the caller holds; create ``schema_version`` if missing.
 

@@ -43,7 +43,7 @@ from leadkit.values import LeadId
 
 
 class _LeadRows(Protocol):
-    """What rescoring uses of ``leadkit.adapters.sql.store.SqlLeadRepository`` (which
+    """What rescoring uses of ``leadkit.adapters.sql.lead_repository.SqlLeadRepository`` (which
     imports this module)."""
 
     _uow: Any

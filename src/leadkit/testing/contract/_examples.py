@@ -257,11 +257,9 @@ def _population_order(sort: LeadSort, descending: bool) -> list[str]:
     return scored[::-1] + [key for key in ascending if key in _UNSCORED][::-1]
 
 
-def _full_lead(key: str = "full-1") -> Lead:
-    """A lead with every field set: all value types, custom fields of every kind, notes with
-    attachments (one edited), activities (one done), stakeholders, links, and a qualification."""
-    at = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=_PLUS_TWO)
-    patch = LeadPatch(
+def _full_patch() -> LeadPatch:
+    """Every field of a lead set: all value types and custom fields of every kind."""
+    return LeadPatch(
         topic="Fleet of electric vans",
         name=PersonName(
             first="Åsa", middle="Maria", last="Lindström-Öberg", salutation="Dr.", suffix="PhD"
@@ -306,6 +304,13 @@ def _full_lead(key: str = "full-1") -> Lead:
             "tier": OptionValue(3, "Gold"),
         },
     )
+
+
+def _full_lead(key: str = "full-1") -> Lead:
+    """A lead with every field set: all value types, custom fields of every kind, notes with
+    attachments (one edited), activities (one done), stakeholders, links, and a qualification."""
+    at = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=_PLUS_TWO)
+    patch = _full_patch()
     lead = Lead.create(LeadId(key), patch, at=at, by=_ALICE, owner=_BOB)
     step = timedelta(minutes=7)
     account = Account(id=AccountId("acc-nordic"), name="Nordic Freight AB")

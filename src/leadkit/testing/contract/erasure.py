@@ -175,7 +175,7 @@ def _ports_text(store: LeadStore, desk: Desk) -> str:
         parts += [e.payload for e in outbox.pending(1000)]
     index = desk.duplicates.index.store
     for lead in leads:
-        from leadkit.duplicates.records import RecordRef, RecordType
+        from leadkit.duplicates.record_view import RecordRef, RecordType
 
         parts += sorted(index.keys_of(RecordRef(RecordType.LEAD, lead.id.value)))
     parts += [json.dumps(p) for p in parts if "\\u" in json.dumps(p)]
