@@ -44,6 +44,7 @@ __all__ = [
     "Leaf",
     "compile_codec",
     "compile_evolver",
+    "compile_partial_loader",
     "email_leaf",
     "fail",
     "restore_email",
@@ -136,6 +137,36 @@ def compile_codec(
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(code, gen.namespace)
     return Codec(gen.namespace[load_name], gen.namespace[dump_name], source)
+
+
+def compile_partial_loader(
+    cls: type[T], names: Collection[str], **generator: Any
+) -> Callable[[Any], T]:
+    """A loader of ``cls`` (built by setting its slots: :func:`trivial_init`) from the data of
+    all its fields that sets only the fields ``names``: reading another attribute of what it
+    returns raises AttributeError. For a caller that reads only those fields (rescoring reads
+    what the model's criteria read); it raises like the full loader for data it does not
+    take. ``generator`` takes the arguments of :func:`compile_codec` but ``omit``. Raises
+    TypeError for another class or an unknown name.
+    """
+    if not (_is_generatable(cls) and trivial_init(cls)):
+        raise TypeError(f"{cls!r} is not a class the fast codec builds by setting its slots")
+    fields = [a for a in _init_fields(cls, frozenset()) if a.name in names]
+    if len(fields) != len(set(names)):
+        raise TypeError(
+            f"{cls.__name__} has no field(s) {sorted(set(names) - {a.name for a in fields})}"
+        )
+    gen = _Generator(cls, **generator)
+    body = [f"def partial_{cls.__name__}(o):", "    if type(o) is not dict:", "        _fail()"]
+    body += [f"    x{i} = o[{a.name!r}]" for i, a in enumerate(fields)]
+    values = {a.name: gen.load_expr(a.type, f"x{i}") for i, a in enumerate(fields)}
+    body += _build(cls, values, gen.namespace, "    ").lines
+    source = "\n".join([*gen.lines, *body]) + "\n"
+    filename = f"<leadkit fastcodec partial {cls.__module__}.{cls.__qualname__}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), gen.namespace)
+    loader: Callable[[Any], T] = gen.namespace[f"partial_{cls.__name__}"]
+    return loader
 
 
 def compile_evolver(cls: type[T], *names: str) -> Callable[..., T]:

@@ -16,7 +16,7 @@ leads and the events are the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Final, Protocol, cast, runtime_checkable
 
@@ -37,6 +37,23 @@ from leadkit.values import UserRef, require_aware
 __all__ = ["LeadRescorer", "RescoredPage", "RescoringRepository", "rescoring_repository"]
 
 _MEMO_LIMIT: Final = 4096
+_READS: Final = frozenset(
+    {"id", "version", "manual_score", "ticked_criteria", "score", "stars", "score_rating"}
+    | {"score_model", "score_model_version"}
+)
+"""What rescoring reads of every lead, besides the fields the criteria read."""
+
+
+def _fields_of(predicate: object) -> Iterator[str]:
+    """The lead fields (top level) a predicate reads, through ``AllOf``/``AnyOf``/``Not``."""
+    field = getattr(predicate, "field", None)
+    if isinstance(field, str):
+        yield field.partition(".")[0]
+    for part in getattr(predicate, "of", ()):
+        yield from _fields_of(part)
+    inner = getattr(predicate, "predicate", None)
+    if inner is not None:
+        yield from _fields_of(inner)
 
 
 @attrs.frozen
@@ -64,6 +81,7 @@ class LeadRescorer:
         "_by",
         "_compiled",
         "_explained",
+        "_fields",
         "_model",
         "_new_event",
         "_new_score",
@@ -96,6 +114,16 @@ class LeadRescorer:
         self._new_score = unchecked(Score)
         self._new_event = unchecked(LeadScored)
         _check_predictive(model, predictive)  # as scoring one lead does, once
+        self._fields: frozenset[str] | None = None
+        if predictive is None:  # a predictive model may read any field
+            criteria = (set(_fields_of(c.rule)) for c in model.criteria)
+            self._fields = frozenset(_READS.union(*criteria))
+
+    @property
+    def fields(self) -> frozenset[str] | None:
+        """The lead fields this rescorer reads (a store may hand it leads with only those
+        set), or None when it may read any (with a predictive model). Raises nothing."""
+        return self._fields
 
     def __call__(self, lead: Lead) -> LeadScored | None:
         """The event recording ``lead``'s new score, or None when nothing changes. Raises
@@ -177,6 +205,9 @@ class RescoringRepository(Protocol):
         ``BulkLeadRepository.scan`` does), call ``rescore`` on each in ``shard`` and store the
         score of every event it returns (the score fields, version + 1, the version checked
         against the one read), recording the events in the unit of work; all or none.
+
+        A ``rescore`` with a ``fields`` attribute that is not None (:class:`LeadRescorer`)
+        may be given leads with only those fields set.
 
         Raises InvalidValue for a limit outside 1..100,000 or a foreign cursor,
         ConcurrencyConflict when a lead changed since it was read, NotFound when one was

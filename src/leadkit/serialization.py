@@ -34,7 +34,15 @@ from cattrs.errors import (
 from leadkit.conversion import ConversionPlan, PlannedOpportunity
 from leadkit.errors import InvalidValue
 from leadkit.events import EVENT_TYPES, LeadEvent, LeadScored
-from leadkit.fastcodec import Codec, Fallback, Leaf, compile_codec, email_leaf, unchecked
+from leadkit.fastcodec import (
+    Codec,
+    Fallback,
+    Leaf,
+    compile_codec,
+    compile_partial_loader,
+    email_leaf,
+    unchecked,
+)
 from leadkit.fields import CustomFields, CustomValue, OptionSet, OptionValue, custom_kind
 from leadkit.json_values import (
     _BOOLEAN,
@@ -102,6 +110,7 @@ class LeadkitConverter:
         _register(self._c)
         self._lead: Final[Codec] = _lead_codec(self._c)
         self._scored: Final[Codec] = _scored_codec(self._c)
+        self._readers: Final[dict[frozenset[str], Callable[[str], Lead]]] = {}
         self._fallbacks: Final[Counter[str]] = Counter(structure=0, dumps=0)
 
     @property
@@ -112,6 +121,22 @@ class LeadkitConverter:
         a count that grows on good data shows a bug in the generated code, not a slow store.
         A snapshot, safe to keep; raises nothing."""
         return dict(self._fallbacks)
+
+    def lead_reader(self, names: frozenset[str]) -> Callable[[str], Lead]:
+        """A reader of lead documents (``dumps`` text) setting only the fields ``names`` (see
+        :func:`leadkit.fastcodec.compile_partial_loader`); it raises (anything) for text it
+        does not take: read that with :meth:`loads`. Raises TypeError for an unknown name."""
+        if (found := self._readers.get(names)) is None:
+            partial = compile_partial_loader(Lead, names, **_generator(self._c))
+
+            def found(text: str) -> Lead:
+                envelope = json.loads(text)
+                if envelope["schema"] != SCHEMA_VERSION or envelope["kind"] != "Lead":
+                    raise Fallback
+                return partial(envelope["data"])
+
+            self._readers[names] = found
+        return found
 
     # Raw data, no envelope -------------------------------------------------------------------
 
@@ -390,37 +415,30 @@ def _register_opportunity(c: cattrs.Converter) -> None:
 
 def _lead_codec(c: cattrs.Converter) -> Codec:
     """Generated code reading and writing ``Lead`` the way ``c`` does (see fastcodec)."""
-    return compile_codec(
-        Lead,
-        leaf=_fast_leaf(c),
-        plain_load=lambda kind: _generated(c.get_structure_hook(kind), "structure"),
-        plain_dump=lambda kind: _generated(c.get_unstructure_hook(kind), "unstructure"),
-        strict_load=c.structure,
-        strict_dump=c.unstructure,
-        encode=_JSON.encode,
-        omit=("pending_events",),
-    )
+    return compile_codec(Lead, **_generator(c), omit=("pending_events",))
+
+
+def _generator(c: cattrs.Converter) -> dict[str, Any]:
+    """The arguments the generated code of ``c``'s values is built with."""
+    return {
+        "leaf": _fast_leaf(c),
+        "plain_load": lambda kind: _generated(c.get_structure_hook(kind), "structure"),
+        "plain_dump": lambda kind: _generated(c.get_unstructure_hook(kind), "unstructure"),
+        "strict_load": c.structure,
+        "strict_dump": c.unstructure,
+        "encode": _JSON.encode,
+    }
 
 
 def _scored_codec(c: cattrs.Converter) -> Codec:
-    """Generated code writing ``LeadScored`` events' data as ``c`` does, but for the
-    ``"type"`` key the event hook puts first (see :func:`_event_unstructurer`); only its
-    writer is used."""
+    """Generated code writing ``LeadScored`` data as ``c`` does, less the ``"type"`` key the
+    event hook puts first (:func:`_event_unstructurer`); only its writer is used."""
 
-    def plain(direction: str) -> Callable[[Any], bool]:
-        hook = c.get_structure_hook if direction == "structure" else c.get_unstructure_hook
-        return lambda kind: kind is LeadScored or _generated(hook(kind), direction)
-
-    return compile_codec(
-        LeadScored,
-        leaf=_fast_leaf(c),
-        plain_load=plain("structure"),
-        plain_dump=plain("unstructure"),
-        strict_load=c.structure,
-        strict_dump=c.unstructure,
-        encode=_JSON.encode,
-        remember=(Explanation,),
-    )
+    args = _generator(c)
+    load, dump = args["plain_load"], args["plain_dump"]
+    args["plain_load"] = lambda kind: kind is LeadScored or load(kind)
+    args["plain_dump"] = lambda kind: kind is LeadScored or dump(kind)
+    return compile_codec(LeadScored, **args, remember=(Explanation,))
 
 
 def _generated(hook: object, direction: str) -> bool:

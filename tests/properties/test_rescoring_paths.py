@@ -28,7 +28,9 @@ from leadkit.adapters.sql import SqlStore
 from leadkit.bulk import rescore_store, save_many, scan
 from leadkit.lead import Lead
 from leadkit.ports import LeadQuery, LeadSort, LeadStore
+from leadkit.rescoring import LeadRescorer
 from leadkit.scoring.engine import is_outdated
+from leadkit.serialization import make_converter
 from leadkit.shards import Shard
 from leadkit.testing.strategies import lead_ids, leads
 from leadkit.values import UserRef
@@ -160,3 +162,38 @@ def test_rescoring_stores_what_the_whole_lead_path_stores_on_postgresql(
     stored: list[Lead], run: dict[str, Any], pg_urls: Callable[[], str]
 ) -> None:
     check_paths(lambda: SqlStore.open(pg_urls(), create=False), stored, run)
+
+
+_READER_CONVERTER = make_converter()
+
+
+@settings(max_examples=50, deadline=None)
+@given(lead=leads(), names=st.sets(st.sampled_from(sorted(a.name for a in attrs.fields(Lead)))))
+def test_a_partial_reader_sets_exactly_the_named_fields_as_the_whole_read_does(
+    lead: Lead, names: set[str]
+) -> None:
+    names.discard("pending_events")
+    text = _READER_CONVERTER.dumps(lead.clear_events())
+    whole = _READER_CONVERTER.loads(text, Lead)
+
+    part = _READER_CONVERTER.lead_reader(frozenset(names))(text)
+
+    for a in attrs.fields(Lead):
+        if a.name in names:
+            assert getattr(part, a.name) == getattr(whole, a.name)
+        else:
+            with pytest.raises(AttributeError):
+                getattr(part, a.name)
+
+
+def test_a_partial_reader_of_an_unknown_field_is_refused() -> None:
+    with pytest.raises(TypeError, match="no field"):
+        _READER_CONVERTER.lead_reader(frozenset({"shoe_size"}))
+
+
+def test_the_rescorer_lists_what_the_model_reads_and_nothing_with_a_predictive_model() -> None:
+    fields = LeadRescorer(BCM_MODEL, at=AT, by=BY).fields
+
+    assert fields is not None
+    assert {"budget", "need", "ticked_criteria", "email", "score", "version"} <= fields
+    assert "description" not in fields

@@ -229,3 +229,27 @@ def test_leads_meeting_the_same_criteria_share_one_explanation_written_exactly()
         for e in (first, second, first)
     ]
     assert texts == strict
+
+
+class _Nosy:
+    """A rescorer that reads a field it does not list."""
+
+    fields = frozenset({"id", "version"})
+
+    def __init__(self) -> None:
+        self.topics: list[str] = []
+
+    def __call__(self, lead: Lead) -> LeadScored | None:
+        self.topics.append(lead.topic)
+        return None
+
+
+def test_a_rescorer_reading_a_field_it_did_not_list_gets_the_whole_lead(store: SqlStore) -> None:
+    nosy = _Nosy()
+    with store.unit_of_work() as uow:
+        done = uow.leads.rescore_page(  # type: ignore[attr-defined]
+            _QUERY, limit=10, after=None, shard=None, rescore=nosy
+        )
+
+    assert done == RescoredPage(5, 0, None)
+    assert nosy.topics == [f"Deal {n}" for n in range(5)]

@@ -102,9 +102,14 @@ class ScoreDocuments:
         self._converter = converter
         self._texts: dict[_ScoreKey, str] = {}
 
-    def document(self, lead: Lead, document: str, event: LeadScored) -> str:
+    def document(
+        self, lead: Lead, document: str, event: LeadScored, whole: Callable[[], Lead] | None = None
+    ) -> str:
         """The document of ``lead`` (stored as ``document``, version ``lead.version``) with
-        the score of ``event`` recorded and the version one higher."""
+        the score of ``event`` recorded and the version one higher. ``whole()`` gives the
+        whole lead when ``lead`` has only some fields set (it is encoded when need be)."""
+        if whole is None:
+            whole = lambda: lead  # noqa: E731
         score = event.score
         new: _ScoreKey = (
             score.value,
@@ -126,21 +131,23 @@ class ScoreDocuments:
         if (
             0 < start < end
             and document.endswith(tail)
-            and document[start:end] == self._text(lead, old)
+            and document[start:end] == self._text(whole, old)
         ):
             version = f',"version":{lead.version + 1}}}}}'
-            return f"{document[:start]}{self._text(lead, new)}{document[end : -len(tail)]}{version}"
-        return self._full(lead, new)
+            return (
+                f"{document[:start]}{self._text(whole, new)}{document[end : -len(tail)]}{version}"
+            )
+        return self._full(whole(), new)
 
     def _full(self, lead: Lead, score: _ScoreKey) -> str:
         return self._converter.dumps(_with_score(lead, *score, lead.version + 1, ()))
 
-    def _text(self, lead: Lead, score: _ScoreKey) -> str:
+    def _text(self, whole: Callable[[], Lead], score: _ScoreKey) -> str:
         """The encoded score fields (``,"score":...`` up to ``score_model_version``'s value)."""
         found = self._texts.get(score)
         if found is None:
-            whole = self._full(lead, score)
-            found = whole[whole.rfind(_START) : whole.rfind(_END)]
+            text = self._full(whole(), score)
+            found = text[text.rfind(_START) : text.rfind(_END)]
             if len(self._texts) >= _MEMO_LIMIT:
                 self._texts.clear()
             self._texts[score] = found
@@ -166,6 +173,8 @@ def rescore_page(
     more = len(rows) > limit
     rows = rows[:limit]
     documents = _documents(store._converter)
+    fields: frozenset[str] | None = getattr(rescore, "fields", None)
+    reader = None if fields is None else store._converter.lead_reader(fields)
     seen = 0
     events: list[LeadScored] = []
     updates: list[tuple[int, str, str, str, int]] = []
@@ -173,12 +182,19 @@ def rescore_page(
         if shard is not None and not shard.contains(key):
             continue
         seen += 1
-        lead = repository._decode(key, version, document)
-        event = rescore(lead)
+        lead = _read(repository, reader, key, version, document)
+        try:
+            event = rescore(lead)
+        except AttributeError:  # read a field it did not list: give it the whole lead
+            if reader is None:
+                raise
+            lead = repository._decode(key, version, document)
+            event = rescore(lead)
         if event is None:
             continue
         events.append(event)
-        new = documents.document(lead, document, event)
+        whole = _whole(repository, lead, reader, key, version, document)
+        new = documents.document(lead, document, event, whole)
         updates.append((version + 1, new, score_sort_value(event.score.value), key, version))
     if updates:
         try:
@@ -193,6 +209,39 @@ def rescore_page(
         encode_cursor(query.sort, query.descending, (rows[-1][3], rows[-1][0])) if more else None
     )
     return RescoredPage(seen, len(updates), cursor)
+
+
+def _read(
+    repository: _LeadRows,
+    reader: Callable[[str], Lead] | None,
+    key: str,
+    version: int,
+    document: str,
+) -> Lead:
+    """The stored lead, with only the fields ``reader`` reads when there is one (any
+    document it does not take, or of another version than the row, is read whole)."""
+    if reader is not None:
+        try:
+            lead = reader(document)
+            if lead.version == version and type(version) is int:
+                return lead
+        except Exception:  # the whole read decides (and names the problem)
+            pass
+    return repository._decode(key, version, document)
+
+
+def _whole(
+    repository: _LeadRows,
+    lead: Lead,
+    reader: Callable[[str], Lead] | None,
+    key: str,
+    version: int,
+    document: str,
+) -> Callable[[], Lead]:
+    """``whole()``: the whole stored lead (``lead`` itself unless it was read in part)."""
+    if reader is None:
+        return lambda: lead
+    return lambda: repository._decode(key, version, document)
 
 
 _DOCUMENTS: dict[int, ScoreDocuments] = {}
