@@ -13,6 +13,12 @@ Scoring (``leadkit.scoring``): ticking criteria and setting or clearing a manual
 edits, refused on closed leads. ``record_score`` is allowed on closed leads too: a score is
 derived data (the model's verdict on the recorded fields), so rescoring every lead when a
 model changes keeps reports over closed leads right; it does not change ``modified_at``.
+
+The class is assembled from parts (private modules, one per seam): the timeline, scoring and
+merge commands are mixins (``_lead_timeline``, ``_lead_scoring``, ``_lead_merging`` over
+``_lead_base``), and how each event changes a lead is a table of small appliers
+(``_lead_apply``); this module keeps the fields, creation, queries, the field and lifecycle
+commands, ``_apply`` and ``replay``.
 """
 
 from __future__ import annotations
@@ -20,23 +26,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, Self, TypeVar
 
 import attrs
 
 from leadkit import events as _events
+from leadkit._lead_apply import DERIVED, EDITS, applier_for
+from leadkit._lead_merging import MergingCommands
+from leadkit._lead_scoring import ScoringCommands
+from leadkit._lead_timeline import TimelineCommands
 from leadkit.errors import (
     IllegalTransition,
     InvalidValue,
-    LeadClosed,
-    LeadMerged,
     OpportunityLinked,
 )
 from leadkit.events import (
-    ActivityCompleted,
-    ActivityLogged,
-    CriterionTicked,
-    CriterionUnticked,
     ExistingAccountLinked,
     ExistingAccountUnlinked,
     ExistingContactLinked,
@@ -45,23 +49,14 @@ from leadkit.events import (
     LeadCreated,
     LeadDisqualified,
     LeadEvent,
-    LeadMergedInto,
     LeadQualified,
     LeadRated,
     LeadReactivated,
-    LeadScored,
     LeadsMerged,
     LeadUnmerged,
     LeadUpdated,
-    ManualScoreCleared,
-    ManualScoreSet,
-    NoteAdded,
-    NoteEdited,
-    NoteRemoved,
     OpportunityRelated,
     OpportunityUnlinked,
-    StakeholderAdded,
-    StakeholderRemoved,
     StatusReasonChanged,
 )
 from leadkit.fields import (
@@ -73,17 +68,14 @@ from leadkit.fields import (
     PurchaseTimeframe,
     Rating,
 )
-from leadkit.patch import PATCH_FIELDS, UNSET, LeadPatch
+from leadkit.patch import PATCH_FIELDS, LeadPatch
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile, is_blank, profile_named
-from leadkit.scoring.result import ManualScore, Score, check_slug
+from leadkit.scoring.result import ManualScore
 from leadkit.status import LeadState, StatusReason, can_transition
 from leadkit.timeline import (
     Activity,
-    ActivityKind,
-    Attachment,
     Note,
     Stakeholder,
-    StakeholderRole,
 )
 from leadkit.values import (
     AccountId,
@@ -153,7 +145,7 @@ class ExistingContact(Protocol):
 
 
 @attrs.frozen(kw_only=True)
-class Lead:
+class Lead(TimelineCommands, ScoringCommands, MergingCommands):
     """A sales lead: the Dynamics 365 / Outlook BCM field set, its timeline and its state.
 
     Build one with :meth:`Lead.create`; change it only through its commands, each of which
@@ -274,7 +266,7 @@ class Lead:
             reason=reason,
             profile=profile.name,
         )
-        lead = _apply(None, event)
+        lead = _created(event)
         profile.check(lead)
         return attrs.evolve(lead, pending_events=(event,))
 
@@ -454,160 +446,6 @@ class Lead:
         )
 
     # -----------------------------------------------------------------------------------------
-    # Commands: timeline
-
-    def add_note(
-        self,
-        text: str,
-        *,
-        at: datetime,
-        by: UserRef,
-        title: str = "",
-        attachment: Attachment | None = None,
-    ) -> Lead:
-        """Add a note (allowed on closed leads too: the timeline is append-only).
-
-        The note gets the next timeline number. Raises InvalidValue for an empty note, an
-        over-long text or title, or a naive ``at``.
-        """
-        self._require_not_merged("add a note to")
-        note = Note(
-            id=self.timeline_seq + 1, text=text, at=at, by=by, title=title, attachment=attachment
-        )
-        return self._record(NoteAdded(lead_id=self.id, at=at, by=by, note=note))
-
-    def edit_note(
-        self,
-        note_id: int,
-        *,
-        at: datetime,
-        by: UserRef,
-        text: str | None = None,
-        title: str | None = None,
-        attachment: Attachment | Any | None = UNSET,
-    ) -> Lead:
-        """Change a note's text, title or attachment (pass ``attachment=None`` to drop it).
-
-        Raises LeadClosed on a closed lead, InvalidValue for an unknown note or a bad value.
-        """
-        self._require_open("edit note")
-        note = self.note(note_id)
-        new_attachment = note.attachment if attachment is UNSET else attachment
-        edited = attrs.evolve(
-            note,
-            text=note.text if text is None else text,
-            title=note.title if title is None else title,
-            attachment=new_attachment,
-        )
-        if edited == note:
-            return self
-        return self._record(
-            NoteEdited(
-                lead_id=self.id,
-                at=at,
-                by=by,
-                note_id=note_id,
-                title=edited.title,
-                text=edited.text,
-                attachment=edited.attachment,
-                previous_title=note.title,
-                previous_text=note.text,
-                previous_attachment=note.attachment,
-            )
-        )
-
-    def remove_note(self, note_id: int, *, at: datetime, by: UserRef) -> Lead:
-        """Remove a note with its attachment metadata. Raises LeadClosed on a closed lead,
-        InvalidValue for an unknown note."""
-        self._require_open("remove note")
-        self.note(note_id)
-        return self._record(NoteRemoved(lead_id=self.id, at=at, by=by, note_id=note_id))
-
-    def log_activity(
-        self,
-        kind: ActivityKind,
-        subject: str,
-        *,
-        at: datetime,
-        by: UserRef,
-        description: str = "",
-        due_at: datetime | None = None,
-        done_at: datetime | None = None,
-    ) -> Lead:
-        """Log a phone call, e-mail, meeting or task (allowed on closed leads too).
-
-        Raises InvalidValue for an empty subject, a bad kind or a naive timestamp.
-        """
-        self._require_not_merged("log an activity on")
-        activity = Activity(
-            id=self.timeline_seq + 1,
-            kind=kind,
-            subject=subject,
-            at=at,
-            by=by,
-            description=description,
-            due_at=due_at,
-            done_at=done_at,
-        )
-        return self._record(ActivityLogged(lead_id=self.id, at=at, by=by, activity=activity))
-
-    def complete_activity(
-        self, activity_id: int, *, at: datetime, by: UserRef, done_at: datetime | None = None
-    ) -> Lead:
-        """Mark an activity done at ``done_at`` (default ``at``); allowed on closed leads.
-
-        Raises InvalidValue for an unknown activity or one already done.
-        """
-        self._require_not_merged("complete an activity of")
-        activity = self.activity(activity_id)
-        if activity.is_done:
-            raise InvalidValue("activity_id", activity_id, "the activity is already done")
-        done = require_aware("done_at", done_at if done_at is not None else at)
-        return self._record(
-            ActivityCompleted(lead_id=self.id, at=at, by=by, activity_id=activity_id, done_at=done)
-        )
-
-    def add_stakeholder(
-        self,
-        contact_id: ContactId,
-        role: StakeholderRole = StakeholderRole.STAKEHOLDER,
-        *,
-        at: datetime,
-        by: UserRef,
-    ) -> Lead:
-        """Add a contact as a stakeholder with a role. Raises LeadClosed on a closed lead and
-        InvalidValue when the contact already has that role."""
-        self._require_open("add stakeholder")
-        stakeholder = Stakeholder(contact_id, role)
-        if stakeholder in self.stakeholders:
-            raise InvalidValue(
-                "stakeholders", stakeholder, f"{contact_id} is already a {role} of this lead"
-            )
-        return self._record(
-            StakeholderAdded(lead_id=self.id, at=at, by=by, stakeholder=stakeholder)
-        )
-
-    def remove_stakeholder(
-        self,
-        contact_id: ContactId,
-        role: StakeholderRole = StakeholderRole.STAKEHOLDER,
-        *,
-        at: datetime,
-        by: UserRef,
-    ) -> Lead:
-        """Remove a stakeholder. Raises LeadClosed on a closed lead and InvalidValue when the
-        contact does not have that role."""
-        self._require_open("remove stakeholder")
-        stakeholder = Stakeholder(contact_id, role)
-        if stakeholder not in self.stakeholders:
-            raise InvalidValue(
-                "stakeholders", stakeholder, f"{contact_id} is not a {role} of this lead"
-            )
-        return self._record(
-            StakeholderRemoved(lead_id=self.id, at=at, by=by, stakeholder=stakeholder)
-        )
-
-    # -----------------------------------------------------------------------------------------
     # Commands: ownership and lifecycle
 
     def assign(self, owner: UserRef, *, at: datetime, by: UserRef, rule: str = "") -> Lead:
@@ -752,185 +590,6 @@ class Lead:
         )
 
     # -----------------------------------------------------------------------------------------
-    # Commands: scoring
-
-    def tick_criterion(self, criterion_id: str, *, at: datetime, by: UserRef) -> Lead:
-        """Tick a manual scoring criterion (an Outlook BCM check box). Ticking one already
-        ticked changes nothing. The lead does not know the models: an id no model has is kept
-        and ignored when scoring.
-
-        Raises LeadClosed on a closed lead and InvalidValue for a malformed id.
-        """
-        self._require_open("tick criterion")
-        check_slug("criterion_id", criterion_id)
-        if criterion_id in self.ticked_criteria:
-            return self
-        return self._record(
-            CriterionTicked(lead_id=self.id, at=at, by=by, criterion_id=criterion_id)
-        )
-
-    def untick_criterion(self, criterion_id: str, *, at: datetime, by: UserRef) -> Lead:
-        """Untick a manual scoring criterion; one not ticked changes nothing.
-
-        Raises LeadClosed on a closed lead and InvalidValue for a malformed id.
-        """
-        self._require_open("untick criterion")
-        check_slug("criterion_id", criterion_id)
-        if criterion_id not in self.ticked_criteria:
-            return self
-        return self._record(
-            CriterionUnticked(lead_id=self.id, at=at, by=by, criterion_id=criterion_id)
-        )
-
-    def set_manual_score(
-        self,
-        stars: int,
-        *,
-        at: datetime,
-        by: UserRef,
-        reason: str = "",
-        expires_at: datetime | None = None,
-    ) -> Lead:
-        """Set the lead's stars by hand (BCM "score type: manual"), by ``by`` at ``at``.
-
-        The override wins over computed scores until cleared or, with ``expires_at``, until
-        a score is computed at or after that time. Setting the same stars, reason and expiry
-        again changes nothing. Raises LeadClosed on a closed lead and InvalidValue for stars
-        outside 0-10, a naive time or an expiry not after ``at``.
-        """
-        self._require_open("set manual score")
-        manual = ManualScore(stars=stars, author=by, at=at, reason=reason, expires_at=expires_at)
-        current = self.manual_score
-        if current is not None and (
-            (current.stars, current.reason, current.expires_at, current.author)
-            == (manual.stars, manual.reason, manual.expires_at, manual.author)
-        ):
-            return self
-        return self._record(
-            ManualScoreSet(lead_id=self.id, at=at, by=by, manual=manual, previous=current)
-        )
-
-    def clear_manual_score(self, *, at: datetime, by: UserRef) -> Lead:
-        """Clear the manual score so computed scores decide again; none set changes nothing.
-
-        Raises LeadClosed on a closed lead.
-        """
-        self._require_open("clear manual score")
-        if self.manual_score is None:
-            return self
-        return self._record(
-            ManualScoreCleared(lead_id=self.id, at=at, by=by, previous=self.manual_score)
-        )
-
-    def record_score(self, score: Score, *, at: datetime, by: UserRef) -> Lead:
-        """Record a score computed by ``leadkit.scoring`` (a ``LeadScored`` event).
-
-        Allowed on closed leads (a score is derived data) and leaves ``modified_at`` alone.
-        A score equal to the stored one (value, stars, rating, model and version) changes
-        nothing. Raises InvalidValue for a score of another lead.
-        """
-        if score.lead_id != self.id:
-            raise InvalidValue("score.lead_id", score.lead_id, f"not a score of lead {self.id}")
-        stored = (
-            self.score,
-            self.stars,
-            self.score_rating,
-            self.score_model,
-            self.score_model_version,
-        )
-        if stored == (score.value, score.stars, score.rating, score.model_id, score.model_version):
-            return self
-        return self._record(
-            LeadScored(lead_id=self.id, at=at, by=by, score=score, previous=self.score)
-        )
-
-    # -----------------------------------------------------------------------------------------
-    # Commands: merging (see ``leadkit.merging``: build these from a MergePlan)
-
-    def absorb(
-        self,
-        merge_id: MergeId,
-        merged: tuple[LeadId, ...],
-        changed: LeadPatch,
-        *,
-        at: datetime,
-        by: UserRef,
-        ticked_criteria: frozenset[str],
-        manual_score: ManualScore | None,
-        notes: tuple[Note, ...] = (),
-        activities: tuple[Activity, ...] = (),
-        stakeholders: tuple[Stakeholder, ...] = (),
-        before: tuple[Lead, ...] = (),
-    ) -> Lead:
-        """Take the surviving values and the moved children of the leads ``merged`` into this
-        one (the master of a merge). Allowed on a closed master: the merge policy decides.
-
-        Raises LeadMerged when this lead was itself merged into another, InvalidValue when a
-        moved note or activity does not follow this lead's timeline numbering.
-        """
-        self._require_not_merged("merge into")
-        numbers = [note.id for note in notes] + [activity.id for activity in activities]
-        if sorted(numbers) != list(
-            range(self.timeline_seq + 1, self.timeline_seq + 1 + len(numbers))
-        ):
-            raise InvalidValue("notes", numbers, "moved entries must follow the timeline numbering")
-        return self._record(
-            LeadsMerged(
-                lead_id=self.id,
-                at=at,
-                by=by,
-                merge_id=merge_id,
-                merged=merged,
-                changed=changed,
-                ticked_criteria=ticked_criteria,
-                manual_score=manual_score,
-                notes=notes,
-                activities=activities,
-                stakeholders=stakeholders,
-                before=tuple(lead.clear_events() for lead in before),
-            )
-        )
-
-    def merge_into(
-        self, master_id: LeadId, merge_id: MergeId, *, at: datetime, by: UserRef
-    ) -> Lead:
-        """Deactivate this lead as merged into ``master_id``: Disqualified, reason Canceled,
-        ``merged_into`` set; its notes, activities and stakeholders leave it (the master's
-        ``absorb`` takes them).
-
-        Raises LeadMerged when the lead was already merged, InvalidValue when ``master_id``
-        is the lead itself.
-        """
-        self._require_not_merged("merge")
-        if master_id == self.id:
-            raise InvalidValue("master_id", master_id, "a lead cannot be merged into itself")
-        return self._record(
-            LeadMergedInto(
-                lead_id=self.id,
-                at=at,
-                by=by,
-                merge_id=merge_id,
-                master_id=master_id,
-                previous_state=self.state,
-                previous=self.reason,
-            )
-        )
-
-    def restore(self, merge_id: MergeId, restored: Lead, *, at: datetime, by: UserRef) -> Lead:
-        """Undo a merge on this lead: every field takes its value from ``restored`` (built by
-        ``leadkit.merging.plan_unmerge``); ``version`` stays the stored one.
-
-        Raises InvalidValue when ``restored`` is another lead's image.
-        """
-        if restored.id != self.id:
-            raise InvalidValue("restored", restored.id, f"not an image of lead {self.id}")
-        return self._record(
-            LeadUnmerged(
-                lead_id=self.id, at=at, by=by, merge_id=merge_id, restored=restored.clear_events()
-            )
-        )
-
-    # -----------------------------------------------------------------------------------------
     # Internals
 
     def apply(self, event: LeadEvent) -> Lead:
@@ -944,174 +603,63 @@ class Lead:
             )
         return _apply(self, event)
 
-    def clear_events(self) -> Lead:
+    def clear_events(self) -> Self:
         """The same lead with no pending events (what a repository returns after storing)."""
         return attrs.evolve(self, pending_events=())
-
-    def _require_open(self, action: str) -> None:
-        if self.state.is_closed:
-            raise LeadClosed(self.id, self.state, action)
 
     def _profile(self, given: FieldProfile | None) -> FieldProfile:
         """``given``, else the profile the lead was created under."""
         return profile_named(self.profile) if given is None else given
 
-    def _require_not_merged(self, action: str) -> None:
-        if self.merged_into is not None:
-            raise LeadMerged(self.id, self.merged_into, action)
-
     def _require_transition(self, requested: LeadState) -> None:
         if not can_transition(self.state, requested):
             raise IllegalTransition(self.id, self.state, requested)
 
-    def _record(self, event: LeadEvent, profile: FieldProfile | None = None) -> Lead:
+    def _record(self, event: LeadEvent, profile: FieldProfile | None = None) -> Self:
         changed = _apply(self, event)
         if profile is not None:
             profile.check(changed)
         return attrs.evolve(changed, pending_events=(*self.pending_events, event))
 
 
-def _apply(lead: Lead | None, event: LeadEvent) -> Lead:
-    """The state after ``event``; the single place where lead state changes."""
+_L = TypeVar("_L", bound=Lead)
+
+
+def _created(event: LeadEvent) -> Lead:
+    """The lead ``event`` creates: the first event of every history must be LeadCreated."""
+    require_aware("at", event.at)
+    if not isinstance(event, LeadCreated):
+        raise InvalidValue("events", event, "the first event must be LeadCreated")
+    return Lead(
+        id=event.lead_id,
+        owner=event.owner,
+        reason=event.reason,
+        profile=event.profile,
+        created_at=event.at,
+        created_by=event.by,
+        modified_at=event.at,
+        modified_by=event.by,
+        **event.fields.as_dict(),  # type: ignore[arg-type]
+    )
+
+
+def _apply(lead: _L, event: LeadEvent) -> _L:
+    """The state after ``event``; the single place where an existing lead's state changes
+    (each event type's applier in ``leadkit._lead_apply`` says how)."""
     require_aware("at", event.at)
     if isinstance(event, LeadCreated):
-        if lead is not None:
-            raise InvalidValue("events", event, "LeadCreated must be the first event")
-        return Lead(
-            id=event.lead_id,
-            owner=event.owner,
-            reason=event.reason,
-            profile=event.profile,
-            created_at=event.at,
-            created_by=event.by,
-            modified_at=event.at,
-            modified_by=event.by,
-            **event.fields.as_dict(),  # type: ignore[arg-type]
-        )
-    if lead is None:
-        raise InvalidValue("events", event, "the first event must be LeadCreated")
-    if isinstance(event, LeadUnmerged):
-        image = event.restored
-        return attrs.evolve(
-            lead,
-            **{name: getattr(image, name) for name in _IMAGE_FIELDS},
-        )
-    if isinstance(event, LeadScored):
-        # Derived data, not an edit: the lead's modified time stays.
-        score = event.score
-        return attrs.evolve(
-            lead,
-            score=score.value,
-            stars=score.stars,
-            score_rating=score.rating,
-            score_model=score.model_id,
-            score_model_version=score.model_version,
-        )
+        raise InvalidValue("events", event, "LeadCreated must be the first event")
+    kind = type(event)
+    derived = applier_for(DERIVED, kind)
+    if derived is not None:
+        return attrs.evolve(lead, **derived(lead, event))
+    edit = applier_for(EDITS, kind)
+    if edit is None:
+        raise InvalidValue("events", event, f"unknown event type {kind.__name__}")
     touched: dict[str, Any] = {"modified_at": event.at, "modified_by": event.by}
-    match event:
-        case LeadUpdated(after=after):
-            touched.update(after.as_dict())
-        case LeadRated(rating=rating):
-            touched["rating"] = rating
-        case ExistingAccountLinked(account_id=account_id, filled=filled):
-            touched.update(filled.as_dict(), existing_account=account_id)
-        case ExistingAccountUnlinked():
-            touched["existing_account"] = None
-        case ExistingContactLinked(contact_id=contact_id, filled=filled):
-            touched.update(filled.as_dict(), existing_contact=contact_id)
-        case ExistingContactUnlinked():
-            touched["existing_contact"] = None
-        case NoteAdded(note=note):
-            touched.update(notes=(*lead.notes, note), timeline_seq=max(lead.timeline_seq, note.id))
-        case NoteEdited():
-            touched["notes"] = tuple(
-                attrs.evolve(
-                    n,
-                    title=event.title,
-                    text=event.text,
-                    attachment=event.attachment,
-                    edited_at=event.at,
-                    edited_by=event.by,
-                )
-                if n.id == event.note_id
-                else n
-                for n in lead.notes
-            )
-        case NoteRemoved(note_id=note_id):
-            touched["notes"] = tuple(n for n in lead.notes if n.id != note_id)
-        case ActivityLogged(activity=activity):
-            touched.update(
-                activities=(*lead.activities, activity),
-                timeline_seq=max(lead.timeline_seq, activity.id),
-            )
-        case ActivityCompleted(activity_id=activity_id, done_at=done_at):
-            touched["activities"] = tuple(
-                attrs.evolve(a, done_at=done_at) if a.id == activity_id else a
-                for a in lead.activities
-            )
-        case StakeholderAdded(stakeholder=stakeholder):
-            touched["stakeholders"] = (*lead.stakeholders, stakeholder)
-        case StakeholderRemoved(stakeholder=stakeholder):
-            touched["stakeholders"] = tuple(s for s in lead.stakeholders if s != stakeholder)
-        case LeadAssigned(owner=owner):
-            touched["owner"] = owner
-        case StatusReasonChanged(reason=reason):
-            touched["reason"] = reason
-        case LeadDisqualified(reason=reason):
-            touched.update(state=LeadState.DISQUALIFIED, reason=reason)
-        case LeadQualified():
-            touched.update(
-                state=LeadState.QUALIFIED,
-                reason=event.reason,
-                # A re-qualification that creates nothing keeps the earlier references.
-                qualified_account=event.account_id or lead.qualified_account,
-                qualified_contact=event.contact_id or lead.qualified_contact,
-                qualifying_opportunity=event.opportunity_id or lead.qualifying_opportunity,
-            )
-        case LeadReactivated(reason=reason):
-            touched.update(state=LeadState.OPEN, reason=reason)
-        case OpportunityRelated(opportunity_id=opportunity_id):
-            touched["qualifying_opportunity"] = opportunity_id
-        case LeadsMerged():
-            entries = [n.id for n in event.notes] + [a.id for a in event.activities]
-            touched.update(
-                event.changed.as_dict(),
-                ticked_criteria=event.ticked_criteria,
-                manual_score=event.manual_score,
-                notes=(*lead.notes, *event.notes),
-                activities=(*lead.activities, *event.activities),
-                stakeholders=(*lead.stakeholders, *event.stakeholders),
-                timeline_seq=max((lead.timeline_seq, *entries)),
-            )
-        case LeadMergedInto():
-            touched.update(
-                state=LeadState.DISQUALIFIED,
-                reason=StatusReason.CANCELED,
-                merged_into=event.master_id,
-                merge_id=event.merge_id,
-                notes=(),
-                activities=(),
-                stakeholders=(),
-            )
-        case OpportunityUnlinked():
-            touched["qualifying_opportunity"] = None
-        case CriterionTicked(criterion_id=criterion_id):
-            touched["ticked_criteria"] = lead.ticked_criteria | {criterion_id}
-        case CriterionUnticked(criterion_id=criterion_id):
-            touched["ticked_criteria"] = lead.ticked_criteria - {criterion_id}
-        case ManualScoreSet(manual=manual):
-            touched["manual_score"] = manual
-        case ManualScoreCleared():
-            touched["manual_score"] = None
-        case _:
-            raise InvalidValue("events", event, f"unknown event type {type(event).__name__}")
+    touched.update(edit(lead, event))
     return attrs.evolve(lead, **touched)
 
-
-_IMAGE_FIELDS: Final = tuple(
-    a.name for a in attrs.fields(Lead) if a.name not in ("id", "version", "pending_events")
-)
-"""The fields an unmerge restores from a lead's image."""
 
 # ``leadkit.events`` names ``Lead`` only for type checkers (it cannot import this module):
 # resolve the merge events' annotations now that ``Lead`` exists, so that converters and
@@ -1129,7 +677,7 @@ def replay(events: Iterable[LeadEvent]) -> Lead:
     """
     lead: Lead | None = None
     for event in events:
-        lead = _apply(lead, event) if lead is None else lead.apply(event)
+        lead = _created(event) if lead is None else lead.apply(event)
     if lead is None:
         raise InvalidValue("events", (), "an empty history rebuilds nothing")
     return lead

@@ -28,7 +28,7 @@ from leadkit.record_merging import (
     plan_record_unmerge,
 )
 from leadkit.records import Account, Contact
-from leadkit.services import Target, _all_or_nothing, _working
+from leadkit.services.units import Target, _all_or_nothing, _working
 from leadkit.values import (
     AccountId,
     ContactId,

@@ -28,7 +28,7 @@ from typing import Any, Final, Union, get_args, get_origin
 
 import attrs
 
-from leadkit.conversion import QualifyRequest
+from leadkit.conversion_request import QualifyRequest
 from leadkit.dialect import _ADDRESS_PARTS, _NAME_PARTS, OPTION_FIELDS
 from leadkit.errors import ConfigurationError
 from leadkit.events import EVENT_TYPES

@@ -31,7 +31,7 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 
-from leadkit.conversion import ConversionPlan, PlannedOpportunity
+from leadkit.conversion_plan import ConversionPlan, PlannedOpportunity
 from leadkit.errors import InvalidValue
 from leadkit.events import EVENT_TYPES, LeadEvent, LeadScored
 from leadkit.fastcodec import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,3 +78,24 @@ def test_the_demo_spreads_its_manually_scored_leads_over_every_seller(tmp_path: 
     assert len(manual) == 100
     assert set(per_seller) == set(DEMO_SELLERS)
     assert max(per_seller.values()) <= 35
+
+
+def test_the_demo_with_workers_tells_the_same_story_and_times_every_step(tmp_path: Path) -> None:
+    one = run(str(tmp_path / "one.db"), "demo", "--leads", "300")
+    two = run(str(tmp_path / "two.db"), "demo", "--leads", "300", "--workers", "2")
+    assert one.exit_code == 0, one.output
+    assert two.exit_code == 0, two.output
+
+    def story(result: Result) -> list[str]:
+        """All but the database's name and the count of comparisons (the shards of a scan
+        may compare a pair each)."""
+        lines = result.stdout.splitlines()
+        return [re.sub(r"\d+ comparisons", "", x) for x in lines if not x.startswith("database")]
+
+    assert story(one) == story(two)
+    for step in (
+        "generate + store 300 leads", "mass-edit 100 (manual score)", "score all (BCM model)",
+        "assign round-robin", "mark 90 contacted", "qualify 6", "disqualify 30",
+        "read all leads", "dedupe scan", "reports", "CPU seconds",
+    ):  # fmt: skip
+        assert step in one.stderr

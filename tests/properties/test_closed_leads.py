@@ -140,7 +140,9 @@ def _commands() -> set[str]:
     for name, method in inspect.getmembers(Lead, inspect.isfunction):
         params = inspect.signature(method).parameters
         keyword_only = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
-        if not name.startswith("_") and {"at", "by"} <= keyword_only:
+        # mutmut (scripts/mutation) adds each mutant as a method named ``xǁClassǁname__mutmut_N``:
+        # not a command.
+        if not name.startswith("_") and name.isascii() and {"at", "by"} <= keyword_only:
             found.add(name)
     return found
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import attrs
@@ -37,16 +36,13 @@ from leadkit.conversion import (
     Choice,
     ConversionPlan,
     CustomerChoice,
-    DuplicateAnswer,
     DuplicateCandidate,
     LinkedRecords,
     NewIds,
-    NoDuplicates,
     QualifyRequest,
     QuestionKind,
     Resolution,
     StepAction,
-    _as_choice,
     link_targets,
     plan_qualification,
 )
@@ -71,6 +67,7 @@ from leadkit.policies import (
 from leadkit.profiles import FieldProfile
 from leadkit.records import Account, Contact, Opportunity, OpportunityState
 from leadkit.serialization import dump_plan, load_plan
+from leadkit.status import LeadState
 
 ANN = UserRef("ann", "Ann Andersson")
 BOB = UserRef("bob")
@@ -118,6 +115,12 @@ def plan(
 def stored(lead: Lead) -> Lead:
     """The lead as a repository returns it (version 1, no pending events)."""
     return attrs.evolve(lead, version=1, pending_events=())
+
+
+def reactivated(opportunity_id: OpportunityId, lead: Lead | None = None) -> Lead:
+    """``lead`` (default: a new one) qualified with ``opportunity_id``, then reactivated."""
+    lead = (lead or make_lead()).mark_qualified(at=T0, by=ANN, opportunity_id=opportunity_id)
+    return stored(lead.reactivate(at=T0, by=ANN))
 
 
 ACME = Account(id=AccountId("A-7"), name="Acme Aktiebolag", version=3)
@@ -411,34 +414,6 @@ def test_lead_candidates_and_candidates_of_records_not_created_do_not_count() ->
     assert result.candidates == ()
 
 
-def test_a_candidate_may_come_from_any_enum_with_the_same_values() -> None:
-    class RecordType(Enum):
-        CONTACT = "contact"
-
-    assert DuplicateCandidate(RecordType.CONTACT, "C-1").record_type is CandidateType.CONTACT
-
-
-@pytest.mark.parametrize(
-    "build",
-    [
-        lambda: DuplicateCandidate("order", "X-1"),
-        lambda: DuplicateCandidate("contact", " "),
-        lambda: DuplicateCandidate("contact", "C-1", -1),
-        lambda: DuplicateCandidate("contact", "C-1", True),
-        lambda: DuplicateAnswer("lead", "L-2", Resolution.LINK),
-        lambda: DuplicateAnswer("contact", "C-1", "link"),  # type: ignore[arg-type]
-    ],
-    ids=["type", "id", "score", "bool score", "link a lead", "resolution"],
-)
-def test_bad_candidates_and_answers_are_refused(build: Any) -> None:
-    with pytest.raises(InvalidValue):
-        build()
-
-
-def test_no_duplicates_finds_nothing() -> None:
-    assert NoDuplicates().find(make_lead(), None) == ()  # type: ignore[arg-type]
-
-
 # Linked records: fill-empty-only -----------------------------------------------------------
 
 
@@ -567,8 +542,7 @@ def test_a_closed_opportunity_cannot_be_linked() -> None:
 
 
 def test_a_reactivated_lead_whose_deal_closed_gets_a_new_opportunity() -> None:
-    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=WON.id)
-    lead = stored(lead.reactivate(at=T0, by=ANN))
+    lead = reactivated(WON.id)
     result = plan(lead, linked=LinkedRecords(opportunity=WON))
     assert result.opportunity is not None
     assert result.opportunity.action is StepAction.CREATE
@@ -643,69 +617,10 @@ def test_a_disqualification_creates_prospects_only_when_the_policy_allows() -> N
 
 
 def test_a_disqualification_is_refused_while_an_opportunity_is_linked() -> None:
-    lead = make_lead().mark_qualified(at=T0, by=ANN, opportunity_id=OpportunityId("O-1"))
-    lead = lead.reactivate(at=T0, by=ANN)
+    lead = reactivated(OpportunityId("O-1"))
     policy = attrs.evolve(AUTO, prospects_on_disqualify=True)
     with pytest.raises(OpportunityLinked):
         plan(lead, policy, reason=StatusReason.LOST)
-
-
-# The request -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"create_contact": Choice.NO, "link_contact": ContactId("C-1")},
-        {"currency": "XYZ"},
-        {"currency": 5},
-        {"create_account": "yes"},
-        {"customer": "account"},
-        {
-            "duplicate_answers": [
-                DuplicateAnswer("contact", "C-1", Resolution.LINK),
-                DuplicateAnswer("contact", "C-1", Resolution.CREATE_ANYWAY),
-            ]
-        },
-        {
-            "duplicate_answers": [
-                DuplicateAnswer("contact", "C-1", Resolution.LINK),
-                DuplicateAnswer("contact", "C-2", Resolution.LINK),
-            ]
-        },
-        {
-            "link_contact": ContactId("C-3"),
-            "duplicate_answers": [DuplicateAnswer("contact", "C-1", Resolution.LINK)],
-        },
-        {
-            "create_account": Choice.NO,
-            "duplicate_answers": [DuplicateAnswer("account", "A-1", Resolution.LINK)],
-        },
-        {"duplicate_answers": ["C-1"]},
-    ],
-    ids=[
-        "no and link",
-        "unknown currency",
-        "currency not text",
-        "choice not enum",
-        "customer not enum",
-        "answered twice",
-        "two links",
-        "link disagrees",
-        "link refused kind",
-        "answer not an answer",
-    ],
-)
-def test_a_contradictory_request_is_refused_when_built(fields: dict[str, Any]) -> None:
-    with pytest.raises(InvalidValue):
-        QualifyRequest(**fields)
-
-
-def test_answering_a_candidate_replaces_an_earlier_answer() -> None:
-    request = QualifyRequest().answer(SAME_EMAIL, Resolution.CREATE_ANYWAY)
-    request = request.answer(SAME_EMAIL, Resolution.LINK)
-    assert request.duplicate_answers == (DuplicateAnswer.link(SAME_EMAIL),)
-    assert request.explicit_link(RecordKind.CONTACT) == ContactId("C-9")
 
 
 # The plan as a value -----------------------------------------------------------------------
@@ -829,171 +744,455 @@ def test_a_custom_map_decides_what_the_records_get() -> None:
     assert result.account.record.website is None
 
 
-# Every refusal of a candidate, an answer or a request names its field, value and reason ----
+# Every refusal of the planner names its field, value and reason ----------------------------
 
 
-def _refusal(build: Callable[[], object]) -> tuple[str, object, str]:
+def _refused(build: Callable[[], object]) -> tuple[str, object, str]:
     with pytest.raises(InvalidValue) as caught:
         build()
     return caught.value.field, caught.value.value, caught.value.reason
 
 
-_LINK_ACME = DuplicateAnswer(CandidateType.ACCOUNT, "A-1", Resolution.LINK)
+DISQUALIFY = attrs.evolve(AUTO, prospects_on_disqualify=True)
+CLOSED_REGISTRY = attrs.evolve(AUTO, currencies=attrs.evolve(REGISTRY, only_listed=True))
 
 
 @pytest.mark.parametrize(
     ("build", "field", "value", "reason"),
     [
         (
-            lambda: DuplicateCandidate("opportunity", "O-1"),
-            "record_type",
-            "opportunity",
-            "must be lead, contact or account",
+            lambda: plan(make_lead(), reason=StatusReason.NEW),
+            "reason",
+            StatusReason.NEW,
+            "must be a Qualified or Disqualified reason",
         ),
         (
-            lambda: DuplicateCandidate("contact", "C-1", score="high"),
-            "score",
-            "high",
-            "must be a number",
-        ),
-        (
-            lambda: DuplicateCandidate("contact", "C-1", score=True),
-            "score",
-            True,
-            "must be a number",
-        ),
-        (
-            lambda: DuplicateCandidate("contact", "C-1", score=-0.5),
-            "score",
-            -0.5,
-            "must be a finite number >= 0",
-        ),
-        (
-            lambda: DuplicateCandidate("contact", "C-1", score=float("inf")),
-            "score",
-            float("inf"),
-            "must be a finite number >= 0",
-        ),
-        (lambda: DuplicateCandidate("contact", " "), "record_id", " ", "must be a non-empty id"),
-        (lambda: DuplicateCandidate("contact", "C-1", reason=5), "reason", 5, "must be text"),  # type: ignore[arg-type]
-        (
-            lambda: DuplicateAnswer("contact", "C-1", "link"),  # type: ignore[arg-type]
-            "resolution",
-            "link",
-            "must be LINK or CREATE_ANYWAY",
-        ),
-        (
-            lambda: DuplicateAnswer("lead", "L-2", Resolution.LINK),
-            "resolution",
-            Resolution.LINK,
-            "a lead cannot be linked",
-        ),
-        (
-            lambda: DuplicateAnswer("contact", "", Resolution.LINK),
-            "record_id",
-            "",
-            "must be a non-empty id",
-        ),
-        (
-            lambda: QualifyRequest(currency=978),
-            "currency",
-            978,
-            "must be an ISO 4217 code such as 'EUR'",
-        ),
-        (
-            lambda: QualifyRequest(create_contact="yes"),  # type: ignore[arg-type]
-            "create_contact",
-            "yes",
-            "must be YES, NO or POLICY",
-        ),
-        (
-            lambda: QualifyRequest(create_account=Choice.NO, link_account=AccountId("A-1")),
-            "link_account",
-            AccountId("A-1"),
-            "create_account is NO, so nothing can be linked",
-        ),
-        (
-            lambda: QualifyRequest(customer="account"),  # type: ignore[arg-type]
-            "customer",
-            "account",
-            "must be ACCOUNT or CONTACT",
-        ),
-        (
-            lambda: QualifyRequest(duplicate_answers=["A-1"]),  # type: ignore[list-item]
-            "duplicate_answers",
-            "A-1",
-            "must be DuplicateAnswer values",
-        ),
-        (
-            lambda: QualifyRequest(duplicate_answers=[_LINK_ACME, _LINK_ACME]),
-            "duplicate_answers",
-            _LINK_ACME,
-            "the same candidate is answered twice",
-        ),
-        (
-            lambda: QualifyRequest(
-                duplicate_answers=[
-                    _LINK_ACME,
-                    DuplicateAnswer(CandidateType.ACCOUNT, "A-2", Resolution.LINK),
-                ]
+            lambda: plan(
+                make_lead(),
+                DISQUALIFY,
+                QualifyRequest(create_opportunity=Choice.YES),
+                reason=StatusReason.LOST,
             ),
-            "duplicate_answers",
-            DuplicateAnswer(CandidateType.ACCOUNT, "A-2", Resolution.LINK),
-            "only one account can be linked",
+            "create_opportunity",
+            Choice.YES,
+            "a disqualification makes none",
         ),
         (
-            lambda: QualifyRequest(link_account=AccountId("A-9"), duplicate_answers=[_LINK_ACME]),
-            "duplicate_answers",
-            _LINK_ACME,
-            "link_account already names A-9",
+            lambda: plan(
+                make_lead(),
+                DISQUALIFY,
+                QualifyRequest(link_opportunity=OpportunityId("O-1")),
+                reason=StatusReason.LOST,
+            ),
+            "create_opportunity",
+            Choice.POLICY,
+            "a disqualification makes none",
         ),
         (
-            lambda: QualifyRequest(create_account=Choice.NO, duplicate_answers=[_LINK_ACME]),
-            "link_account",
-            AccountId("A-1"),
-            "create_account is NO, so nothing can be linked",
+            lambda: plan(make_lead(company=""), request=QualifyRequest(create_account=Choice.YES)),
+            "create_account",
+            Choice.YES,
+            "the lead has no company to make an account from",
+        ),
+        (
+            lambda: plan(
+                make_lead(name=PersonName(salutation="Dr.")),
+                request=QualifyRequest(create_contact=Choice.YES),
+            ),
+            "create_contact",
+            Choice.YES,
+            "the lead has no first or last name to make a contact from",
+        ),
+        (
+            lambda: plan(
+                make_lead(company="", name=PersonName()),
+                request=QualifyRequest(create_opportunity=Choice.YES),
+            ),
+            "create_opportunity",
+            Choice.YES,
+            "an opportunity needs a customer: include an account or a contact",
+        ),
+        (
+            lambda: plan(
+                make_lead(company=""), request=QualifyRequest(customer=CustomerChoice.ACCOUNT)
+            ),
+            "customer",
+            CustomerChoice.ACCOUNT,
+            "the qualification has no account",
+        ),
+        (
+            lambda: plan(
+                make_lead(),
+                request=QualifyRequest(create_contact=Choice.NO, customer=CustomerChoice.CONTACT),
+            ),
+            "customer",
+            CustomerChoice.CONTACT,
+            "the qualification has no contact",
+        ),
+        (
+            lambda: plan(make_lead(), request=QualifyRequest(link_contact=ContactId("C-7"))),
+            "link_contact",
+            ContactId("C-7"),
+            "the contact to link was not supplied",
+        ),
+        (
+            lambda: plan(make_lead(), linked=LinkedRecords(contact=ADA)),
+            "linked.contact",
+            ContactId("C-7"),
+            "is not the contact this qualification links (None)",
+        ),
+        (
+            lambda: plan(
+                make_lead(),
+                request=QualifyRequest(link_account=AccountId("A-1")),
+                linked=LinkedRecords(account=ACME),
+            ),
+            "linked.account",
+            AccountId("A-7"),
+            "is not the account this qualification links (A-1)",
+        ),
+        (
+            lambda: plan(
+                make_lead(),
+                request=QualifyRequest(link_opportunity=WON.id),
+                linked=LinkedRecords(opportunity=WON),
+            ),
+            "link_opportunity",
+            WON.id,
+            "is won: only an open opportunity is linked",
+        ),
+        (
+            lambda: plan(make_lead(), duplicates=["C-1"]),
+            "duplicates",
+            "C-1",
+            "must be DuplicateCandidate values",
+        ),
+        (
+            lambda: plan(make_lead(), CLOSED_REGISTRY, QualifyRequest(currency="JPY")),
+            "currency",
+            "JPY",
+            "not a currency of this organisation (EUR, SEK, USD)",
+        ),
+        (
+            lambda: plan_qualification(
+                make_lead(), AUTO, QualifyRequest(), ids=IDS, at=datetime(2026, 3, 1), by=BOB
+            ),
+            "at",
+            datetime(2026, 3, 1),
+            "must be timezone-aware (a naive datetime is refused)",
         ),
     ],
     ids=[
-        "unknown type",
-        "text score",
-        "bool score",
-        "negative score",
-        "infinite score",
-        "blank id",
-        "reason not text",
-        "resolution not a Resolution",
-        "link a lead",
-        "answer blank id",
-        "currency not text",
-        "choice not a Choice",
-        "link refused",
-        "customer not a choice",
-        "answer not an answer",
-        "answered twice",
-        "two links",
-        "link contradicts",
-        "link an answer refused",
+        "open reason",
+        "disqualification yes opportunity",
+        "disqualification links an opportunity",
+        "account without company",
+        "contact without name",
+        "opportunity without customer",
+        "customer account missing",
+        "customer contact missing",
+        "link not supplied",
+        "linked record not linked",
+        "linked record not the target",
+        "closed opportunity",
+        "not a candidate",
+        "currency outside the registry",
+        "naive time",
     ],
 )
-def test_a_bad_candidate_answer_or_request_is_refused_naming_field_value_and_reason(
+def test_a_plan_that_cannot_be_made_is_refused_naming_field_value_and_reason(
     build: Callable[[], object], field: str, value: object, reason: str
 ) -> None:
-    assert _refusal(build) == (field, value, reason)
+    assert _refused(build) == (field, value, reason)
 
 
-def test_a_candidate_score_of_zero_is_accepted_and_a_nan_refused() -> None:
-    assert DuplicateCandidate("contact", "C-1", score=0).score == 0.0
-    field, _, reason = _refusal(lambda: DuplicateCandidate("contact", "C-1", score=float("nan")))
-    assert (field, reason) == ("score", "must be a finite number >= 0")
+def test_a_closed_lead_is_refused_naming_its_state_and_the_one_asked() -> None:
+    lead = make_lead().disqualify(StatusReason.LOST, at=T0, by=ANN)
+    with pytest.raises(IllegalTransition) as error:
+        plan(lead, reason=StatusReason.CANNOT_CONTACT)
+    assert (error.value.lead_id, error.value.current, error.value.requested) == (
+        LeadId("L-1"),
+        LeadState.DISQUALIFIED,
+        LeadState.DISQUALIFIED,
+    )
+    with pytest.raises(IllegalTransition) as error:
+        plan(lead)
+    assert (error.value.current, error.value.requested) == (
+        LeadState.DISQUALIFIED,
+        LeadState.QUALIFIED,
+    )
+
+
+def test_a_prospect_disqualification_is_refused_naming_the_linked_opportunity() -> None:
+    lead = reactivated(OpportunityId("O-1"))
+    with pytest.raises(OpportunityLinked) as error:
+        plan(lead, DISQUALIFY, reason=StatusReason.LOST)
+    assert (error.value.lead_id, error.value.opportunity_id) == (
+        LeadId("L-1"),
+        OpportunityId("O-1"),
+    )
+
+
+def test_a_disqualification_the_policy_does_not_allow_says_so() -> None:
+    with pytest.raises(DomainRuleViolation) as error:
+        plan(make_lead(), reason=StatusReason.LOST)
+    assert type(error.value) is DomainRuleViolation
+    assert str(error.value) == (
+        "the qualification policy does not let a disqualification create records"
+    )
+
+
+def test_a_qualifying_opportunity_does_not_stop_a_qualification() -> None:
+    lead = reactivated(OpportunityId("O-1"))
+    assert plan(lead, request=QualifyRequest(create_opportunity=Choice.NO)).opportunity is None
+
+
+# Exact questions, notes and times ----------------------------------------------------------
+
+ONLY_CONTACT = QualifyRequest(create_account=Choice.NO, create_opportunity=Choice.NO)
+
+
+def test_prompt_mode_asks_exact_questions_with_their_choices_and_suggestions() -> None:
+    result = plan(make_lead(), PROMPT)
+    assert [(q.text, q.choices, q.suggestion) for q in result.questions] == [
+        ("Create an account for Acme AB?", ("yes", "no"), "yes"),
+        ("Create a contact for Dr. Ada Lovelace?", ("yes", "no"), "yes"),
+        ("Create an opportunity for Coffee machines for 12 offices?", ("yes", "no"), "yes"),
+        (
+            "Is the opportunity's customer the account or the contact?",
+            ("account", "contact"),
+            "account",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("only_listed", "choices"), [(False, ()), (True, ("EUR", "SEK", "USD"))])
+def test_the_currency_question_lists_the_codes_of_a_closed_registry_only(
+    only_listed: bool, choices: tuple[str, ...]
+) -> None:
+    registry = attrs.evolve(REGISTRY, only_listed=only_listed)
+    policy = attrs.evolve(PROMPT, currencies=registry)
+    request = QualifyRequest(create_account=Choice.NO, create_contact=Choice.YES)
+    request = attrs.evolve(request, create_opportunity=Choice.YES)
+    result = plan(make_lead(budget_amount=None), policy, request)
+    assert [(q.kind, q.text, q.choices, q.suggestion) for q in result.questions] == [
+        (QuestionKind.CURRENCY, "Which currency should the opportunity use?", choices, "EUR")
+    ]
+
+
+def test_a_lead_currency_listed_in_a_closed_registry_is_used() -> None:
+    closed = QualificationPolicy(
+        currencies=CurrencyRegistry("EUR", {"SEK": Decimal("10")}, only_listed=True)
+    )
+    result = plan(make_lead(), closed)
+    assert result.opportunity is not None
+    assert result.opportunity.record.currency == "SEK"
+
+
+def test_a_customer_asked_for_as_the_account_is_the_account() -> None:
+    result = plan(make_lead(), PROMPT, QualifyRequest(customer=CustomerChoice.ACCOUNT))
+    assert QuestionKind.CUSTOMER not in [q.kind for q in result.questions]
+    assert result.opportunity is not None
+    assert result.opportunity.record.customer == IDS.account
+
+
+def test_created_records_are_stamped_with_the_planning_time() -> None:
+    for step in plan(make_lead()).steps():
+        assert (step.record.created_at, step.record.modified_at) == (AT, AT)
+
+
+def test_a_filled_linked_record_is_stamped_and_an_unchanged_one_is_not() -> None:
+    lead = stored(make_lead().link_contact(ADA, at=T0, by=ANN))
+    filled = plan(lead, request=ONLY_CONTACT, linked=LinkedRecords(contact=ADA)).contact
+    assert filled is not None
+    assert filled.record.modified_at == AT
+    assert filled.filled == (
+        "name.salutation",
+        "name.first",
+        "company",
+        "business_phone",
+        "email",
+        "address",
+        "source",
+        "owner",
+        "notes_from_lead",
+    )
+
+
+def test_link_carry_over_points_a_linked_record_to_the_lead_once() -> None:
+    lead = stored(make_lead().link_contact(ADA, at=T0, by=ANN))
+    linked = plan(lead, request=ONLY_CONTACT, linked=LinkedRecords(contact=ADA)).contact
+    assert linked is not None
+    assert linked.record.notes_from_lead == LeadId("L-1")
+    pointed = attrs.evolve(ADA, notes_from_lead=LeadId("L-0"))
+    again = plan(lead, request=ONLY_CONTACT, linked=LinkedRecords(contact=pointed)).contact
+    assert again is not None
+    assert again.record.notes_from_lead == LeadId("L-0")
+    assert "notes_from_lead" not in again.filled
+
+
+def test_copy_carry_over_of_a_lead_without_notes_fills_no_notes() -> None:
+    policy = attrs.evolve(AUTO, notes=NotesCarryOver.COPY)
+    lead = stored(make_lead().link_contact(ADA, at=T0, by=ANN))
+    result = plan(lead, policy, ONLY_CONTACT, linked=LinkedRecords(contact=ADA))
+    assert result.contact is not None
+    assert result.contact.record.notes == ()
+    assert "notes" not in result.contact.filled
+
+
+def test_none_carry_over_leaves_a_linked_record_s_notes_alone() -> None:
+    policy = attrs.evolve(AUTO, notes=NotesCarryOver.NONE)
+    lead = stored(noted_lead().link_contact(ADA, at=T0, by=ANN))
+    result = plan(lead, policy, ONLY_CONTACT, linked=LinkedRecords(contact=ADA))
+    assert result.contact is not None
+    assert (result.contact.record.notes, result.contact.record.notes_from_lead) == ((), None)
+    assert not {"notes", "notes_from_lead"} & set(result.contact.filled)
+
+
+def test_an_opportunity_is_named_from_the_full_name_else_from_the_lead_id() -> None:
+    by_name = plan(make_lead(topic="", company=""))
+    assert by_name.opportunity is not None
+    assert by_name.opportunity.record.name == "Dr. Ada Lovelace"
+    nameless = make_lead(topic="", company="", name=PersonName())
+    request = QualifyRequest(link_account=ACME.id)
+    result = plan(nameless, request=request, linked=LinkedRecords(account=ACME))
+    assert result.opportunity is not None
+    assert result.opportunity.record.name == "Lead L-1"
 
 
 @pytest.mark.parametrize(
-    ("answer", "choice"),
-    [(Choice.NO, Choice.NO), (True, Choice.YES), (False, Choice.NO), ("policy", Choice.POLICY)],
+    "name", [PersonName(first="Ada"), PersonName(last="Lovelace")], ids=["first", "last"]
 )
-def test_an_answer_to_a_create_question_may_be_a_choice_a_bool_or_its_text(
-    answer: object, choice: Choice
+def test_a_first_or_a_last_name_alone_makes_a_contact(name: PersonName) -> None:
+    result = plan(make_lead(name=name))
+    assert result.contact is not None
+    assert result.contact.record.name == name
+
+
+def test_each_candidate_counts_once_and_lead_candidates_are_passed_over() -> None:
+    other_lead = DuplicateCandidate("lead", "L-2")
+    result = plan(make_lead(), duplicates=[other_lead, SAME_EMAIL, SAME_COMPANY, SAME_EMAIL])
+    assert result.candidates == (SAME_EMAIL, SAME_COMPANY)
+    assert result.unresolved == (SAME_EMAIL, SAME_COMPANY)
+
+
+def test_copied_notes_are_numbered_from_one_on_the_records_created() -> None:
+    lead = noted_lead().add_note("Call back in May", at=T0 + timedelta(minutes=2), by=ANN)
+    lead = lead.remove_note(1, at=T0 + timedelta(minutes=3), by=ANN)
+    assert [n.id for n in lead.notes] == [2, 3]
+    policy = attrs.evolve(AUTO, notes=NotesCarryOver.COPY)
+    for step in plan(lead, policy).steps():
+        assert [(n.id, n.text) for n in step.record.notes] == [
+            (1, "Wants a pilot"),
+            (2, "Call back in May"),
+        ]
+
+
+def test_a_linked_account_lists_exactly_what_it_fills() -> None:
+    lead = stored(make_lead().link_account(ACME, at=T0, by=ANN))
+    result = plan(lead, linked=LinkedRecords(account=ACME))
+    assert result.account is not None
+    assert result.account.filled == (
+        "website",
+        "business_phone",
+        "address",
+        "owner",
+        "primary_contact",
+        "notes_from_lead",
+    )
+
+
+OPEN_DEAL = Opportunity(
+    id=OpportunityId("O-1"), name="Old deal", customer=ACME.id, currency="EUR", version=5
+)
+
+
+def test_a_linked_opportunity_gets_only_the_notes_carried_over() -> None:
+    lead = reactivated(OPEN_DEAL.id)
+    result = plan(lead, linked=LinkedRecords(opportunity=OPEN_DEAL))
+    assert result.opportunity is not None
+    assert result.opportunity.action is StepAction.LINK
+    assert result.opportunity.filled == ("notes_from_lead",)
+    assert result.opportunity.record == attrs.evolve(
+        OPEN_DEAL, notes_from_lead=LeadId("L-1"), modified_at=AT
+    )
+    none = attrs.evolve(AUTO, notes=NotesCarryOver.NONE)
+    unchanged = plan(lead, none, linked=LinkedRecords(opportunity=OPEN_DEAL)).opportunity
+    assert unchanged is not None
+    assert (unchanged.record, unchanged.filled) == (OPEN_DEAL, ())
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"topic": ""}, "Dr. Ada Lovelace"),
+        ({"topic": "", "name": PersonName()}, "Acme AB"),
+    ],
+)
+def test_the_opportunity_question_names_the_topic_else_the_person_else_the_company(
+    fields: dict[str, Any], named: str
 ) -> None:
-    assert _as_choice(answer) == choice
-    assert _refusal(lambda: _as_choice("maybe")) == ("answer", "maybe", "must be yes, no or policy")
+    result = plan(make_lead(**fields), PROMPT)
+    texts = [q.text for q in result.questions if q.kind is QuestionKind.CREATE_OPPORTUNITY]
+    assert texts == [f"Create an opportunity for {named}?"]
+
+
+def test_prompt_mode_asks_nothing_about_records_refused() -> None:
+    request = QualifyRequest(
+        create_account=Choice.NO, create_contact=Choice.NO, create_opportunity=Choice.NO
+    )
+    result = plan(make_lead(), PROMPT, request)
+    assert (result.questions, result.steps()) == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("request_", "field", "value", "kind"),
+    [
+        (QualifyRequest(link_account=AccountId("A-1")), "link_account", "A-1", "account"),
+        (
+            QualifyRequest(link_opportunity=OpportunityId("O-1")),
+            "link_opportunity",
+            "O-1",
+            "opportunity",
+        ),
+    ],
+)
+def test_every_link_the_request_names_must_be_supplied(
+    request_: QualifyRequest, field: str, value: str, kind: str
+) -> None:
+    refused = _refused(lambda: plan(make_lead(), request=request_))
+    assert (refused[0], str(refused[1]), refused[2]) == (
+        field,
+        value,
+        f"the {kind} to link was not supplied",
+    )
+
+
+def test_an_inherited_account_or_opportunity_that_is_gone_is_created_again() -> None:
+    lead = make_lead().link_account(ACME, at=T0, by=ANN)
+    lead = reactivated(OPEN_DEAL.id, lead)
+    result = plan(lead)
+    assert result.created == (RecordKind.ACCOUNT, RecordKind.CONTACT, RecordKind.OPPORTUNITY)
+    assert (result.account_id, result.opportunity_id) == (IDS.account, IDS.opportunity)
+
+
+def test_prompt_mode_does_not_ask_about_a_linked_account() -> None:
+    lead = stored(make_lead().link_account(ACME, at=T0, by=ANN))
+    result = plan(lead, PROMPT, linked=LinkedRecords(account=ACME))
+    assert [q.kind for q in result.questions] == [
+        QuestionKind.CREATE_CONTACT,
+        QuestionKind.CREATE_OPPORTUNITY,
+        QuestionKind.CUSTOMER,
+    ]
+
+
+def test_the_new_account_and_opportunity_point_to_the_linked_contact() -> None:
+    lead = stored(make_lead().link_contact(ADA, at=T0, by=ANN))
+    result = plan(lead, linked=LinkedRecords(contact=ADA))
+    assert result.account is not None
+    assert result.opportunity is not None
+    assert result.account.record.primary_contact == ADA.id
+    assert (result.opportunity.record.customer, result.opportunity.record.contact) == (
+        IDS.account,
+        ADA.id,
+    )

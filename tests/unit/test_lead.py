@@ -760,6 +760,14 @@ def test_assigning_gives_the_lead_to_a_new_owner_and_names_the_rule() -> None:
     )
 
 
+def test_assigning_by_hand_names_no_rule() -> None:
+    assigned = new_lead().assign(BOB, at=at(1), by=ANN)
+
+    assert assigned.pending_events[-1] == LeadAssigned(
+        lead_id=LID, at=at(1), by=ANN, owner=BOB, previous=ANN, rule=""
+    )
+
+
 def test_assigning_to_the_current_owner_changes_nothing() -> None:
     lead = new_lead()
 
@@ -1055,6 +1063,15 @@ def test_a_closed_lead_refuses_edits(close: Callable[[Lead], Lead], action: str)
     assert caught.value.lead_id == LID
     assert caught.value.state is lead.state
     assert caught.value.action == action
+
+
+def test_a_closed_lead_refuses_to_relate_an_opportunity() -> None:
+    lead = disqualified(new_lead())
+
+    with pytest.raises(LeadClosed) as caught:
+        lead.relate_opportunity(DEAL, at=at(90), by=ANN)
+
+    assert (caught.value.lead_id, caught.value.action) == (LID, "relate opportunity")
 
 
 def test_the_same_edits_are_accepted_while_the_lead_is_open() -> None:

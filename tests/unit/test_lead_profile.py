@@ -137,3 +137,31 @@ def test_mass_edit_of_a_stored_bcm_lead_checks_its_own_profile(kind: str, tmp_pa
     with store.unit_of_work() as uow:
         assert uow.leads.get(LeadId("bcm-1")).company == "Contoso"
     store.close()
+
+
+def test_linking_a_contact_fills_the_missing_last_name_and_keeps_the_first() -> None:
+    contact = Contact(id=ContactId("c1"), name=PersonName(first="Grace", last="Lovelace"))
+    linked = _bcm_lead().link_contact(contact, at=AT, by=BY)
+    assert linked.name == PersonName(first="Ada", last="Lovelace")
+
+
+TIGHT = FieldProfile(
+    "tight", (FieldRule("company", max_length=3), FieldRule("job_title", max_length=2))
+)
+
+
+def test_linking_checks_the_profile_given_instead_of_the_leads_own() -> None:
+    lead = _bcm_lead()
+    with pytest.raises(InvalidValue) as caught:
+        lead.link_account(Account(id=AccountId("a1"), name="Contoso"), at=AT, by=BY, profile=TIGHT)
+    assert (caught.value.field, caught.value.value) == ("company", "Contoso")
+    contact = Contact(id=ContactId("c1"), name=PersonName(first="Ada"), job_title="CTO")
+    with pytest.raises(InvalidValue) as caught:
+        lead.link_contact(contact, at=AT, by=BY, profile=TIGHT)
+    assert (caught.value.field, caught.value.value) == ("job_title", "CTO")
+    # Under the lead's own profile (BCM) both are accepted.
+    assert (
+        lead.link_account(Account(id=AccountId("a1"), name="Contoso"), at=AT, by=BY).company
+        == "Contoso"
+    )
+    assert lead.link_contact(contact, at=AT, by=BY).job_title == "CTO"

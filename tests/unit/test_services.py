@@ -603,6 +603,7 @@ def test_one_failed_lead_does_not_stop_or_undo_the_others(store: LeadStore) -> N
         by=ANN,
         finder=NONE,
         id_factory=Ids(),
+        batch_size=1,  # a unit of work per lead
     )
     assert [o.status for o in outcomes] == [
         OutcomeStatus.QUALIFIED,
@@ -614,6 +615,29 @@ def test_one_failed_lead_does_not_stop_or_undo_the_others(store: LeadStore) -> N
     with store.unit_of_work() as uow:
         assert list(uow.contacts.list(originating_lead=LeadId("L2"))) == []
         assert len(uow.contacts.list()) == 2
+
+
+def test_a_batch_whose_write_fails_is_rolled_back_and_run_again_lead_by_lead(
+    store: LeadStore,
+) -> None:
+    seed(store, new_lead("L1"), new_lead("L2"), new_lead("L3"))
+    failing = FailingStore(store, fail_at=6)  # in the batch: the second lead's second write
+    outcomes = qualify_many(
+        failing,
+        [LeadId("L1"), LeadId("L2"), LeadId("L3")],
+        QualifyRequest(),
+        DEFAULT_POLICY,
+        at=AT,
+        by=ANN,
+        finder=NONE,
+        id_factory=Ids(),
+    )
+    # The failure does not come back in the rerun (it was the sixth write only).
+    assert [o.status for o in outcomes] == [OutcomeStatus.QUALIFIED] * 3
+    with store.unit_of_work() as uow:  # nothing of the rolled-back batch is left twice
+        assert len(uow.contacts.list()) == 3
+        for n in (1, 2, 3):
+            assert len(uow.contacts.list(originating_lead=LeadId(f"L{n}"))) == 1
 
 
 def test_bulk_of_nothing_is_nothing(store: LeadStore) -> None:

@@ -489,67 +489,15 @@ class DuplicateIndex:
         record has them and any of them is held by no more than ``max_block_size`` records:
         the records sharing a key in every condition. Else the cheapest condition's keys.
         """
-        wanted: list[tuple[CompiledRule, list[list[str]], list[str] | None]] = []
-        every_key: set[str] = set()
-        for rule in rules:
-            keys = rule.query_keys(prepared)
-            if keys is not None:
-                compound = rule.compound_keys(prepared, matching=False)
-                if compound is not None:
-                    compound.append(rule.overflow_key)
-                    every_key.update(compound)
-                wanted.append((rule, keys, compound))
-                for condition_keys in keys:
-                    every_key.update(condition_keys)
+        wanted = wanted_keys(prepared, rules)
         if not wanted:
             return []
-        counts = self._store.counts(every_key)
-        limit = self._max_block_size
-        chosen: list[tuple[CompiledRule, list[list[str]], list[str]]] = []
-        for rule, keys, compound in wanted:
-            best: tuple[int, list[str]] | None = None
-            possible = True
-            for condition_keys in keys:
-                held = [k for k in condition_keys if counts.get(k, 0)]
-                if not held:
-                    possible = False
-                    break
-                live = [k for k in held if counts[k] <= limit]
-                if not live:
-                    continue
-                cost = sum(counts[k] for k in live)
-                if best is None or cost < best[0]:
-                    best = (cost, live)
-            if not possible:
-                continue
-            if compound is not None:
-                held = [k for k in compound if counts.get(k, 0)]
-                if not held:
-                    continue  # nobody shares a key in every condition
-                live = [k for k in held if counts[k] <= limit]
-                if live and len(live) == len(held):
-                    chosen.append((rule, [*keys, compound], live))
-                    continue
-                keys = [*keys, compound]
-            if best is not None:
-                chosen.append((rule, keys, best[1]))
+        counts = self._store.counts({k for w in wanted for k in w.every_key()})
+        chosen = choose_keys(wanted, counts, self._max_block_size)
         if not chosen:
             return []
-        postings = self._store.refs({k for _, _, live in chosen for k in live})
-        own = prepared.ref
-        found: list[Block] = []
-        for rule, keys, live in chosen:
-            if len(live) == 1:
-                refs = [r for r in postings.get(live[0], ()) if r != own]
-            else:
-                union: dict[RecordRef, None] = {}
-                for key in live:
-                    union.update(dict.fromkeys(postings.get(key, ())))
-                union.pop(own, None)
-                refs = list(union)
-            if refs:
-                found.append(Block(rule, refs, tuple(live), keys))
-        return found
+        postings = self._store.refs({k for c in chosen for k in c.live})
+        return assemble_blocks(chosen, postings, prepared.ref)
 
     def load(self, refs: Collection[RecordRef]) -> dict[RecordRef, Prepared]:
         """The prepared records for ``refs`` (from memory, or through the loader)."""
@@ -574,23 +522,136 @@ class DuplicateIndex:
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
         ):
             raise InvalidValue("limit", limit, "must be a positive integer or None")
-        per_rule = self.candidates(prepared, rules)
-        if not per_rule:
+        blocks = self.blocks(prepared, rules)
+        if not blocks:
             return []
-        stored = self.load({ref for _, refs in per_rule for ref in refs})
-        evidence: dict[RecordRef, list[RuleEvidence]] = {}
-        for rule, refs in per_rule:
-            exclude_inactive = rule.rule.exclude_inactive
-            for ref in refs:
-                candidate = stored.get(ref)
-                if candidate is None or (exclude_inactive and not candidate.active):
-                    continue
-                found = rule.evaluate(prepared, candidate)
-                if found is not None:
-                    evidence.setdefault(ref, []).append(found)
-        matches = [to_match(prepared.ref, ref, found) for ref, found in evidence.items()]
-        matches.sort(key=match_order)
+        stored = self.load({ref for block in blocks for ref in block.refs})
+        matches = evaluate_blocks(prepared, blocks, stored)
         return matches if limit is None else matches[:limit]
+
+
+@attrs.frozen
+class WantedKeys:
+    """The keys one rule looks a record up by (internal to the engine): per condition, and
+    the compound keys (with the rule's overflow key) when the rule has several conditions
+    and the record has them."""
+
+    rule: CompiledRule
+    keys: list[list[str]]
+    compound: list[str] | None
+
+    def every_key(self) -> Iterator[str]:
+        """Every key of every condition, then the compound keys."""
+        for condition_keys in self.keys:
+            yield from condition_keys
+        if self.compound is not None:
+            yield from self.compound
+
+
+@attrs.frozen
+class ChosenKeys:
+    """The keys one rule reads its candidates by (internal to the engine): ``live``, the
+    keys chosen, and ``keys``, every key it looked up per condition."""
+
+    rule: CompiledRule
+    keys: list[list[str]]
+    live: list[str]
+
+
+def wanted_keys(prepared: Prepared, rules: Sequence[CompiledRule]) -> list[WantedKeys]:
+    """The keys each rule that may match ``prepared`` looks it up by (the first step of
+    :meth:`DuplicateIndex.blocks`); a rule with a condition ``prepared`` has no key for is
+    left out."""
+    wanted: list[WantedKeys] = []
+    for rule in rules:
+        keys = rule.query_keys(prepared)
+        if keys is not None:
+            compound = rule.compound_keys(prepared, matching=False)
+            if compound is not None:
+                compound.append(rule.overflow_key)
+            wanted.append(WantedKeys(rule, keys, compound))
+    return wanted
+
+
+def choose_keys(
+    wanted: Sequence[WantedKeys], counts: Mapping[str, int], limit: int
+) -> list[ChosenKeys]:
+    """The keys each rule reads, given how many records hold each key (the second step of
+    :meth:`DuplicateIndex.blocks`): the compound keys when none of those held is a stop key,
+    else the live keys of the cheapest condition; a rule with a condition whose keys nobody
+    holds cannot match and is left out."""
+    chosen: list[ChosenKeys] = []
+    for want in wanted:
+        rule, keys, compound = want.rule, want.keys, want.compound
+        best: tuple[int, list[str]] | None = None
+        possible = True
+        for condition_keys in keys:
+            held = [k for k in condition_keys if counts.get(k, 0)]
+            if not held:
+                possible = False
+                break
+            live = [k for k in held if counts[k] <= limit]
+            if not live:
+                continue
+            cost = sum(counts[k] for k in live)
+            if best is None or cost < best[0]:
+                best = (cost, live)
+        if not possible:
+            continue
+        if compound is not None:
+            held = [k for k in compound if counts.get(k, 0)]
+            if not held:
+                continue  # nobody shares a key in every condition
+            live = [k for k in held if counts[k] <= limit]
+            if live and len(live) == len(held):
+                chosen.append(ChosenKeys(rule, [*keys, compound], live))
+                continue
+            keys = [*keys, compound]
+        if best is not None:
+            chosen.append(ChosenKeys(rule, keys, best[1]))
+    return chosen
+
+
+def assemble_blocks(
+    chosen: Sequence[ChosenKeys], postings: Mapping[str, Sequence[RecordRef]], own: RecordRef
+) -> list[Block]:
+    """The blocks of the chosen keys, given the records holding each key (the last step of
+    :meth:`DuplicateIndex.blocks`); ``own`` is never a candidate."""
+    found: list[Block] = []
+    for choice in chosen:
+        live = choice.live
+        if len(live) == 1:
+            refs = [r for r in postings.get(live[0], ()) if r != own]
+        else:
+            union: dict[RecordRef, None] = {}
+            for key in live:
+                union.update(dict.fromkeys(postings.get(key, ())))
+            union.pop(own, None)
+            refs = list(union)
+        if refs:
+            found.append(Block(choice.rule, refs, tuple(live), choice.keys))
+    return found
+
+
+def evaluate_blocks(
+    prepared: Prepared, blocks: Sequence[Block], stored: Mapping[RecordRef, Prepared]
+) -> list[DuplicateMatch]:
+    """Evaluate each block's rule between ``prepared`` and its candidates (those ``stored``
+    holds; an inactive one is skipped by a rule that excludes them); best matches first."""
+    evidence: dict[RecordRef, list[RuleEvidence]] = {}
+    for block in blocks:
+        rule = block.rule
+        exclude_inactive = rule.rule.exclude_inactive
+        for ref in block.refs:
+            candidate = stored.get(ref)
+            if candidate is None or (exclude_inactive and not candidate.active):
+                continue
+            found = rule.evaluate(prepared, candidate)
+            if found is not None:
+                evidence.setdefault(ref, []).append(found)
+    matches = [to_match(prepared.ref, ref, found) for ref, found in evidence.items()]
+    matches.sort(key=match_order)
+    return matches
 
 
 def to_match(

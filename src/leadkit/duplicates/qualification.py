@@ -63,7 +63,7 @@ from typing import Any, Final, Protocol, Self, cast
 
 import attrs
 
-from leadkit.conversion import DuplicateCandidate
+from leadkit.conversion_request import DuplicateCandidate
 from leadkit.duplicates.compiled import KEY_FORMAT_VERSION, CompiledRule
 from leadkit.duplicates.index import (
     DEFAULT_MAX_BLOCK_SIZE,

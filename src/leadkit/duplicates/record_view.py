@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -306,7 +306,7 @@ class DuplicateRecord:
     @property
     def ref(self) -> RecordRef:
         """The record's type and id."""
-        return RecordRef(self.record_type, self.record_id)
+        return built(RecordRef, record_type=self.record_type, record_id=self.record_id)
 
     def values(self, field: str) -> tuple[str, ...]:
         """The non-blank values of ``field`` as text: dates ISO, date-times ISO in UTC to the
@@ -351,6 +351,21 @@ def _full_name(name: PersonName) -> str:
     return " ".join(p for p in (name.first, name.middle, name.last) if p)
 
 
+_Built = TypeVar("_Built")
+
+
+def built(cls: type[_Built], **fields: Any) -> _Built:
+    """A ``cls`` built from values that already have their types (a stored record's, read
+    from the record itself): its own ``__init__`` (converters and checks) runs, the argument
+    type checks wrapped around the public constructor (``leadkit._typecheck``) do not: they
+    cost as much as the rest of the construction on the engine's hot paths. Raises what the
+    class's ``__init__`` raises."""
+    init: Any = vars(cls)["__init__"]
+    made: _Built = object.__new__(cls)
+    getattr(init, "__wrapped__", init)(made, **fields)
+    return made
+
+
 def duplicate_record(record: Matchable, *, company: str | None = None) -> DuplicateRecord:
     """Flatten a lead, contact or account into the view duplicate rules read.
 
@@ -378,7 +393,8 @@ def duplicate_record(record: Matchable, *, company: str | None = None) -> Duplic
 
 def _from_lead(lead: Lead, company: str | None) -> DuplicateRecord:
     business, mobile = _e164(lead.business_phone), _e164(lead.mobile_phone)
-    return DuplicateRecord(
+    return built(
+        DuplicateRecord,
         record_type=RecordType.LEAD,
         record_id=lead.id.value,
         active=lead.is_open,

@@ -55,7 +55,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadkit.duplicates.record_view import RecordRef, RecordType
+from leadkit.duplicates.record_view import RecordRef, RecordType, built
 from leadkit.errors import StorageUnavailable
 
 __all__ = ["SqlKeyStore", "SqlKeyTransaction", "duplicate_keys", "duplicate_keys_meta", "metadata"]
@@ -228,7 +228,9 @@ class _KeyTable:
                         cols.key.in_(chunk)
                     )
                     for key, kind, record_id in conn.execute(stmt):
-                        found.setdefault(key, []).append(RecordRef(RecordType(kind), record_id))
+                        found.setdefault(key, []).append(
+                            built(RecordRef, record_type=RecordType(kind), record_id=record_id)
+                        )
         except SQLAlchemyError as e:
             self._fail("reading keys", e)
         return found

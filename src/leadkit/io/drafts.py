@@ -7,7 +7,7 @@ from typing import Any, Final
 
 import attrs
 
-from leadkit.duplicates.records import DuplicateRecord, RecordType
+from leadkit.duplicates.record_view import DuplicateRecord, RecordType, built
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, UNSET, LeadPatch
 from leadkit.values import PersonName
@@ -53,7 +53,8 @@ def draft_record(number: int, patch: LeadPatch) -> DuplicateRecord:
     rating = patch.rating or None
     b164 = business.e164 if business is not None else ""
     m164 = mobile.e164 if mobile is not None else ""
-    return DuplicateRecord(
+    return built(
+        DuplicateRecord,
         record_type=RecordType.LEAD,
         record_id=f"row-{number}",
         first_name=name.first,

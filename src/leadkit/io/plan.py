@@ -14,7 +14,6 @@ import hashlib
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from enum import Enum
 from typing import Any, Final, cast
 
@@ -22,11 +21,10 @@ import attrs
 import phonenumbers
 
 from leadkit.duplicates.engine import check_import
-from leadkit.duplicates.index import DuplicateIndex
 from leadkit.duplicates.matches import DuplicateMatch
-from leadkit.duplicates.records import duplicate_record
+from leadkit.duplicates.qualification import EngineDuplicateCheck
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
-from leadkit.errors import ConfigurationError, InvalidValue, NotFound
+from leadkit.errors import ConfigurationError, InvalidValue
 from leadkit.fields import CustomFields, LeadSource
 from leadkit.io.drafts import LEAD_DEFAULTS, DraftView, draft_record
 from leadkit.io.limits import DEFAULT_READ_LIMITS, ReadLimits
@@ -40,13 +38,15 @@ from leadkit.io.mapping import (
     suggest_mapping,
 )
 from leadkit.io.progress import ProgressCallback, _Meter
-from leadkit.io.readers import Data, Source, SourceRow, open_source
+from leadkit.io.readers import Source, SourceRow, open_source
+from leadkit.io.source import Data
+from leadkit.io.stored import StoredSide, build_duplicate_index, check_keyed, reading
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadStore, UnitOfWork
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
 from leadkit.shards import Shard
-from leadkit.values import LeadId, UserRef, currency_exponent
+from leadkit.values import EmailAddress, LeadId, UserRef, currency_exponent
 
 __all__ = [
     "PLAN_BATCH_SIZE",
@@ -331,67 +331,6 @@ class ImportPlan:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading the store
-
-
-def build_duplicate_index(
-    uow: UnitOfWork, rule_set: DuplicateRuleSet = DEFAULT_LEAD_RULES
-) -> DuplicateIndex:
-    """An index of the stored leads, contacts (with their account's name as company) and
-    accounts, for checking incoming leads against the store. Reads; writes nothing."""
-    index = DuplicateIndex(rule_set)
-    _StoredState.read(uow, rule_set, index=True, emails=False, into=index)
-    return index
-
-
-@attrs.define
-class _StoredState:
-    index: DuplicateIndex | None
-    by_email: dict[str, LeadId]
-
-    @classmethod
-    def read(
-        cls,
-        uow: UnitOfWork,
-        rule_set: DuplicateRuleSet,
-        *,
-        index: bool,
-        emails: bool,
-        into: DuplicateIndex | None = None,
-    ) -> _StoredState:
-        found = into if into is not None else (DuplicateIndex(rule_set) if index else None)
-        by_email: dict[str, LeadId] = {}
-        if found is None and not emails:
-            return cls(None, by_email)
-        for lead in uow.leads.stream():
-            if found is not None:
-                found.add(lead)
-            if emails and lead.email is not None:
-                by_email.setdefault(lead.email.normalized, lead.id)
-        if found is not None:
-            accounts = list(uow.accounts.list())
-            names = {a.id: a.name for a in accounts}
-            for account in accounts:
-                found.add(account)
-            for contact in uow.contacts.list():
-                company = names.get(contact.account_id) if contact.account_id else None
-                found.add(duplicate_record(contact, company=company or contact.company))
-        return cls(found, by_email)
-
-
-@contextmanager
-def _reading(store: LeadStore | UnitOfWork | None) -> Iterator[UnitOfWork | None]:
-    """A unit of work to read from: a new one (rolled back) for a store, the given one as is."""
-    if store is None:
-        yield None
-    elif hasattr(store, "unit_of_work"):
-        with cast(LeadStore, store).unit_of_work() as uow:
-            yield uow
-    else:
-        yield store
-
-
-# ---------------------------------------------------------------------------------------------
 # Planning
 
 
@@ -466,6 +405,7 @@ def plan_import(
     store: LeadStore | UnitOfWork | None = None,
     progress: ProgressCallback | None = None,
     shard: Shard | None = None,
+    duplicates: EngineDuplicateCheck | None = None,
 ) -> ImportPlan:
     """Preview an import without writing anything.
 
@@ -486,10 +426,20 @@ def plan_import(
     number. :func:`merge_import_plans` of the ``n`` shards' plans is the plan of the whole
     file (the check within the file is made again over every shard's rows).
 
+    With ``duplicates`` (an :class:`~leadkit.duplicates.EngineDuplicateCheck` indexing leads
+    with the policy's rule set, its keys kept in a key store: ``SqlKeyStore(store.engine)``)
+    the rows of each batch are checked against the store through the persisted keys (one
+    lookup of the key table per batch, then only the candidates are read), and the rows are
+    matched with stored leads by e-mail per batch where the store can look leads up by
+    e-mail (the SQL adapter): the store is never read whole, so memory is bounded by the
+    batch. The outcome of every row is the same as without it. ``store`` defaults to
+    ``duplicates.store``.
+
     Raises MappingIncomplete when the mapping leaves a field the policy's profile requires
     without a column; MalformedSource for a file that cannot be read; ConfigurationError for
-    a mapping made for other headers; InvalidValue for a ``shard`` that is not a Shard;
-    what ``progress`` raises.
+    a mapping made for other headers, or for ``duplicates`` whose keys were never built or
+    were built for other rules; InvalidValue for a ``shard`` that is not a Shard or an unfit
+    ``duplicates`` check; what ``progress`` raises.
     """
     if shard is not None and not isinstance(shard, Shard):
         raise InvalidValue("shard", shard, "must be a Shard or None")
@@ -501,14 +451,13 @@ def plan_import(
     total = sum(1 for _ in table.rows()) if progress is not None else None
     meter = _Meter("plan", progress, total)
     rows: list[PlannedRow] = []
-    with _reading(store) as uow:
-        stored = (
-            _StoredState.read(
-                uow, policy.rule_set, index=policy.check_duplicates, emails=policy.match_by_email
-            )
-            if uow is not None
-            else _StoredState(None, {})
-        )
+    keyed = None
+    if duplicates is not None and policy.check_duplicates:
+        keyed = check_keyed(duplicates, policy.rule_set)
+        store = store if store is not None else duplicates.store.inner
+    with reading(store) as uow:
+        stored = StoredSide(uow, policy.rule_set, duplicates=policy.check_duplicates,
+                            emails=policy.match_by_email, keyed=keyed)  # fmt: skip
         targeted: dict[LeadId, int] = {}
         keys = _ShardKeys(mapping, table.headers, policy, uow, stored) if shard else None
         read = 0
@@ -516,14 +465,13 @@ def plan_import(
             read += len(batch)
             if shard is not None and keys is not None:
                 batch = [row for row in batch if shard.holds(keys.key(row))]
-            planned = _plan_rows(batch, parser, policy, uow, stored, targeted)
-            if policy.check_duplicates and stored.index is not None:
-                _check_stored(planned, policy, stored.index)
+            planned = _plan_rows(batch, parser, policy, stored, targeted)
+            if stored.checks:
+                _check_stored(planned, policy, stored)
             rows += planned
             meter.report(read)
-    # The index of the stored records is not needed by the check within the file: let it go
-    # before that check builds the file's own index.
-    del stored, keys
+        stored.forget()  # not needed by the check within the file, which builds its own index
+        del keys
     return _finish(table.name, table.headers, mapping, policy, rows)
 
 
@@ -565,13 +513,13 @@ class _ShardKeys:
         headers: tuple[str, ...],
         policy: ImportPolicy,
         uow: UnitOfWork | None,
-        stored: _StoredState,
+        stored: StoredSide,
     ) -> None:
         wanted = ("id", "email") if policy.match_by_email and uow is not None else ("id",)
         columns = tuple((h, k if k in wanted else None) for h, k in mapping.columns)
         self._parser = RowParser(attrs.evolve(mapping, columns=columns), headers,
                                  policy.parse_options)  # fmt: skip
-        self._by_email = stored.by_email
+        self._stored = stored
 
     def key(self, row: SourceRow) -> str:
         if not row.is_blank:
@@ -583,7 +531,7 @@ class _ShardKeys:
                     return f"row:{row.number}"
             email = parsed.patch.email if parsed.patch is not None else None
             if email:
-                found = self._by_email.get(email.normalized)
+                found = self._stored.leads_by_email([email]).get(email.normalized)
                 if found is not None:
                     return f"lead:{found}"
         return f"row:{row.number}"
@@ -638,86 +586,101 @@ def _plan_rows(
     batch: Iterable[SourceRow],
     parser: RowParser,
     policy: ImportPolicy,
-    uow: UnitOfWork | None,
-    stored: _StoredState,
+    stored: StoredSide,
     targeted: dict[LeadId, int],
 ) -> list[PlannedRow]:
+    """Plan one batch: parse every row, look up the stored leads the batch names by e-mail
+    at once, then plan each row in order (create, update, skip or reject)."""
+    parsed = [_parse(row, parser, policy) for row in batch]
+    emails = [
+        p.patch.email
+        for p in parsed
+        if p is not None and p.lead_id is None and not p.errors and p.patch is not None
+        and isinstance(p.patch.email, EmailAddress)
+    ]  # fmt: skip
+    by_email = stored.leads_by_email(emails) if policy.match_by_email else {}
     rows: list[PlannedRow] = []
-    for source_row in batch:
-        number = source_row.number
-        if source_row.is_blank:
-            rows.append(PlannedRow(number, RowAction.SKIP, skip_reason=SkipReason.BLANK))
-            continue
-        parsed = _with_source(parser.parse(number, source_row.cells), policy.default_source)
-        errors = list(parsed.errors)
-        lead_id: LeadId | None = None
-        if parsed.ident:
-            try:
-                lead_id = LeadId(parsed.ident)
-            except InvalidValue as e:
-                header = parser.mapping.mapped.get("id", "")
-                errors.append(RowError(number, header, "id", parsed.ident, e.reason))
-        if errors or parsed.patch is None:
-            if parsed.patch is not None and lead_id is None:
-                # Say what else is wrong: a required field left empty, say.
-                bad = {(e.column, e.field) for e in errors}
-                errors += [
-                    p
-                    for p in _profile_errors(
-                        number, parsed.patch, LEAD_DEFAULTS, policy.profile, parser
-                    )
-                    if (p.column, p.field) not in bad
-                ]
-            rows.append(PlannedRow(number, RowAction.REJECT, errors=tuple(errors)))
-            continue
-        patch = parsed.patch
-        existing = _find_existing(uow, stored, lead_id, patch, policy)
-        target = existing.id if existing is not None else lead_id
-        if target is not None and target in targeted:
-            rows.append(
-                PlannedRow(
-                    number,
-                    RowAction.SKIP,
-                    patch=patch,
-                    lead_id=target,
-                    skip_reason=SkipReason.DUPLICATE_IN_FILE,
-                    duplicate_of_row=targeted[target],
-                )
-            )
-            continue
-        if target is not None:
-            targeted[target] = number
-        if existing is None:
-            problems = _profile_errors(number, patch, LEAD_DEFAULTS, policy.profile, parser)
-            if problems:
-                rows.append(PlannedRow(number, RowAction.REJECT, errors=problems))
-            else:
-                rows.append(PlannedRow(number, RowAction.CREATE, patch=patch, lead_id=lead_id))
-            continue
-        rows.append(_plan_existing(number, existing, parsed, policy, parser))
+    for source_row, row in zip(batch, parsed, strict=True):
+        if row is None:
+            rows.append(PlannedRow(source_row.number, RowAction.SKIP, skip_reason=SkipReason.BLANK))
+        else:
+            rows.append(_plan_row(row, parser, policy, stored, targeted, by_email))
     return rows
 
 
-def _find_existing(
-    uow: UnitOfWork | None,
-    stored: _StoredState,
-    lead_id: LeadId | None,
-    patch: LeadPatch,
-    policy: ImportPolicy,
-) -> Lead | None:
-    if uow is None:
+@attrs.frozen
+class _Parsed:
+    """One non-blank row, parsed: its cells' patch, the id it names and its errors."""
+
+    number: int
+    parsed: ParsedRow
+    lead_id: LeadId | None
+    errors: tuple[RowError, ...]
+
+    @property
+    def patch(self) -> LeadPatch | None:
+        return self.parsed.patch
+
+
+def _parse(source_row: SourceRow, parser: RowParser, policy: ImportPolicy) -> _Parsed | None:
+    """Parse one row (None for a blank one), with the error of a bad id cell."""
+    if source_row.is_blank:
         return None
-    if lead_id is not None:
+    number = source_row.number
+    parsed = _with_source(parser.parse(number, source_row.cells), policy.default_source)
+    errors = list(parsed.errors)
+    lead_id: LeadId | None = None
+    if parsed.ident:
         try:
-            return uow.leads.get(lead_id)
-        except NotFound:
-            return None
-    email = patch.email
-    if policy.match_by_email and email:
-        found = stored.by_email.get(email.normalized)
-        if found is not None:
-            return uow.leads.get(found)
-    return None
+            lead_id = LeadId(parsed.ident)
+        except InvalidValue as e:
+            header = parser.mapping.mapped.get("id", "")
+            errors.append(RowError(number, header, "id", parsed.ident, e.reason))
+    return _Parsed(number, parsed, lead_id, tuple(errors))
+
+
+def _plan_row(
+    row: _Parsed,
+    parser: RowParser,
+    policy: ImportPolicy,
+    stored: StoredSide,
+    targeted: dict[LeadId, int],
+    by_email: Mapping[str, LeadId],
+) -> PlannedRow:
+    number, parsed, lead_id = row.number, row.parsed, row.lead_id
+    errors = list(row.errors)
+    if errors or parsed.patch is None:
+        if parsed.patch is not None and lead_id is None:
+            # Say what else is wrong: a required field left empty, say.
+            bad = {(e.column, e.field) for e in errors}
+            errors += [
+                p
+                for p in _profile_errors(
+                    number, parsed.patch, LEAD_DEFAULTS, policy.profile, parser
+                )
+                if (p.column, p.field) not in bad
+            ]
+        return PlannedRow(number, RowAction.REJECT, errors=tuple(errors))
+    patch = parsed.patch
+    existing = stored.existing(lead_id, patch, by_email if policy.match_by_email else {})
+    target = existing.id if existing is not None else lead_id
+    if target is not None and target in targeted:
+        return PlannedRow(
+            number,
+            RowAction.SKIP,
+            patch=patch,
+            lead_id=target,
+            skip_reason=SkipReason.DUPLICATE_IN_FILE,
+            duplicate_of_row=targeted[target],
+        )
+    if target is not None:
+        targeted[target] = number
+    if existing is None:
+        problems = _profile_errors(number, patch, LEAD_DEFAULTS, policy.profile, parser)
+        if problems:
+            return PlannedRow(number, RowAction.REJECT, errors=problems)
+        return PlannedRow(number, RowAction.CREATE, patch=patch, lead_id=lead_id)
+    return _plan_existing(number, existing, parsed, policy, parser)
 
 
 def _plan_existing(
@@ -747,23 +710,18 @@ def _plan_existing(
     )
 
 
-def _check_stored(rows: list[PlannedRow], policy: ImportPolicy, index: DuplicateIndex) -> None:
+def _check_stored(rows: list[PlannedRow], policy: ImportPolicy, stored: StoredSide) -> None:
     """Check the rows to create of one batch against the stored records: a flagged row keeps
     its matches and is skipped (policy: skip) or still created."""
-    rules = index.rules_for(policy.rule_set)
-    compiled = index.compiled
+    creating = [i for i, r in enumerate(rows) if r.action is RowAction.CREATE and r.patch]
+    found = stored.duplicates([(rows[i].number, cast(LeadPatch, rows[i].patch)) for i in creating])
     skip = policy.on_duplicate is DuplicateAction.SKIP
-    for i, row in enumerate(rows):
-        if row.action is not RowAction.CREATE or row.patch is None:
-            continue
-        prepared = compiled.prepare(draft_record(row.number, row.patch))
-        mine = [r for r in rules if r.rule.base_type is prepared.ref.record_type]
-        found = index.search(prepared, mine)
-        if found:
+    for i, matches in zip(creating, found, strict=True):
+        if matches:
             rows[i] = attrs.evolve(
-                row,
-                matches=tuple(found),
-                action=RowAction.SKIP if skip else row.action,
+                rows[i],
+                matches=tuple(matches),
+                action=RowAction.SKIP if skip else rows[i].action,
                 skip_reason=SkipReason.DUPLICATE_OF_STORED if skip else None,
             )
 

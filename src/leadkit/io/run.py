@@ -31,9 +31,11 @@ from typing import Final, cast
 
 import attrs
 
+from leadkit.duplicates.matches import DuplicateMatch
 from leadkit.duplicates.qualification import EngineDuplicateCheck
 from leadkit.errors import ConcurrencyConflict, InvalidValue, LeadkitError
 from leadkit.idempotency import (
+    IdempotencyKey,
     KeyArgument,
     as_key,
     recall,
@@ -45,7 +47,9 @@ from leadkit.idempotency import (
 from leadkit.io.mapping import RowError
 from leadkit.io.plan import DuplicateAction, ImportPlan, PlannedRow, RowAction, SkipReason
 from leadkit.io.progress import ProgressCallback, _Meter
+from leadkit.io.recheck import BatchRecheck
 from leadkit.lead import Lead
+from leadkit.patch import LeadPatch
 from leadkit.ports import IdFactory, LeadStore, UnitOfWork
 from leadkit.values import LeadId, UserRef, require_aware
 
@@ -196,7 +200,7 @@ def _write(
     ids: IdFactory,
     at: datetime,
     by: UserRef,
-    duplicates: EngineDuplicateCheck | None,
+    recheck: _Recheck | None,
 ) -> RowOutcome:
     policy = plan.policy
     assert row.patch is not None
@@ -205,8 +209,8 @@ def _write(
         lead = Lead.create(
             lead_id, row.patch, at=at, by=by, owner=policy.owner, profile=policy.profile
         )
-        if duplicates is not None and _skips_duplicates(plan):
-            found = duplicates.matches(lead, uow)  # locks the lead's keys first
+        if recheck is not None:
+            found = recheck.matches(row, lead)  # the batch's keys are locked
             if found:
                 best = found[0]
                 return RowOutcome(row.number, RowStatus.SKIPPED, row.lead_id,
@@ -229,24 +233,37 @@ def _skips_duplicates(plan: ImportPlan) -> bool:
     return policy.check_duplicates and policy.on_duplicate is DuplicateAction.SKIP
 
 
-def _lock_creates(
-    duplicates: EngineDuplicateCheck,
-    uow: UnitOfWork,
-    batch: Sequence[PlannedRow],
-    plan: ImportPlan,
-    at: datetime,
-    by: UserRef,
-) -> None:
-    """Lock the blocking keys of every lead the batch creates, at once (see
-    :meth:`EngineDuplicateCheck.lock_all`); the keys do not depend on the lead's id."""
-    policy = plan.policy
-    drafts = [
-        Lead.create(_LOCKING, row.patch, at=at, by=by, owner=policy.owner, profile=policy.profile)
-        for row in batch
-        if row.action is RowAction.CREATE and row.patch is not None
-    ]
-    if drafts:
-        duplicates.lock_all(drafts, uow)
+class _Recheck:
+    """The duplicate check of a batch's new leads, made again while it is written: their
+    keys locked at once (see :meth:`EngineDuplicateCheck.lock_all`), their stored duplicates
+    looked up at once (:class:`~leadkit.io.recheck.BatchRecheck`). The keys do not depend on
+    the lead's id, so drafts stand for the leads."""
+
+    def __init__(
+        self,
+        duplicates: EngineDuplicateCheck,
+        uow: UnitOfWork,
+        batch: Sequence[PlannedRow],
+        plan: ImportPlan,
+        at: datetime,
+        by: UserRef,
+    ) -> None:
+        policy = plan.policy
+        creating = [r for r in batch if r.action is RowAction.CREATE and r.patch is not None]
+        drafts = [
+            Lead.create(_LOCKING, cast(LeadPatch, row.patch), at=at, by=by, owner=policy.owner,
+                        profile=policy.profile)
+            for row in creating
+        ]  # fmt: skip
+        self._position = {row.number: i for i, row in enumerate(creating)}
+        self._drafts = drafts
+        if drafts:
+            duplicates.lock_all(drafts, uow)
+        self._found = BatchRecheck(duplicates, uow, drafts)
+
+    def matches(self, row: PlannedRow, lead: Lead) -> list[DuplicateMatch]:
+        """The duplicates of ``row``'s new lead as the unit of work stands now."""
+        return self._found.matches(self._position[row.number], lead)
 
 
 _LOCKING = LeadId("import-locking")
@@ -317,58 +334,25 @@ def run_import(
     require_aware("at", at)
     if duplicates is not None:
         _check_duplicates(duplicates, target, plan)
-    key = as_key(idempotency_key)
     size = batch_size if batch_size is not None else plan.policy.batch_size
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise InvalidValue("batch_size", size, "must be a positive integer")
     rows: Sequence[PlannedRow] = plan.rows
-    step = size or max(len(rows), 1)
-    start, done = 0, cast(tuple[RowOutcome, ...], ())
+    writing = _Writing(
+        plan, ids, at, by, size or max(len(rows), 1), as_key(idempotency_key),
+        duplicates if duplicates is not None and _skips_duplicates(plan) else None,
+        _Meter("write", progress, len(rows)), progress is not None,
+    )  # fmt: skip
+    position, done = 0, cast(tuple[RowOutcome, ...], ())
     if resume is not None:
         if resume.fingerprint != plan.fingerprint:
             raise InvalidValue("resume", resume.fingerprint, "the checkpoint is of another plan")
-        start, done = resume.position, resume.outcomes
+        position, done = resume.position, resume.outcomes
     outcomes: list[RowOutcome] = list(done)
     batches = 0
-    position = start
-    meter = _Meter("write", progress, len(rows))
     while position < len(rows):
-        batch = rows[position : position + step]
-        written: list[RowOutcome] = []
         try:
-            with _unit(target) as uow:
-                try:
-                    batch_key = None if key is None else key.scoped(f"batch-{position}")
-                    fingerprint = ""
-                    if batch_key is not None:
-                        fingerprint = request_hash(
-                            "import_batch",
-                            {
-                                "plan": plan.fingerprint,
-                                "position": position,
-                                "size": step,
-                                "by": by,
-                            },
-                        )
-                        stored = recall(uow, batch_key, fingerprint, "run_import", at=at)
-                        if stored is not None:
-                            written = list(result_from(stored[0], tuple[RowOutcome, ...]))
-                            batch = ()
-                    if duplicates is not None and _skips_duplicates(plan):
-                        _lock_creates(duplicates, uow, batch, plan, at, by)
-                    for row in batch:
-                        if row.action in (RowAction.CREATE, RowAction.UPDATE):
-                            written.append(_write(uow, row, plan, ids, at, by, duplicates))
-                        else:
-                            written.append(_passive(row))
-                        if progress is not None and len(written) % PROGRESS_EVERY == 0:
-                            meter.report(position + len(written))
-                    if batch_key is not None and batch:
-                        remember(uow, batch_key, fingerprint, result_data(tuple(written)), at=at)
-                    uow.commit()
-                except BaseException:
-                    uow.rollback()
-                    raise
+            written = writing.batch(target, position)
         except Exception as e:
             checkpoint = ImportCheckpoint(plan.fingerprint, position, tuple(outcomes))
             raise ImportInterrupted(checkpoint, e) from e
@@ -377,5 +361,60 @@ def run_import(
         batches += 1
         if on_batch is not None:
             on_batch(ImportCheckpoint(plan.fingerprint, position, tuple(outcomes)))
-        meter.report(position)
+        writing.meter.report(position)
     return ImportReport(plan.source, tuple(outcomes), batches)
+
+
+@attrs.frozen
+class _Writing:
+    """What every batch of one :func:`run_import` call is written with."""
+
+    plan: ImportPlan
+    ids: IdFactory
+    at: datetime
+    by: UserRef
+    step: int
+    key: IdempotencyKey | None
+    duplicates: EngineDuplicateCheck | None
+    meter: _Meter
+    reports: bool
+
+    def batch(self, target: LeadStore | UnitOfWork, position: int) -> list[RowOutcome]:
+        """Write the batch starting at ``position`` in one unit of work (committed, or rolled
+        back on any error, which propagates); its outcomes."""
+        with _unit(target) as uow:
+            try:
+                written = self._write_batch(uow, position)
+                uow.commit()
+            except BaseException:
+                uow.rollback()
+                raise
+        return written
+
+    def _write_batch(self, uow: UnitOfWork, position: int) -> list[RowOutcome]:
+        plan, at = self.plan, self.at
+        batch: Sequence[PlannedRow] = plan.rows[position : position + self.step]
+        batch_key = None if self.key is None else self.key.scoped(f"batch-{position}")
+        fingerprint = ""
+        if batch_key is not None:
+            fingerprint = request_hash(
+                "import_batch",
+                {"plan": plan.fingerprint, "position": position, "size": self.step, "by": self.by},
+            )
+            stored = recall(uow, batch_key, fingerprint, "run_import", at=at)
+            if stored is not None:
+                return list(result_from(stored[0], tuple[RowOutcome, ...]))
+        recheck = None
+        if self.duplicates is not None:
+            recheck = _Recheck(self.duplicates, uow, batch, plan, at, self.by)
+        written: list[RowOutcome] = []
+        for row in batch:
+            if row.action in (RowAction.CREATE, RowAction.UPDATE):
+                written.append(_write(uow, row, plan, self.ids, at, self.by, recheck))
+            else:
+                written.append(_passive(row))
+            if self.reports and len(written) % PROGRESS_EVERY == 0:
+                self.meter.report(position + len(written))
+        if batch_key is not None and batch:
+            remember(uow, batch_key, fingerprint, result_data(tuple(written)), at=at)
+        return written

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 from sqlalchemy import Connection, Row, bindparam, select
 
+from leadkit.adapters.sql.key_lookup import lead_ids_by_email
 from leadkit.adapters.sql.queries import count_statement, page_statement, read_cursor
 from leadkit.adapters.sql.repository import _Rows, _storable, _version_number
 from leadkit.adapters.sql.rows import activity_rows, lead_columns, note_rows, stakeholder_rows
@@ -40,7 +41,7 @@ from leadkit.ports import (
 )
 from leadkit.rescoring import RescoredPage
 from leadkit.shards import Shard
-from leadkit.values import LeadId
+from leadkit.values import EmailAddress, LeadId
 
 if TYPE_CHECKING:
     from leadkit.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -198,6 +199,11 @@ class SqlLeadRepository(_Rows):
                 if row is not None:
                     found[wanted[key]] = self._decode(row[0], row[1], row[2])
         return found
+
+    def ids_by_email(self, emails: Collection[EmailAddress]) -> dict[str, LeadId]:
+        """The stored lead holding each address, by normalised address (see
+        :func:`~leadkit.adapters.sql.key_lookup.lead_ids_by_email`). Raises StorageUnavailable."""
+        return lead_ids_by_email(self._uow._reader, self._decode, emails)
 
     def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:
         """``save`` of every lead, all or none: the stored versions are read (and on a server

@@ -1,0 +1,86 @@
+"""The units of work of the services: a *target* is a store (the service opens a unit of work
+and commits it) or an open unit of work (the caller commits), and the helpers that open,
+read and roll back through either."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import TypeGuard, TypeVar, cast
+
+from leadkit.errors import ConcurrencyConflict
+from leadkit.lead import Lead
+from leadkit.ports import LeadStore, UnitOfWork
+from leadkit.records import Account, Contact, Opportunity
+from leadkit.values import (
+    AccountId,
+    ContactId,
+    LeadId,
+    OpportunityId,
+)
+
+__all__ = [
+    "Target",
+]
+
+
+Target = UnitOfWork | LeadStore
+"""A store (the service commits) or an open unit of work (the caller commits)."""
+
+
+def _is_store(target: Target) -> TypeGuard[LeadStore]:
+    return callable(getattr(target, "unit_of_work", None))
+
+
+@contextmanager
+def _working(target: Target) -> Iterator[UnitOfWork]:
+    """The unit of work to use; commits at the end when the service opened it."""
+    if _is_store(target):
+        with target.unit_of_work() as uow:
+            yield uow
+            uow.commit()
+    else:
+        yield cast(UnitOfWork, target)
+
+
+@contextmanager
+def _reading(target: Target) -> Iterator[UnitOfWork]:
+    """A unit of work for reading only: never committed."""
+    if _is_store(target):
+        with target.unit_of_work() as uow:
+            yield uow
+    else:
+        yield cast(UnitOfWork, target)
+
+
+@contextmanager
+def _all_or_nothing(uow: UnitOfWork) -> Iterator[None]:
+    """Around a service's writes: on any failure roll the unit of work back, so that a caller
+    who commits after catching the error cannot store part of the work."""
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):  # the original error is the one to report
+            uow.rollback()
+        raise
+
+
+def _check_version(lead: Lead, expected_version: int | None) -> None:
+    if expected_version is not None and lead.version != expected_version:
+        raise ConcurrencyConflict(lead.id, expected_version, lead.version)
+
+
+@contextmanager
+def _working_on(
+    target: Target, lead_id: LeadId, expected_version: int | None
+) -> Iterator[tuple[UnitOfWork, Lead]]:
+    """The unit of work to use (see :func:`_working`) and the lead read in it; raises
+    NotFound, or ConcurrencyConflict when the lead is not at ``expected_version``."""
+    with _working(target) as uow:
+        lead = uow.leads.get(lead_id)
+        _check_version(lead, expected_version)
+        yield uow, lead
+
+
+R = TypeVar("R", Account, Contact, Opportunity)
+K = TypeVar("K", AccountId, ContactId, OpportunityId)
