@@ -181,7 +181,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--demo", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=None, help="where the files go (a temp dir)")
+    parser.add_argument("--url", default=None, help="a PostgreSQL URL: run there instead")
     args = parser.parse_args()
+    if args.url:
+        from rescore_pg import run
+
+        print(f"python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
+        results = run(args.url, args.leads, args.distinct, AT, USER, _timed)
+        report(args.leads, results, "raw psycopg read+write", "client CPU only")
+        return
     where = Path(tempfile.mkdtemp(prefix="bench_rescore_", dir=args.dir))
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip
@@ -208,29 +216,33 @@ def main() -> None:
             shutil.copy(base, copy)
             name = f"leadkit, {args.workers} processes"
             results[name] = _timed(lambda: in_processes(copy, args.workers))
-        print(f"\nrescoring {n:,} leads (load average now {os.getloadavg()[0]:.1f})")
-        print(f"{'':<26}{'leads/s':>12}{'wall s':>9}{'CPU s':>9}{'leads/CPU s':>13}")
-        for name, (wall, cpu) in results.items():
-            print(
-                f"{name:<26}{n / wall:>12,.0f}{wall:>9.1f}{cpu:>9.1f}{n / max(cpu, 1e-9):>13,.0f}"
-            )
-        e2e_wall, e2e_cpu = results["leadkit end to end"]
-        raw_wall, raw_cpu = results["raw sqlite read+write"]
-        eng_wall, eng_cpu = results["engine alone"]
-        best = min(wall for name, (wall, _) in results.items() if name.startswith("leadkit"))
-        print(f"\nend to end / raw sqlite read+write (wall): {e2e_wall / raw_wall:.1f}x the time "
-              f"({e2e_cpu / raw_cpu:.1f}x the CPU)")  # fmt: skip
-        print(f"end to end / engine alone (wall): {e2e_wall / eng_wall:.1f}x the time "
-              f"({e2e_cpu / eng_cpu:.1f}x the CPU)")  # fmt: skip
-        print(f"goal {GOAL_LEADS_PER_S:,} leads/s: best {n / best:,.0f} leads/s = "
-              f"{n / best / GOAL_LEADS_PER_S:.2f} of the goal; single process per CPU second "
-              f"{n / e2e_cpu:,.0f} = {n / e2e_cpu / GOAL_LEADS_PER_S:.2f} of the goal")  # fmt: skip
+        report(n, results, "raw sqlite read+write", "")
         if args.demo:
             print(f"\nleadkit demo --leads {args.demo:,}:")
             wall, cpu = _timed(lambda: print_demo(args.demo, where))
             print(f"demo: {wall:.1f} s wall, {cpu:.1f} s CPU (goal <= {GOAL_DEMO_S:.0f} s)")
     finally:
         shutil.rmtree(where, ignore_errors=True)
+
+
+def report(n: int, results: dict[str, tuple[float, float]], baseline: str, note: str) -> None:
+    """The table of leads/s and CPU seconds, and the ratios against ``baseline``."""
+    print(f"\nrescoring {n:,} leads (load average now {os.getloadavg()[0]:.1f}) {note}")
+    print(f"{'':<26}{'leads/s':>12}{'wall s':>9}{'CPU s':>9}{'leads/CPU s':>13}")
+    for name, (wall, cpu) in results.items():
+        print(f"{name:<26}{n / wall:>12,.0f}{wall:>9.1f}{cpu:>9.1f}{n / max(cpu, 1e-9):>13,.0f}")
+    e2e_wall, e2e_cpu = results["leadkit end to end"]
+    raw_wall, raw_cpu = results[baseline]
+    print(f"\nend to end / {baseline} (wall): {e2e_wall / raw_wall:.1f}x the time "
+          f"({e2e_cpu / max(raw_cpu, 1e-9):.1f}x the CPU)")  # fmt: skip
+    if "engine alone" in results:
+        eng_wall, eng_cpu = results["engine alone"]
+        print(f"end to end / engine alone (wall): {e2e_wall / eng_wall:.1f}x the time "
+              f"({e2e_cpu / eng_cpu:.1f}x the CPU)")  # fmt: skip
+    best = min(wall for name, (wall, _) in results.items() if name.startswith("leadkit"))
+    print(f"goal {GOAL_LEADS_PER_S:,} leads/s: best {n / best:,.0f} leads/s = "
+          f"{n / best / GOAL_LEADS_PER_S:.2f} of the goal; single process per CPU second "
+          f"{n / e2e_cpu:,.0f} = {n / e2e_cpu / GOAL_LEADS_PER_S:.2f} of the goal")  # fmt: skip
 
 
 def print_demo(count: int, where: Path) -> None:

@@ -451,6 +451,12 @@ if TYPE_CHECKING:
         qualification_rates,
         score_distribution,
     )
+    from leadkit.rescoring import (
+        LeadRescorer,
+        RescoredPage,
+        RescoringRepository,
+        rescoring_repository,
+    )
     from leadkit.schemas import (
         JSON_SCHEMA_DIALECT,
         data_schema,
@@ -823,6 +829,7 @@ __all__ = [
     "LeadRated",
     "LeadReactivated",
     "LeadRepository",
+    "LeadRescorer",
     "LeadScored",
     "LeadSort",
     "LeadSource",
@@ -931,6 +938,8 @@ __all__ = [
     "ReportRow",
     "RepositoryError",
     "RescoreProgress",
+    "RescoredPage",
+    "RescoringRepository",
     "Resolution",
     "Role",
     "RoleDepthAuthorizer",
@@ -1095,6 +1104,7 @@ __all__ = [
     "rescore",
     "rescore_repository",
     "rescore_store",
+    "rescoring_repository",
     "restrict",
     "retry_on_conflict",
     "rule_normalizer",

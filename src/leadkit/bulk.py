@@ -33,7 +33,7 @@ from leadkit.ports import (
     check_bulk_saves,
     check_scan_limit,
 )
-from leadkit.scoring.engine import is_outdated, score_lead
+from leadkit.rescoring import LeadRescorer, RescoredPage, rescoring_repository
 from leadkit.scoring.model import ScoringModel
 from leadkit.scoring.predictive import PredictiveModel
 from leadkit.scoring.reports import RescoreProgress
@@ -134,8 +134,11 @@ def rescore_store(
     progress: Callable[[RescoreProgress], None] | None = None,
 ) -> RescoreProgress:
     """Rescore the leads of ``store`` that ``query`` selects (all by default) and, with
-    ``shard``, whose id falls in it: ``batch_size`` leads per unit of work, read with one
-    scan and the changed ones written with one bulk save, committed batch by batch.
+    ``shard``, whose id falls in it: ``batch_size`` leads per unit of work, committed batch
+    by batch. A repository with ``rescore_page`` (:class:`leadkit.rescoring.RescoringRepository`:
+    both leadkit adapters) reads a batch and writes only the changed scores in one go; on
+    another one a batch is read with one scan and the changed leads saved with one bulk save.
+    The stored leads and the events are the same either way.
 
     Leads are visited in id order (whatever the query's own order), so a lead whose score
     moves it in another order is neither skipped nor seen twice. A batch that meets a
@@ -153,19 +156,17 @@ def rescore_store(
     if shard is None or shard.count == 1:
         with store.unit_of_work() as uow:
             total = uow.leads.count(wanted)
+    rescorer = LeadRescorer(model, at=at, by=by, predictive=predictive, only_outdated=only_outdated)
     seen = rescored = 0
     after: str | None = None
     while True:
-        page, changed = _rescore_batch(
-            store, model, wanted, after, shard, batch_size, at, by, predictive, only_outdated
-        )
-        seen += len(page.items)
+        read, changed, after = _rescore_batch(store, rescorer, wanted, after, shard, batch_size)
+        seen += read
         rescored += changed
         if progress is not None:
             progress(_report(seen, rescored, total))
-        if page.next_cursor is None:
+        if after is None:
             return _report(seen, rescored, total)
-        after = page.next_cursor
 
 
 def _check_batch_size(batch_size: int) -> None:
@@ -182,34 +183,45 @@ def _report(seen: int, rescored: int, total: int | None) -> RescoreProgress:
 
 def _rescore_batch(
     store: LeadStore,
-    model: ScoringModel,
+    rescorer: LeadRescorer,
     query: LeadQuery,
     after: str | None,
     shard: Shard | None,
     limit: int,
-    at: datetime,
-    by: UserRef,
-    predictive: PredictiveModel | None,
-    only_outdated: bool,
-) -> tuple[Page, int]:
-    """One batch in its own unit of work: the page read and how many leads changed."""
+) -> tuple[int, int, str | None]:
+    """One batch in its own unit of work: (leads seen, leads changed, the next cursor)."""
     for attempt in range(_ATTEMPTS):
         with store.unit_of_work() as uow:
-            page = scan(uow.leads, query, limit=limit, after=after, shard=shard)
-            changed = []
-            for lead in page.items:
-                if only_outdated and not is_outdated(lead, model):
-                    continue
-                scored = score_lead(lead, model, at=at, by=by, predictive=predictive)
-                if scored is not lead:
-                    changed.append(scored)
             try:
-                if changed:
-                    save_many(uow.leads, changed)
+                done = _rescore_page(uow.leads, rescorer, query, after, shard, limit)
                 uow.commit()
             except ConcurrencyConflict:
                 if attempt == _ATTEMPTS - 1:
                     raise
                 continue
-            return page, len(changed)
+            return done.seen, done.changed, done.next_cursor
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _rescore_page(
+    leads: LeadRepository,
+    rescorer: LeadRescorer,
+    query: LeadQuery,
+    after: str | None,
+    shard: Shard | None,
+    limit: int,
+) -> RescoredPage:
+    """Rescore one page: through the repository's ``rescore_page`` when it has one (only
+    the scores written), else read with ``scan`` and the changed leads saved whole."""
+    fast = rescoring_repository(leads)
+    if fast is not None:
+        return fast.rescore_page(query, limit=limit, after=after, shard=shard, rescore=rescorer)
+    page = scan(leads, query, limit=limit, after=after, shard=shard)
+    changed = []
+    for lead in page.items:
+        event = rescorer(lead)
+        if event is not None:
+            changed.append(lead.record_score(event.score, at=event.at, by=event.by))
+    if changed:
+        save_many(leads, changed)
+    return RescoredPage(len(page.items), len(changed), page.next_cursor)

@@ -44,10 +44,12 @@ __all__ = [
     "Leaf",
     "compile_codec",
     "compile_evolver",
+    "compile_partial_loader",
     "email_leaf",
     "fail",
     "restore_email",
     "trivial_init",
+    "unchecked",
 ]
 
 
@@ -104,6 +106,7 @@ def compile_codec(
     strict_dump: Callable[[Any, Any], Any],
     encode: Callable[[Any], str],
     omit: Collection[str] = (),
+    remember: Collection[type] = (),
 ) -> Codec:
     """Generate the loader and JSON writer of the attrs class ``cls``.
 
@@ -111,8 +114,10 @@ def compile_codec(
     ``plain_load(c)``/``plain_dump(c)`` say whether the strict converter handles the attrs
     class ``c`` field by field (its generated dict hooks), which the generated code mirrors;
     any other type goes through ``strict_load(data, t)`` / ``encode(strict_dump(value, t))``.
-    ``omit`` names fields of ``cls`` that are never stored. Raises TypeError if ``cls`` is
-    not a plain attrs class.
+    ``omit`` names fields of ``cls`` that are never stored. The writers of the (frozen) classes
+    in ``remember`` keep the text of the last :data:`MEMO_SIZE` values they wrote, by identity
+    (for values shared by many, as rescoring shares one explanation per set of met criteria).
+    Raises TypeError if ``cls`` is not a plain attrs class.
 
     Nested classes whose fields all take a JSON ``str`` or ``int`` (users, names, addresses,
     status reasons) are memoised: the loader keeps up to :data:`MEMO_SIZE` values per class,
@@ -120,6 +125,7 @@ def compile_codec(
     frozen, so a kept value is equal to the one the constructor would build again.
     """
     gen = _Generator(cls, leaf, plain_load, plain_dump, strict_load, strict_dump, encode)
+    gen.remember = frozenset(remember)
     if not (_is_generatable(cls) and plain_load(cls) and plain_dump(cls)):
         raise TypeError(f"{cls!r} is not an attrs class the fast codec can generate")
     load_name = gen.loader(cls, frozenset(omit))
@@ -131,6 +137,36 @@ def compile_codec(
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(code, gen.namespace)
     return Codec(gen.namespace[load_name], gen.namespace[dump_name], source)
+
+
+def compile_partial_loader(
+    cls: type[T], names: Collection[str], **generator: Any
+) -> Callable[[Any], T]:
+    """A loader of ``cls`` (built by setting its slots: :func:`trivial_init`) from the data of
+    all its fields that sets only the fields ``names``: reading another attribute of what it
+    returns raises AttributeError. For a caller that reads only those fields (rescoring reads
+    what the model's criteria read); it raises like the full loader for data it does not
+    take. ``generator`` takes the arguments of :func:`compile_codec` but ``omit``. Raises
+    TypeError for another class or an unknown name.
+    """
+    if not (_is_generatable(cls) and trivial_init(cls)):
+        raise TypeError(f"{cls!r} is not a class the fast codec builds by setting its slots")
+    fields = [a for a in _init_fields(cls, frozenset()) if a.name in names]
+    if len(fields) != len(set(names)):
+        raise TypeError(
+            f"{cls.__name__} has no field(s) {sorted(set(names) - {a.name for a in fields})}"
+        )
+    gen = _Generator(cls, **generator)
+    body = [f"def partial_{cls.__name__}(o):", "    if type(o) is not dict:", "        _fail()"]
+    body += [f"    x{i} = o[{a.name!r}]" for i, a in enumerate(fields)]
+    values = {a.name: gen.load_expr(a.type, f"x{i}") for i, a in enumerate(fields)}
+    body += _build(cls, values, gen.namespace, "    ").lines
+    source = "\n".join([*gen.lines, *body]) + "\n"
+    filename = f"<leadkit fastcodec partial {cls.__module__}.{cls.__qualname__}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), gen.namespace)
+    loader: Callable[[Any], T] = gen.namespace[f"partial_{cls.__name__}"]
+    return loader
 
 
 def compile_evolver(cls: type[T], *names: str) -> Callable[..., T]:
@@ -162,6 +198,32 @@ def compile_evolver(cls: type[T], *names: str) -> Callable[..., T]:
     exec(compile(source, f"<leadkit fastcodec evolve {cls.__qualname__}>", "exec"), namespace)
     function: Callable[..., T] = namespace[f"evolve_{cls.__name__}"]
     return function
+
+
+def unchecked(cls: type[T]) -> Callable[..., T]:
+    """``cls`` itself, or for a class whose constructor leadkit wraps with argument type
+    checks (:mod:`leadkit._typecheck`) a function building it with the wrapped constructor:
+    the same instance, the same validators and converters, without the type checks.
+
+    For the generated loaders only: they pass arguments of exactly the declared types (exact
+    JSON types, values their own leaves and loaders built), so the checks could never refuse
+    one; any argument they could not vouch for fails there first, and the strict path (which
+    does check) decides. Raises nothing itself; the function raises what the constructor
+    raises.
+    """
+    init = cls.__dict__.get("__init__")
+    original = getattr(init, "__wrapped__", None)
+    if original is None or not getattr(init, "__leadkit_checked__", False):
+        return cls
+    new = object.__new__
+
+    def build(*args: Any, **kwargs: Any) -> T:
+        obj = new(cls)
+        original(obj, *args, **kwargs)
+        return obj
+
+    build.__qualname__ = build.__name__ = f"unchecked_{cls.__name__}"
+    return build
 
 
 def trivial_init(cls: type) -> bool:
@@ -270,6 +332,7 @@ class _Generator:
         self._names: dict[tuple[str, object], str] = {}
         self._leaves: dict[Any, Leaf | None] = {}
         self._depth = 0
+        self.remember: frozenset[type] = frozenset()
 
     def leaf(self, kind: Any) -> Leaf | None:
         try:
@@ -319,7 +382,7 @@ class _Generator:
         body += [f"    x{i} = o[{a.name!r}]" for i, a in enumerate(fields)]
         values = {a.name: self.load_expr(a.type, f"x{i}") for i, a in enumerate(fields)}
         args = ", ".join(f"{n}={e}" for n, e in values.items())
-        build = f"{self._const(cls, cls.__name__)}({args})"
+        build = f"{self._const(unchecked(cls), cls.__name__)}({args})"
         raw = [self._raw_type(a.type) for a in fields]
         if cls is self._top:
             # Omitted fields get their defaults, as the constructor would give them.
@@ -404,7 +467,24 @@ class _Generator:
             ("{{" if i == 0 else ",") + encode_basestring(a.name) + ":{y" + str(i) + "}"
             for i, a in enumerate(fields)
         )
-        body.append(f"    return f'{text}}}}}'" if fields else "    return '{}'")
+        result = f"f'{text}}}}}'" if fields else "'{}'"
+        if cls in self.remember:
+            # Kept with the value itself, so its id is not reused while the text is kept.
+            memo = self._const({}, f"written_{cls.__name__}")
+            body[1:1] = [
+                f"    found = {memo}.get(id(v))",
+                "    if found is not None and found[0] is v:",
+                "        return found[1]",
+            ]
+            body += [
+                f"    text = {result}",
+                f"    if len({memo}) >= {MEMO_SIZE}:",
+                f"        {memo}.clear()",
+                f"    {memo}[id(v)] = (v, text)",
+                "    return text",
+            ]
+        else:
+            body.append(f"    return {result}")
         self.lines += [*body, ""]
         return name
 

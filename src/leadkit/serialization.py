@@ -19,7 +19,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from functools import cache
 from typing import Any, Final, TypeVar, get_args, get_origin
@@ -27,22 +27,42 @@ from typing import Any, Final, TypeVar, get_args, get_origin
 import attrs
 import cattrs
 from cattrs.errors import (
-    AttributeValidationNote,
-    ClassValidationError,
-    ForbiddenExtraKeysError,
     IterableValidationError,
     IterableValidationNote,
 )
 
 from leadkit.conversion_plan import ConversionPlan, PlannedOpportunity
-from leadkit.errors import FieldProblem, InvalidValue
-from leadkit.events import EVENT_TYPES, LeadEvent
-from leadkit.fastcodec import Codec, Fallback, Leaf, compile_codec, email_leaf
+from leadkit.errors import InvalidValue
+from leadkit.events import EVENT_TYPES, LeadEvent, LeadScored
+from leadkit.fastcodec import (
+    Codec,
+    Fallback,
+    Leaf,
+    compile_codec,
+    compile_partial_loader,
+    email_leaf,
+    unchecked,
+)
 from leadkit.fields import CustomFields, CustomValue, OptionSet, OptionValue, custom_kind
+from leadkit.json_values import (
+    _BOOLEAN,
+    _CUSTOM_LOADERS,
+    _ID_TEXT,
+    _INTEGER,
+    _TEXT,
+    _decimal,
+    _expect,
+    _iso_date,
+    _iso_datetime,
+    _MalformedError,
+    _to_invalid,
+)
+from leadkit.json_values import MAX_PROBLEMS as MAX_PROBLEMS
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
 from leadkit.records import Opportunity
 from leadkit.scoring.codec import register_scoring_hooks
+from leadkit.scoring.result import Explanation
 from leadkit.status import LeadState, StatusReason
 from leadkit.timeline import ActivityKind, StakeholderRole
 from leadkit.values import (
@@ -53,7 +73,6 @@ from leadkit.values import (
     PhoneNumber,
     RecordId,
     Url,
-    require_aware,
 )
 
 __all__ = [
@@ -73,83 +92,11 @@ T = TypeVar("T")
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 """What ``dumps`` writes with: compact, non-ASCII kept (thread-safe, holds no state)."""
 _LEAD_HEAD: Final = f'{{"schema":{SCHEMA_VERSION},"kind":"Lead","data":'
+_SCORED_HEAD: Final = (
+    f'{{"schema":{SCHEMA_VERSION},"kind":"LeadScored","data":{{"type":"LeadScored",'
+)
 _BY_NAME: Final[tuple[type[Enum], ...]] = (LeadState, ActivityKind)
 """Enums stored by member name (the others are option sets, stored by code)."""
-
-
-class _MalformedError(ValueError):
-    """A leaf structuring failure before it becomes an InvalidValue with a path."""
-
-    def __init__(self, value: object, reason: str) -> None:
-        self.value = value
-        self.reason = reason
-        super().__init__(reason)
-
-
-def _expect(value: object, kind: type | tuple[type, ...], what: str) -> None:
-    if isinstance(value, bool) and kind is not bool:
-        raise _MalformedError(value, f"must be {what}")
-    if not isinstance(value, kind):
-        raise _MalformedError(value, f"must be {what}")
-
-
-def _iso_datetime(value: object) -> datetime:
-    _expect(value, str, "an ISO 8601 date-time string")
-    assert isinstance(value, str)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise _MalformedError(value, "not an ISO 8601 date-time") from None
-    try:
-        return require_aware("at", parsed)
-    except InvalidValue:
-        raise _MalformedError(
-            value, "must carry a UTC offset (naive date-times are refused)"
-        ) from None
-
-
-def _iso_date(value: object) -> date:
-    _expect(value, str, "an ISO 8601 date string")
-    assert isinstance(value, str)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _MalformedError(value, "not an ISO 8601 date (YYYY-MM-DD)") from None
-
-
-def _decimal(value: object) -> Decimal:
-    _expect(value, (str, int), "a decimal string")
-    try:
-        result = Decimal(value)  # type: ignore[arg-type]
-    except InvalidOperation:
-        raise _MalformedError(value, "not a decimal number") from None
-    if not result.is_finite():
-        raise _MalformedError(value, "must be a finite number")
-    return result
-
-
-def _strict(kind: type[T], what: str) -> Callable[[object], T]:
-    def check(value: object) -> T:
-        _expect(value, kind, what)
-        return value  # type: ignore[return-value]
-
-    return check
-
-
-# Built once: the hooks call these for every string and number they read.
-_TEXT: Final = _strict(str, "text")
-_INTEGER: Final = _strict(int, "an integer")
-_BOOLEAN: Final = _strict(bool, "true or false")
-_ID_TEXT: Final = _strict(str, "an id string")
-
-_CUSTOM_LOADERS: Final[Mapping[str, Callable[[object], CustomValue]]] = {
-    "text": _TEXT,
-    "integer": _INTEGER,
-    "decimal": _decimal,
-    "boolean": _BOOLEAN,
-    "date": _iso_date,
-    "datetime": _iso_datetime,
-}
 
 
 class LeadkitConverter:
@@ -162,6 +109,8 @@ class LeadkitConverter:
         self._c = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
         _register(self._c)
         self._lead: Final[Codec] = _lead_codec(self._c)
+        self._scored: Final[Codec] = _scored_codec(self._c)
+        self._readers: Final[dict[frozenset[str], Callable[[str], Lead]]] = {}
         self._fallbacks: Final[Counter[str]] = Counter(structure=0, dumps=0)
 
     @property
@@ -172,6 +121,22 @@ class LeadkitConverter:
         a count that grows on good data shows a bug in the generated code, not a slow store.
         A snapshot, safe to keep; raises nothing."""
         return dict(self._fallbacks)
+
+    def lead_reader(self, names: frozenset[str]) -> Callable[[str], Lead]:
+        """A reader of lead documents (``dumps`` text) setting only the fields ``names`` (see
+        :func:`leadkit.fastcodec.compile_partial_loader`); it raises (anything) for text it
+        does not take: read that with :meth:`loads`. Raises TypeError for an unknown name."""
+        if (found := self._readers.get(names)) is None:
+            partial = compile_partial_loader(Lead, names, **_generator(self._c))
+
+            def found(text: str) -> Lead:
+                envelope = json.loads(text)
+                if envelope["schema"] != SCHEMA_VERSION or envelope["kind"] != "Lead":
+                    raise Fallback
+                return partial(envelope["data"])
+
+            self._readers[names] = found
+        return found
 
     # Raw data, no envelope -------------------------------------------------------------------
 
@@ -238,6 +203,11 @@ class LeadkitConverter:
             except (
                 Exception
             ):  # an unusual lead (a value of another type): counted, written strictly
+                self._fallbacks["dumps"] += 1
+        elif type(value) is LeadScored:  # rescoring writes these by the thousand
+            try:
+                return _SCORED_HEAD + self._scored.dump(value)[1:] + "}"
+            except Exception:
                 self._fallbacks["dumps"] += 1
         return _JSON.encode(self.dump(value))
 
@@ -445,16 +415,30 @@ def _register_opportunity(c: cattrs.Converter) -> None:
 
 def _lead_codec(c: cattrs.Converter) -> Codec:
     """Generated code reading and writing ``Lead`` the way ``c`` does (see fastcodec)."""
-    return compile_codec(
-        Lead,
-        leaf=_fast_leaf(c),
-        plain_load=lambda kind: _generated(c.get_structure_hook(kind), "structure"),
-        plain_dump=lambda kind: _generated(c.get_unstructure_hook(kind), "unstructure"),
-        strict_load=c.structure,
-        strict_dump=c.unstructure,
-        encode=_JSON.encode,
-        omit=("pending_events",),
-    )
+    return compile_codec(Lead, **_generator(c), omit=("pending_events",))
+
+
+def _generator(c: cattrs.Converter) -> dict[str, Any]:
+    """The arguments the generated code of ``c``'s values is built with."""
+    return {
+        "leaf": _fast_leaf(c),
+        "plain_load": lambda kind: _generated(c.get_structure_hook(kind), "structure"),
+        "plain_dump": lambda kind: _generated(c.get_unstructure_hook(kind), "unstructure"),
+        "strict_load": c.structure,
+        "strict_dump": c.unstructure,
+        "encode": _JSON.encode,
+    }
+
+
+def _scored_codec(c: cattrs.Converter) -> Codec:
+    """Generated code writing ``LeadScored`` data as ``c`` does, less the ``"type"`` key the
+    event hook puts first (:func:`_event_unstructurer`); only its writer is used."""
+
+    args = _generator(c)
+    load, dump = args["plain_load"], args["plain_dump"]
+    args["plain_load"] = lambda kind: kind is LeadScored or load(kind)
+    args["plain_dump"] = lambda kind: kind is LeadScored or dump(kind)
+    return compile_codec(LeadScored, **args, remember=(Explanation,))
 
 
 def _generated(hook: object, direction: str) -> bool:
@@ -529,7 +513,10 @@ def _fast_leaf(c: cattrs.Converter) -> Callable[[Any], Leaf | None]:
 
 
 def _exact(raw: type, build: Callable[[Any], Any], dump: Callable[[Any], str]) -> Leaf:
-    """A leaf loading ``build(value)`` from a JSON value of exactly the type ``raw``."""
+    """A leaf loading ``build(value)`` from a JSON value of exactly the type ``raw`` (a class
+    built without its argument type checks, which such a value always passes)."""
+    if isinstance(build, type):
+        build = unchecked(build)
 
     def load(value: object) -> Any:
         if type(value) is not raw:
@@ -548,8 +535,6 @@ MAX_BAD_ITEMS: Final = 10
 """Reading a list stops at its 10th bad item, and the refusal says the rest was not checked:
 a small document of thousands of bad items is refused as quickly as one with ten (each bad
 item costs far more than a good one)."""
-MAX_PROBLEMS: Final = 20
-"""A refusal names at most 20 problems, then how many more it found."""
 
 
 def _collection(c: cattrs.Converter, data: object, kind: Any) -> Any:
@@ -720,85 +705,6 @@ def _structure_patch(c: cattrs.Converter, types: Mapping[str, Any], data: object
         except Exception as e:
             raise _to_invalid(e, name) from None
     return LeadPatch(**values)
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors with paths
-
-
-def _join(path: str, part: str) -> str:
-    if not path:
-        return part
-    if part.startswith("["):
-        return path + part
-    return f"{path}.{part}"
-
-
-def _to_invalid(error: BaseException, path: str) -> InvalidValue:
-    """Turn a (possibly nested) cattrs failure into one InvalidValue naming every bad path."""
-    problems: list[tuple[str, object, str]] = []
-    _collect(error, path, problems)
-    if not problems:
-        problems.append((path, None, str(error)))
-    if len(problems) > MAX_PROBLEMS:
-        more = len(problems) - MAX_PROBLEMS
-        problems[MAX_PROBLEMS:] = [(path, None, f"{more} more problems not listed")]
-    return InvalidValue.many(FieldProblem(p, v, r) for p, v, r in problems)
-
-
-def _collect(error: BaseException, path: str, out: list[tuple[str, object, str]]) -> None:
-    if isinstance(error, ForbiddenExtraKeysError):
-        for key in sorted(error.extra_fields, key=str):
-            out.append((_join(path, key), key, "unknown field"))
-        return
-    if isinstance(error, ClassValidationError | IterableValidationError):
-        for sub in error.exceptions:
-            sub_path = path
-            for note in getattr(sub, "__notes__", []):
-                if isinstance(note, AttributeValidationNote):
-                    sub_path = _join(path, note.name)
-                elif isinstance(note, IterableValidationNote):
-                    sub_path = _join(path, f"[{note.index}]")
-            _collect(sub, sub_path, out)
-        return
-    if isinstance(error, InvalidValue):
-        for problem in error.problems:
-            out.append((_merge(path, problem.field), problem.value, problem.reason))
-        return
-    if isinstance(error, _MalformedError):
-        out.append((path, error.value, error.reason))
-        return
-    if isinstance(error, KeyError):
-        out.append((path, None, "is required"))
-        return
-    out.append((path, None, f"malformed ({type(error).__name__}: {error})"))
-
-
-# Value types name their own fields generically ("phone", "user.id"); at a known path the
-# path already says which field it is.
-_SELF_NAMED: Final = frozenset(
-    {
-        "address", "attachment", "activity", "custom_fields", "email", "name", "note",
-        "option", "phone", "reason", "stakeholder", "user", "website",
-        "record_id", "lead_id", "account_id", "contact_id", "opportunity_id",
-    }
-)  # fmt: skip
-
-
-def _merge(path: str, field: str) -> str:
-    """Join a structuring path with a value's own field name without repeating it:
-    ``address`` + ``address.postal_code`` -> ``address.postal_code``; ``owner`` + ``user.id``
-    -> ``owner.id``."""
-    if not path:
-        return field
-    if not field:
-        return path
-    last = path.rsplit(".", 1)[-1].split("[", 1)[0]
-    head, _, tail = field.partition(".")
-    if head == last or head in _SELF_NAMED:
-        # ``stakeholders[0].role`` + ``stakeholder.role`` -> ``stakeholders[0].role``.
-        return _join(path, tail) if tail and tail != last else path
-    return _join(path, field)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from leadkit import (
     LeadEvent,
     LeadId,
     LeadPatch,
+    LeadScored,
     LeadState,
     Money,
     Note,
@@ -39,8 +41,9 @@ from leadkit import (
     make_converter,
 )
 from leadkit.errors import InvalidValue
+from leadkit.json_values import _to_invalid
 from leadkit.records import Account, Contact, Opportunity
-from leadkit.serialization import CONVERTED_TYPES, _to_invalid
+from leadkit.serialization import CONVERTED_TYPES
 from leadkit.testing import strategies as s
 
 VALUES: list[tuple[type[Any], st.SearchStrategy[Any]]] = [
@@ -267,3 +270,28 @@ def test_corrupted_lead_data_falls_back_at_most_once(data: Any) -> None:
     _outcome(lambda: converter.structure(data, Lead))
 
     assert converter.fallbacks["structure"] - before in (0, 1)
+
+
+@given(event=s.lead_events(LeadScored))
+def test_scored_events_are_written_as_the_strict_path_writes_them_without_a_fallback(
+    event: LeadScored,
+) -> None:
+    before = converter.fallbacks
+
+    text = converter.dumps(event)
+
+    assert converter.fallbacks == before
+    assert text == json.dumps(converter.dump(event), ensure_ascii=False, separators=(",", ":"))
+    assert converter.loads(text, LeadEvent) == event
+
+
+@given(event=s.lead_events(LeadScored))
+def test_an_ill_typed_scored_event_is_written_strictly_and_counted(event: LeadScored) -> None:
+    odd = copy.copy(event)
+    object.__setattr__(odd, "previous", 5)  # the constructor refuses it; force it in
+    before = converter.fallbacks
+
+    text = converter.dumps(odd)
+
+    assert converter.fallbacks == {**before, "dumps": before["dumps"] + 1}
+    assert text == json.dumps(converter.dump(odd), ensure_ascii=False, separators=(",", ":"))

@@ -73,6 +73,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.scoring": Layer.DOMAIN,
     "leadkit.scoring.codec": Layer.CODEC,
     "leadkit.serialization": Layer.CODEC,
+    "leadkit.json_values": Layer.CODEC,
     "leadkit.fastcodec": Layer.CODEC,
     "leadkit.dialect": Layer.CODEC,
     "leadkit.schemas": Layer.CODEC,
@@ -83,6 +84,7 @@ LAYERS: Mapping[str, Layer] = {
     # The planner's names and the DuplicateCheck port (it reads through a unit of work).
     "leadkit.conversion": Layer.PORTS,
     "leadkit.access": Layer.PORTS,
+    "leadkit.rescoring": Layer.PORTS,
     "leadkit.bulk": Layer.APPLICATION,
     "leadkit.services": Layer.APPLICATION,
     "leadkit.guarded": Layer.APPLICATION,

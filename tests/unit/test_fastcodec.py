@@ -31,10 +31,11 @@ from leadkit.fastcodec import (
     trivial_init,
 )
 from leadkit.fields import Budget, LeadSource, OptionValue, Rating
+from leadkit.json_values import _to_invalid
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery
-from leadkit.serialization import LeadkitConverter, _to_invalid, make_converter
+from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.timeline import ActivityKind, Attachment, StakeholderRole
 from leadkit.values import (
     AccountId,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -15,6 +15,7 @@ from leadkit.adapters.sql.queries import count_statement, page_statement, read_c
 from leadkit.adapters.sql.repository import _Rows, _storable, _version_number
 from leadkit.adapters.sql.rows import activity_rows, lead_columns, note_rows, stakeholder_rows
 from leadkit.adapters.sql.schema import leads
+from leadkit.adapters.sql.scores import rescore_page
 from leadkit.adapters.sql.statements import _Prepared
 from leadkit.errors import (
     AlreadyExists,
@@ -23,6 +24,7 @@ from leadkit.errors import (
     NotFound,
     StorageUnavailable,
 )
+from leadkit.events import LeadScored
 from leadkit.fastcodec import compile_evolver
 from leadkit.lead import Lead
 from leadkit.ports import (
@@ -37,6 +39,7 @@ from leadkit.ports import (
     checked_record,
     encode_cursor,
 )
+from leadkit.rescoring import RescoredPage
 from leadkit.shards import Shard
 from leadkit.values import EmailAddress, LeadId
 
@@ -280,6 +283,19 @@ class SqlLeadRepository(_Rows):
             else None
         )
         return Page(items, cursor)
+
+    def rescore_page(
+        self,
+        query: LeadQuery,
+        *,
+        limit: int,
+        after: str | None,
+        shard: Shard | None,
+        rescore: Callable[[Lead], LeadScored | None],
+    ) -> RescoredPage:
+        """See :meth:`leadkit.rescoring.RescoringRepository.rescore_page` (one ``UPDATE`` of
+        the score columns per page: :mod:`leadkit.adapters.sql.scores`)."""
+        return rescore_page(self, query, limit=limit, after=after, shard=shard, rescore=rescore)
 
     def query(self, query: LeadQuery, *, limit: int = 50, after: str | None = None) -> Page:
         """One page of matching leads in the query's order (keyset pagination).
