@@ -15,10 +15,6 @@ NOT_IN_REFERENCE = {
     "leadkit.cli": "the command line (a package: one module per command group, and demo_data, "
     "the sample data of `leadkit demo`); docs/cli.md describes every command and "
     "docs/duplicates.md `dedupe --merge` and `unmerge`",
-    "leadkit.duplicates.records": "the old name of leadkit.duplicates.record_view (a re-export "
-    "kept while the modules importing it move to the new name)",
-    "leadkit.scoring.reports": "the old name of leadkit.scoring.score_reports (a re-export kept "
-    "while the modules importing it move to the new name)",
     "leadkit.testing.contract": "the contract suite's parts, one module per capability: the "
     "reference shows the suite from the package (`::: leadkit.testing.contract`)",
 }

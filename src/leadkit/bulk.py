@@ -36,7 +36,7 @@ from leadkit.ports import (
 from leadkit.rescoring import LeadRescorer, RescoredPage, rescoring_repository
 from leadkit.scoring.model import ScoringModel
 from leadkit.scoring.predictive import PredictiveModel
-from leadkit.scoring.reports import RescoreProgress
+from leadkit.scoring.score_reports import RescoreProgress
 from leadkit.shards import Shard
 from leadkit.values import LeadId, UserRef, require_aware
 

@@ -49,7 +49,7 @@ from leadkit.privacy import erase as erase_subject
 from leadkit.profiles import DEFAULT_PROFILE, FieldProfile
 from leadkit.scoring import BCM_MODEL, ScoringModel
 from leadkit.scoring.engine import is_outdated
-from leadkit.scoring.reports import (
+from leadkit.scoring.score_reports import (
     ReportRow,
     leads_by_owner,
     leads_by_owner_and_rating,

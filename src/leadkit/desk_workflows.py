@@ -28,7 +28,7 @@ from leadkit.ports import IdFactory, LeadQuery, LeadStore
 from leadkit.profiles import FieldProfile
 from leadkit.scoring import ScoringModel
 from leadkit.scoring.engine import score_lead
-from leadkit.scoring.reports import RescoreProgress, rescore_repository
+from leadkit.scoring.score_reports import RescoreProgress, rescore_repository
 from leadkit.services import (
     QualifyOutcome,
     QualifyResult,

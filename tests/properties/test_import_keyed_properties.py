@@ -25,7 +25,7 @@ from leadkit.adapters.sql import SqlStore
 from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex, EngineDuplicateCheck
 from leadkit.duplicates.batch import search_many
 from leadkit.duplicates.index import MemoryKeyStore
-from leadkit.duplicates.records import duplicate_record
+from leadkit.duplicates.record_view import duplicate_record
 from leadkit.duplicates.sql_keys import SqlKeyStore
 from leadkit.io import ImportPlan, ImportPolicy, plan_import
 from leadkit.io import plan as plan_module

@@ -11,7 +11,7 @@ import, qualify and batch scans (see docs/duplicates.md)::
         print(match.explain())
 
 - :mod:`~leadkit.duplicates.normalize`: pure normalisers (e-mail, phone, names, companies...).
-- :mod:`~leadkit.duplicates.records`: the flat view of a lead, contact or account.
+- :mod:`~leadkit.duplicates.record_view`: the flat view of a lead, contact or account.
 - :mod:`~leadkit.duplicates.rules`: conditions, rules, rule sets, the default rule set (the
   parts in :mod:`~leadkit.duplicates.rule_normalizers`, :mod:`~leadkit.duplicates.conditions`
   and :mod:`~leadkit.duplicates.rule_sets`).

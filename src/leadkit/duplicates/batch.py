@@ -31,7 +31,7 @@ from leadkit.duplicates.index import (
     wanted_keys,
 )
 from leadkit.duplicates.matches import DuplicateMatch
-from leadkit.duplicates.records import RecordRef
+from leadkit.duplicates.record_view import RecordRef
 
 __all__ = ["BatchLoader", "batch_blocks", "search_many"]
 

@@ -19,7 +19,7 @@ from typing import Final, TypeVar
 
 import attrs
 
-from leadkit.duplicates.records import DuplicateFieldKind, FieldSpec, duplicate_field_spec
+from leadkit.duplicates.record_view import DuplicateFieldKind, FieldSpec, duplicate_field_spec
 from leadkit.duplicates.rule_normalizers import rule_normalizer
 from leadkit.errors import ConfigurationError
 
@@ -247,7 +247,7 @@ class Condition:
 
     ``normalizer`` names an entry of
     :data:`~leadkit.duplicates.rule_normalizers.RULE_NORMALIZERS`; left out, the field's default
-    (:data:`~leadkit.duplicates.records.FIELDS`) is filled in. ``matching_field`` defaults to
+    (:data:`~leadkit.duplicates.record_view.FIELDS`) is filled in. ``matching_field`` defaults to
     ``base_field``. ``n`` belongs to the first/last-characters operators, ``threshold`` and
     ``algorithm`` to ``SIMILAR`` (which must also name its ``blocking``), ``phonetic`` to
     ``SOUNDS_LIKE``. Build one with the class methods (:meth:`exact`, :meth:`similar`, ...).

@@ -73,7 +73,7 @@ from leadkit.duplicates.index import (
     match_order,
 )
 from leadkit.duplicates.matches import DuplicateMatch
-from leadkit.duplicates.records import DuplicateRecord, RecordRef, RecordType, duplicate_record
+from leadkit.duplicates.record_view import DuplicateRecord, RecordRef, RecordType, duplicate_record
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
 from leadkit.duplicates.watched import (
     _account_name,

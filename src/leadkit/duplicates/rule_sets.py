@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from leadkit.duplicates.conditions import Condition, _member
-from leadkit.duplicates.records import DuplicateRecord, RecordType, duplicate_field_spec
+from leadkit.duplicates.record_view import DuplicateRecord, RecordType, duplicate_field_spec
 from leadkit.errors import ConfigurationError
 
 __all__ = ["CheckMode", "DuplicateRule", "DuplicateRuleSet", "WeightedRule"]

@@ -32,7 +32,7 @@ from leadkit.duplicates.conditions import (
     Phonetic,
     Similarity,
 )
-from leadkit.duplicates.records import RecordType
+from leadkit.duplicates.record_view import RecordType
 from leadkit.duplicates.rule_normalizers import (
     FREE_MAIL_DOMAINS,
     NICKNAMES,

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import attrs
 
-from leadkit.duplicates.records import DuplicateRecord, RecordRef, RecordType, duplicate_record
+from leadkit.duplicates.record_view import DuplicateRecord, RecordRef, RecordType, duplicate_record
 from leadkit.errors import InvalidValue, NotFound
 from leadkit.lead import Lead
 from leadkit.ports import (

@@ -19,7 +19,7 @@ from leadkit.duplicates.compiled import CompiledRule, Prepared
 from leadkit.duplicates.index import match_order
 from leadkit.duplicates.matches import DuplicateMatch
 from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingUnitOfWork
-from leadkit.duplicates.records import duplicate_record
+from leadkit.duplicates.record_view import duplicate_record
 from leadkit.io.stored import load_prepared
 from leadkit.lead import Lead
 from leadkit.ports import UnitOfWork

@@ -28,7 +28,7 @@ from leadkit.duplicates.compiled import CompiledRule, Prepared
 from leadkit.duplicates.index import DuplicateIndex
 from leadkit.duplicates.matches import DuplicateMatch
 from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingUnitOfWork
-from leadkit.duplicates.records import RecordRef, RecordType, duplicate_record
+from leadkit.duplicates.record_view import RecordRef, RecordType, duplicate_record
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
 from leadkit.errors import ConfigurationError, InvalidValue, NotFound
 from leadkit.io.drafts import draft_record

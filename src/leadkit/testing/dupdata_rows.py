@@ -12,7 +12,7 @@ from datetime import datetime
 
 import attrs
 
-from leadkit.duplicates.records import DuplicateRecord, RecordType
+from leadkit.duplicates.record_view import DuplicateRecord, RecordType
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.values import Address, EmailAddress, LeadId, PersonName, PhoneNumber, Url, UserRef
@@ -81,7 +81,7 @@ class LeadRow:
 
     def to_record(self) -> DuplicateRecord:
         """The flat view the duplicate rules read, built straight from the row: the same
-        values :func:`~leadkit.duplicates.records.duplicate_record` takes from
+        values :func:`~leadkit.duplicates.record_view.duplicate_record` takes from
         :meth:`to_lead`, without validating a lead (fast enough for a million rows)."""
         business, mobile = self.business_e164, self.mobile_e164
         full = " ".join(p for p in (self.first_name, self.last_name) if p)
