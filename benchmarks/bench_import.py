@@ -326,8 +326,8 @@ def keys_for(db: Path) -> Any:
     """The store at ``db`` and, with the duplicate keys built in its database once (the
     template's setup), the keyed check of the import: ``(store, check)``."""
     from leadkit.adapters.sql import SqlStore
-    from leadkit.duplicates import EngineDuplicateCheck
-    from leadkit.duplicates.sql_keys import SqlKeyStore
+    from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+    from leadkit.duplicate_checks import EngineDuplicateCheck
 
     store = SqlStore.open(path=db)
     check = EngineDuplicateCheck(store, key_store=SqlKeyStore(store.engine), leads=True)

@@ -44,7 +44,8 @@ from leadkit import (
 )
 from leadkit.adapters.memory import MemoryStore
 from leadkit.conversion import DuplicateCheck, NoDuplicates, QualifyRequest
-from leadkit.duplicates import EngineDuplicateCheck, IndexStats
+from leadkit.duplicate_checks import EngineDuplicateCheck
+from leadkit.duplicates import IndexStats
 from leadkit.policies import CurrencyRegistry, QualificationPolicy
 from leadkit.ports import LeadStore
 from leadkit.services import OutcomeStatus, qualify_many
@@ -182,7 +183,7 @@ def run(adapter: str, n: int, leads: list[Lead], directory: Path, sql_keys: bool
         checked.close()
 
     if sql_keys and adapter == "sql":
-        from leadkit.duplicates.sql_keys import SqlKeyStore
+        from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
 
         path = directory / "bench-keys.db"
         keyed = open_store(adapter, path)

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         open_lead_counts,
     )
     from leadkit.bulk import (
+        rescore_repository,
         rescore_store,
     )
     from leadkit.conversion import (
@@ -95,6 +96,7 @@ if TYPE_CHECKING:
         parse_lead_fields,
         parse_money,
     )
+    from leadkit.duplicate_checks import EngineDuplicateCheck
     from leadkit.duplicates import (
         CUSTOM_FIELD_KINDS,
         DEFAULT_LEAD_RULES,
@@ -123,7 +125,6 @@ if TYPE_CHECKING:
         DuplicateRecord,
         DuplicateRule,
         DuplicateRuleSet,
-        EngineDuplicateCheck,
         ExhaustiveFinder,
         FieldSpec,
         ImportCheck,
@@ -523,17 +524,14 @@ if TYPE_CHECKING:
         holdout_bucket,
         is_outdated,
         outcome,
-        predicate_from_data,
-        predicate_to_data,
         quick_score,
         quick_scores,
-        register_scoring_hooks,
         rescore,
-        rescore_repository,
         score,
         score_lead,
         train,
     )
+    from leadkit.scoring.codec import predicate_from_data, predicate_to_data, register_scoring_hooks
     from leadkit.serialization import (
         CONVERTED_TYPES,
         SCHEMA_VERSION,

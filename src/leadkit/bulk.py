@@ -34,6 +34,7 @@ from leadkit.ports import (
     check_scan_limit,
 )
 from leadkit.rescoring import LeadRescorer, RescoredPage, rescoring_repository
+from leadkit.scoring.engine import is_outdated, score_lead
 from leadkit.scoring.model import ScoringModel
 from leadkit.scoring.predictive import PredictiveModel
 from leadkit.scoring.score_reports import RescoreProgress
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "bulk_repository",
     "get_many",
+    "rescore_repository",
     "rescore_store",
     "save_many",
     "scan",
@@ -225,3 +227,60 @@ def _rescore_page(
     if changed:
         save_many(leads, changed)
     return RescoredPage(len(page.items), len(changed), page.next_cursor)
+
+
+def rescore_repository(
+    repository: LeadRepository,
+    model: ScoringModel,
+    *,
+    at: datetime,
+    by: UserRef,
+    predictive: PredictiveModel | None = None,
+    query: LeadQuery | None = None,
+    only_outdated: bool = False,
+    batch_size: int = 500,
+    progress: Callable[[RescoreProgress], None] | None = None,
+) -> RescoreProgress:
+    """Rescore every lead ``repository`` streams (``query`` filters; all by default), saving
+    each lead whose score changed. ``progress`` is called after every ``batch_size`` leads
+    and once at the end; the last report is returned.
+
+    The caller's unit of work holds the saves: commit it afterwards (rescoring is idempotent,
+    so a failed run can simply be repeated). Use ``only_outdated`` after a model edit to skip
+    leads already scored by this version. Raises InvalidValue for a naive ``at`` or a batch
+    size below 1, and whatever the repository raises.
+    """
+    require_aware("at", at)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidValue("batch_size", batch_size, "must be a positive integer")
+    total = repository.count(LeadQuery() if query is None else query)
+    seen = rescored = 0
+    # A repository with ``save_many`` (leadkit.ports.BulkLeadRepository) writes a batch in
+    # one go; the batch is written before the progress report that counts it.
+    save_many: Callable[[list[Lead]], object] | None = getattr(repository, "save_many", None)
+    pending: list[Lead] = []
+
+    def flush() -> None:
+        if save_many is not None and pending:
+            save_many(pending)
+        pending.clear()
+
+    for lead in repository.stream(query, batch_size=batch_size):
+        seen += 1
+        if not only_outdated or is_outdated(lead, model):
+            scored = score_lead(lead, model, at=at, by=by, predictive=predictive)
+            if scored is not lead:
+                if save_many is None:
+                    repository.save(scored)
+                else:
+                    pending.append(scored)
+                rescored += 1
+        if seen % batch_size == 0:
+            flush()
+            if progress is not None:
+                progress(_report(seen, rescored, total))
+    flush()
+    final = _report(seen, rescored, total)
+    if progress is not None and (seen == 0 or seen % batch_size):
+        progress(final)
+    return final

@@ -78,7 +78,7 @@ class DuplicateCheck(Protocol):
     RepositoryError, or ConfigurationError when the check cannot serve that unit of work.
 
     Implementations: :class:`NoDuplicates` (no check) and
-    :class:`leadkit.duplicates.qualification.EngineDuplicateCheck` (the duplicate engine).
+    :class:`leadkit.duplicate_checks.engine_check.EngineDuplicateCheck` (the duplicate engine).
     Not to be confused with :class:`leadkit.duplicates.DuplicateFinder`, the engine's own
     lookup (``find(lead) -> list[DuplicateMatch]``), which knows no unit of work.
     """

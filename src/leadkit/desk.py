@@ -37,7 +37,7 @@ from leadkit.conversion import DuplicateCheck
 from leadkit.desk_arguments import _activity_kind, _reason, _typed_id, _user, qualify_request
 from leadkit.desk_workflows import _DeskWorkflows, _Wiring
 from leadkit.dialect import parse_lead_fields
-from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingStore
+from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck, IndexingStore
 from leadkit.erasure import AuditEntry, ErasureMode, ErasureReport, ErasureSubject
 from leadkit.errors import ConcurrencyConflict, InvalidValue, PermissionDenied
 from leadkit.guarded import AuthorizedFinder, AuthorizedStore
@@ -201,7 +201,7 @@ def _default_check(store: LeadStore) -> EngineDuplicateCheck:
     when missing or built for other rules), elsewhere with an index built from the store now."""
     engine = getattr(store, "engine", None)
     if engine is not None:
-        from leadkit.duplicates.sql_keys import SqlKeyStore
+        from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
 
         check = EngineDuplicateCheck.from_store(
             store, key_store=SqlKeyStore(engine), rebuild=False, leads=True

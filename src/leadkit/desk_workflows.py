@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast, overload
 import attrs
 
 from leadkit.access import Action, AllowAll, Authorizer
+from leadkit.bulk import rescore_repository
 from leadkit.conversion import ConversionPlan, DuplicateCandidate, DuplicateCheck
 from leadkit.desk_arguments import _optional_id, _typed_id, _user, qualify_request
 from leadkit.dialect import parse_lead_fields
-from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingStore
+from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck, IndexingStore
 from leadkit.errors import DuplicatesUnresolved, InvalidValue
 from leadkit.lead import Lead
 from leadkit.mass_editing import LeadEdit, MassEditResult, Selection
@@ -28,7 +29,7 @@ from leadkit.ports import IdFactory, LeadQuery, LeadStore
 from leadkit.profiles import FieldProfile
 from leadkit.scoring import ScoringModel
 from leadkit.scoring.engine import score_lead
-from leadkit.scoring.score_reports import RescoreProgress, rescore_repository
+from leadkit.scoring.score_reports import RescoreProgress
 from leadkit.services import (
     QualifyOutcome,
     QualifyResult,

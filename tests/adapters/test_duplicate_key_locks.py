@@ -13,16 +13,16 @@ import pytest
 
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
+from leadkit.adapters.sql.duplicate_keys import SqlKeyStore, SqlKeyTransaction
+from leadkit.duplicate_checks import EngineDuplicateCheck
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
     CheckMode,
-    EngineDuplicateCheck,
     RecordRef,
     RecordType,
     duplicate_record,
 )
-from leadkit.duplicates.qualification import keys_fingerprint
-from leadkit.duplicates.sql_keys import SqlKeyStore, SqlKeyTransaction
+from leadkit.duplicates.candidates import keys_fingerprint
 from leadkit.errors import ConfigurationError, StorageUnavailable
 from leadkit.lead import Lead
 from leadkit.ports import LeadStore

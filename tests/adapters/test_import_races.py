@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from leadkit.adapters.sql import SqlStore
-from leadkit.duplicates import EngineDuplicateCheck
+from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+from leadkit.duplicate_checks import EngineDuplicateCheck
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
-from leadkit.duplicates.sql_keys import SqlKeyStore
 from leadkit.errors import InvalidValue
 from leadkit.io import ImportPolicy, RowStatus, SkipReason, plan_import, run_import
 from leadkit.lead import Lead

@@ -21,8 +21,9 @@ if "leadkit.testing.contract" not in sys.modules:  # show assertion diffs in the
     pytest.register_assert_rewrite("leadkit.testing.contract")
 
 from leadkit.adapters.memory import MemoryStore
-from leadkit.duplicates import EngineDuplicateCheck, RecordRef, RecordType
-from leadkit.duplicates.qualification import IndexingStore
+from leadkit.duplicate_checks import EngineDuplicateCheck
+from leadkit.duplicate_checks.engine_check import IndexingStore
+from leadkit.duplicates import RecordRef, RecordType
 from leadkit.errors import StorageUnavailable
 from leadkit.ports import EventSink, LeadStore
 from leadkit.testing.contract import LeadStoreContract, StoreFactory
@@ -77,7 +78,7 @@ class TestIndexingSqlStore(LeadStoreContract):
     @pytest.fixture
     def make_store(self, tmp_path: Path) -> Iterator[StoreFactory]:
         sql = pytest.importorskip("leadkit.adapters.sql")
-        from leadkit.duplicates.sql_keys import SqlKeyStore
+        from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
 
         numbers = itertools.count()
         engines: list[SqlKeyStore] = []

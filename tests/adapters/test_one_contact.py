@@ -24,8 +24,8 @@ import pytest
 
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
-from leadkit.duplicates import EngineDuplicateCheck
-from leadkit.duplicates.sql_keys import SqlKeyStore
+from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+from leadkit.duplicate_checks import EngineDuplicateCheck
 from leadkit.lead import Lead
 from leadkit.ports import LeadStore
 from leadkit.status import LeadState

@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from leadkit.cli import EXIT_CODES, cli
-from leadkit.duplicates import DEFAULT_LEAD_RULES, EngineDuplicateCheck
-from leadkit.duplicates.qualification import keys_fingerprint
+from leadkit.duplicate_checks import EngineDuplicateCheck
+from leadkit.duplicates import DEFAULT_LEAD_RULES
+from leadkit.duplicates.candidates import keys_fingerprint
 
 
 @pytest.fixture

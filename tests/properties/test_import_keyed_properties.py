@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
-from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex, EngineDuplicateCheck
+from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+from leadkit.duplicate_checks import EngineDuplicateCheck
+from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex
 from leadkit.duplicates.batch import search_many
 from leadkit.duplicates.index import MemoryKeyStore
 from leadkit.duplicates.record_view import duplicate_record
-from leadkit.duplicates.sql_keys import SqlKeyStore
 from leadkit.io import ImportPlan, ImportPolicy, plan_import
 from leadkit.io import plan as plan_module
 from leadkit.lead import Lead

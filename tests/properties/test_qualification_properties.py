@@ -48,7 +48,7 @@ from leadkit.conversion import (
     QualifyRequest,
     StepAction,
 )
-from leadkit.duplicates import EngineDuplicateCheck
+from leadkit.duplicate_checks import EngineDuplicateCheck
 from leadkit.errors import (
     DomainRuleViolation,
     DuplicatesUnresolved,

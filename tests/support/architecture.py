@@ -87,6 +87,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.rescoring": Layer.PORTS,
     "leadkit.bulk": Layer.APPLICATION,
     "leadkit.services": Layer.APPLICATION,
+    "leadkit.duplicate_checks": Layer.APPLICATION,
     "leadkit.guarded": Layer.APPLICATION,
     "leadkit.mass_editing": Layer.APPLICATION,
     "leadkit.record_merge_service": Layer.APPLICATION,

@@ -54,8 +54,8 @@ def people_csv(people: int, per_person: int, *, seed: int) -> bytes:
 def _main(argv: Sequence[str]) -> None:
     """The worker process (see the module docstring)."""
     from leadkit.adapters.sql import SqlStore
-    from leadkit.duplicates import EngineDuplicateCheck
-    from leadkit.duplicates.sql_keys import SqlKeyStore
+    from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+    from leadkit.duplicate_checks import EngineDuplicateCheck
     from leadkit.io import RowStatus, SkipReason, plan_import, run_import
 
     url, worker, people, per_person = argv[0], int(argv[1]), int(argv[2]), int(argv[3])

@@ -173,8 +173,8 @@ def qualify_in_threads(
 def _main(argv: Sequence[str]) -> None:
     """The worker process (see the module docstring)."""
     from leadkit.adapters.sql import SqlStore
-    from leadkit.duplicates import EngineDuplicateCheck
-    from leadkit.duplicates.sql_keys import SqlKeyStore
+    from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+    from leadkit.duplicate_checks import EngineDuplicateCheck
 
     url, number, workers = argv[0], int(argv[1]), int(argv[2])
     lead_ids = [LeadId(line) for line in sys.stdin.readline().split()]

@@ -424,7 +424,7 @@ def test_on_a_sql_store_the_desk_keeps_the_duplicate_keys_in_its_database(
     from sqlalchemy import func, select
 
     from leadkit.adapters.sql import SqlStore
-    from leadkit.duplicates.sql_keys import duplicate_keys
+    from leadkit.adapters.sql.duplicate_keys import duplicate_keys
 
     path = tmp_path / "leads.db"
     with SqlStore.open(path=path) as store:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from leadkit.adapters.sql import SqlStore
+from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+from leadkit.duplicate_checks import EngineDuplicateCheck
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
     Condition,
@@ -16,15 +18,13 @@ from leadkit.duplicates import (
     DuplicateRecord,
     DuplicateRule,
     DuplicateRuleSet,
-    EngineDuplicateCheck,
     RecordRef,
     RecordType,
-    qualification,
+    candidates,
     scan_report,
 )
+from leadkit.duplicates.candidates import keys_fingerprint
 from leadkit.duplicates.compiled import MAX_COMPOUND_KEYS, compile_rule_set
-from leadkit.duplicates.qualification import keys_fingerprint
-from leadkit.duplicates.sql_keys import SqlKeyStore
 
 LEAD = RecordType.LEAD
 
@@ -101,7 +101,7 @@ def test_a_rule_that_ignores_blanks_gives_a_record_with_a_blank_no_compound_key(
 
 def test_the_key_format_is_part_of_the_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
     now = keys_fingerprint(DEFAULT_LEAD_RULES, leads=True)
-    monkeypatch.setattr(qualification, "KEY_FORMAT_VERSION", 1)
+    monkeypatch.setattr(candidates, "KEY_FORMAT_VERSION", 1)
     assert keys_fingerprint(DEFAULT_LEAD_RULES, leads=True) != now
 
 
@@ -111,7 +111,7 @@ def test_persisted_keys_of_the_previous_key_format_are_rebuilt(
     with SqlStore.open(path=tmp_path / "keys.db") as store:
         keys = SqlKeyStore(store.engine)
         with monkeypatch.context() as patched:
-            patched.setattr(qualification, "KEY_FORMAT_VERSION", 1)
+            patched.setattr(candidates, "KEY_FORMAT_VERSION", 1)
             old = EngineDuplicateCheck.from_store(store, key_store=keys, leads=True)
             old_fingerprint = keys.fingerprint()
             assert old_fingerprint == old.fingerprint

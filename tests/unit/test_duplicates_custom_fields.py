@@ -131,7 +131,7 @@ def test_custom_field_rules_round_trip_through_the_converter() -> None:
 def test_the_sql_key_store_indexes_custom_fields(tmp_path: Path) -> None:
     from sqlalchemy import create_engine
 
-    from leadkit.duplicates.sql_keys import SqlKeyStore
+    from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
 
     rules = _rules(Condition(operator=Operator.EXACT, base_field=BIRTH))
     engine = create_engine(f"sqlite:///{tmp_path / 'keys.db'}")

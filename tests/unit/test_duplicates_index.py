@@ -1,5 +1,5 @@
 """Specification of the blocking index and the key stores (leadkit.duplicates.index and
-leadkit.duplicates.sql_keys).
+leadkit.adapters.sql.duplicate_keys).
 
 ``KeyStoreContract`` holds the promises of the DuplicateKeyStore protocol; the memory store
 and the SQL store (on a SQLite file) both run it.
@@ -14,6 +14,7 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
     Blocking,
@@ -30,7 +31,6 @@ from leadkit.duplicates import (
     Similarity,
     StopKey,
 )
-from leadkit.duplicates.sql_keys import SqlKeyStore
 from leadkit.errors import ConfigurationError, InvalidValue, StorageUnavailable
 
 LEAD, CONTACT = RecordType.LEAD, RecordType.CONTACT

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from leadkit.adapters.memory import MemoryStore
+from leadkit.duplicate_checks import EngineDuplicateCheck
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
     CheckMode,
     DuplicateIndex,
     DuplicateRuleSet,
-    EngineDuplicateCheck,
     check_on_save,
     find_duplicates,
     scan,

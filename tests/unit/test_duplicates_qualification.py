@@ -34,17 +34,17 @@ from leadkit.conversion import (
     DuplicateCheck,
     QualifyRequest,
 )
+from leadkit.duplicate_checks import EngineDuplicateCheck
+from leadkit.duplicate_checks.engine_check import IndexingStore, IndexingUnitOfWork
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
     ConditionEvidence,
     DuplicateIndex,
     DuplicateMatch,
-    EngineDuplicateCheck,
     RecordRef,
     RecordType,
     candidate_from_match,
 )
-from leadkit.duplicates.qualification import IndexingStore, IndexingUnitOfWork
 from leadkit.errors import (
     AlreadyExists,
     ConfigurationError,
@@ -109,7 +109,7 @@ class Setup:
         return EngineDuplicateCheck.from_store(store, **options)
 
     def key_store(self, store: LeadStore) -> Any:
-        from leadkit.duplicates.sql_keys import SqlKeyStore
+        from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
 
         keys = SqlKeyStore.open(f"sqlite+pysqlite:///{self.paths[id(store)]}")
         self.opened.append(keys.engine.dispose)
@@ -578,7 +578,7 @@ def test_leads_are_indexed_when_asked_and_qualification_ignores_them(
 def test_the_persistent_keys_serve_a_later_check_without_a_rebuild(tmp_path: Path) -> None:
     pytest.importorskip("sqlalchemy")
     from leadkit.adapters.sql import SqlStore
-    from leadkit.duplicates.sql_keys import SqlKeyStore
+    from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
 
     path = tmp_path / "crm.db"
     store = SqlStore.open(path=path)

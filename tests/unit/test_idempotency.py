@@ -385,7 +385,7 @@ def test_a_keyed_import_retried_from_the_start_writes_each_batch_once(store: Lea
 
 
 def test_keyed_qualify_through_the_duplicate_engine_store(store: LeadStore) -> None:
-    from leadkit.duplicates.qualification import EngineDuplicateCheck
+    from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck
 
     check = EngineDuplicateCheck(store)
     seed(store, new("e1", company="Acme"))

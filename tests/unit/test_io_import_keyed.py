@@ -11,10 +11,11 @@ import pytest
 
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
+from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
 from leadkit.adapters.sql.key_lookup import email_spellings
-from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateRuleSet, EngineDuplicateCheck
+from leadkit.duplicate_checks import EngineDuplicateCheck
+from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateRuleSet
 from leadkit.duplicates.index import MemoryKeyStore
-from leadkit.duplicates.sql_keys import SqlKeyStore
 from leadkit.errors import ConfigurationError, InvalidValue
 from leadkit.io import ImportPolicy, RowAction, SkipReason, plan_import
 from leadkit.lead import Lead

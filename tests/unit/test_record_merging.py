@@ -364,7 +364,7 @@ def test_a_merged_contact_or_account_is_inactive_for_the_duplicate_rules() -> No
 
 
 def test_record_merges_go_through_the_duplicate_checks_indexing_store() -> None:
-    from leadkit.duplicates import EngineDuplicateCheck
+    from leadkit.duplicate_checks import EngineDuplicateCheck
 
     store = MemoryStore()
     a, b = _stored_contacts(store)

@@ -48,9 +48,8 @@ from leadkit.scoring import (
     Window,
     WithinDays,
     field_spec,
-    predicate_from_data,
-    predicate_to_data,
 )
+from leadkit.scoring.codec import predicate_from_data, predicate_to_data
 from leadkit.scoring.predicates import (
     ScorableField,
     _fields,

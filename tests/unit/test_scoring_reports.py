@@ -24,6 +24,7 @@ from leadkit import (
     Rating,
     UserRef,
 )
+from leadkit.bulk import rescore_repository
 from leadkit.events import LeadScored
 from leadkit.ports import LeadQuery
 from leadkit.scoring import (
@@ -38,7 +39,6 @@ from leadkit.scoring import (
     leads_by_score_band,
     leads_by_stars,
     rescore,
-    rescore_repository,
     score_distribution,
     score_lead,
 )

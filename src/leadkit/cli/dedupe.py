@@ -15,7 +15,7 @@ from leadkit.cli.app import cli
 from leadkit.ports import LeadQuery
 
 if TYPE_CHECKING:
-    from leadkit.duplicates import EngineDuplicateCheck
+    from leadkit.duplicate_checks import EngineDuplicateCheck
 
 
 @cli.command()
@@ -146,8 +146,8 @@ def _duplicate_check(store: SqlStore) -> EngineDuplicateCheck:
     transaction as the records: a command reads the keys it needs and rebuilds them from
     every account and contact only when they are missing or were built for other rules (or
     by another leadkit key format)."""
-    from leadkit.duplicates import EngineDuplicateCheck
-    from leadkit.duplicates.sql_keys import SqlKeyStore
+    from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+    from leadkit.duplicate_checks import EngineDuplicateCheck
 
     check = EngineDuplicateCheck.from_store(
         store, key_store=SqlKeyStore(store.engine), rebuild=False

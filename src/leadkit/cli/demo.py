@@ -54,7 +54,7 @@ from leadkit.values import LeadId, UserRef
 
 if TYPE_CHECKING:
     from leadkit.adapters.sql import SqlStore
-    from leadkit.duplicates import EngineDuplicateCheck
+    from leadkit.duplicate_checks import EngineDuplicateCheck
     from leadkit.duplicates.engine import ScanReport
 
 

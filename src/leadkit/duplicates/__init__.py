@@ -18,11 +18,13 @@ import, qualify and batch scans (see docs/duplicates.md)::
 - :mod:`~leadkit.duplicates.index`: the blocking index and the key-store protocol.
 - :mod:`~leadkit.duplicates.engine`: find, check on save / import, scan.
 - :mod:`~leadkit.duplicates.probabilistic`: the Fellegi-Sunter rule kind (m/u by EM).
-- :mod:`~leadkit.duplicates.qualification`: :class:`EngineDuplicateCheck`, the engine as
-  qualification's duplicate check (``finder=`` of :mod:`leadkit.services`).
-- :mod:`~leadkit.duplicates.sql_keys`: the SQL key store (needs SQLAlchemy; not imported here).
+- :mod:`~leadkit.duplicates.candidates`: a match as a qualification candidate; key fingerprints.
+
+The engine over a store (``EngineDuplicateCheck``, qualification's duplicate check) is
+:mod:`leadkit.duplicate_checks`; the SQL key store is :mod:`leadkit.adapters.sql.duplicate_keys`.
 """
 
+from leadkit.duplicates.candidates import candidate_from_match, keys_fingerprint
 from leadkit.duplicates.engine import (
     DuplicateFinder,
     ExhaustiveFinder,
@@ -79,11 +81,6 @@ from leadkit.duplicates.probabilistic import (
     ProbabilisticRule,
     fit,
     with_fitted_rule,
-)
-from leadkit.duplicates.qualification import (
-    EngineDuplicateCheck,
-    candidate_from_match,
-    keys_fingerprint,
 )
 from leadkit.duplicates.record_view import (
     CUSTOM_FIELD_KINDS,
@@ -150,7 +147,6 @@ __all__ = [
     "DuplicateRecord",
     "DuplicateRule",
     "DuplicateRuleSet",
-    "EngineDuplicateCheck",
     "ExhaustiveFinder",
     "FieldSpec",
     "FieldWeight",

@@ -5,7 +5,7 @@
 - :func:`check_import` checks a batch against the index and within itself.
 - :func:`scan` finds every duplicate group in a set of records (batch clean-up).
 - :class:`DuplicateFinder` looks up a lead's duplicates; :class:`IndexedFinder` implements it.
-  (Qualification's check is :class:`~leadkit.duplicates.qualification.EngineDuplicateCheck`.)
+  (Qualification's check is :class:`~leadkit.duplicate_checks.engine_check.EngineDuplicateCheck`.)
 
 Every answer is explained: each :class:`~leadkit.duplicates.matches.DuplicateMatch` names the
 rule and, per condition, the two normalised values and their similarity. Results are ordered
@@ -86,7 +86,7 @@ class DuplicateFinder(Protocol):
     """Looks up a lead's possible duplicates (explained matches, no unit of work).
 
     Not qualification's check (:class:`leadkit.conversion.DuplicateCheck`): that one is
-    :class:`~leadkit.duplicates.qualification.EngineDuplicateCheck`, which also sees the
+    :class:`~leadkit.duplicate_checks.engine_check.EngineDuplicateCheck`, which also sees the
     records of the qualification's unit of work and keeps its index current.
     """
 

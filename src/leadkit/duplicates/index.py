@@ -88,7 +88,7 @@ class DuplicateKeyStore(Protocol):
     """Blocking keys of stored records: ``key -> records`` and ``record -> keys``.
 
     A record is named by its :class:`RecordRef`; a record with no keys is not stored.
-    Implementations: :class:`MemoryKeyStore` and ``leadkit.duplicates.sql_keys.SqlKeyStore``.
+    Implementations: :class:`MemoryKeyStore`, ``leadkit.adapters.sql.duplicate_keys.SqlKeyStore``.
     """
 
     def put(self, ref: RecordRef, keys: Collection[str]) -> None:

@@ -34,9 +34,9 @@ from typing import Any, Final
 import attrs
 
 from leadkit.conversion import DuplicateCandidate
+from leadkit.duplicates.candidates import candidate_from_match
 from leadkit.duplicates.index import DuplicateIndex
 from leadkit.duplicates.matches import DuplicateMatch
-from leadkit.duplicates.qualification import candidate_from_match
 from leadkit.errors import ConfigurationError, DuplicatesUnresolved, InvalidValue, LeadkitError
 from leadkit.fields import CustomFields, LeadSource
 from leadkit.io.drafts import LEAD_DEFAULTS, DraftView, draft_record

@@ -20,9 +20,9 @@ from typing import Any, Final, cast
 import attrs
 import phonenumbers
 
+from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck
 from leadkit.duplicates.engine import check_import
 from leadkit.duplicates.matches import DuplicateMatch
-from leadkit.duplicates.qualification import EngineDuplicateCheck
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
 from leadkit.errors import ConfigurationError, InvalidValue
 from leadkit.fields import CustomFields, LeadSource
@@ -426,7 +426,7 @@ def plan_import(
     number. :func:`merge_import_plans` of the ``n`` shards' plans is the plan of the whole
     file (the check within the file is made again over every shard's rows).
 
-    With ``duplicates`` (an :class:`~leadkit.duplicates.EngineDuplicateCheck` indexing leads
+    With ``duplicates`` (an :class:`~leadkit.duplicate_checks.EngineDuplicateCheck` indexing leads
     with the policy's rule set, its keys kept in a key store: ``SqlKeyStore(store.engine)``)
     the rows of each batch are checked against the store through the persisted keys (one
     lookup of the key table per batch, then only the candidates are read), and the rows are

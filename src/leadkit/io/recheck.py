@@ -3,7 +3,7 @@
 :func:`~leadkit.io.run.run_import` with ``duplicates=check`` looks every lead it is about to
 create up once more, under locks on the batch's keys (see :mod:`leadkit.io.run`).
 :class:`BatchRecheck` does for a whole batch what
-:meth:`EngineDuplicateCheck.matches <leadkit.duplicates.EngineDuplicateCheck.matches>` does
+:meth:`EngineDuplicateCheck.matches <leadkit.duplicate_checks.EngineDuplicateCheck.matches>` does
 for one lead: the committed records are looked up for every lead of the batch at once
 (:func:`~leadkit.duplicates.batch.search_many`: a few queries of the key table and one read of
 the candidates), then, lead by lead as the batch is written, the records written earlier in
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck, IndexingUnitOfWork
 from leadkit.duplicates.batch import search_many
 from leadkit.duplicates.compiled import CompiledRule, Prepared
 from leadkit.duplicates.index import match_order
 from leadkit.duplicates.matches import DuplicateMatch
-from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingUnitOfWork
 from leadkit.duplicates.record_view import duplicate_record
 from leadkit.io.stored import load_prepared
 from leadkit.lead import Lead

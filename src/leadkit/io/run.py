@@ -7,10 +7,10 @@ The report accounts for every data row of the file exactly once: created, update
 checkpoint back as ``resume=`` continues with the next row, and the final report still covers
 every row once.
 
-With ``duplicates=`` (an :class:`~leadkit.duplicates.EngineDuplicateCheck` indexing leads, its
+With ``duplicates=`` (an :class:`~leadkit.duplicate_checks.EngineDuplicateCheck` indexing leads, its
 keys in the store's database: ``SqlKeyStore(store.engine)``) the plan's duplicate check is made
 again as each new lead is written, under locks on the lead's blocking keys
-(:meth:`~leadkit.duplicates.EngineDuplicateCheck.matches`, as qualification does): a lead
+(:meth:`~leadkit.duplicate_checks.EngineDuplicateCheck.matches`, as qualification does): a lead
 that another import (another process, say) stored since the plan was made is found, and the
 row is skipped as a duplicate of a stored record when the policy skips duplicates. Concurrent
 imports of one person so store one lead.
@@ -31,8 +31,8 @@ from typing import Final, cast
 
 import attrs
 
+from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck
 from leadkit.duplicates.matches import DuplicateMatch
-from leadkit.duplicates.qualification import EngineDuplicateCheck
 from leadkit.errors import ConcurrencyConflict, InvalidValue, LeadkitError
 from leadkit.idempotency import (
     IdempotencyKey,

@@ -23,11 +23,11 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Final, cast
 
+from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck, IndexingUnitOfWork
 from leadkit.duplicates.batch import search_many
 from leadkit.duplicates.compiled import CompiledRule, Prepared
 from leadkit.duplicates.index import DuplicateIndex
 from leadkit.duplicates.matches import DuplicateMatch
-from leadkit.duplicates.qualification import EngineDuplicateCheck, IndexingUnitOfWork
 from leadkit.duplicates.record_view import RecordRef, RecordType, duplicate_record
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
 from leadkit.errors import ConfigurationError, InvalidValue, NotFound

@@ -14,7 +14,6 @@ See docs/scoring.md for the formula, the rounding and a worked example.
 
 from __future__ import annotations
 
-from leadkit.scoring.codec import predicate_from_data, predicate_to_data, register_scoring_hooks
 from leadkit.scoring.compiled import CompiledModel, QuickScore
 from leadkit.scoring.engine import is_outdated, quick_score, quick_scores, score, score_lead
 from leadkit.scoring.model import (
@@ -88,7 +87,6 @@ from leadkit.scoring.score_reports import (
     leads_by_score_band,
     leads_by_stars,
     rescore,
-    rescore_repository,
     score_distribution,
 )
 
@@ -157,13 +155,9 @@ __all__ = [
     "leads_by_score_band",
     "leads_by_stars",
     "outcome",
-    "predicate_from_data",
-    "predicate_to_data",
     "quick_score",
     "quick_scores",
-    "register_scoring_hooks",
     "rescore",
-    "rescore_repository",
     "score",
     "score_distribution",
     "score_lead",

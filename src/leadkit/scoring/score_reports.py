@@ -1,4 +1,5 @@
-"""Score reports as data, and bulk rescoring through a repository.
+"""Score reports as data, and rescoring a stream of leads (``rescore_repository``, which
+opens units of work over a repository, is in :mod:`leadkit.bulk`).
 
 The reports read the score stored on each lead (``Lead.score``, ``stars``, ``score_rating``),
 so they need no model: score distribution, leads by score band, by stars, by owner and by
@@ -14,7 +15,7 @@ changed and reports progress through a callback.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Final
@@ -26,11 +27,10 @@ from leadkit.fields import Rating
 from leadkit.scoring.engine import is_outdated, score_lead
 from leadkit.scoring.model import ScoringModel
 from leadkit.scoring.predictive import PredictiveModel
-from leadkit.values import LeadId, UserRef, require_aware
+from leadkit.values import LeadId, UserRef
 
 if TYPE_CHECKING:
     from leadkit.lead import Lead
-    from leadkit.ports import LeadQuery, LeadRepository
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -45,7 +45,6 @@ __all__ = [
     "leads_by_score_band",
     "leads_by_stars",
     "rescore",
-    "rescore_repository",
     "score_distribution",
 ]
 
@@ -292,10 +291,6 @@ class RescoreProgress:
         return self.seen / self.total if self.total else None
 
 
-def _progress(seen: int, rescored: int, total: int | None) -> RescoreProgress:
-    return RescoreProgress(seen=seen, rescored=rescored, unchanged=seen - rescored, total=total)
-
-
 def rescore(
     leads: Iterable[Lead],
     model: ScoringModel,
@@ -314,66 +309,3 @@ def rescore(
         scored = score_lead(lead, model, at=at, by=by, predictive=predictive)
         if scored is not lead:
             yield scored
-
-
-def rescore_repository(
-    repository: LeadRepository,
-    model: ScoringModel,
-    *,
-    at: datetime,
-    by: UserRef,
-    predictive: PredictiveModel | None = None,
-    query: LeadQuery | None = None,
-    only_outdated: bool = False,
-    batch_size: int = 500,
-    progress: Callable[[RescoreProgress], None] | None = None,
-) -> RescoreProgress:
-    """Rescore every lead ``repository`` streams (``query`` filters; all by default), saving
-    each lead whose score changed. ``progress`` is called after every ``batch_size`` leads
-    and once at the end; the last report is returned.
-
-    The caller's unit of work holds the saves: commit it afterwards (rescoring is idempotent,
-    so a failed run can simply be repeated). Use ``only_outdated`` after a model edit to skip
-    leads already scored by this version. Raises InvalidValue for a naive ``at`` or a batch
-    size below 1, and whatever the repository raises.
-    """
-    require_aware("at", at)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidValue("batch_size", batch_size, "must be a positive integer")
-    if query is None:
-        # Imported here: leadkit.ports imports the lead, which imports this package's values.
-        from leadkit.ports import LeadQuery
-
-        total = repository.count(LeadQuery())
-    else:
-        total = repository.count(query)
-    seen = rescored = 0
-    # A repository with ``save_many`` (leadkit.ports.BulkLeadRepository) writes a batch in
-    # one go; the batch is written before the progress report that counts it.
-    save_many: Callable[[list[Lead]], object] | None = getattr(repository, "save_many", None)
-    pending: list[Lead] = []
-
-    def flush() -> None:
-        if save_many is not None and pending:
-            save_many(pending)
-        pending.clear()
-
-    for lead in repository.stream(query, batch_size=batch_size):
-        seen += 1
-        if not only_outdated or is_outdated(lead, model):
-            scored = score_lead(lead, model, at=at, by=by, predictive=predictive)
-            if scored is not lead:
-                if save_many is None:
-                    repository.save(scored)
-                else:
-                    pending.append(scored)
-                rescored += 1
-        if seen % batch_size == 0:
-            flush()
-            if progress is not None:
-                progress(_progress(seen, rescored, total))
-    flush()
-    final = _progress(seen, rescored, total)
-    if progress is not None and (seen == 0 or seen % batch_size):
-        progress(final)
-    return final

@@ -27,7 +27,7 @@ Every path that may create a contact or account (:func:`qualify`, :func:`qualify
 prospect) asks the same :class:`~leadkit.conversion.DuplicateCheck` (the ``finder``
 argument), inside the unit of work that will store the records. ``finder`` is a required
 argument: pass :class:`~leadkit.conversion.NoDuplicates` to say explicitly that there is no
-check, or :class:`~leadkit.duplicates.qualification.EngineDuplicateCheck` for the duplicate
+check, or :class:`~leadkit.duplicate_checks.engine_check.EngineDuplicateCheck` for the duplicate
 engine (then qualify through its ``store``, so that the records created are indexed; it
 raises ConfigurationError, before anything is written, for a target that is not).
 

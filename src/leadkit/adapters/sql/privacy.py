@@ -33,7 +33,7 @@ __all__ = ["SqlPrivacy"]
 
 _BATCH: Final = 500
 
-# The duplicate keys table of leadkit.duplicates.sql_keys, when a key store shares the database.
+# The duplicate keys table (adapters.sql.duplicate_keys) when a key store shares the database.
 _keys = table("duplicate_keys", column("key"), column("record_type"), column("record_id"))
 
 _VACUUMED: Final = (

@@ -1,7 +1,7 @@
 """The repositories of an indexing unit of work: the store's own, with every write noted for
 the duplicate index; and reading records by reference.
 
-Part of :mod:`leadkit.duplicates.qualification` (the check and its indexing store).
+Part of :mod:`leadkit.duplicate_checks.engine_check` (the check and its indexing store).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class _Change:
 
 class _NotingUnitOfWork(Protocol):
     """What the watched repositories need of their unit of work
-    (:class:`~leadkit.duplicates.qualification.IndexingUnitOfWork`): its store's own unit of
+    (:class:`~leadkit.duplicate_checks.engine_check.IndexingUnitOfWork`): its store's own unit of
     work and where to note a write."""
 
     @property

@@ -55,7 +55,6 @@ The in-memory index is not thread-safe: a host whose threads share one check pas
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
@@ -64,7 +63,18 @@ from typing import Any, Final, Protocol, Self, cast
 import attrs
 
 from leadkit.conversion_request import DuplicateCandidate
-from leadkit.duplicates.compiled import KEY_FORMAT_VERSION, CompiledRule
+from leadkit.duplicate_checks.watched import (
+    _account_name,
+    _Change,
+    _read,
+    _ref_of,
+    _view,
+    _WatchedAccounts,
+    _WatchedContacts,
+    _WatchedLeads,
+)
+from leadkit.duplicates.candidates import _candidate, keys_fingerprint
+from leadkit.duplicates.compiled import CompiledRule
 from leadkit.duplicates.index import (
     DEFAULT_MAX_BLOCK_SIZE,
     DuplicateIndex,
@@ -75,16 +85,6 @@ from leadkit.duplicates.index import (
 from leadkit.duplicates.matches import DuplicateMatch
 from leadkit.duplicates.record_view import DuplicateRecord, RecordRef, RecordType, duplicate_record
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
-from leadkit.duplicates.watched import (
-    _account_name,
-    _Change,
-    _read,
-    _ref_of,
-    _view,
-    _WatchedAccounts,
-    _WatchedContacts,
-    _WatchedLeads,
-)
 from leadkit.errors import ConfigurationError
 from leadkit.events import LeadEvent
 from leadkit.lead import Lead
@@ -103,8 +103,6 @@ __all__ = [
     "EngineDuplicateCheck",
     "IndexingStore",
     "IndexingUnitOfWork",
-    "candidate_from_match",
-    "keys_fingerprint",
 ]
 
 
@@ -122,32 +120,6 @@ class _AttachedKeys(DuplicateKeyStore, Protocol):
     def fingerprint(self) -> str | None: ...
 
     def set_fingerprint(self, fingerprint: str | None) -> None: ...
-
-
-def keys_fingerprint(rule_set: DuplicateRuleSet, *, leads: bool = False) -> str:
-    """The fingerprint of the keys an :class:`EngineDuplicateCheck` with ``rule_set`` (and
-    ``leads``) keeps: a hash of the rules (their names, types, conditions and flags; not the
-    set's mode), the indexed record types and the key format version. Raises nothing."""
-    types = "lead,contact,account" if leads else "contact,account"
-    text = f"{KEY_FORMAT_VERSION}|{types}|{rule_set.rules!r}"
-    return "v1:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def candidate_from_match(
-    match: DuplicateMatch, rule_set: DuplicateRuleSet | None = None
-) -> DuplicateCandidate:
-    """The qualification candidate for one engine match: the candidate record's type and id,
-    the match's score (0 to 100) and, as the reason, the explanation on one line: the rule's
-    description when ``rule_set`` holds the rule, the rule's name and each condition's
-    evidence (``A contact with the lead's e-mail address [lead-contact-same-email: email =
-    email: 'ada@example.com' vs 'ada@example.com' (100.0)]``).
-
-    Raises InvalidValue only for a match no engine makes (a negative score).
-    """
-    description = ""
-    if rule_set is not None:
-        description = next((r.description for r in rule_set.rules if r.name == match.rule), "")
-    return _candidate(match, description)
 
 
 class IndexingUnitOfWork:
@@ -774,14 +746,3 @@ class EngineDuplicateCheck:
                 self._index.update_many(views, gone)
         except Exception:  # the commit's own error is the one to report
             return
-
-
-def _candidate(match: DuplicateMatch, description: str) -> DuplicateCandidate:
-    evidence = "; ".join(c.explain() for c in match.conditions)
-    why = f"{match.rule}: {evidence}" if evidence else match.rule
-    if match.other_rules:
-        why += f"; also {', '.join(r.rule for r in match.other_rules)}"
-    reason = f"{description} [{why}]" if description else why
-    return DuplicateCandidate(
-        match.candidate.record_type, match.candidate.record_id, match.score, reason
-    )
