@@ -28,7 +28,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Final, TypeGuard, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 
@@ -40,7 +40,7 @@ from leadkit.errors import (
     InvalidValue,
     LeadkitError,
 )
-from leadkit.ports import IdempotencyRepository, LeadStore, StoredResponse, UnitOfWork
+from leadkit.ports import IdempotencyRepository, LeadStore, StoredResponse, UnitOfWork, is_store
 from leadkit.serialization import LeadkitConverter, make_converter
 from leadkit.values import require_aware
 
@@ -191,10 +191,6 @@ def remember(
     )
 
 
-def _is_store(target: UnitOfWork | LeadStore) -> TypeGuard[LeadStore]:
-    return callable(getattr(target, "unit_of_work", None))
-
-
 def run_once(
     target: UnitOfWork | LeadStore,
     key: KeyArgument,
@@ -227,7 +223,7 @@ def run_once(
     from_data = decode or (lambda data: converter.structure(data, result_type))
     found_key = as_key(key)
     if found_key is None:
-        if not _is_store(target):
+        if not is_store(target):
             return work(cast(UnitOfWork, target))
         with target.unit_of_work() as uow:
             result = work(uow)
@@ -247,7 +243,7 @@ def run_once(
             raise
         return result
 
-    if not _is_store(target):
+    if not is_store(target):
         return attempt(cast(UnitOfWork, target))
     try:
         with target.unit_of_work() as uow:

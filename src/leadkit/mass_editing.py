@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Final, Protocol, TypeGuard, cast
+from typing import Any, Final, Protocol, cast
 
 import attrs
 
@@ -53,7 +53,7 @@ from leadkit.idempotency import (
 )
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
-from leadkit.ports import LeadQuery, LeadStore, UnitOfWork
+from leadkit.ports import LeadQuery, LeadStore, UnitOfWork, is_store
 from leadkit.scoring.result import ManualScore
 from leadkit.status import LeadState, StatusReason
 from leadkit.values import Address, LeadId, PersonName, UserRef, require_aware
@@ -490,14 +490,10 @@ class MassEditResult:
 # Running
 
 
-def _is_store(target: Target) -> TypeGuard[LeadStore]:
-    return callable(getattr(target, "unit_of_work", None))
-
-
 @contextmanager
 def _unit(target: Target) -> Iterator[tuple[UnitOfWork, bool]]:
     """The unit of work, and whether this module opened it (and so commits it)."""
-    if _is_store(target):
+    if is_store(target):
         with target.unit_of_work() as uow:
             yield uow, True
     else:

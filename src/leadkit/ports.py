@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Final, Generic, Protocol, Self, TypeVar
+from typing import Final, Generic, Protocol, Self, TypeGuard, TypeVar
 
 import attrs
 
@@ -88,6 +88,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "fold_search",
+    "is_store",
     "score_sort_value",
     "search_key",
     "search_texts",
@@ -342,6 +343,13 @@ class LeadStore(Protocol):
     def close(self) -> None:
         """Release the store's resources; later use raises StorageUnavailable."""
         ...
+
+
+def is_store(target: object) -> TypeGuard[LeadStore]:
+    """Whether ``target`` is a store (it hands out units of work) rather than an open unit of
+    work: the one test behind every service that takes either (it opens and commits a unit of
+    work on a store, and leaves an open one to its caller). Raises nothing."""
+    return callable(getattr(target, "unit_of_work", None))
 
 
 class IdFactory(Protocol):

@@ -50,7 +50,7 @@ from leadkit.io.progress import ProgressCallback, _Meter
 from leadkit.io.recheck import BatchRecheck
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.ports import IdFactory, LeadStore, UnitOfWork
+from leadkit.ports import IdFactory, LeadStore, UnitOfWork, is_store
 from leadkit.values import LeadId, UserRef, require_aware
 
 __all__ = [
@@ -186,11 +186,11 @@ def _passive(row: PlannedRow) -> RowOutcome:
 
 @contextmanager
 def _unit(target: LeadStore | UnitOfWork) -> Iterator[UnitOfWork]:
-    if hasattr(target, "unit_of_work"):
-        with cast(LeadStore, target).unit_of_work() as uow:
+    if is_store(target):
+        with target.unit_of_work() as uow:
             yield uow
     else:
-        yield target
+        yield cast(UnitOfWork, target)
 
 
 def _write(

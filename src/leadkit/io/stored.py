@@ -34,7 +34,7 @@ from leadkit.errors import ConfigurationError, InvalidValue, NotFound
 from leadkit.io.drafts import draft_record
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.ports import LeadStore, UnitOfWork
+from leadkit.ports import LeadStore, UnitOfWork, is_store
 from leadkit.records import Account, Contact
 from leadkit.values import AccountId, ContactId, EmailAddress, LeadId
 
@@ -89,11 +89,11 @@ def reading(store: LeadStore | UnitOfWork | None) -> Iterator[UnitOfWork | None]
     """A unit of work to read from: a new one (rolled back) for a store, the given one as is."""
     if store is None:
         yield None
-    elif hasattr(store, "unit_of_work"):
-        with cast(LeadStore, store).unit_of_work() as uow:
+    elif is_store(store):
+        with store.unit_of_work() as uow:
             yield uow
     else:
-        yield store
+        yield cast(UnitOfWork, store)
 
 
 def check_keyed(check: object, rule_set: DuplicateRuleSet) -> EngineDuplicateCheck:

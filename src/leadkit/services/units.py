@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import TypeGuard, TypeVar, cast
+from typing import TypeVar, cast
 
 from leadkit.errors import ConcurrencyConflict
 from leadkit.lead import Lead
-from leadkit.ports import LeadStore, UnitOfWork
+from leadkit.ports import LeadStore, UnitOfWork, is_store
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.values import (
     AccountId,
@@ -28,14 +28,10 @@ Target = UnitOfWork | LeadStore
 """A store (the service commits) or an open unit of work (the caller commits)."""
 
 
-def _is_store(target: Target) -> TypeGuard[LeadStore]:
-    return callable(getattr(target, "unit_of_work", None))
-
-
 @contextmanager
 def _working(target: Target) -> Iterator[UnitOfWork]:
     """The unit of work to use; commits at the end when the service opened it."""
-    if _is_store(target):
+    if is_store(target):
         with target.unit_of_work() as uow:
             yield uow
             uow.commit()
@@ -46,7 +42,7 @@ def _working(target: Target) -> Iterator[UnitOfWork]:
 @contextmanager
 def _reading(target: Target) -> Iterator[UnitOfWork]:
     """A unit of work for reading only: never committed."""
-    if _is_store(target):
+    if is_store(target):
         with target.unit_of_work() as uow:
             yield uow
     else:
