@@ -61,7 +61,14 @@ def test_drawn_queries_have_ordered_ranges(query: LeadQuery) -> None:
 def test_leads_without_a_state_spread_evenly_over_the_three_states() -> None:
     seen: Counter[LeadState] = Counter()
 
-    @settings(max_examples=150, database=None, suppress_health_check=[HealthCheck.too_slow])
+    # Derandomized: hypothesis runs no input twice, and short Open histories repeat more often,
+    # so a random run could count Open below its share now and then; a fixed seed cannot.
+    @settings(
+        max_examples=150,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(leads())
     def draw(lead: Lead) -> None:
         seen[lead.state] += 1
