@@ -53,7 +53,7 @@ from leadkit.idempotency import (
 )
 from leadkit.lead import Lead
 from leadkit.patch import PATCH_FIELDS, LeadPatch
-from leadkit.ports import LeadQuery, LeadStore, UnitOfWork, is_store
+from leadkit.ports import LeadQuery, LeadStore, UnitOfWork, is_store, unit_of_work_of
 from leadkit.scoring.result import ManualScore
 from leadkit.status import LeadState, StatusReason
 from leadkit.values import Address, LeadId, PersonName, UserRef, require_aware
@@ -493,11 +493,8 @@ class MassEditResult:
 @contextmanager
 def _unit(target: Target) -> Iterator[tuple[UnitOfWork, bool]]:
     """The unit of work, and whether this module opened it (and so commits it)."""
-    if is_store(target):
-        with target.unit_of_work() as uow:
-            yield uow, True
-    else:
-        yield cast(UnitOfWork, target), False
+    with unit_of_work_of(target) as uow:
+        yield uow, is_store(target)
 
 
 _BATCH: Final = 1000

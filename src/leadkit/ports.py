@@ -12,8 +12,9 @@ and :mod:`~leadkit.outbox_ports` (idempotency keys and the transactional outbox)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Generic, Protocol, Self, TypeGuard, TypeVar
+from typing import Final, Generic, Protocol, Self, TypeGuard, TypeVar, cast
 
 import attrs
 
@@ -94,6 +95,7 @@ __all__ = [
     "search_texts",
     "sort_key",
     "stored_copy",
+    "unit_of_work_of",
     "utc_text",
 ]
 
@@ -350,6 +352,18 @@ def is_store(target: object) -> TypeGuard[LeadStore]:
     work: the one test behind every service that takes either (it opens and commits a unit of
     work on a store, and leaves an open one to its caller). Raises nothing."""
     return callable(getattr(target, "unit_of_work", None))
+
+
+@contextmanager
+def unit_of_work_of(target: LeadStore | UnitOfWork) -> Iterator[UnitOfWork]:
+    """The unit of work to work in: a new one of ``target`` when it is a store (closed at the
+    end of the block, so rolled back unless the block committed it), else ``target`` itself,
+    left open for its caller. Raises what opening the store's unit of work raises."""
+    if is_store(target):
+        with target.unit_of_work() as uow:
+            yield uow
+    else:
+        yield cast(UnitOfWork, target)
 
 
 class IdFactory(Protocol):

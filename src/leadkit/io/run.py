@@ -23,8 +23,7 @@ without writing them again and writes only the rest (see :mod:`leadkit.idempoten
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Final, cast
@@ -50,7 +49,7 @@ from leadkit.io.progress import ProgressCallback, _Meter
 from leadkit.io.recheck import BatchRecheck
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.ports import IdFactory, LeadStore, UnitOfWork, is_store
+from leadkit.ports import IdFactory, LeadStore, UnitOfWork, unit_of_work_of
 from leadkit.values import LeadId, UserRef, require_aware
 
 __all__ = [
@@ -182,15 +181,6 @@ def _passive(row: PlannedRow) -> RowOutcome:
                           reason=row.reason)  # fmt: skip
     return RowOutcome(row.number, RowStatus.SKIPPED, row.lead_id, row.skip_reason,
                       reason=row.reason)  # fmt: skip
-
-
-@contextmanager
-def _unit(target: LeadStore | UnitOfWork) -> Iterator[UnitOfWork]:
-    if is_store(target):
-        with target.unit_of_work() as uow:
-            yield uow
-    else:
-        yield cast(UnitOfWork, target)
 
 
 def _write(
@@ -382,7 +372,7 @@ class _Writing:
     def batch(self, target: LeadStore | UnitOfWork, position: int) -> list[RowOutcome]:
         """Write the batch starting at ``position`` in one unit of work (committed, or rolled
         back on any error, which propagates); its outcomes."""
-        with _unit(target) as uow:
+        with unit_of_work_of(target) as uow:
             try:
                 written = self._write_batch(uow, position)
                 uow.commit()

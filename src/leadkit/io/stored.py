@@ -34,7 +34,7 @@ from leadkit.errors import ConfigurationError, InvalidValue, NotFound
 from leadkit.io.drafts import draft_record
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
-from leadkit.ports import LeadStore, UnitOfWork, is_store
+from leadkit.ports import LeadStore, UnitOfWork, unit_of_work_of
 from leadkit.records import Account, Contact
 from leadkit.values import AccountId, ContactId, EmailAddress, LeadId
 
@@ -89,11 +89,9 @@ def reading(store: LeadStore | UnitOfWork | None) -> Iterator[UnitOfWork | None]
     """A unit of work to read from: a new one (rolled back) for a store, the given one as is."""
     if store is None:
         yield None
-    elif is_store(store):
-        with store.unit_of_work() as uow:
-            yield uow
     else:
-        yield cast(UnitOfWork, store)
+        with unit_of_work_of(store) as uow:
+            yield uow
 
 
 def check_keyed(check: object, rule_set: DuplicateRuleSet) -> EngineDuplicateCheck:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from leadkit.errors import ConcurrencyConflict
 from leadkit.lead import Lead
-from leadkit.ports import LeadStore, UnitOfWork, is_store
+from leadkit.ports import LeadStore, UnitOfWork, is_store, unit_of_work_of
 from leadkit.records import Account, Contact, Opportunity
 from leadkit.values import (
     AccountId,
@@ -31,22 +31,14 @@ Target = UnitOfWork | LeadStore
 @contextmanager
 def _working(target: Target) -> Iterator[UnitOfWork]:
     """The unit of work to use; commits at the end when the service opened it."""
-    if is_store(target):
-        with target.unit_of_work() as uow:
-            yield uow
+    with unit_of_work_of(target) as uow:
+        yield uow
+        if is_store(target):
             uow.commit()
-    else:
-        yield cast(UnitOfWork, target)
 
 
-@contextmanager
-def _reading(target: Target) -> Iterator[UnitOfWork]:
-    """A unit of work for reading only: never committed."""
-    if is_store(target):
-        with target.unit_of_work() as uow:
-            yield uow
-    else:
-        yield cast(UnitOfWork, target)
+_reading = unit_of_work_of
+"""A unit of work for reading only: never committed."""
 
 
 @contextmanager
