@@ -34,7 +34,6 @@ from leadkit.ports import (
     check_scan_limit,
 )
 from leadkit.rescoring import LeadRescorer, RescoredPage, rescoring_repository
-from leadkit.scoring.engine import is_outdated, score_lead
 from leadkit.scoring.model import ScoringModel
 from leadkit.scoring.predictive import PredictiveModel
 from leadkit.scoring.score_reports import RescoreProgress
@@ -254,6 +253,7 @@ def rescore_repository(
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidValue("batch_size", batch_size, "must be a positive integer")
     total = repository.count(LeadQuery() if query is None else query)
+    rescorer = LeadRescorer(model, at=at, by=by, predictive=predictive, only_outdated=only_outdated)
     seen = rescored = 0
     # A repository with ``save_many`` (leadkit.ports.BulkLeadRepository) writes a batch in
     # one go; the batch is written before the progress report that counts it.
@@ -267,14 +267,14 @@ def rescore_repository(
 
     for lead in repository.stream(query, batch_size=batch_size):
         seen += 1
-        if not only_outdated or is_outdated(lead, model):
-            scored = score_lead(lead, model, at=at, by=by, predictive=predictive)
-            if scored is not lead:
-                if save_many is None:
-                    repository.save(scored)
-                else:
-                    pending.append(scored)
-                rescored += 1
+        event = rescorer(lead)
+        if event is not None:
+            scored = lead.record_score(event.score, at=event.at, by=event.by)
+            if save_many is None:
+                repository.save(scored)
+            else:
+                pending.append(scored)
+            rescored += 1
         if seen % batch_size == 0:
             flush()
             if progress is not None:
