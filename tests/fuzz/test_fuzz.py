@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -456,9 +457,12 @@ def cli_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[str]]
 
 
 def test_cli_arguments_raise_only_leadkit_and_usage_errors(
-    cli_files: tuple[str, list[str]],
+    cli_files: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, files = cli_files
+    # A drawn word may be an output file name (`export ... qualified`): write it in the
+    # test's folder, never in the directory the suite runs from.
+    monkeypatch.chdir(Path(db).parent)
 
     @settings(FAST, max_examples=max(1, CLI_EXAMPLES // BATCH))
     @given(_SEEDED)
