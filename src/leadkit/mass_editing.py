@@ -1,8 +1,9 @@
-"""Mass edit: one change applied to many leads in one unit of work, with an outcome per lead.
+"""Mass edit: one change applied to many leads, with an outcome per lead.
 
 The leads are read and saved in batches (one bulk read and one bulk save per
-1,000 leads on a store with :class:`leadkit.ports.BulkLeadRepository`), inside the one unit
-of work that keeps the all-or-nothing promise.
+1,000 leads on a store with :class:`leadkit.ports.BulkLeadRepository`): inside the one unit
+of work that keeps the all-or-nothing promise, or, per lead on a store, a unit of work per
+batch (a batch whose commit fails is run again lead by lead).
 
 The change is an :class:`LeadEdit` value, validated once when it is built (a bad field or value
 raises InvalidValue before any lead is read): :class:`SetFields` (a typed :class:`LeadPatch`),
@@ -22,6 +23,7 @@ result of the first committed run and changes nothing (see :mod:`leadkit.idempot
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -276,14 +278,20 @@ def mass_edit(
     all_or_nothing: bool = True,
     idempotency_key: KeyArgument = None,
 ) -> MassEditResult:
-    """Apply ``edit`` to every selected lead in one unit of work.
+    """Apply ``edit`` to every selected lead.
 
     Closed leads are refused (REFUSED_CLOSED) and are not failures. A lead that cannot be
     read, or whose edit raises (InvalidValue from a field profile, anything else), FAILS with
-    the error. All-or-nothing (the default): one failure and nothing is stored — the
-    outcomes still say what each lead would have become. Per lead: every success is stored.
-    With a store as ``target`` the run commits itself; with a unit of work the caller commits
-    (an all-or-nothing failure while saving rolls that unit of work back).
+    the error. All-or-nothing (the default): one unit of work, one failure and nothing is
+    stored — the outcomes still say what each lead would have become. Per lead
+    (``all_or_nothing=False``): every success is stored; with ids on a store and no
+    idempotency key the leads go 1,000 to a unit of work, each committed on its own, and a
+    batch whose commit fails is run again one lead per unit of work (only a lead whose own
+    commit fails is then FAILED, with the error); the outcomes are those of one unit of
+    work for the whole run (a lead listed twice is read once: the second listing is stale
+    once the first is saved). With a store as ``target`` the run commits itself; with a unit
+    of work the caller commits (an all-or-nothing failure while saving rolls that unit of
+    work back).
 
     With ``idempotency_key`` a committed run stores its result under the key in its unit of
     work; a retry (same selection, edit, mode and user) returns that result and changes
@@ -306,6 +314,13 @@ def mass_edit(
                 "by": by,
             },
         )
+    if _in_batches(target, selection, all_or_nothing, key):
+
+        def plan(pairs: _Pairs, state: None) -> tuple[list[EditOutcome], None]:
+            return [_plan(i, loaded, edit, at=at, by=by) for i, loaded in pairs], None
+
+        ids = cast(tuple[LeadId, ...], selection)
+        return _run_in_batches(cast(LeadStore, target), ids, plan, None)[0]
     with _unit(target) as (uow, opened):
         if key is not None:
             stored = recall(uow, key, fingerprint, "mass_edit", at=at)
@@ -423,37 +438,155 @@ def mass_assign(
     all_or_nothing: bool = True,
 ) -> tuple[MassEditResult, AssignmentState]:
     """Reassign the selected leads through an assignment ``strategy`` (round-robin,
-    capacity, rules) in one unit of work, like :func:`mass_edit`. Returns the outcomes and
-    the assignment state to pass to the next run (the state passed in when nothing was
-    committed). Leads left unassigned by the strategy are UNCHANGED."""
+    capacity, rules) like :func:`mass_edit` (per lead, ids on a store: a unit of work per
+    batch, the state carried from batch to batch). Returns the outcomes and the assignment
+    state to pass to the next run (the state passed in when nothing was committed). Leads
+    left unassigned by the strategy are UNCHANGED. Raises InvalidValue for a naive ``at``
+    and what the strategy raises."""
     require_aware("at", at)
+
+    def plan(
+        pairs: list[tuple[LeadId, Lead | Exception]], before: AssignmentState | None
+    ) -> tuple[list[EditOutcome], AssignmentState]:
+        return _assign_plan(pairs, strategy, at=at, by=by, state=before)
+
+    if _in_batches(target, selection, all_or_nothing, None):
+        ids = cast(tuple[LeadId, ...], tuple(cast(Iterable[LeadId], selection)))
+        result, after = _run_in_batches(cast(LeadStore, target), ids, plan, state)
+        return result, cast(AssignmentState, after)
     with _unit(target) as (uow, opened):
-        planned: list[EditOutcome | None] = []
-        readable: list[Lead] = []
-        for lead_id, loaded in _load(uow, selection):
-            if isinstance(loaded, Exception):
-                planned.append(EditOutcome(lead_id, EditStatus.FAILED, None, loaded))
-            else:
-                planned.append(None)
-                readable.append(loaded)
-        result = assign_leads(readable, strategy, at=at, by=by, state=state)
-        changed = iter(result.leads)
-        by_lead = iter(zip(readable, result.outcomes, strict=True))
-        outcomes: list[EditOutcome] = []
-        for slot in planned:
-            if slot is not None:
-                outcomes.append(slot)
-                continue
-            lead, assigned = next(by_lead)
-            status = _FROM_ASSIGNMENT[assigned.status]
-            error = (
-                LeadClosed(lead.id, lead.state, "assign")
-                if status is EditStatus.REFUSED_CLOSED
-                else None
-            )
-            after = next(changed) if status is EditStatus.CHANGED else lead
-            outcomes.append(EditOutcome(lead.id, status, after, error))
+        outcomes, after = plan(list(_load(uow, selection)), state)
         stored = _store(uow, opened, outcomes, all_or_nothing)
         if not stored.committed:
             return stored, state or AssignmentState()
-        return stored, result.state
+        return stored, after
+
+
+def _assign_plan(
+    pairs: list[tuple[LeadId, Lead | Exception]],
+    strategy: AssignmentStrategy,
+    *,
+    at: datetime,
+    by: UserRef,
+    state: AssignmentState | None,
+) -> tuple[list[EditOutcome], AssignmentState]:
+    """Each read lead's outcome of ``strategy`` (FAILED for a lead that could not be read),
+    and the state after them."""
+    planned: list[EditOutcome | None] = []
+    readable: list[Lead] = []
+    for lead_id, loaded in pairs:
+        if isinstance(loaded, Exception):
+            planned.append(EditOutcome(lead_id, EditStatus.FAILED, None, loaded))
+        else:
+            planned.append(None)
+            readable.append(loaded)
+    result = assign_leads(readable, strategy, at=at, by=by, state=state)
+    changed = iter(result.leads)
+    by_lead = iter(zip(readable, result.outcomes, strict=True))
+    outcomes: list[EditOutcome] = []
+    for slot in planned:
+        if slot is not None:
+            outcomes.append(slot)
+            continue
+        lead, assigned = next(by_lead)
+        status = _FROM_ASSIGNMENT[assigned.status]
+        error = (
+            LeadClosed(lead.id, lead.state, "assign")
+            if status is EditStatus.REFUSED_CLOSED
+            else None
+        )
+        after = next(changed) if status is EditStatus.CHANGED else lead
+        outcomes.append(EditOutcome(lead.id, status, after, error))
+    return outcomes, result.state
+
+
+# ---------------------------------------------------------------------------------------------
+# Per lead on a store: a unit of work per batch
+
+_Pairs = list[tuple[LeadId, Lead | Exception]]
+_Planner = Callable[[_Pairs, Any], tuple[list[EditOutcome], Any]]
+"""Plans the outcomes of read leads from a carried state (the assignment state; None for an
+edit), returning them and the state after them."""
+
+
+def _in_batches(
+    target: Target, selection: Selection, all_or_nothing: bool, key: IdempotencyKey | None
+) -> bool:
+    """Whether a run goes a unit of work per batch: per lead (all or nothing needs the one
+    unit of work), ids on a store (a query's order could move under committed batches), no
+    idempotency key (kept with the whole result in one unit of work)."""
+    return (
+        not all_or_nothing
+        and key is None
+        and is_store(target)
+        and not isinstance(selection, LeadQuery)
+    )
+
+
+class _Reads:
+    """Reads the leads of a run that spans units of work as the one unit of work of a run
+    reads them: every lead before any is saved. A lead listed more than once is read once,
+    and that first copy is used for every later listing (which, as in one unit of work, is
+    then stale once the first listing's change is saved)."""
+
+    def __init__(self, ids: tuple[LeadId, ...]) -> None:
+        self.repeated = {i for i, n in Counter(ids).items() if n > 1}
+        self.first: dict[LeadId, Lead | Exception] = {}
+
+    def load(self, uow: UnitOfWork, chunk: tuple[LeadId, ...]) -> _Pairs:
+        """``chunk``'s leads (or the errors reading them), in order."""
+        fresh = dict(_load(uow, tuple(dict.fromkeys(i for i in chunk if i not in self.first))))
+        for lead_id in self.repeated.intersection(fresh):
+            self.first[lead_id] = fresh[lead_id]
+        return [(i, self.first[i] if i in self.first else fresh[i]) for i in chunk]
+
+
+def _run_in_batches(
+    store: LeadStore, ids: tuple[LeadId, ...], plan: _Planner, state: Any
+) -> tuple[MassEditResult, Any]:
+    """Run a per-lead edit :data:`_BATCH` leads to a unit of work, each committed on its
+    own. A batch whose commit fails is rolled back and run again one lead per unit of work,
+    so that only the lead whose commit fails is FAILED (with the error). Returns the result
+    and the state after the last lead; the outcomes are those of one unit of work for the
+    whole run (see :class:`_Reads`)."""
+    reads = _Reads(ids)
+    size = _BATCH
+    outcomes: list[EditOutcome] = []
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        done = _run_batch(store, chunk, reads, plan, state) if len(chunk) > 1 else None
+        if done is not None:
+            outcomes.extend(done[0])
+            state = done[1]
+            continue
+        for lead_id in chunk:
+            outcome, state = _run_one(store, lead_id, reads, plan, state)
+            outcomes.append(outcome)
+    return MassEditResult(tuple(outcomes), committed=True), state
+
+
+def _run_batch(
+    store: LeadStore, chunk: tuple[LeadId, ...], reads: _Reads, plan: _Planner, state: Any
+) -> tuple[tuple[EditOutcome, ...], Any] | None:
+    """The batch's outcomes and state from one committed unit of work, or None when the
+    commit failed (the unit of work is rolled back: nothing of the batch is stored)."""
+    with store.unit_of_work() as uow:
+        planned, after = plan(reads.load(uow, chunk), state)
+        try:
+            return _store(uow, True, planned, False).outcomes, after
+        except Exception:  # the commit failed: run the batch again lead by lead
+            return None
+
+
+def _run_one(
+    store: LeadStore, lead_id: LeadId, reads: _Reads, plan: _Planner, state: Any
+) -> tuple[EditOutcome, Any]:
+    """The lead's outcome from its own unit of work (FAILED with the error when its commit
+    fails), and the state after it."""
+    with store.unit_of_work() as uow:
+        planned, after = plan(reads.load(uow, (lead_id,)), state)
+        try:
+            return _store(uow, True, planned, False).outcomes[0], after
+        except Exception as e:
+            outcome = planned[0]
+            return EditOutcome(lead_id, EditStatus.FAILED, outcome.lead, e), after
