@@ -459,7 +459,7 @@ class _CommitFailsUnit(_OneByOneUnit):
         self._open.commit()
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgresql"])
 def test_a_batch_whose_commit_fails_is_run_again_lead_by_lead(kind: str) -> None:
     leads = [
         Lead.create(LeadId(f"L-{n}"), LeadPatch(topic="T", name=f"P {n}"), at=T0, by=ME)
