@@ -124,6 +124,19 @@ class EditOutcome:
     error: Exception | None = None
 
 
+def _outcome(
+    lead_id: LeadId, status: EditStatus, lead: Lead | None, error: Exception | None
+) -> EditOutcome:
+    """``EditOutcome(lead_id, status, lead, error)`` without the constructor's type checks,
+    for the outcome of a lead that was read (so its id is a LeadId) and the values this
+    module made (a lead an edit returned, the error it raised). An id that could not be
+    read goes through the checked constructor, which refuses an id that is not a LeadId."""
+    outcome = object.__new__(EditOutcome)
+    for name, value in (("lead_id", lead_id), ("status", status), ("lead", lead), ("error", error)):
+        object.__setattr__(outcome, name, value)
+    return outcome
+
+
 @attrs.frozen(eq=False)
 class MassEditResult:
     """Every lead's outcome in selection order, and whether the changes were stored
@@ -242,19 +255,19 @@ def _store(
             outcomes.append(outcome)
             continue
         if index in saved:
-            outcomes.append(attrs.evolve(outcome, lead=saved[index]))
+            outcomes.append(_outcome(outcome.lead_id, outcome.status, saved[index], outcome.error))
             continue
         try:
             stored = uow.leads.save(outcome.lead)
         except Exception as e:
-            failed = EditOutcome(outcome.lead_id, EditStatus.FAILED, outcome.lead, e)
+            failed = _outcome(outcome.lead_id, EditStatus.FAILED, outcome.lead, e)
             if all_or_nothing:
                 with suppress(Exception):
                     uow.rollback()
                 return MassEditResult((*outcomes, failed, *planned[index + 1 :]), committed=False)
             outcomes.append(failed)
             continue
-        outcomes.append(attrs.evolve(outcome, lead=stored))
+        outcomes.append(_outcome(outcome.lead_id, outcome.status, stored, outcome.error))
     result = MassEditResult(tuple(outcomes), committed=True)
     if keep is not None:
         try:
@@ -408,15 +421,15 @@ def _plan(
         return EditOutcome(lead_id, EditStatus.FAILED, None, loaded)
     if loaded.is_closed:
         error = LeadClosed(loaded.id, loaded.state, edit.description)
-        return EditOutcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, error)
+        return _outcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, error)
     try:
         edited = edit.apply(loaded, at=at, by=by)
     except LeadClosed as e:
-        return EditOutcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, e)
+        return _outcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, e)
     except Exception as e:
-        return EditOutcome(lead_id, EditStatus.FAILED, loaded, e)
+        return _outcome(lead_id, EditStatus.FAILED, loaded, e)
     status = EditStatus.UNCHANGED if edited is loaded else EditStatus.CHANGED
-    return EditOutcome(lead_id, status, edited)
+    return _outcome(lead_id, status, edited, None)
 
 
 _FROM_ASSIGNMENT = {
@@ -496,7 +509,7 @@ def _assign_plan(
             else None
         )
         after = next(changed) if status is EditStatus.CHANGED else lead
-        outcomes.append(EditOutcome(lead.id, status, after, error))
+        outcomes.append(_outcome(lead.id, status, after, error))
     return outcomes, result.state
 
 
@@ -589,4 +602,4 @@ def _run_one(
             return _store(uow, True, planned, False).outcomes[0], after
         except Exception as e:
             outcome = planned[0]
-            return EditOutcome(lead_id, EditStatus.FAILED, outcome.lead, e), after
+            return _outcome(lead_id, EditStatus.FAILED, outcome.lead, e), after

@@ -279,3 +279,27 @@ def test_mark_contacted_and_disqualify_as_mass_edits(store: LeadStore) -> None:
     with pytest.raises(InvalidValue) as caught:
         Disqualify(StatusReason.QUALIFIED)
     assert caught.value.field == "reason"
+
+
+@pytest.mark.parametrize("status", list(EditStatus))
+@pytest.mark.parametrize("with_error", [False, True])
+def test_an_outcome_built_without_checks_equals_the_checked_one(
+    status: EditStatus, with_error: bool
+) -> None:
+    lead = Lead.create(IDS[0], LeadPatch(topic="T", name="P"), at=T0, by=ME)
+    error = RuntimeError("x") if with_error else None
+    fast = mass_editing._outcome(IDS[0], status, lead, error)
+    assert type(fast) is mass_editing.EditOutcome
+    assert attrs.asdict(fast, recurse=False) == attrs.asdict(
+        mass_editing.EditOutcome(IDS[0], status, lead, error), recurse=False
+    )
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.lead = None  # type: ignore[misc]
+
+
+def test_an_id_that_is_not_a_lead_id_is_still_refused(store: LeadStore) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        mass_edit(store, ["L-0"], set_source("Web"), at=T1, by=ME)  # type: ignore[list-item]
+    assert caught.value.field == "lead_id"
+    with pytest.raises(InvalidValue):
+        mass_edit(store, ["L-0"], set_source("Web"), at=T1, by=ME, all_or_nothing=False)  # type: ignore[list-item]
