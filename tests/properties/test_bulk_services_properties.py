@@ -301,7 +301,11 @@ class _FailingSaves(_OneByOneStore):
 
     def unit_of_work(self) -> Any:
         self.units += 1
-        return _FailingUnit(self._inner.unit_of_work(), self.fail)
+        return self.unit(self._inner.unit_of_work(), self.fail)
+
+    def unit(self, inner: Any, fail: LeadId) -> Any:
+        """The unit of work handed out around ``inner``'s."""
+        return _FailingUnit(inner, fail)
 
 
 class _FailingUnit(_OneByOneUnit):
@@ -416,17 +420,13 @@ def test_a_mass_assignment_per_lead_with_a_unit_of_work_per_batch_gives_what_one
         assert counting.units == _units_for(selection, size)
 
 
-class _CommitFails(_Counting):
+class _CommitFails(_FailingSaves):
     """A store whose commit fails for a unit of work that saved one lead (as a lost
-    connection or a full disk would), rolling that unit of work back."""
+    connection or a full disk would), rolling that unit of work back; its bulk methods
+    kept."""
 
-    def __init__(self, inner: LeadStore, fail: LeadId) -> None:
-        super().__init__(inner)
-        self.fail = fail
-
-    def unit_of_work(self) -> Any:
-        self.units += 1
-        return _CommitFailsUnit(self._inner.unit_of_work(), self.fail)
+    def unit(self, inner: Any, fail: LeadId) -> Any:
+        return _CommitFailsUnit(inner, fail)
 
 
 class _CommitFailsUnit(_OneByOneUnit):
