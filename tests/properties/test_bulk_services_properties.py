@@ -429,10 +429,9 @@ class _CommitFails(_FailingSaves):
         return _CommitFailsUnit(inner, fail)
 
 
-class _CommitFailsUnit(_OneByOneUnit):
+class _CommitFailsUnit(_FailingUnit):
     def __init__(self, inner: Any, fail: LeadId) -> None:
-        super().__init__(inner)
-        self.fail = fail
+        super().__init__(inner, fail)
         self.saved: set[LeadId] = set()
 
     @property
