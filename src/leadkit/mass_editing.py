@@ -455,7 +455,9 @@ def mass_assign(
     batch, the state carried from batch to batch). Returns the outcomes and the assignment
     state to pass to the next run (the state passed in when nothing was committed). Leads
     left unassigned by the strategy are UNCHANGED. Raises InvalidValue for a naive ``at``
-    and what the strategy raises."""
+    and what the strategy raises (the built-in strategies raise nothing here); in batches,
+    the batches committed before it raised stay stored, as after any per-lead run that
+    stops part-way."""
     require_aware("at", at)
 
     def plan(

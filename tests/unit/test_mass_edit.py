@@ -12,7 +12,7 @@ import pytest
 from leadkit import mass_editing
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
-from leadkit.assignment import RoundRobin, Team
+from leadkit.assignment import AssignmentState, Decision, RoundRobin, Team
 from leadkit.errors import ConcurrencyConflict, InvalidValue, LeadClosed, NotFound
 from leadkit.events import LeadAssigned
 from leadkit.fields import LeadSource
@@ -303,3 +303,28 @@ def test_an_id_that_is_not_a_lead_id_is_still_refused(store: LeadStore) -> None:
     assert caught.value.field == "lead_id"
     with pytest.raises(InvalidValue):
         mass_edit(store, ["L-0"], set_source("Web"), at=T1, by=ME, all_or_nothing=False)  # type: ignore[list-item]
+
+
+@attrs.frozen
+class _RaisesOn:
+    """A strategy that gives every lead to ``ana`` and raises on one lead."""
+
+    lead_id: LeadId
+
+    def decide(self, lead: Lead, state: AssignmentState) -> Decision | None:
+        if lead.id == self.lead_id:
+            raise RuntimeError("strategy failed")
+        return Decision(UserRef("ana"), "test")
+
+
+def test_a_strategy_that_raises_stops_a_run_batches_committed_before_it_stay(
+    store: LeadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mass_editing, "_BATCH", 1)
+    with pytest.raises(RuntimeError):
+        mass_assign(store, IDS[:3], _RaisesOn(IDS[1]), at=T1, by=ME, all_or_nothing=False)
+    assert [stored(store)[f"L-{i}"].owner.id for i in range(3)] == ["ana", "me", "me"]
+    before = stored(store)
+    with pytest.raises(RuntimeError):  # all or nothing: nothing stored
+        mass_assign(store, [IDS[2], IDS[1]], _RaisesOn(IDS[1]), at=T1, by=ME)
+    assert stored(store) == before
