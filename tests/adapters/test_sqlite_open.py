@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from leadkit.adapters.sql import SqlStore
+from leadkit.adapters.sql.store import SQLITE_CACHE_KIB
 from leadkit.errors import StorageUnavailable
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
@@ -99,3 +100,12 @@ def test_init_on_a_file_with_zeroed_pages_says_it_is_damaged(tmp_path: Path) -> 
     assert done.returncode != 0
     assert "database ready" not in done.stdout
     assert "damaged" in done.stderr
+
+
+def test_every_connection_has_the_larger_page_cache(tmp_path: Path) -> None:
+    """A bulk save or read in a file larger than SQLite's 2 MiB default cache read the
+    same pages again batch after batch (a mass edit's time per lead grew with the table)."""
+    with SqlStore.open(path=tmp_path / "leads.db") as store, store.engine.connect() as conn:
+        size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert size == -SQLITE_CACHE_KIB
+    assert SQLITE_CACHE_KIB >= 32 * 1024

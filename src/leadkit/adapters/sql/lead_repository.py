@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import attrs
 from sqlalchemy import Connection, Row, bindparam, select
@@ -62,6 +62,10 @@ _VERSIONS_MANY: Final = select(leads.c.id, leads.c.version).where(
 _LOCK_MANY: Final = _VERSIONS_MANY.order_by(leads.c.id).with_for_update()
 """The versions, row-locked in id order until the transaction ends (on a server: a
 concurrent writer of one of the leads waits, and two bulk saves cannot deadlock)."""
+
+
+def _by_key(row: dict[str, Any]) -> str:
+    return cast(str, row["key"])
 
 
 class SqlLeadRepository(_Rows):
@@ -243,8 +247,11 @@ class SqlLeadRepository(_Rows):
                 actual = _version_number(found, "lead", lead.id)
                 if actual != lead.version:
                     raise ConcurrencyConflict(lead.id, lead.version, actual)
+            # in key order: neighbouring rows share B-tree pages (far fewer page reads
+            # and writes on a table larger than the page cache than in the order given)
+            rows.sort(key=_by_key)
             self._sql.update_lead.run_many(conn, rows)
-            ids = [{"key": key} for key in keys]
+            ids = [{"key": key} for key in sorted(keys)]
             for _, remove in self._sql.children:
                 remove.run_many(conn, ids)
             for copy in stored:
