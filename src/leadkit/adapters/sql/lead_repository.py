@@ -56,12 +56,14 @@ bound parameters)."""
 _GET_MANY: Final = select(leads.c.id, leads.c.version, leads.c.document).where(
     leads.c.id.in_(bindparam("ids", expanding=True))
 )
-_VERSIONS_MANY: Final = select(leads.c.id, leads.c.version).where(
-    leads.c.id.in_(bindparam("ids", expanding=True))
-)
-_LOCK_MANY: Final = _VERSIONS_MANY.order_by(leads.c.id).with_for_update()
-"""The versions, row-locked in id order until the transaction ends (on a server: a
-concurrent writer of one of the leads waits, and two bulk saves cannot deadlock)."""
+_QUERY_COLUMNS: Final = tuple(c.key for c in leads.c if c.key not in ("id", "version", "document"))
+_STORED_MANY: Final = select(
+    leads.c.id, leads.c.version, *(leads.c[c] for c in _QUERY_COLUMNS)
+).where(leads.c.id.in_(bindparam("ids", expanding=True)))
+"""The versions and query columns of stored leads (what a bulk save compares)."""
+_LOCK_MANY: Final = _STORED_MANY.order_by(leads.c.id).with_for_update()
+"""The same, row-locked in id order until the transaction ends (on a server: a concurrent
+writer of one of the leads waits, and two bulk saves cannot deadlock)."""
 
 
 def _by_key(row: dict[str, Any]) -> str:
@@ -234,23 +236,20 @@ class SqlLeadRepository(_Rows):
         conn = uow._writer()
         keys = [lead.id.value for lead in batch]
         try:
-            versions: dict[str, object] = {}
-            statement = _LOCK_MANY if not store._sqlite else _VERSIONS_MANY
+            before: dict[str, tuple[Any, ...]] = {}
+            statement = _LOCK_MANY if not store._sqlite else _STORED_MANY
             for start in range(0, len(keys), _BULK_ROWS):
                 chunk = sorted(keys[start : start + _BULK_ROWS])
-                for key, version in conn.execute(statement, {"ids": chunk}):
-                    versions[key] = version
+                for row in conn.execute(statement, {"ids": chunk}):
+                    before[row[0]] = tuple(row)
             for lead in batch:
-                found = versions.get(lead.id.value)
+                found = before.get(lead.id.value)
                 if found is None:
                     raise NotFound("lead", lead.id)
-                actual = _version_number(found, "lead", lead.id)
+                actual = _version_number(found[1], "lead", lead.id)
                 if actual != lead.version:
                     raise ConcurrencyConflict(lead.id, lead.version, actual)
-            # in key order: neighbouring rows share B-tree pages (far fewer page reads
-            # and writes on a table larger than the page cache than in the order given)
-            rows.sort(key=_by_key)
-            self._sql.update_lead.run_many(conn, rows)
+            self._update_rows(conn, rows, before)
             ids = [{"key": key} for key in sorted(keys)]
             for _, remove in self._sql.children:
                 remove.run_many(conn, ids)
@@ -369,6 +368,24 @@ class SqlLeadRepository(_Rows):
                 f"{version!r}"
             )
         return lead if lead.version == version else attrs.evolve(lead, version=version)
+
+    def _update_rows(
+        self, conn: Connection, rows: list[dict[str, Any]], before: dict[str, tuple[Any, ...]]
+    ) -> None:
+        """Update the rows (checked against ``before``, the stored rows by key), in key
+        order (neighbouring rows share B-tree pages: far fewer page reads and writes on a
+        table larger than the page cache than in the order given), one ``executemany``
+        per set of changed query columns: a column whose value is the stored one is left
+        out of the ``SET`` list, so that its indexes are not rewritten."""
+        groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for values in sorted(rows, key=_by_key):
+            stored = before[values["key"]]
+            changed = frozenset(
+                c for c, old in zip(_QUERY_COLUMNS, stored[2:], strict=True) if values[c] != old
+            )
+            groups.setdefault(changed, []).append(values)
+        for changed, group in groups.items():
+            self._sql.update_lead_setting(changed).run_many(conn, group)
 
     def _row(self, stored: Lead) -> dict[str, Any]:
         values = lead_columns(stored)

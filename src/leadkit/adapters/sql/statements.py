@@ -168,6 +168,12 @@ class _Statements:
             update(leads).where(leads.c.id == key, leads.c.version == bindparam("expected")),
             _columns(leads, without=("id",)),
         )
+        self.lead_query_columns: Final = tuple(
+            _columns(leads, without=("id", "version", "document"))
+        )
+        """The columns of a lead row a bulk save compares with the stored row."""
+        self._dialect = dialect
+        self._lead_updates: dict[frozenset[str], _Prepared] = {}
         self.delete_lead = prepared(delete(leads).where(leads.c.id == key))
         self.delete_lead_versioned = prepared(
             delete(leads).where(leads.c.id == key, leads.c.version == bindparam("expected"))
@@ -208,6 +214,24 @@ class _Statements:
             )
             for table in (accounts, contacts, opportunities, merges, record_merges)
         }
+
+    def update_lead_setting(self, changed: frozenset[str]) -> _Prepared:
+        """``UPDATE`` of a lead row by key and expected version that sets the version, the
+        document and only the query columns in ``changed`` (compiled once per set). SQLite
+        rewrites an index's entry of the row only when the ``SET`` list names one of the
+        index's columns: a save that sets the unchanged columns too writes a page of every
+        index of the table per lead."""
+        found = self._lead_updates.get(changed)
+        if found is None:
+            columns = [
+                c for c in _columns(leads, without=("id",))
+                if c in changed or c not in self.lead_query_columns
+            ]  # fmt: skip
+            stmt = update(leads).where(
+                leads.c.id == bindparam("key"), leads.c.version == bindparam("expected")
+            )
+            found = self._lead_updates[changed] = _Prepared(stmt, self._dialect, columns)
+        return found
 
 
 _shared: dict[tuple[object, ...], _Statements] = {}
