@@ -93,9 +93,10 @@ def import_streaming(
     ``run_import(target, plan_import(source, mapping, policy, store=target, duplicates=
     duplicates), ids=ids, at=at, by=by, batch_size=...)``, row for row (see the module docs).
 
-    ``source`` must be readable twice (a path, bytes or a :class:`~leadkit.io.Source` over
-    them; a one-shot stream is refused with MalformedSource before anything is written), and
-    must not change while it is imported. ``batch_size`` (default: the policy's, else
+    ``source`` is read twice: a path, bytes, a binary stream (read into memory, as
+    :func:`~leadkit.io.open_source` does) or a :class:`~leadkit.io.Source` that can give its
+    rows twice (one over a one-shot stream raises MalformedSource before anything is
+    written). It must not change while it is imported. ``batch_size`` (default: the policy's, else
     :data:`STREAM_BATCH_SIZE`) counts rows per unit of work; each batch is all or nothing.
     With ``duplicates`` (as :func:`~leadkit.io.plan_import` takes it; ``target`` must then be
     ``duplicates.store`` or a unit of work of it, so the new leads' keys are written with
