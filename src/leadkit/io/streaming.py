@@ -175,7 +175,6 @@ def _plan_pass(
         drafts = _planned_drafts(table, parser, policy, stored, rows, meter)
         if policy.check_duplicates:
             check = check_import(drafts, policy.rule_set)
-            stored.forget()
             _skip_in_file(rows, check.groups, policy)
         else:
             for _ in drafts:
@@ -211,6 +210,7 @@ def _planned_drafts(
         del planned
         meter.report(read)
         yield from drafts
+    stored.forget()  # its candidates are let go of before the check within the file indexes
 
 
 def _skip_in_file(
