@@ -21,6 +21,7 @@ from leadkit import (
     CustomFields,
     EmailAddress,
     Lead,
+    LeadCreated,
     LeadEvent,
     LeadId,
     LeadPatch,
@@ -272,9 +273,9 @@ def test_corrupted_lead_data_falls_back_at_most_once(data: Any) -> None:
     assert converter.fallbacks["structure"] - before in (0, 1)
 
 
-@given(event=s.lead_events(LeadScored))
-def test_scored_events_are_written_as_the_strict_path_writes_them_without_a_fallback(
-    event: LeadScored,
+@given(event=st.one_of(s.lead_events(LeadScored), s.lead_events(LeadCreated)))
+def test_scored_and_created_events_are_written_as_the_strict_path_writes_them_without_a_fallback(
+    event: LeadScored | LeadCreated,
 ) -> None:
     before = converter.fallbacks
 
@@ -289,6 +290,18 @@ def test_scored_events_are_written_as_the_strict_path_writes_them_without_a_fall
 def test_an_ill_typed_scored_event_is_written_strictly_and_counted(event: LeadScored) -> None:
     odd = copy.copy(event)
     object.__setattr__(odd, "previous", 5)  # the constructor refuses it; force it in
+    before = converter.fallbacks
+
+    text = converter.dumps(odd)
+
+    assert converter.fallbacks == {**before, "dumps": before["dumps"] + 1}
+    assert text == json.dumps(converter.dump(odd), ensure_ascii=False, separators=(",", ":"))
+
+
+@given(event=s.lead_events(LeadCreated))
+def test_an_ill_typed_created_event_is_written_strictly_and_counted(event: LeadCreated) -> None:
+    odd = copy.copy(event)
+    object.__setattr__(odd, "profile", 5)  # the constructor refuses it; force it in
     before = converter.fallbacks
 
     text = converter.dumps(odd)
