@@ -30,7 +30,7 @@ import attrs
 
 from leadkit.errors import ConfigurationError, InvalidValue, LeadkitError
 
-__all__ = ["UNCHECKED", "check_constructors"]
+__all__ = ["UNCHECKED", "check_constructors", "exact_types", "trusted"]
 
 Check = Callable[[object], bool]
 
@@ -401,10 +401,7 @@ def _wrap(cls: type) -> None:
     config = cls.__module__.startswith(_CONFIG_MODULES)
     built: list[_Checks] = []
 
-    @functools.wraps(original)
-    def checked_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        checks = built[0] if built else _build(built, cls, original)
-        wrong = checks.first_wrong(args, kwargs)
+    def construct(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any], wrong: Any) -> None:
         try:
             original(self, *args, **kwargs)
         except LeadkitError:
@@ -422,6 +419,12 @@ def _wrap(cls: type) -> None:
                 raise
             _refuse(cls, config, "arguments", _arguments(args, kwargs),
                     f"cannot build a {cls.__name__}: {type(e).__name__}: {e}")  # fmt: skip
+
+    @functools.wraps(original)
+    def checked_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        checks = built[0] if built else _build(built, cls, original)
+        wrong = checks.first_wrong(args, kwargs)
+        construct(self, args, kwargs, wrong)
         if wrong is not None:
             _refuse(cls, config, *wrong)
         for name, exact, check, reason in checks.converted:
@@ -429,8 +432,35 @@ def _wrap(cls: type) -> None:
             if type(value) not in exact and not check(value):
                 _refuse(cls, config, name, kwargs.get(name, value), reason)
 
+    def trusted_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        construct(self, args, kwargs, None)
+
     checked_init.__leadkit_checked__ = True  # type: ignore[attr-defined]
+    checked_init.__leadkit_trusted__ = trusted_init  # type: ignore[attr-defined]
     cls.__init__ = checked_init  # type: ignore[misc]
+
+
+T = typing.TypeVar("T")
+
+
+def trusted(cls: type[T]) -> Callable[..., T]:
+    """A function building ``cls`` as its checked constructor does for arguments that pass
+    the type checks, without running them: for leadkit's own parsers only, where every
+    argument is by construction of its parameter's exact type (never for a caller's values).
+    The class's own validation runs and its errors are the same InvalidValue (or
+    ConfigurationError) the constructor raises; ``cls`` itself when it is not wrapped."""
+    init = getattr(vars(cls).get("__init__"), "__leadkit_trusted__", None)
+    if init is None:
+        return cls
+    new = object.__new__
+
+    def build(*args: Any, **kwargs: Any) -> T:
+        made: T = new(cls)
+        init(made, *args, **kwargs)
+        return made
+
+    build.__qualname__ = build.__name__ = f"trusted_{cls.__name__}"
+    return build
 
 
 def _build(built: list[_Checks], cls: type, original: Callable[..., None]) -> _Checks:

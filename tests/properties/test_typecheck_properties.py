@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 from unittest import mock
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,7 +28,10 @@ from leadkit import (
     UserRef,
     _typecheck,
 )
-from leadkit._typecheck import _Checks, exact_types
+from leadkit._typecheck import _Checks, check_constructors, exact_types, trusted
+from leadkit.errors import InvalidValue
+from leadkit.io import mapping as mapping_module
+from leadkit.io.mapping import ParseOptions, RowParser, suggest_mapping
 
 
 class _Text(str):
@@ -203,3 +207,83 @@ def test_exact_types_of_common_hints(hint: object, exact: tuple[type, ...]) -> N
 def test_a_bool_is_not_taken_for_an_int() -> None:
     assert bool not in exact_types(int)
     assert bool not in exact_types(float)
+
+
+# ---------------------------------------------------------------------------------------------
+# The row parser's trusted construction path
+
+_HEADERS = ("Topic", "First Name", "Last Name", "Full Name", "Company Name", "Email",
+            "Business Phone", "City", "Country", "Budget Amount", "Currency", "Rating")  # fmt: skip
+_CELLS = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "Ada",
+            "Lovelace",
+            "Öberg",
+            "x" * 300,
+            "ada@example.com",
+            "Ada@Exämple.com",
+            "a..b@x.se",
+            "070-123 45 67",
+            "+46 8 123 456",
+            "12",
+            "Sweden",
+            "Narnia",
+            "1 200,50",
+            "-5",
+            "abc",
+            "EUR",
+            "XXX",
+            "Hot",
+            "warm",
+            "'=1+1",
+            "a\x00b",
+        ]
+    ),
+    st.text(max_size=12),
+)
+_BUILDERS = ("_NEW_PHONE", "_NEW_EMAIL", "_NEW_NAME", "_NEW_ADDRESS", "_NEW_MONEY", "_NEW_PATCH")
+
+
+def test_the_row_parser_builds_its_values_on_the_trusted_path() -> None:
+    for name in _BUILDERS:
+        assert getattr(mapping_module, name).__name__.startswith("trusted_")
+
+
+@given(
+    cells=st.lists(_CELLS, min_size=0, max_size=len(_HEADERS) + 1),
+    region=st.sampled_from(["SE", None]),
+)
+def test_a_row_parses_alike_on_the_trusted_and_the_checked_path(
+    cells: list[str], region: str | None
+) -> None:
+    parser = RowParser(suggest_mapping(_HEADERS), _HEADERS, ParseOptions(phone_region=region))
+
+    fast = parser.parse(2, cells)
+    checked = {n: getattr(mapping_module, n).__name__.removeprefix("trusted_") for n in _BUILDERS}
+    with mock.patch.multiple(
+        mapping_module, **{n: getattr(leadkit, c) for n, c in checked.items()}
+    ):
+        slow = parser.parse(2, cells)
+
+    assert fast == slow
+
+
+def _ints(value: Any) -> tuple[int, ...]:
+    return tuple(int(x) for x in value)
+
+
+def test_trusted_keeps_the_refusal_of_a_failing_constructor() -> None:
+    @attrs.frozen
+    class Parts:
+        items: tuple[int, ...] = attrs.field(converter=_ints)
+
+    Parts.__module__ = "leadkit.example"
+    check_constructors([Parts])
+    with pytest.raises(InvalidValue) as caught:
+        trusted(Parts)(["1", "x"])
+    assert caught.value.field == "arguments"
+    assert trusted(Parts)(["1"]) == Parts(["1"])
+    assert trusted(int) is int  # not wrapped: the class itself
