@@ -109,19 +109,25 @@ def _items(check: Check, exact: frozenset[type], values: Iterable[object]) -> bo
     return _all(check, values)
 
 
+def _inner(hint: Any) -> Any:
+    """The hint a NewType or ``Annotated`` stands for, else None."""
+    supertype = getattr(hint, "__supertype__", None)
+    if supertype is not None:
+        return supertype
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Annotated else None
+
+
 def exact_types(hint: Any, depth: int = 0) -> tuple[type, ...]:
     """The types whose every instance passes the check of ``hint`` (an exact ``type(value)``
     match, so no subclass overriding anything is included): the fast path before the check.
     Empty when none is known (containers, literals, callables, protocols)."""
     if depth > 6:
         return ()
-    supertype = getattr(hint, "__supertype__", None)
-    if supertype is not None:  # a NewType
-        return exact_types(supertype, depth + 1)
+    inner = _inner(hint)
+    if inner is not None:
+        return exact_types(inner, depth + 1)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if origin is typing.Annotated:
-        return exact_types(args[0], depth + 1)
     if origin is typing.Union or origin is types.UnionType:
         return tuple(dict.fromkeys(t for a in args for t in exact_types(a, depth + 1)))
     if hint is None or hint is type(None):
@@ -142,13 +148,11 @@ def _checker(hint: Any, depth: int = 0) -> Check | object:
     """A predicate for ``hint``, or _SKIP when it cannot be checked."""
     if depth > 6 or hint is Any or hint is object or isinstance(hint, typing.TypeVar | str):
         return _SKIP
-    supertype = getattr(hint, "__supertype__", None)
-    if supertype is not None:  # a NewType
-        return _checker(supertype, depth + 1)
+    inner = _inner(hint)
+    if inner is not None:
+        return _checker(inner, depth + 1)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if origin is typing.Annotated:
-        return _checker(args[0], depth + 1)
     if origin in (typing.ClassVar, typing.Final):
         return _SKIP
     if origin is typing.Literal:
