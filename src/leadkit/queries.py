@@ -238,10 +238,11 @@ def fold_search(text: str) -> str:
     return _SPACES.sub(" ", _UMLAUT_SPELLING.sub("", text)).strip()
 
 
-def search_key(lead: Lead) -> str:
+def search_key(lead: Lead, texts: tuple[str, str, str] | None = None) -> str:
     """What a text filter searches: the folded (:func:`fold_search`) full name, company and
-    e-mail, one per line (a folded filter has no line break, so it matches within one)."""
-    return "\n".join(fold_search(text) for text in search_texts(lead))
+    e-mail, one per line (a folded filter has no line break, so it matches within one).
+    ``texts`` is ``search_texts(lead)`` when the caller has it already."""
+    return "\n".join(map(fold_search, texts or search_texts(lead)))
 
 
 def _in_range(value: datetime, low: datetime | None, high: datetime | None) -> bool:

@@ -1,6 +1,7 @@
 """The fast paths of ``fold_search`` (ASCII text lower-cased directly; combining characters
 dropped by a translate table) fold every text exactly as the character-by-character
-definition does."""
+definition does, and the SQL adapter's search and time columns (texts and times computed once
+per lead) equal their query definitions."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ import unicodedata
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from leadkit.adapters.sql.rows import lead_columns
+from leadkit.lead import Lead
 from leadkit.queries import (
     _DROP_COMBINING,
     _SPACES,
     _SPELLED_OUT,
     _UMLAUT_SPELLING,
+    LeadSort,
     fold_search,
+    search_key,
+    sort_key,
 )
+from leadkit.testing.strategies import leads
 
 
 def _reference(text: str) -> str:
@@ -44,3 +51,12 @@ def test_the_combining_table_keeps_at_most_4096_characters_and_still_folds() -> 
     assert fold_search(text) == _reference(text)
     assert len(_DROP_COMBINING) <= 4096
     assert fold_search("Mu\u0308ller") == "muller"
+
+
+@given(lead=leads())
+def test_the_sql_search_and_time_columns_are_their_query_definitions(lead: Lead) -> None:
+    columns = lead_columns(lead)
+
+    assert columns["search_key"] == search_key(lead)
+    assert columns["created_at"] == sort_key(lead, LeadSort.CREATED_AT)[0]
+    assert columns["modified_at"] == sort_key(lead, LeadSort.MODIFIED_AT)[0]
