@@ -250,11 +250,18 @@ def load_prepared(
     uow: UnitOfWork, index: DuplicateIndex, refs: Collection[RecordRef]
 ) -> dict[RecordRef, Prepared]:
     """The records ``refs`` name as ``uow`` sees them, prepared for ``index``'s rules (a
-    record no longer stored is left out): leads in one ``get_many`` call when the store has
-    it, contacts with their account's name as company. Raises what the store raises."""
+    record no longer stored is left out): the leads' values stored with their keys when the
+    index's keys are those of ``uow``'s transaction (``SqlKeyTransaction.prepared_values``:
+    written with the keys, as committed with the leads), else the leads in one ``get_many``
+    call when the store has it; contacts with their account's name as company. Raises what
+    the store raises."""
     compiled = index.compiled
     found: dict[RecordRef, Prepared] = {}
-    lead_ids = [LeadId(r.record_id) for r in refs if r.record_type is RecordType.LEAD]
+    leads_wanted = [r for r in refs if r.record_type is RecordType.LEAD]
+    stored_values = getattr(index.store, "prepared_values", None)
+    if callable(stored_values) and leads_wanted:
+        found.update(stored_values(leads_wanted, len(compiled.readers)))
+    lead_ids = [LeadId(r.record_id) for r in leads_wanted if r not in found]
     get_many = getattr(uow.leads, "get_many", None)
     leads: Mapping[LeadId, Lead]
     if callable(get_many):
