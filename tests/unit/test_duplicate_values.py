@@ -159,3 +159,18 @@ def test_erasure_deletes_the_values_with_the_keys(tmp_path: Path) -> None:
         assert [r[0] for r in left] == [other.id.value]
         assert "zora" not in left[0][1]
         assert "quill" not in left[0][1]
+
+
+def test_tables_made_before_the_values_keep_working_without_them(sql: SqlStore) -> None:
+    SqlKeyStore(sql.engine)
+    duplicate_values.drop(sql.engine)  # as a database made by an older leadkit
+    keys = SqlKeyStore(sql.engine, create=False)
+    prepared = _prepared(_lead())
+    keys.put_prepared([(ANNA, frozenset({"k1"}), prepared)])
+    assert keys.keys_of(ANNA) == frozenset({"k1"})
+    with sql.unit_of_work() as uow:
+        attached = keys.attach(uow)
+        assert attached is not None
+        assert attached.prepared_values([ANNA], len(prepared.values)) == {}
+    assert keys.remove(ANNA)
+    keys.clear()

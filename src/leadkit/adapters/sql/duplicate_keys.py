@@ -127,6 +127,14 @@ class _KeyTable:
     """The queries and changes of the key table over some connection (see the subclasses)."""
 
     _engine: Engine
+    _values: bool | None = None  # the database has duplicate_values (None: not asked yet)
+
+    def _keeps_values(self, conn: Connection) -> bool:
+        """True when the database has ``duplicate_values`` (a store opened with
+        ``create=False`` on tables made before it writes and reads keys alone)."""
+        if self._values is None:
+            self._values = bool(conn.dialect.has_table(conn, "duplicate_values"))
+        return self._values
 
     def _writing(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError
@@ -169,9 +177,9 @@ class _KeyTable:
                     if keys and prepared is not None:
                         values.append(_values_row(kind, ref.record_id, prepared))
                     if len(rows) >= 5000:
-                        _write(conn, refs, rows, values)
+                        _write(conn, refs, rows, values, self._keeps_values(conn))
                         refs, rows, values = [], [], []
-                _write(conn, refs, rows, values)
+                _write(conn, refs, rows, values, self._keeps_values(conn))
         except SQLAlchemyError as e:
             self._fail("storing keys", e)
 
@@ -187,7 +195,8 @@ class _KeyTable:
         )
         try:
             with self._writing() as conn:
-                conn.execute(forget)
+                if self._keeps_values(conn):
+                    conn.execute(forget)
                 return bool(conn.execute(stmt).rowcount)
         except SQLAlchemyError as e:
             self._fail("removing keys", e)
@@ -197,7 +206,8 @@ class _KeyTable:
         try:
             with self._writing() as conn:
                 conn.execute(delete(duplicate_keys))
-                conn.execute(delete(duplicate_values))
+                if self._keeps_values(conn):
+                    conn.execute(delete(duplicate_values))
                 conn.execute(delete(duplicate_keys_meta))
         except SQLAlchemyError as e:
             self._fail("clearing keys", e)
@@ -324,13 +334,15 @@ def _write(
     refs: list[dict[str, str]],
     rows: list[dict[str, str]],
     values: list[dict[str, Any]],
+    keeps_values: bool,
 ) -> None:
     if refs:
         conn.execute(_FORGET_KEYS, refs)
-        conn.execute(_FORGET_VALUES, refs)
+        if keeps_values:
+            conn.execute(_FORGET_VALUES, refs)
     if rows:
         conn.execute(insert(duplicate_keys), rows)
-    if values:
+    if values and keeps_values:
         conn.execute(insert(duplicate_values), values)
 
 
@@ -401,6 +413,7 @@ class SqlKeyStore(_KeyTable):
                             {"a": _LOCK_CLASS, "b": _CREATE_LOCK},
                         )
                     metadata.create_all(conn, checkfirst=True)
+                self._values = True
             except SQLAlchemyError as e:
                 self._fail("creating the duplicate_keys tables", e)
 
@@ -433,7 +446,9 @@ class SqlKeyStore(_KeyTable):
             return None
         if not _same_database(engine, self._engine):
             return None
-        return SqlKeyTransaction(self._engine, connection)
+        keys = SqlKeyTransaction(self._engine, connection)
+        keys._values = self._values
+        return keys
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -487,6 +502,8 @@ class SqlKeyTransaction(_KeyTable):
         found: dict[RecordRef, Prepared] = {}
         try:
             conn = self._connection()
+            if not self._keeps_values(conn):
+                return found
             for kind, ids in by_type.items():
                 for chunk in _chunks(sorted(set(ids))):
                     stmt = select(cols.record_id, cols.active, cols.data).where(
