@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck, IndexingUnitOfWork
 from leadkit.duplicates.batch import search_many
 from leadkit.duplicates.compiled import CompiledRule, Prepared
-from leadkit.duplicates.index import DuplicateIndex
+from leadkit.duplicates.index import DuplicateIndex, DuplicateKeyStore
 from leadkit.duplicates.matches import DuplicateMatch
 from leadkit.duplicates.record_view import RecordRef, RecordType, duplicate_record
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
@@ -136,6 +136,7 @@ class StoredSide:
         self._index: DuplicateIndex | None = None
         self._by_email: dict[str, LeadId] | None = None
         self._cache: dict[RecordRef, Prepared] = {}
+        self._keys: _PlanKeys | None = None
         if uow is None:
             return
         lookup = getattr(uow.leads, "ids_by_email", None)
@@ -157,6 +158,7 @@ class StoredSide:
         self._index = None
         self._by_email = None
         self._cache = {}
+        self._keys = None
 
     # Rows naming a stored lead -----------------------------------------------------------
 
@@ -218,7 +220,12 @@ class StoredSide:
         assert check is not None
         assert uow is not None
         keys = check._attach(uow)
-        index = check.index if keys is None else check.index.with_store(keys, check._load)
+        if keys is None:
+            index = check.index
+        else:
+            if self._keys is None or self._keys.inner is not keys:
+                self._keys = _PlanKeys(keys)
+            index = check.index.with_store(cast(DuplicateKeyStore, self._keys), check._load)
         rules = index.rules_for(self._rule_set)
         compiled = index.compiled
         records: list[tuple[Prepared, list[CompiledRule]]] = []
@@ -244,6 +251,58 @@ class StoredSide:
             cache.update(loaded)
             found.update(loaded)
         return found
+
+
+KEY_CACHE: Final = 100_000
+"""Keys whose counts (and postings) a keyed plan keeps for its next batches."""
+
+
+class _PlanKeys:
+    """The key table of the plan's unit of work, as the plan reads it: the counts and the
+    postings of the keys read for a batch are kept for the next batches (up to
+    :data:`KEY_CACHE` keys each; the plan only reads, in one unit of work, so they stay as
+    read), so that keys many rows share (a company, a common name) are read once. Anything
+    else goes to the key table itself."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self._counts: dict[str, int] = {}
+        self._refs: dict[str, Sequence[RecordRef]] = {}
+
+    def counts(self, keys: Collection[str]) -> Mapping[str, int]:
+        known = self._counts
+        missing = [k for k in keys if k not in known]
+        found: Mapping[str, int] = self.inner.counts(missing) if missing else {}
+        result: dict[str, int] = {}
+        for key in keys:
+            count = known[key] if key in known else found.get(key, 0)
+            if count:
+                result[key] = count
+        if missing:
+            if len(known) + len(missing) > KEY_CACHE:
+                known.clear()
+            for key in missing:
+                known[key] = found.get(key, 0)
+        return result
+
+    def refs(self, keys: Collection[str]) -> Mapping[str, Sequence[RecordRef]]:
+        known = self._refs
+        missing = [k for k in keys if k not in known]
+        found: Mapping[str, Sequence[RecordRef]] = self.inner.refs(missing) if missing else {}
+        result: dict[str, Sequence[RecordRef]] = {}
+        for key in keys:
+            held = known[key] if key in known else found.get(key, ())
+            if held:
+                result[key] = held
+        if missing:
+            if len(known) + len(missing) > KEY_CACHE:
+                known.clear()
+            for key in missing:
+                known[key] = found.get(key, ())
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def load_prepared(
