@@ -19,9 +19,9 @@ blocks and stop keys, with the counts of the key table.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck, IndexingUnitOfWork
 from leadkit.duplicates.batch import search_many
@@ -253,6 +253,8 @@ class StoredSide:
         return found
 
 
+_V = TypeVar("_V")
+
 KEY_CACHE: Final = 100_000
 """Keys whose counts (and postings) a keyed plan keeps for its next batches."""
 
@@ -270,39 +272,37 @@ class _PlanKeys:
         self._refs: dict[str, Sequence[RecordRef]] = {}
 
     def counts(self, keys: Collection[str]) -> Mapping[str, int]:
-        known = self._counts
-        missing = [k for k in keys if k not in known]
-        found: Mapping[str, int] = self.inner.counts(missing) if missing else {}
-        result: dict[str, int] = {}
-        for key in keys:
-            count = known[key] if key in known else found.get(key, 0)
-            if count:
-                result[key] = count
-        if missing:
-            if len(known) + len(missing) > KEY_CACHE:
-                known.clear()
-            for key in missing:
-                known[key] = found.get(key, 0)
-        return result
+        return _read_through(self._counts, keys, self.inner.counts, 0)
 
     def refs(self, keys: Collection[str]) -> Mapping[str, Sequence[RecordRef]]:
-        known = self._refs
-        missing = [k for k in keys if k not in known]
-        found: Mapping[str, Sequence[RecordRef]] = self.inner.refs(missing) if missing else {}
-        result: dict[str, Sequence[RecordRef]] = {}
-        for key in keys:
-            held = known[key] if key in known else found.get(key, ())
-            if held:
-                result[key] = held
-        if missing:
-            if len(known) + len(missing) > KEY_CACHE:
-                known.clear()
-            for key in missing:
-                known[key] = found.get(key, ())
-        return result
+        empty: Sequence[RecordRef] = ()
+        return _read_through(self._refs, keys, self.inner.refs, empty)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+def _read_through(
+    known: dict[str, _V],
+    keys: Collection[str],
+    read: Callable[[list[str]], Mapping[str, _V]],
+    empty: _V,
+) -> dict[str, _V]:
+    """What ``read`` gives for ``keys`` (those it gives nothing or ``empty`` for left out),
+    reading only the keys not ``known`` and remembering them (a full memory starts over)."""
+    missing = [k for k in keys if k not in known]
+    found: Mapping[str, _V] = read(missing) if missing else {}
+    result: dict[str, _V] = {}
+    for key in keys:
+        value = known[key] if key in known else found.get(key, empty)
+        if value:
+            result[key] = value
+    if missing:
+        if len(known) + len(missing) > KEY_CACHE:
+            known.clear()
+        for key in missing:
+            known[key] = found.get(key, empty)
+    return result
 
 
 def load_prepared(
