@@ -174,3 +174,54 @@ def test_tables_made_before_the_values_keep_working_without_them(sql: SqlStore) 
         assert attached.prepared_values([ANNA], len(prepared.values)) == {}
     assert keys.remove(ANNA)
     keys.clear()
+
+
+class _CountingKeys:
+    """A key table that says what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    def counts(self, keys: list[str]) -> dict[str, int]:
+        self.asked.append(sorted(keys))
+        return {k: 2 for k in keys if k.startswith("held")}
+
+    def refs(self, keys: list[str]) -> dict[str, list[RecordRef]]:
+        self.asked.append(sorted(keys))
+        return {k: [ANNA] for k in keys if k.startswith("held")}
+
+    def fingerprint(self) -> str:
+        return "fp"
+
+
+def test_the_plan_reads_each_key_once_and_answers_as_the_table_does() -> None:
+    from leadkit.io.stored import _PlanKeys
+
+    inner = _CountingKeys()
+    keys = _PlanKeys(inner)
+    assert keys.counts({"held-1", "none-1"}) == {"held-1": 2}
+    assert keys.counts({"held-1", "none-1", "held-2"}) == {"held-1": 2, "held-2": 2}
+    assert inner.asked == [["held-1", "none-1"], ["held-2"]]
+    assert keys.refs({"held-1", "none-1"}) == {"held-1": [ANNA]}
+    assert keys.refs({"none-1"}) == {}
+    assert inner.asked[2:] == [["held-1", "none-1"]]
+    assert keys.fingerprint() == "fp"  # anything else is the table's own
+
+
+def test_a_full_key_memory_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadkit.io import stored
+
+    monkeypatch.setattr(stored, "KEY_CACHE", 2)
+    inner = _CountingKeys()
+    keys = stored._PlanKeys(inner)
+    assert keys.counts({"held-1", "held-2"}) == {"held-1": 2, "held-2": 2}
+    assert keys.counts({"held-1", "held-3"}) == {"held-1": 2, "held-3": 2}
+    assert keys.counts({"held-2"}) == {"held-2": 2}  # forgotten when the memory started over
+    assert inner.asked == [["held-1", "held-2"], ["held-3"], ["held-2"]]
+
+
+def test_indexes_of_one_rule_set_share_its_compiled_rules() -> None:
+    first = DuplicateIndex(DEFAULT_LEAD_RULES)
+    second = DuplicateIndex(DEFAULT_LEAD_RULES)
+    assert first.compiled is second.compiled
+    assert DuplicateIndex(DEFAULT_LEAD_RULES, compound_keys=False).compiled is not first.compiled
