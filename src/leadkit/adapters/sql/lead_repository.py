@@ -16,7 +16,7 @@ from leadkit.adapters.sql.repository import _Rows, _storable, _version_number
 from leadkit.adapters.sql.rows import activity_rows, lead_columns, note_rows, stakeholder_rows
 from leadkit.adapters.sql.schema import leads
 from leadkit.adapters.sql.scores import rescore_page
-from leadkit.adapters.sql.statements import _Prepared
+from leadkit.adapters.sql.statements import LEAD_QUERY_COLUMNS, _Prepared
 from leadkit.errors import (
     AlreadyExists,
     ConcurrencyConflict,
@@ -56,9 +56,8 @@ bound parameters)."""
 _GET_MANY: Final = select(leads.c.id, leads.c.version, leads.c.document).where(
     leads.c.id.in_(bindparam("ids", expanding=True))
 )
-_QUERY_COLUMNS: Final = tuple(c.key for c in leads.c if c.key not in ("id", "version", "document"))
 _STORED_MANY: Final = select(
-    leads.c.id, leads.c.version, *(leads.c[c] for c in _QUERY_COLUMNS)
+    leads.c.id, leads.c.version, *(leads.c[c] for c in LEAD_QUERY_COLUMNS)
 ).where(leads.c.id.in_(bindparam("ids", expanding=True)))
 """The versions and query columns of stored leads (what a bulk save compares)."""
 _LOCK_MANY: Final = _STORED_MANY.order_by(leads.c.id).with_for_update()
@@ -381,7 +380,7 @@ class SqlLeadRepository(_Rows):
         for values in sorted(rows, key=_by_key):
             stored = before[values["key"]]
             changed = frozenset(
-                c for c, old in zip(_QUERY_COLUMNS, stored[2:], strict=True) if values[c] != old
+                c for c, old in zip(LEAD_QUERY_COLUMNS, stored[2:], strict=True) if values[c] != old
             )
             groups.setdefault(changed, []).append(values)
         for changed, group in groups.items():

@@ -115,6 +115,11 @@ def _columns(table: Table, *, without: tuple[str, ...] = ()) -> list[str]:
     return [c.key for c in table.c if c.key not in without]
 
 
+LEAD_QUERY_COLUMNS: Final = tuple(_columns(leads, without=("id", "version", "document")))
+"""The columns of a lead row a bulk save compares with the stored row (see
+:meth:`_Statements.update_lead_setting`)."""
+
+
 @attrs.frozen
 class _RecordStatements:
     columns: tuple[str, ...]
@@ -168,12 +173,7 @@ class _Statements:
             update(leads).where(leads.c.id == key, leads.c.version == bindparam("expected")),
             _columns(leads, without=("id",)),
         )
-        self.lead_query_columns: Final = tuple(
-            _columns(leads, without=("id", "version", "document"))
-        )
-        """The columns of a lead row a bulk save compares with the stored row."""
-        self._dialect = dialect
-        self._lead_updates: dict[frozenset[str], _Prepared] = {}
+        self._dialect, self._lead_updates = dialect, dict[frozenset[str], _Prepared]()
         self.delete_lead = prepared(delete(leads).where(leads.c.id == key))
         self.delete_lead_versioned = prepared(
             delete(leads).where(leads.c.id == key, leads.c.version == bindparam("expected"))
@@ -225,7 +225,7 @@ class _Statements:
         if found is None:
             columns = [
                 c for c in _columns(leads, without=("id",))
-                if c in changed or c not in self.lead_query_columns
+                if c in changed or c not in LEAD_QUERY_COLUMNS
             ]  # fmt: skip
             stmt = update(leads).where(
                 leads.c.id == bindparam("key"), leads.c.version == bindparam("expected")
