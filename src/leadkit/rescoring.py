@@ -16,7 +16,7 @@ leads and the events are the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Final, Protocol, cast, runtime_checkable
 
@@ -40,6 +40,7 @@ __all__ = [
     "RescoredPage",
     "RescoringRepository",
     "presence_fields",
+    "rescored_leads",
     "rescoring_repository",
 ]
 
@@ -278,6 +279,20 @@ class RescoringRepository(Protocol):
         deleted, and what ``rescore`` raises.
         """
         ...
+
+
+def rescored_leads(
+    leads: Iterable[Lead], rescore: Callable[[Lead], LeadScored | None]
+) -> list[Lead]:
+    """The leads of ``leads`` that ``rescore`` gives an event for, each with that score
+    recorded (``record_score``: the same event in its pending events): what a repository
+    without a score-only write saves whole. Raises what ``rescore`` raises."""
+    changed = []
+    for lead in leads:
+        event = rescore(lead)
+        if event is not None:
+            changed.append(lead.record_score(event.score, at=event.at, by=event.by))
+    return changed
 
 
 def rescoring_repository(repository: LeadRepository) -> RescoringRepository | None:

@@ -102,8 +102,35 @@ def test_a_blended_model_without_its_predictive_model_is_refused() -> None:
 def test_both_adapters_offer_the_port_and_others_do_not() -> None:
     memory = MemoryStore()
     with memory.unit_of_work() as uow:
-        assert rescoring_repository(uow.leads) is None  # scan + save_many serve it
+        found: object = rescoring_repository(uow.leads)
+        assert found is uow.leads
     assert rescoring_repository(object()) is None  # type: ignore[arg-type]
+
+
+def test_the_memory_store_rescores_a_page_saving_the_changed_leads_whole() -> None:
+    memory = MemoryStore()
+    with memory.unit_of_work() as uow:
+        for n in range(3):
+            uow.leads.add(_lead(n, need=Need.MUST_HAVE) if n == 1 else _lead(n))
+        uow.commit()
+    rescorer = LeadRescorer(BCM_MODEL, at=AT, by=ADA)
+    with memory.unit_of_work() as uow:
+        first = uow.leads.rescore_page(  # type: ignore[attr-defined]
+            _QUERY, limit=2, after=None, shard=None, rescore=rescorer
+        )
+        events = uow.events
+        uow.commit()
+    with memory.unit_of_work() as uow:
+        stored = [uow.leads.get(LeadId(f"L00{n}")) for n in range(3)]
+
+    assert first.seen == first.changed == 2
+    assert first.next_cursor is not None
+    assert [e.lead_id.value for e in events] == ["L000", "L001"]
+    assert [(x.version, x.score) for x in stored] == [
+        (2, events[0].score.value),  # type: ignore[attr-defined]
+        (2, events[1].score.value),  # type: ignore[attr-defined]
+        (1, None),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
