@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from leadkit.adapters.memory import MemoryStore
-from leadkit.adapters.sql import SqlStore
+from leadkit.adapters.sql import SqlStore, scores
 from leadkit.adapters.sql.scores import ScoreDocuments
 from leadkit.errors import ConcurrencyConflict, InvalidValue, NotFound
 from leadkit.events import LeadScored
@@ -31,6 +31,7 @@ from leadkit.scoring import (
     IsSet,
     Not,
     OneOf,
+    Score,
     ScoringModel,
     score_lead,
 )
@@ -407,3 +408,22 @@ def test_payloads_given_with_events_must_be_one_per_event(tmp_path: Path) -> Non
         assert event is not None
         with pytest.raises(ValueError, match="one payload"):
             uow._record([event], [])
+
+
+def test_a_pattern_s_event_copies_every_field_of_the_event_and_its_score() -> None:
+    event = _by_whole_leads(_lead(1))
+    assert event is not None
+    other = LeadId("L777")
+
+    copy = scores._clone(event, other)
+
+    assert [a.name for a in attrs.fields(Score)] == [
+        "lead_id", "value", "stars", "max_stars", "rating", "source", "model_id",
+        "model_version", "explanation",
+    ]  # fmt: skip
+    assert [a.name for a in attrs.fields(LeadScored)] == [
+        "lead_id", "at", "by", "score", "previous",
+    ]  # fmt: skip
+    assert copy == attrs.evolve(
+        event, lead_id=other, score=attrs.evolve(event.score, lead_id=other)
+    )

@@ -28,7 +28,6 @@ from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import Any, Final, NoReturn, Protocol
 
-import attrs
 from sqlalchemy import bindparam, literal_column, select, update
 
 from leadkit.adapters.sql.queries import page_statement, read_cursor
@@ -212,39 +211,47 @@ class _Pattern:
     template: :meth:`event` makes the lead's), the score fields' text before and after, the
     score sort key and the outbox payload split around the lead's id (None: encode each)."""
 
-    __slots__ = ("_event", "_score", "new_text", "old_text", "parts", "score_key")
+    __slots__ = ("_template", "new_text", "old_text", "parts", "score_key")
 
     def __init__(self, event: LeadScored, old_text: str, new_text: str) -> None:
-        score = event.score
-        self._score = tuple((n, getattr(score, n)) for n in _SCORE_SLOTS if n != "lead_id")
-        self._event = tuple(
-            (n, getattr(event, n)) for n in _EVENT_SLOTS if n not in ("lead_id", "score")
-        )
+        self._template = event
         self.old_text = old_text
         self.new_text = new_text
-        self.score_key = score_sort_value(score.value)
+        self.score_key = score_sort_value(event.score.value)
         self.parts: list[str] | None = None
 
     def event(self, lead_id: LeadId) -> LeadScored:
         """The template event with ``lead_id`` (in the event and its score): equal to the
         one the rescorer gives for the lead, built without running the constructors again
         (every other value is the template's, checked when it was built)."""
-        score = _new(Score)
-        _set(score, "lead_id", lead_id)
-        for name, value in self._score:
-            _set(score, name, value)
-        event = _new(LeadScored)
-        _set(event, "lead_id", lead_id)
-        _set(event, "score", score)
-        for name, value in self._event:
-            _set(event, name, value)
-        return event
+        return _clone(self._template, lead_id)
+
+
+def _clone(t: LeadScored, lead_id: LeadId) -> LeadScored:
+    """``t`` with ``lead_id`` in it and its score, field by field (a test pins the fields of
+    both classes: a new one must be copied here)."""
+    s = t.score
+    score = _new(Score)
+    _set(score, "lead_id", lead_id)
+    _set(score, "value", s.value)
+    _set(score, "stars", s.stars)
+    _set(score, "max_stars", s.max_stars)
+    _set(score, "rating", s.rating)
+    _set(score, "source", s.source)
+    _set(score, "model_id", s.model_id)
+    _set(score, "model_version", s.model_version)
+    _set(score, "explanation", s.explanation)
+    event = _new(LeadScored)
+    _set(event, "lead_id", lead_id)
+    _set(event, "at", t.at)
+    _set(event, "by", t.by)
+    _set(event, "score", score)
+    _set(event, "previous", t.previous)
+    return event
 
 
 _new: Final = object.__new__
 _set: Final = object.__setattr__
-_SCORE_SLOTS: Final = tuple(a.name for a in attrs.fields(Score))
-_EVENT_SLOTS: Final = tuple(a.name for a in attrs.fields(LeadScored))
 
 
 class _Page:
@@ -308,8 +315,8 @@ class _Page:
             events.append(pattern.event(lead_id))
             parts = pattern.parts
             payloads.append(None if parts is None else join(encode_basestring(key), parts))
-            text = f"{document[:start]}{pattern.new_text}{document[end : -len(tail)]}"
-            new = f'{text},"version":{version + 1}}}}}'
+            middle = document[end : -len(tail)]
+            new = f'{document[:start]}{pattern.new_text}{middle},"version":{version + 1}}}}}'
             updates.append((version + 1, new, pattern.score_key, key, version))
         self.reused += reused
 
@@ -367,7 +374,11 @@ class _Page:
         old = texts._text(whole, _score_of(lead))
         new = texts._text(whole, _event_score(event))
         pattern = _Pattern(event, old, new)
-        if pattern.event(event.lead_id) == event:  # the template gives the rescorer's event
+        if (
+            type(event) is LeadScored
+            and type(event.score) is Score
+            and pattern.event(event.lead_id) == event  # the template gives the same event
+        ):
             pattern.parts = _payload_parts(self._converter, pattern, event, payload)
             patterns[values] = pattern
 
