@@ -39,6 +39,7 @@ __all__ = [
     "LeadRescorer",
     "RescoredPage",
     "RescoringRepository",
+    "blank_tested",
     "presence_fields",
     "rescored_leads",
     "rescoring_repository",
@@ -79,17 +80,27 @@ def _fields_of(predicate: object) -> Iterator[str]:
 
 
 def _tests_presence_only(leaf: object) -> bool:
-    """Whether ``leaf`` is an ``IsSet`` whose compiled test is ``lead.<field> is not None``."""
+    """Whether ``leaf`` is an ``IsSet`` whose compiled test is ``lead.<field> is not None``
+    or, for other text fields, ``bool(lead.<field>.strip())``."""
     if not isinstance(leaf, IsSet) or "." in leaf.field:
         return False
     kind = field_spec(leaf.field).kind
-    return kind in _UNSET_KINDS or (kind is ScoringFieldKind.TEXT and leaf.field in _PRESENCE_TEXT)
+    return kind in _UNSET_KINDS or kind is ScoringFieldKind.TEXT
+
+
+def blank_tested(field: str) -> bool:
+    """Whether ``IsSet(field)`` of a presence field (:func:`presence_fields`) tests its
+    text for blankness (``bool(text.strip())``: a text field other than e-mail, website and
+    phones) rather than for a value (``is not None``). Raises ConfigurationError for a
+    field that is not scorable."""
+    return field_spec(field).kind is ScoringFieldKind.TEXT and field not in _PRESENCE_TEXT
 
 
 def presence_fields(model: ScoringModel) -> frozenset[str]:
-    """The lead fields ``model``'s criteria only test for presence (``IsSet`` of a field
-    whose test is ``value is not None``): the score depends on whether they hold a value,
-    not on which. Raises nothing for a checked model."""
+    """The lead fields ``model``'s criteria only test for presence (``IsSet`` of a top-level
+    option, money, date or text field: ``value is not None``, or for text other than e-mail,
+    website and phones ``bool(value.strip())``, see :func:`blank_tested`): the score depends
+    on whether they hold a value, not on which. Raises nothing for a checked model."""
     presence: set[str] = set()
     valued: set[str] = set()
     for criterion in model.criteria:

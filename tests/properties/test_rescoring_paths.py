@@ -199,13 +199,15 @@ def test_the_rescorer_lists_what_the_model_reads_and_nothing_with_a_predictive_m
     assert "description" not in fields
 
 
-def _copy(lead: Lead, n: int, email: str | None) -> Lead:
-    """``lead`` under another id, its e-mail (when it has one) replaced by ``email``: the
-    same pattern of scored values, so the score-only path reuses the first one's result."""
+def _copy(lead: Lead, n: int, email: str | None, company: int) -> Lead:
+    """``lead`` under another id, its e-mail (when it has one) replaced by ``email`` and its
+    company by another as blank or not: the same pattern of scored values, so the
+    score-only path reuses the first one's result."""
     copy = attrs.evolve(lead, id=LeadId(f"{lead.id.value[:80]}-c{n}"))
     if lead.email is not None and email is not None:
         copy = attrs.evolve(copy, email=EmailAddress(email))
-    return copy
+    names = ("Zeta AG", "Acme", 'Ünïcode & Co "quoted"') if lead.company.strip() else ("", " \t ")
+    return attrs.evolve(copy, company=names[company % len(names)])
 
 
 @st.composite
@@ -215,7 +217,9 @@ def repeated_leads(draw: st.DrawFn) -> list[Lead]:
     stored = draw(stored_leads())
     emails = st.none() | st.sampled_from(["a@example.com", "zz.top@example.org"])
     copies = [
-        _copy(lead, n, draw(emails)) for lead in stored for n in range(draw(st.integers(1, 3)))
+        _copy(lead, n, draw(emails), draw(st.integers(0, 2)))
+        for lead in stored
+        for n in range(draw(st.integers(1, 3)))
     ]
     return stored + copies
 

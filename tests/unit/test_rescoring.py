@@ -21,12 +21,19 @@ from leadkit.fields import Budget, Need
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery, LeadSort
-from leadkit.rescoring import LeadRescorer, RescoredPage, presence_fields, rescoring_repository
+from leadkit.rescoring import (
+    LeadRescorer,
+    RescoredPage,
+    blank_tested,
+    presence_fields,
+    rescoring_repository,
+)
 from leadkit.scoring import (
     BCM_MODEL,
     AllOf,
     AnyOf,
     Blend,
+    Contains,
     Criterion,
     IsSet,
     Not,
@@ -294,8 +301,9 @@ def test_a_rescorer_reading_a_field_it_did_not_list_gets_the_whole_lead(store: S
 # Rescoring by patterns (SQLite): presence fields, the memo, and the documents it refuses
 
 
-def test_bcm_tests_only_the_presence_of_e_mail_phones_and_value() -> None:
+def test_bcm_tests_only_the_presence_of_company_e_mail_phones_and_value() -> None:
     assert presence_fields(BCM_MODEL) == {
+        "company",
         "email",
         "business_phone",
         "mobile_phone",
@@ -309,7 +317,8 @@ def test_bcm_tests_only_the_presence_of_e_mail_phones_and_value() -> None:
         (IsSet("email"), {"email"}),
         (Not(IsSet("budget")), {"budget"}),  # an option: set or not
         (IsSet("estimated_close_date"), {"estimated_close_date"}),
-        (IsSet("company"), set()),  # text: blank text is not set, so the value counts
+        (IsSet("company"), {"company"}),  # text: set when not blank
+        (AllOf((IsSet("company"), Contains("company", "AG"))), set()),  # the text read
         (IsSet("notes"), set()),  # a count
         (IsSet("custom_fields.size"), set()),
         (AllOf((IsSet("budget"), OneOf("budget", (Budget.WILL_BUY,)))), set()),  # value read
@@ -324,6 +333,24 @@ def test_a_field_is_a_presence_field_only_when_every_test_of_it_is_is_set(
     )
 
     assert presence_fields(model) == presence
+
+
+@pytest.mark.parametrize(
+    ("field", "blank"),
+    [
+        ("company", True),
+        ("topic", True),
+        ("email", False),
+        ("mobile_phone", False),
+        ("website", False),
+        ("budget", False),
+        ("estimated_value", False),
+    ],
+)
+def test_text_fields_but_e_mail_website_and_phones_are_tested_for_blankness(
+    field: str, blank: bool
+) -> None:
+    assert blank_tested(field) is blank
 
 
 def test_a_predictive_rescorer_has_no_presence_fields() -> None:

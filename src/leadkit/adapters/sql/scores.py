@@ -38,7 +38,7 @@ from leadkit.fastcodec import compile_evolver
 from leadkit.fields import Rating
 from leadkit.lead import Lead
 from leadkit.ports import LeadQuery, check_scan_limit, encode_cursor, score_sort_value
-from leadkit.rescoring import LeadRescorer, RescoredPage
+from leadkit.rescoring import LeadRescorer, RescoredPage, blank_tested
 from leadkit.scoring.result import Score
 from leadkit.serialization import LeadkitConverter
 from leadkit.shards import Shard
@@ -283,21 +283,23 @@ class _Page:
         patterns = self._patterns
         if patterns is None:
             for row in rows:
-                self.rescore(row, _MISS)
+                self.rescore(row, None)
             return
         events, payloads, updates = self.events, self.payloads, self.updates
         get, valid, join = patterns.get, _ID_PATTERN.fullmatch, str.join
+        texts = patterns[_COLUMNS][1]
         reused = 0
         for row in rows:
             key, version, document = row[0], row[1], row[2]
             if row[4] != key or type(version) is not int or valid(key) is None:
-                self.rescore(row, _OFF)
+                self.rescore(row, None)
                 continue
-            pattern = get(row[5:], _MISS)
+            values = _pattern(row, texts)
+            pattern = get(values, _MISS)
             if pattern is None:
                 continue
             if pattern is _MISS:
-                self.rescore(row, pattern)
+                self.rescore(row, values)
                 continue
             tail = f',"version":{version}}}}}'
             start = document.rfind(_START)
@@ -307,7 +309,7 @@ class _Page:
                 and document.endswith(tail)
                 and document[start:end] == pattern.old_text
             ):
-                self.rescore(row, _OFF)
+                self.rescore(row, None)
                 continue
             reused += 1
             lead_id = _new(LeadId)
@@ -320,9 +322,9 @@ class _Page:
             updates.append((version + 1, new, pattern.score_key, key, version))
         self.reused += reused
 
-    def rescore(self, row: Sequence[Any], pattern: object) -> None:
-        """Rescore the lead of ``row`` by reading it; with ``pattern`` _MISS remember what
-        its pattern gives."""
+    def rescore(self, row: Sequence[Any], values: Hashable | None) -> None:
+        """Rescore the lead of ``row`` by reading it; remember what its pattern ``values``
+        gives (None: a lead whose pattern is not to be remembered)."""
         key, version, document = row[0], row[1], row[2]
         lead = _read(self._repository, self._reader, key, version, document)
         partial = self._reader is not None
@@ -336,12 +338,12 @@ class _Page:
             event = self._rescore(lead)
         patterns = self._patterns
         if event is None:
-            if patterns is not None and pattern is _MISS:
-                self._remember(patterns, row[5:], partial, None, lead, document)
+            if patterns is not None and values is not None:
+                self._remember(patterns, values, partial, None, lead, document)
             return
         payload = self._converter.dumps(event)
-        if patterns is not None and pattern is _MISS:
-            self._remember(patterns, row[5:], partial, (event, payload), lead, document)
+        if patterns is not None and values is not None:
+            self._remember(patterns, values, partial, (event, payload), lead, document)
         whole = _whole(self._repository, lead, self._reader, key, version, document)
         new = self._documents.document(lead, document, event, whole)
         self.events.append(event)
@@ -398,7 +400,8 @@ def _patterns_of(
     patterns = rescore.patterns((_PATTERN_OWNER, conn.dialect.name))
     if _OFF in patterns:
         return None
-    patterns.setdefault(_COLUMNS, _pattern_columns(rescore))
+    if _COLUMNS not in patterns:
+        patterns[_COLUMNS] = _pattern_columns(rescore)
     return patterns
 
 
@@ -406,16 +409,31 @@ _COLUMNS: Final = "columns"
 """The key under which a pattern memo keeps the SQL of its pattern columns."""
 
 
-def _pattern_columns(rescore: LeadRescorer) -> str:
+def _pattern_columns(rescore: LeadRescorer) -> tuple[str, int]:
     """The SQL (SQLite) of the columns a lead's pattern is read from: the document's lead
-    id, the JSON texts of the fields' values in one array, and the JSON type of each
-    presence field's value."""
+    id, the JSON texts of the fields' values in one array, the JSON type of each presence
+    field's value, then the text of each blank-tested one (:func:`_pattern`); and how many
+    columns come before those texts."""
     fields = rescore.fields or frozenset()
     valued = sorted(fields - {"id", "version"} - rescore.presence)
     paths = ", ".join(f"'$.data.{name}'" for name in valued)  # 2 or more: an array
     columns = ["p.document ->> '$.data.id'", f"json_extract(p.document, '$.schema', {paths})"]
-    columns += [f"json_type(p.document, '$.data.{n}')" for n in sorted(rescore.presence)]
-    return ", ".join(columns)
+    typed = sorted(f for f in rescore.presence if not blank_tested(f))
+    columns += [f"json_type(p.document, '$.data.{name}')" for name in typed]
+    texts = sorted(f for f in rescore.presence if blank_tested(f))
+    columns += [f"p.document ->> '$.data.{name}'" for name in texts]
+    return ", ".join(columns), len(columns) - len(texts) + 4
+
+
+def _pattern(row: Sequence[Any], texts: int) -> Hashable:
+    """The pattern of a row read with :func:`_pattern_columns`'s columns (from ``row[5]``
+    on): the values as read, each blank-tested text as whether it is blank (None stays)."""
+    if texts == len(row):
+        return tuple(row[5:])
+    return (
+        *row[5:texts],
+        *(v if type(v) is not str else bool(v.strip()) for v in row[texts:]),
+    )
 
 
 def _fetch_with_pattern(
@@ -429,7 +447,7 @@ def _fetch_with_pattern(
     page = page_statement(query, limit, position).subquery("p")
     statement = select(
         page.c.id, page.c.version, page.c.document, page.c.sort_value,
-        literal_column(patterns[_COLUMNS]),
+        literal_column(patterns[_COLUMNS][0]),
     )  # fmt: skip
     store = repository._store
     try:
