@@ -216,8 +216,11 @@ def fold_search(text: str) -> str:
     spelled out, the umlaut spellings ``ue``/``oe``/``ae`` read as ``u``/``o``/``a`` and every
     run of white space one space, so ``mueller``, ``muller`` and ``Müller`` fold alike, and
     ``Ostrom`` and ``Öström``. Both adapters compare folded texts."""
-    text = unicodedata.normalize("NFKD", text.casefold().translate(_SPELLED_OUT))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    if text.isascii():  # no accent, no letter to spell out: case-folding is lowering
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKD", text.casefold().translate(_SPELLED_OUT))
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return _SPACES.sub(" ", _UMLAUT_SPELLING.sub("", text)).strip()
 
 
