@@ -24,7 +24,9 @@ from itertools import combinations
 os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
 
 from leadkit.duplicates import DEFAULT_LEAD_RULES, ScanReport, scan_report
-from leadkit.testing.dupdata import PairQuality, generate_leads, pair_quality
+from leadkit.duplicates.compiled import compile_rule_set
+from leadkit.duplicates.record_view import RecordType
+from leadkit.testing.dupdata import LeadRow, PairQuality, generate_leads, pair_quality
 
 
 def _quality(report: ScanReport, truth: frozenset[tuple[str, str]]) -> tuple[PairQuality, ...]:
@@ -35,7 +37,9 @@ def _quality(report: ScanReport, truth: frozenset[tuple[str, str]]) -> tuple[Pai
     return pair_quality(matched, truth), pair_quality(grouped, truth)
 
 
-def _run(label: str, records: list, truth: frozenset, **options: object) -> dict[str, float]:
+def _run(
+    label: str, records: list, truth: frozenset, **options: object
+) -> tuple[dict[str, float], ScanReport]:
     wall, cpu = time.perf_counter(), time.process_time()
     report = scan_report(records, DEFAULT_LEAD_RULES, **options)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -46,7 +50,72 @@ def _run(label: str, records: list, truth: frozenset, **options: object) -> dict
         f"pairs {pairs.describe()}; groups {groups.describe()}",
         flush=True,
     )
-    return {"wall": wall, "per": per, "p": pairs.precision, "r": pairs.recall}
+    return {"wall": wall, "per": per, "p": pairs.precision, "r": pairs.recall}, report
+
+
+def _row_text(row: LeadRow) -> str:
+    return (
+        f"{row.first_name} {row.last_name} | {row.company or '-'} | {row.email or '-'} | "
+        f"{row.business_e164 or '-'} {row.mobile_e164 or '-'} | {row.postal_code}"
+    )
+
+
+def _explain(
+    report: ScanReport, rows: list[LeadRow], records: list, truth: frozenset, examples: int
+) -> None:
+    """Where the compound scan's pairs go wrong: each missed true pair is either one no rule
+    matches (the rules' limit on this data) or one a rule matches that blocking never compared
+    (lost by blocking); each wrong pair is listed by the rule that matched it, with how many
+    are two generated people with the same name at the same company."""
+    compiled = compile_rule_set(DEFAULT_LEAD_RULES)
+    rules = compiled.by_base.get(RecordType.LEAD, ())
+    rules = [r for r in rules if r.rule.matching_type is RecordType.LEAD]
+    prepared = {str(r.record_id): compiled.prepare(r) for r in records}
+    by_id = {row.id: row for row in rows}
+    found: dict[tuple[str, str], str] = {}
+    for group in report.groups:
+        for edge in group.edges:
+            a, b = sorted((str(edge.record.record_id), str(edge.candidate.record_id)))
+            found[a, b] = edge.rule
+    stops = report.stop_keys
+    print(
+        f"  stop keys (skipped blocks): {len(stops):,}; largest: "
+        + ", ".join(f"{s.key} ({s.count:,})" for s in stops[:5])
+    )
+    missed = sorted(truth - found.keys())
+    blocked = [
+        pair
+        for pair in missed
+        if any(
+            r.evaluate(prepared[pair[0]], prepared[pair[1]]) is not None
+            or r.evaluate(prepared[pair[1]], prepared[pair[0]]) is not None
+            for r in rules
+        )
+    ]
+    print(
+        f"  missed true pairs: {len(missed):,}: no rule matches {len(missed) - len(blocked):,}, "
+        f"a rule matches but blocking never compared them {len(blocked):,}"
+    )
+    for a, b in blocked[:examples]:
+        print(f"    lost by blocking: {_row_text(by_id[a])}  ~  {_row_text(by_id[b])}")
+    wrong: dict[str, list[tuple[str, str]]] = {}
+    for pair, rule in found.items():
+        if pair not in truth:
+            wrong.setdefault(rule, []).append(pair)
+    for rule, pairs in sorted(wrong.items(), key=lambda item: -len(item[1])):
+        twins = sum(
+            by_id[a].company != ""
+            and by_id[a].company == by_id[b].company
+            and (by_id[a].first_name, by_id[a].last_name)
+            == (by_id[b].first_name, by_id[b].last_name)
+            for a, b in pairs
+        )
+        print(
+            f"  wrong pairs by {rule}: {len(pairs):,} (same first and last name at the same "
+            f"company, different generated people: {twins:,})"
+        )
+        for a, b in sorted(pairs)[:examples]:
+            print(f"    {_row_text(by_id[a])}  ~  {_row_text(by_id[b])}")
 
 
 def main() -> None:
@@ -54,20 +123,30 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--seed", type=int, default=20240501)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline scan")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        metavar="EXAMPLES",
+        help="also say where the missed and wrong pairs come from, with EXAMPLES examples each",
+    )
     args = parser.parse_args()
     for size in args.sizes:
         dataset = generate_leads(size, seed=args.seed)
         records = [row.to_record() for row in dataset.rows]
         truth = dataset.duplicate_pairs()
         print(f"=== scan of {size:,} generated leads ({len(truth):,} true pairs) ===", flush=True)
-        base = None if args.no_baseline else _run("baseline", records, truth, compound_keys=False)
-        new = _run("compound", records, truth)
+        base = None
+        if not args.no_baseline:
+            base, _ = _run("baseline", records, truth, compound_keys=False)
+        new, report = _run("compound", records, truth)
         if base is not None:
             print(
                 f"  ratio    : comparisons/record {new['per'] / base['per']:.2f}x, wall "
                 f"{new['wall'] / base['wall']:.2f}x, precision {new['p'] - base['p']:+.3f}, "
                 f"recall {new['r'] - base['r']:+.3f} (compound against baseline)"
             )
+        if args.explain is not None:
+            _explain(report, list(dataset.rows), records, truth, args.explain)
 
 
 if __name__ == "__main__":
