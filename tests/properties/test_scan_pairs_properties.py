@@ -10,10 +10,55 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadkit import Shard
-from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex, DuplicateRecord, RecordType
+from leadkit.duplicates import (
+    DEFAULT_LEAD_RULES,
+    Blocking,
+    Condition,
+    DuplicateIndex,
+    DuplicateRecord,
+    DuplicateRule,
+    DuplicateRuleSet,
+    RecordType,
+    Similarity,
+)
 from leadkit.duplicates.engine import _pair_edges, scan_report
 from leadkit.duplicates.record_view import duplicate_record
 from leadkit.testing.dupdata import generate_leads
+
+# Blanks equal blanks and inactive records take part: the other branches of the key choice.
+_BLANKS_MATCH = DuplicateRuleSet(
+    name="blanks match",
+    rules=[
+        DuplicateRule(
+            name="name-and-company",
+            base_type=RecordType.LEAD,
+            matching_type=RecordType.LEAD,
+            conditions=(
+                Condition.similar(
+                    "full_name", 80, Similarity.JARO_WINKLER, blocking=(Blocking.prefix(2),)
+                ),
+                Condition.exact("company"),
+            ),
+            ignore_blank=False,
+            exclude_inactive=False,
+        ),
+        DuplicateRule(
+            name="postal-code",
+            base_type=RecordType.LEAD,
+            matching_type=RecordType.LEAD,
+            conditions=(Condition.exact("postal_code"),),
+            ignore_blank=False,
+        ),
+        DuplicateRule(
+            name="lead-contact-email",
+            base_type=RecordType.LEAD,
+            matching_type=RecordType.CONTACT,
+            conditions=(Condition.exact("email"), Condition.exact("company")),
+            exclude_inactive=False,
+        ),
+    ],
+)
+RULE_SETS = st.sampled_from([DEFAULT_LEAD_RULES, _BLANKS_MATCH])
 
 # Few distinct values, so that records collide on keys and rules match.
 _NAMES = st.lists(
@@ -53,9 +98,13 @@ def _mixed(draw: st.DrawFn) -> list[DuplicateRecord]:
 
 
 def _reference(
-    stored: list[DuplicateRecord], block: int, compound: bool, shard: Shard | None
+    stored: list[DuplicateRecord],
+    rules: DuplicateRuleSet,
+    block: int,
+    compound: bool,
+    shard: Shard | None,
 ) -> tuple[dict[tuple[object, object], object], int]:
-    index = DuplicateIndex(DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound)
+    index = DuplicateIndex(rules, max_block_size=block, compound_keys=compound)
     prepared = sorted(
         (index.compiled.prepare(duplicate_record(r)) for r in stored), key=lambda p: p.ref
     )
@@ -67,22 +116,26 @@ def _reference(
 @settings(max_examples=60, deadline=None)
 @given(
     stored=_mixed(),
+    rules=RULE_SETS,
     block=st.sampled_from([1, 2, 3, 5, 40, 1000]),
     compound=st.booleans(),
     count=st.integers(1, 3),
     data=st.data(),
 )
 def test_scan_pairs_equal_the_index_lookups(
-    stored: list[DuplicateRecord], block: int, compound: bool, count: int, data: st.DataObject
+    stored: list[DuplicateRecord],
+    rules: DuplicateRuleSet,
+    block: int,
+    compound: bool,
+    count: int,
+    data: st.DataObject,
 ) -> None:
     shard = None if count == 1 else Shard(data.draw(st.integers(0, count - 1)), count)
-    report = scan_report(
-        stored, DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound, shard=shard
-    )
-    edges, comparisons = _reference(stored, block, compound, shard)
+    report = scan_report(stored, rules, max_block_size=block, compound_keys=compound, shard=shard)
+    edges, comparisons = _reference(stored, rules, block, compound, shard)
     found = {(e.record, e.candidate): e for g in report.groups for e in g.edges}
     assert found == edges
     assert report.comparisons == comparisons
-    index = DuplicateIndex(DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound)
+    index = DuplicateIndex(rules, max_block_size=block, compound_keys=compound)
     index.rebuild(stored)
     assert report.stop_keys == index.stats().stop_keys

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex, RecordType
-from leadkit.duplicates.compiled import compile_rule_set
+from leadkit.duplicates import (
+    DEFAULT_LEAD_RULES,
+    Condition,
+    DuplicateIndex,
+    DuplicateRecord,
+    DuplicateRule,
+    DuplicateRuleSet,
+    RecordType,
+)
+from leadkit.duplicates.compiled import MAX_COMPOUND_KEYS, compile_rule_set
 from leadkit.duplicates.engine import _pair_edges, scan_report
 from leadkit.duplicates.record_view import duplicate_record
-from leadkit.duplicates.scan_pairs import scanned_rules
+from leadkit.duplicates.scan_pairs import _keys_once, _wanted, scanned_rules
 from leadkit.testing.dupdata import generate_leads
 
 RECORDS = [row.to_record() for row in generate_leads(400, seed=11).rows]
@@ -47,3 +55,33 @@ def test_a_scan_of_leads_looks_up_only_the_rules_against_leads() -> None:
         "lead-account-same-company",
         "lead-account-same-website",
     ]
+
+
+def test_keys_made_once_are_the_index_keys_and_the_lookup_keys() -> None:
+    phones = tuple(f"+4670123{i:04d}" for i in range(MAX_COMPOUND_KEYS + 1))
+    many = DuplicateRecord(
+        record_type=RecordType.LEAD, record_id="L-many", phones=phones, full_name="Anna Berg"
+    )
+    blank = DuplicateRecord(record_type=RecordType.LEAD, record_id="L-blank", active=False)
+    rules = DuplicateRuleSet(
+        name="phones at a company",
+        rules=[
+            DuplicateRule(
+                name="phone-name",
+                base_type=RecordType.LEAD,
+                matching_type=RecordType.LEAD,
+                conditions=(Condition.exact("phones"), Condition.exact("full_name")),
+                ignore_blank=False,
+            ),
+            *DEFAULT_LEAD_RULES.rules,
+        ],
+    )
+    compiled = compile_rule_set(rules)
+    scanned = scanned_rules(compiled, {RecordType.LEAD})[RecordType.LEAD]
+    for record in [many, blank, *RECORDS[:50]]:
+        prepared = compiled.prepare(record)
+        keys, lookups = _keys_once(prepared, scanned)
+        assert keys == compiled.index_keys(prepared)
+        assert lookups == _wanted(prepared, scanned)
+    overflow = compiled.rules[0].overflow_key
+    assert overflow in _keys_once(compiled.prepare(many), scanned)[0]

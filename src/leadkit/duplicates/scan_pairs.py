@@ -116,6 +116,57 @@ def _refs(live: list[str], postings: Mapping[str, list[int]], own: int) -> list[
     return list(union)
 
 
+def _one_pass(
+    compiled: CompiledRuleSet, by_base: Mapping[RecordType, tuple[CompiledRule, ...]]
+) -> frozenset[RecordType]:
+    """The record types whose index keys come from the same rules, read on the same
+    values, as their lookup keys (every rule that may match them is one they are looked up
+    by, field for field): their keys are computed once, for both."""
+    same: set[RecordType] = set()
+    for record_type, matching in compiled.by_matching.items():
+        if matching == by_base.get(record_type) and all(
+            c.base == c.matching for rule in matching for c in rule.conditions
+        ):
+            same.add(record_type)
+    return frozenset(same)
+
+
+def _keys_once(record: Prepared, rules: Sequence[CompiledRule]) -> tuple[set[str], list[_Wanted]]:
+    """:meth:`CompiledRuleSet.index_keys` and :func:`_wanted` of a record whose index and
+    lookup keys are of the same rules on the same values (:func:`_one_pass`), each key made
+    once."""
+    index: set[str] = set()
+    found: list[_Wanted] = []
+    values_of = record.values
+    for rule in rules:
+        ignore_blank = rule.rule.ignore_blank
+        keys: list[list[str]] | None = []
+        for c in rule.conditions:
+            values = values_of[c.matching]
+            if values:
+                condition_keys = c.keys(values)
+                index.update(condition_keys)
+            elif ignore_blank:
+                keys = None
+                continue
+            else:
+                condition_keys = [c.blank_key]
+                index.add(c.blank_key)
+            if keys is not None:
+                keys.append(condition_keys)
+        if keys is None:  # a blank the rule ignores: it cannot match the record
+            continue
+        compound = rule.compound_keys(record, matching=True)
+        if rule.compound and len(rule.conditions) > 1:
+            index.update(compound if compound is not None else (rule.overflow_key,))
+        if rule.rule.exclude_inactive and not record.active:
+            continue
+        if compound is not None:
+            compound.append(rule.overflow_key)
+        found.append((rule, keys, compound))
+    return index, found
+
+
 def _index(
     compiled: CompiledRuleSet,
     records: Sequence[Prepared],
@@ -126,17 +177,23 @@ def _index(
     postings: dict[str, list[int]] = {}
     wanted: list[list[_Wanted] | None] = []
     index_keys = compiled.index_keys
+    once = _one_pass(compiled, by_base)
     for number, record in enumerate(records):
-        for key in index_keys(record):
+        record_type = record.ref.record_type
+        looked_up = shard is None or shard.holds(shard_key(record.ref))
+        keys: Collection[str]
+        if record_type in once:
+            keys, lookups = _keys_once(record, by_base[record_type])
+        else:
+            keys = index_keys(record)
+            lookups = _wanted(record, by_base.get(record_type, ())) if looked_up else []
+        for key in keys:
             posting = postings.get(key)
             if posting is None:
                 postings[key] = [number]
             else:
                 posting.append(number)
-        if shard is not None and not shard.holds(shard_key(record.ref)):
-            wanted.append(None)
-        else:
-            wanted.append(_wanted(record, by_base.get(record.ref.record_type, ())))
+        wanted.append(lookups if looked_up else None)
     return postings, wanted
 
 
