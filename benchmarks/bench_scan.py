@@ -7,25 +7,32 @@ default rules twice in the same run -- the baseline blocking on one condition pe
 for each: wall and CPU seconds, pair comparisons per record, and the pairwise precision and
 recall of the scan's matches and groups against the generated truth; then the ratios.
 ``--workers N`` also runs the compound scan in N processes (shards) and checks that their
-merged result equals the single-process one.
+merged result equals the single-process one; ``--lookups`` also times the scan as it was
+before its own pass (each record looked up in a ``DuplicateIndex``), for the CPU ratio;
+``--explain N`` says where the missed and the wrong pairs come from, with N examples each
+(a missed pair no rule matches, or one blocking never compared; wrong pairs by rule).
 
     python benchmarks/bench_scan.py                          # 100k
     python benchmarks/bench_scan.py --sizes 20000            # quick
     python benchmarks/bench_scan.py --sizes 1000000 --no-baseline
+    python benchmarks/bench_scan.py --sizes 100000 --lookups --explain 3
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from itertools import combinations
 
 os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
 
-from leadkit.duplicates import DEFAULT_LEAD_RULES, ScanReport, scan_report
+from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex, ScanReport, scan_report
 from leadkit.duplicates.compiled import compile_rule_set
-from leadkit.duplicates.record_view import RecordType
+from leadkit.duplicates.engine import _pair_edges
+from leadkit.duplicates.record_view import RecordType, duplicate_record
+from leadkit.scan_workers import scan_in_processes
 from leadkit.testing.dupdata import LeadRow, PairQuality, generate_leads, pair_quality
 
 
@@ -50,7 +57,44 @@ def _run(
         f"pairs {pairs.describe()}; groups {groups.describe()}",
         flush=True,
     )
-    return {"wall": wall, "per": per, "p": pairs.precision, "r": pairs.recall}, report
+    found = {"wall": wall, "cpu": cpu, "per": per, "p": pairs.precision, "r": pairs.recall}
+    return found, report
+
+
+def _lookups(records: list, cpu_new: float, comparisons: int) -> None:
+    """The scan as it was before its own pass: each record looked up in a DuplicateIndex of
+    all of them (``engine._pair_edges``), for the CPU ratio; the comparisons must agree."""
+    cpu = time.process_time()
+    index = DuplicateIndex(DEFAULT_LEAD_RULES)
+    prepared = sorted(
+        (index.compiled.prepare(duplicate_record(r)) for r in records), key=lambda p: p.ref
+    )
+    index.rebuild_prepared(prepared)
+    _, made = _pair_edges(index, prepared)
+    cpu = time.process_time() - cpu
+    print(
+        f"  lookups  : {cpu:8.1f} s CPU (the index-lookup scan); the scan's own pass takes "
+        f"{cpu_new / cpu:.2f}x its CPU; same comparisons: {made == comparisons}",
+        flush=True,
+    )
+
+
+def _workers(report: ScanReport, records: list, workers: int, one_wall: float) -> None:
+    """The compound scan again in ``workers`` processes (shards), checked against ``report``."""
+    wall = time.perf_counter()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time()
+    merged = scan_in_processes(records, DEFAULT_LEAD_RULES, workers=workers)
+    cpu = time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    wall = time.perf_counter() - wall
+    same = merged.groups == report.groups
+    print(
+        f"  {workers} workers: {wall:8.1f} s wall {cpu:8.1f} s CPU (all processes); "
+        f"wall {wall / one_wall:.2f}x the single process; same groups: {same}",
+        flush=True,
+    )
 
 
 def _row_text(row: LeadRow) -> str:
@@ -124,6 +168,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20240501)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline scan")
     parser.add_argument(
+        "--lookups", action="store_true", help="also time the index-lookup scan (the old path)"
+    )
+    parser.add_argument("--workers", type=int, default=0, help="also scan in N processes")
+    parser.add_argument(
         "--explain",
         type=int,
         metavar="EXAMPLES",
@@ -145,6 +193,10 @@ def main() -> None:
                 f"{new['wall'] / base['wall']:.2f}x, precision {new['p'] - base['p']:+.3f}, "
                 f"recall {new['r'] - base['r']:+.3f} (compound against baseline)"
             )
+        if args.lookups:
+            _lookups(records, new["cpu"], report.comparisons)
+        if args.workers:
+            _workers(report, records, args.workers, new["wall"])
         if args.explain is not None:
             _explain(report, list(dataset.rows), records, truth, args.explain)
 
