@@ -28,10 +28,10 @@ from itertools import combinations
 
 os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
 
-from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex, ScanReport, scan_report
+from leadkit.duplicates import DEFAULT_LEAD_RULES, ScanReport, scan_report
 from leadkit.duplicates.compiled import compile_rule_set
-from leadkit.duplicates.engine import _pair_edges
-from leadkit.duplicates.record_view import RecordType, duplicate_record
+from leadkit.duplicates.engine import _scan_by_lookups
+from leadkit.duplicates.record_view import RecordType
 from leadkit.scan_workers import scan_in_processes
 from leadkit.testing.dupdata import LeadRow, PairQuality, generate_leads, pair_quality
 
@@ -63,14 +63,9 @@ def _run(
 
 def _lookups(records: list, cpu_new: float, comparisons: int) -> None:
     """The scan as it was before its own pass: each record looked up in a DuplicateIndex of
-    all of them (``engine._pair_edges``), for the CPU ratio; the comparisons must agree."""
+    all of them (``engine._scan_by_lookups``), for the CPU ratio; the comparisons must agree."""
     cpu = time.process_time()
-    index = DuplicateIndex(DEFAULT_LEAD_RULES)
-    prepared = sorted(
-        (index.compiled.prepare(duplicate_record(r)) for r in records), key=lambda p: p.ref
-    )
-    index.rebuild_prepared(prepared)
-    _, made = _pair_edges(index, prepared)
+    _, made, _ = _scan_by_lookups(records, DEFAULT_LEAD_RULES)
     cpu = time.process_time() - cpu
     print(
         f"  lookups  : {cpu:8.1f} s CPU (the index-lookup scan); the scan's own pass takes "

@@ -9,15 +9,13 @@ import pytest
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
     Condition,
-    DuplicateIndex,
     DuplicateRecord,
     DuplicateRule,
     DuplicateRuleSet,
     RecordType,
 )
 from leadkit.duplicates.compiled import MAX_COMPOUND_KEYS, compile_rule_set
-from leadkit.duplicates.engine import _pair_edges, scan_report
-from leadkit.duplicates.record_view import duplicate_record
+from leadkit.duplicates.engine import _scan_by_lookups, scan_report
 from leadkit.duplicates.scan_pairs import _keys_once, _wanted, scanned_rules
 from leadkit.testing.dupdata import generate_leads
 
@@ -28,18 +26,15 @@ RECORDS = [row.to_record() for row in generate_leads(400, seed=11).rows]
 @pytest.mark.parametrize("compound", [True, False])
 def test_the_scan_compares_and_finds_what_index_lookups_do(block: int, compound: bool) -> None:
     report = scan_report(RECORDS, DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound)
-    index = DuplicateIndex(DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound)
-    prepared = sorted(
-        (index.compiled.prepare(duplicate_record(r)) for r in RECORDS), key=lambda p: p.ref
+    edges, comparisons, stop_keys = _scan_by_lookups(
+        RECORDS, DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound
     )
-    index.rebuild_prepared(prepared)
-    edges, comparisons = _pair_edges(index, prepared)
     assert {(e.record, e.candidate): e for g in report.groups for e in g.edges} == {
         (e.record, e.candidate): e for e in edges
     }
     assert report.comparisons == comparisons
     assert report.matches == len(edges) > 0
-    assert report.stop_keys == index.stats().stop_keys
+    assert report.stop_keys == stop_keys
 
 
 def test_a_scan_of_leads_looks_up_only_the_rules_against_leads() -> None:

@@ -287,6 +287,30 @@ def _pair_edges(
     return edges, comparisons
 
 
+def _scan_by_lookups(
+    records: Iterable[Matchable],
+    rule_set: DuplicateRuleSet,
+    *,
+    max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    compound_keys: bool = True,
+    shard: Shard | None = None,
+) -> tuple[list[DuplicateMatch], int, tuple[StopKey, ...]]:
+    """The scan as it was before its own pass (:mod:`leadkit.duplicates.scan_pairs`): each
+    record looked up in a :class:`DuplicateIndex` of all of them (:func:`_pair_edges`); the
+    reference its property test and ``bench_scan.py --lookups`` compare it with. The edges,
+    the comparisons and the stop keys."""
+    index = DuplicateIndex(rule_set, max_block_size=max_block_size, compound_keys=compound_keys)
+    compiled = index.compiled
+    prepared = sorted((compiled.prepare(duplicate_record(r)) for r in records), key=_by_ref)
+    index.rebuild_prepared(prepared)
+    edges, comparisons = _pair_edges(index, prepared, shard)
+    return edges, comparisons, index.stats().stop_keys
+
+
+def _by_ref(prepared: Prepared) -> RecordRef:
+    return prepared.ref
+
+
 def scan_report(
     records: Iterable[Matchable],
     rule_set: DuplicateRuleSet,
