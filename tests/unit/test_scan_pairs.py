@@ -80,3 +80,14 @@ def test_keys_made_once_are_the_index_keys_and_the_lookup_keys() -> None:
         assert lookups == _wanted(prepared, scanned)
     overflow = compiled.rules[0].overflow_key
     assert overflow in _keys_once(compiled.prepare(many), scanned)[0]
+
+
+def test_a_condition_shared_by_rules_against_one_record_type_is_compiled_once() -> None:
+    compiled = compile_rule_set(DEFAULT_LEAD_RULES)
+    by_name = {r.rule.name: r for r in compiled.rules}
+    name_at_company = by_name["lead-similar-name-same-company"].conditions[0]
+    assert by_name["lead-similar-name-same-postal-code"].conditions[0] is name_at_company
+    assert by_name["lead-similar-name-same-email-domain"].conditions[0] is name_at_company
+    against_contacts = by_name["lead-contact-similar-name-same-company"].conditions[0]
+    assert against_contacts is not name_at_company  # another matching type: other keys
+    assert against_contacts.namespace != name_at_company.namespace
