@@ -449,6 +449,16 @@ def open_lead_counts(leads: Iterable[Lead]) -> dict[str, int]:
     return dict(Counter(lead.owner.id for lead in leads if lead.is_open))
 
 
+def _state_view(cursors: Mapping[str, int], counts: Mapping[str, int]) -> AssignmentState:
+    """``AssignmentState(cursors=cursors, open_counts=counts)`` (copies of both), built
+    without the constructor's checks: :func:`assign_leads` builds one per lead from the
+    plain dicts it keeps, whose keys and values it wrote itself."""
+    state = object.__new__(AssignmentState)
+    object.__setattr__(state, "cursors", MappingProxyType(dict(cursors)))
+    object.__setattr__(state, "open_counts", MappingProxyType(dict(counts)))
+    return state
+
+
 def assign_leads(
     leads: Sequence[Lead] | Iterable[Lead],
     strategy: AssignmentStrategy,
@@ -473,7 +483,7 @@ def assign_leads(
         if lead.is_closed:
             outcomes.append(AssignmentOutcome(lead.id, AssignmentStatus.SKIPPED_CLOSED))
             continue
-        decision = strategy.decide(lead, AssignmentState(cursors=cursors, open_counts=counts))
+        decision = strategy.decide(lead, _state_view(cursors, counts))
         if decision is None:
             outcomes.append(AssignmentOutcome(lead.id, AssignmentStatus.UNASSIGNED))
             continue

@@ -33,9 +33,8 @@ from json.encoder import encode_basestring
 from typing import Any, Final, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
-import email_validator
 
-from leadkit.values import EmailAddress
+from leadkit.values import EmailAddress, plain_email
 
 __all__ = [
     "MEMO_SIZE",
@@ -524,36 +523,6 @@ class _Generator:
 # ---------------------------------------------------------------------------------------------
 # E-mail
 
-# A plain ASCII address: dot-separated atoms of letters, digits, '_', '+' and '-' before the
-# @-sign; after it, labels of 1-63 letters, digits and '-', ending in a top-level domain of
-# 2-63 letters. Hyphens at the edge of a label and ``--`` are refused separately.
-_PLAIN_EMAIL: Final = re.compile(
-    r"(?P<local>[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*)"
-    r"@(?P<domain>(?:[A-Za-z0-9\-]{1,63}\.)+[A-Za-z]{2,63})"
-)
-
-
-def _checked_validator() -> bool:
-    """The subset below was checked against email_validator 2.x (2.1 to 2.4)."""
-    try:
-        return int(email_validator.__version__.split(".")[0]) == 2
-    except (AttributeError, ValueError):
-        return False
-
-
-_VALIDATOR_CHECKED: Final = _checked_validator()
-_special: tuple[tuple[str, ...], frozenset[str], tuple[str, ...]] = ((), frozenset(), ())
-
-
-def _special_use() -> tuple[frozenset[str], tuple[str, ...]]:
-    """email_validator's special-use domains (names, and suffixes with their dot), read now:
-    callers may edit its list."""
-    global _special
-    names = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
-    if names != _special[0]:
-        _special = (names, frozenset(names), tuple("." + n for n in names))
-    return _special[1], _special[2]
-
 
 def restore_email(text: str) -> EmailAddress:
     """The :class:`EmailAddress` for ``text``, built without ``email_validator`` when ``text``
@@ -566,26 +535,12 @@ def restore_email(text: str) -> EmailAddress:
     constructor's trimming does nothing, so ``text`` stays and ``normalized`` is the local
     part case-folded and the domain lower-cased, which for ASCII is ``text.lower()``.
     """
-    if not _VALIDATOR_CHECKED or len(text) > 254:
-        raise Fallback
-    match = _PLAIN_EMAIL.fullmatch(text)
-    if match is None:
-        raise Fallback
-    domain = match["domain"].lower()
-    if (
-        len(match["local"]) > 64
-        or "--" in domain
-        or domain[0] == "-"
-        or "-." in domain
-        or ".-" in domain
-    ):
-        raise Fallback
-    names, suffixes = _special_use()
-    if domain in names or domain.endswith(suffixes):
+    normalized = plain_email(text)
+    if normalized is None:
         raise Fallback
     email = object.__new__(EmailAddress)
     object.__setattr__(email, "text", text)
-    object.__setattr__(email, "normalized", text.lower())
+    object.__setattr__(email, "normalized", normalized)
     return email
 
 

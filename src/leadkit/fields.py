@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
-from typing import Final, Self
+from typing import Final, Self, cast
 
 import attrs
 
@@ -62,10 +62,9 @@ class OptionSet(IntEnum):
             except ValueError:
                 pass
         elif isinstance(value, str):
-            key = _key(value)
-            for member in cls:
-                if key in (_key(member.name), _key(member.label)):
-                    return member
+            found = _by_key(cls).get(_key(value))
+            if found is not None:
+                return cast(Self, found)
         choices = ", ".join(f"{m.label} ({m.code})" for m in cls)
         raise InvalidValue(name, value, f"not an option of {cls.__name__}; choose one of {choices}")
 
@@ -73,8 +72,27 @@ class OptionSet(IntEnum):
         return self.label
 
 
+_SEPARATORS: Final = re.compile(r"[\s_\-]+")
+
+
 def _key(text: str) -> str:
-    return re.sub(r"[\s_\-]+", "", text).casefold()
+    return _SEPARATORS.sub("", text).casefold()
+
+
+_KEYED: Final[dict[type[OptionSet], dict[str, OptionSet]]] = {}
+
+
+def _by_key(cls: type[OptionSet]) -> dict[str, OptionSet]:
+    """``cls``'s members by the key of their name and of their label (the first member in
+    definition order wins a shared key, as a walk over the members would): built once."""
+    found = _KEYED.get(cls)
+    if found is None:
+        found = {}
+        for member in cls:
+            found.setdefault(_key(member.name), member)
+            found.setdefault(_key(member.label), member)
+        _KEYED[cls] = found
+    return found
 
 
 def _snake(name: str) -> str:

@@ -268,7 +268,10 @@ class Lead(TimelineCommands, ScoringCommands, MergingCommands):
         )
         lead = _created(event)
         profile.check(lead)
-        return attrs.evolve(lead, pending_events=(event,))
+        # The lead was just built here and is not shared, and Lead's __init__ only stores its
+        # arguments (fastcodec.trivial_init): setting the slot is attrs.evolve without a copy.
+        object.__setattr__(lead, "pending_events", (event,))
+        return lead
 
     # -----------------------------------------------------------------------------------------
     # Queries

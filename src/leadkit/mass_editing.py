@@ -1,8 +1,9 @@
-"""Mass edit: one change applied to many leads in one unit of work, with an outcome per lead.
+"""Mass edit: one change applied to many leads, with an outcome per lead.
 
 The leads are read and saved in batches (one bulk read and one bulk save per
-1,000 leads on a store with :class:`leadkit.ports.BulkLeadRepository`), inside the one unit
-of work that keeps the all-or-nothing promise.
+1,000 leads on a store with :class:`leadkit.ports.BulkLeadRepository`): inside the one unit
+of work that keeps the all-or-nothing promise, or, per lead on a store, a unit of work per
+batch (a batch whose commit fails is run again lead by lead).
 
 The change is an :class:`LeadEdit` value, validated once when it is built (a bad field or value
 raises InvalidValue before any lead is read): :class:`SetFields` (a typed :class:`LeadPatch`),
@@ -22,12 +23,12 @@ result of the first committed run and changes nothing (see :mod:`leadkit.idempot
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import datetime
 from enum import Enum
-from types import MappingProxyType
-from typing import Any, Final, Protocol, cast
+from typing import Any, Final, cast
 
 import attrs
 
@@ -38,8 +39,7 @@ from leadkit.assignment import (
     assign_leads,
 )
 from leadkit.bulk import bulk_repository, get_many
-from leadkit.errors import InvalidValue, LeadClosed, NotFound
-from leadkit.fields import CustomFields, LeadSource
+from leadkit.errors import LeadClosed, NotFound
 from leadkit.idempotency import (
     IdempotencyKey,
     KeyArgument,
@@ -52,11 +52,24 @@ from leadkit.idempotency import (
     result_from,
 )
 from leadkit.lead import Lead
-from leadkit.patch import PATCH_FIELDS, LeadPatch
+from leadkit.lead_edits import (
+    EDITABLE_FIELDS,
+    ClearManualScore,
+    Disqualify,
+    LeadEdit,
+    MarkContacted,
+    Reassign,
+    SetField,
+    SetFields,
+    SetManualScore,
+    field_path,
+    set_field,
+    set_fields,
+    set_source,
+)
 from leadkit.ports import LeadQuery, LeadStore, UnitOfWork, is_store, unit_of_work_of
-from leadkit.scoring.result import ManualScore
-from leadkit.status import LeadState, StatusReason
-from leadkit.values import Address, LeadId, PersonName, UserRef, require_aware
+from leadkit.status import LeadState
+from leadkit.values import LeadId, UserRef, require_aware
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -86,345 +99,6 @@ Selection = Iterable[LeadId] | LeadQuery
 """Which leads: ids (in the order given) or a query (in its order)."""
 
 
-class LeadEdit(Protocol):
-    """One change to apply to a lead; validated when built, so ``apply`` only meets the
-    lead's own rules. ``apply`` returns the lead itself when nothing changes."""
-
-    @property
-    def description(self) -> str:
-        """What the edit does, for people ("set source = Web")."""
-        ...
-
-    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead: ...
-
-
-# ---------------------------------------------------------------------------------------------
-# Edits
-
-
-@attrs.frozen
-class SetFields:
-    """Apply a typed patch (``Lead.update``). Raises InvalidValue for an empty patch."""
-
-    patch: LeadPatch
-
-    def __attrs_post_init__(self) -> None:
-        if self.patch.is_empty:
-            raise InvalidValue("patch", self.patch, "sets no field")
-
-    @property
-    def description(self) -> str:
-        """``set a = x, b = y``."""
-        parts = ", ".join(f"{name} = {_show(value)}" for name, value in self.patch.items())
-        return f"set {parts}"
-
-    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
-        """``lead.update(patch)``."""
-        return lead.update(self.patch, at=at, by=by)
-
-
-def _show(value: object) -> str:
-    """A value as a user would type it: an option's label, ``5000 SEK``, an ISO date, the
-    parts of an address or name, ``name=value`` pairs of custom fields."""
-    if value is None or value == "":
-        return "(empty)"
-    label = getattr(value, "label", None)
-    if isinstance(label, str):
-        return label
-    if isinstance(value, Address):
-        parts = (getattr(value, part) for part in _ADDRESS_PARTS)
-        return ", ".join(p for p in parts if p) or "(empty)"
-    if isinstance(value, CustomFields):
-        return ", ".join(f"{k}={_show(v)}" for k, v in value.items()) or "(empty)"
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value) or "(empty)"
-
-
-_ADDRESS_PARTS: Final = tuple(a.name for a in attrs.fields(Address))
-_NAME_PARTS: Final = tuple(a.name for a in attrs.fields(PersonName))
-_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        **{part: f"address.{part}" for part in _ADDRESS_PARTS},
-        **{f"street{n}": f"address.line{n}" for n in (1, 2, 3)},
-        **{f"{part}_name": f"name.{part}" for part in ("first", "middle", "last")},
-        "salutation": "name.salutation",
-        "suffix": "name.suffix",
-    }
-)
-
-EDITABLE_FIELDS: Final[tuple[str, ...]] = (
-    *(f for f in PATCH_FIELDS if f not in ("address", "name", "custom_fields")),
-    *(f"{part}_name" for part in ("first", "middle", "last")),
-    "salutation",
-    "suffix",
-    "name",
-    *_ADDRESS_PARTS,
-    "address",
-    "custom.<name>",
-)
-"""The field names :func:`set_field` understands, as a user would type them: every
-:data:`~leadkit.patch.PATCH_FIELDS` name, the parts of the name (``first_name``,
-``last_name``, ``middle_name``, ``salutation``, ``suffix``; also ``name.first``...) and of the
-address (``city``, ``postal_code``, ``line1``...; also ``address.city``, ``street1``) and one
-custom field (``custom.<name>`` or ``custom_fields.<name>``)."""
-
-
-def field_path(name: str) -> str:
-    """The canonical path of a field name: a patch field (``company``), a part
-    (``address.city``, ``name.first``) or a custom field (``custom_fields.industry``).
-    Raises InvalidValue naming the field (and listing the editable ones) when it is
-    unknown."""
-    if not isinstance(name, str):
-        raise InvalidValue("field", name, "must be a field name")
-    key = name.strip().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    head, dot, part = key.partition(".")
-    if not dot and key in PATCH_FIELDS:
-        return key
-    if head == "address" and part in _ADDRESS_PARTS:
-        return key
-    if head == "name" and part in _NAME_PARTS:
-        return key
-    if head in ("custom", "custom_fields") and part:
-        _check_custom_name(part)
-        return f"custom_fields.{part}"
-    raise InvalidValue(
-        name, None, f"not an editable lead field; editable: {', '.join(EDITABLE_FIELDS)}"
-    )
-
-
-def _check_custom_name(name: str) -> None:
-    try:
-        CustomFields({name: 0})
-    except InvalidValue as e:
-        raise InvalidValue(f"custom_fields.{name}", name, e.reason) from None
-
-
-def _checked(path: str, value: object) -> object:
-    """``value`` converted and validated for ``path`` (InvalidValue naming the path)."""
-    head, _, part = path.partition(".")
-    if not part:
-        converted = LeadPatch.from_mapping({path: value}).as_dict()
-        if path not in converted:
-            raise InvalidValue(path, value, "must be a value (None clears the field)")
-        return converted[path]
-    if head == "address":
-        return getattr(Address(**{part: "" if value is None else value}), part)  # type: ignore[arg-type]
-    if head == "name":
-        return getattr(PersonName(**{part: "" if value is None else value}), part)  # type: ignore[arg-type]
-    if value is None or value == "":
-        return None
-    try:
-        return CustomFields({part: value})[part]
-    except InvalidValue as e:
-        raise InvalidValue(path, value, e.reason) from None
-
-
-def _to_changes(values: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
-    if not isinstance(values, Mapping):
-        raise InvalidValue("changes", values, "must be a mapping of field name to value")
-    changes: dict[str, object] = {}
-    for name, value in values.items():
-        path = field_path(name)
-        changes[path] = _checked(path, value)
-    return tuple(changes.items())
-
-
-@attrs.frozen
-class SetField:
-    """Set fields by name, each merged into the lead's current value: a part of the address
-    (``city``), of the name (``first_name``) or one custom field (``custom.industry``)
-    changes only that part, whatever the lead held before; other fields are set whole.
-
-    ``changes`` maps a field name (see :data:`EDITABLE_FIELDS`) to its value, converted as
-    :class:`LeadPatch` converts it (None or ``""`` clears). Raises InvalidValue, naming the
-    field, for an unknown field, a bad value or no change at all.
-    """
-
-    changes: tuple[tuple[str, object], ...] = attrs.field(converter=_to_changes)
-
-    def __attrs_post_init__(self) -> None:
-        if not self.changes:
-            raise InvalidValue("changes", {}, "sets no field")
-
-    @property
-    def description(self) -> str:
-        """``set city = Oslo, source = Web``, values as a user would type them."""
-        parts = ", ".join(f"{_user_name(p)} = {_show(v)}" for p, v in self.changes)
-        return f"set {parts}"
-
-    def patch_for(self, lead: Lead | None) -> LeadPatch:
-        """The patch that applies these changes to ``lead`` (parts merged into its
-        address, name and custom fields; into empty ones for None, a lead to create)."""
-        fields: dict[str, object] = {}
-        address: dict[str, Any] = {}
-        name: dict[str, Any] = {}
-        custom: dict[str, Any] = {}
-        for path, value in self.changes:
-            head, _, part = path.partition(".")
-            if not part:
-                fields[path] = value
-            else:
-                {"address": address, "name": name, "custom_fields": custom}[head][part] = value
-        if address:
-            base = cast(Address, fields.get("address", lead.address if lead else Address()))
-            fields["address"] = attrs.evolve(base, **address)
-        if name:
-            base_name = cast(PersonName, fields.get("name", lead.name if lead else PersonName()))
-            fields["name"] = attrs.evolve(base_name, **name)
-        if custom:
-            current = lead.custom_fields if lead else CustomFields()
-            base_custom = cast(CustomFields, fields.get("custom_fields", current))
-            fields["custom_fields"] = base_custom.merged(custom)
-        return LeadPatch.from_mapping(fields)
-
-    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
-        """``lead.update(patch_for(lead))``: the lead itself when nothing changes."""
-        return lead.update(self.patch_for(lead), at=at, by=by)
-
-
-def _user_name(path: str) -> str:
-    head, _, part = path.partition(".")
-    if not part:
-        return path
-    if head == "address":
-        return part
-    if head == "name":
-        return part if part in ("salutation", "suffix") else f"{part}_name"
-    if head == "custom_fields":
-        return f"custom.{part}"
-    return path
-
-
-def set_field(name: str, value: object) -> SetField:
-    """Set one field by name (``"source"``, ``"company"``, ``"city"``, ``"first_name"``,
-    ``"custom.industry"``; see :data:`EDITABLE_FIELDS`) to ``value``, converted as
-    :class:`LeadPatch` converts it. A part of the address or name, or one custom field,
-    changes only that part of each lead. Raises InvalidValue for an unknown field or a bad
-    value."""
-    return SetField({name: value})
-
-
-def set_fields(values: Mapping[str, object]) -> SetField:
-    """Set several fields by name at once, as :func:`set_field` does. Raises InvalidValue for
-    an unknown field, a bad value or an empty mapping."""
-    return SetField(values)
-
-
-def set_source(source: LeadSource | str | int | None) -> SetFields:
-    """Set (or, with None, clear) the lead source. Raises InvalidValue for an unknown
-    source."""
-    return SetFields(LeadPatch(source=source))
-
-
-@attrs.frozen
-class SetManualScore:
-    """Set the manual score (``Lead.set_manual_score``): ``stars`` 0-10, a reason and an
-    optional expiry. Raises InvalidValue for stars out of range or a naive expiry."""
-
-    stars: int
-    reason: str = ""
-    expires_at: datetime | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if self.expires_at is not None:
-            require_aware("expires_at", self.expires_at)
-        # Validate stars and reason once, with the ManualScore rules.
-        ManualScore(
-            stars=self.stars,
-            author=UserRef("validation"),
-            at=datetime(1970, 1, 1, tzinfo=UTC),
-            reason=self.reason,
-        )
-
-    @property
-    def description(self) -> str:
-        """``set manual score = N stars``."""
-        return f"set manual score = {self.stars} stars"
-
-    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
-        """``lead.set_manual_score(...)``."""
-        return lead.set_manual_score(
-            self.stars, at=at, by=by, reason=self.reason, expires_at=self.expires_at
-        )
-
-
-@attrs.frozen
-class ClearManualScore:
-    """Clear the manual score (``Lead.clear_manual_score``)."""
-
-    @property
-    def description(self) -> str:
-        """``clear manual score``."""
-        return "clear manual score"
-
-    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
-        """``lead.clear_manual_score()``."""
-        return lead.clear_manual_score(at=at, by=by)
-
-
-@attrs.frozen
-class Reassign:
-    """Give every lead to ``owner``; the ``LeadAssigned`` event names ``rule``."""
-
-    owner: UserRef
-    rule: str = "mass-edit"
-
-    @property
-    def description(self) -> str:
-        """``assign to <owner>``."""
-        return f"assign to {self.owner}"
-
-    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
-        """``lead.assign(owner, rule=rule)``."""
-        return lead.assign(self.owner, at=at, by=by, rule=self.rule)
-
-
-@attrs.frozen
-class MarkContacted:
-    """Set the status reason to Contacted (``Lead.mark_contacted``); a lead already
-    Contacted is unchanged."""
-
-    @property
-    def description(self) -> str:
-        """``mark contacted``."""
-        return "mark contacted"
-
-    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
-        """``lead.mark_contacted()``."""
-        if lead.reason == StatusReason.CONTACTED:
-            return lead
-        return lead.mark_contacted(at=at, by=by)
-
-
-def _disqualification(reason: StatusReason) -> StatusReason:
-    if not isinstance(reason, StatusReason) or reason.state is not LeadState.DISQUALIFIED:
-        raise InvalidValue("reason", reason, "not a disqualification reason")
-    return reason
-
-
-@attrs.frozen
-class Disqualify:
-    """Close every lead as disqualified with ``reason`` (``Lead.disqualify``): the bulk
-    disqualify. A lead with a linked opportunity FAILS with OpportunityLinked; closed leads
-    are refused. Raises InvalidValue naming ``reason`` for a reason that does not
-    disqualify."""
-
-    reason: StatusReason = attrs.field(converter=_disqualification)
-
-    @property
-    def description(self) -> str:
-        """``disqualify (Lost)``."""
-        return f"disqualify ({self.reason.label})"
-
-    def apply(self, lead: Lead, *, at: datetime, by: UserRef) -> Lead:
-        """``lead.disqualify(reason)``."""
-        return lead.disqualify(self.reason, at=at, by=by)
-
-
 # ---------------------------------------------------------------------------------------------
 # Outcomes
 
@@ -448,6 +122,19 @@ class EditOutcome:
     status: EditStatus
     lead: Lead | None = None
     error: Exception | None = None
+
+
+def _outcome(
+    lead_id: LeadId, status: EditStatus, lead: Lead | None, error: Exception | None
+) -> EditOutcome:
+    """``EditOutcome(lead_id, status, lead, error)`` without the constructor's type checks,
+    for the outcome of a lead that was read (so its id is a LeadId) and the values this
+    module made (a lead an edit returned, the error it raised). An id that could not be
+    read goes through the checked constructor, which refuses an id that is not a LeadId."""
+    outcome = object.__new__(EditOutcome)
+    for name, value in (("lead_id", lead_id), ("status", status), ("lead", lead), ("error", error)):
+        object.__setattr__(outcome, name, value)
+    return outcome
 
 
 @attrs.frozen(eq=False)
@@ -568,19 +255,19 @@ def _store(
             outcomes.append(outcome)
             continue
         if index in saved:
-            outcomes.append(attrs.evolve(outcome, lead=saved[index]))
+            outcomes.append(_outcome(outcome.lead_id, outcome.status, saved[index], outcome.error))
             continue
         try:
             stored = uow.leads.save(outcome.lead)
         except Exception as e:
-            failed = EditOutcome(outcome.lead_id, EditStatus.FAILED, outcome.lead, e)
+            failed = _outcome(outcome.lead_id, EditStatus.FAILED, outcome.lead, e)
             if all_or_nothing:
                 with suppress(Exception):
                     uow.rollback()
                 return MassEditResult((*outcomes, failed, *planned[index + 1 :]), committed=False)
             outcomes.append(failed)
             continue
-        outcomes.append(attrs.evolve(outcome, lead=stored))
+        outcomes.append(_outcome(outcome.lead_id, outcome.status, stored, outcome.error))
     result = MassEditResult(tuple(outcomes), committed=True)
     if keep is not None:
         try:
@@ -604,14 +291,20 @@ def mass_edit(
     all_or_nothing: bool = True,
     idempotency_key: KeyArgument = None,
 ) -> MassEditResult:
-    """Apply ``edit`` to every selected lead in one unit of work.
+    """Apply ``edit`` to every selected lead.
 
     Closed leads are refused (REFUSED_CLOSED) and are not failures. A lead that cannot be
     read, or whose edit raises (InvalidValue from a field profile, anything else), FAILS with
-    the error. All-or-nothing (the default): one failure and nothing is stored — the
-    outcomes still say what each lead would have become. Per lead: every success is stored.
-    With a store as ``target`` the run commits itself; with a unit of work the caller commits
-    (an all-or-nothing failure while saving rolls that unit of work back).
+    the error. All-or-nothing (the default): one unit of work, one failure and nothing is
+    stored — the outcomes still say what each lead would have become. Per lead
+    (``all_or_nothing=False``): every success is stored; with ids on a store and no
+    idempotency key the leads go 1,000 to a unit of work, each committed on its own, and a
+    batch whose commit fails is run again one lead per unit of work (only a lead whose own
+    commit fails is then FAILED, with the error); the outcomes are those of one unit of
+    work for the whole run (a lead listed twice is read once: the second listing is stale
+    once the first is saved). With a store as ``target`` the run commits itself; with a unit
+    of work the caller commits (an all-or-nothing failure while saving rolls that unit of
+    work back).
 
     With ``idempotency_key`` a committed run stores its result under the key in its unit of
     work; a retry (same selection, edit, mode and user) returns that result and changes
@@ -634,6 +327,13 @@ def mass_edit(
                 "by": by,
             },
         )
+    if _in_batches(target, selection, all_or_nothing, key):
+
+        def plan(pairs: _Pairs, state: None) -> tuple[list[EditOutcome], None]:
+            return [_plan(i, loaded, edit, at=at, by=by) for i, loaded in pairs], None
+
+        ids = cast(tuple[LeadId, ...], selection)
+        return _run_in_batches(cast(LeadStore, target), ids, plan, None)[0]
     with _unit(target) as (uow, opened):
         if key is not None:
             stored = recall(uow, key, fingerprint, "mass_edit", at=at)
@@ -721,15 +421,15 @@ def _plan(
         return EditOutcome(lead_id, EditStatus.FAILED, None, loaded)
     if loaded.is_closed:
         error = LeadClosed(loaded.id, loaded.state, edit.description)
-        return EditOutcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, error)
+        return _outcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, error)
     try:
         edited = edit.apply(loaded, at=at, by=by)
     except LeadClosed as e:
-        return EditOutcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, e)
+        return _outcome(lead_id, EditStatus.REFUSED_CLOSED, loaded, e)
     except Exception as e:
-        return EditOutcome(lead_id, EditStatus.FAILED, loaded, e)
+        return _outcome(lead_id, EditStatus.FAILED, loaded, e)
     status = EditStatus.UNCHANGED if edited is loaded else EditStatus.CHANGED
-    return EditOutcome(lead_id, status, edited)
+    return _outcome(lead_id, status, edited, None)
 
 
 _FROM_ASSIGNMENT = {
@@ -751,37 +451,157 @@ def mass_assign(
     all_or_nothing: bool = True,
 ) -> tuple[MassEditResult, AssignmentState]:
     """Reassign the selected leads through an assignment ``strategy`` (round-robin,
-    capacity, rules) in one unit of work, like :func:`mass_edit`. Returns the outcomes and
-    the assignment state to pass to the next run (the state passed in when nothing was
-    committed). Leads left unassigned by the strategy are UNCHANGED."""
+    capacity, rules) like :func:`mass_edit` (per lead, ids on a store: a unit of work per
+    batch, the state carried from batch to batch). Returns the outcomes and the assignment
+    state to pass to the next run (the state passed in when nothing was committed). Leads
+    left unassigned by the strategy are UNCHANGED. Raises InvalidValue for a naive ``at``
+    and what the strategy raises (the built-in strategies raise nothing here); in batches,
+    the batches committed before it raised stay stored, as after any per-lead run that
+    stops part-way."""
     require_aware("at", at)
+
+    def plan(
+        pairs: list[tuple[LeadId, Lead | Exception]], before: AssignmentState | None
+    ) -> tuple[list[EditOutcome], AssignmentState]:
+        return _assign_plan(pairs, strategy, at=at, by=by, state=before)
+
+    if _in_batches(target, selection, all_or_nothing, None):
+        ids = cast(tuple[LeadId, ...], tuple(cast(Iterable[LeadId], selection)))
+        result, after = _run_in_batches(cast(LeadStore, target), ids, plan, state)
+        return result, cast(AssignmentState, after)
     with _unit(target) as (uow, opened):
-        planned: list[EditOutcome | None] = []
-        readable: list[Lead] = []
-        for lead_id, loaded in _load(uow, selection):
-            if isinstance(loaded, Exception):
-                planned.append(EditOutcome(lead_id, EditStatus.FAILED, None, loaded))
-            else:
-                planned.append(None)
-                readable.append(loaded)
-        result = assign_leads(readable, strategy, at=at, by=by, state=state)
-        changed = iter(result.leads)
-        by_lead = iter(zip(readable, result.outcomes, strict=True))
-        outcomes: list[EditOutcome] = []
-        for slot in planned:
-            if slot is not None:
-                outcomes.append(slot)
-                continue
-            lead, assigned = next(by_lead)
-            status = _FROM_ASSIGNMENT[assigned.status]
-            error = (
-                LeadClosed(lead.id, lead.state, "assign")
-                if status is EditStatus.REFUSED_CLOSED
-                else None
-            )
-            after = next(changed) if status is EditStatus.CHANGED else lead
-            outcomes.append(EditOutcome(lead.id, status, after, error))
+        outcomes, after = plan(list(_load(uow, selection)), state)
         stored = _store(uow, opened, outcomes, all_or_nothing)
         if not stored.committed:
             return stored, state or AssignmentState()
-        return stored, result.state
+        return stored, after
+
+
+def _assign_plan(
+    pairs: list[tuple[LeadId, Lead | Exception]],
+    strategy: AssignmentStrategy,
+    *,
+    at: datetime,
+    by: UserRef,
+    state: AssignmentState | None,
+) -> tuple[list[EditOutcome], AssignmentState]:
+    """Each read lead's outcome of ``strategy`` (FAILED for a lead that could not be read),
+    and the state after them."""
+    planned: list[EditOutcome | None] = []
+    readable: list[Lead] = []
+    for lead_id, loaded in pairs:
+        if isinstance(loaded, Exception):
+            planned.append(EditOutcome(lead_id, EditStatus.FAILED, None, loaded))
+        else:
+            planned.append(None)
+            readable.append(loaded)
+    result = assign_leads(readable, strategy, at=at, by=by, state=state)
+    changed = iter(result.leads)
+    by_lead = iter(zip(readable, result.outcomes, strict=True))
+    outcomes: list[EditOutcome] = []
+    for slot in planned:
+        if slot is not None:
+            outcomes.append(slot)
+            continue
+        lead, assigned = next(by_lead)
+        status = _FROM_ASSIGNMENT[assigned.status]
+        error = (
+            LeadClosed(lead.id, lead.state, "assign")
+            if status is EditStatus.REFUSED_CLOSED
+            else None
+        )
+        after = next(changed) if status is EditStatus.CHANGED else lead
+        outcomes.append(_outcome(lead.id, status, after, error))
+    return outcomes, result.state
+
+
+# ---------------------------------------------------------------------------------------------
+# Per lead on a store: a unit of work per batch
+
+_Pairs = list[tuple[LeadId, Lead | Exception]]
+_Planner = Callable[[_Pairs, Any], tuple[list[EditOutcome], Any]]
+"""Plans the outcomes of read leads from a carried state (the assignment state; None for an
+edit), returning them and the state after them."""
+
+
+def _in_batches(
+    target: Target, selection: Selection, all_or_nothing: bool, key: IdempotencyKey | None
+) -> bool:
+    """Whether a run goes a unit of work per batch: per lead (all or nothing needs the one
+    unit of work), ids on a store (a query's order could move under committed batches), no
+    idempotency key (kept with the whole result in one unit of work)."""
+    return (
+        not all_or_nothing
+        and key is None
+        and is_store(target)
+        and not isinstance(selection, LeadQuery)
+    )
+
+
+class _Reads:
+    """Reads the leads of a run that spans units of work as the one unit of work of a run
+    reads them: every lead before any is saved. A lead listed more than once is read once,
+    and that first copy is used for every later listing (which, as in one unit of work, is
+    then stale once the first listing's change is saved)."""
+
+    def __init__(self, ids: tuple[LeadId, ...]) -> None:
+        self.repeated = {i for i, n in Counter(ids).items() if n > 1}
+        self.first: dict[LeadId, Lead | Exception] = {}
+
+    def load(self, uow: UnitOfWork, chunk: tuple[LeadId, ...]) -> _Pairs:
+        """``chunk``'s leads (or the errors reading them), in order."""
+        fresh = dict(_load(uow, tuple(dict.fromkeys(i for i in chunk if i not in self.first))))
+        for lead_id in self.repeated.intersection(fresh):
+            self.first[lead_id] = fresh[lead_id]
+        return [(i, self.first[i] if i in self.first else fresh[i]) for i in chunk]
+
+
+def _run_in_batches(
+    store: LeadStore, ids: tuple[LeadId, ...], plan: _Planner, state: Any
+) -> tuple[MassEditResult, Any]:
+    """Run a per-lead edit :data:`_BATCH` leads to a unit of work, each committed on its
+    own. A batch whose commit fails is rolled back and run again one lead per unit of work,
+    so that only the lead whose commit fails is FAILED (with the error). Returns the result
+    and the state after the last lead; the outcomes are those of one unit of work for the
+    whole run (see :class:`_Reads`)."""
+    reads = _Reads(ids)
+    size = _BATCH
+    outcomes: list[EditOutcome] = []
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        done = _run_batch(store, chunk, reads, plan, state) if len(chunk) > 1 else None
+        if done is not None:
+            outcomes.extend(done[0])
+            state = done[1]
+            continue
+        for lead_id in chunk:
+            outcome, state = _run_one(store, lead_id, reads, plan, state)
+            outcomes.append(outcome)
+    return MassEditResult(tuple(outcomes), committed=True), state
+
+
+def _run_batch(
+    store: LeadStore, chunk: tuple[LeadId, ...], reads: _Reads, plan: _Planner, state: Any
+) -> tuple[tuple[EditOutcome, ...], Any] | None:
+    """The batch's outcomes and state from one committed unit of work, or None when the
+    commit failed (the unit of work is rolled back: nothing of the batch is stored)."""
+    with store.unit_of_work() as uow:
+        planned, after = plan(reads.load(uow, chunk), state)
+        try:
+            return _store(uow, True, planned, False).outcomes, after
+        except Exception:  # the commit failed: run the batch again lead by lead
+            return None
+
+
+def _run_one(
+    store: LeadStore, lead_id: LeadId, reads: _Reads, plan: _Planner, state: Any
+) -> tuple[EditOutcome, Any]:
+    """The lead's outcome from its own unit of work (FAILED with the error when its commit
+    fails), and the state after it."""
+    with store.unit_of_work() as uow:
+        planned, after = plan(reads.load(uow, (lead_id,)), state)
+        try:
+            return _store(uow, True, planned, False).outcomes[0], after
+        except Exception as e:
+            outcome = planned[0]
+            return _outcome(lead_id, EditStatus.FAILED, outcome.lead, e), after

@@ -8,7 +8,8 @@ raises one :class:`InvalidValue` listing every missing or too-long field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -79,6 +80,22 @@ def field_value(record: Any, path: str) -> object:
     return value
 
 
+# One attrgetter per dotted path (at most the few RULE_FIELDS): reading ``name.last`` in C.
+_GETTERS: Final[dict[str, Callable[[Any], object]]] = {}
+
+
+def _read(record: Any, path: str) -> object:
+    """field_value, with the attribute walk done by a cached ``operator.attrgetter``; any
+    AttributeError is left to field_value, which raises the same ConfigurationError."""
+    get = _GETTERS.get(path)
+    if get is None:
+        get = _GETTERS.setdefault(path, attrgetter(path))
+    try:
+        return get(record)
+    except AttributeError:
+        return field_value(record, path)
+
+
 def is_blank(value: object) -> bool:
     """True for None, blank text and empty names, addresses and maps."""
     if value is None:
@@ -145,7 +162,7 @@ class FieldProfile:
         """Every missing or too-long field of ``record``, in rule order."""
         found: list[FieldProblem] = []
         for rule in self.rules:
-            value = field_value(record, rule.field)
+            value = _read(record, rule.field)
             if rule.required and is_blank(value):
                 found.append(FieldProblem(rule.field, value, "is required"))
             elif rule.max_length is not None and _length(value) > rule.max_length:

@@ -33,7 +33,7 @@ from cattrs.errors import (
 
 from leadkit.conversion_plan import ConversionPlan, PlannedOpportunity
 from leadkit.errors import InvalidValue
-from leadkit.events import EVENT_TYPES, LeadEvent, LeadScored
+from leadkit.events import EVENT_TYPES, LeadCreated, LeadEvent, LeadScored
 from leadkit.fastcodec import (
     Codec,
     Fallback,
@@ -92,9 +92,7 @@ T = TypeVar("T")
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 """What ``dumps`` writes with: compact, non-ASCII kept (thread-safe, holds no state)."""
 _LEAD_HEAD: Final = f'{{"schema":{SCHEMA_VERSION},"kind":"Lead","data":'
-_SCORED_HEAD: Final = (
-    f'{{"schema":{SCHEMA_VERSION},"kind":"LeadScored","data":{{"type":"LeadScored",'
-)
+_FAST_EVENTS: Final = (LeadScored, LeadCreated)  # written by the thousand: generated writers
 _BY_NAME: Final[tuple[type[Enum], ...]] = (LeadState, ActivityKind)
 """Enums stored by member name (the others are option sets, stored by code)."""
 
@@ -109,7 +107,9 @@ class LeadkitConverter:
         self._c = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
         _register(self._c)
         self._lead: Final[Codec] = _lead_codec(self._c)
-        self._scored: Final[Codec] = _scored_codec(self._c)
+        self._events: Final[dict[type, tuple[str, Codec]]] = {
+            k: _event_codec(self._c, k) for k in _FAST_EVENTS
+        }
         self._readers: Final[dict[frozenset[str], Callable[[str], Lead]]] = {}
         self._fallbacks: Final[Counter[str]] = Counter(structure=0, dumps=0)
 
@@ -200,13 +200,12 @@ class LeadkitConverter:
         if type(value) is Lead:
             try:
                 return _LEAD_HEAD + self._lead.dump(value) + "}"
-            except (
-                Exception
-            ):  # an unusual lead (a value of another type): counted, written strictly
+            except Exception:  # an unusual lead (another type's value): counted, written strictly
                 self._fallbacks["dumps"] += 1
-        elif type(value) is LeadScored:  # rescoring writes these by the thousand
+        elif type(value) in self._events:
+            head, codec = self._events[type(value)]
             try:
-                return _SCORED_HEAD + self._scored.dump(value)[1:] + "}"
+                return head + codec.dump(value)[1:] + "}"
             except Exception:
                 self._fallbacks["dumps"] += 1
         return _JSON.encode(self.dump(value))
@@ -430,15 +429,16 @@ def _generator(c: cattrs.Converter) -> dict[str, Any]:
     }
 
 
-def _scored_codec(c: cattrs.Converter) -> Codec:
-    """Generated code writing ``LeadScored`` data as ``c`` does, less the ``"type"`` key the
-    event hook puts first (:func:`_event_unstructurer`); only its writer is used."""
-
+def _event_codec(c: cattrs.Converter, event: type) -> tuple[str, Codec]:
+    """The envelope's head and generated code writing ``event`` data as ``c`` does, less the
+    ``"type"`` key the event hook puts first (:func:`_event_unstructurer`; in the head)."""
+    name = event.__name__
+    head = f'{{"schema":{SCHEMA_VERSION},"kind":"{name}","data":{{"type":"{name}",'
     args = _generator(c)
     load, dump = args["plain_load"], args["plain_dump"]
-    args["plain_load"] = lambda kind: kind is LeadScored or load(kind)
-    args["plain_dump"] = lambda kind: kind is LeadScored or dump(kind)
-    return compile_codec(LeadScored, **args, remember=(Explanation,))
+    args["plain_load"] = lambda kind: kind is event or load(kind)
+    args["plain_dump"] = lambda kind: kind is event or dump(kind)
+    return head, compile_codec(event, **args, remember=(Explanation,))
 
 
 def _generated(hook: object, direction: str) -> bool:

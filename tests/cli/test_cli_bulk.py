@@ -96,6 +96,32 @@ def test_the_demo_with_workers_tells_the_same_story_and_times_every_step(tmp_pat
     for step in (
         "generate + store 300 leads", "mass-edit 100 (manual score)", "score all (BCM model)",
         "assign round-robin", "mark 90 contacted", "qualify 6", "disqualify 30",
-        "read all leads", "dedupe scan", "reports", "CPU seconds",
+        "gather all leads", "dedupe scan", "reports", "CPU seconds",
     ):  # fmt: skip
         assert step in one.stderr
+
+
+def test_the_demo_scans_and_reports_the_leads_as_stored_without_reading_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadkit.cli import demo
+
+    seen: list[list[Lead]] = []
+    reports = demo._reports
+
+    def capture(state: demo._Run) -> None:
+        seen.append(list(state.leads))
+        reports(state)
+
+    def no_reading(state: demo._Run) -> None:
+        raise AssertionError("the demo read every lead again")
+
+    monkeypatch.setattr(demo, "_reports", capture)
+    monkeypatch.setattr(demo, "_read_all", no_reading)
+    path = str(tmp_path / "demo.db")
+    result = run(path, "demo", "--leads", "300")
+    assert result.exit_code == 0, result.output
+    with SqlStore.open(path=path) as store, store.unit_of_work() as uow:
+        stored = list(uow.leads.stream())  # in the order of a plain read
+    assert len(stored) == 300
+    assert seen == [stored]

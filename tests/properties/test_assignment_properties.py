@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -87,3 +88,26 @@ def test_capacity_is_never_exceeded_while_capacity_remains(
             assert room == 0  # a lead is left only when nobody has room
     for seller in pool:
         assert counts.get(seller.user.id, 0) <= seller.capacity
+
+
+_COUNTS = st.dictionaries(st.text(min_size=1, max_size=5), st.integers(0, 50), max_size=6)
+
+
+@given(cursors=_COUNTS, counts=_COUNTS)
+def test_the_state_a_strategy_sees_equals_the_one_the_constructor_builds(
+    cursors: dict[str, int], counts: dict[str, int]
+) -> None:
+    from leadkit import assignment
+
+    seen = assignment._state_view(cursors, counts)
+    built = AssignmentState(cursors=cursors, open_counts=counts)
+    assert seen == built
+    assert type(seen) is AssignmentState
+    assert dict(seen.cursors) == cursors
+    assert dict(seen.open_counts) == counts
+    cursors["moved"] = 1  # a copy: what the run writes later is not seen
+    counts["moved"] = 1
+    assert "moved" not in seen.cursors
+    assert "moved" not in seen.open_counts
+    with pytest.raises(TypeError):
+        seen.open_counts["x"] = 1  # type: ignore[index]

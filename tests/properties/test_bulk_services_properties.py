@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from leadkit import mass_editing
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
-from leadkit.assignment import RoundRobin, Team
+from leadkit.assignment import AssignmentState, RoundRobin, Team
 from leadkit.conversion import Choice, NoDuplicates, QualifyRequest
 from leadkit.errors import StorageUnavailable
 from leadkit.fields import LeadSource
@@ -301,7 +301,11 @@ class _FailingSaves(_OneByOneStore):
 
     def unit_of_work(self) -> Any:
         self.units += 1
-        return _FailingUnit(self._inner.unit_of_work(), self.fail)
+        return self.unit(self._inner.unit_of_work(), self.fail)
+
+    def unit(self, inner: Any, fail: LeadId) -> Any:
+        """The unit of work handed out around ``inner``'s."""
+        return _FailingUnit(inner, fail)
 
 
 class _FailingUnit(_OneByOneUnit):
@@ -351,3 +355,137 @@ def test_a_batch_with_a_failed_write_is_run_again_lead_by_lead(kind: str) -> Non
         again = _qualify_all(cast(LeadStore, clean), ids, request, 5)
         assert clean.units == 1  # one unit of work for the batch
         assert [o.status.value for o in again] == ["refused"] * 2 + ["qualified"] + ["refused"] * 2
+
+
+class _Counting:
+    """A store that counts the units of work it hands out (bulk methods kept)."""
+
+    def __init__(self, inner: LeadStore) -> None:
+        self._inner = inner
+        self.units = 0
+
+    def unit_of_work(self) -> Any:
+        self.units += 1
+        return self._inner.unit_of_work()
+
+
+def _units_for(selection: list[LeadId], size: int) -> int:
+    return -(-len(selection) // size)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@given(data=st.data(), leads=_stores())
+def test_a_mass_edit_per_lead_with_a_unit_of_work_per_batch_gives_what_one_unit_gives(
+    kind: str, data: st.DataObject, leads: list[Lead]
+) -> None:
+    selection = _selection(data, leads)
+    edit = data.draw(st.sampled_from(_EDITS))(leads)
+    size = data.draw(st.integers(1, 3))
+    with _two_stores(kind, leads) as (batched_store, one_store), _batch_of(size):
+        counting = _Counting(batched_store)
+        batched = mass_edit(
+            cast(LeadStore, counting), selection, edit, at=T1, by=ME, all_or_nothing=False
+        )
+        with one_store.unit_of_work() as uow:
+            in_one = mass_edit(uow, selection, edit, at=T1, by=ME, all_or_nothing=False)
+            uow.commit()
+        assert _result_view(batched) == _result_view(in_one)
+        assert _stored(batched_store) == _stored(one_store)
+        assert counting.units == _units_for(selection, size)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@given(data=st.data(), leads=_stores())
+def test_a_mass_assignment_per_lead_with_a_unit_of_work_per_batch_gives_what_one_unit_gives(
+    kind: str, data: st.DataObject, leads: list[Lead]
+) -> None:
+    selection = _selection(data, leads)
+    size = data.draw(st.integers(1, 3))
+    start = AssignmentState(cursors={"t": data.draw(st.integers(0, 5))})
+    with _two_stores(kind, leads) as (batched_store, one_store), _batch_of(size):
+        counting = _Counting(batched_store)
+        batched, state = mass_assign(
+            cast(LeadStore, counting), selection, RoundRobin(TEAM), at=T1, by=ME,
+            state=start, all_or_nothing=False,
+        )  # fmt: skip
+        with one_store.unit_of_work() as uow:
+            in_one, one_state = mass_assign(
+                uow, selection, RoundRobin(TEAM), at=T1, by=ME, state=start,
+                all_or_nothing=False,
+            )  # fmt: skip
+            uow.commit()
+        assert _result_view(batched) == _result_view(in_one)
+        assert state == one_state
+        assert _stored(batched_store) == _stored(one_store)
+        assert counting.units == _units_for(selection, size)
+
+
+class _CommitFails(_FailingSaves):
+    """A store whose commit fails for a unit of work that saved one lead (as a lost
+    connection or a full disk would), rolling that unit of work back; its bulk methods
+    kept."""
+
+    def unit(self, inner: Any, fail: LeadId) -> Any:
+        return _CommitFailsUnit(inner, fail)
+
+
+class _CommitFailsUnit(_FailingUnit):
+    def __init__(self, inner: Any, fail: LeadId) -> None:
+        super().__init__(inner, fail)
+        self.saved: set[LeadId] = set()
+
+    @property
+    def leads(self) -> Any:
+        repository, saved = self._open.leads, self.saved
+
+        class Leads:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(repository, name)
+
+            def save(self, lead: Lead, **kwargs: Any) -> Lead:
+                saved.add(lead.id)
+                return cast(Lead, repository.save(lead, **kwargs))
+
+            def save_many(self, leads: Any) -> Any:
+                saved.update(lead.id for lead in leads)
+                return repository.save_many(leads)
+
+        return Leads()
+
+    def commit(self) -> None:
+        if self.fail in self.saved:
+            raise StorageUnavailable("injected commit failure")
+        self._open.commit()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "postgresql"])
+def test_a_batch_whose_commit_fails_is_run_again_lead_by_lead(kind: str) -> None:
+    leads = [
+        Lead.create(LeadId(f"L-{n}"), LeadPatch(topic="T", name=f"P {n}"), at=T0, by=ME)
+        for n in range(5)
+    ]
+    ids = [lead.id for lead in leads]
+    with _two_stores(kind, leads) as (a, b), _batch_of(2):
+        failing = _CommitFails(a, ids[2])
+        result = mass_edit(
+            cast(LeadStore, failing), ids, set_source("Web"), at=T1, by=ME, all_or_nothing=False
+        )
+        # [L-0, L-1] committed; [L-2, L-3] failed and ran again one by one; [L-4] alone.
+        assert failing.units == 1 + 1 + 2 + 1
+        assert result.committed
+        assert [o.status.value for o in result.outcomes] == ["changed"] * 2 + ["failed"] + [
+            "changed"
+        ] * 2
+        assert isinstance(result.outcomes[2].error, StorageUnavailable)
+        assert result.outcomes[2].lead is not None
+        assert result.outcomes[2].lead.source == LeadSource.WEB  # what it would have become
+        stored = _stored(a)
+        assert [stored[f"L-{n}"].version for n in range(5)] == [2, 2, 1, 2, 2]
+        assert result.outcomes[3].lead == stored["L-3"]
+        assigned, _ = mass_assign(
+            cast(LeadStore, _CommitFails(b, ids[0])), ids, RoundRobin(TEAM), at=T1, by=ME,
+            all_or_nothing=False,
+        )  # fmt: skip
+        assert [o.status.value for o in assigned.outcomes] == ["failed"] + ["changed"] * 4
+        owners = {k: x.owner.id for k, x in _stored(b).items()}
+        assert owners == {"L-0": "me", "L-1": "b", "L-2": "c", "L-3": "a", "L-4": "b"}

@@ -21,6 +21,7 @@ from leadkit import (
     CustomFields,
     EmailAddress,
     Lead,
+    LeadCreated,
     LeadEvent,
     LeadId,
     LeadPatch,
@@ -272,9 +273,9 @@ def test_corrupted_lead_data_falls_back_at_most_once(data: Any) -> None:
     assert converter.fallbacks["structure"] - before in (0, 1)
 
 
-@given(event=s.lead_events(LeadScored))
-def test_scored_events_are_written_as_the_strict_path_writes_them_without_a_fallback(
-    event: LeadScored,
+@given(event=st.one_of(s.lead_events(LeadScored), s.lead_events(LeadCreated)))
+def test_scored_and_created_events_are_written_as_the_strict_path_writes_them_without_a_fallback(
+    event: LeadScored | LeadCreated,
 ) -> None:
     before = converter.fallbacks
 
@@ -285,10 +286,18 @@ def test_scored_events_are_written_as_the_strict_path_writes_them_without_a_fall
     assert converter.loads(text, LeadEvent) == event
 
 
-@given(event=s.lead_events(LeadScored))
-def test_an_ill_typed_scored_event_is_written_strictly_and_counted(event: LeadScored) -> None:
+@given(
+    case=st.one_of(
+        s.lead_events(LeadScored).map(lambda e: (e, "previous")),
+        s.lead_events(LeadCreated).map(lambda e: (e, "profile")),
+    )
+)
+def test_an_ill_typed_scored_or_created_event_is_written_strictly_and_counted(
+    case: tuple[LeadEvent, str],
+) -> None:
+    event, field = case
     odd = copy.copy(event)
-    object.__setattr__(odd, "previous", 5)  # the constructor refuses it; force it in
+    object.__setattr__(odd, field, 5)  # the constructor refuses it; force it in
     before = converter.fallbacks
 
     text = converter.dumps(odd)

@@ -67,6 +67,7 @@ LAYERS: Mapping[str, Layer] = {
     "leadkit.conversion_plan": Layer.DOMAIN,
     "leadkit.conversion_planner": Layer.DOMAIN,
     "leadkit.assignment": Layer.DOMAIN,
+    "leadkit.lead_edits": Layer.DOMAIN,
     "leadkit.reports": Layer.DOMAIN,
     "leadkit.duplicates": Layer.DOMAIN,
     "leadkit.shards": Layer.DOMAIN,

@@ -20,7 +20,7 @@ import attrs
 import email_validator
 import pytest
 
-from leadkit import fastcodec
+from leadkit import fastcodec, values
 from leadkit.adapters.sql import SqlStore
 from leadkit.errors import AlreadyExists, InvalidValue, StorageUnavailable
 from leadkit.fastcodec import (
@@ -478,7 +478,7 @@ def test_the_validators_special_use_names_are_read_at_each_call(
 def test_an_unchecked_validator_version_always_takes_the_validator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(fastcodec, "_VALIDATOR_CHECKED", False)
+    monkeypatch.setattr(values, "_VALIDATOR_CHECKED", False)
 
     with pytest.raises(Fallback):
         restore_email("ada@example.com")

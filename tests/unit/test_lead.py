@@ -1346,3 +1346,17 @@ def test_merge_refusals_name_the_lead() -> None:
         LeadId("L-2"),
         "event is for another lead than L-1",
     )
+
+
+def test_a_created_lead_is_the_replayed_lead_holding_its_one_event() -> None:
+    lead = Lead.create(
+        LeadId("L-9"),
+        LeadPatch(topic="Pumps", name=PersonName(first="Ada", last="Berg")),
+        at=T0,
+        by=UserRef("anna"),
+    )
+    (event,) = lead.pending_events
+
+    assert isinstance(event, LeadCreated)
+    rebuilt = attrs.evolve(replay([event]), pending_events=(event,))
+    assert attrs.asdict(lead, recurse=False) == attrs.asdict(rebuilt, recurse=False)

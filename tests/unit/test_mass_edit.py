@@ -12,7 +12,7 @@ import pytest
 from leadkit import mass_editing
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
-from leadkit.assignment import RoundRobin, Team
+from leadkit.assignment import AssignmentState, Decision, RoundRobin, Team
 from leadkit.errors import ConcurrencyConflict, InvalidValue, LeadClosed, NotFound
 from leadkit.events import LeadAssigned
 from leadkit.fields import LeadSource
@@ -279,3 +279,52 @@ def test_mark_contacted_and_disqualify_as_mass_edits(store: LeadStore) -> None:
     with pytest.raises(InvalidValue) as caught:
         Disqualify(StatusReason.QUALIFIED)
     assert caught.value.field == "reason"
+
+
+@pytest.mark.parametrize("status", list(EditStatus))
+@pytest.mark.parametrize("with_error", [False, True])
+def test_an_outcome_built_without_checks_equals_the_checked_one(
+    status: EditStatus, with_error: bool
+) -> None:
+    lead = Lead.create(IDS[0], LeadPatch(topic="T", name="P"), at=T0, by=ME)
+    error = RuntimeError("x") if with_error else None
+    fast = mass_editing._outcome(IDS[0], status, lead, error)
+    assert type(fast) is mass_editing.EditOutcome
+    assert attrs.asdict(fast, recurse=False) == attrs.asdict(
+        mass_editing.EditOutcome(IDS[0], status, lead, error), recurse=False
+    )
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.lead = None  # type: ignore[misc]
+
+
+def test_an_id_that_is_not_a_lead_id_is_still_refused(store: LeadStore) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        mass_edit(store, ["L-0"], set_source("Web"), at=T1, by=ME)  # type: ignore[list-item]
+    assert caught.value.field == "lead_id"
+    with pytest.raises(InvalidValue):
+        mass_edit(store, ["L-0"], set_source("Web"), at=T1, by=ME, all_or_nothing=False)  # type: ignore[list-item]
+
+
+@attrs.frozen
+class _RaisesOn:
+    """A strategy that gives every lead to ``ana`` and raises on one lead."""
+
+    lead_id: LeadId
+
+    def decide(self, lead: Lead, state: AssignmentState) -> Decision | None:
+        if lead.id == self.lead_id:
+            raise RuntimeError("strategy failed")
+        return Decision(UserRef("ana"), "test")
+
+
+def test_a_strategy_that_raises_stops_a_run_batches_committed_before_it_stay(
+    store: LeadStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mass_editing, "_BATCH", 1)
+    with pytest.raises(RuntimeError):
+        mass_assign(store, IDS[:3], _RaisesOn(IDS[1]), at=T1, by=ME, all_or_nothing=False)
+    assert [stored(store)[f"L-{i}"].owner.id for i in range(3)] == ["ana", "me", "me"]
+    before = stored(store)
+    with pytest.raises(RuntimeError):  # all or nothing: nothing stored
+        mass_assign(store, [IDS[2], IDS[1]], _RaisesOn(IDS[1]), at=T1, by=ME)
+    assert stored(store) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 
 from leadkit.errors import ConfigurationError, FieldProblem, InvalidValue
@@ -272,6 +273,22 @@ def test_field_value_refuses_an_unknown_path() -> None:
         "field rule",
         "unknown lead field 'address.planet'",
     )
+
+
+def test_problems_on_a_record_without_a_ruled_field_refuse_it_as_field_value_does() -> None:
+    @attrs.frozen
+    class Card:
+        company: str
+
+    profile = FieldProfile("Strict", (FieldRule("company", True), FieldRule("address.city")))
+
+    with pytest.raises(ConfigurationError) as caught:
+        profile.problems(Card("Contoso"))
+
+    assert caught.value.reason == "unknown lead field 'address.city'"
+    assert FieldProfile("Company", (FieldRule("company", True),)).problems(Card(" ")) == [
+        FieldProblem("company", " ", "is required")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from leadkit._typecheck import trusted
 from leadkit.errors import ConfigurationError, FieldProblem, InvalidValue
 from leadkit.fields import (
     Budget,
@@ -450,6 +451,18 @@ _MONEY: Final = (
 )
 
 
+# The row parser's own construction path: every argument it passes is exactly of its
+# parameter's type (cell text is a ``str`` from ``str.strip``, the rest are values built here),
+# so the constructors' argument type checks could never refuse one and are skipped
+# (leadkit._typecheck.trusted). Each class's own validation still runs, with the same errors.
+_NEW_PHONE: Final = trusted(PhoneNumber)
+_NEW_EMAIL: Final = trusted(EmailAddress)
+_NEW_NAME: Final = trusted(PersonName)
+_NEW_ADDRESS: Final = trusted(Address)
+_NEW_MONEY: Final = trusted(Money)
+_NEW_PATCH: Final = trusted(LeadPatch)
+
+
 @attrs.frozen
 class ParsedRow:
     """One parsed row: its number, the patch of its good cells, the id cell (``""`` when
@@ -533,9 +546,9 @@ class RowParser:
                 if key in _TEXT_KEYS:
                     values[key] = text
                 elif key in ("business_phone", "mobile_phone"):
-                    values[key] = PhoneNumber(text, phone_region)
+                    values[key] = _NEW_PHONE(text, phone_region)
                 elif key == "email":
-                    values[key] = EmailAddress(text)
+                    values[key] = _NEW_EMAIL(text)
                 elif key == "website":
                     values[key] = Url(text)
                 elif key in _OPTION_SETS:
@@ -551,7 +564,7 @@ class RowParser:
         ident = texts.get("id", ("", ""))[0]
         given = frozenset(texts)
         try:
-            patch: LeadPatch | None = LeadPatch(**values)
+            patch: LeadPatch | None = _NEW_PATCH(**values)
         except InvalidValue as e:  # pragma: no cover - every value was checked above
             errors += [RowError(number, "", p.field, p.value, p.reason) for p in e.problems]
             patch = None
@@ -573,7 +586,7 @@ class RowParser:
         parts = {_NAME_KEYS[k]: texts[k][0] for k in _NAME_KEYS if k in texts}
         if "full_name" not in texts and not parts:
             return
-        base = PersonName()
+        base = _NEW_NAME()
         if "full_name" in texts and "first" not in parts and "last" not in parts:
             try:
                 base = PersonName.parse(texts["full_name"][0])
@@ -582,7 +595,7 @@ class RowParser:
                 return
         fields = {**attrs.asdict(base), **parts}
         try:
-            values["name"] = PersonName(**fields)
+            values["name"] = _NEW_NAME(**fields)
         except InvalidValue as e:
             part = e.field.rpartition(".")[2]
             key = next((k for k, p in _NAME_KEYS.items() if p == part and k in texts), "full_name")
@@ -594,7 +607,7 @@ class RowParser:
         if not parts:
             return
         try:
-            values["address"] = Address(**parts)
+            values["address"] = _NEW_ADDRESS(**parts)
         except InvalidValue as e:
             part = e.field.rpartition(".")[2]
             fail(next(k for k, p in _ADDRESS_KEYS.items() if p == part), e)
@@ -632,7 +645,7 @@ class RowParser:
                 fail(amount_key, e)
                 continue
             try:
-                values[amount_key] = Money(amount, currency)
+                values[amount_key] = _NEW_MONEY(amount, currency)
             except InvalidValue as e:
                 key = (
                     amount_key

@@ -43,7 +43,10 @@ def lead_columns(lead: Lead) -> dict[str, Any]:
     Decimal, see the schema), NULL without a score. Raises InvalidValue for a NaN score,
     which no order can hold (nor can the converter read it back).
     """
-    full_name, company, email = search_texts(lead)
+    texts = search_texts(lead)
+    full_name, company, email = texts
+    created = utc_text(lead.created_at)  # a new lead's modified_at is its created_at
+    same = lead.modified_at == lead.created_at
     score = lead.score
     return {
         "id": lead.id.value,
@@ -52,15 +55,15 @@ def lead_columns(lead: Lead) -> dict[str, Any]:
         "owner_id": lead.owner.id,
         "rating": None if lead.rating is None else lead.rating.code,
         "source": None if lead.source is None else lead.source.code,
-        "created_at": sort_key(lead, LeadSort.CREATED_AT)[0],
-        "modified_at": sort_key(lead, LeadSort.MODIFIED_AT)[0],
+        "created_at": created,
+        "modified_at": created if same else utc_text(lead.modified_at),
         "topic_key": sort_key(lead, LeadSort.TOPIC)[0],
         "company_key": company,
         "last_name_key": sort_key(lead, LeadSort.LAST_NAME)[0],
         "full_name_key": full_name,
         "email_key": email,
         "score_key": None if score is None else score_sort_value(score),
-        "search_key": search_key(lead),
+        "search_key": search_key(lead, texts),
     }
 
 
