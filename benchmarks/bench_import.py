@@ -11,6 +11,7 @@ size, then the ratio of the largest size's time to the smallest's::
     python benchmarks/bench_import.py                          # 10k and 100k rows, 100k stored
     python benchmarks/bench_import.py --rows 10000 --stored 0  # quicker
     python benchmarks/bench_import.py --checks-off             # also without duplicate checks
+    python benchmarks/bench_import.py --streaming              # also import_streaming
 
 ``--stored N`` first stores N leads (another seed of the same generator, so some rows of the
 file are duplicates of stored leads) into a template database that each leadkit run copies
@@ -19,7 +20,10 @@ baseline imports into an empty table. With checks on, ``plan_import(..., duplica
 checks each batch against the store through those keys (no full read of the store) and
 ``run_import`` writes through ``check.store`` (batches of 5,000, the new leads' keys written
 with them; with ``--recheck`` each batch is also checked again under locks,
-``duplicates=check``); without checks it writes into the store.
+``duplicates=check``); without checks it writes into the store. ``--streaming`` also runs
+``import_streaming`` (plan and write batch by batch, no plan held; same checks, same batches)
+in its own child and prints its time and peak RSS next to plan + run's (goal: peak RSS
+<= 300 MiB at 100k rows).
 
 The file is made with a seeded generator: Swedish, Polish, German and English names at some
 5,700 companies, each with its own e-mail domain, phone numbers without a country code (read
@@ -388,6 +392,49 @@ def run_leadkit(path: Path, db: Path, checks: bool = True) -> dict[str, Any]:
     }
 
 
+def run_streaming(path: Path, db: Path) -> dict[str, Any]:
+    """``import_streaming`` of the file with the checks on, as :func:`run_leadkit` imports it
+    (keyed check, batches of 5,000); the plan/commit split is the end of its plan pass."""
+    from leadkit.io import ImportPolicy, ImportProgress, import_streaming, open_source
+    from leadkit.values import UserRef
+
+    start = time.perf_counter()
+    ids = itertools.count(1)
+    planned = [start]
+
+    def progress(state: ImportProgress) -> None:
+        if state.phase == "plan":
+            planned[0] = time.perf_counter()
+
+    opened = keys_for(db)
+    try:
+        check = opened.check
+        report = import_streaming(
+            check.store,
+            open_source(path),
+            policy=ImportPolicy(phone_region="SE"),
+            ids=lambda: f"L-{next(ids)}",
+            at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+            by=UserRef("bench"),
+            batch_size=5000,
+            duplicates=check,
+            recheck=os.environ.get("BENCH_RECHECK") == "1",
+            progress=progress,
+        )
+    finally:
+        opened.close()
+    end = time.perf_counter()
+    return {
+        "seconds": end - start,
+        "plan_seconds": planned[0] - start,
+        "commit_seconds": end - planned[0],
+        "rows": report.rows,
+        "created": report.created,
+        "skipped_as_duplicate": report.skipped_as_duplicate,
+        "rejected": report.rejected,
+    }
+
+
 def run_baseline(path: Path, db: Path) -> dict[str, Any]:
     start = time.perf_counter()
     conn = sqlite3.connect(db)
@@ -414,6 +461,8 @@ def _child(phase: str, path: Path, db: Path, template: Path | None) -> None:
     cpu = time.process_time()
     if phase == "baseline":
         result = run_baseline(path, db)
+    elif phase == "stream":
+        result = run_streaming(path, db)
     else:
         result = run_leadkit(path, db, checks=phase == "leadkit")
     result["cpu_seconds"] = time.process_time() - cpu
@@ -441,9 +490,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--stored", type=int, default=100_000, help="leads stored first")
     parser.add_argument("--checks-off", action="store_true", help="also import without checks")
+    parser.add_argument("--streaming", action="store_true",
+                        help="also import_streaming (checks on)")  # fmt: skip
     parser.add_argument("--recheck", action="store_true",
                         help="run_import(duplicates=check): check again under locks")  # fmt: skip
-    parser.add_argument("--phase", choices=("leadkit", "nochecks", "baseline", "store"),
+    parser.add_argument("--phase", choices=("leadkit", "nochecks", "baseline", "store", "stream"),
                         help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -466,6 +517,7 @@ def main() -> None:
             path = Path(tmp) / f"leads-{n}.csv"
             make_file(path, n)
             phases = ["baseline", "leadkit"] + (["nochecks"] if args.checks_off else [])
+            phases += ["stream"] if args.streaming else []
             results: dict[str, dict[str, Any]] = {}
             for phase in phases:
                 db = Path(tmp) / f"{phase}-{n}.db"
@@ -488,6 +540,17 @@ def main() -> None:
                                                  f"{off['commit_seconds']:.2f} s)"))  # fmt: skip
                 print(f"  ratio    : without checks, speed {base['seconds'] / off['seconds']:.3f}x"
                       " the baseline's (goal >= 0.3x)")  # fmt: skip
+            if "stream" in results:
+                sm = results["stream"]
+                print(_line("streaming", n, sm, f"(plan pass {sm['plan_seconds']:.2f} s, write "
+                                                f"pass {sm['commit_seconds']:.2f} s)"))  # fmt: skip
+                rss, rss_lk = sm["peak_rss_mib"], lk["peak_rss_mib"]
+                print(f"  ratio    : streaming peak RSS {rss:.0f} MiB against plan + run's "
+                      f"{rss_lk:.0f} MiB ({rss / rss_lk:.2f}x; goal <= 300 MiB at 100k rows), "
+                      f"{sm['cpu_seconds'] / lk['cpu_seconds']:.2f}x its CPU time")  # fmt: skip
+                same = all(sm[k] == lk[k] for k in ("rows", "created", "skipped_as_duplicate",
+                                                    "rejected"))  # fmt: skip
+                print(f"  streaming outcome {'equals' if same else 'DIFFERS FROM'} plan + run's")
             print(
                 f"  outcome  : {lk['created']:,} created, {lk['skipped_as_duplicate']:,} skipped "
                 f"as duplicates, {lk['rejected']:,} rejected, {lk['rows']:,} rows accounted for",

@@ -221,6 +221,39 @@ def test_qualify_dedupe_export_and_import(db: str, tmp_path: Path) -> None:
     assert missing.exit_code == EXIT_CODES["not found"]
 
 
+def test_import_yes_streams_and_gives_the_outcome_of_the_confirmed_preview(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "leads.csv"
+    source.write_text(
+        "Topic,First Name,Last Name,Company Name,Email\n"
+        "Offer,Anna,Nowak,Baltic Data,anna@baltic.pl\n"
+        "Offer,Anna,Nowak,Baltic Data,anna@baltic.pl\n"
+        "Offer,Bo,Ek,Ek AB,not an address\n",
+        encoding="utf-8",
+    )
+    streamed, previewed = str(tmp_path / "streamed.db"), str(tmp_path / "previewed.db")
+    for path in (streamed, previewed):
+        assert run(path, "init").exit_code == 0
+    result = run(streamed, "import", str(source), "--yes")
+    confirmed = CliRunner().invoke(cli, ["--db", previewed, "import", str(source)], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert confirmed.exit_code == 0, confirmed.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "columns:"
+    assert "errors (1):" in lines
+    assert "duplicates skipped (1):" in lines
+    assert "  row 3: duplicate of row 2" in lines
+    assert lines[-1] == "created 1, updated 0, skipped 1, rejected 1"
+    assert confirmed.stdout.splitlines()[-1] == lines[-1]
+
+    def leads(path: str) -> list[tuple[str, str]]:
+        listed = json.loads(run(path, "--json", "list").stdout)["leads"]
+        return sorted((lead["name"], lead["email"]) for lead in listed)
+
+    assert leads(streamed) == leads(previewed)
+
+
 # ---------------------------------------------------------------------------------------------
 # report --chart
 

@@ -1,7 +1,9 @@
 """Properties of the keyed duplicate check of an import: looking a batch of rows up in the
 persisted keys (``plan_import(..., duplicates=check)``), and the rows' e-mail addresses up in
 the store, plans every row as reading the whole store into an in-memory index and e-mail map
-does, on the in-memory store and on SQLite; and
+does, on the in-memory store and on SQLite (comparing with the normalised values stored with
+the keys, with leads read and decoded where no values are stored, and with leads written
+through ``check.store`` after the keys were built); and
 ``search_many`` finds for each record what ``DuplicateIndex.search`` finds, stop keys
 included."""
 
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
-from leadkit.adapters.sql.duplicate_keys import SqlKeyStore
+from leadkit.adapters.sql.duplicate_keys import SqlKeyStore, duplicate_values
 from leadkit.duplicate_checks import EngineDuplicateCheck
 from leadkit.duplicates import DEFAULT_LEAD_RULES, DuplicateIndex
 from leadkit.duplicates.batch import search_many
@@ -112,6 +114,9 @@ def _outcomes(plan: ImportPlan) -> list[tuple[Any, ...]]:
     ]
 
 
+KINDS = ("memory", "sqlite", "sqlite-without-values", "sqlite-written-after")
+
+
 @contextmanager
 def _stores(kind: str) -> Iterator[tuple[LeadStore, Any]]:
     """A store and a key store for the check: in memory, or SQLite with the keys in it."""
@@ -126,9 +131,29 @@ def _stores(kind: str) -> Iterator[tuple[LeadStore, Any]]:
             store.close()
 
 
+def _keyed_check(
+    kind: str, store: LeadStore, keys: Any, stored: list[Person], contacts: list[Person]
+) -> EngineDuplicateCheck:
+    """The check of ``kind`` over ``store`` holding ``stored`` and ``contacts``: keys built
+    after the records were written (their values with them), then for
+    ``sqlite-without-values`` the values forgotten (the leads are read and decoded), for
+    ``sqlite-written-after`` keys built first and the records written through
+    ``check.store`` (keys and values written by its commits)."""
+    if kind == "sqlite-written-after":
+        check = EngineDuplicateCheck.from_store(store, key_store=keys, leads=True)
+        _fill(check.store, stored, contacts)
+        return check
+    _fill(store, stored, contacts)
+    check = EngineDuplicateCheck.from_store(store, key_store=keys, leads=True)
+    if kind == "sqlite-without-values":
+        with cast(SqlStore, store).engine.begin() as conn:
+            conn.execute(duplicate_values.delete())
+    return check
+
+
 @PROPERTY
 @given(
-    kind=st.sampled_from(("memory", "sqlite")),
+    kind=st.sampled_from(KINDS),
     stored=st.lists(person, max_size=12),
     contacts=st.lists(person, max_size=3),
     rows=st.lists(person, min_size=1, max_size=12),
@@ -146,12 +171,11 @@ def test_the_keyed_check_plans_every_row_as_the_full_index_does(
     data = _file(rows)
     policy = ImportPolicy(phone_region="SE", match_by_email=match_by_email)
     with _stores(kind) as (store, keys), mock.patch.object(plan_module, "PLAN_BATCH_SIZE", batch):
-        _fill(store, stored, contacts)
         # The reference: the in-memory store (no lookup by e-mail) read whole.
         reference = MemoryStore()
         _fill(reference, stored, contacts)
         full = plan_import(data, policy=policy, store=reference)
-        check = EngineDuplicateCheck.from_store(store, key_store=keys, leads=True)
+        check = _keyed_check(kind, store, keys, stored, contacts)
         keyed = plan_import(data, policy=policy, duplicates=check)
         assert _outcomes(keyed) == _outcomes(full)
         assert keyed.file_duplicates == full.file_duplicates

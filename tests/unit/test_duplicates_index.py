@@ -297,8 +297,18 @@ def test_the_table_has_its_primary_key_and_indexes(tmp_path: Path) -> None:
         "record_id",
     ]
     indexed = {tuple(i["column_names"]) for i in inspector.get_indexes("duplicate_keys")}
-    assert ("key",) in indexed
-    assert ("record_type", "record_id") in indexed
+    # Lookups by key read the primary key's index: no second index on ``key`` to write.
+    assert indexed == {("record_type", "record_id")}
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT key, record_type, record_id FROM duplicate_keys "
+            "WHERE key IN ('a', 'b')"
+        ).all()
+    assert "sqlite_autoindex_duplicate_keys_1" in " ".join(str(row) for row in plan)
+    assert inspector.get_pk_constraint("duplicate_values")["constrained_columns"] == [
+        "record_type",
+        "record_id",
+    ]
     engine.dispose()
 
 

@@ -228,7 +228,8 @@ def import_command(
     then commit it.
 
     A phone number without +country is read in the row's country (Land, Country ...), else
-    in --phone-region.
+    in --phone-region. With --yes the file is planned and written batch by batch (no preview
+    to confirm; memory bounded by the batch), then the rows' outcomes are summed up.
     """
     from leadkit.io import DuplicateAction, ImportPolicy, open_source, plan_import, run_import
 
@@ -246,6 +247,13 @@ def import_command(
         on_duplicate=DuplicateAction.CREATE if duplicates == "create" else DuplicateAction.SKIP,
         owner=settings.user,
     )
+    if yes and not dry_run:
+        imported = _import_streaming(source, mapping, policy, settings.user)
+        _echo(
+            f"created {imported.created}, updated {imported.updated}, skipped "
+            f"{imported.skipped}, rejected {imported.rejected}"
+        )
+        return
     with _store() as store:
         with _progress(terminal_only=True) as progress:
             planning = progress.add_task("checking rows", total=None)
@@ -282,11 +290,60 @@ def import_command(
     )
 
 
+def _import_streaming(source: Any, mapping: Any, policy: Any, user: Any) -> Any:
+    """Import ``source`` without a preview (leadkit.io.import_streaming), showing the mapping
+    first, the progress as it runs and then what happened to the rows; the ImportReport."""
+    from leadkit.io import import_streaming
+
+    for line in _mapping_lines(mapping):
+        _echo(line)
+    with _store() as store, _progress(terminal_only=True) as progress:
+        task = progress.add_task("importing", total=None)
+        report = import_streaming(
+            store, source, mapping, policy, ids=_new_id, at=_now(), by=user,
+            progress=_import_progress(progress, task),
+        )  # fmt: skip
+    lines = _report_lines(report)
+    if any("default region" in line for line in lines):
+        lines.append(
+            "note: give --phone-region (e.g. SE) to read numbers without +country in rows "
+            "that name no country"
+        )
+    for line in lines:
+        _echo(line)
+    return report
+
+
+def _report_lines(report: Any, limit: int = 20) -> list[str]:
+    """The summary of an import report: the totals, then up to ``limit`` rejected rows
+    (with their errors) and rows skipped as duplicates (with why)."""
+    from leadkit.io import RowStatus, SkipReason
+
+    lines = [report.summary()]
+    duplicate = (SkipReason.DUPLICATE_IN_FILE, SkipReason.DUPLICATE_OF_STORED)
+    sections = (
+        ("errors", [e.describe() for o in report.outcomes for e in o.errors
+                    if o.status is RowStatus.REJECTED]),
+        ("duplicates skipped", [f"row {o.row}: {o.reason}" for o in report.outcomes
+                                if o.skip_reason in duplicate]),
+    )  # fmt: skip
+    for title, found in sections:
+        if found:
+            lines.append(f"{title} ({len(found)}):")
+            lines += [f"  {line}" for line in found[:limit]]
+            if len(found) > limit:
+                lines.append(f"  ... and {len(found) - limit} more")
+    return lines
+
+
 def _import_progress(progress: Progress, task: TaskID) -> Callable[[Any], None]:
     """Shows an import's progress (leadkit.io.ImportProgress): rows, rows/s, time left."""
 
     def show(state: Any) -> None:
         rate = f"{state.phase} {state.rows_per_second:,.0f} rows/s"
+        eta = state.eta_seconds
+        if eta is not None:
+            rate += f", {eta:,.0f} s left"
         progress.update(task, completed=state.done, total=state.total, description=rate)
 
     return show

@@ -72,10 +72,11 @@ __all__ = [
     "word_similarity",
 ]
 
-KEY_FORMAT_VERSION: Final = 2
+KEY_FORMAT_VERSION: Final = 3
 """The version of the blocking keys' form and normalisation: bump it whenever a change to this
 module (or to the normalisers it calls) gives a record other keys, so that persisted keys are
-rebuilt (it is part of ``EngineDuplicateCheck.fingerprint``)."""
+rebuilt (it is part of ``EngineDuplicateCheck.fingerprint``). 3: the SQL key store keeps each
+record's normalised values with its keys (``duplicate_values``)."""
 
 MAX_COMPOUND_KEYS: Final = 32
 """The most compound keys one record gets per rule; beyond, it takes the rule's overflow key."""
@@ -712,7 +713,23 @@ class CompiledRuleSet:
 
 def compile_rule_set(rule_set: DuplicateRuleSet, *, compound: bool = True) -> CompiledRuleSet:
     """Compile ``rule_set``; ``compound=False`` leaves out the compound keys (the blocking
-    of key format 1, for comparisons in benchmarks)."""
+    of key format 1, for comparisons in benchmarks).
+
+    The last few rule sets compiled are kept: an index of the same rules (an import's check
+    against the store, its check within the file and the keys it writes) shares one
+    compiled rule set and so its caches of normalised values and keys."""
+    try:
+        return _compiled_cache(rule_set, compound=compound)
+    except TypeError:  # a rule set that cannot be hashed (a rule of the caller's own)
+        return _compile_rule_set(rule_set, compound=compound)
+
+
+@lru_cache(maxsize=8)
+def _compiled_cache(rule_set: DuplicateRuleSet, *, compound: bool) -> CompiledRuleSet:
+    return _compile_rule_set(rule_set, compound=compound)
+
+
+def _compile_rule_set(rule_set: DuplicateRuleSet, *, compound: bool) -> CompiledRuleSet:
     features: dict[Feature, int] = {}
     custom: dict[Feature, Callable[[DuplicateRecord], Values]] = {}
     shared: dict[tuple[Condition, RecordType], CompiledCondition] = {}

@@ -53,6 +53,10 @@ __all__ = [
 DEFAULT_MAX_BLOCK_SIZE: Final = 1000
 """A key shared by more records than this is a stop key (skipped at lookup)."""
 
+_Entry = tuple[RecordRef, frozenset[str], Prepared | None]
+"""What the index hands its key store per record: the keys and, to a store that keeps them,
+the normalised values (None: a record forgotten)."""
+
 
 @attrs.frozen
 class StopKey:
@@ -332,7 +336,7 @@ class DuplicateIndex:
         StorageUnavailable) when it fails, and then nothing is changed.
         """
         compiled = self._compiled
-        entries: list[tuple[RecordRef, frozenset[str]]] = []
+        entries: list[_Entry] = []
         kept: list[Prepared] = []
         seen: set[RecordRef] = set()
         for record in records:
@@ -341,7 +345,7 @@ class DuplicateIndex:
                 raise InvalidValue("records", str(prepared.ref), "appears twice")
             seen.add(prepared.ref)
             keys = compiled.index_keys(prepared)
-            entries.append((prepared.ref, keys))
+            entries.append((prepared.ref, keys, prepared))
             if keys:
                 kept.append(prepared)
         for gone in removed:
@@ -349,13 +353,13 @@ class DuplicateIndex:
             if ref in seen:
                 raise InvalidValue("removed", str(ref), "appears twice")
             seen.add(ref)
-            entries.append((ref, frozenset()))
+            entries.append((ref, frozenset(), None))
         if not entries:
             return
-        self._store.put_many(entries)
+        self._write(entries)
         memory = self._prepared
         if memory is not None:
-            for ref, keys in entries:
+            for ref, keys, _ in entries:
                 if not keys:
                     memory.pop(ref, None)
             memory.update((prepared.ref, prepared) for prepared in kept)
@@ -368,7 +372,7 @@ class DuplicateIndex:
         self._store.clear()
         if self._prepared is not None:
             self._prepared.clear()
-        self._store.put_many(self._entries(records))
+        self._write(self._entries(records))
         return self.stats()
 
     def rebuild_prepared(self, records: Sequence[Prepared]) -> None:
@@ -377,15 +381,22 @@ class DuplicateIndex:
         self._store.clear()
         if self._prepared is not None:
             self._prepared.clear()
-        self._store.put_many(self._prepared_entries(records))
+        self._write(self._prepared_entries(records))
 
-    def _entries(self, records: Iterable[Matchable]) -> Iterator[tuple[RecordRef, frozenset[str]]]:
+    def _write(self, entries: Iterable[_Entry]) -> None:
+        """Hand ``entries`` to the key store: with their values to one that keeps them
+        (``put_prepared``: see ``SqlKeyStore``), else the keys alone."""
+        put_prepared = getattr(self._store, "put_prepared", None)
+        if callable(put_prepared):
+            put_prepared(entries)
+        else:
+            self._store.put_many((ref, keys) for ref, keys, _ in entries)
+
+    def _entries(self, records: Iterable[Matchable]) -> Iterator[_Entry]:
         prepare = self._compiled.prepare
         return self._prepared_entries(prepare(duplicate_record(r)) for r in records)
 
-    def _prepared_entries(
-        self, records: Iterable[Prepared]
-    ) -> Iterator[tuple[RecordRef, frozenset[str]]]:
+    def _prepared_entries(self, records: Iterable[Prepared]) -> Iterator[_Entry]:
         seen: set[RecordRef] = set()
         index_keys = self._compiled.index_keys
         for prepared in records:
@@ -396,7 +407,7 @@ class DuplicateIndex:
             if keys:
                 if self._prepared is not None:
                     self._prepared[prepared.ref] = prepared
-                yield prepared.ref, keys
+                yield prepared.ref, keys, prepared
 
     def _put(self, prepared: Prepared) -> bool:
         keys = self._compiled.index_keys(prepared)
@@ -405,7 +416,10 @@ class DuplicateIndex:
                 self._prepared[prepared.ref] = prepared
             else:
                 self._prepared.pop(prepared.ref, None)
-        self._store.put(prepared.ref, keys)
+        if callable(getattr(self._store, "put_prepared", None)):
+            self._write([(prepared.ref, keys, prepared)])
+        else:
+            self._store.put(prepared.ref, keys)
         return bool(keys)
 
     # Queries ------------------------------------------------------------------------------

@@ -11,6 +11,11 @@ leads, and make a lead from an e-mail message::
     print(plan.summary())                             # nothing written yet
     report = run_import(store, plan, ids=new_id, at=now, by=user)
 
+    # A large file without a preview: planned and written batch by batch, memory bounded by
+    # the batch (the same outcome per row as plan_import + run_import).
+    report = import_streaming(store, "leads.csv", mapping, ImportPolicy(phone_region="SE"),
+                              ids=new_id, at=now, by=user)
+
 This is an edge package: it reads and writes files. The core never imports it, and
 ``import leadkit`` loads neither openpyxl nor defusedxml (they are imported when an ``.xlsx``
 or XML file is read or written). See docs/import-export.md.
@@ -82,6 +87,7 @@ from leadkit.io.run import (
     RowStatus,
     run_import,
 )
+from leadkit.io.streaming import STREAM_BATCH_SIZE, import_streaming
 
 __all__ = [
     "COLUMNS",
@@ -93,6 +99,7 @@ __all__ = [
     "LANGUAGES",
     "PLAN_BATCH_SIZE",
     "PROGRESS_EVERY",
+    "STREAM_BATCH_SIZE",
     "ColumnMapping",
     "ColumnSpec",
     "CsvSource",
@@ -136,6 +143,7 @@ __all__ = [
     "header_key",
     "header_row",
     "html_to_text",
+    "import_streaming",
     "lead_cell",
     "lead_from_email",
     "merge_import_plans",

@@ -487,10 +487,6 @@ def _finish(
     groups: tuple[FileDuplicateGroup, ...] = ()
     if policy.check_duplicates:
         groups = _check_in_file(rows, policy)
-    digest = hashlib.sha256()
-    digest.update(repr((source, headers, mapping.columns)).encode())
-    for row in rows:
-        digest.update(f"{row.number}:{row.action.value}:{row.lead_id}\n".encode())
     return ImportPlan(
         source=source,
         headers=headers,
@@ -498,8 +494,20 @@ def _finish(
         policy=policy,
         rows=tuple(rows),
         file_duplicates=groups,
-        fingerprint=digest.hexdigest(),
+        fingerprint=plan_fingerprint(source, headers, mapping, rows),
     )
+
+
+def plan_fingerprint(
+    source: str, headers: tuple[str, ...], mapping: ColumnMapping, rows: Iterable[PlannedRow]
+) -> str:
+    """The fingerprint of the plan of ``rows`` (:attr:`ImportPlan.fingerprint`): the file,
+    its mapping and each row's number, action and lead."""
+    digest = hashlib.sha256()
+    digest.update(repr((source, headers, mapping.columns)).encode())
+    for row in rows:
+        digest.update(f"{row.number}:{row.action.value}:{row.lead_id}\n".encode())
+    return digest.hexdigest()
 
 
 class _ShardKeys:

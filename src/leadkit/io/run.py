@@ -44,7 +44,14 @@ from leadkit.idempotency import (
     result_from,
 )
 from leadkit.io.mapping import RowError
-from leadkit.io.plan import DuplicateAction, ImportPlan, PlannedRow, RowAction, SkipReason
+from leadkit.io.plan import (
+    DuplicateAction,
+    ImportPlan,
+    ImportPolicy,
+    PlannedRow,
+    RowAction,
+    SkipReason,
+)
 from leadkit.io.progress import ProgressCallback, _Meter
 from leadkit.io.recheck import BatchRecheck
 from leadkit.lead import Lead
@@ -186,13 +193,12 @@ def _passive(row: PlannedRow) -> RowOutcome:
 def _write(
     uow: UnitOfWork,
     row: PlannedRow,
-    plan: ImportPlan,
+    policy: ImportPolicy,
     ids: IdFactory,
     at: datetime,
     by: UserRef,
     recheck: _Recheck | None,
 ) -> RowOutcome:
-    policy = plan.policy
     assert row.patch is not None
     if row.action is RowAction.CREATE:
         lead_id = row.lead_id if row.lead_id is not None else LeadId(ids())
@@ -218,8 +224,9 @@ def _write(
     return RowOutcome(row.number, RowStatus.UPDATED, row.lead_id, reason=row.reason)
 
 
-def _skips_duplicates(plan: ImportPlan) -> bool:
-    policy = plan.policy
+def skips_duplicates(policy: ImportPolicy) -> bool:
+    """True when ``policy`` skips the rows the duplicate check flags (so a write checks them
+    again, given a check)."""
     return policy.check_duplicates and policy.on_duplicate is DuplicateAction.SKIP
 
 
@@ -234,11 +241,10 @@ class _Recheck:
         duplicates: EngineDuplicateCheck,
         uow: UnitOfWork,
         batch: Sequence[PlannedRow],
-        plan: ImportPlan,
+        policy: ImportPolicy,
         at: datetime,
         by: UserRef,
     ) -> None:
-        policy = plan.policy
         creating = [r for r in batch if r.action is RowAction.CREATE and r.patch is not None]
         drafts = [
             Lead.create(_LOCKING, cast(LeadPatch, row.patch), at=at, by=by, owner=policy.owner,
@@ -259,17 +265,17 @@ class _Recheck:
 _LOCKING = LeadId("import-locking")
 
 
-def _check_duplicates(
-    duplicates: EngineDuplicateCheck, target: LeadStore | UnitOfWork, plan: ImportPlan
+def check_duplicates_for(
+    duplicates: EngineDuplicateCheck, target: LeadStore | UnitOfWork, policy: ImportPolicy
 ) -> None:
-    """Refuse a ``duplicates`` check that cannot stand for the plan's (InvalidValue)."""
+    """Refuse a ``duplicates`` check that cannot stand for ``policy``'s (InvalidValue)."""
     if not isinstance(duplicates, EngineDuplicateCheck):
         raise InvalidValue("duplicates", duplicates, "must be an EngineDuplicateCheck")
     if not duplicates.indexes_leads:
         raise InvalidValue(
             "duplicates", duplicates, "must index leads (EngineDuplicateCheck(..., leads=True))"
         )
-    if duplicates.rule_set != plan.policy.rule_set:
+    if duplicates.rule_set != policy.rule_set:
         raise InvalidValue("duplicates", duplicates, "must use the rule set of the import policy")
     if target is not duplicates.store and getattr(target, "check", None) is not duplicates:
         raise InvalidValue(
@@ -323,14 +329,14 @@ def run_import(
     """
     require_aware("at", at)
     if duplicates is not None:
-        _check_duplicates(duplicates, target, plan)
+        check_duplicates_for(duplicates, target, plan.policy)
     size = batch_size if batch_size is not None else plan.policy.batch_size
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise InvalidValue("batch_size", size, "must be a positive integer")
     rows: Sequence[PlannedRow] = plan.rows
     writing = _Writing(
         plan, ids, at, by, size or max(len(rows), 1), as_key(idempotency_key),
-        duplicates if duplicates is not None and _skips_duplicates(plan) else None,
+        duplicates if duplicates is not None and skips_duplicates(plan.policy) else None,
         _Meter("write", progress, len(rows)), progress is not None,
     )  # fmt: skip
     position, done = 0, cast(tuple[RowOutcome, ...], ())
@@ -353,6 +359,37 @@ def run_import(
             on_batch(ImportCheckpoint(plan.fingerprint, position, tuple(outcomes)))
         writing.meter.report(position)
     return ImportReport(plan.source, tuple(outcomes), batches)
+
+
+def write_rows(
+    uow: UnitOfWork,
+    batch: Sequence[PlannedRow],
+    policy: ImportPolicy,
+    ids: IdFactory,
+    at: datetime,
+    by: UserRef,
+    duplicates: EngineDuplicateCheck | None,
+    meter: _Meter | None = None,
+    position: int = 0,
+) -> list[RowOutcome]:
+    """Write one batch of planned rows into ``uow`` (not committed): create or update the
+    rows that say so, report the others as they stand; the outcome of each row in order.
+    With ``duplicates`` the new leads are checked again under locks (see
+    :func:`run_import`); ``meter`` reports progress every :data:`PROGRESS_EVERY` rows, counted
+    from ``position``. Raises what the store raises, ConcurrencyConflict for an update
+    whose lead changed since it was planned."""
+    recheck = None
+    if duplicates is not None:
+        recheck = _Recheck(duplicates, uow, batch, policy, at, by)
+    written: list[RowOutcome] = []
+    for row in batch:
+        if row.action in (RowAction.CREATE, RowAction.UPDATE):
+            written.append(_write(uow, row, policy, ids, at, by, recheck))
+        else:
+            written.append(_passive(row))
+        if meter is not None and len(written) % PROGRESS_EVERY == 0:
+            meter.report(position + len(written))
+    return written
 
 
 @attrs.frozen
@@ -394,17 +431,10 @@ class _Writing:
             stored = recall(uow, batch_key, fingerprint, "run_import", at=at)
             if stored is not None:
                 return list(result_from(stored[0], tuple[RowOutcome, ...]))
-        recheck = None
-        if self.duplicates is not None:
-            recheck = _Recheck(self.duplicates, uow, batch, plan, at, self.by)
-        written: list[RowOutcome] = []
-        for row in batch:
-            if row.action in (RowAction.CREATE, RowAction.UPDATE):
-                written.append(_write(uow, row, plan, self.ids, at, self.by, recheck))
-            else:
-                written.append(_passive(row))
-            if self.reports and len(written) % PROGRESS_EVERY == 0:
-                self.meter.report(position + len(written))
+        meter = self.meter if self.reports else None
+        written = write_rows(
+            uow, batch, plan.policy, self.ids, at, self.by, self.duplicates, meter, position
+        )
         if batch_key is not None and batch:
             remember(uow, batch_key, fingerprint, result_data(tuple(written)), at=at)
         return written

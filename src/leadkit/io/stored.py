@@ -19,14 +19,14 @@ blocks and stop keys, with the counts of the key table.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Final, cast
+from typing import Any, Final, TypeVar, cast
 
 from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck, IndexingUnitOfWork
 from leadkit.duplicates.batch import search_many
 from leadkit.duplicates.compiled import CompiledRule, Prepared
-from leadkit.duplicates.index import DuplicateIndex
+from leadkit.duplicates.index import DuplicateIndex, DuplicateKeyStore
 from leadkit.duplicates.matches import DuplicateMatch
 from leadkit.duplicates.record_view import RecordRef, RecordType, duplicate_record
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
@@ -136,6 +136,7 @@ class StoredSide:
         self._index: DuplicateIndex | None = None
         self._by_email: dict[str, LeadId] | None = None
         self._cache: dict[RecordRef, Prepared] = {}
+        self._keys: _PlanKeys | None = None
         if uow is None:
             return
         lookup = getattr(uow.leads, "ids_by_email", None)
@@ -157,6 +158,7 @@ class StoredSide:
         self._index = None
         self._by_email = None
         self._cache = {}
+        self._keys = None
 
     # Rows naming a stored lead -----------------------------------------------------------
 
@@ -218,7 +220,12 @@ class StoredSide:
         assert check is not None
         assert uow is not None
         keys = check._attach(uow)
-        index = check.index if keys is None else check.index.with_store(keys, check._load)
+        if keys is None:
+            index = check.index
+        else:
+            if self._keys is None or self._keys.inner is not keys:
+                self._keys = _PlanKeys(keys)
+            index = check.index.with_store(cast(DuplicateKeyStore, self._keys), check._load)
         rules = index.rules_for(self._rule_set)
         compiled = index.compiled
         records: list[tuple[Prepared, list[CompiledRule]]] = []
@@ -246,15 +253,74 @@ class StoredSide:
         return found
 
 
+_V = TypeVar("_V")
+
+KEY_CACHE: Final = 100_000
+"""Keys whose counts (and postings) a keyed plan keeps for its next batches."""
+
+
+class _PlanKeys:
+    """The key table of the plan's unit of work, as the plan reads it: the counts and the
+    postings of the keys read for a batch are kept for the next batches (up to
+    :data:`KEY_CACHE` keys each; the plan only reads, in one unit of work, so they stay as
+    read), so that keys many rows share (a company, a common name) are read once. Anything
+    else goes to the key table itself."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self._counts: dict[str, int] = {}
+        self._refs: dict[str, Sequence[RecordRef]] = {}
+
+    def counts(self, keys: Collection[str]) -> Mapping[str, int]:
+        return _read_through(self._counts, keys, self.inner.counts, 0)
+
+    def refs(self, keys: Collection[str]) -> Mapping[str, Sequence[RecordRef]]:
+        empty: Sequence[RecordRef] = ()
+        return _read_through(self._refs, keys, self.inner.refs, empty)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _read_through(
+    known: dict[str, _V],
+    keys: Collection[str],
+    read: Callable[[list[str]], Mapping[str, _V]],
+    empty: _V,
+) -> dict[str, _V]:
+    """What ``read`` gives for ``keys`` (those it gives nothing or ``empty`` for left out),
+    reading only the keys not ``known`` and remembering them (a full memory starts over)."""
+    missing = [k for k in keys if k not in known]
+    found: Mapping[str, _V] = read(missing) if missing else {}
+    result: dict[str, _V] = {}
+    for key in keys:
+        value = known[key] if key in known else found.get(key, empty)
+        if value:
+            result[key] = value
+    if missing:
+        if len(known) + len(missing) > KEY_CACHE:
+            known.clear()
+        for key in missing:
+            known[key] = found.get(key, empty)
+    return result
+
+
 def load_prepared(
     uow: UnitOfWork, index: DuplicateIndex, refs: Collection[RecordRef]
 ) -> dict[RecordRef, Prepared]:
     """The records ``refs`` name as ``uow`` sees them, prepared for ``index``'s rules (a
-    record no longer stored is left out): leads in one ``get_many`` call when the store has
-    it, contacts with their account's name as company. Raises what the store raises."""
+    record no longer stored is left out): the leads' values stored with their keys when the
+    index's keys are those of ``uow``'s transaction (``SqlKeyTransaction.prepared_values``:
+    written with the keys, as committed with the leads), else the leads in one ``get_many``
+    call when the store has it; contacts with their account's name as company. Raises what
+    the store raises."""
     compiled = index.compiled
     found: dict[RecordRef, Prepared] = {}
-    lead_ids = [LeadId(r.record_id) for r in refs if r.record_type is RecordType.LEAD]
+    leads_wanted = [r for r in refs if r.record_type is RecordType.LEAD]
+    stored_values = getattr(index.store, "prepared_values", None)
+    if callable(stored_values) and leads_wanted:
+        found.update(stored_values(leads_wanted, len(compiled.readers)))
+    lead_ids = [LeadId(r.record_id) for r in leads_wanted if r not in found]
     get_many = getattr(uow.leads, "get_many", None)
     leads: Mapping[LeadId, Lead]
     if callable(get_many):

@@ -8,10 +8,17 @@ does not rebuild the index in memory at every start-up::
     index = DuplicateIndex(rules, store=keys, loader=load_records)
     index.rebuild(uow.leads.stream())                          # once; then add/update/remove
 
-The table is ``duplicate_keys(key, record_type, record_id)`` with that primary key, an index
-on ``key`` (lookups) and one on ``(record_type, record_id)`` (re-indexing a record). The keys
+The table is ``duplicate_keys(key, record_type, record_id)`` with that primary key (which
+lookups by key read) and an index on ``(record_type, record_id)`` (re-indexing a record). The keys
 depend on the rule set: ``duplicate_keys_meta`` holds the fingerprint of the rule set they were
 built for (:meth:`SqlKeyStore.fingerprint`), so a check with other rules knows to rebuild them.
+
+``duplicate_values(record_type, record_id, active, data)`` holds, next to the keys, each
+record's normalised values as the rules compare them (written by :meth:`~_KeyTable.put_prepared`,
+what :class:`~leadkit.duplicates.index.DuplicateIndex` calls): a lookup inside a unit of work
+(:meth:`SqlKeyTransaction.prepared_values`) compares a batch with its candidates without
+reading and decoding the candidates themselves. Keys written without values
+(:meth:`~_KeyTable.put_many`) forget the record's values, so they are never older than its keys.
 
 Keys inside a unit of work
 --------------------------
@@ -29,17 +36,17 @@ the SQL adapter's are). Driver errors are raised as
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final, NoReturn
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
-    Delete,
     Engine,
     Index,
-    Insert,
     MetaData,
     Select,
     String,
@@ -55,10 +62,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from leadkit.duplicates.compiled import Prepared
 from leadkit.duplicates.record_view import RecordRef, RecordType, built
 from leadkit.errors import StorageUnavailable
 
-__all__ = ["SqlKeyStore", "SqlKeyTransaction", "duplicate_keys", "duplicate_keys_meta", "metadata"]
+__all__ = [
+    "SqlKeyStore",
+    "SqlKeyTransaction",
+    "duplicate_keys",
+    "duplicate_keys_meta",
+    "duplicate_values",
+    "metadata",
+]
 
 metadata: Final = MetaData()
 """The metadata holding :data:`duplicate_keys` (kept apart from the SQL adapter's tables)."""
@@ -69,10 +84,11 @@ duplicate_keys: Final = Table(
     Column("key", Text, primary_key=True),
     Column("record_type", String(16), primary_key=True),
     Column("record_id", String(100), primary_key=True),
-    Index("ix_duplicate_keys_key", "key"),
     Index("ix_duplicate_keys_record", "record_type", "record_id"),
 )
-"""One row per (blocking key, record)."""
+"""One row per (blocking key, record). Lookups by key read the primary key's index (its first
+column); tables made before it was dropped keep an index ``ix_duplicate_keys_key`` of their
+own, which costs only writes."""
 
 duplicate_keys_meta: Final = Table(
     "duplicate_keys_meta",
@@ -82,6 +98,17 @@ duplicate_keys_meta: Final = Table(
 )
 """What the keys were built for: the row ``fingerprint`` holds the fingerprint of the rule set
 (and record types) of the last rebuild; no row means the keys were never built (or cleared)."""
+
+duplicate_values: Final = Table(
+    "duplicate_values",
+    metadata,
+    Column("record_type", String(16), primary_key=True),
+    Column("record_id", String(100), primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("data", Text, nullable=False),
+)
+"""One row per keyed record: its active flag and normalised values (a JSON list of lists of
+texts, in the order of the compiled rule set's features), written with its keys."""
 
 _FINGERPRINT: Final = "fingerprint"
 _LOCK_CLASS: Final = 0x4C4C  # PostgreSQL advisory locks of the key table (first key)
@@ -100,6 +127,14 @@ class _KeyTable:
     """The queries and changes of the key table over some connection (see the subclasses)."""
 
     _engine: Engine
+    _values: bool | None = None  # the database has duplicate_values (None: not asked yet)
+
+    def _keeps_values(self, conn: Connection) -> bool:
+        """True when the database has ``duplicate_values`` (a store opened with
+        ``create=False`` on tables made before it writes and reads keys alone)."""
+        if self._values is None:
+            self._values = bool(conn.dialect.has_table(conn, "duplicate_values"))
+        return self._values
 
     def _writing(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError
@@ -118,26 +153,33 @@ class _KeyTable:
         self.put_many([(ref, keys)])
 
     def put_many(self, entries: Iterable[tuple[RecordRef, Collection[str]]]) -> None:
-        """Replace the keys of many records in one transaction."""
-        forget = delete(duplicate_keys).where(
-            duplicate_keys.c.record_type == bindparam("rt"),
-            duplicate_keys.c.record_id == bindparam("rid"),
-        )
-        add = insert(duplicate_keys)
+        """Replace the keys of many records in one transaction (their values are forgotten:
+        see :meth:`put_prepared`)."""
+        self.put_prepared((ref, keys, None) for ref, keys in entries)
+
+    def put_prepared(
+        self, entries: Iterable[tuple[RecordRef, Collection[str], Prepared | None]]
+    ) -> None:
+        """Replace the keys and the normalised values of many records in one transaction: a
+        record with keys and a :class:`~leadkit.duplicates.compiled.Prepared` gets both; one
+        without keys is forgotten; one without values keeps none."""
         try:
             with self._writing() as conn:
                 refs: list[dict[str, str]] = []
                 rows: list[dict[str, str]] = []
-                for ref, keys in entries:
+                values: list[dict[str, Any]] = []
+                for ref, keys, prepared in entries:
                     kind = ref.record_type.value
                     refs.append({"rt": kind, "rid": ref.record_id})
                     rows += [
                         {"key": k, "record_type": kind, "record_id": ref.record_id} for k in keys
                     ]
+                    if keys and prepared is not None:
+                        values.append(_values_row(kind, ref.record_id, prepared))
                     if len(rows) >= 5000:
-                        _write(conn, forget, add, refs, rows)
-                        refs, rows = [], []
-                _write(conn, forget, add, refs, rows)
+                        _write(conn, refs, rows, values, self._keeps_values(conn))
+                        refs, rows, values = [], [], []
+                _write(conn, refs, rows, values, self._keeps_values(conn))
         except SQLAlchemyError as e:
             self._fail("storing keys", e)
 
@@ -147,8 +189,14 @@ class _KeyTable:
             duplicate_keys.c.record_type == ref.record_type.value,
             duplicate_keys.c.record_id == ref.record_id,
         )
+        forget = delete(duplicate_values).where(
+            duplicate_values.c.record_type == ref.record_type.value,
+            duplicate_values.c.record_id == ref.record_id,
+        )
         try:
             with self._writing() as conn:
+                if self._keeps_values(conn):
+                    conn.execute(forget)
                 return bool(conn.execute(stmt).rowcount)
         except SQLAlchemyError as e:
             self._fail("removing keys", e)
@@ -158,6 +206,8 @@ class _KeyTable:
         try:
             with self._writing() as conn:
                 conn.execute(delete(duplicate_keys))
+                if self._keeps_values(conn):
+                    conn.execute(delete(duplicate_values))
                 conn.execute(delete(duplicate_keys_meta))
         except SQLAlchemyError as e:
             self._fail("clearing keys", e)
@@ -211,7 +261,7 @@ class _KeyTable:
                         .where(duplicate_keys.c.key.in_(chunk))
                         .group_by(duplicate_keys.c.key)
                     )
-                    found.update((key, int(count)) for key, count in conn.execute(stmt))
+                    found.update((key, int(count)) for key, count in conn.execute(stmt).all())
         except SQLAlchemyError as e:
             self._fail("counting keys", e)
         return found
@@ -227,10 +277,8 @@ class _KeyTable:
                     stmt = select(cols.key, cols.record_type, cols.record_id).where(
                         cols.key.in_(chunk)
                     )
-                    for key, kind, record_id in conn.execute(stmt):
-                        found.setdefault(key, []).append(
-                            built(RecordRef, record_type=RecordType(kind), record_id=record_id)
-                        )
+                    for key, kind, record_id in conn.execute(stmt).all():
+                        found.setdefault(key, []).append(_ref(kind, record_id))
         except SQLAlchemyError as e:
             self._fail("reading keys", e)
         return found
@@ -266,17 +314,68 @@ class _KeyTable:
             self._fail("counting keys", e)
 
 
+_FORGET_KEYS: Final = delete(duplicate_keys).where(
+    duplicate_keys.c.record_type == bindparam("rt"),
+    duplicate_keys.c.record_id == bindparam("rid"),
+)
+_FORGET_VALUES: Final = delete(duplicate_values).where(
+    duplicate_values.c.record_type == bindparam("rt"),
+    duplicate_values.c.record_id == bindparam("rid"),
+)
+
+
+def _values_row(kind: str, record_id: str, prepared: Prepared) -> dict[str, Any]:
+    data = json.dumps(prepared.values, ensure_ascii=False, separators=(",", ":"))
+    return {"record_type": kind, "record_id": record_id, "active": prepared.active, "data": data}
+
+
 def _write(
     conn: Connection,
-    forget: Delete,
-    add: Insert,
     refs: list[dict[str, str]],
     rows: list[dict[str, str]],
+    values: list[dict[str, Any]],
+    keeps_values: bool,
 ) -> None:
     if refs:
-        conn.execute(forget, refs)
+        conn.execute(_FORGET_KEYS, refs)
+        if keeps_values:
+            conn.execute(_FORGET_VALUES, refs)
     if rows:
-        conn.execute(add, rows)
+        conn.execute(insert(duplicate_keys), rows)
+    if values and keeps_values:
+        conn.execute(insert(duplicate_values), values)
+
+
+_REFS: dict[tuple[str, str], RecordRef] = {}
+_REFS_KEPT: Final = 1 << 16
+
+
+def _ref(kind: str, record_id: str) -> RecordRef:
+    """The reference of a row: the same records come back batch after batch (the leads of
+    a company), so the last ones made are kept (a full cache starts over)."""
+    ref = _REFS.get((kind, record_id))
+    if ref is None:
+        if len(_REFS) >= _REFS_KEPT:
+            _REFS.clear()
+        ref = _REFS[kind, record_id] = built(
+            RecordRef, record_type=RecordType(kind), record_id=record_id
+        )
+    return ref
+
+
+def _prepared(kind: str, record_id: str, active: object, data: str, width: int) -> Prepared | None:
+    """The values of a ``duplicate_values`` row, or None when they are not ``width`` lists
+    of texts (written for another rule set: the caller reads the record instead)."""
+    try:
+        decoded = json.loads(data)
+    except ValueError:
+        return None
+    if type(decoded) is not list or len(decoded) != width:
+        return None
+    values = tuple(tuple(item) for item in decoded if type(item) is list)
+    if len(values) != width or not all(type(v) is str for item in values for v in item):
+        return None
+    return built(Prepared, ref=_ref(kind, record_id), active=bool(active), values=values)
 
 
 def _same_database(a: Engine, b: Engine) -> bool:
@@ -314,6 +413,7 @@ class SqlKeyStore(_KeyTable):
                             {"a": _LOCK_CLASS, "b": _CREATE_LOCK},
                         )
                     metadata.create_all(conn, checkfirst=True)
+                self._values = True
             except SQLAlchemyError as e:
                 self._fail("creating the duplicate_keys tables", e)
 
@@ -346,7 +446,9 @@ class SqlKeyStore(_KeyTable):
             return None
         if not _same_database(engine, self._engine):
             return None
-        return SqlKeyTransaction(self._engine, connection)
+        keys = SqlKeyTransaction(self._engine, connection)
+        keys._values = self._values
+        return keys
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -388,6 +490,32 @@ class SqlKeyTransaction(_KeyTable):
 
     def _reading(self) -> AbstractContextManager[Connection]:
         return self._on_connection()
+
+    def prepared_values(self, refs: Collection[RecordRef], width: int) -> dict[RecordRef, Prepared]:
+        """The normalised values stored with the keys of ``refs``, as this unit of work sees
+        them (a record without values, or with values not ``width`` long, is left out: read
+        it). Raises StorageUnavailable."""
+        by_type: dict[str, list[str]] = {}
+        for ref in refs:
+            by_type.setdefault(ref.record_type.value, []).append(ref.record_id)
+        cols = duplicate_values.c
+        found: dict[RecordRef, Prepared] = {}
+        try:
+            conn = self._connection()
+            if not self._keeps_values(conn):
+                return found
+            for kind, ids in by_type.items():
+                for chunk in _chunks(sorted(set(ids))):
+                    stmt = select(cols.record_id, cols.active, cols.data).where(
+                        cols.record_type == kind, cols.record_id.in_(chunk)
+                    )
+                    for record_id, active, data in conn.execute(stmt):
+                        prepared = _prepared(kind, record_id, active, data, width)
+                        if prepared is not None:
+                            found[prepared.ref] = prepared
+        except SQLAlchemyError as e:
+            self._fail("reading the values of keyed records", e)
+        return found
 
     def lock_for_writing(self) -> None:
         """Wait while a rebuild runs (PostgreSQL: a shared advisory lock until the unit of

@@ -35,6 +35,8 @@ _BATCH: Final = 500
 
 # The duplicate keys table (adapters.sql.duplicate_keys) when a key store shares the database.
 _keys = table("duplicate_keys", column("key"), column("record_type"), column("record_id"))
+# The normalised values stored with the keys (adapters.sql.duplicate_keys.duplicate_values).
+_values = table("duplicate_values", column("record_type"), column("record_id"), column("data"))
 
 _VACUUMED: Final = (
     "leads",
@@ -154,12 +156,15 @@ class SqlPrivacy:
 
     def forget_keys(self, refs: Iterable[tuple[str, str]], scope: ErasureScope) -> int:
         """Delete the duplicate keys (``duplicate_keys``, when the database holds it) of
-        ``refs`` and every key holding a needle of ``scope``; returns how many."""
+        ``refs`` and every key holding a needle of ``scope``; returns how many. The values
+        stored with the keys (``duplicate_values``) go the same way (not counted)."""
         wanted = list(refs)
 
         def work(conn: Connection) -> int:
             if not conn.dialect.has_table(conn, "duplicate_keys"):
                 return 0
+            if conn.dialect.has_table(conn, "duplicate_values"):
+                _forget_values(conn, wanted, scope)
             gone = 0
             for kind, record_id in wanted:
                 gone += conn.execute(
@@ -192,8 +197,22 @@ class SqlPrivacy:
                 with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     if conn.dialect.has_table(conn, "duplicate_keys"):
                         names.append("duplicate_keys")
+                    if conn.dialect.has_table(conn, "duplicate_values"):
+                        names.append("duplicate_values")
                     conn.exec_driver_sql("VACUUM " + ", ".join(names))
                 return f"postgresql: VACUUM of {len(names)} tables (dead row versions removed)"
         except store._driver_errors as e:
             store._fail("securing the erasure", e)
         return f"{engine.dialect.name}: nothing more done"
+
+
+def _forget_values(conn: Connection, refs: list[tuple[str, str]], scope: ErasureScope) -> None:
+    """Delete the stored values of ``refs`` and every value row holding a needle of
+    ``scope``."""
+    for kind, record_id in refs:
+        conn.execute(
+            delete(_values).where(_values.c.record_type == kind, _values.c.record_id == record_id)
+        )
+    for needle in scope.needles:
+        pattern = f"%{_like_escaped(needle.casefold())}%"
+        conn.execute(delete(_values).where(func.lower(_values.c.data).like(pattern, escape="\\")))
