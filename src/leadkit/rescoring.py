@@ -16,9 +16,9 @@ leads and the events are the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import datetime
-from typing import Final, Protocol, cast, runtime_checkable
+from typing import Any, Final, Protocol, cast, runtime_checkable
 
 import attrs
 
@@ -29,12 +29,21 @@ from leadkit.lead import Lead
 from leadkit.ports import LeadQuery, LeadRepository
 from leadkit.scoring.engine import _check_predictive, is_outdated, score
 from leadkit.scoring.model import ScoringModel
+from leadkit.scoring.predicates import IsSet, ScoringFieldKind, field_spec
 from leadkit.scoring.predictive import PredictiveModel
 from leadkit.scoring.result import Explanation, Score, ScoreSource
 from leadkit.shards import Shard
 from leadkit.values import UserRef, require_aware
 
-__all__ = ["LeadRescorer", "RescoredPage", "RescoringRepository", "rescoring_repository"]
+__all__ = [
+    "LeadRescorer",
+    "RescoredPage",
+    "RescoringRepository",
+    "blank_tested",
+    "presence_fields",
+    "rescored_leads",
+    "rescoring_repository",
+]
 
 _MEMO_LIMIT: Final = 4096
 _READS: Final = frozenset(
@@ -44,16 +53,61 @@ _READS: Final = frozenset(
 """What rescoring reads of every lead, besides the fields the criteria read."""
 
 
-def _fields_of(predicate: object) -> Iterator[str]:
-    """The lead fields (top level) a predicate reads, through ``AllOf``/``AnyOf``/``Not``."""
-    field = getattr(predicate, "field", None)
-    if isinstance(field, str):
-        yield field.partition(".")[0]
+_PRESENCE_TEXT: Final = frozenset({"email", "website", "business_phone", "mobile_phone"})
+"""Text fields whose ``IsSet`` test is ``value is not None`` (never blank when present)."""
+_UNSET_KINDS: Final = frozenset(
+    {ScoringFieldKind.OPTION, ScoringFieldKind.MONEY, ScoringFieldKind.DATE}
+    | {ScoringFieldKind.DATETIME}
+)
+"""Field kinds whose ``IsSet`` test is ``value is not None``."""
+
+
+def _leaves(predicate: object) -> Iterator[object]:
+    """The predicates with a field under ``predicate``, through ``AllOf``/``AnyOf``/``Not``."""
+    if isinstance(getattr(predicate, "field", None), str):
+        yield predicate
     for part in getattr(predicate, "of", ()):
-        yield from _fields_of(part)
+        yield from _leaves(part)
     inner = getattr(predicate, "predicate", None)
     if inner is not None:
-        yield from _fields_of(inner)
+        yield from _leaves(inner)
+
+
+def _fields_of(predicate: object) -> Iterator[str]:
+    """The lead fields (top level) a predicate reads, through ``AllOf``/``AnyOf``/``Not``."""
+    for leaf in _leaves(predicate):
+        yield str(getattr(leaf, "field")).partition(".")[0]  # noqa: B009 (checked by _leaves)
+
+
+def _tests_presence_only(leaf: object) -> bool:
+    """Whether ``leaf`` is an ``IsSet`` whose compiled test is ``lead.<field> is not None``
+    or, for other text fields, ``bool(lead.<field>.strip())``."""
+    if not isinstance(leaf, IsSet) or "." in leaf.field:
+        return False
+    kind = field_spec(leaf.field).kind
+    return kind in _UNSET_KINDS or kind is ScoringFieldKind.TEXT
+
+
+def blank_tested(field: str) -> bool:
+    """Whether ``IsSet(field)`` of a presence field (:func:`presence_fields`) tests its
+    text for blankness (``bool(text.strip())``: a text field other than e-mail, website and
+    phones) rather than for a value (``is not None``). Raises ConfigurationError for a
+    field that is not scorable."""
+    return field_spec(field).kind is ScoringFieldKind.TEXT and field not in _PRESENCE_TEXT
+
+
+def presence_fields(model: ScoringModel) -> frozenset[str]:
+    """The lead fields ``model``'s criteria only test for presence (``IsSet`` of a top-level
+    option, money, date or text field: ``value is not None``, or for text other than e-mail,
+    website and phones ``bool(value.strip())``, see :func:`blank_tested`): the score depends
+    on whether they hold a value, not on which. Raises nothing for a checked model."""
+    presence: set[str] = set()
+    valued: set[str] = set()
+    for criterion in model.criteria:
+        for leaf in _leaves(criterion.rule):
+            field = str(getattr(leaf, "field"))  # noqa: B009 (checked by _leaves)
+            (presence if _tests_presence_only(leaf) else valued).add(field.partition(".")[0])
+    return frozenset(presence - valued)
 
 
 @attrs.frozen
@@ -86,7 +140,9 @@ class LeadRescorer:
         "_new_event",
         "_new_score",
         "_only_outdated",
+        "_patterns",
         "_predictive",
+        "_presence",
     )
 
     def __init__(
@@ -115,15 +171,35 @@ class LeadRescorer:
         self._new_event = unchecked(LeadScored)
         _check_predictive(model, predictive)  # as scoring one lead does, once
         self._fields: frozenset[str] | None = None
+        self._presence: frozenset[str] = frozenset()
+        self._patterns: dict[Hashable, dict[Hashable, Any]] = {}
         if predictive is None:  # a predictive model may read any field
             criteria = (set(_fields_of(c.rule)) for c in model.criteria)
             self._fields = frozenset(_READS.union(*criteria))
+            self._presence = presence_fields(model)
 
     @property
     def fields(self) -> frozenset[str] | None:
         """The lead fields this rescorer reads (a store may hand it leads with only those
         set), or None when it may read any (with a predictive model). Raises nothing."""
         return self._fields
+
+    @property
+    def presence(self) -> frozenset[str]:
+        """The fields of :attr:`fields` the model only tests for presence (see
+        :func:`presence_fields`; empty with a predictive model). Raises nothing."""
+        return self._presence
+
+    def patterns(self, owner: Hashable) -> dict[Hashable, Any]:
+        """A dict ``owner`` (a store) keeps its results in, per pattern of the values of
+        :attr:`fields` (less ``id`` and ``version``, and of the :attr:`presence` fields only
+        whether they hold a value): ``self(lead)`` is a function of that pattern and of the
+        lead's id. The same dict for the same owner; the owner bounds its size. Raises
+        nothing."""
+        found = self._patterns.get(owner)
+        if found is None:
+            found = self._patterns[owner] = {}
+        return found
 
     def __call__(self, lead: Lead) -> LeadScored | None:
         """The event recording ``lead``'s new score, or None when nothing changes. Raises
@@ -214,6 +290,20 @@ class RescoringRepository(Protocol):
         deleted, and what ``rescore`` raises.
         """
         ...
+
+
+def rescored_leads(
+    leads: Iterable[Lead], rescore: Callable[[Lead], LeadScored | None]
+) -> list[Lead]:
+    """The leads of ``leads`` that ``rescore`` gives an event for, each with that score
+    recorded (``record_score``: the same event in its pending events): what a repository
+    without a score-only write saves whole. Raises what ``rescore`` raises."""
+    changed = []
+    for lead in leads:
+        event = rescore(lead)
+        if event is not None:
+            changed.append(lead.record_score(event.score, at=event.at, by=event.by))
+    return changed
 
 
 def rescoring_repository(repository: LeadRepository) -> RescoringRepository | None:

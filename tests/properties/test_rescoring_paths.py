@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from leadkit import BCM_MODEL, score_lead
 from leadkit.adapters.memory import MemoryStore
-from leadkit.adapters.sql import SqlStore
+from leadkit.adapters.sql import SqlStore, scores
 from leadkit.bulk import rescore_store, save_many, scan
 from leadkit.lead import Lead
 from leadkit.ports import LeadQuery, LeadSort, LeadStore
@@ -33,7 +33,7 @@ from leadkit.scoring.engine import is_outdated
 from leadkit.serialization import make_converter
 from leadkit.shards import Shard
 from leadkit.testing.strategies import lead_ids, leads
-from leadkit.values import UserRef
+from leadkit.values import EmailAddress, LeadId, UserRef
 
 AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 BY = UserRef("rescorer")
@@ -197,3 +197,49 @@ def test_the_rescorer_lists_what_the_model_reads_and_nothing_with_a_predictive_m
     assert fields is not None
     assert {"budget", "need", "ticked_criteria", "email", "score", "version"} <= fields
     assert "description" not in fields
+
+
+def _copy(lead: Lead, n: int, email: str | None, company: int) -> Lead:
+    """``lead`` under another id, its e-mail (when it has one) replaced by ``email`` and its
+    company by another as blank or not: the same pattern of scored values, so the
+    score-only path reuses the first one's result."""
+    copy = attrs.evolve(lead, id=LeadId(f"{lead.id.value[:80]}-c{n}"))
+    if lead.email is not None and email is not None:
+        copy = attrs.evolve(copy, email=EmailAddress(email))
+    names = ("Zeta AG", "Acme", 'Ünïcode & Co "quoted"') if lead.company.strip() else ("", " \t ")
+    return attrs.evolve(copy, company=names[company % len(names)])
+
+
+@st.composite
+def repeated_leads(draw: st.DrawFn) -> list[Lead]:
+    """A few drawn leads, each stored again under 1-3 other ids (the bulk case: many leads
+    of one pattern)."""
+    stored = draw(stored_leads())
+    emails = st.none() | st.sampled_from(["a@example.com", "zz.top@example.org"])
+    copies = [
+        _copy(lead, n, draw(emails), draw(st.integers(0, 2)))
+        for lead in stored
+        for n in range(draw(st.integers(1, 3)))
+    ]
+    return stored + copies
+
+
+@_SETTINGS
+@given(stored=repeated_leads(), run=_runs)
+def test_rescoring_by_patterns_stores_what_the_whole_lead_path_stores_on_sqlite(
+    stored: list[Lead], run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reused: list[int] = []
+    run_page = scores._Page.run
+
+    def counted(page: Any, rows: Any) -> None:
+        run_page(page, rows)
+        reused.append(page.reused)
+
+    monkeypatch.setattr(scores._Page, "run", counted)
+    with tempfile.TemporaryDirectory() as where:
+        check_paths(
+            lambda: SqlStore.open(path=Path(where) / f"rescore-{next(_files)}.db"), stored, run
+        )
+    if run["shard"] is None and not run["only_outdated"]:
+        assert any(reused)  # the copies went by the pattern of the lead they copy

@@ -161,6 +161,8 @@ class _RacingStore:
                 self._leads = leads
 
             def __getattr__(self, name: str) -> Any:
+                if name == "rescore_page":  # the race is staged in the whole-lead path
+                    raise AttributeError(name)
                 return getattr(self._leads, name)
 
             def save_many(self, leads: Sequence[Lead]) -> tuple[Lead, ...]:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from leadkit.adapters.memory import MemoryStore
-from leadkit.adapters.sql import SqlStore
+from leadkit.adapters.sql import SqlStore, scores
 from leadkit.adapters.sql.scores import ScoreDocuments
 from leadkit.errors import ConcurrencyConflict, InvalidValue, NotFound
 from leadkit.events import LeadScored
@@ -21,8 +21,27 @@ from leadkit.fields import Budget, Need
 from leadkit.lead import Lead
 from leadkit.patch import LeadPatch
 from leadkit.ports import LeadQuery, LeadSort
-from leadkit.rescoring import LeadRescorer, RescoredPage, rescoring_repository
-from leadkit.scoring import BCM_MODEL, Blend, score_lead
+from leadkit.rescoring import (
+    LeadRescorer,
+    RescoredPage,
+    blank_tested,
+    presence_fields,
+    rescoring_repository,
+)
+from leadkit.scoring import (
+    BCM_MODEL,
+    AllOf,
+    AnyOf,
+    Blend,
+    Contains,
+    Criterion,
+    IsSet,
+    Not,
+    OneOf,
+    Score,
+    ScoringModel,
+    score_lead,
+)
 from leadkit.serialization import make_converter
 from leadkit.values import LeadId, UserRef
 from support.postgres import DatabasePool
@@ -91,8 +110,35 @@ def test_a_blended_model_without_its_predictive_model_is_refused() -> None:
 def test_both_adapters_offer_the_port_and_others_do_not() -> None:
     memory = MemoryStore()
     with memory.unit_of_work() as uow:
-        assert rescoring_repository(uow.leads) is None  # scan + save_many serve it
+        found: object = rescoring_repository(uow.leads)
+        assert found is uow.leads
     assert rescoring_repository(object()) is None  # type: ignore[arg-type]
+
+
+def test_the_memory_store_rescores_a_page_saving_the_changed_leads_whole() -> None:
+    memory = MemoryStore()
+    with memory.unit_of_work() as uow:
+        for n in range(3):
+            uow.leads.add(_lead(n, need=Need.MUST_HAVE) if n == 1 else _lead(n))
+        uow.commit()
+    rescorer = LeadRescorer(BCM_MODEL, at=AT, by=ADA)
+    with memory.unit_of_work() as uow:
+        first = uow.leads.rescore_page(  # type: ignore[attr-defined]
+            _QUERY, limit=2, after=None, shard=None, rescore=rescorer
+        )
+        events = uow.events
+        uow.commit()
+    with memory.unit_of_work() as uow:
+        stored = [uow.leads.get(LeadId(f"L00{n}")) for n in range(3)]
+
+    assert first.seen == first.changed == 2
+    assert first.next_cursor is not None
+    assert [e.lead_id.value for e in events] == ["L000", "L001"]
+    assert [(x.version, x.score) for x in stored] == [
+        (2, events[0].score.value),  # type: ignore[attr-defined]
+        (2, events[1].score.value),  # type: ignore[attr-defined]
+        (1, None),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,3 +295,162 @@ def test_a_rescorer_reading_a_field_it_did_not_list_gets_the_whole_lead(store: S
 
     assert done == RescoredPage(5, 0, None)
     assert nosy.topics == [f"Deal {n}" for n in range(5)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Rescoring by patterns (SQLite): presence fields, the memo, and the documents it refuses
+
+
+def test_bcm_tests_only_the_presence_of_company_e_mail_phones_and_value() -> None:
+    assert presence_fields(BCM_MODEL) == {
+        "company",
+        "email",
+        "business_phone",
+        "mobile_phone",
+        "estimated_value",
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "presence"),
+    [
+        (IsSet("email"), {"email"}),
+        (Not(IsSet("budget")), {"budget"}),  # an option: set or not
+        (IsSet("estimated_close_date"), {"estimated_close_date"}),
+        (IsSet("company"), {"company"}),  # text: set when not blank
+        (AllOf((IsSet("company"), Contains("company", "AG"))), set()),  # the text read
+        (IsSet("notes"), set()),  # a count
+        (IsSet("custom_fields.size"), set()),
+        (AllOf((IsSet("budget"), OneOf("budget", (Budget.WILL_BUY,)))), set()),  # value read
+        (AnyOf((IsSet("created_at"), IsSet("website"))), {"created_at", "website"}),
+    ],
+)
+def test_a_field_is_a_presence_field_only_when_every_test_of_it_is_is_set(
+    rule: Any, presence: set[str]
+) -> None:
+    model = ScoringModel(
+        id="m", name="m", criteria=(Criterion(id="c", description="c", rule=rule),)
+    )
+
+    assert presence_fields(model) == presence
+
+
+@pytest.mark.parametrize(
+    ("field", "blank"),
+    [
+        ("company", True),
+        ("topic", True),
+        ("email", False),
+        ("mobile_phone", False),
+        ("website", False),
+        ("budget", False),
+        ("estimated_value", False),
+    ],
+)
+def test_text_fields_but_e_mail_website_and_phones_are_tested_for_blankness(
+    field: str, blank: bool
+) -> None:
+    assert blank_tested(field) is blank
+
+
+def test_a_predictive_rescorer_has_no_presence_fields() -> None:
+    assert LeadRescorer(BCM_MODEL, at=AT, by=ADA).presence == presence_fields(BCM_MODEL)
+
+
+def test_the_rescorer_keeps_one_pattern_memo_per_owner() -> None:
+    rescorer = LeadRescorer(BCM_MODEL, at=AT, by=ADA)
+
+    first = rescorer.patterns("a")
+    first["x"] = 1
+
+    assert rescorer.patterns("a") is first
+    assert rescorer.patterns("b") == {}
+
+
+def _twins(where: Path, edit: str | None = None) -> SqlStore:
+    """A SQLite store of L001 and L002, one pattern (equal but for the id); ``edit`` is SQL
+    run on L002's row afterwards."""
+    store = SqlStore.open(path=where)
+    with store.unit_of_work() as uow:
+        for n in (1, 2):
+            uow.leads.add(attrs.evolve(_lead(1), id=LeadId(f"L00{n}")))
+        uow.commit()
+    if edit is not None:
+        _bump(store, "L002", edit)
+    return store
+
+
+def _rescored(store: SqlStore, rescorer: Any) -> tuple[Any, ...]:
+    with store.unit_of_work() as uow:
+        uow.leads.rescore_page(  # type: ignore[attr-defined]
+            _QUERY, limit=10, after=None, shard=None, rescore=rescorer
+        )
+        uow.commit()
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, version, document, score_key FROM leads")).all()
+        events = conn.execute(text("SELECT lead_id, payload FROM outbox ORDER BY position")).all()
+    return tuple(map(tuple, rows)), tuple(map(tuple, events))
+
+
+def _by_whole_leads(lead: Lead) -> LeadScored | None:
+    """The rescorer's step without its ``fields``: the store reads whole leads, no patterns."""
+    return LeadRescorer(BCM_MODEL, at=AT, by=ADA)(lead)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        None,
+        # not the converter's text around the score: L002 goes the whole way
+        "UPDATE leads SET document = replace(document, '\"score\":' || 'null', "
+        "'\"score\": ' || 'null') WHERE id = :id",
+        # a document whose id is not its row's: read it as the whole path does
+        "UPDATE leads SET document = replace(document, '\"L002\"', '\"L009\"') WHERE id = :id",
+    ],
+)
+def test_a_lead_of_a_known_pattern_is_stored_as_the_whole_path_stores_it(
+    tmp_path: Path, edit: str | None
+) -> None:
+    with _twins(tmp_path / "fast.db", edit) as fast, _twins(tmp_path / "slow.db", edit) as slow:
+        rescorer = LeadRescorer(BCM_MODEL, at=AT, by=ADA)
+
+        assert _rescored(fast, rescorer) == _rescored(slow, _by_whole_leads)
+        assert len(rescorer.patterns(("leadkit.adapters.sql.scores", "sqlite"))) == 2
+
+
+def test_a_rescorer_reading_a_field_it_does_not_list_turns_the_patterns_off(
+    tmp_path: Path,
+) -> None:
+    with _twins(tmp_path / "fast.db") as fast, _twins(tmp_path / "slow.db") as slow:
+        rescorer = LeadRescorer(BCM_MODEL, at=AT, by=ADA)
+        object.__setattr__(rescorer, "_fields", rescorer.fields - {"email"})  # type: ignore[operator]
+
+        assert _rescored(fast, rescorer) == _rescored(slow, _by_whole_leads)
+        assert rescorer.patterns(("leadkit.adapters.sql.scores", "sqlite")) == {"off": True}
+
+
+def test_payloads_given_with_events_must_be_one_per_event(tmp_path: Path) -> None:
+    with SqlStore.open(path=tmp_path / "x.db") as store, store.unit_of_work() as uow:
+        event = _by_whole_leads(_lead(1))
+        assert event is not None
+        with pytest.raises(ValueError, match="one payload"):
+            uow._record([event], [])
+
+
+def test_a_pattern_s_event_copies_every_field_of_the_event_and_its_score() -> None:
+    event = _by_whole_leads(_lead(1))
+    assert event is not None
+    other = LeadId("L777")
+
+    copy = scores._clone(event, other)
+
+    assert [a.name for a in attrs.fields(Score)] == [
+        "lead_id", "value", "stars", "max_stars", "rating", "source", "model_id",
+        "model_version", "explanation",
+    ]  # fmt: skip
+    assert [a.name for a in attrs.fields(LeadScored)] == [
+        "lead_id", "at", "by", "score", "previous",
+    ]  # fmt: skip
+    assert copy == attrs.evolve(
+        event, lead_id=other, score=attrs.evolve(event.score, lead_id=other)
+    )

@@ -52,7 +52,7 @@ def _rescore_in_processes(workers: int, *, only_outdated: bool) -> RescoreProgre
 def score_command(outdated: bool, workers: int) -> None:
     """Rescore every lead with the default model, with a progress bar.
 
-    A unit of work per 1,000 leads; with --workers N, N processes each rescore one shard of
+    A unit of work per 10,000 leads; with --workers N, N processes each rescore one shard of
     the leads."""
     if workers > 1:
         final = _rescore_in_processes(workers, only_outdated=outdated)

@@ -20,7 +20,7 @@ from typing import Any, Final
 import attrs
 
 from leadkit.adapters.sql import SqlStore
-from leadkit.bulk import DEFAULT_BATCH_SIZE, rescore_store
+from leadkit.bulk import RESCORE_BATCH_SIZE, rescore_store
 from leadkit.errors import InvalidValue
 from leadkit.scoring.model import ScoringModel
 from leadkit.scoring.score_reports import RescoreProgress
@@ -91,7 +91,7 @@ def rescore(
     by: UserRef,
     workers: int,
     only_outdated: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = RESCORE_BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
 ) -> RescoreProgress:
     """Rescore every lead of the store at ``address`` with ``workers`` processes, one shard

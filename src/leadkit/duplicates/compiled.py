@@ -654,13 +654,24 @@ def _compile_probabilistic(
 
 
 def _compile_rule(
-    rule: DuplicateRule, features: dict[Feature, int], compound: bool
+    rule: DuplicateRule,
+    features: dict[Feature, int],
+    compound: bool,
+    shared: dict[tuple[Condition, RecordType], CompiledCondition],
 ) -> CompiledRule:
-    conditions = tuple(_compile_condition(c, rule, features) for c in rule.conditions)
+    """The compiled rule; a condition that an earlier rule against the same matching type
+    holds too is the same compiled condition (its keys, and their caches, made once)."""
+    conditions: list[CompiledCondition] = []
+    for condition in rule.conditions:
+        made = shared.get((condition, rule.matching_type))
+        if made is None:
+            made = _compile_condition(condition, rule, features)
+            shared[condition, rule.matching_type] = made
+        conditions.append(made)
     order = tuple(
         sorted(range(len(conditions)), key=lambda i: (_COST[rule.conditions[i].operator], i))
     )
-    return CompiledRule(rule, conditions, order, rule.is_symmetric, compound=compound)
+    return CompiledRule(rule, tuple(conditions), order, rule.is_symmetric, compound=compound)
 
 
 @attrs.frozen
@@ -721,8 +732,9 @@ def _compiled_cache(rule_set: DuplicateRuleSet, *, compound: bool) -> CompiledRu
 def _compile_rule_set(rule_set: DuplicateRuleSet, *, compound: bool) -> CompiledRuleSet:
     features: dict[Feature, int] = {}
     custom: dict[Feature, Callable[[DuplicateRecord], Values]] = {}
+    shared: dict[tuple[Condition, RecordType], CompiledCondition] = {}
     rules = tuple(
-        _compile_rule(rule, features, compound)
+        _compile_rule(rule, features, compound, shared)
         if isinstance(rule, DuplicateRule)
         else _compile_probabilistic(rule, features, custom)
         for rule in rule_set.rules

@@ -24,6 +24,7 @@ from leadkit.duplicates.index import (
     DEFAULT_MAX_BLOCK_SIZE,
     DuplicateIndex,
     StopKey,
+    _check_block_size,
     match_order,
     to_match,
 )
@@ -36,6 +37,7 @@ from leadkit.duplicates.record_view import (
     record_ref,
 )
 from leadkit.duplicates.rules import CheckMode, DuplicateRuleSet
+from leadkit.duplicates.scan_pairs import scan_pairs, scanned_rules, shard_key
 from leadkit.errors import DuplicatesUnresolved, InvalidValue
 from leadkit.lead import Lead
 from leadkit.shards import Shard
@@ -247,15 +249,15 @@ def _pair_edges(
     compared with every record of the index): a pair whose other record is in another shard
     is never skipped, so the shards' edges together hold every edge of the whole scan.
     """
-    compiled = index.compiled
     evidence: dict[tuple[RecordRef, RecordRef], dict[str, RuleEvidence]] = {}
     comparisons = 0
     stored = {p.ref: p for p in prepared}
     chosen: dict[tuple[RecordRef, str], tuple[str, ...]] = {}
+    by_base = scanned_rules(index.compiled, {p.ref.record_type for p in prepared})
     for record in prepared:
-        if shard is not None and not shard.holds(_shard_key(record.ref)):
+        if shard is not None and not shard.holds(shard_key(record.ref)):
             continue
-        rules = compiled.by_base.get(record.ref.record_type, ())
+        rules = by_base.get(record.ref.record_type, ())
         for block in index.blocks(record, rules):
             rule = block.rule
             name = rule.rule.name
@@ -285,6 +287,30 @@ def _pair_edges(
     return edges, comparisons
 
 
+def _scan_by_lookups(
+    records: Iterable[Matchable],
+    rule_set: DuplicateRuleSet,
+    *,
+    max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    compound_keys: bool = True,
+    shard: Shard | None = None,
+) -> tuple[list[DuplicateMatch], int, tuple[StopKey, ...]]:
+    """The scan as it was before its own pass (:mod:`leadkit.duplicates.scan_pairs`): each
+    record looked up in a :class:`DuplicateIndex` of all of them (:func:`_pair_edges`); the
+    reference its property test and ``bench_scan.py --lookups`` compare it with. The edges,
+    the comparisons and the stop keys."""
+    index = DuplicateIndex(rule_set, max_block_size=max_block_size, compound_keys=compound_keys)
+    compiled = index.compiled
+    prepared = sorted((compiled.prepare(duplicate_record(r)) for r in records), key=_by_ref)
+    index.rebuild_prepared(prepared)
+    edges, comparisons = _pair_edges(index, prepared, shard)
+    return edges, comparisons, index.stats().stop_keys
+
+
+def _by_ref(prepared: Prepared) -> RecordRef:
+    return prepared.ref
+
+
 def scan_report(
     records: Iterable[Matchable],
     rule_set: DuplicateRuleSet,
@@ -304,8 +330,8 @@ def scan_report(
     Raises InvalidValue if a record appears twice or ``shard`` is not a Shard."""
     if shard is not None and not isinstance(shard, Shard):
         raise InvalidValue("shard", shard, "must be a Shard or None")
-    index = DuplicateIndex(rule_set, max_block_size=max_block_size, compound_keys=compound_keys)
-    compiled = index.compiled
+    block = _check_block_size(max_block_size)
+    compiled = compile_rule_set(rule_set, compound=compound_keys is not False)
     prepared: dict[RecordRef, Prepared] = {}
     for record in records:
         item = compiled.prepare(duplicate_record(record))
@@ -313,20 +339,15 @@ def scan_report(
             raise InvalidValue("records", str(item.ref), "appears twice")
         prepared[item.ref] = item
     ordered = [prepared[ref] for ref in sorted(prepared)]
-    index.rebuild_prepared(ordered)
-    edges, comparisons = _pair_edges(index, ordered, shard)
-    groups = _groups(edges)
+    found = scan_pairs(compiled, ordered, block, shard)
+    edges = [to_match(a, b, list(rules.values())) for (a, b), rules in found.evidence.items()]
     return ScanReport(
-        groups=groups,
+        groups=_groups(edges),
         records=len(ordered),
-        comparisons=comparisons,
+        comparisons=found.comparisons,
         matches=len(edges),
-        stop_keys=index.stats().stop_keys,
+        stop_keys=tuple(StopKey(k, c) for k, c in found.stop_keys),
     )
-
-
-def _shard_key(ref: RecordRef) -> str:
-    return f"{ref.record_type.value}:{ref.record_id}"
 
 
 def merge_scan_reports(reports: Iterable[ScanReport]) -> ScanReport:

@@ -29,6 +29,7 @@ from leadkit.adapters.memory.tables import (
     _Versioned,
 )
 from leadkit.errors import AlreadyExists, ConcurrencyConflict, InvalidValue, NotFound
+from leadkit.events import LeadScored
 from leadkit.lead import Lead
 from leadkit.ports import (
     LeadQuery,
@@ -45,6 +46,7 @@ from leadkit.ports import (
     decode_cursor,
     encode_cursor,
 )
+from leadkit.rescoring import RescoredPage, rescored_leads
 from leadkit.shards import Shard
 from leadkit.values import LeadId, require_aware
 
@@ -400,6 +402,23 @@ class _LeadRepository(_Repository[LeadId, Lead]):
         if shard is None:
             return page
         return Page(tuple(x for x in page.items if shard.contains(x.id.value)), page.next_cursor)
+
+    def rescore_page(
+        self,
+        query: LeadQuery,
+        *,
+        limit: int,
+        after: str | None,
+        shard: Shard | None,
+        rescore: Callable[[Lead], LeadScored | None],
+    ) -> RescoredPage:
+        """See :meth:`leadkit.rescoring.RescoringRepository.rescore_page`: a ``scan``, then
+        the rescored leads saved with ``save_many`` (all or none)."""
+        page = self.scan(query, limit=limit, after=after, shard=shard)
+        changed = rescored_leads(page.items, rescore)
+        if changed:
+            self.save_many(changed)
+        return RescoredPage(len(page.items), len(changed), page.next_cursor)
 
     def _stored_copy(self, record: Lead, version: int) -> Lead:
         return attrs.evolve(record, version=version, pending_events=())

@@ -18,17 +18,30 @@ The swap checks that the text it replaces is the encoding of the score read; a d
 that does not look so (written by another version, edited by hand) is encoded in full from
 the rescored lead instead. Either way the stored document equals the one the whole-lead path
 (``save_many``) writes.
+
+On SQLite a :class:`~leadkit.rescoring.LeadRescorer` rescores by patterns: the page's read
+also takes, in SQL, the JSON text of every field the model reads (one ``json_extract`` of
+them all), the JSON type of each field it only tests for a value and the text of each it
+only tests for blankness (:func:`leadkit.rescoring.presence_fields`). The rescorer's result is
+a function of that pattern and the lead's id, so the first lead of a pattern is read and
+rescored as above and the others reuse its event (copied with their id), the text of its
+score fields and its outbox payload (split around the id): per lead only a few string
+operations. A lead whose document id, version or score text does not look as the converter
+writes them takes the path above; a rescorer that reads a field it does not list turns the
+patterns off (the memo lives on the rescorer, :meth:`~leadkit.rescoring.LeadRescorer.patterns`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any, Final, NoReturn, Protocol
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, literal_column, select, update
 
-from leadkit.adapters.sql.queries import read_cursor
+from leadkit.adapters.sql.queries import page_statement, read_cursor
 from leadkit.adapters.sql.schema import leads
 from leadkit.errors import ConcurrencyConflict, NotFound
 from leadkit.events import LeadScored
@@ -36,10 +49,11 @@ from leadkit.fastcodec import compile_evolver
 from leadkit.fields import Rating
 from leadkit.lead import Lead
 from leadkit.ports import LeadQuery, check_scan_limit, encode_cursor, score_sort_value
-from leadkit.rescoring import RescoredPage
+from leadkit.rescoring import LeadRescorer, RescoredPage, blank_tested
+from leadkit.scoring.result import Score
 from leadkit.serialization import LeadkitConverter
 from leadkit.shards import Shard
-from leadkit.values import LeadId
+from leadkit.values import _ID_PATTERN, LeadId
 
 
 class _LeadRows(Protocol):
@@ -169,33 +183,17 @@ def rescore_page(
     uow = repository._uow
     store = repository._store
     conn = uow._writer()
-    rows = repository._fetch(query, limit + 1, position)
+    patterns = _patterns_of(rescore, conn)
+    if patterns is None:
+        rows = repository._fetch(query, limit + 1, position)
+    else:
+        rows = _fetch_with_pattern(repository, patterns, query, limit + 1, position)
     more = len(rows) > limit
     rows = rows[:limit]
-    documents = _documents(store._converter)
-    fields: frozenset[str] | None = getattr(rescore, "fields", None)
-    reader = None if fields is None else store._converter.lead_reader(fields)
-    seen = 0
-    events: list[LeadScored] = []
-    updates: list[tuple[int, str, str, str, int]] = []
-    for key, version, document, _ in rows:
-        if shard is not None and not shard.contains(key):
-            continue
-        seen += 1
-        lead = _read(repository, reader, key, version, document)
-        try:
-            event = rescore(lead)
-        except AttributeError:  # read a field it did not list: give it the whole lead
-            if reader is None:
-                raise
-            lead = repository._decode(key, version, document)
-            event = rescore(lead)
-        if event is None:
-            continue
-        events.append(event)
-        whole = _whole(repository, lead, reader, key, version, document)
-        new = documents.document(lead, document, event, whole)
-        updates.append((version + 1, new, score_sort_value(event.score.value), key, version))
+    page = _Page(repository, rescore, patterns)
+    mine = rows if shard is None else [r for r in rows if shard.contains(r[0])]
+    page.run(mine)
+    updates = page.updates
     if updates:
         try:
             written = _write(store, conn, updates)
@@ -204,11 +202,296 @@ def rescore_page(
             repository._write_failed(e, f"rescoring {len(updates)} leads", key, version)
         if written != len(updates):
             _conflict(repository, conn, updates)
-        uow._record(events)
+        uow._record(page.events, page.payloads)
     cursor = (
         encode_cursor(query.sort, query.descending, (rows[-1][3], rows[-1][0])) if more else None
     )
-    return RescoredPage(seen, len(updates), cursor)
+    return RescoredPage(len(mine), len(updates), cursor)
+
+
+_Update = tuple[int, str, str, str, int]
+_MISS: Final = object()
+_OFF: Final = "off"
+"""The key under which a pattern memo records that the rescorer read a field it did not
+list (then no page uses the memo)."""
+_PATTERN_LIMIT: Final = 65_536
+
+
+class _Pattern:
+    """What rescoring a lead of one pattern gives, less the lead's id: the event (a
+    template: :meth:`event` makes the lead's), the score fields' text before and after, the
+    score sort key and the outbox payload split around the lead's id (None: encode each)."""
+
+    __slots__ = ("_template", "new_text", "old_text", "parts", "score_key")
+
+    def __init__(self, event: LeadScored, old_text: str, new_text: str) -> None:
+        self._template = event
+        self.old_text = old_text
+        self.new_text = new_text
+        self.score_key = score_sort_value(event.score.value)
+        self.parts: list[str] | None = None
+
+    def event(self, lead_id: LeadId) -> LeadScored:
+        """The template event with ``lead_id`` (in the event and its score): equal to the
+        one the rescorer gives for the lead, built without running the constructors again
+        (every other value is the template's, checked when it was built)."""
+        return _clone(self._template, lead_id)
+
+
+def _clone(t: LeadScored, lead_id: LeadId) -> LeadScored:
+    """``t`` with ``lead_id`` in it and its score, field by field (a test pins the fields of
+    both classes: a new one must be copied here)."""
+    s = t.score
+    score = _new(Score)
+    _set(score, "lead_id", lead_id)
+    _set(score, "value", s.value)
+    _set(score, "stars", s.stars)
+    _set(score, "max_stars", s.max_stars)
+    _set(score, "rating", s.rating)
+    _set(score, "source", s.source)
+    _set(score, "model_id", s.model_id)
+    _set(score, "model_version", s.model_version)
+    _set(score, "explanation", s.explanation)
+    event = _new(LeadScored)
+    _set(event, "lead_id", lead_id)
+    _set(event, "at", t.at)
+    _set(event, "by", t.by)
+    _set(event, "score", score)
+    _set(event, "previous", t.previous)
+    return event
+
+
+_new: Final = object.__new__
+_set: Final = object.__setattr__
+
+
+class _Page:
+    """One page's rescoring: per lead the event, the payload and the update row."""
+
+    def __init__(
+        self,
+        repository: _LeadRows,
+        rescore: Callable[[Lead], LeadScored | None],
+        patterns: dict[Hashable, Any] | None,
+    ) -> None:
+        self._repository = repository
+        self._rescore = rescore
+        self._patterns = patterns
+        converter = repository._store._converter
+        self._converter = converter
+        self._documents = _documents(converter)
+        fields: frozenset[str] | None = getattr(rescore, "fields", None)
+        self._reader = None if fields is None else converter.lead_reader(fields)
+        self.reused = 0
+        self.events: list[LeadScored] = []
+        self.payloads: list[str | None] = []
+        self.updates: list[_Update] = []
+
+    def run(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rescore the leads of ``rows`` (id, version, document, sort value[, document id,
+        pattern...]): by their pattern when it is known and the document looks as the
+        converter writes it, else by reading the lead."""
+        patterns = self._patterns
+        if patterns is None:
+            for row in rows:
+                self.rescore(row, None)
+            return
+        events, payloads, updates = self.events, self.payloads, self.updates
+        get, valid, join = patterns.get, _ID_PATTERN.fullmatch, str.join
+        texts = patterns[_COLUMNS][1]
+        reused = 0
+        for row in rows:
+            key, version, document = row[0], row[1], row[2]
+            if row[4] != key or type(version) is not int or valid(key) is None:
+                self.rescore(row, None)
+                continue
+            values = _pattern(row, texts)
+            pattern = get(values, _MISS)
+            if pattern is None:
+                continue
+            if pattern is _MISS:
+                self.rescore(row, values)
+                continue
+            tail = f',"version":{version}}}}}'
+            start = document.rfind(_START)
+            end = document.rfind(_END)
+            if not (
+                0 < start < end
+                and document.endswith(tail)
+                and document[start:end] == pattern.old_text
+            ):
+                self.rescore(row, None)
+                continue
+            reused += 1
+            lead_id = _new(LeadId)
+            _set(lead_id, "value", key)
+            events.append(pattern.event(lead_id))
+            parts = pattern.parts
+            payloads.append(None if parts is None else join(encode_basestring(key), parts))
+            middle = document[end : -len(tail)]
+            new = f'{document[:start]}{pattern.new_text}{middle},"version":{version + 1}}}}}'
+            updates.append((version + 1, new, pattern.score_key, key, version))
+        self.reused += reused
+
+    def rescore(self, row: Sequence[Any], values: Hashable | None) -> None:
+        """Rescore the lead of ``row`` by reading it; remember what its pattern ``values``
+        gives (None: a lead whose pattern is not to be remembered)."""
+        key, version, document = row[0], row[1], row[2]
+        lead = _read(self._repository, self._reader, key, version, document)
+        partial = self._reader is not None
+        try:
+            event = self._rescore(lead)
+        except AttributeError:  # read a field it did not list: give it the whole lead
+            if not partial:
+                raise
+            partial = False
+            lead = self._repository._decode(key, version, document)
+            event = self._rescore(lead)
+        patterns = self._patterns
+        if event is None:
+            if patterns is not None and values is not None:
+                self._remember(patterns, values, partial, None, lead, document)
+            return
+        payload = self._converter.dumps(event)
+        if patterns is not None and values is not None:
+            self._remember(patterns, values, partial, (event, payload), lead, document)
+        whole = _whole(self._repository, lead, self._reader, key, version, document)
+        new = self._documents.document(lead, document, event, whole)
+        self.events.append(event)
+        self.payloads.append(payload)
+        self.updates.append((version + 1, new, score_sort_value(event.score.value), key, version))
+
+    def _remember(
+        self,
+        patterns: dict[Hashable, Any],
+        values: Hashable,
+        partial: bool,
+        scored: tuple[LeadScored, str] | None,
+        lead: Lead,
+        document: str,
+    ) -> None:
+        """Keep what rescoring a lead of this pattern gives (nothing after a lead whose
+        rescoring read a field the rescorer does not list: the patterns are off then)."""
+        if not partial:
+            patterns.clear()
+            patterns[_OFF] = True
+            return
+        if len(patterns) >= _PATTERN_LIMIT:
+            patterns.clear()
+        if scored is None:
+            patterns[values] = None
+            return
+        event, payload = scored
+        whole = _whole(self._repository, lead, self._reader, str(lead.id), lead.version, document)
+        texts = self._documents
+        old = texts._text(whole, _score_of(lead))
+        new = texts._text(whole, _event_score(event))
+        pattern = _Pattern(event, old, new)
+        if (
+            type(event) is LeadScored
+            and type(event.score) is Score
+            and pattern.event(event.lead_id) == event  # the template gives the same event
+        ):
+            pattern.parts = _payload_parts(self._converter, pattern, event, payload)
+            patterns[values] = pattern
+
+
+_PATTERN_OWNER: Final = "leadkit.adapters.sql.scores"
+
+
+def _patterns_of(
+    rescore: Callable[[Lead], LeadScored | None], conn: Any
+) -> dict[Hashable, Any] | None:
+    """The pattern memo of ``rescore`` on this database, or None when rescoring may not go
+    by patterns (not a :class:`LeadRescorer`, a predictive model, not SQLite, or off)."""
+    if type(rescore) is not LeadRescorer or rescore.fields is None:
+        return None
+    if conn.dialect.name != "sqlite" or sqlite3.sqlite_version_info < (3, 38):
+        return None
+    patterns = rescore.patterns((_PATTERN_OWNER, conn.dialect.name))
+    if _OFF in patterns:
+        return None
+    if _COLUMNS not in patterns:
+        patterns[_COLUMNS] = _pattern_columns(rescore)
+    return patterns
+
+
+_COLUMNS: Final = "columns"
+"""The key under which a pattern memo keeps the SQL of its pattern columns."""
+
+
+def _pattern_columns(rescore: LeadRescorer) -> tuple[str, int]:
+    """The SQL (SQLite) of the columns a lead's pattern is read from: the document's lead
+    id, the JSON texts of the fields' values in one array, the JSON type of each presence
+    field's value, then the text of each blank-tested one (:func:`_pattern`); and how many
+    columns come before those texts."""
+    fields = rescore.fields or frozenset()
+    valued = sorted(fields - {"id", "version"} - rescore.presence)
+    paths = ", ".join(f"'$.data.{name}'" for name in valued)  # 2 or more: an array
+    columns = ["p.document ->> '$.data.id'", f"json_extract(p.document, '$.schema', {paths})"]
+    typed = sorted(f for f in rescore.presence if not blank_tested(f))
+    columns += [f"json_type(p.document, '$.data.{name}')" for name in typed]
+    texts = sorted(f for f in rescore.presence if blank_tested(f))
+    columns += [f"p.document ->> '$.data.{name}'" for name in texts]
+    return ", ".join(columns), len(columns) - len(texts) + 4
+
+
+def _pattern(row: Sequence[Any], texts: int) -> Hashable:
+    """The pattern of a row read with :func:`_pattern_columns`'s columns (from ``row[5]``
+    on): the values as read, each blank-tested text as whether it is blank (None stays)."""
+    if texts == len(row):
+        return tuple(row[5:])
+    return (
+        *row[5:texts],
+        *(v if type(v) is not str else bool(v.strip()) for v in row[texts:]),
+    )
+
+
+def _fetch_with_pattern(
+    repository: _LeadRows,
+    patterns: dict[Hashable, Any],
+    query: LeadQuery,
+    limit: int,
+    position: tuple[str, str] | None,
+) -> Sequence[Any]:
+    """The page's rows (id, version, document, sort value), each with its pattern columns."""
+    page = page_statement(query, limit, position).subquery("p")
+    statement = select(
+        page.c.id, page.c.version, page.c.document, page.c.sort_value,
+        literal_column(patterns[_COLUMNS][0]),
+    )  # fmt: skip
+    store = repository._store
+    try:
+        rows: Sequence[Any] = repository._uow._reader().execute(statement).all()
+    except store._driver_errors as e:
+        store._fail("querying leads", e)
+        raise  # pragma: no cover (_fail raises)
+    return rows
+
+
+def _score_of(lead: Lead) -> _ScoreKey:
+    return (lead.score, lead.stars, lead.score_rating, lead.score_model, lead.score_model_version)
+
+
+def _event_score(event: LeadScored) -> _ScoreKey:
+    s = event.score
+    return (s.value, s.stars, s.rating, s.model_id, s.model_version)
+
+
+_SENTINEL: Final = "zq0-rescore-pattern"
+
+
+def _payload_parts(
+    converter: LeadkitConverter, pattern: _Pattern, event: LeadScored, payload: str
+) -> list[str] | None:
+    """The outbox payload ``payload`` of ``event`` split around its lead id (each part the
+    same for every lead of the pattern), checked with the pattern's event for a made-up id;
+    None when the split does not give that event's payload (then each event is encoded)."""
+    parts = payload.split(encode_basestring(event.lead_id.value))
+    other = pattern.event(LeadId(_SENTINEL))
+    if encode_basestring(_SENTINEL).join(parts) != converter.dumps(other):
+        return None
+    return parts
 
 
 def _read(

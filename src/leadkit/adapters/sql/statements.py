@@ -82,6 +82,24 @@ class _Prepared:
         cursor.execute(self.sql, self.bind(values))
         return _Result(cursor)
 
+    def run_columns(self, conn: Connection, columns: Mapping[str, Sequence[Any]]) -> None:
+        """Execute once per row of ``columns`` (equal lists of values by bind name), as
+        :meth:`run_many` does for the rows they make; nothing for no rows."""
+        if not self._positional or len(self._names) < 2:
+            names = list(columns)
+            self.run_many(
+                conn,
+                [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)],
+            )
+            return
+        rows = list(zip(*(columns[name] for name in self._names), strict=True))
+        if len(rows) == 1:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(self.sql, rows[0])
+        elif rows:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.executemany(self.sql, rows)
+
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per row (``executemany``); nothing for no rows."""
         if len(rows) == 1:

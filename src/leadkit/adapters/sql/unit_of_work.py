@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
@@ -87,6 +88,7 @@ class SqlUnitOfWork:
         self._holds_lock = False
         self._finished = False
         self._events: list[LeadEvent] = []
+        self._payloads: list[str | None] = []  # per event: its outbox payload, if encoded
         self._deferred: list[Any] = []  # driver parameters of leads to insert
         self._deferred_ids: set[str] = set()
         self._deferred_children: list[tuple[_Prepared, list[dict[str, Any]]]] = []
@@ -146,6 +148,7 @@ class SqlUnitOfWork:
             self._locked.clear()
             self._unlock()
         events, self._events = tuple(self._events), []
+        self._payloads = []
         if events and store._event_sink is not None:
             store._event_sink(events)
 
@@ -156,6 +159,7 @@ class SqlUnitOfWork:
         connection was lost (the server has forgotten the changes then already).
         """
         self._events = []
+        self._payloads = []
         self._forget_deferred()
         if self._phase is not None and self._conn is not None:
             self._phase = None
@@ -319,7 +323,17 @@ class SqlUnitOfWork:
             self._holds_lock = False
             self._store._write_lock.release()
 
-    def _record(self, events: Sequence[LeadEvent]) -> None:
+    def _record(
+        self, events: Sequence[LeadEvent], payloads: Sequence[str | None] | None = None
+    ) -> None:
+        """Collect ``events`` for the outbox; ``payloads`` (one per event, None for "encode
+        it") are their outbox payloads when the caller has them encoded already."""
+        if payloads is None:
+            self._payloads.extend([None] * len(events))
+        else:
+            if len(payloads) != len(events):
+                raise ValueError("one payload (or None) per event")
+            self._payloads.extend(payloads)
         self._events.extend(events)
 
     def _write_outbox(self, conn: Connection) -> None:
@@ -328,34 +342,34 @@ class SqlUnitOfWork:
         positions: it waited for this one's row locks)."""
         if not self._events:
             return
-        dumps = self._store._converter.dumps
+        encode = self._store._converter.dumps
+        events = self._events
+        payloads = [
+            encode(e) if p is None else p for e, p in zip(events, self._payloads, strict=True)
+        ]
+        stamps: dict[datetime, str] = {}  # a bulk job's events share a few times
+
+        def stamp(at: datetime) -> str:
+            found = stamps.get(at)
+            if found is None:
+                found = stamps[at] = utc_text(at)
+            return found
+
         commit_id = uuid.uuid4().hex  # one draw per commit; the index makes each id unique
         statements = self._store._statements
-        if statements.skips_taken_ids and len(self._events) > 1:  # PostgreSQL: one statement
-            events = self._events
-            columns = (
-                [f"{commit_id}-{n}" for n in range(len(events))],
-                [e.lead_id.value for e in events],
-                [e.type for e in events],
-                [dumps(e) for e in events],
-                [utc_text(e.at) for e in events],
-                [0] * len(events),
-            )
+        columns: dict[str, Sequence[Any]] = {
+            "event_id": [f"{commit_id}-{n}" for n in range(len(events))],
+            "lead_id": [e.lead_id.value for e in events],
+            "type": [e.type for e in events],
+            "payload": payloads,
+            "occurred_at": [stamp(e.at) for e in events],
+            "attempts": [0] * len(events),
+        }
+        if statements.skips_taken_ids and len(events) > 1:  # PostgreSQL: one statement
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cursor.execute(statements.insert_outbox_arrays, columns)
+            cursor.execute(statements.insert_outbox_arrays, tuple(columns.values()))
             return
-        rows = [
-            {
-                "event_id": f"{commit_id}-{n}",
-                "lead_id": e.lead_id.value,
-                "type": e.type,
-                "payload": dumps(e),
-                "occurred_at": utc_text(e.at),
-                "attempts": 0,
-            }
-            for n, e in enumerate(self._events)
-        ]
-        self._store._statements.insert_outbox.run_many(conn, rows)
+        statements.insert_outbox.run_columns(conn, columns)
 
     def _defer(
         self,

@@ -1,0 +1,123 @@
+"""The scan's own pass (:func:`leadkit.duplicates.scan_pairs.scan_pairs`) compares exactly
+the pairs, counts exactly the comparisons and finds exactly the evidence that looking every
+record up in a :class:`~leadkit.duplicates.index.DuplicateIndex` of all of them does (the
+scan before it, kept as ``engine._scan_by_lookups``): leads, contacts and accounts mixed, active
+or not, any block size, compound keys or not, whole or in shards."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadkit import Shard
+from leadkit.duplicates import (
+    DEFAULT_LEAD_RULES,
+    Blocking,
+    Condition,
+    DuplicateRecord,
+    DuplicateRule,
+    DuplicateRuleSet,
+    RecordType,
+    Similarity,
+)
+from leadkit.duplicates.engine import _scan_by_lookups, scan_report
+from leadkit.testing.dupdata import generate_leads
+
+# Blanks equal blanks and inactive records take part: the other branches of the key choice.
+_BLANKS_MATCH = DuplicateRuleSet(
+    name="blanks match",
+    rules=[
+        DuplicateRule(
+            name="name-and-company",
+            base_type=RecordType.LEAD,
+            matching_type=RecordType.LEAD,
+            conditions=(
+                Condition.similar(
+                    "full_name", 80, Similarity.JARO_WINKLER, blocking=(Blocking.prefix(2),)
+                ),
+                Condition.exact("company"),
+            ),
+            ignore_blank=False,
+            exclude_inactive=False,
+        ),
+        DuplicateRule(
+            name="postal-code",
+            base_type=RecordType.LEAD,
+            matching_type=RecordType.LEAD,
+            conditions=(Condition.exact("postal_code"),),
+            ignore_blank=False,
+        ),
+        DuplicateRule(
+            name="lead-contact-email",
+            base_type=RecordType.LEAD,
+            matching_type=RecordType.CONTACT,
+            conditions=(Condition.exact("email"), Condition.exact("company")),
+            exclude_inactive=False,
+        ),
+    ],
+)
+RULE_SETS = st.sampled_from([DEFAULT_LEAD_RULES, _BLANKS_MATCH])
+
+# Few distinct values, so that records collide on keys and rules match.
+_NAMES = st.lists(
+    st.sampled_from(["Anna", "Åsa", "Berg", "BERG", "Bob", "M.", "Mueller"]), max_size=3
+)
+_EMAILS = st.sampled_from(["", "anna@acme.se", "ANNA@Acme.se", "info@acme.se", "bob@gmail.com"])
+
+
+@st.composite
+def _record(draw: st.DrawFn, number: int) -> DuplicateRecord:
+    email = draw(_EMAILS)
+    first = " ".join(draw(_NAMES))
+    last = draw(st.sampled_from(["", "Berg", "Bergh", "Mueller"]))
+    return DuplicateRecord(
+        record_type=draw(st.sampled_from([RecordType.LEAD, RecordType.LEAD, RecordType.CONTACT])),
+        record_id=f"R{number}",
+        active=draw(st.booleans()),
+        first_name=first,
+        last_name=last,
+        full_name=f"{first} {last}".strip(),
+        email=email,
+        email_domain=email.rpartition("@")[2],
+        phones=tuple(
+            draw(st.lists(st.sampled_from(["+46701234567", "070-123 45 67"]), max_size=2))
+        ),
+        company=draw(st.sampled_from(["", "Acme AB", "ACME", "Contoso Ltd"])),
+        postal_code=draw(st.sampled_from(["", "111 22", "11122"])),
+    )
+
+
+@st.composite
+def _mixed(draw: st.DrawFn) -> list[DuplicateRecord]:
+    made = [draw(_record(i)) for i in range(draw(st.integers(0, 14)))]
+    seed, size = draw(st.integers(0, 500)), draw(st.integers(0, 60))
+    generated = [row.to_record() for row in generate_leads(size, seed=seed).rows] if size else []
+    return made + generated
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    stored=_mixed(),
+    rules=RULE_SETS,
+    block=st.sampled_from([1, 2, 3, 5, 40, 1000]),
+    compound=st.booleans(),
+    count=st.integers(1, 3),
+    data=st.data(),
+)
+def test_scan_pairs_equal_the_index_lookups(
+    stored: list[DuplicateRecord],
+    rules: DuplicateRuleSet,
+    block: int,
+    compound: bool,
+    count: int,
+    data: st.DataObject,
+) -> None:
+    shard = None if count == 1 else Shard(data.draw(st.integers(0, count - 1)), count)
+    report = scan_report(stored, rules, max_block_size=block, compound_keys=compound, shard=shard)
+    edges, comparisons, stop_keys = _scan_by_lookups(
+        stored, rules, max_block_size=block, compound_keys=compound, shard=shard
+    )
+    found = {(e.record, e.candidate): e for g in report.groups for e in g.edges}
+    assert found == {(e.record, e.candidate): e for e in edges}
+    assert report.comparisons == comparisons
+    assert report.stop_keys == stop_keys

@@ -1,0 +1,93 @@
+"""The scan's own pass against the index lookups it replaces, on generated leads (with small
+block sizes many keys are stop keys, so every branch of the key choice is taken), and the
+rules a scan looks up."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadkit.duplicates import (
+    DEFAULT_LEAD_RULES,
+    Condition,
+    DuplicateRecord,
+    DuplicateRule,
+    DuplicateRuleSet,
+    RecordType,
+)
+from leadkit.duplicates.compiled import MAX_COMPOUND_KEYS, compile_rule_set
+from leadkit.duplicates.engine import _scan_by_lookups, scan_report
+from leadkit.duplicates.scan_pairs import _keys_once, _wanted, scanned_rules
+from leadkit.testing.dupdata import generate_leads
+
+RECORDS = [row.to_record() for row in generate_leads(400, seed=11).rows]
+
+
+@pytest.mark.parametrize("block", [2, 3, 5, 1000])
+@pytest.mark.parametrize("compound", [True, False])
+def test_the_scan_compares_and_finds_what_index_lookups_do(block: int, compound: bool) -> None:
+    report = scan_report(RECORDS, DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound)
+    edges, comparisons, stop_keys = _scan_by_lookups(
+        RECORDS, DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound
+    )
+    assert {(e.record, e.candidate): e for g in report.groups for e in g.edges} == {
+        (e.record, e.candidate): e for e in edges
+    }
+    assert report.comparisons == comparisons
+    assert report.matches == len(edges) > 0
+    assert report.stop_keys == stop_keys
+
+
+def test_a_scan_of_leads_looks_up_only_the_rules_against_leads() -> None:
+    compiled = compile_rule_set(DEFAULT_LEAD_RULES)
+    leads_only = scanned_rules(compiled, {RecordType.LEAD})[RecordType.LEAD]
+    assert [r.rule.name for r in leads_only] == [
+        r.name for r in DEFAULT_LEAD_RULES.rules if r.matching_type is RecordType.LEAD
+    ]
+    with_contacts = scanned_rules(compiled, {RecordType.LEAD, RecordType.CONTACT})
+    assert len(with_contacts[RecordType.LEAD]) == len(leads_only) + 4
+    accounts_only = scanned_rules(compiled, {RecordType.ACCOUNT})[RecordType.LEAD]
+    assert [r.rule.name for r in accounts_only] == [
+        "lead-account-same-company",
+        "lead-account-same-website",
+    ]
+
+
+def test_keys_made_once_are_the_index_keys_and_the_lookup_keys() -> None:
+    phones = tuple(f"+4670123{i:04d}" for i in range(MAX_COMPOUND_KEYS + 1))
+    many = DuplicateRecord(
+        record_type=RecordType.LEAD, record_id="L-many", phones=phones, full_name="Anna Berg"
+    )
+    blank = DuplicateRecord(record_type=RecordType.LEAD, record_id="L-blank", active=False)
+    rules = DuplicateRuleSet(
+        name="phones at a company",
+        rules=[
+            DuplicateRule(
+                name="phone-name",
+                base_type=RecordType.LEAD,
+                matching_type=RecordType.LEAD,
+                conditions=(Condition.exact("phones"), Condition.exact("full_name")),
+                ignore_blank=False,
+            ),
+            *DEFAULT_LEAD_RULES.rules,
+        ],
+    )
+    compiled = compile_rule_set(rules)
+    scanned = scanned_rules(compiled, {RecordType.LEAD})[RecordType.LEAD]
+    for record in [many, blank, *RECORDS[:50]]:
+        prepared = compiled.prepare(record)
+        keys, lookups = _keys_once(prepared, scanned)
+        assert keys == compiled.index_keys(prepared)
+        assert lookups == _wanted(prepared, scanned)
+    overflow = compiled.rules[0].overflow_key
+    assert overflow in _keys_once(compiled.prepare(many), scanned)[0]
+
+
+def test_a_condition_shared_by_rules_against_one_record_type_is_compiled_once() -> None:
+    compiled = compile_rule_set(DEFAULT_LEAD_RULES)
+    by_name = {r.rule.name: r for r in compiled.rules}
+    name_at_company = by_name["lead-similar-name-same-company"].conditions[0]
+    assert by_name["lead-similar-name-same-postal-code"].conditions[0] is name_at_company
+    assert by_name["lead-similar-name-same-email-domain"].conditions[0] is name_at_company
+    against_contacts = by_name["lead-contact-similar-name-same-company"].conditions[0]
+    assert against_contacts is not name_at_company  # another matching type: other keys
+    assert against_contacts.namespace != name_at_company.namespace
