@@ -2,8 +2,8 @@
 
 The leads are read and saved in batches (one bulk read and one bulk save per
 1,000 leads on a store with :class:`leadkit.ports.BulkLeadRepository`): inside the one unit
-of work that keeps the all-or-nothing promise, or, per lead on a store, a unit of work per
-batch (a batch whose commit fails is run again lead by lead).
+of work that keeps the all-or-nothing promise, or, per lead on a store with ``batch_size``,
+a unit of work per batch (a batch whose commit fails is run again lead by lead).
 
 The change is an :class:`LeadEdit` value, validated once when it is built (a bad field or value
 raises InvalidValue before any lead is read): :class:`SetFields` (a typed :class:`LeadPatch`),
@@ -38,7 +38,7 @@ from leadkit.assignment import (
     AssignmentStrategy,
     assign_leads,
 )
-from leadkit.bulk import bulk_repository, get_many
+from leadkit.bulk import _check_batch_size, bulk_repository, get_many
 from leadkit.errors import LeadClosed, NotFound
 from leadkit.idempotency import (
     IdempotencyKey,
@@ -290,6 +290,7 @@ def mass_edit(
     by: UserRef,
     all_or_nothing: bool = True,
     idempotency_key: KeyArgument = None,
+    batch_size: int | None = None,
 ) -> MassEditResult:
     """Apply ``edit`` to every selected lead.
 
@@ -297,22 +298,27 @@ def mass_edit(
     read, or whose edit raises (InvalidValue from a field profile, anything else), FAILS with
     the error. All-or-nothing (the default): one unit of work, one failure and nothing is
     stored — the outcomes still say what each lead would have become. Per lead
-    (``all_or_nothing=False``): every success is stored; with ids on a store and no
-    idempotency key the leads go 1,000 to a unit of work, each committed on its own, and a
-    batch whose commit fails is run again one lead per unit of work (only a lead whose own
-    commit fails is then FAILED, with the error); the outcomes are those of one unit of
-    work for the whole run (a lead listed twice is read once: the second listing is stale
-    once the first is saved). With a store as ``target`` the run commits itself; with a unit
+    (``all_or_nothing=False``): every success is stored, in one unit of work; with
+    ``batch_size`` (opt-in, like ``qualify_many``'s), ids on a store and no idempotency key
+    the leads go ``batch_size`` to a unit of work, each committed on its own, and a batch
+    whose commit fails is run again one lead per unit of work (only a lead whose own commit
+    fails is then FAILED, with the error, instead of the error propagating; a commit whose
+    outcome the database never reported is run again too); the outcomes are those of one
+    unit of work for the whole run (a lead listed twice is read once: the second listing is
+    stale once the first is saved). With a store as ``target`` the run commits itself; with a unit
     of work the caller commits (an all-or-nothing failure while saving rolls that unit of
     work back).
 
     With ``idempotency_key`` a committed run stores its result under the key in its unit of
     work; a retry (same selection, edit, mode and user) returns that result and changes
     nothing (a FAILED outcome's error comes back as a RecordedError); a run that was not
-    committed stores no key. Raises InvalidValue for a naive ``at``, IdempotencyKeyReuse when
-    the key came with another request; storage errors while committing propagate.
+    committed stores no key. Raises InvalidValue for a naive ``at`` or a ``batch_size`` not in
+    1..100,000, IdempotencyKeyReuse when the key came with another request; storage errors
+    while committing propagate (except in batches, as above).
     """
     require_aware("at", at)
+    if batch_size is not None:
+        _check_batch_size(batch_size)
     key = as_key(idempotency_key)
     if not isinstance(selection, LeadQuery):
         selection = tuple(selection)
@@ -327,13 +333,13 @@ def mass_edit(
                 "by": by,
             },
         )
-    if _in_batches(target, selection, all_or_nothing, key):
+    if batch_size is not None and _in_batches(target, selection, all_or_nothing, key):
 
         def plan(pairs: _Pairs, state: None) -> tuple[list[EditOutcome], None]:
             return [_plan(i, loaded, edit, at=at, by=by) for i, loaded in pairs], None
 
         ids = cast(tuple[LeadId, ...], selection)
-        return _run_in_batches(cast(LeadStore, target), ids, plan, None)[0]
+        return _run_in_batches(cast(LeadStore, target), ids, plan, None, batch_size)[0]
     with _unit(target) as (uow, opened):
         if key is not None:
             stored = recall(uow, key, fingerprint, "mass_edit", at=at)
@@ -429,6 +435,8 @@ def _plan(
     except Exception as e:
         return _outcome(lead_id, EditStatus.FAILED, loaded, e)
     status = EditStatus.UNCHANGED if edited is loaded else EditStatus.CHANGED
+    if type(edited) is not Lead:  # a caller's edit returned something else: the checked build
+        return EditOutcome(lead_id, status, edited, None)
     return _outcome(lead_id, status, edited, None)
 
 
@@ -449,15 +457,16 @@ def mass_assign(
     by: UserRef,
     state: AssignmentState | None = None,
     all_or_nothing: bool = True,
+    batch_size: int | None = None,
 ) -> tuple[MassEditResult, AssignmentState]:
     """Reassign the selected leads through an assignment ``strategy`` (round-robin,
-    capacity, rules) like :func:`mass_edit` (per lead, ids on a store: a unit of work per
-    batch, the state carried from batch to batch). Returns the outcomes and the assignment
-    state to pass to the next run (the state passed in when nothing was committed). Leads
-    left unassigned by the strategy are UNCHANGED. Raises InvalidValue for a naive ``at``
-    and what the strategy raises (the built-in strategies raise nothing here); in batches,
-    the batches committed before it raised stay stored, as after any per-lead run that
-    stops part-way."""
+    capacity, rules) like :func:`mass_edit` (per lead with ``batch_size``, ids on a store:
+    a unit of work per batch, the state carried from batch to batch). Returns the outcomes
+    and the assignment state to pass to the next run (the state passed in when nothing was
+    committed). Leads left unassigned by the strategy are UNCHANGED. Raises InvalidValue for
+    a naive ``at`` or a ``batch_size`` not in 1..100,000, and what the strategy raises (the
+    built-in strategies raise nothing here); in batches, the batches committed before it
+    raised stay stored, as after any per-lead run that stops part-way."""
     require_aware("at", at)
 
     def plan(
@@ -465,9 +474,11 @@ def mass_assign(
     ) -> tuple[list[EditOutcome], AssignmentState]:
         return _assign_plan(pairs, strategy, at=at, by=by, state=before)
 
-    if _in_batches(target, selection, all_or_nothing, None):
+    if batch_size is not None:
+        _check_batch_size(batch_size)
+    if batch_size is not None and _in_batches(target, selection, all_or_nothing, None):
         ids = cast(tuple[LeadId, ...], tuple(cast(Iterable[LeadId], selection)))
-        result, after = _run_in_batches(cast(LeadStore, target), ids, plan, state)
+        result, after = _run_in_batches(cast(LeadStore, target), ids, plan, state, batch_size)
         return result, cast(AssignmentState, after)
     with _unit(target) as (uow, opened):
         outcomes, after = plan(list(_load(uow, selection)), state)
@@ -557,15 +568,14 @@ class _Reads:
 
 
 def _run_in_batches(
-    store: LeadStore, ids: tuple[LeadId, ...], plan: _Planner, state: Any
+    store: LeadStore, ids: tuple[LeadId, ...], plan: _Planner, state: Any, size: int
 ) -> tuple[MassEditResult, Any]:
-    """Run a per-lead edit :data:`_BATCH` leads to a unit of work, each committed on its
+    """Run a per-lead edit ``size`` leads to a unit of work, each committed on its
     own. A batch whose commit fails is rolled back and run again one lead per unit of work,
     so that only the lead whose commit fails is FAILED (with the error). Returns the result
     and the state after the last lead; the outcomes are those of one unit of work for the
     whole run (see :class:`_Reads`)."""
     reads = _Reads(ids)
-    size = _BATCH
     outcomes: list[EditOutcome] = []
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]

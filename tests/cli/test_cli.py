@@ -221,7 +221,7 @@ def test_qualify_dedupe_export_and_import(db: str, tmp_path: Path) -> None:
     assert missing.exit_code == EXIT_CODES["not found"]
 
 
-def test_import_yes_streams_and_gives_the_outcome_of_the_confirmed_preview(
+def test_import_stream_gives_the_outcome_of_the_confirmed_preview(
     tmp_path: Path,
 ) -> None:
     source = tmp_path / "leads.csv"
@@ -235,7 +235,7 @@ def test_import_yes_streams_and_gives_the_outcome_of_the_confirmed_preview(
     streamed, previewed = str(tmp_path / "streamed.db"), str(tmp_path / "previewed.db")
     for path in (streamed, previewed):
         assert run(path, "init").exit_code == 0
-    result = run(streamed, "import", str(source), "--yes")
+    result = run(streamed, "import", str(source), "--stream")
     confirmed = CliRunner().invoke(cli, ["--db", previewed, "import", str(source)], input="y\n")
     assert result.exit_code == 0, result.output
     assert confirmed.exit_code == 0, confirmed.output

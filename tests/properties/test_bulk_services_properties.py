@@ -384,8 +384,9 @@ def test_a_mass_edit_per_lead_with_a_unit_of_work_per_batch_gives_what_one_unit_
     with _two_stores(kind, leads) as (batched_store, one_store), _batch_of(size):
         counting = _Counting(batched_store)
         batched = mass_edit(
-            cast(LeadStore, counting), selection, edit, at=T1, by=ME, all_or_nothing=False
-        )
+            cast(LeadStore, counting), selection, edit, at=T1, by=ME, all_or_nothing=False,
+            batch_size=size,
+        )  # fmt: skip
         with one_store.unit_of_work() as uow:
             in_one = mass_edit(uow, selection, edit, at=T1, by=ME, all_or_nothing=False)
             uow.commit()
@@ -406,7 +407,7 @@ def test_a_mass_assignment_per_lead_with_a_unit_of_work_per_batch_gives_what_one
         counting = _Counting(batched_store)
         batched, state = mass_assign(
             cast(LeadStore, counting), selection, RoundRobin(TEAM), at=T1, by=ME,
-            state=start, all_or_nothing=False,
+            state=start, all_or_nothing=False, batch_size=size,
         )  # fmt: skip
         with one_store.unit_of_work() as uow:
             in_one, one_state = mass_assign(
@@ -468,8 +469,9 @@ def test_a_batch_whose_commit_fails_is_run_again_lead_by_lead(kind: str) -> None
     with _two_stores(kind, leads) as (a, b), _batch_of(2):
         failing = _CommitFails(a, ids[2])
         result = mass_edit(
-            cast(LeadStore, failing), ids, set_source("Web"), at=T1, by=ME, all_or_nothing=False
-        )
+            cast(LeadStore, failing), ids, set_source("Web"), at=T1, by=ME, all_or_nothing=False,
+            batch_size=2,
+        )  # fmt: skip
         # [L-0, L-1] committed; [L-2, L-3] failed and ran again one by one; [L-4] alone.
         assert failing.units == 1 + 1 + 2 + 1
         assert result.committed
@@ -484,7 +486,7 @@ def test_a_batch_whose_commit_fails_is_run_again_lead_by_lead(kind: str) -> None
         assert result.outcomes[3].lead == stored["L-3"]
         assigned, _ = mass_assign(
             cast(LeadStore, _CommitFails(b, ids[0])), ids, RoundRobin(TEAM), at=T1, by=ME,
-            all_or_nothing=False,
+            all_or_nothing=False, batch_size=2,
         )  # fmt: skip
         assert [o.status.value for o in assigned.outcomes] == ["failed"] + ["changed"] * 4
         owners = {k: x.owner.id for k, x in _stored(b).items()}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
+import attrs
 import pytest
 from sqlalchemy import func, select
 
@@ -64,6 +65,13 @@ def _read(store: SqlStore, refs: list[RecordRef]) -> dict[RecordRef, Prepared]:
         return attached.prepared_values(refs, width)
 
 
+def _store(store: SqlStore, *leads: Lead) -> None:
+    with store.unit_of_work() as uow:
+        for lead in leads:
+            uow.leads.add(lead)
+        uow.commit()
+
+
 def _rows(store: SqlStore) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(duplicate_values)).scalar_one())
@@ -71,9 +79,47 @@ def _rows(store: SqlStore) -> int:
 
 def test_values_written_with_keys_are_read_back_as_prepared(sql: SqlStore) -> None:
     lead = _lead()
+    _store(sql, lead)
     prepared = _prepared(lead)
     SqlKeyStore(sql.engine).put_prepared([(ANNA, frozenset({"k1", "k2"}), prepared)])
     assert _read(sql, [ANNA, RecordRef(RecordType.LEAD, "S-9")]) == {ANNA: prepared}
+
+
+def test_values_are_used_only_while_the_lead_row_has_the_version_they_were_written_at(
+    sql: SqlStore,
+) -> None:
+    lead = _lead()
+    keys = SqlKeyStore(sql.engine)
+    keys.put_prepared([(ANNA, frozenset({"k1"}), _prepared(lead))])
+    assert _read(sql, [ANNA]) == {}  # no lead row when they were written: read the lead
+    _store(sql, lead)
+    keys.put_prepared([(ANNA, frozenset({"k1"}), _prepared(lead))])
+    assert _read(sql, [ANNA]) == {ANNA: _prepared(lead)}
+    with sql.unit_of_work() as uow:  # changed around the check: its values are old
+        uow.leads.save(attrs.evolve(uow.leads.get(lead.id), company="Baltic Data"))
+        uow.commit()
+    assert _read(sql, [ANNA]) == {}
+
+
+def test_a_lead_deleted_or_changed_around_the_check_is_compared_as_it_is_now(
+    sql: SqlStore,
+) -> None:
+    check = EngineDuplicateCheck.from_store(sql, key_store=SqlKeyStore(sql.engine), leads=True)
+    with check.store.unit_of_work() as uow:
+        uow.leads.add(_lead("S-1"))
+        uow.leads.add(_lead("S-2", last="Nowak"))
+        uow.commit()
+    with sql.unit_of_work() as uow:  # around check.store: the keys and values stay
+        uow.leads.delete(LeadId("S-1"))
+        uow.leads.save(attrs.evolve(uow.leads.get(LeadId("S-2")), company="Baltic Data"))
+        uow.commit()
+    data = (
+        "Topic,First Name,Last Name,Company Name\n"
+        "Offer,Åsa,Öberg,Nordic Trä AB\n"
+        "Offer,Åsa,Nowak,Nordic Trä AB\n"
+    ).encode()
+    plan = plan_import(data, policy=ImportPolicy(match_by_email=False), duplicates=check)
+    assert [(r.action, r.matches) for r in plan.rows] == [(RowAction.CREATE, ())] * 2
 
 
 def test_keys_written_alone_or_removed_or_cleared_forget_the_values(sql: SqlStore) -> None:
@@ -111,6 +157,7 @@ def test_the_index_writes_values_on_rebuild_and_on_update(sql: SqlStore) -> None
     keys = SqlKeyStore(sql.engine)
     index = DuplicateIndex(DEFAULT_LEAD_RULES, store=keys, loader=lambda refs: [])
     first, second = _lead("S-1"), _lead("S-2", last="Nowak")
+    _store(sql, first, second)
     index.rebuild([first])
     assert _read(sql, [ANNA]) == {ANNA: _prepared(first)}
     changed = _with_company(first, "Baltic Data")
@@ -220,8 +267,9 @@ def test_a_full_key_memory_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
     assert inner.asked == [["held-1", "held-2"], ["held-3"], ["held-2"]]
 
 
-def test_indexes_of_one_rule_set_share_its_compiled_rules() -> None:
+def test_each_index_compiles_its_own_rules_no_cache_outlives_it() -> None:
+    # Compiled rule sets hold caches of normalised names and e-mails: one per index, so
+    # nothing personal stays in the process after the index (or an erasure) is gone.
     first = DuplicateIndex(DEFAULT_LEAD_RULES)
     second = DuplicateIndex(DEFAULT_LEAD_RULES)
-    assert first.compiled is second.compiled
-    assert DuplicateIndex(DEFAULT_LEAD_RULES, compound_keys=False).compiled is not first.compiled
+    assert first.compiled is not second.compiled

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import cast
 
 import attrs
 import pytest
@@ -13,7 +14,13 @@ from leadkit import mass_editing
 from leadkit.adapters.memory import MemoryStore
 from leadkit.adapters.sql import SqlStore
 from leadkit.assignment import AssignmentState, Decision, RoundRobin, Team
-from leadkit.errors import ConcurrencyConflict, InvalidValue, LeadClosed, NotFound
+from leadkit.errors import (
+    ConcurrencyConflict,
+    InvalidValue,
+    LeadClosed,
+    NotFound,
+    StorageUnavailable,
+)
 from leadkit.events import LeadAssigned
 from leadkit.fields import LeadSource
 from leadkit.lead import Lead
@@ -235,7 +242,9 @@ def test_batched_reads_and_saves_give_every_lead_its_own_outcome(
 ) -> None:
     monkeypatch.setattr(mass_editing, "_BATCH", 2)
     selection = [IDS[0], LeadId("nope"), IDS[1], IDS[0], IDS[2], IDS[3]]
-    result = mass_edit(store, selection, set_source("Web"), at=T1, by=ME, all_or_nothing=False)
+    result = mass_edit(
+        store, selection, set_source("Web"), at=T1, by=ME, all_or_nothing=False, batch_size=2
+    )
     assert [o.status for o in result.outcomes] == [
         EditStatus.CHANGED,
         EditStatus.FAILED,  # not found
@@ -322,9 +331,80 @@ def test_a_strategy_that_raises_stops_a_run_batches_committed_before_it_stay(
 ) -> None:
     monkeypatch.setattr(mass_editing, "_BATCH", 1)
     with pytest.raises(RuntimeError):
-        mass_assign(store, IDS[:3], _RaisesOn(IDS[1]), at=T1, by=ME, all_or_nothing=False)
+        mass_assign(
+            store, IDS[:3], _RaisesOn(IDS[1]), at=T1, by=ME, all_or_nothing=False, batch_size=1
+        )
     assert [stored(store)[f"L-{i}"].owner.id for i in range(3)] == ["ana", "me", "me"]
+    before = stored(store)
+    with pytest.raises(RuntimeError):  # without batch_size: one unit of work, nothing stored
+        mass_assign(store, IDS[:3], _RaisesOn(IDS[1]), at=T1, by=ME, all_or_nothing=False)
+    assert stored(store) == before
     before = stored(store)
     with pytest.raises(RuntimeError):  # all or nothing: nothing stored
         mass_assign(store, [IDS[2], IDS[1]], _RaisesOn(IDS[1]), at=T1, by=ME)
     assert stored(store) == before
+
+
+def test_a_commit_that_fails_propagates_without_batch_size_and_stores_nothing(
+    store: LeadStore,
+) -> None:
+    class _Fails:
+        def __init__(self, inner: LeadStore) -> None:
+            self.inner = inner
+
+        def unit_of_work(self) -> object:
+            outer = self.inner.unit_of_work()
+
+            class _Unit:
+                def __enter__(self) -> object:
+                    self.uow = outer.__enter__()
+                    return self
+
+                def __exit__(self, *exc: object) -> None:
+                    outer.__exit__(*exc)  # type: ignore[arg-type]
+
+                def __getattr__(self, name: str) -> object:
+                    return getattr(self.uow, name)
+
+                def commit(self) -> None:
+                    raise StorageUnavailable("injected commit failure")
+
+            return _Unit()
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    before = stored(store)
+    with pytest.raises(StorageUnavailable):
+        mass_edit(
+            cast(LeadStore, _Fails(store)), IDS, set_source("Web"), at=T1, by=ME,
+            all_or_nothing=False,
+        )  # fmt: skip
+    assert stored(store) == before
+
+
+@pytest.mark.parametrize("size", [0, 100_001, "2"])
+def test_batch_size_outside_its_range_is_refused_naming_it(store: LeadStore, size: object) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        mass_edit(store, IDS, set_source("Web"), at=T1, by=ME, batch_size=size)  # type: ignore[arg-type]
+    assert caught.value.field == "batch_size"
+    with pytest.raises(InvalidValue) as caught:
+        mass_assign(store, IDS, RoundRobin(Team("t", (ME,))), at=T1, by=ME, batch_size=size)  # type: ignore[arg-type]
+    assert caught.value.field == "batch_size"
+
+
+class _ReturnsText:
+    description = "returns text"
+
+    def apply(self, lead: Lead, *, at: object, by: object) -> object:
+        return {"not": "a lead"}
+
+
+def test_an_edit_that_returns_no_lead_is_refused_as_before(store: LeadStore) -> None:
+    for all_or_nothing in (True, False):
+        with pytest.raises(InvalidValue) as caught:
+            mass_edit(
+                store, IDS[:1], _ReturnsText(), at=T1, by=ME,  # type: ignore[arg-type]
+                all_or_nothing=all_or_nothing,
+            )  # fmt: skip
+        assert caught.value.field == "lead"

@@ -17,6 +17,7 @@ from leadkit.duplicates import (
 from leadkit.duplicates.compiled import MAX_COMPOUND_KEYS, compile_rule_set
 from leadkit.duplicates.engine import _scan_by_lookups, scan_report
 from leadkit.duplicates.scan_pairs import _keys_once, _wanted, scanned_rules
+from leadkit.errors import InvalidValue
 from leadkit.testing.dupdata import generate_leads
 
 RECORDS = [row.to_record() for row in generate_leads(400, seed=11).rows]
@@ -91,3 +92,19 @@ def test_a_condition_shared_by_rules_against_one_record_type_is_compiled_once() 
     against_contacts = by_name["lead-contact-similar-name-same-company"].conditions[0]
     assert against_contacts is not name_at_company  # another matching type: other keys
     assert against_contacts.namespace != name_at_company.namespace
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"rule_set": None}, "rule_set"),
+        ({"rule_set": list(DEFAULT_LEAD_RULES.rules)}, "rule_set"),
+        ({"rule_set": DEFAULT_LEAD_RULES, "compound_keys": "no"}, "compound_keys"),
+    ],
+)
+def test_scan_report_refuses_bad_arguments_naming_the_field(
+    options: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        scan_report([], **options)  # type: ignore[arg-type]
+    assert caught.value.field == field

@@ -173,7 +173,7 @@ def _manual_scores(run: _Run) -> None:
 
 def _per_lead(run: _Run) -> dict[str, Any]:
     """The arguments of a mass edit per lead (a unit of work per batch), now, by the user."""
-    return {"at": _now(), "by": run.user, "all_or_nothing": False}
+    return {"at": _now(), "by": run.user, "all_or_nothing": False, "batch_size": 1000}
 
 
 def _keep(run: _Run, result: MassEditResult) -> None:

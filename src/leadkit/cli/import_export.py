@@ -177,6 +177,12 @@ def _mapping_lines(mapping: Any) -> list[str]:
 @click.option("--yes", is_flag=True, help="Commit without asking.")
 @click.option("--dry-run", is_flag=True, help="Print the preview and write nothing.")
 @click.option(
+    "--stream",
+    is_flag=True,
+    help="No preview: plan, then write 5,000 rows to a commit (memory bounded by the batch; "
+    "a failure keeps the batches written before it).",
+)
+@click.option(
     "--map",
     "maps",
     multiple=True,
@@ -216,6 +222,7 @@ def import_command(
     path: str,
     yes: bool,
     dry_run: bool,
+    stream: bool,
     maps: tuple[str, ...],
     mapping_file: str | None,
     custom_columns: bool,
@@ -228,8 +235,10 @@ def import_command(
     then commit it.
 
     A phone number without +country is read in the row's country (Land, Country ...), else
-    in --phone-region. With --yes the file is planned and written batch by batch (no preview
-    to confirm; memory bounded by the batch), then the rows' outcomes are summed up.
+    in --phone-region. --yes commits the whole file in one unit of work without asking (all
+    or nothing). With --stream the file is planned and written batch by batch (no preview
+    to confirm; memory bounded by the batch; a failed batch leaves the batches before it
+    written), then the rows' outcomes are summed up.
     """
     from leadkit.io import DuplicateAction, ImportPolicy, open_source, plan_import, run_import
 
@@ -247,7 +256,7 @@ def import_command(
         on_duplicate=DuplicateAction.CREATE if duplicates == "create" else DuplicateAction.SKIP,
         owner=settings.user,
     )
-    if yes and not dry_run:
+    if stream and not dry_run:
         imported = _import_streaming(source, mapping, policy, settings.user)
         _echo(
             f"created {imported.created}, updated {imported.updated}, skipped "

@@ -715,17 +715,10 @@ def compile_rule_set(rule_set: DuplicateRuleSet, *, compound: bool = True) -> Co
     """Compile ``rule_set``; ``compound=False`` leaves out the compound keys (the blocking
     of key format 1, for comparisons in benchmarks).
 
-    The last few rule sets compiled are kept: an index of the same rules (an import's check
-    against the store, its check within the file and the keys it writes) shares one
-    compiled rule set and so its caches of normalised values and keys."""
-    try:
-        return _compiled_cache(rule_set, compound=compound)
-    except TypeError:  # a rule set that cannot be hashed (a rule of the caller's own)
-        return _compile_rule_set(rule_set, compound=compound)
-
-
-@lru_cache(maxsize=8)
-def _compiled_cache(rule_set: DuplicateRuleSet, *, compound: bool) -> CompiledRuleSet:
+    Each call compiles afresh: a compiled rule set's caches of normalised values and keys
+    (names, e-mails, companies) live as long as the index or scan that holds it, never in
+    the process (no personal data kept after a job or an erasure; no caches shared between
+    threads). Raises what the rules' own compilation raises."""
     return _compile_rule_set(rule_set, compound=compound)
 
 

@@ -327,9 +327,14 @@ def scan_report(
     workers. :func:`merge_scan_reports` of the ``n`` shards' reports has the groups and
     matches of the unsharded scan.
 
-    Raises InvalidValue if a record appears twice or ``shard`` is not a Shard."""
+    Raises InvalidValue if a record appears twice, ``rule_set`` is not a DuplicateRuleSet,
+    ``compound_keys`` not a bool or ``shard`` not a Shard."""
     if shard is not None and not isinstance(shard, Shard):
         raise InvalidValue("shard", shard, "must be a Shard or None")
+    if not isinstance(rule_set, DuplicateRuleSet):
+        raise InvalidValue("rule_set", rule_set, "must be DuplicateRuleSet")
+    if not isinstance(compound_keys, bool):
+        raise InvalidValue("compound_keys", compound_keys, "must be bool")
     block = _check_block_size(max_block_size)
     compiled = compile_rule_set(rule_set, compound=compound_keys is not False)
     prepared: dict[RecordRef, Prepared] = {}

@@ -13,12 +13,13 @@ lookups by key read) and an index on ``(record_type, record_id)`` (re-indexing a
 depend on the rule set: ``duplicate_keys_meta`` holds the fingerprint of the rule set they were
 built for (:meth:`SqlKeyStore.fingerprint`), so a check with other rules knows to rebuild them.
 
-``duplicate_values(record_type, record_id, active, data)`` holds, next to the keys, each
-record's normalised values as the rules compare them (written by :meth:`~_KeyTable.put_prepared`,
-what :class:`~leadkit.duplicates.index.DuplicateIndex` calls): a lookup inside a unit of work
-(:meth:`SqlKeyTransaction.prepared_values`) compares a batch with its candidates without
-reading and decoding the candidates themselves. Keys written without values
-(:meth:`~_KeyTable.put_many`) forget the record's values, so they are never older than its keys.
+``duplicate_values(record_type, record_id, active, data, lead_version)`` holds, next to the
+keys, each record's normalised values as the rules compare them (written by
+:meth:`~_KeyTable.put_prepared`, what :class:`~leadkit.duplicates.index.DuplicateIndex` calls):
+a lookup inside a unit of work (:meth:`SqlKeyTransaction.prepared_values`) compares a batch with
+its candidates without reading and decoding the candidates themselves. Keys written without
+values (:meth:`~_KeyTable.put_many`) forget the record's values, so they are never older than
+its keys.
 
 Keys inside a unit of work
 --------------------------
@@ -47,17 +48,21 @@ from sqlalchemy import (
     Connection,
     Engine,
     Index,
+    Integer,
     MetaData,
     Select,
     String,
     Table,
     Text,
+    and_,
     bindparam,
+    column,
     create_engine,
     delete,
     func,
     insert,
     select,
+    table,
     text,
 )
 from sqlalchemy.exc import SQLAlchemyError
@@ -106,9 +111,27 @@ duplicate_values: Final = Table(
     Column("record_id", String(100), primary_key=True),
     Column("active", Boolean, nullable=False),
     Column("data", Text, nullable=False),
+    Column("lead_version", Integer, nullable=True),
 )
 """One row per keyed record: its active flag and normalised values (a JSON list of lists of
-texts, in the order of the compiled rule set's features), written with its keys."""
+texts, in the order of the compiled rule set's features), written with its keys, and the
+version the ``leads`` row of the same database had when they were written (NULL: no such
+row then, or no ``leads`` table). Values are used only while that version is still the
+row's: a lead changed or deleted around the duplicate check is read again, never compared
+on old values."""
+
+_LEADS: Final = table("leads", column("id"), column("version"))
+_VERSION_NOW: Final = (
+    select(_LEADS.c.version).where(_LEADS.c.id == bindparam("record_id")).scalar_subquery()
+)
+_INSERT_VALUES: Final = insert(duplicate_values)
+_INSERT_VERSIONED_VALUES: Final = insert(duplicate_values).values(
+    record_type=bindparam("record_type"),
+    record_id=bindparam("record_id"),
+    active=bindparam("active"),
+    data=bindparam("data"),
+    lead_version=_VERSION_NOW,
+)
 
 _FINGERPRINT: Final = "fingerprint"
 _LOCK_CLASS: Final = 0x4C4C  # PostgreSQL advisory locks of the key table (first key)
@@ -128,6 +151,19 @@ class _KeyTable:
 
     _engine: Engine
     _values: bool | None = None  # the database has duplicate_values (None: not asked yet)
+    _leads: bool | None = None  # the database has the leads table (None: not asked yet)
+
+    def _with_leads(self, conn: Connection) -> bool:
+        """True when the key table's database also holds the ``leads`` table."""
+        if self._leads is None:
+            self._leads = bool(conn.dialect.has_table(conn, "leads"))
+        return self._leads
+
+    def _values_insert(self, conn: Connection) -> Any:
+        """The statement that writes values rows (None: the database keeps no values)."""
+        if not self._keeps_values(conn):
+            return None
+        return _INSERT_VERSIONED_VALUES if self._with_leads(conn) else _INSERT_VALUES
 
     def _keeps_values(self, conn: Connection) -> bool:
         """True when the database has ``duplicate_values`` (a store opened with
@@ -177,9 +213,9 @@ class _KeyTable:
                     if keys and prepared is not None:
                         values.append(_values_row(kind, ref.record_id, prepared))
                     if len(rows) >= 5000:
-                        _write(conn, refs, rows, values, self._keeps_values(conn))
+                        _write(conn, refs, rows, values, self._values_insert(conn))
                         refs, rows, values = [], [], []
-                _write(conn, refs, rows, values, self._keeps_values(conn))
+                _write(conn, refs, rows, values, self._values_insert(conn))
         except SQLAlchemyError as e:
             self._fail("storing keys", e)
 
@@ -334,16 +370,16 @@ def _write(
     refs: list[dict[str, str]],
     rows: list[dict[str, str]],
     values: list[dict[str, Any]],
-    keeps_values: bool,
+    insert_values: Any,
 ) -> None:
     if refs:
         conn.execute(_FORGET_KEYS, refs)
-        if keeps_values:
+        if insert_values is not None:
             conn.execute(_FORGET_VALUES, refs)
     if rows:
         conn.execute(insert(duplicate_keys), rows)
-    if values and keeps_values:
-        conn.execute(insert(duplicate_values), values)
+    if values and insert_values is not None:
+        conn.execute(insert_values, values)
 
 
 _REFS: dict[tuple[str, str], RecordRef] = {}
@@ -492,27 +528,33 @@ class SqlKeyTransaction(_KeyTable):
         return self._on_connection()
 
     def prepared_values(self, refs: Collection[RecordRef], width: int) -> dict[RecordRef, Prepared]:
-        """The normalised values stored with the keys of ``refs``, as this unit of work sees
-        them (a record without values, or with values not ``width`` long, is left out: read
-        it). Raises StorageUnavailable."""
-        by_type: dict[str, list[str]] = {}
-        for ref in refs:
-            by_type.setdefault(ref.record_type.value, []).append(ref.record_id)
+        """The normalised values stored with the keys of the leads ``refs`` names, as this
+        unit of work sees them, for each lead whose row still has the version it had when
+        its values were written (a lead changed, deleted or written around the check since,
+        another record type, or values not ``width`` long are left out: read them).
+        Raises StorageUnavailable."""
+        ids = sorted({r.record_id for r in refs if r.record_type is RecordType.LEAD})
         cols = duplicate_values.c
         found: dict[RecordRef, Prepared] = {}
         try:
             conn = self._connection()
-            if not self._keeps_values(conn):
+            if not ids or not self._keeps_values(conn) or not self._with_leads(conn):
                 return found
-            for kind, ids in by_type.items():
-                for chunk in _chunks(sorted(set(ids))):
-                    stmt = select(cols.record_id, cols.active, cols.data).where(
-                        cols.record_type == kind, cols.record_id.in_(chunk)
-                    )
-                    for record_id, active, data in conn.execute(stmt):
-                        prepared = _prepared(kind, record_id, active, data, width)
-                        if prepared is not None:
-                            found[prepared.ref] = prepared
+            current = duplicate_values.join(
+                _LEADS,
+                and_(_LEADS.c.id == cols.record_id, _LEADS.c.version == cols.lead_version),
+            )
+            kind = RecordType.LEAD.value
+            for chunk in _chunks(ids):
+                stmt = (
+                    select(cols.record_id, cols.active, cols.data)
+                    .select_from(current)
+                    .where(cols.record_type == kind, cols.record_id.in_(chunk))
+                )
+                for record_id, active, data in conn.execute(stmt):
+                    prepared = _prepared(kind, record_id, active, data, width)
+                    if prepared is not None:
+                        found[prepared.ref] = prepared
         except SQLAlchemyError as e:
             self._fail("reading the values of keyed records", e)
         return found
