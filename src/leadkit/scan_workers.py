@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Final
 
 from leadkit.duplicates.engine import ScanReport, merge_scan_reports, scan_report
 from leadkit.duplicates.index import DEFAULT_MAX_BLOCK_SIZE
@@ -21,7 +22,7 @@ from leadkit.duplicates.rules import DuplicateRuleSet
 from leadkit.errors import InvalidValue
 from leadkit.shards import Shard
 
-__all__ = ["scan_in_processes"]
+__all__ = ["MAX_WORKERS", "scan_in_processes"]
 
 _JOB: tuple[Sequence[DuplicateRecord], DuplicateRuleSet, int] | None = None
 
@@ -37,6 +38,10 @@ def _scan_shard(shard: Shard) -> ScanReport:
     return scan_report(records, rule_set, max_block_size=block, shard=shard)
 
 
+MAX_WORKERS: Final = 64
+"""The most processes one scan starts (as ``leadkit score`` and ``demo --workers`` allow)."""
+
+
 def scan_in_processes(
     records: Iterable[Matchable],
     rule_set: DuplicateRuleSet,
@@ -47,11 +52,12 @@ def scan_in_processes(
     """:func:`~leadkit.duplicates.engine.scan_report` of ``records`` spread over ``workers``
     processes (one shard each); ``workers=1`` scans here, without a process.
 
-    Raises InvalidValue for ``workers`` below 1 or a record that appears twice; what a worker
-    raised, when one fails.
+    Raises InvalidValue for ``workers`` outside 1..:data:`MAX_WORKERS` (each is a process:
+    a count such as 10,000 would exhaust the machine) or a record that appears twice; what a
+    worker raised, when one fails.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InvalidValue("workers", workers, "must be an integer >= 1")
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise InvalidValue("workers", workers, f"must be an integer in 1..{MAX_WORKERS}")
     views = distinct_records(records)
     if workers == 1:
         return scan_report(views, rule_set, max_block_size=max_block_size)

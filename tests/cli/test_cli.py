@@ -430,3 +430,4 @@ def test_dedupe_in_worker_processes_finds_the_same_groups(db: str) -> None:
     assert many == one
     refused = run(db, "dedupe", "--workers", "0")
     assert refused.exit_code != 0
+    assert run(db, "dedupe", "--workers", "65").exit_code != 0  # a process each: capped at 64

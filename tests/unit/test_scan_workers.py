@@ -20,7 +20,7 @@ def test_workers_find_the_groups_of_one_process() -> None:
         assert found.records == whole.records
 
 
-@pytest.mark.parametrize("workers", [0, -1, True, 1.5])
+@pytest.mark.parametrize("workers", [0, -1, True, 1.5, 65, 10_000])
 def test_a_bad_worker_count_is_refused(workers: object) -> None:
     with pytest.raises(InvalidValue) as raised:
         scan_in_processes([], DEFAULT_LEAD_RULES, workers=workers)  # type: ignore[arg-type]

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Also match with the probabilistic (Fellegi-Sunter) rule, fitted on the leads.",
 )
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
-              help="Scan in this many processes (one shard of the leads each).")  # fmt: skip
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Scan in 1 to 64 processes (one shard of the leads each).")  # fmt: skip
 def dedupe(limit: int, merge_groups: bool, probabilistic: bool, workers: int) -> None:
     """Scan every lead for duplicates (progress bar) and explain the groups; with --merge,
     offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`)."""
