@@ -151,9 +151,14 @@ def test_the_closed_lead_is_still_closed(world: dict[str, str]) -> None:
         }
 
 
+_BIG_DEMO = ("demo", "--leads", "200000")
+
+
 def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "leadkit.cli", "--db", str(tmp_path / "d.db"), "demo"],
+        # 200,000 leads: still running when the signal comes (the default-size demo can
+        # finish within the half second below)
+        [sys.executable, "-m", "leadkit.cli", "--db", str(tmp_path / "d.db"), *_BIG_DEMO],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
