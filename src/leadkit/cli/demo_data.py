@@ -433,8 +433,8 @@ def demo_batches(
     context = multiprocessing.get_context("spawn")
     out: multiprocessing.queues.Queue[list[DemoLead] | None] = context.Queue(maxsize=8)
     child = context.Process(target=_produce, args=(out, count, end, seed, size), daemon=True)
-    child.start()
     try:
+        child.start()  # inside: an interrupt while it starts still ends the child below
         while True:
             try:
                 batch = out.get(timeout=5.0)
@@ -446,6 +446,7 @@ def demo_batches(
                 return
             yield batch
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        if child.pid is not None:
+            if child.is_alive():
+                child.terminate()
+            child.join()
