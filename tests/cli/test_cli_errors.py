@@ -154,6 +154,12 @@ def test_the_closed_lead_is_still_closed(world: dict[str, str]) -> None:
 
 
 _BIG_DEMO = ("demo", "--leads", "200000")
+# `python -m leadkit.cli`, with Ctrl-C raising KeyboardInterrupt even when the test runner's
+# process ignores SIGINT (a process that starts with SIGINT ignored keeps ignoring it).
+_CTRL_C_READY = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'leadkit'; runpy.run_module('leadkit.cli', run_name='__main__')"
+)
 
 
 def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
@@ -165,7 +171,7 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path: Path) -> None:
     # outlive the test.
     with errors.open("w") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "leadkit.cli", "--db", str(database), *_BIG_DEMO],
+            [sys.executable, "-c", _CTRL_C_READY, "--db", str(database), *_BIG_DEMO],
             stdout=subprocess.DEVNULL,
             stderr=sink,
             start_new_session=True,
