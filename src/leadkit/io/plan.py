@@ -741,6 +741,26 @@ def _was_creating(row: PlannedRow) -> bool:
     return row.skip_reason is SkipReason.DUPLICATE_OF_STORED
 
 
+def _keep_first_of_group(rows: list[PlannedRow], members: list[int], *, skip: bool) -> int | None:
+    """The row number of the first of ``members`` (positions in ``rows``, in file order)
+    still to be created: the one an in-file duplicate group keeps; with ``skip`` every
+    other member still to be created becomes a SKIP (DUPLICATE_IN_FILE) of it, in place."""
+    kept = next((i for i in members if rows[i].action is RowAction.CREATE), None)
+    if kept is None:
+        return None
+    kept_number = rows[kept].number
+    if skip:
+        for i in members:
+            if i != kept and rows[i].action is RowAction.CREATE:
+                rows[i] = attrs.evolve(
+                    rows[i],
+                    action=RowAction.SKIP,
+                    skip_reason=SkipReason.DUPLICATE_IN_FILE,
+                    duplicate_of_row=kept_number,
+                )
+    return kept_number
+
+
 def _check_in_file(rows: list[PlannedRow], policy: ImportPolicy) -> tuple[FileDuplicateGroup, ...]:
     """Group the rows to create (also those the store check skipped) that duplicate one
     another; with policy skip, every member but the first still to be created is skipped."""
@@ -758,17 +778,7 @@ def _check_in_file(rows: list[PlannedRow], policy: ImportPolicy) -> tuple[FileDu
             (position[m.record_id] for m in group.members if m.record_id in position),
             key=lambda i: rows[i].number,
         )
-        kept = next((i for i in members if rows[i].action is RowAction.CREATE), None)
-        kept_number = rows[kept].number if kept is not None else None
-        if skip and kept is not None:
-            for i in members:
-                if i != kept and rows[i].action is RowAction.CREATE:
-                    rows[i] = attrs.evolve(
-                        rows[i],
-                        action=RowAction.SKIP,
-                        skip_reason=SkipReason.DUPLICATE_IN_FILE,
-                        duplicate_of_row=kept_number,
-                    )
+        kept_number = _keep_first_of_group(rows, members, skip=skip)
         groups.append(
             FileDuplicateGroup(
                 rows=tuple(rows[i].number for i in members), kept=kept_number, edges=group.edges

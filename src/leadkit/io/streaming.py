@@ -42,10 +42,10 @@ from leadkit.io.plan import (
     ImportPolicy,
     PlannedRow,
     RowAction,
-    SkipReason,
     _as_source,
     _batches,
     _check_stored,
+    _keep_first_of_group,
     _parse,
     _plan_rows,
     _update_patch,
@@ -227,17 +227,7 @@ def _skip_in_file(
             for number in (_row_number(m.record_id) for m in group.members)
             if number in position
         )
-        kept = next((i for i in members if rows[i].action is RowAction.CREATE), None)
-        if kept is None:
-            continue
-        for i in members:
-            if i != kept and rows[i].action is RowAction.CREATE:
-                rows[i] = attrs.evolve(
-                    rows[i],
-                    action=RowAction.SKIP,
-                    skip_reason=SkipReason.DUPLICATE_IN_FILE,
-                    duplicate_of_row=rows[kept].number,
-                )
+        _keep_first_of_group(rows, members, skip=True)
 
 
 def _row_number(record_id: str) -> int:
