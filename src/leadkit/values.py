@@ -694,6 +694,21 @@ def _normalise_url(text: str) -> str:
     return parts._replace(scheme=parts.scheme.lower(), netloc=netloc).geturl()
 
 
+_NORMAL_URL: Final = re.compile(
+    r"https?://([a-z0-9.\-]{1,253})(/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*)?\Z"
+)
+"""A URL that :func:`_normalise_url` returns unchanged when its host passes ``_HOST``: a
+lower-case scheme and host, no port, user, query or fragment, a path of URL characters."""
+
+
+def _is_normal_url(text: str) -> bool:
+    """True when ``text`` is its own normalised form (a stored URL, the usual typed one): then
+    ``_normalise_url`` need not split it (its cache holds 16,384 URLs; a large store has
+    more). A property test shows ``_normalise_url`` returns every such text unchanged."""
+    found = _NORMAL_URL.match(text)
+    return found is not None and _HOST.match(found[1]) is not None
+
+
 @attrs.frozen
 class Url:
     """A web address (http or https). A bare host such as ``www.contoso.com`` gets ``https://``.
@@ -706,7 +721,8 @@ class Url:
 
     def __attrs_post_init__(self) -> None:
         text = _set_clean(self, "text", "website", 200)
-        object.__setattr__(self, "text", _normalise_url(text))
+        if not _is_normal_url(text):
+            object.__setattr__(self, "text", _normalise_url(text))
 
     @property
     def host(self) -> str:

@@ -3,6 +3,7 @@ duplicates."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,8 @@ from leadkit.cli.demo_data import demo_batches, demo_leads
 from leadkit.duplicates import DEFAULT_LEAD_RULES, scan_report
 from leadkit.errors import InvalidValue
 from leadkit.lead import Lead
+from leadkit.patch import LeadPatch
+from leadkit.serialization import make_converter
 from leadkit.values import LeadId, UserRef
 
 END = datetime(2025, 6, 1, tzinfo=UTC)
@@ -21,6 +24,32 @@ ME = UserRef("me")
 def test_the_same_seed_gives_the_same_leads() -> None:
     assert list(demo_leads(300, end=END, seed=5)) == list(demo_leads(300, end=END, seed=5))
     assert list(demo_leads(50, end=END, seed=5)) != list(demo_leads(50, end=END, seed=6))
+
+
+@pytest.mark.parametrize(
+    ("seed", "count", "digest"),
+    [
+        (2024, 1200, "bc87d1e0273fd5005b4d9d25dab6e45ab5c17cb361a20a9c8d76bc542fd56d6a"),
+        (7, 600, "62e306e7c389d85dbb38f39ba29ebd6d7504091bf20aaab7480d92a7444ebe8a"),
+    ],
+)
+def test_a_seed_gives_the_leads_it_always_gave(seed: int, count: int, digest: str) -> None:
+    """The generator's fast paths (cached weight totals, the inlined random number, values
+    built without argument type checks) make the leads it made before them: the stored form
+    of every patch, its time and the lead it re-types, hashed (taken before the change)."""
+    converter = make_converter()
+    found = hashlib.sha256()
+    for made in demo_leads(count, end=END, seed=seed):
+        line = f"{converter.dumps(made.patch)}|{made.created_at.isoformat()}|{made.duplicate_of}"
+        found.update(f"{line}\n".encode())
+    assert found.hexdigest() == digest
+
+
+def test_generated_patches_equal_the_checked_constructors() -> None:
+    """The patches built without argument type checks equal those LeadPatch.from_mapping
+    (with them) builds from the same values."""
+    for made in demo_leads(500, end=END, seed=3):
+        assert LeadPatch.from_mapping(made.patch.as_dict()) == made.patch
 
 
 def test_leads_are_varied_and_spread_over_the_period() -> None:

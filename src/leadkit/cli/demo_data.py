@@ -44,6 +44,7 @@ from leadkit.cli.demo_material import (
     _weighted,
 )
 from leadkit.errors import InvalidValue
+from leadkit.fastcodec import unchecked
 from leadkit.patch import LeadPatch
 from leadkit.values import Address, Money, PersonName, require_aware
 
@@ -51,6 +52,22 @@ __all__ = ["DEMO_SELLERS", "DemoLead", "demo_batches", "demo_leads"]
 
 DEMO_SELLERS: Final = ("anna.s", "bo.k", "cecilia.m", "david.l", "eva.n")
 """The user ids the demo assigns leads to."""
+
+
+# The generator passes these constructors arguments of exactly the declared types (text it
+# made, Decimal amounts, the fields a lead has), so leadkit's argument type checks could never
+# refuse one: built without them (the same values, validators and converters; see
+# fastcodec.unchecked), as a test compares with the checked constructors.
+_PersonName: Final = unchecked(PersonName)
+_Address: Final = unchecked(Address)
+_Money: Final = unchecked(Money)
+_Patch: Final = unchecked(LeadPatch)
+
+
+def _patch(fields: dict[str, object]) -> LeadPatch:
+    """``LeadPatch.from_mapping(fields)`` for the generator's fields, all of them patch
+    fields (see _Patch)."""
+    return _Patch(**fields)
 
 
 @attrs.frozen
@@ -144,18 +161,20 @@ class _Person:
     mobile_phone: str
 
 
+_LOCAL_FORMS: Final = ((0, 0.6), (1, 0.12), (2, 0.08), (3, 0.1), (4, 0.1))
+"""How often each form of an e-mail address's local part is picked (see _email_local)."""
+
+
 def _email_local(rng: _Rng, first: str, last: str) -> str:
     f, last_part = _ascii(first), _ascii(last.replace(" ", ""))
-    return _weighted(
-        rng,
-        (
-            (f"{f}.{last_part}", 0.6),
-            (f"{f[:1]}.{last_part}", 0.12),
-            (f"{f}{last_part[:1]}", 0.08),
-            (f"{f[:1]}{last_part}", 0.1),
-            (f, 0.1),
-        ),
-    )
+    form = _weighted(rng, _LOCAL_FORMS)
+    if form == 0:
+        return f"{f}.{last_part}"
+    if form == 1:
+        return f"{f[:1]}.{last_part}"
+    if form == 2:
+        return f"{f}{last_part[:1]}"
+    return f"{f[:1]}{last_part}" if form == 3 else f
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +291,7 @@ class _Generator:
         topic = topic[0].upper() + topic[1:]
         fields: dict[str, object] = {
             "topic": topic,
-            "name": PersonName(first=person.first, last=person.last),
+            "name": _PersonName(first=person.first, last=person.last),
             "company": company.name if company is not None else "",
             "job_title": _weighted(rng, _TITLES),
             "email": person.email or None,
@@ -285,7 +304,7 @@ class _Generator:
             "purchase_timeframe": _weighted(rng, _TIMEFRAMES[rating]),
         }
         if company is not None:
-            fields["address"] = Address(
+            fields["address"] = _Address(
                 city=company.city, postal_code=company.postal_code, country=country.country
             )
             if rng.random() < 0.3:
@@ -293,7 +312,7 @@ class _Generator:
         if rng.random() < 0.45:
             thousands = int(2 + 400 * rng.random() ** 3)  # many small deals, a few big ones
             amount = Decimal(thousands * _PER_THOUSAND_EUR[country.currency] * 1000)
-            fields["estimated_value"] = Money(amount, country.currency)
+            fields["estimated_value"] = _Money(amount, country.currency)
         return _Raw(n, fields, person.first, person.last, company, self.created_at(n))
 
     def duplicate(self, original: _Raw, n: int) -> _Raw:
@@ -310,7 +329,7 @@ class _Generator:
             first, last = _deaccent(first), _deaccent(last)
         if "case" in changes:
             first, last = first.upper(), last.upper()
-        fields["name"] = PersonName(first=first, last=last)
+        fields["name"] = _PersonName(first=first, last=last)
         email = str(fields.get("email") or "")
         if "email-case" in changes and email:
             fields["email"] = email.upper()
@@ -387,13 +406,13 @@ def demo_leads(
         if recent and gen.rng.random() < duplicate_share:
             original = recent[gen.rng.randrange(len(recent))]
             raw = gen.duplicate(original, n)
-            yield DemoLead(LeadPatch.from_mapping(raw.fields), raw.created_at, original.index)
+            yield DemoLead(_patch(raw.fields), raw.created_at, original.index)
             continue
         raw = gen.original(n)
         recent.append(raw)
         if len(recent) > 2000:
             recent.pop(0)
-        yield DemoLead(LeadPatch.from_mapping(raw.fields), raw.created_at)
+        yield DemoLead(_patch(raw.fields), raw.created_at)
 
 
 def _produce(
