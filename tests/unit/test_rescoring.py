@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -454,3 +455,39 @@ def test_a_pattern_s_event_copies_every_field_of_the_event_and_its_score() -> No
     assert copy == attrs.evolve(
         event, lead_id=other, score=attrs.evolve(event.score, lead_id=other)
     )
+
+
+def _outcome(store: SqlStore, rescorer: Any) -> tuple[Any, ...]:
+    """What rescoring the store's leads gives: the rows and events, or the error raised
+    (its type and message) with the rows and events left."""
+    try:
+        return ("done", _rescored(store, rescorer))
+    except Exception as e:
+        with store.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, version, document FROM leads")).all()
+            events = conn.execute(text("SELECT count(*) FROM outbox")).scalar()
+        return (type(e), re.sub(r"\S+[.]db", "<file>", str(e)), tuple(map(tuple, rows)), events)
+
+
+@pytest.mark.parametrize(
+    "value",
+    # company (tested for blankness) not a text: the whole read refuses the document, and
+    # so must the pattern path, however the value compares to a blank or not blank text
+    ["0", "1", "false", "true", "{}", "[]", "null", '"{}"', '" "'],
+)
+def test_a_blank_tested_field_that_is_not_a_text_is_read_as_the_whole_path_reads_it(
+    tmp_path: Path, value: str
+) -> None:
+    edit = (
+        'UPDATE leads SET document = replace(document, \'"company":""\', '
+        f"'\"company\":' || '{value}') WHERE id = :id"
+    )
+    with _twins(tmp_path / "fast.db", edit) as fast, _twins(tmp_path / "slow.db", edit) as slow:
+        with slow.engine.connect() as conn:
+            read = text("SELECT document FROM leads WHERE id = 'L002'")
+            document = conn.execute(read).scalar_one()
+        assert f'"company":{value}' in document
+
+        assert _outcome(fast, LeadRescorer(BCM_MODEL, at=AT, by=ADA)) == _outcome(
+            slow, _by_whole_leads
+        )

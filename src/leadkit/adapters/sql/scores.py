@@ -428,17 +428,31 @@ def _pattern_columns(rescore: LeadRescorer) -> tuple[str, int]:
     fields = rescore.fields or frozenset()
     valued = sorted(fields - {"id", "version"} - rescore.presence)
     paths = ", ".join(f"'$.data.{name}'" for name in valued)  # 2 or more: an array
-    columns = ["p.document ->> '$.data.id'", f"json_extract(p.document, '$.schema', {paths})"]
+    # json_extract and json_type, not ->>: they share one parse of the document per row
+    columns = [
+        "json_extract(p.document, '$.data.id')",
+        f"json_extract(p.document, '$.schema', {paths})",
+    ]
     typed = sorted(f for f in rescore.presence if not blank_tested(f))
     columns += [f"json_type(p.document, '$.data.{name}')" for name in typed]
     texts = sorted(f for f in rescore.presence if blank_tested(f))
-    columns += [f"p.document ->> '$.data.{name}'" for name in texts]
+    columns += [_text_or_type(f"'$.data.{name}'") for name in texts]
     return ", ".join(columns), len(columns) - len(texts) + 4
+
+
+def _text_or_type(path: str) -> str:
+    """The SQL of a blank-tested field's column: its text when it holds a JSON string, else
+    its JSON type as a blob (``b'null'``, ``b'integer'``...; NULL when absent): a value that
+    is not a text never shares a pattern with a text, blank or not."""
+    kind = f"json_type(p.document, {path})"
+    text = f"json_extract(p.document, {path})"
+    return f"CASE {kind} WHEN 'text' THEN {text} ELSE CAST({kind} AS BLOB) END"
 
 
 def _pattern(row: Sequence[Any], texts: int) -> Hashable:
     """The pattern of a row read with :func:`_pattern_columns`'s columns (from ``row[5]``
-    on): the values as read, each blank-tested text as whether it is blank (None stays)."""
+    on): the values as read, each blank-tested text as whether it is blank (a JSON type
+    read instead of a text, or None, stays)."""
     if texts == len(row):
         return tuple(row[5:])
     return (
