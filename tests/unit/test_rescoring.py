@@ -510,7 +510,7 @@ def test_a_blank_tested_text_shares_a_pattern_only_with_texts_as_blank_as_it(
     # L002's company is one of the texts, L001's blank: equal patterns exactly when both
     # are blank to str.strip()
     edit = (
-        "UPDATE leads SET document = replace(document, '\"company\":\"\"', "
+        'UPDATE leads SET document = replace(document, \'"company":""\', '
         "'\"company\":' || :value) WHERE id = :id"
     )
     value = json.dumps(company)
