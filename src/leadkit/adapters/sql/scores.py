@@ -21,14 +21,18 @@ the rescored lead instead. Either way the stored document equals the one the who
 
 On SQLite a :class:`~leadkit.rescoring.LeadRescorer` rescores by patterns: the page's read
 also takes, in SQL, the JSON text of every field the model reads (one ``json_extract`` of
-them all), the JSON type of each field it only tests for a value and the text of each it
-only tests for blankness (:func:`leadkit.rescoring.presence_fields`). The rescorer's result is
-a function of that pattern and the lead's id, so the first lead of a pattern is read and
-rescored as above and the others reuse its event (copied with their id), the text of its
-score fields and its outbox payload (split around the id): per lead only a few string
-operations. A lead whose document id, version or score text does not look as the converter
-writes them takes the path above; a rescorer that reads a field it does not list turns the
-patterns off (the memo lives on the rescorer, :meth:`~leadkit.rescoring.LeadRescorer.patterns`).
+them all), the JSON type of each field it only tests for a value and, for each it only tests
+for blankness, whether it is blank as ``str.strip()`` sees it (its JSON type when it is not a
+text; :func:`leadkit.rescoring.presence_fields`), with ``json_extract`` and ``json_type`` only
+(they share one parse of the document per row; ``->>`` parses it again). A document holding
+the escape ``\\u0000`` is read whole (SQLite's JSON text of a string ends at it). The
+rescorer's result is a function of that pattern and the lead's id, so the first lead of a
+pattern is read and rescored as above and the others reuse its event (copied with their id),
+the text of its score fields and its outbox payload (split around the id): per lead only a
+few string operations. A lead whose document id, version or score text does not look as the
+converter writes them takes the path above; a rescorer that reads a field it does not list
+turns the patterns off (the memo lives on the rescorer,
+:meth:`~leadkit.rescoring.LeadRescorer.patterns`).
 """
 
 from __future__ import annotations
