@@ -91,7 +91,7 @@ _SQLITE_UPDATE: Final = (
 )
 _PG_UPDATE: Final = (
     "UPDATE leads AS l SET version = u.version, document = u.document, score_key = u.score_key "
-    "FROM unnest(%s::text[], %s::int[], %s::int[], %s::text[], %s::text[]) "
+    "FROM unnest(%b::text[], %b::int[], %b::int[], %b::text[], %b::text[]) "
     "AS u(id, expected, version, document, score_key) "
     "WHERE l.id = u.id AND l.version = u.expected"
 )
