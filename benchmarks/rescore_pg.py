@@ -4,8 +4,8 @@ Builds a database of ``--leads`` unscored leads on the server (``--distinct`` st
 adapter, then copied in SQL under new ids), and runs on copies of it (``CREATE DATABASE ...
 TEMPLATE``): the baseline "raw psycopg read+write" (read every (id, version, document) a
 thousand rows at a time, write the documents back with one versioned ``UPDATE ... FROM
-unnest(...)`` per thousand, the arrays in binary as leadkit sends them, a transaction each) and leadkit's ``rescore_store`` end to end.
-The databases are dropped at the end.
+unnest(...)`` per thousand, the arrays in binary as leadkit sends them, a transaction each)
+and leadkit's ``rescore_store`` end to end. The databases are dropped at the end.
 """
 
 from __future__ import annotations
