@@ -4,8 +4,8 @@ Builds a database of ``--leads`` unscored leads on the server (``--distinct`` st
 adapter, then copied in SQL under new ids), and runs on copies of it (``CREATE DATABASE ...
 TEMPLATE``): the baseline "raw psycopg read+write" (read every (id, version, document) a
 thousand rows at a time, write the documents back with one versioned ``UPDATE ... FROM
-unnest(...)`` per thousand, a transaction each) and leadkit's ``rescore_store`` end to end.
-The databases are dropped at the end.
+unnest(...)`` per thousand, the arrays in binary as leadkit sends them, a transaction each)
+and leadkit's ``rescore_store`` end to end. The databases are dropped at the end.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def raw_read_write(url: str, name: str) -> None:
             keys, versions, documents = (list(c) for c in zip(*rows, strict=True))
             cursor = conn.execute(
                 "UPDATE leads AS l SET version = u.version + 1, document = u.document "
-                "FROM unnest(%s::text[], %s::int[], %s::text[]) AS u(id, version, document) "
+                "FROM unnest(%b::text[], %b::int[], %b::text[]) AS u(id, version, document) "
                 "WHERE l.id = u.id AND l.version = u.version",
                 (keys, versions, documents),
             )

@@ -206,7 +206,8 @@ def _copy(lead: Lead, n: int, email: str | None, company: int) -> Lead:
     copy = attrs.evolve(lead, id=LeadId(f"{lead.id.value[:80]}-c{n}"))
     if lead.email is not None and email is not None:
         copy = attrs.evolve(copy, email=EmailAddress(email))
-    names = ("Zeta AG", "Acme", 'Ünïcode & Co "quoted"') if lead.company.strip() else ("", " \t ")
+    blanks = ("", " \t ", "\u3000\x1c")  # str.strip() strips all of them
+    names = ("Zeta AG", "Acme", 'Ünïcode & Co "quoted"') if lead.company.strip() else blanks
     return attrs.evolve(copy, company=names[company % len(names)])
 
 

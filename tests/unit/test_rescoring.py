@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -454,3 +455,72 @@ def test_a_pattern_s_event_copies_every_field_of_the_event_and_its_score() -> No
     assert copy == attrs.evolve(
         event, lead_id=other, score=attrs.evolve(event.score, lead_id=other)
     )
+
+
+def _outcome(store: SqlStore, rescorer: Any) -> tuple[Any, ...]:
+    """What rescoring the store's leads gives: the rows and events, or the error raised
+    (its type and message) with the rows and events left."""
+    try:
+        return ("done", _rescored(store, rescorer))
+    except Exception as e:
+        with store.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, version, document FROM leads")).all()
+            events = conn.execute(text("SELECT count(*) FROM outbox")).scalar()
+        return (type(e), re.sub(r"\S+[.]db", "<file>", str(e)), tuple(map(tuple, rows)), events)
+
+
+@pytest.mark.parametrize(
+    "value",
+    # company (tested for blankness) not a text: the whole read refuses the document, and
+    # so must the pattern path, however the value compares to a blank or not blank text
+    ["0", "1", "false", "true", "{}", "[]", "null", '"{}"', '" "'],
+)
+def test_a_blank_tested_field_that_is_not_a_text_is_read_as_the_whole_path_reads_it(
+    tmp_path: Path, value: str
+) -> None:
+    edit = (
+        'UPDATE leads SET document = replace(document, \'"company":""\', '
+        f"'\"company\":' || '{value}') WHERE id = :id"
+    )
+    with _twins(tmp_path / "fast.db", edit) as fast, _twins(tmp_path / "slow.db", edit) as slow:
+        with slow.engine.connect() as conn:
+            read = text("SELECT document FROM leads WHERE id = 'L002'")
+            document = conn.execute(read).scalar_one()
+        assert f'"company":{value}' in document
+
+        assert _outcome(fast, LeadRescorer(BCM_MODEL, at=AT, by=ADA)) == _outcome(
+            slow, _by_whole_leads
+        )
+
+
+def test_the_whitespace_of_the_blank_test_in_sql_is_what_str_strip_strips() -> None:
+    spaces = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+
+    assert spaces == scores.WHITESPACE
+    assert all(c.strip() == "" for c in spaces)
+
+
+@pytest.mark.parametrize(
+    "company",
+    ["\u3000", "\x1c\u2028 ", "\u200b", "\x00", " \x85x\xa0", "\\", "é", "\ud7ff", "\U0001f600"],
+)
+def test_a_blank_tested_text_shares_a_pattern_only_with_texts_as_blank_as_it(
+    tmp_path: Path, company: str
+) -> None:
+    # L002's company is one of the texts, L001's blank: equal patterns exactly when both
+    # are blank to str.strip()
+    edit = (
+        'UPDATE leads SET document = replace(document, \'"company":""\', '
+        "'\"company\":' || :value) WHERE id = :id"
+    )
+    value = json.dumps(company)
+    with _twins(tmp_path / "fast.db") as fast, _twins(tmp_path / "slow.db") as slow:
+        for store in (fast, slow):
+            with store.engine.begin() as conn:
+                conn.execute(text(edit), {"id": "L002", "value": value})
+        rescorer = LeadRescorer(BCM_MODEL, at=AT, by=ADA)
+
+        assert _outcome(fast, rescorer) == _outcome(slow, _by_whole_leads)
+        patterns = rescorer.patterns(("leadkit.adapters.sql.scores", "sqlite"))
+        # a document with "\u0000" is read whole (SQLite's JSON text ends at it)
+        assert len(patterns) == (2 if company.strip() == "" or "\x00" in company else 3)

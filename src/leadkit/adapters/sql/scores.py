@@ -21,14 +21,18 @@ the rescored lead instead. Either way the stored document equals the one the who
 
 On SQLite a :class:`~leadkit.rescoring.LeadRescorer` rescores by patterns: the page's read
 also takes, in SQL, the JSON text of every field the model reads (one ``json_extract`` of
-them all), the JSON type of each field it only tests for a value and the text of each it
-only tests for blankness (:func:`leadkit.rescoring.presence_fields`). The rescorer's result is
-a function of that pattern and the lead's id, so the first lead of a pattern is read and
-rescored as above and the others reuse its event (copied with their id), the text of its
-score fields and its outbox payload (split around the id): per lead only a few string
-operations. A lead whose document id, version or score text does not look as the converter
-writes them takes the path above; a rescorer that reads a field it does not list turns the
-patterns off (the memo lives on the rescorer, :meth:`~leadkit.rescoring.LeadRescorer.patterns`).
+them all), the JSON type of each field it only tests for a value and, for each it only tests
+for blankness, whether it is blank as ``str.strip()`` sees it (its JSON type when it is not a
+text; :func:`leadkit.rescoring.presence_fields`), with ``json_extract`` and ``json_type`` only
+(they share one parse of the document per row; ``->>`` parses it again). A document holding
+the escape ``\\u0000`` is read whole (SQLite's JSON text of a string ends at it). The
+rescorer's result is a function of that pattern and the lead's id, so the first lead of a
+pattern is read and rescored as above and the others reuse its event (copied with their id),
+the text of its score fields and its outbox payload (split around the id): per lead only a
+few string operations. A lead whose document id, version or score text does not look as the
+converter writes them takes the path above; a rescorer that reads a field it does not list
+turns the patterns off (the memo lives on the rescorer,
+:meth:`~leadkit.rescoring.LeadRescorer.patterns`).
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ _SQLITE_UPDATE: Final = (
 )
 _PG_UPDATE: Final = (
     "UPDATE leads AS l SET version = u.version, document = u.document, score_key = u.score_key "
-    "FROM unnest(%s::text[], %s::int[], %s::int[], %s::text[], %s::text[]) "
+    "FROM unnest(%b::text[], %b::int[], %b::int[], %b::text[], %b::text[]) "
     "AS u(id, expected, version, document, score_key) "
     "WHERE l.id = u.id AND l.version = u.expected"
 )
@@ -261,6 +265,8 @@ def _clone(t: LeadScored, lead_id: LeadId) -> LeadScored:
     return event
 
 
+_NUL: Final = "\\u0000"
+"""The JSON escape of U+0000: SQLite's JSON functions end a string they return at it."""
 _new: Final = object.__new__
 _set: Final = object.__setattr__
 
@@ -298,14 +304,18 @@ class _Page:
             return
         events, payloads, updates = self.events, self.payloads, self.updates
         get, valid, join = patterns.get, _ID_PATTERN.fullmatch, str.join
-        texts = patterns[_COLUMNS][1]
         reused = 0
         for row in rows:
             key, version, document = row[0], row[1], row[2]
-            if row[4] != key or type(version) is not int or valid(key) is None:
+            if (
+                row[4] != key
+                or type(version) is not int
+                or valid(key) is None
+                or _NUL in document  # SQLite's JSON text of "\u0000" ends at it: no pattern
+            ):
                 self.rescore(row, None)
                 continue
-            values = _pattern(row, texts)
+            values = row[5:]
             pattern = get(values, _MISS)
             if pattern is None:
                 continue
@@ -420,31 +430,42 @@ _COLUMNS: Final = "columns"
 """The key under which a pattern memo keeps the SQL of its pattern columns."""
 
 
-def _pattern_columns(rescore: LeadRescorer) -> tuple[str, int]:
-    """The SQL (SQLite) of the columns a lead's pattern is read from: the document's lead
-    id, the JSON texts of the fields' values in one array, the JSON type of each presence
-    field's value, then the text of each blank-tested one (:func:`_pattern`); and how many
-    columns come before those texts."""
+def _pattern_columns(rescore: LeadRescorer) -> str:
+    """The SQL (SQLite) of the columns a lead's pattern is read from (its values from
+    ``row[5]`` on): the document's lead id, the JSON texts of the fields' values in one
+    array, the JSON type of each presence field's value, then whether each blank-tested
+    one is blank (:func:`_blank_or_type`)."""
     fields = rescore.fields or frozenset()
     valued = sorted(fields - {"id", "version"} - rescore.presence)
     paths = ", ".join(f"'$.data.{name}'" for name in valued)  # 2 or more: an array
-    columns = ["p.document ->> '$.data.id'", f"json_extract(p.document, '$.schema', {paths})"]
+    # json_extract and json_type, not ->>: they share one parse of the document per row
+    columns = [
+        "json_extract(p.document, '$.data.id')",
+        f"json_extract(p.document, '$.schema', {paths})",
+    ]
     typed = sorted(f for f in rescore.presence if not blank_tested(f))
     columns += [f"json_type(p.document, '$.data.{name}')" for name in typed]
     texts = sorted(f for f in rescore.presence if blank_tested(f))
-    columns += [f"p.document ->> '$.data.{name}'" for name in texts]
-    return ", ".join(columns), len(columns) - len(texts) + 4
+    columns += [_blank_or_type(f"'$.data.{name}'") for name in texts]
+    return ", ".join(columns)
 
 
-def _pattern(row: Sequence[Any], texts: int) -> Hashable:
-    """The pattern of a row read with :func:`_pattern_columns`'s columns (from ``row[5]``
-    on): the values as read, each blank-tested text as whether it is blank (None stays)."""
-    if texts == len(row):
-        return tuple(row[5:])
-    return (
-        *row[5:texts],
-        *(v if type(v) is not str else bool(v.strip()) for v in row[texts:]),
-    )
+WHITESPACE: Final = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""The characters ``str.strip()`` strips (``str.isspace``; a test pins them)."""
+
+
+def _blank_or_type(path: str) -> str:
+    """The SQL of a blank-tested field's column: for a JSON string whether it holds more
+    than :data:`WHITESPACE` (1 or 0: ``bool(text.strip())``), else its JSON type as a blob
+    (``b'null'``, ``b'integer'``...; NULL when absent): a value that is not a text never
+    shares a pattern with a text, blank or not."""
+    kind = f"json_type(p.document, {path})"
+    spaces = f"char({', '.join(str(ord(c)) for c in WHITESPACE)})"
+    text = f"trim(json_extract(p.document, {path}), {spaces}) <> ''"
+    return f"CASE {kind} WHEN 'text' THEN {text} ELSE CAST({kind} AS BLOB) END"
 
 
 def _fetch_with_pattern(
@@ -458,7 +479,7 @@ def _fetch_with_pattern(
     page = page_statement(query, limit, position).subquery("p")
     statement = select(
         page.c.id, page.c.version, page.c.document, page.c.sort_value,
-        literal_column(patterns[_COLUMNS][0]),
+        literal_column(patterns[_COLUMNS]),
     )  # fmt: skip
     store = repository._store
     try:
