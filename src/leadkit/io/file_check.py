@@ -84,6 +84,13 @@ class FileDuplicateCheck:
             for r in self._compiled.by_base.get(RecordType.LEAD, ())
             if r.rule.matching_type is RecordType.LEAD
         )
+        # A rule whose conditions read the same feature on both sides looks a row up by keys
+        # it is indexed under, but for its overflow key: only the other rules' are made.
+        same = [r for r in self._rules if all(c.base == c.matching for c in r.conditions)]
+        self._other = tuple(r for r in self._rules if r not in same)
+        self._overflow = frozenset(
+            hash(r.overflow_key) for r in same if r.compound and len(r.conditions) > 1
+        )
         self._refs: list[RecordRef] = []
         self._seen: set[RecordRef] = set()
         self._values: list[bytes] = []
@@ -105,7 +112,10 @@ class FileDuplicateCheck:
             raise InvalidValue("records", str(ref), "appears twice")
         self._seen.add(ref)
         own = {hash(k) for k in self._compiled.index_keys(prepared)}
-        looked_up = {hash(k) for w in wanted_keys(prepared, self._rules) for k in w.every_key()}
+        looked_up = set(self._overflow)  # a superset of the keys looked up but not indexed
+        if self._other:
+            wanted = wanted_keys(prepared, self._other)
+            looked_up.update(hash(k) for w in wanted for k in w.every_key())
         self._refs.append(ref)
         self._values.append(marshal.dumps(prepared.values))
         self._active.append(prepared.active)
