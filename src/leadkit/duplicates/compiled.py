@@ -220,13 +220,17 @@ def phonetic_code(algorithm: Phonetic, text: str) -> str:
 
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
 
+_NORMALIZED_CACHE: Final = 1 << 14
+"""Normalised texts each feature of a compiled rule set remembers (names, companies and
+domains repeat; e-mail addresses hardly): enough for the distinct values of a big batch."""
+
 
 def _feature_normalizer(normalizer: str, case_sensitive: bool) -> Callable[[str], str]:
     normalize = rule_normalizer(normalizer, case_sensitive=case_sensitive)
     if normalizer != "phone":
         # Company names, given names and domains repeat across records: remember the
         # latest results (per compiled rule set, bounded).
-        return lru_cache(maxsize=1 << 16)(normalize)
+        return lru_cache(maxsize=_NORMALIZED_CACHE)(normalize)
 
     def phone(text: str) -> str:
         # The view already holds E.164 (PhoneNumber.e164), which normalize_phone returns
@@ -396,7 +400,13 @@ _COST: Final[Mapping[Operator, int]] = {
 }
 
 
-_CACHE_SIZE: Final = 1 << 15
+_CACHE_SIZE: Final = 1 << 13
+"""Values whose keys a compiled condition remembers (names, companies and domains repeat);
+a full cache starts over. A bound on its memory, as :data:`_COMBINATION_CACHE` is."""
+
+_COMBINATION_CACHE: Final = 1 << 12
+"""Combinations of values whose compound keys a compiled rule remembers: mostly one person's
+(looked up, then indexed), so about a batch of them; a full cache starts over."""
 
 
 def _compound_key(joined: str) -> str:
@@ -545,7 +555,7 @@ class CompiledRule:
             known = cache[parts]
             return None if known is None else list(known)
         made = self._combine(parts)
-        if len(cache) >= _CACHE_SIZE:
+        if len(cache) >= _COMBINATION_CACHE:
             cache.clear()
         cache[parts] = None if made is None else tuple(made)
         return made

@@ -21,12 +21,12 @@ import attrs
 import phonenumbers
 
 from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck
-from leadkit.duplicates.engine import check_import
 from leadkit.duplicates.matches import DuplicateMatch
 from leadkit.duplicates.rules import DEFAULT_LEAD_RULES, DuplicateRuleSet
 from leadkit.errors import ConfigurationError, InvalidValue
 from leadkit.fields import CustomFields, LeadSource
 from leadkit.io.drafts import LEAD_DEFAULTS, DraftView, draft_record
+from leadkit.io.file_check import file_duplicate_groups
 from leadkit.io.limits import DEFAULT_READ_LIMITS, ReadLimits
 from leadkit.io.mapping import (
     ColumnMapping,
@@ -769,11 +769,11 @@ def _check_in_file(rows: list[PlannedRow], policy: ImportPolicy) -> tuple[FileDu
         return ()
     # A generator: the engine keeps the prepared values, not the views.
     records = (draft_record(rows[i].number, cast(LeadPatch, rows[i].patch)) for i in creating)
-    check = check_import(records, policy.rule_set)
+    found = file_duplicate_groups(records, policy.rule_set)
     position = {f"row-{rows[i].number}": i for i in creating}
     skip = policy.on_duplicate is DuplicateAction.SKIP
     groups: list[FileDuplicateGroup] = []
-    for group in check.groups:
+    for group in found:
         members = sorted(
             (position[m.record_id] for m in group.members if m.record_id in position),
             key=lambda i: rows[i].number,

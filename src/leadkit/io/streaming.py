@@ -29,12 +29,12 @@ from typing import Final
 import attrs
 
 from leadkit.duplicate_checks.engine_check import EngineDuplicateCheck
-from leadkit.duplicates.engine import check_import
 from leadkit.duplicates.matches import DuplicateGroup
 from leadkit.duplicates.record_view import DuplicateRecord
 from leadkit.errors import ConcurrencyConflict, InvalidValue
 from leadkit.io.drafts import draft_record
 from leadkit.io.errors import MalformedSource
+from leadkit.io.file_check import file_duplicate_groups
 from leadkit.io.mapping import ColumnMapping, RowParser, suggest_mapping
 from leadkit.io.plan import (
     PLAN_BATCH_SIZE,
@@ -174,8 +174,7 @@ def _plan_pass(
                             emails=policy.match_by_email, keyed=keyed)  # fmt: skip
         drafts = _planned_drafts(table, parser, policy, stored, rows, meter)
         if policy.check_duplicates:
-            check = check_import(drafts, policy.rule_set)
-            _skip_in_file(rows, check.groups, policy)
+            _skip_in_file(rows, file_duplicate_groups(drafts, policy.rule_set), policy)
         else:
             for _ in drafts:
                 pass
