@@ -16,7 +16,8 @@ from leadkit.duplicates import (
 )
 from leadkit.duplicates.compiled import MAX_COMPOUND_KEYS, compile_rule_set
 from leadkit.duplicates.engine import _scan_by_lookups, scan_report
-from leadkit.duplicates.scan_pairs import _keys_once, _wanted, scanned_rules
+from leadkit.duplicates.scan_keys import Key, Wanted, index_form, index_keys, keys_once, wanted
+from leadkit.duplicates.scan_pairs import scanned_rules
 from leadkit.errors import InvalidValue
 from leadkit.testing.dupdata import generate_leads
 
@@ -76,11 +77,31 @@ def test_keys_made_once_are_the_index_keys_and_the_lookup_keys() -> None:
     scanned = scanned_rules(compiled, {RecordType.LEAD})[RecordType.LEAD]
     for record in [many, blank, *RECORDS[:50]]:
         prepared = compiled.prepare(record)
-        keys, lookups = _keys_once(prepared, scanned)
-        assert keys == compiled.index_keys(prepared)
-        assert lookups == _wanted(prepared, scanned)
+        keys, lookups = keys_once(prepared, scanned)
+        assert keys == index_keys(compiled, prepared)
+        assert _in_index_form(keys) == compiled.index_keys(prepared)
+        assert lookups == wanted(prepared, scanned)
+        assert [_wanted_in_index_form(w) for w in lookups] == [
+            (rule, keys, rule.compound_keys(prepared, matching=False)) for rule, keys, _ in lookups
+        ]
     overflow = compiled.rules[0].overflow_key
-    assert overflow in _keys_once(compiled.prepare(many), scanned)[0]
+    assert overflow in keys_once(compiled.prepare(many), scanned)[0]
+
+
+def _in_index_form(keys: set[Key]) -> frozenset[str]:
+    return frozenset(index_form(k) for k in keys)
+
+
+def _wanted_in_index_form(
+    want: Wanted,
+) -> tuple[object, list[list[str]], list[str] | None]:
+    """A scan's lookup keys of one rule as the index makes them (compound keys hashed, the
+    overflow key left out: the index appends it when it looks up)."""
+    rule, keys, compound = want
+    if compound is None:
+        return rule, keys, None
+    assert compound[-1] == rule.overflow_key
+    return rule, keys, [index_form(k) for k in compound[:-1]]
 
 
 def test_a_condition_shared_by_rules_against_one_record_type_is_compiled_once() -> None:

@@ -318,6 +318,7 @@ def scan_report(
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
     compound_keys: bool = True,
     shard: Shard | None = None,
+    window: int | None = None,
 ) -> ScanReport:
     """:func:`scan`, with what it cost. ``compound_keys=False`` blocks each rule on one
     condition (the blocking before compound keys, for comparisons).
@@ -344,7 +345,7 @@ def scan_report(
             raise InvalidValue("records", str(item.ref), "appears twice")
         prepared[item.ref] = item
     ordered = [prepared[ref] for ref in sorted(prepared)]
-    found = scan_pairs(compiled, ordered, block, shard)
+    found = scan_pairs(compiled, ordered, block, shard, window)
     edges = [to_match(a, b, list(rules.values())) for (a, b), rules in found.evidence.items()]
     return ScanReport(
         groups=_groups(edges),
