@@ -33,6 +33,7 @@ from leadkit.duplicates import (
     scan,
 )
 from leadkit.duplicates.compiled import compile_rule_set
+from leadkit.duplicates.normalize import _strip_accents, strip_accents
 from leadkit.testing.strategies import leads
 
 LEAD = RecordType.LEAD
@@ -323,3 +324,9 @@ def test_scan_finds_exactly_the_pairs_that_lookups_find_from_either_side(
     index.rebuild(active)
     looked_up = {frozenset((r.ref, m.candidate)) for r in active for m in index.find(r)}
     assert scanned == looked_up
+
+
+@given(st.one_of(st.text(), st.text(alphabet=st.characters(max_codepoint=127)), st.none()))
+def test_strip_accents_fast_path_for_ascii_equals_the_slow_path(text: str | None) -> None:
+    expected = _strip_accents("" if text is None else text)
+    assert strip_accents(text) == expected

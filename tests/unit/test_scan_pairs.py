@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from leadkit import Shard
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
     Condition,
@@ -15,8 +16,9 @@ from leadkit.duplicates import (
     RecordType,
 )
 from leadkit.duplicates.compiled import MAX_COMPOUND_KEYS, compile_rule_set
-from leadkit.duplicates.engine import _scan_by_lookups, scan_report
-from leadkit.duplicates.scan_pairs import _keys_once, _wanted, scanned_rules
+from leadkit.duplicates.engine import _scan_by_lookups, merge_scan_reports, scan_report
+from leadkit.duplicates.scan_keys import Key, Wanted, index_form, index_keys, keys_once, wanted
+from leadkit.duplicates.scan_pairs import scanned_rules
 from leadkit.errors import InvalidValue
 from leadkit.testing.dupdata import generate_leads
 
@@ -26,7 +28,9 @@ RECORDS = [row.to_record() for row in generate_leads(400, seed=11).rows]
 @pytest.mark.parametrize("block", [2, 3, 5, 1000])
 @pytest.mark.parametrize("compound", [True, False])
 def test_the_scan_compares_and_finds_what_index_lookups_do(block: int, compound: bool) -> None:
-    report = scan_report(RECORDS, DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound)
+    report = scan_report(
+        RECORDS, DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound, window=None
+    )
     edges, comparisons, stop_keys = _scan_by_lookups(
         RECORDS, DEFAULT_LEAD_RULES, max_block_size=block, compound_keys=compound
     )
@@ -76,11 +80,31 @@ def test_keys_made_once_are_the_index_keys_and_the_lookup_keys() -> None:
     scanned = scanned_rules(compiled, {RecordType.LEAD})[RecordType.LEAD]
     for record in [many, blank, *RECORDS[:50]]:
         prepared = compiled.prepare(record)
-        keys, lookups = _keys_once(prepared, scanned)
-        assert keys == compiled.index_keys(prepared)
-        assert lookups == _wanted(prepared, scanned)
+        keys, lookups = keys_once(prepared, scanned)
+        assert keys == index_keys(compiled, prepared)
+        assert _in_index_form(keys) == compiled.index_keys(prepared)
+        assert lookups == wanted(prepared, scanned)
+        assert [_wanted_in_index_form(w) for w in lookups] == [
+            (rule, keys, rule.compound_keys(prepared, matching=False)) for rule, keys, _ in lookups
+        ]
     overflow = compiled.rules[0].overflow_key
-    assert overflow in _keys_once(compiled.prepare(many), scanned)[0]
+    assert overflow in keys_once(compiled.prepare(many), scanned)[0]
+
+
+def _in_index_form(keys: set[Key]) -> frozenset[str]:
+    return frozenset(index_form(k) for k in keys)
+
+
+def _wanted_in_index_form(
+    want: Wanted,
+) -> tuple[object, list[list[str]], list[str] | None]:
+    """A scan's lookup keys of one rule as the index makes them (compound keys hashed, the
+    overflow key left out: the index appends it when it looks up)."""
+    rule, keys, compound = want
+    if compound is None:
+        return rule, keys, None
+    assert compound[-1] == rule.overflow_key
+    return rule, keys, [index_form(k) for k in compound[:-1]]
 
 
 def test_a_condition_shared_by_rules_against_one_record_type_is_compiled_once() -> None:
@@ -100,6 +124,9 @@ def test_a_condition_shared_by_rules_against_one_record_type_is_compiled_once() 
         ({"rule_set": None}, "rule_set"),
         ({"rule_set": list(DEFAULT_LEAD_RULES.rules)}, "rule_set"),
         ({"rule_set": DEFAULT_LEAD_RULES, "compound_keys": "no"}, "compound_keys"),
+        ({"rule_set": DEFAULT_LEAD_RULES, "window": 0}, "window"),
+        ({"rule_set": DEFAULT_LEAD_RULES, "window": True}, "window"),
+        ({"rule_set": DEFAULT_LEAD_RULES, "window": 2.5}, "window"),
     ],
 )
 def test_scan_report_refuses_bad_arguments_naming_the_field(
@@ -108,3 +135,28 @@ def test_scan_report_refuses_bad_arguments_naming_the_field(
     with pytest.raises(InvalidValue) as caught:
         scan_report([], **options)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("window", [1, 2])
+def test_a_window_compares_fewer_pairs_in_big_compound_blocks_and_shards_find_the_same(
+    window: int,
+) -> None:
+    whole = scan_report(RECORDS, DEFAULT_LEAD_RULES, window=None)
+    windowed = scan_report(RECORDS, DEFAULT_LEAD_RULES, window=window)
+    assert windowed.comparisons < whole.comparisons
+    edges = {(e.record, e.candidate) for g in windowed.groups for e in g.edges}
+    assert 0 < len(edges) <= whole.matches
+    assert edges <= {(e.record, e.candidate) for g in whole.groups for e in g.edges}
+    shards = [
+        scan_report(RECORDS, DEFAULT_LEAD_RULES, window=window, shard=shard)
+        for shard in Shard.all(3)
+    ]
+    merged = merge_scan_reports(shards)
+    assert {(e.record, e.candidate) for g in merged.groups for e in g.edges} == edges
+    assert merged.groups == windowed.groups
+
+
+def test_the_default_window_leaves_small_scans_as_the_lookups_find_them() -> None:
+    assert scan_report(RECORDS, DEFAULT_LEAD_RULES) == scan_report(
+        RECORDS, DEFAULT_LEAD_RULES, window=None
+    )

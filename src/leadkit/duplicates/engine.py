@@ -15,7 +15,7 @@ and never depend on the order records were given or indexed in.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
 import attrs
 
@@ -44,6 +44,7 @@ from leadkit.shards import Shard
 from leadkit.values import RecordId
 
 __all__ = [
+    "DEFAULT_SCAN_WINDOW",
     "DuplicateFinder",
     "ExhaustiveFinder",
     "ImportCheck",
@@ -58,6 +59,11 @@ __all__ = [
     "scan",
     "scan_report",
 ]
+
+DEFAULT_SCAN_WINDOW: Final = 10
+"""A scan compares a record with at most this many records on either side of it in a
+compound block of more than ``2 * window + 1`` records (sorted neighbourhood); see
+:func:`scan_report`."""
 
 
 def find_duplicates(
@@ -318,9 +324,17 @@ def scan_report(
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
     compound_keys: bool = True,
     shard: Shard | None = None,
+    window: int | None = DEFAULT_SCAN_WINDOW,
 ) -> ScanReport:
     """:func:`scan`, with what it cost. ``compound_keys=False`` blocks each rule on one
     condition (the blocking before compound keys, for comparisons).
+
+    ``window`` caps the scan's oversized compound blocks (a similar name at a company of
+    thousands): in a compound block of more than ``2 * window + 1`` records, sorted by the
+    rule's values (the words of a similar name in sorted order), a record is compared only
+    with the ``window`` records on either side of it. Smaller blocks, blocks of one
+    condition and the index lookups (:func:`find_duplicates`) are not capped;
+    ``window=None`` compares whole blocks, as the lookups do.
 
     With ``shard`` (``Shard(i, n)``) only the records whose reference (``lead:L-1``) hashes
     into the shard are looked up, each against every record: the work of one of ``n``
@@ -328,13 +342,18 @@ def scan_report(
     matches of the unsharded scan.
 
     Raises InvalidValue if a record appears twice, ``rule_set`` is not a DuplicateRuleSet,
-    ``compound_keys`` not a bool or ``shard`` not a Shard."""
+    ``compound_keys`` not a bool, ``shard`` not a Shard or ``window`` not None or an
+    integer >= 1."""
     if shard is not None and not isinstance(shard, Shard):
         raise InvalidValue("shard", shard, "must be a Shard or None")
     if not isinstance(rule_set, DuplicateRuleSet):
         raise InvalidValue("rule_set", rule_set, "must be DuplicateRuleSet")
     if not isinstance(compound_keys, bool):
         raise InvalidValue("compound_keys", compound_keys, "must be bool")
+    if window is not None and (
+        isinstance(window, bool) or not isinstance(window, int) or window < 1
+    ):
+        raise InvalidValue("window", window, "must be None or an integer >= 1")
     block = _check_block_size(max_block_size)
     compiled = compile_rule_set(rule_set, compound=compound_keys is not False)
     prepared: dict[RecordRef, Prepared] = {}
@@ -344,7 +363,7 @@ def scan_report(
             raise InvalidValue("records", str(item.ref), "appears twice")
         prepared[item.ref] = item
     ordered = [prepared[ref] for ref in sorted(prepared)]
-    found = scan_pairs(compiled, ordered, block, shard)
+    found = scan_pairs(compiled, ordered, block, shard, window)
     edges = [to_match(a, b, list(rules.values())) for (a, b), rules in found.evidence.items()]
     return ScanReport(
         groups=_groups(edges),
@@ -392,14 +411,16 @@ def scan(
     rule_set: DuplicateRuleSet,
     *,
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
+    window: int | None = DEFAULT_SCAN_WINDOW,
 ) -> list[DuplicateGroup]:
     """Every group of duplicates among ``records``: the union of pairwise matches.
 
     Each group lists its members (sorted) and the evidence of every matching pair. Groups are
     ordered by their first member; the outcome does not depend on the order of ``records``.
-    Raises InvalidValue if a record appears twice.
+    ``window`` as in :func:`scan_report`. Raises InvalidValue if a record appears twice.
     """
-    return list(scan_report(records, rule_set, max_block_size=max_block_size).groups)
+    found = scan_report(records, rule_set, max_block_size=max_block_size, window=window)
+    return list(found.groups)
 
 
 # --------------------------------------------------------------------------------------------

@@ -99,7 +99,17 @@ def strip_accents(text: str | None) -> str:
     forms likewise). Compatibility characters are unfolded too (``"ﬁ"`` -> ``"fi"``,
     full-width digits -> ASCII). ``None`` gives ``""``. Never raises on any text; idempotent.
     """
-    decomposed = unicodedata.normalize("NFKD", _as_text(text))
+    plain = _as_text(text)
+    if plain.isascii():
+        # NFKD leaves ASCII as it is, and no ASCII character is a mark or in _LETTER_MAP.
+        return plain
+    return _strip_accents(plain)
+
+
+def _strip_accents(text: str) -> str:
+    """:func:`strip_accents` without its fast path for ASCII text (a property test holds the
+    fast path to it)."""
+    decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(char for char in decomposed if not _is_mark(char))
     return kept.translate(_LETTER_MAP)
 
