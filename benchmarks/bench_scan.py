@@ -10,7 +10,8 @@ recall of the scan's matches and groups against the generated truth; then the ra
 merged result equals the single-process one; ``--lookups`` also times the scan as it was
 before its own pass (each record looked up in a ``DuplicateIndex``), for the CPU ratio;
 ``--window W`` sets the scan's sorted-neighbourhood window over oversized compound blocks
-(``--window 0``: none, whole blocks compared, as the index lookups do; default: the library's);
+(``--window 0``: none, whole blocks compared, as the index lookups and the library's default
+scan do; default here: ``DEFAULT_SCAN_WINDOW``, 10, the opt-in bounded scan);
 ``--explain N`` says where the missed and the wrong pairs come from, with N examples each
 (a missed pair no rule matches, or one blocking never compared; wrong pairs by rule).
 

@@ -16,7 +16,6 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Final
 
 from leadkit.duplicates.engine import (
-    DEFAULT_SCAN_WINDOW,
     ScanReport,
     merge_scan_reports,
     scan_report,
@@ -55,7 +54,7 @@ def scan_in_processes(
     *,
     workers: int,
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
-    window: int | None = DEFAULT_SCAN_WINDOW,
+    window: int | None = None,
 ) -> ScanReport:
     """:func:`~leadkit.duplicates.engine.scan_report` of ``records`` spread over ``workers``
     processes (one shard each); ``workers=1`` scans here, without a process. ``window`` as

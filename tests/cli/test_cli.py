@@ -431,3 +431,16 @@ def test_dedupe_in_worker_processes_finds_the_same_groups(db: str) -> None:
     refused = run(db, "dedupe", "--workers", "0")
     assert refused.exit_code != 0
     assert run(db, "dedupe", "--workers", "65").exit_code != 0  # a process each: capped at 64
+
+
+def test_dedupe_with_a_window_compares_big_blocks_by_sorted_neighbourhood(db: str) -> None:
+    for n in range(24):  # one compound block (a similar name at one company) of 24 > 2*1+1
+        add(db, "Ada Lovelace", "--company", "Acme", "--email", f"ada{n}@acme{n}.se")
+    whole = json.loads(run(db, "--json", "dedupe").stdout)
+    windowed = json.loads(run(db, "--json", "dedupe", "--window", "1").stdout)
+    assert [g["members"] for g in windowed["groups"]] == [g["members"] for g in whole["groups"]]
+    assert len(whole["groups"]) == 1
+    assert len(windowed["groups"][0]["evidence"]) < len(whole["groups"][0]["evidence"])
+    refused = run(db, "dedupe", "--window", "0")
+    assert refused.exit_code == 2
+    assert "--window" in refused.output

@@ -16,10 +16,17 @@ from leadkit.duplicates import (
     RecordType,
 )
 from leadkit.duplicates.compiled import MAX_COMPOUND_KEYS, compile_rule_set
-from leadkit.duplicates.engine import _scan_by_lookups, merge_scan_reports, scan_report
+from leadkit.duplicates.engine import (
+    DEFAULT_SCAN_WINDOW,
+    _scan_by_lookups,
+    merge_scan_reports,
+    scan,
+    scan_report,
+)
 from leadkit.duplicates.scan_keys import Key, Wanted, index_form, index_keys, keys_once, wanted
 from leadkit.duplicates.scan_pairs import scanned_rules
 from leadkit.errors import InvalidValue
+from leadkit.scan_workers import scan_in_processes
 from leadkit.testing.dupdata import generate_leads
 
 RECORDS = [row.to_record() for row in generate_leads(400, seed=11).rows]
@@ -156,7 +163,10 @@ def test_a_window_compares_fewer_pairs_in_big_compound_blocks_and_shards_find_th
     assert merged.groups == windowed.groups
 
 
-def test_the_default_window_leaves_small_scans_as_the_lookups_find_them() -> None:
-    assert scan_report(RECORDS, DEFAULT_LEAD_RULES) == scan_report(
-        RECORDS, DEFAULT_LEAD_RULES, window=None
-    )
+def test_scans_are_exact_unless_a_window_is_asked_for() -> None:
+    exact = scan_report(RECORDS, DEFAULT_LEAD_RULES, window=None)
+    assert scan_report(RECORDS, DEFAULT_LEAD_RULES) == exact
+    assert scan_in_processes(RECORDS, DEFAULT_LEAD_RULES, workers=1) == exact
+    assert tuple(scan(RECORDS, DEFAULT_LEAD_RULES)) == tuple(exact.groups)
+    windowed = scan_report(RECORDS, DEFAULT_LEAD_RULES, window=DEFAULT_SCAN_WINDOW // 10)
+    assert windowed.comparisons < exact.comparisons  # the records hold an oversized block

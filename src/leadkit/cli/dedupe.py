@@ -33,9 +33,16 @@ if TYPE_CHECKING:
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Scan in 1 to 64 processes (one shard of the leads each).")  # fmt: skip
-def dedupe(limit: int, merge_groups: bool, probabilistic: bool, workers: int) -> None:
+@click.option("--window", type=click.IntRange(1), default=None,
+              help="Bounded scan: in a compound block of more than 2*W+1 leads, compare "
+              "each only with the W on either side of it, sorted (default: exact).")  # fmt: skip
+def dedupe(
+    limit: int, merge_groups: bool, probabilistic: bool, workers: int, window: int | None
+) -> None:
     """Scan every lead for duplicates (progress bar) and explain the groups; with --merge,
-    offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`)."""
+    offer to merge each group (undo a merge with `leadkit unmerge MERGE_ID`). With --window,
+    the scan's oversized compound blocks are compared by sorted neighbourhood (faster on
+    large stores; a pair far apart in such a block can be missed)."""
     from leadkit.duplicates import DEFAULT_LEAD_RULES
     from leadkit.duplicates.probabilistic import with_fitted_rule
     from leadkit.scan_workers import scan_in_processes
@@ -50,7 +57,7 @@ def dedupe(limit: int, merge_groups: bool, probabilistic: bool, workers: int) ->
                 progress.update(task, completed=len(leads))
         progress.update(task, completed=len(leads))
         rules = with_fitted_rule(DEFAULT_LEAD_RULES, leads) if probabilistic else DEFAULT_LEAD_RULES
-        found = scan_in_processes(leads, rules, workers=workers)
+        found = scan_in_processes(leads, rules, workers=workers, window=window)
     if _settings().json:
         _emit_json(
             {

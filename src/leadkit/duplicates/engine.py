@@ -61,9 +61,10 @@ __all__ = [
 ]
 
 DEFAULT_SCAN_WINDOW: Final = 10
-"""A scan compares a record with at most this many records on either side of it in a
-compound block of more than ``2 * window + 1`` records (sorted neighbourhood); see
-:func:`scan_report`."""
+"""The window a bounded scan is measured with (``scan_report(..., window=DEFAULT_SCAN_WINDOW)``):
+a record is compared with at most this many records on either side of it in a compound block
+of more than ``2 * window + 1`` records (sorted neighbourhood). Scans are exact unless a
+window is given; see :func:`scan_report`."""
 
 
 def find_duplicates(
@@ -324,17 +325,18 @@ def scan_report(
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
     compound_keys: bool = True,
     shard: Shard | None = None,
-    window: int | None = DEFAULT_SCAN_WINDOW,
+    window: int | None = None,
 ) -> ScanReport:
     """:func:`scan`, with what it cost. ``compound_keys=False`` blocks each rule on one
     condition (the blocking before compound keys, for comparisons).
 
-    ``window`` caps the scan's oversized compound blocks (a similar name at a company of
-    thousands): in a compound block of more than ``2 * window + 1`` records, sorted by the
-    rule's values (the words of a similar name in sorted order), a record is compared only
-    with the ``window`` records on either side of it. Smaller blocks, blocks of one
-    condition and the index lookups (:func:`find_duplicates`) are not capped;
-    ``window=None`` compares whole blocks, as the lookups do.
+    ``window`` (opt-in, e.g. :data:`DEFAULT_SCAN_WINDOW`) caps the scan's oversized compound
+    blocks (a similar name at a company of thousands): in a compound block of more than
+    ``2 * window + 1`` records, sorted by the rule's values (the words of a similar name in
+    sorted order), a record is compared only with the ``window`` records on either side of
+    it, so a pair further apart in such a block can be missed. Smaller blocks, blocks of one
+    condition and the index lookups (:func:`find_duplicates`) are not capped. ``window=None``
+    (the default) compares whole blocks, exactly as the lookups do.
 
     With ``shard`` (``Shard(i, n)``) only the records whose reference (``lead:L-1``) hashes
     into the shard are looked up, each against every record: the work of one of ``n``
@@ -411,7 +413,7 @@ def scan(
     rule_set: DuplicateRuleSet,
     *,
     max_block_size: int = DEFAULT_MAX_BLOCK_SIZE,
-    window: int | None = DEFAULT_SCAN_WINDOW,
+    window: int | None = None,
 ) -> list[DuplicateGroup]:
     """Every group of duplicates among ``records``: the union of pairwise matches.
 
