@@ -11,58 +11,20 @@ from hypothesis import strategies as st
 
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
-    Blocking,
-    Condition,
     DuplicateRecord,
-    DuplicateRule,
     DuplicateRuleSet,
     RecordType,
-    Similarity,
 )
 from leadkit.duplicates.engine import check_import
 from leadkit.errors import ConfigurationError, InvalidValue
 from leadkit.io.file_check import FileDuplicateCheck, file_duplicate_groups
 from leadkit.testing.dupdata import generate_leads
+from support.rule_sets import BLANKS_MATCH, CITY_IS_POSTAL_CODE
 
 # Blanks equal blanks, inactive records take part, a rule whose base and matching fields
 # differ (keys looked up that the record is not indexed under), a rule towards contacts.
 _OTHER_RULES = DuplicateRuleSet(
-    name="other branches",
-    rules=[
-        DuplicateRule(
-            name="name-and-company",
-            base_type=RecordType.LEAD,
-            matching_type=RecordType.LEAD,
-            conditions=(
-                Condition.similar(
-                    "full_name", 80, Similarity.JARO_WINKLER, blocking=(Blocking.prefix(2),)
-                ),
-                Condition.exact("company"),
-            ),
-            ignore_blank=False,
-            exclude_inactive=False,
-        ),
-        DuplicateRule(
-            name="postal-code",
-            base_type=RecordType.LEAD,
-            matching_type=RecordType.LEAD,
-            conditions=(Condition.exact("postal_code"),),
-            ignore_blank=False,
-        ),
-        DuplicateRule(
-            name="city-is-postal-code",
-            base_type=RecordType.LEAD,
-            matching_type=RecordType.LEAD,
-            conditions=(Condition.exact("city", matching_field="postal_code"),),
-        ),
-        DuplicateRule(
-            name="lead-contact-email",
-            base_type=RecordType.LEAD,
-            matching_type=RecordType.CONTACT,
-            conditions=(Condition.exact("email"), Condition.exact("company")),
-            exclude_inactive=False,
-        ),
-    ],
+    name="other branches", rules=[*BLANKS_MATCH.rules, CITY_IS_POSTAL_CODE]
 )
 RULE_SETS = st.sampled_from([DEFAULT_LEAD_RULES, _OTHER_RULES])
 

@@ -15,53 +15,17 @@ from hypothesis import strategies as st
 from leadkit import Shard
 from leadkit.duplicates import (
     DEFAULT_LEAD_RULES,
-    Blocking,
-    Condition,
     DuplicateRecord,
-    DuplicateRule,
     DuplicateRuleSet,
     RecordType,
-    Similarity,
 )
 from leadkit.duplicates.engine import ScanReport, _scan_by_lookups, merge_scan_reports, scan_report
 from leadkit.duplicates.matches import DuplicateMatch, RuleEvidence
 from leadkit.duplicates.record_view import RecordRef
 from leadkit.testing.dupdata import generate_leads
+from support.rule_sets import BLANKS_MATCH
 
-# Blanks equal blanks and inactive records take part: the other branches of the key choice.
-_BLANKS_MATCH = DuplicateRuleSet(
-    name="blanks match",
-    rules=[
-        DuplicateRule(
-            name="name-and-company",
-            base_type=RecordType.LEAD,
-            matching_type=RecordType.LEAD,
-            conditions=(
-                Condition.similar(
-                    "full_name", 80, Similarity.JARO_WINKLER, blocking=(Blocking.prefix(2),)
-                ),
-                Condition.exact("company"),
-            ),
-            ignore_blank=False,
-            exclude_inactive=False,
-        ),
-        DuplicateRule(
-            name="postal-code",
-            base_type=RecordType.LEAD,
-            matching_type=RecordType.LEAD,
-            conditions=(Condition.exact("postal_code"),),
-            ignore_blank=False,
-        ),
-        DuplicateRule(
-            name="lead-contact-email",
-            base_type=RecordType.LEAD,
-            matching_type=RecordType.CONTACT,
-            conditions=(Condition.exact("email"), Condition.exact("company")),
-            exclude_inactive=False,
-        ),
-    ],
-)
-RULE_SETS = st.sampled_from([DEFAULT_LEAD_RULES, _BLANKS_MATCH])
+RULE_SETS = st.sampled_from([DEFAULT_LEAD_RULES, BLANKS_MATCH])
 
 # Few distinct values, so that records collide on keys and rules match.
 _NAMES = st.lists(
