@@ -19,7 +19,7 @@ from leadkit.duplicates.engine import check_import
 from leadkit.errors import ConfigurationError, InvalidValue
 from leadkit.io.file_check import FileDuplicateCheck, file_duplicate_groups
 from leadkit.testing.dupdata import generate_leads
-from support.rule_sets import BLANKS_MATCH, CITY_IS_POSTAL_CODE
+from support.duplicate_cases import BLANKS_MATCH, CITY_IS_POSTAL_CODE, colliding_record
 
 # Blanks equal blanks, inactive records take part, a rule whose base and matching fields
 # differ (keys looked up that the record is not indexed under), a rule towards contacts.
@@ -28,39 +28,10 @@ _OTHER_RULES = DuplicateRuleSet(
 )
 RULE_SETS = st.sampled_from([DEFAULT_LEAD_RULES, _OTHER_RULES])
 
-_NAMES = st.lists(
-    st.sampled_from(["Anna", "Åsa", "Berg", "BERG", "Bob", "M.", "Mueller"]), max_size=3
-)
-_EMAILS = st.sampled_from(["", "anna@acme.se", "ANNA@Acme.se", "info@acme.se", "bob@gmail.com"])
-_CODES = st.sampled_from(["", "111 22", "11122"])
-
-
-@st.composite
-def _record(draw: st.DrawFn, number: int) -> DuplicateRecord:
-    email = draw(_EMAILS)
-    first = " ".join(draw(_NAMES))
-    last = draw(st.sampled_from(["", "Berg", "Bergh", "Mueller"]))
-    return DuplicateRecord(
-        record_type=RecordType.LEAD,
-        record_id=f"row-{number}",
-        active=draw(st.booleans()),
-        first_name=first,
-        last_name=last,
-        full_name=f"{first} {last}".strip(),
-        email=email,
-        email_domain=email.rpartition("@")[2],
-        phones=tuple(
-            draw(st.lists(st.sampled_from(["+46701234567", "070-123 45 67"]), max_size=2))
-        ),
-        company=draw(st.sampled_from(["", "Acme AB", "ACME", "Contoso Ltd"])),
-        postal_code=draw(_CODES),
-        city=draw(_CODES),
-    )
-
 
 @st.composite
 def _leads(draw: st.DrawFn) -> list[DuplicateRecord]:
-    made = [draw(_record(i)) for i in range(draw(st.integers(0, 16)))]
+    made = [draw(colliding_record(f"row-{i}", city=True)) for i in range(draw(st.integers(0, 16)))]
     seed, size = draw(st.integers(0, 500)), draw(st.integers(0, 60))
     generated = [row.to_record() for row in generate_leads(size, seed=seed).rows] if size else []
     generated = [r for r in generated if r.record_type is RecordType.LEAD]

@@ -23,42 +23,17 @@ from leadkit.duplicates.engine import ScanReport, _scan_by_lookups, merge_scan_r
 from leadkit.duplicates.matches import DuplicateMatch, RuleEvidence
 from leadkit.duplicates.record_view import RecordRef
 from leadkit.testing.dupdata import generate_leads
-from support.rule_sets import BLANKS_MATCH
+from support.duplicate_cases import BLANKS_MATCH, colliding_record
 
 RULE_SETS = st.sampled_from([DEFAULT_LEAD_RULES, BLANKS_MATCH])
-
-# Few distinct values, so that records collide on keys and rules match.
-_NAMES = st.lists(
-    st.sampled_from(["Anna", "Åsa", "Berg", "BERG", "Bob", "M.", "Mueller"]), max_size=3
-)
-_EMAILS = st.sampled_from(["", "anna@acme.se", "ANNA@Acme.se", "info@acme.se", "bob@gmail.com"])
-
-
-@st.composite
-def _record(draw: st.DrawFn, number: int) -> DuplicateRecord:
-    email = draw(_EMAILS)
-    first = " ".join(draw(_NAMES))
-    last = draw(st.sampled_from(["", "Berg", "Bergh", "Mueller"]))
-    return DuplicateRecord(
-        record_type=draw(st.sampled_from([RecordType.LEAD, RecordType.LEAD, RecordType.CONTACT])),
-        record_id=f"R{number}",
-        active=draw(st.booleans()),
-        first_name=first,
-        last_name=last,
-        full_name=f"{first} {last}".strip(),
-        email=email,
-        email_domain=email.rpartition("@")[2],
-        phones=tuple(
-            draw(st.lists(st.sampled_from(["+46701234567", "070-123 45 67"]), max_size=2))
-        ),
-        company=draw(st.sampled_from(["", "Acme AB", "ACME", "Contoso Ltd"])),
-        postal_code=draw(st.sampled_from(["", "111 22", "11122"])),
-    )
 
 
 @st.composite
 def _mixed(draw: st.DrawFn) -> list[DuplicateRecord]:
-    made = [draw(_record(i)) for i in range(draw(st.integers(0, 14)))]
+    made = [
+        draw(colliding_record(f"R{i}", (RecordType.LEAD, RecordType.LEAD, RecordType.CONTACT)))
+        for i in range(draw(st.integers(0, 14)))
+    ]
     seed, size = draw(st.integers(0, 500)), draw(st.integers(0, 60))
     generated = [row.to_record() for row in generate_leads(size, seed=seed).rows] if size else []
     return made + generated
