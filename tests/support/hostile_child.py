@@ -3,7 +3,8 @@ tests/unit/test_hostile_corpus.py: ``python hostile_child.py MODE DB PATH...``.
 
 MODE ``lib`` plans an import of each table file (or reads an ``.eml`` as an e-mail lead);
 ``cli`` runs ``leadkit --db DB --debug import PATH --yes`` in this process. After a warm-up
-(one small good file of each kind, so that lazily imported libraries are loaded), the address
+(one small good file of each kind, read by the library and imported by the CLI, so that
+lazily imported libraries are loaded), the address
 space is capped at what the interpreter then uses plus :data:`WORK_BYTES`. Before each file
 the peak-memory mark is reset (``/proc/self/clear_refs``). One JSON line per file: the outcome
 (``accepted``, ``refused`` with a leadkit error, ``escaped`` with any other exception), the
@@ -55,6 +56,7 @@ def _warm_up(folder: Path) -> None:
     csv.write_bytes(b"Topic,Last Name\r\nFleet,Nowak\r\n")
     for good in (xlsx, csv):
         plan_import(good, policy=ImportPolicy())
+    _cli(str(csv), str(folder / "warm-up.db"), io.StringIO())
     lead_from_email(b"From: Ada <ada@example.com>\r\nSubject: x\r\n\r\nbody")
 
 

@@ -267,3 +267,32 @@ def test_a_hand_edited_sql_row_is_storage_unavailable_naming_the_lead(tmp_path: 
             store.close()
         with sqlite3.connect(path) as connection:
             connection.execute("UPDATE leads SET version = 1")
+
+
+def _nested(depth: int) -> str:
+    return "<B>" * depth + "x" + "</B>" * depth
+
+
+def test_xml_nested_deeper_than_the_limit_is_refused_naming_the_limit() -> None:
+    # Workbook/Worksheet/Table/Row/Cell/Data are six levels; the <B> elements come below them.
+    data = xml2003(f'<Row><Cell><Data ss:Type="String">{_nested(94)}</Data></Cell></Row>')
+    source = XmlSpreadsheetSource(data)
+    assert _rows(source) == [(2, ("x",))]
+    deeper = xml2003(f'<Row><Cell><Data ss:Type="String">{_nested(95)}</Data></Cell></Row>')
+    with pytest.raises(MalformedSource, match=r"more than 100 deep \(ReadLimits\.max_xml_depth\)"):
+        _rows(XmlSpreadsheetSource(deeper))
+    assert _rows(XmlSpreadsheetSource(deeper, limits=ReadLimits(max_xml_depth=101))) == [
+        (2, ("x",))
+    ]
+
+
+def test_a_leadkit_xml_file_nested_too_deep_is_refused() -> None:
+    data = f"<leads><lead><topic>{_nested(3)}</topic></lead></leads>".encode()
+    assert open_source(data, name="leads.xml").headers == ("topic",)
+    with pytest.raises(MalformedSource, match=r"ReadLimits\.max_xml_depth"):
+        open_source(data, name="leads.xml", limits=ReadLimits(max_xml_depth=4))
+
+
+def test_the_xml_depth_limit_must_be_positive() -> None:
+    with pytest.raises(ConfigurationError, match="max_xml_depth"):
+        ReadLimits(max_xml_depth=0)

@@ -62,6 +62,9 @@ class ReadLimits:
       least 1 MiB uncompressed): a zip bomb is far above it, real workbooks far below.
     - ``max_shared_strings``: entries in an ``.xlsx`` shared-string table.
     - ``max_archive_members``: files in an ``.xlsx`` archive.
+    - ``max_xml_depth``: how deep elements of an XML file (XML Spreadsheet 2003 or leadkit
+      XML) may nest. Real files nest fewer than ten deep; a file nested thousands deep only
+      costs time to read.
 
     Raises ConfigurationError for a setting that is not a positive integer.
     """
@@ -79,6 +82,7 @@ class ReadLimits:
         default=2_000_000, validator=positive_limit("read limits")
     )
     max_archive_members: int = attrs.field(default=10_000, validator=positive_limit("read limits"))
+    max_xml_depth: int = attrs.field(default=100, validator=positive_limit("read limits"))
 
 
 DEFAULT_READ_LIMITS: Final = ReadLimits()

@@ -28,9 +28,10 @@ __all__ = ["LeadkitXmlSource", "XmlSpreadsheetSource"]
 # XML
 
 
-def _iterparse(data: Data, name: str) -> Iterator[tuple[str, Any]]:
+def _iterparse(data: Data, name: str, max_depth: int) -> Iterator[tuple[str, Any]]:
     """Safe ``(event, element)`` pairs: entity declarations and external references are
-    refused with UnsafeXml, malformed XML with MalformedSource."""
+    refused with UnsafeXml, malformed XML and elements nested deeper than ``max_depth`` with
+    MalformedSource."""
     try:
         from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
         from defusedxml import ElementTree as SafeTree
@@ -42,8 +43,22 @@ def _iterparse(data: Data, name: str) -> Iterator[tuple[str, Any]]:
 
     opener = _Opener(data)
     stream = opener.open()
+    depth = 0
     try:
-        yield from SafeTree.iterparse(stream, events=("start", "end"), forbid_dtd=False)
+        for event, element in SafeTree.iterparse(stream, events=("start", "end"), forbid_dtd=False):
+            if event == "start":
+                depth += 1
+                if depth > max_depth:
+                    raise MalformedSource(
+                        "xml",
+                        _local(element.tag),
+                        f"elements nest more than {max_depth:,} deep (ReadLimits.max_xml_depth)",
+                    )
+            else:
+                depth -= 1
+            yield event, element
+    except MalformedSource:
+        raise
     except EntitiesForbidden as e:
         raise UnsafeXml("entity declarations", f"entity {e.name!r}") from None
     except DTDForbidden as e:  # pragma: no cover - DTDs are allowed, entities are not
@@ -162,7 +177,7 @@ class XmlSpreadsheetSource:
         row_number = 0
         table: Any = None
         sheets: list[str] = []
-        for event, element in _iterparse(self._data, self._name):
+        for event, element in _iterparse(self._data, self._name, self._limits.max_xml_depth):
             tag = _local(element.tag)
             if first:
                 first = False
@@ -306,7 +321,7 @@ class LeadkitXmlSource:
         root: Any = None
         number = 1
         limit = self._limits.max_cell_chars
-        for event, element in _iterparse(self._data, self._name):
+        for event, element in _iterparse(self._data, self._name, self._limits.max_xml_depth):
             if first:
                 first = False
                 root = element
