@@ -579,8 +579,9 @@ def test_a_process_killed_in_a_10000_lead_unit_of_work_leaves_all_or_nothing(
 
         # Kills two at a time (one anywhere, one in the commit) until ten have interrupted a
         # unit of work (a kill may land after commit() returned: it counts as a check, not
-        # as one of the ten), at most 16.
-        for _round in range(8):
+        # as one of the ten), at most 40: on a loaded machine the calibration's times are
+        # less of a guide, and more kills land after the commit.
+        for _round in range(20):
             if interrupted() >= 10:
                 break
             threads = [

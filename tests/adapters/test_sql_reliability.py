@@ -60,7 +60,9 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path) -> Iterator[SqlStore]:
-    opened = SqlStore.open(path=db_path)
+    # These tests are about lost updates, not lock timeouts: on a loaded CI machine a writer
+    # of eight threads can wait past the default 5 s for SQLite's write lock.
+    opened = SqlStore.open(path=db_path, busy_timeout=120)
     yield opened
     opened.close()
 
