@@ -4,6 +4,7 @@ documents from the shipped strategies validate, broken ones do not."""
 from __future__ import annotations
 
 import copy
+import functools
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -101,7 +102,11 @@ def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
     )
 
 
-VALIDATORS = {kind: _validator(document_schema(kind)) for kind in KINDS}
+@functools.cache
+def _validator_of(kind: type) -> jsonschema.Draft202012Validator:
+    """The validator of ``kind``'s schema, made when a test first needs it (checking the 56
+    schemas at import cost every test process seconds of collection)."""
+    return _validator(document_schema(kind))
 
 
 def test_every_converted_type_has_a_schema_and_a_strategy() -> None:
@@ -112,17 +117,19 @@ def test_every_converted_type_has_a_schema_and_a_strategy() -> None:
 @given(data=st.data())
 def test_every_generated_document_validates(kind: type, data: st.DataObject) -> None:
     document = converter.dump(data.draw(STRATEGIES[kind]))
-    VALIDATORS[kind].validate(document)
+    _validator_of(kind).validate(document)
 
 
 @settings(max_examples=300)
 @given(lead=s.leads())
 def test_stored_lead_documents_and_their_api_form_validate(lead: Lead) -> None:
-    VALIDATORS[Lead].validate(converter.dump(lead))
-    LEAD_JSON.validate(lead_json(lead))
+    _validator_of(Lead).validate(converter.dump(lead))
+    _lead_json().validate(lead_json(lead))
 
 
-LEAD_JSON = _validator(lead_json_schema())
+@functools.cache
+def _lead_json() -> jsonschema.Draft202012Validator:
+    return _validator(lead_json_schema())
 
 
 def test_schemas_carry_the_document_schema_version() -> None:
@@ -162,9 +169,9 @@ def test_a_broken_lead_document_is_refused(breaks: Any) -> None:
     document = _lead_document()
     broken = copy.deepcopy(document)
     breaks(broken)
-    VALIDATORS[Lead].validate(document)
+    _validator_of(Lead).validate(document)
     with pytest.raises(jsonschema.ValidationError):
-        VALIDATORS[Lead].validate(broken)
+        _validator_of(Lead).validate(broken)
 
 
 def test_an_opportunity_document_must_say_its_customers_kind() -> None:
@@ -172,10 +179,10 @@ def test_an_opportunity_document_must_say_its_customers_kind() -> None:
         id=OpportunityId("O-1"), name="x", customer=ContactId("C-1"), currency="EUR"
     )
     document = converter.dump(opportunity)
-    VALIDATORS[Opportunity].validate(document)
+    _validator_of(Opportunity).validate(document)
     del document["data"]["customer_kind"]
     with pytest.raises(jsonschema.ValidationError):
-        VALIDATORS[Opportunity].validate(document)
+        _validator_of(Opportunity).validate(document)
 
 
 @given(
@@ -189,7 +196,10 @@ def test_an_opportunity_document_must_say_its_customers_kind() -> None:
     )
 )
 def test_qualify_requests_validate(request: QualifyRequest) -> None:
-    _validator(qualify_request_schema()).validate(converter.dump(request))
+    QUALIFY_REQUESTS.validate(converter.dump(request))
+
+
+QUALIFY_REQUESTS = _validator(qualify_request_schema())
 
 
 PROBLEMS = _validator(problem_schema())
