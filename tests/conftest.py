@@ -1,6 +1,6 @@
 """Shared test configuration: the hypothesis profiles.
 
-``ci`` (chosen when the CI environment variable is set) runs 50 examples per property with no
+``ci`` (chosen when the CI environment variable is set) runs 30 examples per property with no
 deadline (CI machines are slow and noisy; 100 made the suite take over 15 minutes on a 2-core
 machine) and prints the blob to reproduce a failure; ``thorough`` (500) is the longer run to
 make by hand before a release; ``dev`` (the local default) runs 20 for a quick loop, also
@@ -15,7 +15,7 @@ import os
 
 from hypothesis import settings
 
-settings.register_profile("ci", deadline=None, max_examples=50, derandomize=False, print_blob=True)
+settings.register_profile("ci", deadline=None, max_examples=30, derandomize=False, print_blob=True)
 settings.register_profile("thorough", parent=settings.get_profile("ci"), max_examples=500)
 settings.register_profile("dev", max_examples=20, deadline=None)
 # scripts/mutation runs each module's tests once per mutant: a few examples per property.

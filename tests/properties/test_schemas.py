@@ -120,7 +120,7 @@ def test_every_generated_document_validates(kind: type, data: st.DataObject) -> 
     _validator_of(kind).validate(document)
 
 
-@settings(max_examples=300)
+@settings(max_examples=100)
 @given(lead=s.leads())
 def test_stored_lead_documents_and_their_api_form_validate(lead: Lead) -> None:
     _validator_of(Lead).validate(converter.dump(lead))
