@@ -732,3 +732,44 @@ def test_verify_passes_on_a_sound_database(engine: Engine) -> None:
         store_all(store, new_lead(1), new_lead(2))
     with engine.open(location, verify=True) as store, store.unit_of_work() as uow:
         assert uow.leads.count(LeadQuery()) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# A database that is not leadkit's, on both engines (the catalogue is read without reflection)
+
+
+@pytest.mark.parametrize(
+    ("ddl", "message"),
+    [
+        (["CREATE TABLE invoices (id integer)"], "holds other tables (invoices)"),
+        (
+            ["CREATE TABLE schema_version (version integer)"],
+            "its schema_version table is not leadkit's",
+        ),
+        (
+            [
+                "CREATE TABLE schema_version (version integer, description text, applied_at text)",
+                "INSERT INTO schema_version VALUES (1, 'x', '2026-01-01')",
+                "CREATE TABLE leads (id text)",
+            ],
+            "its leads table lacks",
+        ),
+    ],
+    ids=["other-tables", "other-schema-version", "leads-lacking-columns"],
+)
+def test_a_database_that_is_not_leadkits_is_refused_and_left_alone(
+    engine: Engine, ddl: list[str], message: str
+) -> None:
+    location = engine.new_location()
+    with engine.connect(location) as conn:
+        for statement in ddl:
+            conn.execute(text(statement))
+        conn.commit()
+    with engine.connect(location) as conn:
+        tables = set(inspect(conn).get_table_names())
+    for create in (False, True):
+        with pytest.raises(StorageUnavailable, match="is not a leadkit database") as caught:
+            engine.open(location, create=create)
+        assert message in str(caught.value)
+    with engine.connect(location) as conn:
+        assert set(inspect(conn).get_table_names()) == tables

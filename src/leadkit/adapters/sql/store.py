@@ -428,7 +428,7 @@ class SqlStore:
                     "restore it from a backup"
                 )
         else:
-            for table in sorted(inspect(conn).get_table_names()):
+            for table in sorted(_table_names(conn)):
                 conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar()
         conn.rollback()
 
@@ -442,14 +442,13 @@ class SqlStore:
             app_id = conn.exec_driver_sql("PRAGMA application_id").scalar()
             if app_id not in (0, APPLICATION_ID):
                 raise StorageUnavailable(f"{foreign} (it belongs to application id {app_id})")
-        inspector = inspect(conn)
-        tables = set(inspector.get_table_names())
+        tables = _table_names(conn)
         if schema_version.name not in tables:
             if tables:
                 listed = ", ".join(sorted(tables)[:5])
                 raise StorageUnavailable(f"{foreign}: it holds other tables ({listed})")
             return None
-        columns = {c["name"] for c in inspector.get_columns(schema_version.name)}
+        columns = _column_names(conn, schema_version.name)
         if not {"version", "description", "applied_at"} <= columns:
             raise StorageUnavailable(f"{foreign}: its schema_version table is not leadkit's")
         version = current_version(conn)
@@ -459,11 +458,7 @@ class SqlStore:
                 f"(this one knows up to {DATABASE_SCHEMA_VERSION}); upgrade leadkit"
             )
         if version >= 1:
-            have = (
-                {c["name"] for c in inspector.get_columns(leads.name)}
-                if "leads" in tables
-                else set()
-            )
+            have = _column_names(conn, leads.name) if "leads" in tables else set()
             missing = lead_columns_at(version) - have  # later columns come by migration
             if missing:
                 raise StorageUnavailable(
@@ -569,3 +564,35 @@ class SqlStore:
 
     def _fail(self, action: str, error: BaseException) -> NoReturn:
         raise self._unavailable(action, error) from error
+
+
+# Read straight from the catalogue on SQLite and PostgreSQL: SQLAlchemy's reflection compiled
+# its catalogue queries anew for every store and was three quarters of the cost of opening one.
+def _table_names(conn: Connection) -> set[str]:
+    """The tables of the connection's default schema."""
+    if conn.dialect.name == "sqlite":
+        sql = (
+            "SELECT name FROM sqlite_master "
+            "WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' ESCAPE '~'"
+        )
+    elif conn.dialect.name == "postgresql":
+        sql = "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+    else:
+        return set(inspect(conn).get_table_names())
+    return {str(row[0]) for row in conn.exec_driver_sql(sql)}
+
+
+def _column_names(conn: Connection, table: str) -> set[str]:
+    """The column names of ``table`` in the connection's default schema."""
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql(f'PRAGMA table_info("{table}")')
+        return {str(row[1]) for row in rows}
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = "
+            "to_regclass(quote_ident(current_schema()) || '.' || quote_ident(%(t)s)) "
+            "AND attnum > 0 AND NOT attisdropped",
+            {"t": table},
+        )
+        return {str(row[0]) for row in rows}
+    return {c["name"] for c in inspect(conn).get_columns(table)}
