@@ -41,9 +41,9 @@ def _count(variable: str, ci: int, local: int) -> int:
     return int(os.environ.get(variable, str(ci if os.environ.get("CI") else local)))
 
 
-EXAMPLES = _count("LEADKIT_FUZZ_EXAMPLES", 2_000, 1_000)
+EXAMPLES = _count("LEADKIT_FUZZ_EXAMPLES", 10_000, 1_000)
 """Calls per parser (each reader, the JSON converter, the CLI's arguments)."""
-XLSX_EXAMPLES = _count("LEADKIT_FUZZ_XLSX_EXAMPLES", 200, 200)
+XLSX_EXAMPLES = _count("LEADKIT_FUZZ_XLSX_EXAMPLES", 1_000, 200)
 """Calls of the ``.xlsx`` reader: openpyxl takes 10-30 ms a workbook, so CI runs fewer and
 docs/fuzzing.md records a full run."""
 CLI_EXAMPLES = _count("LEADKIT_FUZZ_CLI_EXAMPLES", EXAMPLES, EXAMPLES)
