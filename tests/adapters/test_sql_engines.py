@@ -773,3 +773,31 @@ def test_a_database_that_is_not_leadkits_is_refused_and_left_alone(
         assert message in str(caught.value)
     with engine.connect(location) as conn:
         assert set(inspect(conn).get_table_names()) == tables
+
+
+def test_tables_anywhere_on_the_search_path_count_as_the_databases() -> None:
+    """A database whose search path starts with an empty schema: another application's tables
+    later on the path are still found (and refused), and so are leadkit's own (and opened)."""
+    base = postgres_url()
+    pg = Engine("postgresql", lambda: fresh_database(base))
+    for leadkits in (False, True):
+        location = pg.new_location()
+        name = make_url(location).database
+        with pg.connect(location) as conn:
+            conn.execute(text("CREATE SCHEMA extra"))
+            if not leadkits:
+                conn.execute(text("CREATE TABLE public.invoices (id integer)"))
+            conn.commit()
+        if leadkits:
+            SqlStore.open(location).close()
+        with pg.connect(location) as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" SET search_path = extra, public'))
+            conn.commit()
+        if not leadkits:
+            with pytest.raises(StorageUnavailable, match=r"holds other tables \(invoices\)"):
+                SqlStore.open(location, create=True)
+            continue
+        with SqlStore.open(location, create=False) as store, store.unit_of_work() as uow:
+            uow.leads.add(new_lead(1))
+            uow.commit()
+        assert pg.rows(location, "SELECT count(*) FROM public.leads") == [(1,)]

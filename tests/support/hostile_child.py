@@ -56,7 +56,12 @@ def _warm_up(folder: Path) -> None:
     csv.write_bytes(b"Topic,Last Name\r\nFleet,Nowak\r\n")
     for good in (xlsx, csv):
         plan_import(good, policy=ImportPolicy())
-    _cli(str(csv), str(folder / "warm-up.db"), io.StringIO())
+    from leadkit.adapters.sql import SqlStore
+
+    SqlStore.open(path=folder / "warm-up.db", create=True).close()
+    failed = _cli(str(csv), str(folder / "warm-up.db"), io.StringIO())
+    if failed is not None:
+        raise RuntimeError(f"the warm-up import failed: {failed!r}")
     lead_from_email(b"From: Ada <ada@example.com>\r\nSubject: x\r\n\r\nbody")
 
 
