@@ -560,7 +560,10 @@ class CompiledRule:
         cache[parts] = None if made is None else tuple(made)
         return made
 
-    def _combine(self, parts: tuple[Values, ...]) -> list[str] | None:
+    def condition_key_lists(self, parts: Sequence[Values]) -> list[Sequence[str]] | None:
+        """The keys each condition contributes to the compound keys of ``parts`` (one value
+        tuple per condition): a blank value's key where the rule matches blanks. None for a
+        blank value the rule ignores or more than :data:`MAX_COMPOUND_KEYS` combinations."""
         lists: list[Sequence[str]] = []
         total = 1
         for compiled, values in zip(self.conditions, parts, strict=True):
@@ -575,6 +578,12 @@ class CompiledRule:
             if total > MAX_COMPOUND_KEYS:
                 return None
             lists.append(keys)
+        return lists
+
+    def _combine(self, parts: tuple[Values, ...]) -> list[str] | None:
+        lists = self.condition_key_lists(parts)
+        if lists is None:
+            return None
         found = [""]
         for condition_keys in lists:
             found = [f"{head}{_JOIN}{key}" for head in found for key in condition_keys]

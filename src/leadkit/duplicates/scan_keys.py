@@ -19,7 +19,6 @@ from itertools import product
 
 from leadkit.duplicates.compiled import (
     _JOIN,
-    MAX_COMPOUND_KEYS,
     CompiledRule,
     CompiledRuleSet,
     Prepared,
@@ -48,21 +47,11 @@ def compound_keys(rule: CompiledRule, record: Prepared, *, matching: bool) -> li
     if not rule.compound or len(conditions) < 2:
         return None
     values_of = record.values
-    lists: list[Sequence[str]] = []
-    total = 1
-    for c in conditions:
-        values = values_of[c.matching if matching else c.base]
-        keys: Sequence[str]
-        if values:
-            keys = c.compound_keys(values)
-        elif rule.rule.ignore_blank:
-            return None
-        else:
-            keys = (c.blank_key,)
-        total *= len(keys)
-        if total > MAX_COMPOUND_KEYS:
-            return None
-        lists.append(keys)
+    lists = rule.condition_key_lists(
+        [values_of[c.matching if matching else c.base] for c in conditions]
+    )
+    if lists is None:
+        return None
     if len(lists) == 2:
         first, second = lists
         return [(a, b) for a in first for b in second]
